@@ -1,0 +1,2 @@
+//! The `qts` command.
+fn main() {}

@@ -1,0 +1,529 @@
+//! `backtest_config.yaml`: capital, execution, costs, sizing, stops, the regime filter, metrics,
+//! walk-forward and Monte Carlo settings. Loaded under the `backtest` key.
+
+use serde::{Deserialize, Serialize};
+
+use super::checks::{Checks, Validate};
+use super::path::join;
+
+/// `backtest`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BacktestConfig {
+    /// Starting cash in the account currency.
+    pub initial_capital: f64,
+    /// Order execution.
+    pub execution: ExecutionConfig,
+    /// Commission and slippage.
+    pub costs: CostsConfig,
+    /// Position sizing.
+    pub position_sizing: SizingConfig,
+    /// Stops, take-profit and the drawdown circuit breaker.
+    pub risk: StopsConfig,
+    /// Trade only when the price is above its moving average.
+    pub regime_filter: RegimeFilterConfig,
+    /// Performance metrics.
+    pub metrics: MetricsConfig,
+    /// Walk-forward analysis.
+    pub walk_forward: WalkForwardConfig,
+    /// Monte Carlo confidence intervals.
+    pub monte_carlo: MonteCarloConfig,
+}
+
+impl Default for BacktestConfig {
+    fn default() -> Self {
+        BacktestConfig {
+            initial_capital: 100_000.0,
+            execution: ExecutionConfig::default(),
+            costs: CostsConfig::default(),
+            position_sizing: SizingConfig::default(),
+            risk: StopsConfig::default(),
+            regime_filter: RegimeFilterConfig::default(),
+            metrics: MetricsConfig::default(),
+            walk_forward: WalkForwardConfig::default(),
+            monte_carlo: MonteCarloConfig::default(),
+        }
+    }
+}
+
+/// The price a market order fills at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillPrice {
+    /// The next bar's open: the signal's bar is complete before the order exists.
+    NextOpen,
+    /// The signal bar's close (optimistic: assumes trading at the print that made the signal).
+    Close,
+}
+
+/// `backtest.execution`. The rebalancing schedule, shorting and fractional shares are account
+/// settings under `trading` in `base_config.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExecutionConfig {
+    /// Fill price of market orders.
+    pub fill_price: FillPrice,
+    /// Borrowing allowed beyond cash, as a multiple of equity (0: cash never goes negative).
+    pub margin: f64,
+}
+
+impl Default for ExecutionConfig {
+    fn default() -> Self {
+        ExecutionConfig {
+            fill_price: FillPrice::NextOpen,
+            margin: 0.0,
+        }
+    }
+}
+
+/// How commission is charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommissionModel {
+    /// `rate` × traded value.
+    Percent,
+    /// `per_share` × shares, at least `minimum`.
+    PerShare,
+    /// `fixed` per order.
+    Fixed,
+}
+
+/// How slippage moves the fill price against the trader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlippageModel {
+    /// None.
+    None,
+    /// `bps` basis points.
+    FixedBps,
+    /// `volatility_fraction` × the bar's recent daily volatility.
+    VolatilityScaled,
+}
+
+/// `backtest.costs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CostsConfig {
+    /// Commission model.
+    pub commission_model: CommissionModel,
+    /// Fraction of traded value (`percent`).
+    pub commission_rate: f64,
+    /// Dollars per share (`per_share`).
+    pub commission_per_share: f64,
+    /// Least commission per order (`per_share`).
+    pub commission_minimum: f64,
+    /// Dollars per order (`fixed`).
+    pub commission_fixed: f64,
+    /// Slippage model.
+    pub slippage_model: SlippageModel,
+    /// Basis points (`fixed_bps`).
+    pub slippage_bps: f64,
+    /// Multiple of daily volatility (`volatility_scaled`).
+    pub slippage_volatility_fraction: f64,
+    /// Largest share of a bar's volume one order may take; the rest is not filled.
+    pub max_volume_fraction: f64,
+}
+
+impl Default for CostsConfig {
+    fn default() -> Self {
+        CostsConfig {
+            commission_model: CommissionModel::Percent,
+            commission_rate: 0.0005,
+            commission_per_share: 0.005,
+            commission_minimum: 1.0,
+            commission_fixed: 0.0,
+            slippage_model: SlippageModel::FixedBps,
+            slippage_bps: 5.0,
+            slippage_volatility_fraction: 0.1,
+            max_volume_fraction: 0.025,
+        }
+    }
+}
+
+/// Position sizing methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizingMethod {
+    /// A fixed fraction of equity per position.
+    FixedFractional,
+    /// Scale each position to a target annualised volatility.
+    VolatilityScaled,
+    /// Fractional Kelly from the estimated edge, capped.
+    Kelly,
+    /// Inverse-volatility weights across symbols.
+    RiskParity,
+}
+
+/// `backtest.position_sizing`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SizingConfig {
+    /// The method.
+    pub method: SizingMethod,
+    /// Fraction of equity (`fixed_fractional`).
+    pub fixed_fraction: f64,
+    /// Target annualised volatility (`volatility_scaled`, `risk_parity`).
+    pub target_volatility: f64,
+    /// Bars in the volatility estimate.
+    pub volatility_lookback: usize,
+    /// Fraction of the full Kelly bet (`kelly`); ½ is the usual compromise.
+    pub kelly_fraction: f64,
+    /// Largest Kelly position as a fraction of equity.
+    pub kelly_cap: f64,
+    /// Shrink a position as the signal's forecast interval widens.
+    pub shrink_by_interval: bool,
+}
+
+impl Default for SizingConfig {
+    fn default() -> Self {
+        SizingConfig {
+            method: SizingMethod::VolatilityScaled,
+            fixed_fraction: 0.10,
+            target_volatility: 0.15,
+            volatility_lookback: 20,
+            kelly_fraction: 0.5,
+            kelly_cap: 0.25,
+            shrink_by_interval: true,
+        }
+    }
+}
+
+/// A stop or target given as a fraction of the entry price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PercentRule {
+    /// Whether the rule is active.
+    pub enabled: bool,
+    /// Distance from the entry (or, for a trailing stop, the best price) as a fraction.
+    pub pct: f64,
+}
+
+impl PercentRule {
+    fn new(enabled: bool, pct: f64) -> Self {
+        PercentRule { enabled, pct }
+    }
+}
+
+impl Default for PercentRule {
+    fn default() -> Self {
+        PercentRule::new(false, 0.05)
+    }
+}
+
+/// `backtest.risk.atr_stop`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AtrStop {
+    /// Whether the stop is active.
+    pub enabled: bool,
+    /// ATR period (Wilder).
+    pub period: usize,
+    /// Stop distance in ATRs below the entry.
+    pub multiple: f64,
+}
+
+impl Default for AtrStop {
+    fn default() -> Self {
+        AtrStop {
+            enabled: false,
+            period: 14,
+            multiple: 3.0,
+        }
+    }
+}
+
+/// `backtest.risk.circuit_breaker`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CircuitBreaker {
+    /// Whether the breaker is armed.
+    pub enabled: bool,
+    /// Drawdown from the equity peak that flattens every position.
+    pub max_drawdown: f64,
+    /// Trading days to stand aside after it trips.
+    pub cooldown_days: u32,
+}
+
+impl Default for CircuitBreaker {
+    fn default() -> Self {
+        CircuitBreaker {
+            enabled: true,
+            max_drawdown: 0.20,
+            cooldown_days: 20,
+        }
+    }
+}
+
+/// `backtest.risk`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StopsConfig {
+    /// Fixed stop-loss below the entry.
+    pub stop_loss: PercentRule,
+    /// Take-profit above the entry.
+    pub take_profit: PercentRule,
+    /// Trailing stop below the best price since entry.
+    pub trailing_stop: PercentRule,
+    /// Stop a multiple of ATR below the entry.
+    pub atr_stop: AtrStop,
+    /// Drawdown circuit breaker.
+    pub circuit_breaker: CircuitBreaker,
+}
+
+impl Default for StopsConfig {
+    fn default() -> Self {
+        StopsConfig {
+            stop_loss: PercentRule::new(true, 0.08),
+            take_profit: PercentRule::new(false, 0.20),
+            trailing_stop: PercentRule::new(false, 0.10),
+            atr_stop: AtrStop::default(),
+            circuit_breaker: CircuitBreaker::default(),
+        }
+    }
+}
+
+/// Moving-average kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaKind {
+    /// Simple.
+    Sma,
+    /// Exponential.
+    Ema,
+}
+
+/// `backtest.regime_filter`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegimeFilterConfig {
+    /// Whether the filter wraps the strategy.
+    pub enabled: bool,
+    /// Moving-average kind.
+    pub ma: MaKind,
+    /// Moving-average period.
+    pub period: usize,
+}
+
+impl Default for RegimeFilterConfig {
+    fn default() -> Self {
+        RegimeFilterConfig {
+            enabled: false,
+            ma: MaKind::Sma,
+            period: 200,
+        }
+    }
+}
+
+/// Names of the metrics qts computes; also the JSON keys of results (empyrical's names where
+/// empyrical has the metric).
+pub const KNOWN_METRICS: &[&str] = &[
+    "total_return",
+    "annual_return",
+    "cagr",
+    "annual_volatility",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "calmar_ratio",
+    "omega_ratio",
+    "max_drawdown",
+    "max_drawdown_duration",
+    "average_drawdown",
+    "ulcer_index",
+    "value_at_risk",
+    "conditional_value_at_risk",
+    "downside_risk",
+    "skew",
+    "kurtosis",
+    "tail_ratio",
+    "stability_of_timeseries",
+    "alpha",
+    "beta",
+    "information_ratio",
+    "exposure_time",
+    "num_trades",
+    "win_rate",
+    "best_trade",
+    "worst_trade",
+    "avg_trade",
+    "avg_win",
+    "avg_loss",
+    "payoff_ratio",
+    "profit_factor",
+    "expectancy",
+    "sqn",
+    "kelly_criterion",
+    "max_consecutive_wins",
+    "max_consecutive_losses",
+    "avg_trade_duration",
+    "turnover",
+    "total_costs",
+    "buy_and_hold_return",
+    "final_equity",
+];
+
+/// `backtest.metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Metrics to report; an empty list means all.
+    pub report: Vec<String>,
+    /// Annual risk-free rate for Sharpe, Sortino and alpha.
+    pub risk_free_rate: f64,
+    /// Periods a year used to annualise (252 trading days).
+    pub periods_per_year: u32,
+    /// Confidence level of VaR and CVaR.
+    pub var_confidence: f64,
+    /// Benchmark symbol or file for alpha, beta and the information ratio (empty: none).
+    pub benchmark: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            report: Vec::new(),
+            risk_free_rate: 0.0,
+            periods_per_year: 252,
+            var_confidence: 0.95,
+            benchmark: String::new(),
+        }
+    }
+}
+
+/// `backtest.walk_forward`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WalkForwardConfig {
+    /// Trading days in each training window.
+    pub train_days: usize,
+    /// Trading days in each test window.
+    pub test_days: usize,
+    /// Days the window moves each fold (usually `test_days`).
+    pub step_days: usize,
+    /// Days dropped between train and test so labels cannot leak (at least the lookback).
+    pub purge_days: usize,
+    /// Anchored (expanding) training windows instead of rolling ones.
+    pub anchored: bool,
+}
+
+impl Default for WalkForwardConfig {
+    fn default() -> Self {
+        WalkForwardConfig {
+            train_days: 756,
+            test_days: 63,
+            step_days: 63,
+            purge_days: 60,
+            anchored: false,
+        }
+    }
+}
+
+/// Monte Carlo resampling scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResampleMethod {
+    /// Resample the trade sequence.
+    Trades,
+    /// Stationary block bootstrap of daily returns (keeps volatility clustering).
+    BlockBootstrap,
+}
+
+/// `backtest.monte_carlo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonteCarloConfig {
+    /// Number of simulated paths.
+    pub simulations: usize,
+    /// Two-sided confidence level of the reported intervals.
+    pub confidence: f64,
+    /// Resampling scheme.
+    pub method: ResampleMethod,
+    /// Mean block length in days (`block_bootstrap`).
+    pub block_size: usize,
+}
+
+impl Default for MonteCarloConfig {
+    fn default() -> Self {
+        MonteCarloConfig {
+            simulations: 1000,
+            confidence: 0.95,
+            method: ResampleMethod::BlockBootstrap,
+            block_size: 20,
+        }
+    }
+}
+
+impl Validate for BacktestConfig {
+    fn validate(&self, at: &str, c: &mut Checks) {
+        c.positive(at, "initial_capital", self.initial_capital);
+        c.within(at, "execution.margin", self.execution.margin, 0.0, 10.0);
+
+        let k = join(at, "costs");
+        let costs = &self.costs;
+        c.within(&k, "commission_rate", costs.commission_rate, 0.0, 0.1);
+        c.non_negative(&k, "commission_per_share", costs.commission_per_share);
+        c.non_negative(&k, "commission_minimum", costs.commission_minimum);
+        c.non_negative(&k, "commission_fixed", costs.commission_fixed);
+        c.within(&k, "slippage_bps", costs.slippage_bps, 0.0, 1000.0);
+        c.non_negative(&k, "slippage_volatility_fraction", costs.slippage_volatility_fraction);
+        c.positive_fraction(&k, "max_volume_fraction", costs.max_volume_fraction);
+
+        let k = join(at, "position_sizing");
+        let s = &self.position_sizing;
+        c.positive_fraction(&k, "fixed_fraction", s.fixed_fraction);
+        c.within(&k, "target_volatility", s.target_volatility, 0.0, 5.0);
+        c.positive(&k, "target_volatility", s.target_volatility);
+        if s.volatility_lookback < 2 {
+            c.fail(&k, "volatility_lookback", "must be at least 2");
+        }
+        c.positive_fraction(&k, "kelly_fraction", s.kelly_fraction);
+        c.positive_fraction(&k, "kelly_cap", s.kelly_cap);
+
+        let k = join(at, "risk");
+        let r = &self.risk;
+        for (name, rule) in [
+            ("stop_loss", &r.stop_loss),
+            ("trailing_stop", &r.trailing_stop),
+        ] {
+            if !(rule.pct > 0.0 && rule.pct < 1.0) {
+                let msg = format!("must be greater than 0 and less than 1, got {}", rule.pct);
+                c.fail(&k, &format!("{name}.pct"), msg);
+            }
+        }
+        c.positive(&k, "take_profit.pct", r.take_profit.pct);
+        c.positive(&k, "atr_stop.period", r.atr_stop.period);
+        c.positive(&k, "atr_stop.multiple", r.atr_stop.multiple);
+        let cb = &r.circuit_breaker;
+        c.positive_fraction(&k, "circuit_breaker.max_drawdown", cb.max_drawdown);
+
+        if self.regime_filter.period < 2 {
+            c.fail(at, "regime_filter.period", "must be at least 2");
+        }
+
+        let k = join(at, "metrics");
+        let m = &self.metrics;
+        for (i, name) in m.report.iter().enumerate() {
+            if !KNOWN_METRICS.contains(&name.as_str()) {
+                c.fail(&k, &format!("report[{i}]"), format!("unknown metric `{name}`"));
+            }
+        }
+        c.within(&k, "risk_free_rate", m.risk_free_rate, -0.1, 1.0);
+        c.positive(&k, "periods_per_year", m.periods_per_year);
+        if !(m.var_confidence > 0.5 && m.var_confidence < 1.0) {
+            c.fail(&k, "var_confidence", "must be between 0.5 and 1 (exclusive)");
+        }
+
+        let k = join(at, "walk_forward");
+        let w = &self.walk_forward;
+        c.positive(&k, "train_days", w.train_days);
+        c.positive(&k, "test_days", w.test_days);
+        c.positive(&k, "step_days", w.step_days);
+
+        let k = join(at, "monte_carlo");
+        let mc = &self.monte_carlo;
+        c.positive(&k, "simulations", mc.simulations);
+        if !(mc.confidence > 0.0 && mc.confidence < 1.0) {
+            c.fail(&k, "confidence", "must be between 0 and 1 (exclusive)");
+        }
+        c.positive(&k, "block_size", mc.block_size);
+    }
+}

@@ -1,0 +1,544 @@
+//! `model_configs/*.yaml`: network, data windows, training and the hyper-parameter search
+//! space. Loaded under the `model` key.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::checks::{Checks, Validate};
+use super::path::join;
+
+/// Network family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    /// Recurrent LSTM.
+    Lstm,
+    /// Transformer encoder.
+    Transformer,
+    /// Multi-layer perceptron baseline over the flattened window.
+    Mlp,
+}
+
+/// `model`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Registry name of the model.
+    pub name: String,
+    /// Network family; its section below is used.
+    pub architecture: Architecture,
+    /// LSTM settings.
+    pub lstm: LstmConfig,
+    /// Transformer settings.
+    pub transformer: TransformerConfig,
+    /// MLP settings.
+    pub mlp: MlpConfig,
+    /// Inputs, target and splits.
+    pub data: ModelDataConfig,
+    /// Optimisation.
+    pub training: TrainingConfig,
+    /// Hyper-parameter search.
+    pub search: SearchConfig,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            name: "lstm_default".into(),
+            architecture: Architecture::Lstm,
+            lstm: LstmConfig::default(),
+            transformer: TransformerConfig::default(),
+            mlp: MlpConfig::default(),
+            data: ModelDataConfig::default(),
+            training: TrainingConfig::default(),
+            search: SearchConfig::default(),
+        }
+    }
+}
+
+/// `model.lstm`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LstmConfig {
+    /// Hidden units per layer and direction.
+    pub hidden_size: usize,
+    /// Stacked layers.
+    pub num_layers: usize,
+    /// Dropout between layers and before the head.
+    pub dropout: f64,
+    /// Read the window in both directions.
+    pub bidirectional: bool,
+    /// Attention pooling over time instead of the last hidden state.
+    pub attention: bool,
+    /// Layer normalisation of the pooled state.
+    pub layer_norm: bool,
+}
+
+impl Default for LstmConfig {
+    fn default() -> Self {
+        LstmConfig {
+            hidden_size: 128,
+            num_layers: 2,
+            dropout: 0.2,
+            bidirectional: false,
+            attention: false,
+            layer_norm: false,
+        }
+    }
+}
+
+/// `model.transformer`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransformerConfig {
+    /// Model width.
+    pub d_model: usize,
+    /// Attention heads (must divide `d_model`).
+    pub num_heads: usize,
+    /// Encoder layers.
+    pub num_layers: usize,
+    /// Feed-forward width.
+    pub feedforward_size: usize,
+    /// Dropout.
+    pub dropout: f64,
+}
+
+impl Default for TransformerConfig {
+    fn default() -> Self {
+        TransformerConfig {
+            d_model: 64,
+            num_heads: 4,
+            num_layers: 2,
+            feedforward_size: 256,
+            dropout: 0.1,
+        }
+    }
+}
+
+/// `model.mlp`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MlpConfig {
+    /// Width of each hidden layer.
+    pub hidden_sizes: Vec<usize>,
+    /// Dropout.
+    pub dropout: f64,
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        MlpConfig {
+            hidden_sizes: vec![128, 64],
+            dropout: 0.1,
+        }
+    }
+}
+
+/// What the network predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Next bar's simple return (regression).
+    NextReturn,
+    /// Sign of the next bar's return (classification).
+    Direction,
+    /// Return over `horizon` bars (regression).
+    HorizonReturn,
+}
+
+/// Feature normalisation, fitted on the training split only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalization {
+    /// None.
+    None,
+    /// (x − mean) / std.
+    Zscore,
+    /// To [0, 1] by the training minimum and maximum.
+    MinMax,
+    /// (x − median) / IQR.
+    Robust,
+}
+
+/// `model.data`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelDataConfig {
+    /// Bars in each input window.
+    pub lookback: usize,
+    /// Prediction target.
+    pub target: Target,
+    /// Bars ahead for `horizon_return`.
+    pub horizon: usize,
+    /// Normalisation.
+    pub normalization: Normalization,
+    /// Share of bars for training (the oldest).
+    pub train_fraction: f64,
+    /// Share of bars for validation (the next).
+    pub validation_fraction: f64,
+    /// Bars dropped between splits; at least `lookback` so no window spans two splits.
+    pub purge_gap: usize,
+}
+
+impl Default for ModelDataConfig {
+    fn default() -> Self {
+        ModelDataConfig {
+            lookback: 60,
+            target: Target::NextReturn,
+            horizon: 1,
+            normalization: Normalization::Zscore,
+            train_fraction: 0.7,
+            validation_fraction: 0.15,
+            purge_gap: 60,
+        }
+    }
+}
+
+/// Training loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// Mean squared error.
+    Mse,
+    /// Huber (smooth L1), robust to return outliers.
+    Huber,
+    /// Cross-entropy (for `direction`).
+    CrossEntropy,
+}
+
+/// Optimiser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Adam.
+    Adam,
+    /// Adam with decoupled weight decay.
+    Adamw,
+}
+
+/// Learning-rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// Constant.
+    Constant,
+    /// Multiply by `gamma` every `step_size` epochs.
+    Step,
+    /// Cosine annealing to `min_lr` over the epochs.
+    Cosine,
+    /// Multiply by `gamma` after `plateau_patience` epochs without improvement.
+    ReduceOnPlateau,
+}
+
+/// `model.training`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Most epochs.
+    pub epochs: usize,
+    /// Windows per batch.
+    pub batch_size: usize,
+    /// Loss.
+    pub loss: Loss,
+    /// Optimiser.
+    pub optimizer: Optimizer,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// L2 (Adam) or decoupled (AdamW) weight decay.
+    pub weight_decay: f64,
+    /// Learning-rate schedule after warm-up.
+    pub schedule: Schedule,
+    /// Epochs of linear warm-up from 0 to `learning_rate`.
+    pub warmup_epochs: usize,
+    /// Epochs between decays (`step`).
+    pub step_size: usize,
+    /// Decay factor (`step`, `reduce_on_plateau`).
+    pub gamma: f64,
+    /// Floor of the learning rate (`cosine`, `reduce_on_plateau`).
+    pub min_lr: f64,
+    /// Epochs without improvement before a decay (`reduce_on_plateau`).
+    pub plateau_patience: usize,
+    /// Clip the global gradient norm to this (0 disables).
+    pub gradient_clip_norm: f64,
+    /// Mixed precision on CUDA.
+    pub mixed_precision: bool,
+    /// Early stopping on validation loss.
+    pub early_stopping: EarlyStopping,
+    /// Checkpoints.
+    pub checkpoints: Checkpoints,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        TrainingConfig {
+            epochs: 100,
+            batch_size: 64,
+            loss: Loss::Mse,
+            optimizer: Optimizer::Adam,
+            learning_rate: 1e-3,
+            weight_decay: 0.0,
+            schedule: Schedule::Cosine,
+            warmup_epochs: 3,
+            step_size: 20,
+            gamma: 0.5,
+            min_lr: 1e-5,
+            plateau_patience: 5,
+            gradient_clip_norm: 1.0,
+            mixed_precision: true,
+            early_stopping: EarlyStopping::default(),
+            checkpoints: Checkpoints::default(),
+        }
+    }
+}
+
+/// `model.training.early_stopping`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// Whether training stops early.
+    pub enabled: bool,
+    /// Epochs without an improvement of at least `min_delta`.
+    pub patience: usize,
+    /// Smallest decrease of validation loss that counts.
+    pub min_delta: f64,
+}
+
+impl Default for EarlyStopping {
+    fn default() -> Self {
+        EarlyStopping {
+            enabled: true,
+            patience: 10,
+            min_delta: 1e-6,
+        }
+    }
+}
+
+/// `model.training.checkpoints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Checkpoints {
+    /// Directory of the run's checkpoints.
+    pub directory: String,
+    /// The best k by validation loss are kept, plus the last.
+    pub keep_top_k: usize,
+}
+
+impl Default for Checkpoints {
+    fn default() -> Self {
+        Checkpoints {
+            directory: "artifacts/checkpoints".into(),
+            keep_top_k: 3,
+        }
+    }
+}
+
+/// How search trials are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMethod {
+    /// Every combination (choices only).
+    Grid,
+    /// Seeded random draws.
+    Random,
+}
+
+/// One searched hyper-parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParam {
+    /// `choice`, `uniform`, `log_uniform` or `int_uniform`.
+    #[serde(rename = "type")]
+    pub kind: SearchKind,
+    /// Candidates (`choice`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<serde_json::Value>,
+    /// Lower bound (ranges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    /// Upper bound (ranges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
+}
+
+/// Distribution of a searched parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchKind {
+    /// One of `values`.
+    Choice,
+    /// Uniform in `[low, high]`.
+    Uniform,
+    /// Log-uniform in `[low, high]`.
+    LogUniform,
+    /// Uniform integer in `[low, high]`.
+    IntUniform,
+}
+
+/// `model.search`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Grid or random.
+    pub method: SearchMethod,
+    /// Trials (random).
+    pub trials: usize,
+    /// Searched parameters by their key path under `model` (e.g. `lstm.hidden_size`).
+    pub space: BTreeMap<String, SearchParam>,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        let choice = |values: Vec<serde_json::Value>| SearchParam {
+            kind: SearchKind::Choice,
+            values,
+            low: None,
+            high: None,
+        };
+        let range = |kind, low, high| SearchParam {
+            kind,
+            values: Vec::new(),
+            low: Some(low),
+            high: Some(high),
+        };
+        let space = BTreeMap::from([
+            ("lstm.hidden_size".into(), choice(vec![64.into(), 128.into(), 256.into()])),
+            ("lstm.num_layers".into(), range(SearchKind::IntUniform, 1.0, 3.0)),
+            ("lstm.dropout".into(), range(SearchKind::Uniform, 0.0, 0.5)),
+            ("training.learning_rate".into(), range(SearchKind::LogUniform, 1e-4, 1e-2)),
+            ("training.batch_size".into(), choice(vec![32.into(), 64.into(), 128.into()])),
+        ]);
+        SearchConfig {
+            method: SearchMethod::Random,
+            trials: 50,
+            space,
+        }
+    }
+}
+
+impl Validate for ModelConfig {
+    fn validate(&self, at: &str, c: &mut Checks) {
+        if self.name.is_empty()
+            || !self.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch))
+        {
+            let msg = "must be letters, digits, `_`, `-` or `.` (it names a registry folder)";
+            c.fail(at, "name", msg);
+        }
+        let k = join(at, "lstm");
+        c.positive(&k, "hidden_size", self.lstm.hidden_size);
+        c.positive(&k, "num_layers", self.lstm.num_layers);
+        dropout(c, &k, self.lstm.dropout);
+
+        let k = join(at, "transformer");
+        let t = &self.transformer;
+        c.positive(&k, "d_model", t.d_model);
+        c.positive(&k, "num_heads", t.num_heads);
+        c.positive(&k, "num_layers", t.num_layers);
+        c.positive(&k, "feedforward_size", t.feedforward_size);
+        dropout(c, &k, t.dropout);
+        if t.num_heads > 0 && t.d_model % t.num_heads != 0 {
+            let msg = format!("must divide d_model ({}), got {}", t.d_model, t.num_heads);
+            c.fail(&k, "num_heads", msg);
+        }
+
+        let k = join(at, "mlp");
+        for (i, &h) in self.mlp.hidden_sizes.iter().enumerate() {
+            c.positive(&k, &format!("hidden_sizes[{i}]"), h);
+        }
+        dropout(c, &k, self.mlp.dropout);
+
+        self.validate_data(at, c);
+        self.validate_training(at, c);
+        self.validate_search(at, c);
+    }
+}
+
+fn dropout(c: &mut Checks, at: &str, p: f64) {
+    if !(0.0..1.0).contains(&p) {
+        c.fail(at, "dropout", format!("must be in [0, 1), got {p}"));
+    }
+}
+
+impl ModelConfig {
+    fn validate_data(&self, at: &str, c: &mut Checks) {
+        let k = join(at, "data");
+        let d = &self.data;
+        c.positive(&k, "lookback", d.lookback);
+        c.positive(&k, "horizon", d.horizon);
+        c.positive_fraction(&k, "train_fraction", d.train_fraction);
+        c.fraction(&k, "validation_fraction", d.validation_fraction);
+        if d.train_fraction + d.validation_fraction >= 1.0 {
+            let msg = format!(
+                "train_fraction + validation_fraction must leave a test split, got {} + {}",
+                d.train_fraction, d.validation_fraction
+            );
+            c.fail(&k, "validation_fraction", msg);
+        }
+        if d.purge_gap < d.lookback {
+            let msg = format!(
+                "must be at least data.lookback ({}) so no window spans two splits, got {}",
+                d.lookback, d.purge_gap
+            );
+            c.fail(&k, "purge_gap", msg);
+        }
+        let classifying = d.target == Target::Direction;
+        if classifying != (self.training.loss == Loss::CrossEntropy) {
+            let msg = "the `direction` target needs loss `cross_entropy`, and only it does";
+            c.fail(&join(at, "training"), "loss", msg);
+        }
+    }
+
+    fn validate_training(&self, at: &str, c: &mut Checks) {
+        let k = join(at, "training");
+        let t = &self.training;
+        c.positive(&k, "epochs", t.epochs);
+        c.positive(&k, "batch_size", t.batch_size);
+        c.positive(&k, "learning_rate", t.learning_rate);
+        c.non_negative(&k, "weight_decay", t.weight_decay);
+        c.positive(&k, "step_size", t.step_size);
+        c.positive_fraction(&k, "gamma", t.gamma);
+        c.non_negative(&k, "min_lr", t.min_lr);
+        if t.min_lr > t.learning_rate {
+            c.less_than(&k, ("min_lr", t.min_lr), ("learning_rate", t.learning_rate));
+        }
+        c.non_negative(&k, "gradient_clip_norm", t.gradient_clip_norm);
+        if t.warmup_epochs >= t.epochs {
+            c.less_than(&k, ("warmup_epochs", t.warmup_epochs), ("epochs", t.epochs));
+        }
+        c.non_negative(&k, "early_stopping.min_delta", t.early_stopping.min_delta);
+        c.positive(&k, "checkpoints.keep_top_k", t.checkpoints.keep_top_k);
+    }
+
+    fn validate_search(&self, at: &str, c: &mut Checks) {
+        let k = join(at, "search");
+        c.positive(&k, "trials", self.search.trials);
+        // A searched key must name a real setting, so a typo is caught before 50 trials run.
+        let defaults = serde_json::to_value(ModelConfig::default()).unwrap_or_default();
+        for (name, p) in &self.search.space {
+            let key = join(&join(&k, "space"), name);
+            let key = key.as_str();
+            if name.split('.').try_fold(&defaults, |v, seg| v.get(seg)).is_none() {
+                c.fail(key, "", "is not a setting under `model`");
+            }
+            match p.kind {
+                SearchKind::Choice if p.values.is_empty() => c.fail(key, "values", "is empty"),
+                SearchKind::Choice => {}
+                _ => search_range(c, key, p, self.search.method),
+            }
+        }
+    }
+}
+
+fn search_range(c: &mut Checks, key: &str, p: &SearchParam, method: SearchMethod) {
+    let (Some(low), Some(high)) = (p.low, p.high) else {
+        c.fail(key, "", "a range needs `low` and `high`");
+        return;
+    };
+    c.less_than(key, ("low", low), ("high", high));
+    if p.kind == SearchKind::LogUniform && low <= 0.0 {
+        c.fail(key, "low", "must be greater than 0 for log_uniform");
+    }
+    if method == SearchMethod::Grid {
+        c.fail(key, "type", "grid search takes `choice` parameters only");
+    }
+}
