@@ -1,6 +1,8 @@
 //! Scenario tests of configuration loading: the shipped files, layering, interpolation,
 //! every kind of bad input, and redaction.
 
+#![allow(clippy::unwrap_used)] // test helpers panic on setup failure by design
+
 use std::path::{Path, PathBuf};
 
 use qts_core::config::{
@@ -31,8 +33,15 @@ fn problems(err: ConfigError) -> Vec<(String, String, String)> {
 
 #[test]
 fn shipped_files_are_valid_and_document_the_built_in_defaults() {
-    let loaded = ConfigLoader::from_dir(&repo_config_dir()).load(&no_env()).unwrap();
-    assert_eq!(loaded.files.len(), 4, "all four shipped files are read: {:?}", loaded.files);
+    let loaded = ConfigLoader::from_dir(&repo_config_dir())
+        .load(&no_env())
+        .unwrap();
+    assert_eq!(
+        loaded.files.len(),
+        4,
+        "all four shipped files are read: {:?}",
+        loaded.files
+    );
     // The files are the documentation of the defaults: they must not drift apart.
     assert_eq!(loaded.config, QtsConfig::default());
 }
@@ -54,19 +63,29 @@ fn layers_apply_defaults_then_file_then_overrides() {
     assert_eq!(c.logging.level, LogLevel::Warn, "file beats default");
     assert_eq!(c.reproducibility.seed, 99, "--set beats file");
     assert_eq!(c.data.features.sma, vec![3, 7], "--set takes YAML values");
-    assert!(c.reproducibility.deterministic, "untouched keys keep their default");
+    assert!(
+        c.reproducibility.deterministic,
+        "untouched keys keep their default"
+    );
     assert!(matches!(
         loaded.origins.lookup("logging.level"),
         Source::File { line: Some(2), .. }
     ));
-    assert!(matches!(loaded.origins.lookup("reproducibility.seed"), Source::Override(_)));
+    assert!(matches!(
+        loaded.origins.lookup("reproducibility.seed"),
+        Source::Override(_)
+    ));
     assert_eq!(loaded.origins.lookup("compute.threads"), Source::Default);
 }
 
 #[test]
 fn an_explicit_section_file_replaces_the_directory_one() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "backtest_config.yaml", "initial_capital: 5000\n");
+    write(
+        dir.path(),
+        "backtest_config.yaml",
+        "initial_capital: 5000\n",
+    );
     let other = write(dir.path(), "mine.yaml", "initial_capital: 7000\n");
     let loaded = ConfigLoader::from_dir(dir.path())
         .file(Section::Backtest, &other)
@@ -94,9 +113,15 @@ fn interpolation_reads_variables_and_defaults() {
         "compute:\n  threads: ${QTS_THREADS:-3}\nmlflow:\n  experiment_name: \"${EXP}\"\n",
     );
     let env = Environment::from_vars([("EXP", "2024")]);
-    let c = ConfigLoader::from_dir(dir.path()).load(&env).unwrap().config;
+    let c = ConfigLoader::from_dir(dir.path())
+        .load(&env)
+        .unwrap()
+        .config;
     assert_eq!(c.compute.threads, 3);
-    assert_eq!(c.mlflow.experiment_name, "2024", "a quoted placeholder stays a string");
+    assert_eq!(
+        c.mlflow.experiment_name, "2024",
+        "a quoted placeholder stays a string"
+    );
 }
 
 #[test]
@@ -112,20 +137,48 @@ fn every_problem_is_reported_at_once_with_file_line_and_key() {
         "data_sources.yaml",
         "features:\n  macd: {fast: 26, slow: 12, signal: 9}\n",
     );
-    let err = ConfigLoader::from_dir(dir.path()).load(&no_env()).unwrap_err();
+    let err = ConfigLoader::from_dir(dir.path())
+        .load(&no_env())
+        .unwrap_err();
     let found = problems(err);
     let base = base.display().to_string();
     let expect = [
-        (format!("{base}:2"), "logging.level", "unknown variant `loud`"),
-        (format!("{base}:3"), "logging.colour", "unknown key `colour`"),
-        (format!("{base}:5"), "compute.threads", "invalid type: string \"many\""),
-        (format!("{base}:7"), "risk.max_drawdown", "greater than 0 and at most 1"),
-        (format!("{base}:9"), "mlflow.tracking_uri", "`MLFLOW_URI` is not set"),
-        ("data_sources.yaml:2".into(), "data.features.macd.fast", "must be less than"),
+        (
+            format!("{base}:2"),
+            "logging.level",
+            "unknown variant `loud`",
+        ),
+        (
+            format!("{base}:3"),
+            "logging.colour",
+            "unknown key `colour`",
+        ),
+        (
+            format!("{base}:5"),
+            "compute.threads",
+            "invalid type: string \"many\"",
+        ),
+        (
+            format!("{base}:7"),
+            "risk.max_drawdown",
+            "greater than 0 and at most 1",
+        ),
+        (
+            format!("{base}:9"),
+            "mlflow.tracking_uri",
+            "`MLFLOW_URI` is not set",
+        ),
+        (
+            "data_sources.yaml:2".into(),
+            "data.features.macd.fast",
+            "must be less than",
+        ),
     ];
     for (source, key, message) in expect {
         assert!(
-            found.iter().any(|(s, k, m)| s.ends_with(&source) && k == key && m.contains(message)),
+            found
+                .iter()
+                .any(|(s, k, m)| s.ends_with(&source) && k == key && m.contains(message)),
             "missing {source} {key} {message:?} in {found:#?}"
         );
     }
@@ -135,8 +188,16 @@ fn every_problem_is_reported_at_once_with_file_line_and_key() {
 #[test]
 fn yaml_syntax_errors_name_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "backtest_config.yaml", "initial_capital: 1\ncosts: [1, 2\n");
-    let found = problems(ConfigLoader::from_dir(dir.path()).load(&no_env()).unwrap_err());
+    write(
+        dir.path(),
+        "backtest_config.yaml",
+        "initial_capital: 1\ncosts: [1, 2\n",
+    );
+    let found = problems(
+        ConfigLoader::from_dir(dir.path())
+            .load(&no_env())
+            .unwrap_err(),
+    );
     assert_eq!(found.len(), 1, "{found:?}");
     let (source, key, message) = &found[0];
     assert!(source.contains("backtest_config.yaml:"), "{source}");
@@ -148,7 +209,11 @@ fn yaml_syntax_errors_name_the_file_and_line() {
 fn a_file_that_is_not_a_mapping_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "base_config.yaml", "- just\n- a list\n");
-    let found = problems(ConfigLoader::from_dir(dir.path()).load(&no_env()).unwrap_err());
+    let found = problems(
+        ConfigLoader::from_dir(dir.path())
+            .load(&no_env())
+            .unwrap_err(),
+    );
     assert!(found[0].2.contains("must be a mapping"), "{found:?}");
 }
 
@@ -167,10 +232,19 @@ fn bad_overrides_name_the_argument() {
             .iter()
             .any(|(s, _, m)| s == &format!("--set {arg}") && m.contains(msg))
     };
-    assert!(has("backtest.initial_capital=-5", "greater than 0"), "{found:#?}");
-    assert!(has("backtest.no_such_key=1", "unknown key `no_such_key`"), "{found:#?}");
+    assert!(
+        has("backtest.initial_capital=-5", "greater than 0"),
+        "{found:#?}"
+    );
+    assert!(
+        has("backtest.no_such_key=1", "unknown key `no_such_key`"),
+        "{found:#?}"
+    );
     assert!(has("logging.level", "expected KEY=VALUE"), "{found:#?}");
-    assert!(has("reproducibility.seed.deeper=1", "has no `deeper`"), "{found:#?}");
+    assert!(
+        has("reproducibility.seed.deeper=1", "has no `deeper`"),
+        "{found:#?}"
+    );
 }
 
 #[test]
@@ -182,7 +256,10 @@ fn relations_between_keys_and_files_are_checked() {
         .load(&no_env())
         .unwrap_err();
     let keys: Vec<String> = problems(err).into_iter().map(|(_, k, _)| k).collect();
-    assert!(keys.contains(&"model.data.purge_gap".to_string()), "{keys:?}");
+    assert!(
+        keys.contains(&"model.data.purge_gap".to_string()),
+        "{keys:?}"
+    );
     assert!(keys.contains(&"backtest.risk.circuit_breaker.max_drawdown".to_string()));
     assert!(keys.contains(&"model.search.space.lstm.hiden_size".to_string()));
 }
@@ -208,12 +285,17 @@ fn secrets_from_the_environment_never_leak() {
     assert!(text.contains("tracking_uri"), "{text}");
     assert!(!text.contains(key), "secret leaked into: {text}");
 
-    let loaded = ConfigLoader::from_dir(&repo_config_dir()).load(&env).unwrap();
+    let loaded = ConfigLoader::from_dir(&repo_config_dir())
+        .load(&env)
+        .unwrap();
     assert_eq!(loaded.config.data.providers.fmp.api_key.expose(), key);
     let json = serde_json::to_string(&loaded.config).unwrap();
     assert!(!json.contains(key));
     assert!(!format!("{:?}", loaded.config).contains(key));
-    assert_eq!(loaded.redactor.scrub(&format!("url?apikey={key}")), "url?apikey=***");
+    assert_eq!(
+        loaded.redactor.scrub(&format!("url?apikey={key}")),
+        "url?apikey=***"
+    );
 }
 
 #[test]

@@ -464,7 +464,11 @@ impl Validate for BacktestConfig {
         c.non_negative(&k, "commission_minimum", costs.commission_minimum);
         c.non_negative(&k, "commission_fixed", costs.commission_fixed);
         c.within(&k, "slippage_bps", costs.slippage_bps, 0.0, 1000.0);
-        c.non_negative(&k, "slippage_volatility_fraction", costs.slippage_volatility_fraction);
+        c.non_negative(
+            &k,
+            "slippage_volatility_fraction",
+            costs.slippage_volatility_fraction,
+        );
         c.positive_fraction(&k, "max_volume_fraction", costs.max_volume_fraction);
 
         let k = join(at, "position_sizing");
@@ -503,13 +507,21 @@ impl Validate for BacktestConfig {
         let m = &self.metrics;
         for (i, name) in m.report.iter().enumerate() {
             if !KNOWN_METRICS.contains(&name.as_str()) {
-                c.fail(&k, &format!("report[{i}]"), format!("unknown metric `{name}`"));
+                c.fail(
+                    &k,
+                    &format!("report[{i}]"),
+                    format!("unknown metric `{name}`"),
+                );
             }
         }
         c.within(&k, "risk_free_rate", m.risk_free_rate, -0.1, 1.0);
         c.positive(&k, "periods_per_year", m.periods_per_year);
         if !(m.var_confidence > 0.5 && m.var_confidence < 1.0) {
-            c.fail(&k, "var_confidence", "must be between 0.5 and 1 (exclusive)");
+            c.fail(
+                &k,
+                "var_confidence",
+                "must be between 0.5 and 1 (exclusive)",
+            );
         }
 
         let k = join(at, "walk_forward");

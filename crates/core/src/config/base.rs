@@ -137,10 +137,18 @@ impl Default for FileLog {
 impl Validate for LoggingConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
         if self.file.enabled && self.file.directory.trim().is_empty() {
-            c.fail(at, "file.directory", "must name a directory when file logging is enabled");
+            c.fail(
+                at,
+                "file.directory",
+                "must name a directory when file logging is enabled",
+            );
         }
         if self.file.prefix.trim().is_empty() || self.file.prefix.contains('/') {
-            c.fail(at, "file.prefix", "must be a non-empty file name without `/`");
+            c.fail(
+                at,
+                "file.prefix",
+                "must be a non-empty file name without `/`",
+            );
         }
     }
 }
@@ -182,7 +190,11 @@ impl Default for ComputeConfig {
 impl Validate for ComputeConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
         if self.threads > 1024 {
-            c.fail(at, "threads", format!("must be at most 1024, got {}", self.threads));
+            c.fail(
+                at,
+                "threads",
+                format!("must be at most 1024, got {}", self.threads),
+            );
         }
         let mut seen = self.gpus.clone();
         seen.sort_unstable();
@@ -312,14 +324,23 @@ impl Validate for TradingConfig {
         for (i, s) in self.symbols.iter().enumerate() {
             let ok = !s.is_empty()
                 && s.len() <= 12
-                && s.chars().all(|ch| ch.is_ascii_alphanumeric() || ".-^=".contains(ch));
+                && s.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ".-^=".contains(ch));
             if !ok {
-                c.fail(at, &format!("symbols[{i}]"), format!("`{s}` is not a ticker symbol"));
+                c.fail(
+                    at,
+                    &format!("symbols[{i}]"),
+                    format!("`{s}` is not a ticker symbol"),
+                );
             }
         }
         let ccy = &self.base_currency;
         if ccy.len() != 3 || !ccy.chars().all(|ch| ch.is_ascii_uppercase()) {
-            c.fail(at, "base_currency", format!("must be an ISO 4217 code like USD, got `{ccy}`"));
+            c.fail(
+                at,
+                "base_currency",
+                format!("must be an ISO 4217 code like USD, got `{ccy}`"),
+            );
         }
     }
 }
@@ -403,7 +424,10 @@ impl Default for MlflowConfig {
 impl Validate for MlflowConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
         let uri = &self.tracking_uri;
-        if !["http://", "https://", "file:"].iter().any(|p| uri.starts_with(p)) {
+        if !["http://", "https://", "file:"]
+            .iter()
+            .any(|p| uri.starts_with(p))
+        {
             c.fail(
                 at,
                 "tracking_uri",

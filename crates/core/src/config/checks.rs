@@ -43,7 +43,11 @@ impl Checks {
     /// `lo <= value <= hi`.
     pub fn within(&mut self, at: &str, key: &str, value: f64, lo: f64, hi: f64) {
         if !(lo..=hi).contains(&value) {
-            self.fail(at, key, format!("must be between {lo} and {hi}, got {value}"));
+            self.fail(
+                at,
+                key,
+                format!("must be between {lo} and {hi}, got {value}"),
+            );
         }
     }
 
@@ -55,7 +59,11 @@ impl Checks {
     /// A fraction in `(0, 1]`: zero would disable the thing it sizes.
     pub fn positive_fraction(&mut self, at: &str, key: &str, value: f64) {
         if !(value > 0.0 && value <= 1.0) {
-            self.fail(at, key, format!("must be greater than 0 and at most 1, got {value}"));
+            self.fail(
+                at,
+                key,
+                format!("must be greater than 0 and at most 1, got {value}"),
+            );
         }
     }
 
@@ -68,7 +76,11 @@ impl Checks {
     ) {
         if a >= b {
             let b_path = super::path::join(at, key_b);
-            self.fail(at, key_a, format!("must be less than {b_path} ({b}), got {a}"));
+            self.fail(
+                at,
+                key_a,
+                format!("must be less than {b_path} ({b}), got {a}"),
+            );
         }
     }
 }

@@ -115,7 +115,11 @@ impl HttpProvider {
     fn check(&self, at: &str, c: &mut Checks) {
         let url = &self.base_url;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            c.fail(at, "base_url", format!("must start with http:// or https://, got `{url}`"));
+            c.fail(
+                at,
+                "base_url",
+                format!("must start with http:// or https://, got `{url}`"),
+            );
         }
         c.positive(at, "calls_per_minute", self.calls_per_minute);
         c.positive(at, "timeout_secs", self.timeout_secs);
@@ -128,7 +132,11 @@ impl HttpProvider {
             );
         }
         if self.max_retries > 20 {
-            c.fail(at, "max_retries", format!("must be at most 20, got {}", self.max_retries));
+            c.fail(
+                at,
+                "max_retries",
+                format!("must be at most 20, got {}", self.max_retries),
+            );
         }
     }
 }
@@ -353,7 +361,11 @@ impl Validate for FeatureSpec {
         if let Some(b) = &self.bollinger {
             let at = super::path::join(at, "bollinger");
             if b.period < 2 {
-                c.fail(&at, "period", format!("must be at least 2, got {}", b.period));
+                c.fail(
+                    &at,
+                    "period",
+                    format!("must be at least 2, got {}", b.period),
+                );
             }
             c.positive(&at, "std_dev", b.std_dev);
         }
@@ -403,7 +415,9 @@ impl Validate for DataSourcesConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
         let p = super::path::join(at, "providers");
         self.providers.fmp.check(&super::path::join(&p, "fmp"), c);
-        self.providers.yahoo.check(&super::path::join(&p, "yahoo"), c);
+        self.providers
+            .yahoo
+            .check(&super::path::join(&p, "yahoo"), c);
         let av = super::path::join(&p, "alpha_vantage");
         self.providers.alpha_vantage.check(&av, c);
         if self.providers.local.directory.trim().is_empty() {
@@ -418,9 +432,14 @@ impl Validate for DataSourcesConfig {
         if !enabled {
             c.fail(at, "default_provider", "names a provider that is disabled");
         }
-        self.features.validate(&super::path::join(at, "features"), c);
+        self.features
+            .validate(&super::path::join(at, "features"), c);
         if self.cache.enabled && self.cache.directory.trim().is_empty() {
-            c.fail(at, "cache.directory", "must not be empty when the cache is enabled");
+            c.fail(
+                at,
+                "cache.directory",
+                "must not be empty when the cache is enabled",
+            );
         }
     }
 }

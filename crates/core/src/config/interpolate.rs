@@ -62,7 +62,10 @@ impl Environment {
         V: Into<String>,
     {
         Environment {
-            dotenv: vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            dotenv: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
             process: false,
         }
     }
@@ -105,7 +108,11 @@ impl Environment {
 // used only to find the line number, never shown.
 fn line_of(text: &str, bad: &str) -> usize {
     let first = bad.lines().next().unwrap_or_default();
-    let offset = if first.is_empty() { None } else { text.find(first) };
+    let offset = if first.is_empty() {
+        None
+    } else {
+        text.find(first)
+    };
     offset.map_or(0, |o| text[..o].matches('\n').count() + 1)
 }
 
@@ -131,9 +138,17 @@ impl EnvSource for Environment {
 /// Whether a variable's name says it holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "WEBHOOK"]
-        .iter()
-        .any(|w| upper.contains(w))
+    [
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "CREDENTIAL",
+        "WEBHOOK",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
 }
 
 /// Expands the placeholders of one string.
@@ -250,7 +265,11 @@ mod tests {
     use super::*;
 
     fn env() -> Environment {
-        Environment::from_vars([("HOME_DIR", "/home/q"), ("EMPTY", ""), ("FMP_API_KEY", "sk-1")])
+        Environment::from_vars([
+            ("HOME_DIR", "/home/q"),
+            ("EMPTY", ""),
+            ("FMP_API_KEY", "sk-1"),
+        ])
     }
 
     fn run(text: &str) -> Result<String, String> {
@@ -264,7 +283,10 @@ mod tests {
         assert_eq!(run("${EMPTY:-fallback}").unwrap(), "fallback");
         assert_eq!(run("${HOME_DIR:-x}").unwrap(), "/home/q");
         assert_eq!(run("${MISSING:-}").unwrap(), "");
-        assert_eq!(run("price $5 and $${LITERAL}").unwrap(), "price $5 and ${LITERAL}");
+        assert_eq!(
+            run("price $5 and $${LITERAL}").unwrap(),
+            "price $5 and ${LITERAL}"
+        );
     }
 
     #[test]
@@ -276,7 +298,11 @@ mod tests {
     #[test]
     fn malformed_placeholders_are_errors() {
         assert!(run("${UNCLOSED").unwrap_err().contains("unclosed"));
-        assert!(run("${1BAD}").unwrap_err().contains("not a valid placeholder"));
+        assert!(
+            run("${1BAD}")
+                .unwrap_err()
+                .contains("not a valid placeholder")
+        );
         assert!(run("${}").unwrap_err().contains("not a valid placeholder"));
     }
 
@@ -291,7 +317,9 @@ mod tests {
     #[test]
     fn plain_scalars_are_re_read_and_quoted_ones_are_not() {
         let env = Environment::from_vars([("N", "4")]);
-        let mut root = super::super::yaml::parse("a: ${N}\nb: \"${N}\"\n").unwrap().unwrap();
+        let mut root = super::super::yaml::parse("a: ${N}\nb: \"${N}\"\n")
+            .unwrap()
+            .unwrap();
         let mut problems = Vec::new();
         expand_tree(&mut root, "", &env, &mut Redactor::default(), &mut problems);
         assert!(problems.is_empty());

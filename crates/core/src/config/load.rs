@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use super::QtsConfig;
 use super::checks::{Checks, Validate};
 use super::interpolate::{EnvSource, expand, expand_tree};
 use super::path::{self, Segment};
 use super::problem::{ConfigError, Origins, Problem, Source};
 use super::redact::Redactor;
 use super::yaml::{self, Node, Value};
-use super::QtsConfig;
 
 /// Which part of the merged tree a file fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +84,9 @@ impl ConfigLoader {
     pub fn from_dir(dir: &Path) -> Self {
         let mut loader = ConfigLoader::new();
         for section in Section::ALL {
-            loader.files.push((section, dir.join(section.default_file()), false));
+            loader
+                .files
+                .push((section, dir.join(section.default_file()), false));
         }
         loader
     }
@@ -93,7 +95,8 @@ impl ConfigLoader {
     pub fn file(mut self, section: Section, file: impl Into<PathBuf>) -> Self {
         self.files.retain(|(s, ..)| *s != section);
         self.files.push((section, file.into(), true));
-        self.files.sort_by_key(|(s, ..)| Section::ALL.iter().position(|x| x == s));
+        self.files
+            .sort_by_key(|(s, ..)| Section::ALL.iter().position(|x| x == s));
         self
     }
 
@@ -232,7 +235,10 @@ impl State {
             });
         };
         let Some(segments) = path::split(key) else {
-            return fail(self, "is not a key path like `section.key` or `list[0]`".into());
+            return fail(
+                self,
+                "is not a key path like `section.key` or `list[0]`".into(),
+            );
         };
         let value = match expand(raw, env, &mut self.redactor) {
             Ok(expanded) => match yaml::parse(&expanded) {
@@ -381,8 +387,15 @@ fn set_at(root: &mut Node, segments: &[Segment], value: Node) -> Result<(), Stri
                     .ok_or_else(|| format!("index {n} is past the end of a list of {len}"))?
             }
             (_, _) => {
-                let at = if walked.is_empty() { "the root" } else { &walked };
-                return Err(format!("`{at}` is {kind}, so it has no `{}`", show(segment)));
+                let at = if walked.is_empty() {
+                    "the root"
+                } else {
+                    &walked
+                };
+                return Err(format!(
+                    "`{at}` is {kind}, so it has no `{}`",
+                    show(segment)
+                ));
             }
         };
     }
@@ -449,10 +462,12 @@ fn lookup_json<'a>(
     root: &'a mut serde_json::Value,
     segments: &[Segment],
 ) -> Option<&'a mut serde_json::Value> {
-    segments.iter().try_fold(root, |current, segment| match segment {
-        Segment::Key(k) => current.get_mut(k.as_str()),
-        Segment::Index(i) => current.get_mut(*i),
-    })
+    segments
+        .iter()
+        .try_fold(root, |current, segment| match segment {
+            Segment::Key(k) => current.get_mut(k.as_str()),
+            Segment::Index(i) => current.get_mut(*i),
+        })
 }
 
 // Puts the default back at `key` (or removes the key where there is no default) so that

@@ -121,3 +121,16 @@ impl QtsConfig {
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
+
+/// A value could not be written as YAML.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write YAML: {0}")]
+pub struct YamlWriteError(String);
+
+/// YAML text of any serialisable value (secrets print as `***`).
+///
+/// # Errors
+/// [`YamlWriteError`] when the value has no YAML form.
+pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, YamlWriteError> {
+    serde_saphyr::to_string(value).map_err(|e| YamlWriteError(e.to_string()))
+}

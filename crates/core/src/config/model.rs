@@ -402,11 +402,23 @@ impl Default for SearchConfig {
             high: Some(high),
         };
         let space = BTreeMap::from([
-            ("lstm.hidden_size".into(), choice(vec![64.into(), 128.into(), 256.into()])),
-            ("lstm.num_layers".into(), range(SearchKind::IntUniform, 1.0, 3.0)),
+            (
+                "lstm.hidden_size".into(),
+                choice(vec![64.into(), 128.into(), 256.into()]),
+            ),
+            (
+                "lstm.num_layers".into(),
+                range(SearchKind::IntUniform, 1.0, 3.0),
+            ),
             ("lstm.dropout".into(), range(SearchKind::Uniform, 0.0, 0.5)),
-            ("training.learning_rate".into(), range(SearchKind::LogUniform, 1e-4, 1e-2)),
-            ("training.batch_size".into(), choice(vec![32.into(), 64.into(), 128.into()])),
+            (
+                "training.learning_rate".into(),
+                range(SearchKind::LogUniform, 1e-4, 1e-2),
+            ),
+            (
+                "training.batch_size".into(),
+                choice(vec![32.into(), 64.into(), 128.into()]),
+            ),
         ]);
         SearchConfig {
             method: SearchMethod::Random,
@@ -419,7 +431,10 @@ impl Default for SearchConfig {
 impl Validate for ModelConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
         if self.name.is_empty()
-            || !self.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch))
+            || !self
+                .name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch))
         {
             let msg = "must be letters, digits, `_`, `-` or `.` (it names a registry folder)";
             c.fail(at, "name", msg);
@@ -436,7 +451,7 @@ impl Validate for ModelConfig {
         c.positive(&k, "num_layers", t.num_layers);
         c.positive(&k, "feedforward_size", t.feedforward_size);
         dropout(c, &k, t.dropout);
-        if t.num_heads > 0 && t.d_model % t.num_heads != 0 {
+        if t.num_heads > 0 && !t.d_model.is_multiple_of(t.num_heads) {
             let msg = format!("must divide d_model ({}), got {}", t.d_model, t.num_heads);
             c.fail(&k, "num_heads", msg);
         }
@@ -517,7 +532,11 @@ impl ModelConfig {
         for (name, p) in &self.search.space {
             let key = join(&join(&k, "space"), name);
             let key = key.as_str();
-            if name.split('.').try_fold(&defaults, |v, seg| v.get(seg)).is_none() {
+            if name
+                .split('.')
+                .try_fold(&defaults, |v, seg| v.get(seg))
+                .is_none()
+            {
                 c.fail(key, "", "is not a setting under `model`");
             }
             match p.kind {

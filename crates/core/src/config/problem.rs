@@ -75,7 +75,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let key = if self.key.is_empty() { "(root)" } else { &self.key };
+        let key = if self.key.is_empty() {
+            "(root)"
+        } else {
+            &self.key
+        };
         write!(f, "{}: {key}: {}", self.source, self.message)
     }
 }
@@ -152,8 +156,14 @@ mod tests {
             key: "logging.level".into(),
             message: "bad".into(),
         };
-        assert_eq!(p.to_string(), "config/base_config.yaml:7: logging.level: bad");
+        assert_eq!(
+            p.to_string(),
+            "config/base_config.yaml:7: logging.level: bad"
+        );
         let e = ConfigError::Invalid(vec![p.clone(), p]);
-        assert!(e.to_string().starts_with("invalid configuration (2 problems):\n  config/"));
+        assert!(
+            e.to_string()
+                .starts_with("invalid configuration (2 problems):\n  config/")
+        );
     }
 }

@@ -212,9 +212,13 @@ impl<'a> Builder<'a> {
     fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, SyntaxError> {
         let line = span.start.line();
         let (node, anchor) = match event {
-            Event::Scalar(text, style, anchor, tag) => {
-                (Node { value: scalar(text, style, tag.as_deref()), line }, anchor)
-            }
+            Event::Scalar(text, style, anchor, tag) => (
+                Node {
+                    value: scalar(text, style, tag.as_deref()),
+                    line,
+                },
+                anchor,
+            ),
             Event::SequenceStart(anchor, _) => {
                 let mut items = Vec::new();
                 loop {
@@ -224,7 +228,13 @@ impl<'a> Builder<'a> {
                     }
                     items.push(self.node(event, span)?);
                 }
-                (Node { value: Value::Seq(items), line }, anchor)
+                (
+                    Node {
+                        value: Value::Seq(items),
+                        line,
+                    },
+                    anchor,
+                )
             }
             Event::MappingStart(anchor, _) => (self.mapping(line)?, anchor),
             Event::Alias(id) => {
@@ -313,7 +323,11 @@ mod tests {
         assert_eq!(resolve_plain("1.2.3"), s("1.2.3", true));
         assert_eq!(resolve_plain("e5"), s("e5", true));
         assert_eq!(resolve_plain("."), s(".", true));
-        assert_eq!(resolve_plain("yes"), s("yes", true), "YAML 1.2 has no yes/no booleans");
+        assert_eq!(
+            resolve_plain("yes"),
+            s("yes", true),
+            "YAML 1.2 has no yes/no booleans"
+        );
     }
 
     #[test]
@@ -321,19 +335,46 @@ mod tests {
         let doc = "a:\n  b: 1\n  c: \"2\"\nlist:\n  - x\n  - 'y'\nempty:\n";
         let root = parse(doc).unwrap().unwrap();
         let a = root.get("a").unwrap();
-        assert_eq!(a.get("b").unwrap(), &Node { value: Value::Int(1), line: 2 });
-        assert_eq!(a.get("c").unwrap(), &Node { value: s("2", false), line: 3 });
+        assert_eq!(
+            a.get("b").unwrap(),
+            &Node {
+                value: Value::Int(1),
+                line: 2
+            }
+        );
+        assert_eq!(
+            a.get("c").unwrap(),
+            &Node {
+                value: s("2", false),
+                line: 3
+            }
+        );
         let Value::Seq(items) = &root.get("list").unwrap().value else {
             panic!("list expected")
         };
-        assert_eq!(items[1], Node { value: s("y", false), line: 6 });
-        assert_eq!(root.get("empty").unwrap(), &Node { value: Value::Null, line: 7 });
+        assert_eq!(
+            items[1],
+            Node {
+                value: s("y", false),
+                line: 6
+            }
+        );
+        assert_eq!(
+            root.get("empty").unwrap(),
+            &Node {
+                value: Value::Null,
+                line: 7
+            }
+        );
     }
 
     #[test]
     fn aliases_copy_the_anchored_value() {
         let root = parse("base: &b {x: 1}\nother: *b\n").unwrap().unwrap();
-        assert_eq!(root.get("other").unwrap().get("x").unwrap().value, Value::Int(1));
+        assert_eq!(
+            root.get("other").unwrap().get("x").unwrap().value,
+            Value::Int(1)
+        );
     }
 
     #[test]

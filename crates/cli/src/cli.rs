@@ -1,0 +1,119 @@
+//! Command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  qts config show                               the effective configuration (secrets redacted)
+  qts config show --section backtest --json     one section as JSON
+  qts --set backtest.initial_capital=50000 config show --sources
+  qts config validate --model config/model_configs/lstm_default.yaml
+
+Configuration is read from --config-dir (base_config.yaml, data_sources.yaml,
+backtest_config.yaml, model_configs/lstm_default.yaml), then --set overrides apply.
+${VAR} placeholders are filled from the environment and .env.
+
+Exit status: 0 success, 1 failure while running, 2 bad usage or invalid configuration.";
+
+/// qts: from raw prices to a tracked trading decision.
+#[derive(Debug, Parser)]
+#[command(
+    name = "qts",
+    version,
+    about = "qts: quantitative trading research and backtesting, from raw prices to a tracked decision",
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory of the configuration files.
+    #[arg(
+        short = 'C',
+        long,
+        global = true,
+        env = "QTS_CONFIG_DIR",
+        default_value = "config",
+        value_name = "DIR"
+    )]
+    pub config_dir: PathBuf,
+
+    /// Override one setting, e.g. `--set backtest.initial_capital=50000` (repeatable; the
+    /// value is YAML, so `--set data.features.sma=[5,10]` works).
+    #[arg(short = 's', long = "set", global = true, value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+
+    /// File of `NAME=value` lines for ${VAR} placeholders [default: .env when present].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+
+    /// More console output (-v debug, -vv trace); wins over RUST_LOG.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Less console output (-q warnings only, -qq errors only, -qqq nothing).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show or check the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `qts config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (defaults ← files ← --set), secrets redacted.
+    Show {
+        /// Which files to read.
+        #[command(flatten)]
+        files: SectionFiles,
+        /// Print JSON instead of YAML.
+        #[arg(long)]
+        json: bool,
+        /// Print only this key path, e.g. `backtest` or `data.features`.
+        #[arg(long, value_name = "KEY")]
+        section: Option<String>,
+        /// List every setting with where its value came from (file:line, --set, default).
+        #[arg(long, conflicts_with = "json")]
+        sources: bool,
+    },
+    /// Check the configuration and report every problem; exit status 2 when invalid.
+    Validate {
+        /// Which files to read.
+        #[command(flatten)]
+        files: SectionFiles,
+    },
+}
+
+/// Files that replace a section's file in the configuration directory.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SectionFiles {
+    /// Use FILE as base_config.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub base: Option<PathBuf>,
+    /// Use FILE as data_sources.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub data_sources: Option<PathBuf>,
+    /// Use FILE as backtest_config.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub backtest: Option<PathBuf>,
+    /// Use FILE as the model configuration.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+}

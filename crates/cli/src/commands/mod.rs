@@ -1,0 +1,4 @@
+//! One module per command; `setup` is what every command does first.
+
+pub mod config;
+pub mod setup;

@@ -1,0 +1,39 @@
+//! How a command fails: a message on stderr and an exit status that scripts can branch on.
+
+use std::process::ExitCode;
+
+/// A failed command.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input: invalid configuration, unknown key, bad value (exit status 2).
+    Input(anyhow::Error),
+    /// Something went wrong while running (exit status 1).
+    Runtime(anyhow::Error),
+}
+
+impl Failure {
+    /// Prints the error and its causes, and gives the exit status.
+    pub fn report(self) -> ExitCode {
+        let (error, code) = match self {
+            Failure::Input(e) => (e, 2),
+            Failure::Runtime(e) => (e, 1),
+        };
+        eprintln!("error: {error}");
+        for cause in error.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        ExitCode::from(code)
+    }
+}
+
+impl From<qts_core::config::ConfigError> for Failure {
+    fn from(e: qts_core::config::ConfigError) -> Self {
+        Failure::Input(e.into())
+    }
+}
+
+impl From<qts_core::logging::LoggingError> for Failure {
+    fn from(e: qts_core::logging::LoggingError) -> Self {
+        Failure::Input(e.into())
+    }
+}
