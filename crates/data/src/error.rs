@@ -1,0 +1,81 @@
+//! Errors of the data crate: each names the file, row, column or symbol it is about.
+
+use std::path::PathBuf;
+
+/// What went wrong reading or processing market data.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file cannot be opened or read.
+    #[error("{path}: cannot read: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS or format error.
+        reason: String,
+    },
+    /// The file cannot be written.
+    #[error("{path}: cannot write: {reason}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS or format error.
+        reason: String,
+    },
+    /// Required columns are missing from the header.
+    #[error(
+        "{path}: missing column(s) {missing}; found {found} (expected date,open,high,low,close,volume[,adj_close])"
+    )]
+    MissingColumns {
+        /// The file.
+        path: PathBuf,
+        /// The missing names.
+        missing: String,
+        /// The header as read.
+        found: String,
+    },
+    /// A value does not parse. `row` is the 1-based line in the file (the header is line 1).
+    #[error("{path}:{row}: column `{column}`: {reason}")]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        row: usize,
+        /// Column name.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file has a header but no rows, or nothing at all.
+    #[error("{path}: no bars (the file is empty)")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The format is not one qts reads.
+    #[error("{path}: unsupported file type; use .csv or .parquet")]
+    UnsupportedFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The bars cannot be used as they are (unsorted, duplicate dates, bad prices).
+    #[error("{source_name}: {problem}; run `qts data validate` for every finding")]
+    Unusable {
+        /// File or symbol.
+        source_name: String,
+        /// The first blocking problem, with its row.
+        problem: String,
+    },
+    /// Columns of different lengths were combined.
+    #[error("column `{column}` has {got} values, expected {expected}")]
+    Length {
+        /// Column name.
+        column: String,
+        /// Values found.
+        got: usize,
+        /// Values expected.
+        expected: usize,
+    },
+    /// An indicator or dataset parameter is invalid.
+    #[error("{0}")]
+    Parameter(String),
+}

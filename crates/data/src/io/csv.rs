@@ -1,0 +1,227 @@
+//! CSV bars.
+
+use std::path::Path;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::{REQUIRED, bar_column, symbol_of};
+use crate::bars::BarSeries;
+use crate::error::DataError;
+
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]`.
+pub fn parse_time(text: &str) -> Option<NaiveDateTime> {
+    let t = text.trim();
+    if t.len() == 10 {
+        return NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0));
+    }
+    [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+}
+
+/// Parses a number; an empty cell, `NaN`, `null`, `NA` or FRED's `.` is missing (NaN).
+pub fn parse_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    match t.to_ascii_lowercase().as_str() {
+        "" | "nan" | "null" | "na" | "." => Some(f64::NAN),
+        _ => t.parse().ok(),
+    }
+}
+
+/// Reads bars from a CSV file (see [`super::read_bars`]).
+///
+/// # Errors
+/// [`DataError`] naming the file, row and column of the first value that does not parse.
+pub fn read_csv(path: &Path) -> Result<BarSeries, DataError> {
+    let read_err = |reason: String| DataError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| read_err(e.to_string()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| read_err(e.to_string()))?
+        .clone();
+    let mut index = [usize::MAX; 7];
+    let names = [
+        "date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "adj_close",
+    ];
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(canon) = bar_column(h)
+            && let Some(slot) = names.iter().position(|n| *n == canon)
+            && index[slot] == usize::MAX
+        {
+            index[slot] = i;
+        }
+    }
+    if headers.iter().all(str::is_empty) {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .zip(index)
+        .filter(|(_, i)| *i == usize::MAX)
+        .map(|(n, _)| *n)
+        .collect();
+    if !missing.is_empty() {
+        return Err(DataError::MissingColumns {
+            path: path.to_path_buf(),
+            missing: missing.join(","),
+            found: headers.iter().collect::<Vec<_>>().join(","),
+        });
+    }
+    let has_adj = index[6] != usize::MAX;
+    let mut bars = BarSeries {
+        symbol: symbol_of(path),
+        adj_close: has_adj.then(Vec::new),
+        ..BarSeries::default()
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(read_err(e.to_string())),
+        }
+        let row = record.position().map_or(0, |p| p.line() as usize);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if record.len() != headers.len() {
+            return Err(DataError::BadValue {
+                path: path.to_path_buf(),
+                row,
+                column: "(row)".into(),
+                reason: format!("expected {} fields, found {}", headers.len(), record.len()),
+            });
+        }
+        let bad = |column: &str, reason: String| DataError::BadValue {
+            path: path.to_path_buf(),
+            row,
+            column: column.into(),
+            reason,
+        };
+        let cell = |slot: usize| record.get(index[slot]).unwrap_or("");
+        let time = parse_time(cell(0)).ok_or_else(|| {
+            bad(
+                "date",
+                format!("`{}` is not a date (expected YYYY-MM-DD)", cell(0)),
+            )
+        })?;
+        let mut values = [0.0; 6];
+        for (slot, value) in values.iter_mut().enumerate().skip(1) {
+            if slot == 6 && !has_adj {
+                continue;
+            }
+            let text = cell(slot);
+            *value = parse_number(text)
+                .ok_or_else(|| bad(names[slot], format!("`{text}` is not a number")))?;
+        }
+        bars.time.push(time);
+        bars.open.push(values[1]);
+        bars.high.push(values[2]);
+        bars.low.push(values[3]);
+        bars.close.push(values[4]);
+        bars.volume.push(values[5]);
+        if let Some(adj) = &mut bars.adj_close {
+            let text = cell(6);
+            adj.push(
+                parse_number(text)
+                    .ok_or_else(|| bad("adj_close", format!("`{text}` is not a number")))?,
+            );
+        }
+        bars.source_rows.push(row);
+    }
+    if bars.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(bars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("TEST.csv");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn reads_case_insensitive_headers_in_any_order() {
+        let (_d, p) =
+            write("Volume,Date,Close,High,Low,Open,Adj Close\n10,2020-01-02,2,3,1,1.5,1\n");
+        let b = read_csv(&p).unwrap();
+        assert_eq!(b.symbol, "TEST");
+        assert_eq!(b.open, vec![1.5]);
+        assert_eq!(b.volume, vec![10.0]);
+        assert_eq!(b.adj_close, Some(vec![1.0]));
+        assert_eq!(b.source_rows, vec![2]);
+        assert!(b.is_daily());
+    }
+
+    #[test]
+    fn names_the_row_and_column_of_a_bad_value() {
+        let (_d, p) =
+            write("date,open,high,low,close,volume\n2020-01-02,1,2,1,2,5\n2020-01-03,1,x,1,2,5\n");
+        let e = read_csv(&p).unwrap_err().to_string();
+        assert!(
+            e.ends_with("TEST.csv:3: column `high`: `x` is not a number"),
+            "{e}"
+        );
+        let (_d, p) = write("date,open,high,low,close,volume\n03/01/2020,1,2,1,2,5\n");
+        let e = read_csv(&p).unwrap_err().to_string();
+        assert!(
+            e.contains(":2: column `date`: `03/01/2020` is not a date"),
+            "{e}"
+        );
+        let (_d, p) = write("date,open,high,low,close,volume\n2020-01-02,1,2,1\n");
+        let e = read_csv(&p).unwrap_err().to_string();
+        assert!(
+            e.contains(":2: column `(row)`: expected 6 fields, found 4"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_columns_and_empty_files_are_errors() {
+        let (_d, p) = write("date,open,close\n2020-01-02,1,2\n");
+        let e = read_csv(&p).unwrap_err().to_string();
+        assert!(e.contains("missing column(s) high,low,volume"), "{e}");
+        let (_d, p) = write("");
+        assert!(matches!(read_csv(&p), Err(DataError::Empty { .. })));
+        let (_d, p) = write("date,open,high,low,close,volume\n");
+        assert!(matches!(read_csv(&p), Err(DataError::Empty { .. })));
+    }
+
+    #[test]
+    fn missing_markers_read_as_nan_and_intraday_times_parse() {
+        let (_d, p) = write("date,open,high,low,close,volume\n2020-01-02 09:30:00,NaN,,.,2,5\n");
+        let b = read_csv(&p).unwrap();
+        assert!(b.open[0].is_nan() && b.high[0].is_nan() && b.low[0].is_nan());
+        assert!(!b.is_daily());
+    }
+}
