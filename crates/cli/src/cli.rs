@@ -10,6 +10,8 @@ Examples:
   qts config show --section backtest --json     one section as JSON
   qts --set backtest.initial_capital=50000 config show --sources
   qts config validate --model config/model_configs/lstm_default.yaml
+  qts data validate examples/data/goog_daily.csv --as-of 2013-03-01
+  qts features examples/data/goog_daily.csv --out goog_features.parquet
 
 Configuration is read from --config-dir (base_config.yaml, data_sources.yaml,
 backtest_config.yaml, model_configs/lstm_default.yaml), then --set overrides apply.
@@ -73,6 +75,41 @@ pub enum Command {
     /// Show or check the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Market data: validate files and symbols.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Compute the configured features (`data.features`) of a bar file.
+    Features(FeaturesArgs),
+}
+
+/// `qts data …`.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Check a bar file or a symbol's data; exit status 1 when a finding reaches
+    /// `data.quality.fail_on` (error by default).
+    Validate {
+        /// A CSV/Parquet file, or a symbol looked up in `data.providers.local.directory`.
+        input: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Judge freshness as of this date (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
+    },
+}
+
+/// `qts features FILE --out FILE`.
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Bars: CSV or Parquet with date,open,high,low,close,volume[,adj_close].
+    pub input: PathBuf,
+    /// Output file; `.csv` (warm-up cells empty) or `.parquet` (warm-up cells null).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Compute from split- and dividend-adjusted prices (needs an adj_close column).
+    #[arg(long)]
+    pub adjust: bool,
 }
 
 /// `qts config …`.

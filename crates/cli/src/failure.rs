@@ -9,6 +9,9 @@ pub enum Failure {
     Input(anyhow::Error),
     /// Something went wrong while running (exit status 1).
     Runtime(anyhow::Error),
+    /// The command ran and its verdict is "no" (a validation with errors): the output says
+    /// why; exit status 1 with no further message.
+    Verdict,
 }
 
 impl Failure {
@@ -17,6 +20,7 @@ impl Failure {
         let (error, code) = match self {
             Failure::Input(e) => (e, 2),
             Failure::Runtime(e) => (e, 1),
+            Failure::Verdict => return ExitCode::from(1),
         };
         eprintln!("error: {error}");
         for cause in error.chain().skip(1) {
@@ -35,5 +39,14 @@ impl From<qts_core::config::ConfigError> for Failure {
 impl From<qts_core::logging::LoggingError> for Failure {
     fn from(e: qts_core::logging::LoggingError) -> Self {
         Failure::Input(e.into())
+    }
+}
+
+impl From<qts_data::DataError> for Failure {
+    fn from(e: qts_data::DataError) -> Self {
+        match e {
+            qts_data::DataError::Write { .. } => Failure::Runtime(e.into()),
+            _ => Failure::Input(e.into()),
+        }
     }
 }

@@ -22,5 +22,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Config(command) => commands::config::run(&cli.global, command),
+        Command::Data(command) => commands::data::run(&cli.global, command),
+        Command::Features(args) => commands::features::run(&cli.global, args),
     }
 }

@@ -16,6 +16,7 @@ pub mod calendar;
 pub mod error;
 pub mod features;
 pub mod io;
+pub mod validate;
 
 pub use bars::BarSeries;
 pub use error::DataError;

@@ -1,4 +1,6 @@
 //! One module per command; `setup` is what every command does first.
 
 pub mod config;
+pub mod data;
+pub mod features;
 pub mod setup;

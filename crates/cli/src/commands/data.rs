@@ -1,0 +1,115 @@
+//! `qts data validate`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use comfy_table::{ContentArrangement, Table};
+use qts_core::config::QtsConfig;
+use qts_core::logging::RunContext;
+use qts_data::io::read_bars;
+use qts_data::validate::{Report, validate};
+
+use super::setup::{load_config, start_logging};
+use crate::cli::{DataCommand, GlobalArgs, SectionFiles};
+use crate::failure::Failure;
+
+/// Runs a `data` subcommand.
+pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
+    let loaded = load_config(global, &SectionFiles::default())?;
+    let _guard = start_logging(global, &loaded)?;
+    match command {
+        DataCommand::Validate { input, json, as_of } => {
+            let path = resolve(input, &loaded.config)?;
+            let span = RunContext::new("data validate")
+                .symbol(input.as_str())
+                .span();
+            let _run = span.enter();
+            let bars = read_bars(&path)?;
+            let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let cfg = &loaded.config;
+            let report = validate(&bars, &cfg.validation, &cfg.data.quality, today);
+            tracing::info!(
+                bars = report.bars,
+                findings = report.findings.len(),
+                "validated"
+            );
+            let text = if *json {
+                let summary = report.summary();
+                let value = serde_json::json!({
+                    "file": path.display().to_string(),
+                    "report": report,
+                    "summary": summary,
+                });
+                serde_json::to_string_pretty(&value).map_err(|e| Failure::Runtime(e.into()))? + "\n"
+            } else {
+                render(&path, &report)
+            };
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(|e| Failure::Runtime(e.into()))?;
+            match report.worst() {
+                Some(worst) if worst >= cfg.data.quality.fail_on => Err(Failure::Verdict),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// A file path as given, or `<SYMBOL>.csv|.parquet` in the local provider's directory.
+pub fn resolve(input: &str, config: &QtsConfig) -> Result<PathBuf, Failure> {
+    let direct = Path::new(input);
+    if direct.is_file() {
+        return Ok(direct.to_path_buf());
+    }
+    let dir = Path::new(&config.data.providers.local.directory);
+    for name in [
+        input.to_string(),
+        input.to_ascii_uppercase(),
+        input.to_ascii_lowercase(),
+    ] {
+        for ext in ["csv", "parquet"] {
+            let candidate = dir.join(format!("{name}.{ext}"));
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(Failure::Input(anyhow!(
+        "no file `{input}`, and no {input}.csv or {input}.parquet in {} (data.providers.local.directory)",
+        dir.display()
+    )))
+}
+
+fn render(path: &Path, report: &Report) -> String {
+    let s = report.summary();
+    let range = match (report.first, report.last) {
+        (Some(a), Some(b)) => format!("{} .. {}", a.date(), b.date()),
+        _ => "-".into(),
+    };
+    let mut out = format!(
+        "{}: {} bars, {range}: {} errors, {} warnings, {} infos\n",
+        path.display(),
+        report.bars,
+        s.errors,
+        s.warnings,
+        s.infos
+    );
+    if report.findings.is_empty() {
+        out.push_str("no findings: every check passed\n");
+        return out;
+    }
+    let mut table = Table::new();
+    table
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(110)
+        .set_header(vec!["severity", "check", "finding"]);
+    for f in &report.findings {
+        let severity = format!("{:?}", f.severity).to_lowercase();
+        table.add_row(vec![severity, f.check.to_string(), f.message.clone()]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+    out
+}

@@ -1,0 +1,60 @@
+//! `qts features FILE --out FILE`.
+
+use std::io::Write;
+
+use qts_core::logging::RunContext;
+use qts_data::features::compute;
+use qts_data::io::{read_bars, write_table};
+use qts_data::validate::drop_duplicates;
+
+use super::setup::{load_config, start_logging};
+use crate::cli::{FeaturesArgs, GlobalArgs, SectionFiles};
+use crate::failure::Failure;
+
+/// Computes the configured features of a bar file and writes them.
+pub fn run(global: &GlobalArgs, args: &FeaturesArgs) -> Result<(), Failure> {
+    let loaded = load_config(global, &SectionFiles::default())?;
+    let _guard = start_logging(global, &loaded)?;
+    let symbol = args
+        .input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let span = RunContext::new("features").symbol(symbol).span();
+    let _run = span.enter();
+
+    let bars = read_bars(&args.input)?;
+    let (bars, removed) = drop_duplicates(&bars);
+    if removed > 0 {
+        tracing::warn!(
+            removed,
+            "dropped duplicate timestamps, keeping the last bar of each"
+        );
+    }
+    let bars = if args.adjust {
+        if bars.adj_close.is_none() {
+            return Err(Failure::Input(anyhow::anyhow!(
+                "{}: --adjust needs an adj_close column",
+                args.input.display()
+            )));
+        }
+        bars.adjusted()
+    } else {
+        bars
+    };
+    let started = std::time::Instant::now();
+    let table = compute(&bars, &loaded.config.data.features)?;
+    tracing::debug!(
+        micros = started.elapsed().as_micros() as u64,
+        "features computed"
+    );
+    write_table(&table, &args.out)?;
+    writeln!(
+        std::io::stdout(),
+        "wrote {} rows x {} feature columns to {}",
+        table.time.len(),
+        table.columns.len(),
+        args.out.display()
+    )
+    .map_err(|e| Failure::Runtime(e.into()))
+}

@@ -1,0 +1,229 @@
+//! `qts data validate` and `qts features` as a user runs them, on the sample data and on bad
+//! files.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn qts(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qts"));
+    cmd.current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .env_remove("QTS_CONFIG_DIR")
+        .env("NO_COLOR", "1")
+        .arg("-C")
+        .arg(repo().join("config"));
+    cmd
+}
+
+fn sample(name: &str) -> PathBuf {
+    repo().join("examples/data").join(name)
+}
+
+#[test]
+fn validate_the_sample_data_passes_with_warnings_only() {
+    let dir = tempfile::tempdir().unwrap();
+    qts(dir.path())
+        .args(["data", "validate"])
+        .arg(sample("goog_daily.csv"))
+        .args(["--as-of", "2013-03-04"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2148 bars, 2004-08-19 .. 2013-03-01: 0 errors",
+        ))
+        .stdout(predicate::str::contains("outliers_zscore"));
+
+    let out = qts(dir.path())
+        .args(["data", "validate", "--json", "--as-of", "2019-01-02"])
+        .arg(sample("sp500_daily.csv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["report"]["bars"], 5031);
+    assert_eq!(v["summary"]["errors"], 0);
+    assert!(
+        v["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] != "error")
+    );
+}
+
+#[test]
+fn a_symbol_is_looked_up_in_the_local_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    qts(dir.path())
+        .args([
+            "--set",
+            &format!(
+                "data.providers.local.directory={}",
+                repo().join("examples/data").display()
+            ),
+        ])
+        .args(["data", "validate", "goog_daily", "--as-of", "2013-03-04"])
+        .assert()
+        .success();
+    qts(dir.path())
+        .args(["data", "validate", "NOPE"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no file `NOPE`, and no NOPE.csv or NOPE.parquet",
+        ));
+}
+
+#[test]
+fn error_findings_exit_1_and_name_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.csv");
+    std::fs::write(
+        &file,
+        "date,open,high,low,close,volume\n2024-07-01,10,11,9,10.5,100\n2024-07-03,10,11,9,-1,100\n2024-07-02,10,11,9,10,100\n2024-07-02,10,11,9,10,100\n",
+    )
+    .unwrap();
+    let out = qts(dir.path())
+        .args(["data", "validate", "--json", "--as-of", "2024-07-05"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["report"]["findings"].as_array().unwrap();
+    let find = |check: &str| findings.iter().find(|f| f["check"] == check).unwrap();
+    assert_eq!(find("order")["rows"], serde_json::json!([4]));
+    assert_eq!(find("duplicates")["rows"], serde_json::json!([5]));
+    assert_eq!(find("price_consistency")["rows"], serde_json::json!([3]));
+    assert_eq!(find("order")["severity"], "error");
+
+    // The same file cannot be used for features: exit 2 with the first blocking row.
+    qts(dir.path())
+        .arg("features")
+        .arg(&file)
+        .args(["--out", "f.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("row 3: close is -1"));
+    assert!(
+        !dir.path().join("f.csv").exists(),
+        "nothing written from bad input"
+    );
+}
+
+#[test]
+fn malformed_files_exit_2_naming_file_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "cols.csv",
+            "date,open,close\n2024-07-01,1,2\n",
+            "missing column(s) high,low,volume",
+        ),
+        (
+            "num.csv",
+            "date,open,high,low,close,volume\n2024-07-01,1,2,1,x,5\n",
+            "num.csv:2: column `close`: `x` is not a number",
+        ),
+        (
+            "date.csv",
+            "date,open,high,low,close,volume\n07/01/2024,1,2,1,2,5\n",
+            "date.csv:2: column `date`",
+        ),
+        ("empty.csv", "", "no bars"),
+        ("data.txt", "x", "unsupported file type"),
+    ];
+    for (name, text, message) in cases {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        for args in [
+            vec!["data", "validate", name],
+            vec!["features", name, "--out", "o.csv"],
+        ] {
+            qts(dir.path())
+                .args(&args)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(message))
+                .stderr(predicate::str::contains("panicked").not());
+        }
+    }
+}
+
+#[test]
+fn features_write_csv_and_parquet_with_the_contract_names() {
+    let dir = tempfile::tempdir().unwrap();
+    qts(dir.path())
+        .arg("features")
+        .arg(sample("goog_daily.csv"))
+        .args(["--out", "out/goog.csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "wrote 2148 rows x 30 feature columns",
+        ));
+    let text = std::fs::read_to_string(dir.path().join("out/goog.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    for name in [
+        "date",
+        "sma_20",
+        "ema_12",
+        "rsi_14",
+        "atr_14",
+        "mom_10",
+        "roc_10",
+        "obv",
+        "macd",
+        "macd_signal",
+        "macd_hist",
+        "bb_upper",
+        "bb_middle",
+        "bb_lower",
+        "bb_pct_b",
+        "bb_width",
+    ] {
+        assert!(
+            header.split(',').any(|h| h == name),
+            "{name} missing from {header}"
+        );
+    }
+    // Warm-up cells are empty exactly where TA-Lib has NaN: sma_20 starts on row 20.
+    let col = header.split(',').position(|h| h == "sma_20").unwrap();
+    let cells: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(col).unwrap())
+        .collect();
+    assert!(cells[..19].iter().all(|c| c.is_empty()));
+    assert!(!cells[19].is_empty());
+
+    qts(dir.path())
+        .arg("features")
+        .arg(sample("sp500_daily.csv"))
+        .args(["--adjust", "--out", "sp.parquet"])
+        .assert()
+        .success();
+    let bars = qts_data::io::read_parquet(&dir.path().join("sp.parquet"));
+    // A feature file has no OHLCV columns, so it is not a bar file: the reader says which are missing.
+    assert!(
+        bars.unwrap_err()
+            .to_string()
+            .contains("missing column(s) open,high,low,close,volume")
+    );
+    qts(dir.path())
+        .arg("features")
+        .arg(sample("goog_daily.csv"))
+        .args(["--adjust", "--out", "g.parquet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--adjust needs an adj_close column",
+        ));
+}

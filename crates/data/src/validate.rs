@@ -1,0 +1,521 @@
+//! Data-quality checks producing a report with a severity per finding: ordering, duplicates,
+//! price consistency, missing trading days (NYSE calendar), return outliers (z-score and IQR),
+//! freshness and suspected unadjusted splits.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use qts_core::config::{QualityConfig, Severity, ValidationConfig};
+use serde::Serialize;
+
+use crate::bars::BarSeries;
+use crate::calendar;
+
+/// Rows or dates listed in a finding's message before "and N more".
+const SHOWN: usize = 5;
+
+/// One thing found wrong (or worth knowing) about a series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The check: `order`, `duplicates`, `price_consistency`, `missing_days`,
+    /// `non_trading_days`, `outliers_zscore`, `outliers_iqr`, `freshness`, `splits`.
+    pub check: &'static str,
+    /// How serious it is.
+    pub severity: Severity,
+    /// What was found, for people.
+    pub message: String,
+    /// How many rows or days it concerns.
+    pub count: usize,
+    /// Source rows concerned (1-based file lines), the first few.
+    pub rows: Vec<usize>,
+}
+
+/// The result of validating one series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Symbol or file.
+    pub source: String,
+    /// Number of bars read.
+    pub bars: usize,
+    /// First timestamp.
+    pub first: Option<NaiveDateTime>,
+    /// Last timestamp.
+    pub last: Option<NaiveDateTime>,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+/// Findings by severity, as carried on every result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Informational findings.
+    pub infos: usize,
+}
+
+impl Report {
+    /// Counts of findings by severity.
+    pub fn summary(&self) -> Summary {
+        let count = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        Summary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+        }
+    }
+
+    /// The most severe finding's severity, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Validates `bars` as of `today` (for freshness) with the configured thresholds and checks.
+pub fn validate(
+    bars: &BarSeries,
+    limits: &ValidationConfig,
+    checks: &QualityConfig,
+    today: NaiveDate,
+) -> Report {
+    let mut f = Vec::new();
+    order_and_duplicates(bars, checks, &mut f);
+    if checks.price_consistency {
+        price_consistency(bars, &mut f);
+    }
+    let daily = bars.is_daily();
+    if checks.missing_days && daily {
+        missing_days(bars, limits.missing_data_threshold, &mut f);
+    }
+    if checks.outliers {
+        outliers(bars, limits, &mut f);
+    }
+    if checks.freshness
+        && daily
+        && let Some(last) = bars.time.last()
+    {
+        freshness(last.date(), today, limits.max_staleness_days, &mut f);
+    }
+    if checks.splits {
+        splits(bars, limits.split_tolerance, &mut f);
+    }
+    f.sort_by_key(|x| std::cmp::Reverse(x.severity));
+    Report {
+        source: bars.symbol.clone(),
+        bars: bars.len(),
+        first: bars.time.first().copied(),
+        last: bars.time.last().copied(),
+        findings: f,
+    }
+}
+
+/// The series with duplicate timestamps removed, keeping the last occurrence (providers
+/// revise a bar by sending it again), and how many were removed.
+pub fn drop_duplicates(bars: &BarSeries) -> (BarSeries, usize) {
+    let keep: Vec<usize> = (0..bars.len())
+        .filter(|&i| bars.time.get(i + 1) != Some(&bars.time[i]))
+        .collect();
+    let removed = bars.len() - keep.len();
+    if removed == 0 {
+        return (bars.clone(), 0);
+    }
+    let pick = |col: &[f64]| keep.iter().map(|&i| col[i]).collect::<Vec<_>>();
+    let out = BarSeries {
+        symbol: bars.symbol.clone(),
+        time: keep.iter().map(|&i| bars.time[i]).collect(),
+        open: pick(&bars.open),
+        high: pick(&bars.high),
+        low: pick(&bars.low),
+        close: pick(&bars.close),
+        volume: pick(&bars.volume),
+        adj_close: bars.adj_close.as_deref().map(pick),
+        source_rows: keep.iter().map(|&i| bars.row(i)).collect(),
+    };
+    (out, removed)
+}
+
+fn finding(check: &'static str, severity: Severity, message: String, rows: &[usize]) -> Finding {
+    Finding {
+        check,
+        severity,
+        message,
+        count: rows.len(),
+        rows: rows.iter().take(SHOWN).copied().collect(),
+    }
+}
+
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    let shown: Vec<String> = items.iter().take(SHOWN).map(|x| x.to_string()).collect();
+    let more = items.len().saturating_sub(SHOWN);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn order_and_duplicates(bars: &BarSeries, checks: &QualityConfig, f: &mut Vec<Finding>) {
+    let (mut back, mut dup) = (Vec::new(), Vec::new());
+    for i in 1..bars.len() {
+        if bars.time[i] < bars.time[i - 1] {
+            back.push(bars.row(i));
+        } else if bars.time[i] == bars.time[i - 1] {
+            dup.push(bars.row(i));
+        }
+    }
+    if !back.is_empty() {
+        let msg = format!(
+            "{} timestamps go backwards (rows {}); sort the file by date",
+            back.len(),
+            list(&back)
+        );
+        f.push(finding("order", Severity::Error, msg, &back));
+    }
+    if checks.duplicates && !dup.is_empty() {
+        let msg = format!(
+            "{} duplicate timestamps (rows {}); the last of each is kept when the data is used",
+            dup.len(),
+            list(&dup)
+        );
+        f.push(finding("duplicates", Severity::Warning, msg, &dup));
+    }
+}
+
+fn price_consistency(bars: &BarSeries, f: &mut Vec<Finding>) {
+    let (mut bad_price, mut inconsistent, mut bad_volume, mut zero_volume) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..bars.len() {
+        let (o, h, l, c, v) = (
+            bars.open[i],
+            bars.high[i],
+            bars.low[i],
+            bars.close[i],
+            bars.volume[i],
+        );
+        if [o, h, l, c].iter().any(|p| !p.is_finite() || *p <= 0.0) {
+            bad_price.push(bars.row(i));
+        } else if l > o.min(c) || h < o.max(c) || l > h {
+            inconsistent.push(bars.row(i));
+        }
+        if !v.is_finite() || v < 0.0 {
+            bad_volume.push(bars.row(i));
+        } else if v == 0.0 {
+            zero_volume.push(bars.row(i));
+        }
+    }
+    let groups = [
+        (
+            bad_price,
+            Severity::Error,
+            "missing, zero or negative prices",
+        ),
+        (
+            inconsistent,
+            Severity::Error,
+            "bars where low > min(open, close) or high < max(open, close)",
+        ),
+        (bad_volume, Severity::Error, "missing or negative volumes"),
+        (zero_volume, Severity::Warning, "bars with zero volume"),
+    ];
+    for (rows, severity, what) in groups {
+        if !rows.is_empty() {
+            let msg = format!("{} {what} (rows {})", rows.len(), list(&rows));
+            f.push(finding("price_consistency", severity, msg, &rows));
+        }
+    }
+}
+
+fn missing_days(bars: &BarSeries, threshold: f64, f: &mut Vec<Finding>) {
+    let mut dates: Vec<NaiveDate> = bars.time.iter().map(|t| t.date()).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else {
+        return;
+    };
+    let expected = calendar::trading_days(first, last);
+    let missing: Vec<NaiveDate> = expected
+        .iter()
+        .filter(|d| dates.binary_search(d).is_err())
+        .copied()
+        .collect();
+    let closed: Vec<usize> = bars
+        .time
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !calendar::is_trading_day(t.date()))
+        .map(|(i, _)| bars.row(i))
+        .collect();
+    if !missing.is_empty() {
+        let share = missing.len() as f64 / expected.len().max(1) as f64;
+        let severity = if share > threshold {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let msg = format!(
+            "{} of {} NYSE trading days have no bar ({:.2}%, limit {:.2}%): {}",
+            missing.len(),
+            expected.len(),
+            share * 100.0,
+            threshold * 100.0,
+            list(&missing)
+        );
+        f.push(Finding {
+            check: "missing_days",
+            severity,
+            message: msg,
+            count: missing.len(),
+            rows: Vec::new(),
+        });
+    }
+    if !closed.is_empty() {
+        let msg = format!(
+            "{} bars fall on weekends or NYSE holidays (rows {})",
+            closed.len(),
+            list(&closed)
+        );
+        f.push(finding("non_trading_days", Severity::Warning, msg, &closed));
+    }
+}
+
+fn returns(bars: &BarSeries) -> Vec<(usize, f64)> {
+    (1..bars.len())
+        .map(|i| (i, bars.close[i] / bars.close[i - 1] - 1.0))
+        .filter(|(_, r)| r.is_finite())
+        .collect()
+}
+
+fn outliers(bars: &BarSeries, limits: &ValidationConfig, f: &mut Vec<Finding>) {
+    let r = returns(bars);
+    if r.len() < 3 {
+        return;
+    }
+    let n = r.len() as f64;
+    let mean = r.iter().map(|x| x.1).sum::<f64>() / n;
+    let std = (r.iter().map(|x| (x.1 - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let describe = |rows: &[(usize, f64)]| {
+        let shown: Vec<String> = rows
+            .iter()
+            .map(|&(i, x)| format!("{} {:+.1}%", bars.time[i].date(), x * 100.0))
+            .collect();
+        list(&shown)
+    };
+    if std > 0.0 {
+        let z = limits.outlier_zscore;
+        let hits: Vec<(usize, f64)> = r
+            .iter()
+            .copied()
+            .filter(|x| ((x.1 - mean) / std).abs() > z)
+            .collect();
+        if !hits.is_empty() {
+            let rows: Vec<usize> = hits.iter().map(|h| bars.row(h.0)).collect();
+            let msg = format!(
+                "{} daily returns beyond {z} standard deviations: {}",
+                hits.len(),
+                describe(&hits)
+            );
+            f.push(finding("outliers_zscore", Severity::Warning, msg, &rows));
+        }
+    }
+    let mut sorted: Vec<f64> = r.iter().map(|x| x.1).collect();
+    sorted.sort_by(f64::total_cmp);
+    let (q1, q3) = (quantile(&sorted, 0.25), quantile(&sorted, 0.75));
+    let k = limits.outlier_iqr_multiplier;
+    let (lo, hi) = (q1 - k * (q3 - q1), q3 + k * (q3 - q1));
+    let hits: Vec<(usize, f64)> = r.iter().copied().filter(|x| x.1 < lo || x.1 > hi).collect();
+    if !hits.is_empty() {
+        let rows: Vec<usize> = hits.iter().map(|h| bars.row(h.0)).collect();
+        let msg = format!(
+            "{} daily returns outside [Q1 - {k} IQR, Q3 + {k} IQR] = [{:+.2}%, {:+.2}%]: {}",
+            hits.len(),
+            lo * 100.0,
+            hi * 100.0,
+            describe(&hits)
+        );
+        f.push(finding("outliers_iqr", Severity::Warning, msg, &rows));
+    }
+}
+
+/// Linear-interpolation quantile of sorted values (numpy's default).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+fn freshness(last: NaiveDate, today: NaiveDate, max_age: u32, f: &mut Vec<Finding>) {
+    if today <= last {
+        return;
+    }
+    let age = calendar::trading_days(last, today).len().saturating_sub(1);
+    if age > max_age as usize {
+        let msg = format!(
+            "the last bar ({last}) is {age} trading days old as of {today} (limit {max_age})"
+        );
+        f.push(Finding {
+            check: "freshness",
+            severity: Severity::Warning,
+            message: msg,
+            count: age,
+            rows: Vec::new(),
+        });
+    }
+}
+
+/// Common split ratios (new shares per old share); reverse splits are their reciprocals.
+const SPLIT_RATIOS: [(f64, &str); 9] = [
+    (1.5, "3:2"),
+    (2.0, "2:1"),
+    (3.0, "3:1"),
+    (4.0, "4:1"),
+    (5.0, "5:1"),
+    (7.0, "7:1"),
+    (8.0, "8:1"),
+    (10.0, "10:1"),
+    (20.0, "20:1"),
+];
+
+fn splits(bars: &BarSeries, tolerance: f64, f: &mut Vec<Finding>) {
+    // With an adjusted close the prices to judge are the adjusted ones.
+    let series = bars.adjusted();
+    let mut hits = Vec::new();
+    let mut rows = Vec::new();
+    for i in 1..series.len() {
+        let jump = series.close[i - 1] / series.open[i];
+        if !jump.is_finite() || jump <= 0.0 {
+            continue;
+        }
+        for (ratio, name) in SPLIT_RATIOS {
+            let label = if jump >= 1.0 {
+                (jump / ratio - 1.0).abs() <= tolerance
+            } else {
+                (jump * ratio - 1.0).abs() <= tolerance
+            };
+            if label {
+                let kind = if jump >= 1.0 {
+                    name.to_string()
+                } else {
+                    format!("reverse {name}")
+                };
+                hits.push(format!("{} ({kind})", series.time[i].date()));
+                rows.push(series.row(i));
+                break;
+            }
+        }
+    }
+    if !hits.is_empty() {
+        let msg = format!(
+            "{} overnight moves match a split ratio; the prices may be unadjusted: {}",
+            hits.len(),
+            list(&hits)
+        );
+        f.push(finding("splits", Severity::Warning, msg, &rows));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2024, 7, d)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+    }
+
+    fn series(days: &[u32], close: &[f64]) -> BarSeries {
+        BarSeries {
+            symbol: "T".into(),
+            time: days.iter().map(|&d| day(d)).collect(),
+            open: close.to_vec(),
+            high: close.iter().map(|c| c * 1.01).collect(),
+            low: close.iter().map(|c| c * 0.99).collect(),
+            close: close.to_vec(),
+            volume: vec![1000.0; close.len()],
+            adj_close: None,
+            source_rows: (2..2 + close.len()).collect(),
+        }
+    }
+
+    fn run(b: &BarSeries) -> Report {
+        let today = NaiveDate::from_ymd_opt(2024, 7, 12).unwrap();
+        validate(
+            b,
+            &ValidationConfig::default(),
+            &QualityConfig::default(),
+            today,
+        )
+    }
+
+    #[test]
+    fn clean_data_has_no_findings() {
+        // 2024-07-04 is Independence Day: not missing.
+        let b = series(
+            &[1, 2, 3, 5, 8, 9, 10, 11, 12],
+            &[10.0, 10.1, 10.0, 10.2, 10.1, 10.3, 10.2, 10.4, 10.3],
+        );
+        assert_eq!(run(&b).findings, vec![]);
+    }
+
+    #[test]
+    fn each_problem_is_found_with_its_rows() {
+        let mut b = series(&[1, 2, 2, 5, 3, 8], &[10.0, 10.1, 10.1, -1.0, 10.2, 10.0]);
+        b.high[5] = 9.0;
+        b.volume[0] = 0.0;
+        let r = run(&b);
+        let get = |check| {
+            r.findings
+                .iter()
+                .find(|f| f.check == check)
+                .unwrap_or_else(|| panic!("{check}: {r:#?}"))
+        };
+        assert_eq!(get("order").rows, vec![6]);
+        assert_eq!(get("order").severity, Severity::Error);
+        assert_eq!(get("duplicates").rows, vec![4]);
+        let prices: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.check == "price_consistency")
+            .collect();
+        assert_eq!(
+            prices.iter().map(|f| f.rows.clone()).collect::<Vec<_>>(),
+            vec![vec![5], vec![7], vec![2]]
+        );
+        assert_eq!(r.summary().errors, 3);
+        assert_eq!(r.worst(), Some(Severity::Error));
+    }
+
+    #[test]
+    fn missing_days_are_an_error_past_the_threshold() {
+        let b = series(&[1, 12], &[10.0, 10.1]);
+        let r = run(&b);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.check == "missing_days")
+            .unwrap();
+        assert_eq!(f.count, 7);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.contains("2024-07-02"), "{}", f.message);
+    }
+
+    #[test]
+    fn splits_and_staleness_are_warnings() {
+        let b = series(&[1, 2, 3], &[100.0, 50.2, 50.0]);
+        let r = run(&b);
+        let s = r.findings.iter().find(|f| f.check == "splits").unwrap();
+        assert!(s.message.contains("2024-07-02 (2:1)"), "{}", s.message);
+        let fresh = r.findings.iter().find(|f| f.check == "freshness").unwrap();
+        assert_eq!(fresh.count, 6, "{}", fresh.message);
+    }
+
+    #[test]
+    fn duplicates_keep_the_last_bar() {
+        let b = series(&[1, 2, 2, 3], &[1.0, 2.0, 3.0, 4.0]);
+        let (d, removed) = drop_duplicates(&b);
+        assert_eq!(removed, 1);
+        assert_eq!(d.close, vec![1.0, 3.0, 4.0]);
+        assert_eq!(d.source_rows, vec![2, 4, 5]);
+    }
+}
