@@ -13,6 +13,7 @@
 
 pub mod bars;
 pub mod calendar;
+pub mod dataset;
 pub mod error;
 pub mod features;
 pub mod io;

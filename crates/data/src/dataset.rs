@@ -1,0 +1,457 @@
+//! Leak-free datasets for learning: chronological splits with purge gaps, normalisation fitted
+//! on the training split only, sequence windows served as views into one buffer, targets, and
+//! seeded shuffling.
+//!
+//! A sample is named by the row `t` its window ends on: inputs are rows
+//! `t + 1 - lookback ..= t`, the target looks `horizon` rows ahead. Every window and its
+//! target lie inside one split, and `purge_gap` rows separate the splits, so no training
+//! target is ever an input of a validation or test window.
+
+use std::ops::Range;
+
+use chrono::NaiveDateTime;
+use qts_core::config::{ModelDataConfig, Normalization, Target};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::DataError;
+use crate::io::Table;
+
+/// Which split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// The oldest rows: fitting.
+    Train,
+    /// Early stopping and model selection.
+    Validation,
+    /// Untouched until the end.
+    Test,
+}
+
+/// Row ranges of the three splits (gaps between them are the purged rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Splits {
+    /// Training rows.
+    pub train: Range<usize>,
+    /// Validation rows.
+    pub validation: Range<usize>,
+    /// Test rows.
+    pub test: Range<usize>,
+}
+
+/// Splits `n` rows by fractions of the rows left after the two purge gaps.
+///
+/// # Errors
+/// [`DataError::Parameter`] when a split would be empty.
+pub fn split_by_fraction(
+    n: usize,
+    train: f64,
+    validation: f64,
+    gap: usize,
+) -> Result<Splits, DataError> {
+    let usable = n.checked_sub(2 * gap).ok_or_else(|| {
+        DataError::Parameter(format!("{n} rows cannot hold two purge gaps of {gap}"))
+    })?;
+    let a = (usable as f64 * train).floor() as usize;
+    let b = (usable as f64 * validation).floor() as usize;
+    let splits = Splits {
+        train: 0..a,
+        validation: a + gap..a + gap + b,
+        test: a + 2 * gap + b..n,
+    };
+    check_nonempty(&splits)?;
+    Ok(splits)
+}
+
+/// Splits rows by date: training up to and including `train_end`, validation up to
+/// `validation_end`, test after; the first `gap` rows of validation and test are purged.
+///
+/// # Errors
+/// [`DataError::Parameter`] when a split would be empty or the dates are out of order.
+pub fn split_by_date(
+    times: &[NaiveDateTime],
+    train_end: NaiveDateTime,
+    validation_end: NaiveDateTime,
+    gap: usize,
+) -> Result<Splits, DataError> {
+    if validation_end <= train_end {
+        return Err(DataError::Parameter(
+            "the validation end must be after the training end".into(),
+        ));
+    }
+    let a = times.partition_point(|t| *t <= train_end);
+    let b = times.partition_point(|t| *t <= validation_end);
+    let splits = Splits {
+        train: 0..a,
+        validation: (a + gap).min(b)..b,
+        test: (b + gap).min(times.len())..times.len(),
+    };
+    check_nonempty(&splits)?;
+    Ok(splits)
+}
+
+fn check_nonempty(s: &Splits) -> Result<(), DataError> {
+    for (name, r) in [
+        ("train", &s.train),
+        ("validation", &s.validation),
+        ("test", &s.test),
+    ] {
+        if r.is_empty() {
+            return Err(DataError::Parameter(format!(
+                "the {name} split is empty: use more data or a smaller purge gap"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Per-column affine normalisation `(x - shift) / scale`, fitted on training rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalizer {
+    /// Subtracted from each column.
+    pub shift: Vec<f64>,
+    /// Each column is divided by this (1 where the training column is constant).
+    pub scale: Vec<f64>,
+}
+
+impl Normalizer {
+    /// Fits on `rows` of a row-major matrix with `width` columns.
+    pub fn fit(kind: Normalization, data: &[f64], width: usize, rows: Range<usize>) -> Normalizer {
+        let column = |j: usize| -> Vec<f64> { rows.clone().map(|r| data[r * width + j]).collect() };
+        let (mut shift, mut scale) = (vec![0.0; width], vec![1.0; width]);
+        for j in 0..width {
+            let mut x = column(j);
+            let (s, k) = match kind {
+                Normalization::None => (0.0, 1.0),
+                Normalization::Zscore => {
+                    let n = x.len() as f64;
+                    let mean = x.iter().sum::<f64>() / n;
+                    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+                    (mean, var.sqrt())
+                }
+                Normalization::MinMax => {
+                    let lo = x.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    (lo, hi - lo)
+                }
+                Normalization::Robust => {
+                    x.sort_by(f64::total_cmp);
+                    let q = |p: f64| {
+                        let pos = p * (x.len() - 1) as f64;
+                        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+                        x[lo] + (x[hi] - x[lo]) * (pos - lo as f64)
+                    };
+                    (q(0.5), q(0.75) - q(0.25))
+                }
+            };
+            shift[j] = s;
+            scale[j] = if k > 0.0 && k.is_finite() { k } else { 1.0 };
+        }
+        Normalizer { shift, scale }
+    }
+
+    /// Applies the normalisation to one row.
+    pub fn apply(&self, row: &[f64], out: &mut [f32]) {
+        for (j, (x, o)) in row.iter().zip(out.iter_mut()).enumerate() {
+            *o = ((x - self.shift[j]) / self.scale[j]) as f32;
+        }
+    }
+}
+
+/// Windows, targets and splits over a feature table.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Feature names, in column order.
+    pub names: Vec<String>,
+    /// Timestamps of the rows kept (warm-up rows dropped).
+    pub time: Vec<NaiveDateTime>,
+    /// Row-major normalised features, `time.len() × names.len()`.
+    values: Vec<f32>,
+    /// Target of each row (NaN where it would look past the data).
+    targets: Vec<f32>,
+    /// Window length.
+    pub lookback: usize,
+    /// Split row ranges.
+    pub splits: Splits,
+    /// The fitted normalisation.
+    pub normalizer: Normalizer,
+    samples: [Vec<usize>; 3],
+}
+
+impl Dataset {
+    /// Builds a dataset from features and the close prices of the same rows.
+    ///
+    /// Leading rows where any feature is NaN (indicator warm-up) are dropped; a NaN after that
+    /// is an error naming its row and column, since a model cannot learn from it.
+    ///
+    /// # Errors
+    /// [`DataError::Parameter`] for NaN features, too little data or empty splits.
+    pub fn build(
+        table: &Table,
+        close: &[f64],
+        cfg: &ModelDataConfig,
+    ) -> Result<Dataset, DataError> {
+        let width = table.columns.len();
+        let n_all = table.time.len();
+        if close.len() != n_all {
+            return Err(DataError::Length {
+                column: "close".into(),
+                got: close.len(),
+                expected: n_all,
+            });
+        }
+        if width == 0 {
+            return Err(DataError::Parameter("no feature columns".into()));
+        }
+        let complete = |r: usize| table.columns.iter().all(|(_, c)| c[r].is_finite());
+        let first = (0..n_all).find(|&r| complete(r)).ok_or_else(|| {
+            DataError::Parameter(
+                "no row has every feature (is the series shorter than the warm-up?)".into(),
+            )
+        })?;
+        if let Some(r) = (first..n_all).find(|&r| !complete(r)) {
+            let (name, _) = table
+                .columns
+                .iter()
+                .find(|(_, c)| !c[r].is_finite())
+                .unwrap_or(&table.columns[0]);
+            return Err(DataError::Parameter(format!(
+                "feature `{name}` is missing or not finite at {} (row {}); fill or drop it first",
+                table.time[r].date(),
+                r + 1
+            )));
+        }
+        let n = n_all - first;
+        let mut raw = vec![0.0; n * width];
+        for (j, (_, col)) in table.columns.iter().enumerate() {
+            for r in 0..n {
+                raw[r * width + j] = col[first + r];
+            }
+        }
+        let splits = split_by_fraction(
+            n,
+            cfg.train_fraction,
+            cfg.validation_fraction,
+            cfg.purge_gap,
+        )?;
+        let normalizer = Normalizer::fit(cfg.normalization, &raw, width, splits.train.clone());
+        let mut values = vec![0.0f32; n * width];
+        for r in 0..n {
+            normalizer.apply(
+                &raw[r * width..(r + 1) * width],
+                &mut values[r * width..(r + 1) * width],
+            );
+        }
+        let horizon = match cfg.target {
+            Target::NextReturn | Target::Direction => 1,
+            Target::HorizonReturn => cfg.horizon,
+        };
+        let close = &close[first..];
+        let targets = (0..n)
+            .map(|t| match close.get(t + horizon) {
+                None => f32::NAN,
+                Some(future) => {
+                    let r = future / close[t] - 1.0;
+                    match cfg.target {
+                        Target::Direction => f32::from(u8::from(r > 0.0)),
+                        _ => r as f32,
+                    }
+                }
+            })
+            .collect();
+        let lookback = cfg.lookback;
+        let ends = |r: &Range<usize>| -> Vec<usize> {
+            let start = r.start + lookback - 1;
+            (start..r.end.saturating_sub(horizon)).collect()
+        };
+        let samples = [
+            ends(&splits.train),
+            ends(&splits.validation),
+            ends(&splits.test),
+        ];
+        for (name, s) in ["train", "validation", "test"].iter().zip(&samples) {
+            if s.is_empty() {
+                return Err(DataError::Parameter(format!(
+                    "the {name} split is shorter than lookback + horizon ({} rows): use more data",
+                    lookback + horizon
+                )));
+            }
+        }
+        Ok(Dataset {
+            names: table.columns.iter().map(|(n, _)| n.clone()).collect(),
+            time: table.time[first..].to_vec(),
+            values,
+            targets,
+            lookback,
+            splits,
+            normalizer,
+            samples,
+        })
+    }
+
+    /// Number of features per row.
+    pub fn width(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The window ending at row `t`: `lookback × width` values, row-major, borrowed from the
+    /// dataset's one buffer (no copy per window).
+    pub fn window(&self, t: usize) -> &[f32] {
+        let w = self.width();
+        &self.values[(t + 1 - self.lookback) * w..(t + 1) * w]
+    }
+
+    /// The target of the window ending at row `t`.
+    pub fn target(&self, t: usize) -> f32 {
+        self.targets[t]
+    }
+
+    /// End rows of a split's windows, in time order.
+    pub fn samples(&self, split: Split) -> &[usize] {
+        &self.samples[split as usize]
+    }
+
+    /// A split's end rows in a seeded order: the same `(seed, epoch)` gives the same order.
+    pub fn shuffled(&self, split: Split, seed: u64, epoch: u64) -> Vec<usize> {
+        let mut order = self.samples(split).to_vec();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        order.shuffle(&mut rng);
+        order
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn table(n: usize) -> (Table, Vec<f64>) {
+        let day0 = NaiveDate::from_ymd_opt(2020, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let time = (0..n)
+            .map(|i| day0 + chrono::Duration::days(i as i64))
+            .collect();
+        let a: Vec<f64> = (0..n)
+            .map(|i| if i < 3 { f64::NAN } else { i as f64 })
+            .collect();
+        let b: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64).collect();
+        let close = (0..n).map(|i| 100.0 + ((i * 13) % 7) as f64).collect();
+        (
+            Table {
+                time,
+                columns: vec![("a".into(), a), ("b".into(), b)],
+            },
+            close,
+        )
+    }
+
+    fn cfg() -> ModelDataConfig {
+        ModelDataConfig {
+            lookback: 5,
+            purge_gap: 5,
+            ..ModelDataConfig::default()
+        }
+    }
+
+    #[test]
+    fn windows_and_targets_stay_inside_their_split() {
+        let (t, close) = table(203);
+        let d = Dataset::build(&t, &close, &cfg()).unwrap();
+        assert_eq!(d.time.len(), 200, "3 warm-up rows dropped");
+        for (split, range) in [
+            (Split::Train, &d.splits.train),
+            (Split::Validation, &d.splits.validation),
+            (Split::Test, &d.splits.test),
+        ] {
+            for &end in d.samples(split) {
+                assert!(
+                    end + 1 - d.lookback >= range.start && end + 1 < range.end,
+                    "{split:?} {end}"
+                );
+            }
+        }
+        assert_eq!(d.splits.validation.start - d.splits.train.end, 5);
+        assert_eq!(d.splits.test.start - d.splits.validation.end, 5);
+        let t0 = d.samples(Split::Train)[0];
+        assert_eq!(
+            d.target(t0),
+            (close[3 + t0 + 1] / close[3 + t0] - 1.0) as f32
+        );
+    }
+
+    #[test]
+    fn windows_are_views_into_one_buffer() {
+        let (t, close) = table(100);
+        let d = Dataset::build(&t, &close, &cfg()).unwrap();
+        let w1 = d.window(10);
+        let w2 = d.window(11);
+        assert_eq!(w1.len(), 5 * 2);
+        assert_eq!(
+            w2.as_ptr(),
+            w1[2..].as_ptr(),
+            "consecutive windows overlap in memory"
+        );
+    }
+
+    #[test]
+    fn normalisation_sees_only_the_training_rows() {
+        let (t, close) = table(200);
+        let d = Dataset::build(&t, &close, &cfg()).unwrap();
+        let (mut t2, _) = table(200);
+        for (_, col) in &mut t2.columns {
+            for v in col.iter_mut().skip(150) {
+                *v *= 1000.0;
+            }
+        }
+        let d2 = Dataset::build(&t2, &close, &cfg()).unwrap();
+        assert_eq!(d.normalizer, d2.normalizer);
+        assert_eq!(d.window(100), d2.window(100));
+    }
+
+    #[test]
+    fn shuffling_is_seeded() {
+        let (t, close) = table(200);
+        let d = Dataset::build(&t, &close, &cfg()).unwrap();
+        assert_eq!(
+            d.shuffled(Split::Train, 7, 0),
+            d.shuffled(Split::Train, 7, 0)
+        );
+        assert_ne!(
+            d.shuffled(Split::Train, 7, 0),
+            d.shuffled(Split::Train, 7, 1)
+        );
+        let mut sorted = d.shuffled(Split::Train, 7, 0);
+        sorted.sort_unstable();
+        assert_eq!(sorted, d.samples(Split::Train));
+    }
+
+    #[test]
+    fn nan_after_the_warm_up_and_short_data_are_errors() {
+        let (mut t, close) = table(200);
+        t.columns[1].1[120] = f64::NAN;
+        let e = Dataset::build(&t, &close, &cfg()).unwrap_err().to_string();
+        assert!(
+            e.contains("feature `b` is missing or not finite at 2020-04-30 (row 121)"),
+            "{e}"
+        );
+        let (t, close) = table(20);
+        assert!(Dataset::build(&t, &close, &cfg()).is_err());
+    }
+
+    #[test]
+    fn date_splits_purge_after_each_boundary() {
+        let (t, _) = table(100);
+        let s = split_by_date(&t.time, t.time[59], t.time[79], 3).unwrap();
+        assert_eq!(
+            s,
+            Splits {
+                train: 0..60,
+                validation: 63..80,
+                test: 83..100
+            }
+        );
+    }
+}
