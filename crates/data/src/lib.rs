@@ -12,11 +12,13 @@
 //! ```
 
 pub mod bars;
+pub mod cache;
 pub mod calendar;
 pub mod dataset;
 pub mod error;
 pub mod features;
 pub mod io;
+pub mod provider;
 pub mod validate;
 
 pub use bars::BarSeries;

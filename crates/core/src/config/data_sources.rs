@@ -94,6 +94,8 @@ pub struct HttpProvider {
     pub backoff_initial_ms: u64,
     /// Longest back-off delay.
     pub backoff_max_ms: u64,
+    /// Use the provider's older API (FMP: v3 `historical-price-full`).
+    pub legacy_api: bool,
 }
 
 impl Default for HttpProvider {
@@ -107,6 +109,7 @@ impl Default for HttpProvider {
             max_retries: 5,
             backoff_initial_ms: 500,
             backoff_max_ms: 30_000,
+            legacy_api: false,
         }
     }
 }

@@ -10,7 +10,9 @@ use crate::bars::BarSeries;
 use crate::error::DataError;
 
 pub use self::csv::{parse_number, parse_time, read_csv};
-pub use self::parquet::{read_parquet, write_parquet};
+pub use self::parquet::{
+    read_parquet, read_parquet_metadata, write_parquet, write_parquet_with_metadata,
+};
 pub use self::table::{Table, write_csv, write_table};
 
 /// File formats qts reads and writes.

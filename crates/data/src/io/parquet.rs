@@ -1,5 +1,6 @@
 //! Parquet bars and tables, through arrow-rs: files pandas and polars open as they are.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -181,6 +182,38 @@ fn times(
 /// # Errors
 /// [`DataError::Write`].
 pub fn write_parquet(table: &Table, path: &Path) -> Result<(), DataError> {
+    write_parquet_with_metadata(table, path, BTreeMap::new())
+}
+
+/// The file's key-value metadata (empty when it has none).
+///
+/// # Errors
+/// [`DataError::Read`] when the file is not readable Parquet.
+pub fn read_parquet_metadata(path: &Path) -> Result<BTreeMap<String, String>, DataError> {
+    let read_err = |reason: String| DataError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| read_err(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| read_err(format!("not a readable Parquet file ({e})")))?;
+    Ok(builder
+        .schema()
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect())
+}
+
+/// [`write_parquet`] with key-value metadata stored in the file's schema.
+///
+/// # Errors
+/// [`DataError::Write`].
+pub fn write_parquet_with_metadata(
+    table: &Table,
+    path: &Path,
+    metadata: BTreeMap<String, String>,
+) -> Result<(), DataError> {
     let fail = |reason: String| DataError::Write {
         path: path.to_path_buf(),
         reason,
@@ -205,7 +238,7 @@ pub fn write_parquet(table: &Table, path: &Path) -> Result<(), DataError> {
         let array: Float64Array = values.iter().map(|v| v.is_finite().then_some(*v)).collect();
         arrays.push(Arc::new(array));
     }
-    let schema = Arc::new(Schema::new(fields));
+    let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
     let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| fail(e.to_string()))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))

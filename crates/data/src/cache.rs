@@ -1,0 +1,304 @@
+//! The on-disk cache: one Parquet file per provider and symbol, holding the bars and the date
+//! range the provider was asked for (so a range that holds no bar, before a listing say, is
+//! not asked for again). Requests that overlap the cache ask only for the missing dates.
+//! Writes are atomic; a corrupt file is reported, removed and fetched again.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use qts_core::config::CachePolicy;
+
+use crate::bars::BarSeries;
+use crate::calendar;
+use crate::error::DataError;
+use crate::io::{Table, read_parquet, read_parquet_metadata, write_parquet_with_metadata};
+use crate::provider::{FetchError, Provider};
+
+const FROM_KEY: &str = "qts.covered_from";
+const TO_KEY: &str = "qts.covered_to";
+
+/// A cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+/// One cached series, for `qts data cache list`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Entry {
+    /// Provider.
+    pub provider: String,
+    /// Symbol.
+    pub symbol: String,
+    /// Bars held.
+    pub bars: usize,
+    /// The range the provider was asked for.
+    pub covered: Option<(NaiveDate, NaiveDate)>,
+    /// File size in bytes.
+    pub bytes: u64,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// What a cached fetch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchStats {
+    /// Requests sent to the provider.
+    pub requests: usize,
+    /// Bars received from the provider.
+    pub bars_fetched: usize,
+    /// A corrupt cache file was found and replaced.
+    pub repaired: bool,
+}
+
+impl Cache {
+    /// A cache in `dir` (created on the first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Cache {
+        Cache { dir: dir.into() }
+    }
+
+    /// The file of `symbol` from `provider`.
+    pub fn path(&self, provider: &str, symbol: &str) -> PathBuf {
+        let safe: String = symbol
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-._^=".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.dir.join(provider).join(format!("{safe}.parquet"))
+    }
+
+    /// The cached bars and covered range, `None` when nothing is cached.
+    ///
+    /// # Errors
+    /// [`DataError`] when the file exists but cannot be read (corrupt or truncated).
+    pub fn load(
+        &self,
+        provider: &str,
+        symbol: &str,
+    ) -> Result<Option<(BarSeries, NaiveDate, NaiveDate)>, DataError> {
+        let path = self.path(provider, symbol);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let meta = read_parquet_metadata(&path)?;
+        let date = |k| {
+            meta.get(k)
+                .and_then(|v: &String| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        };
+        let (Some(from), Some(to)) = (date(FROM_KEY), date(TO_KEY)) else {
+            return Err(DataError::Read {
+                path,
+                reason: "no covered range in the metadata".into(),
+            });
+        };
+        let mut bars = match read_parquet(&path) {
+            Ok(bars) => bars,
+            Err(DataError::Empty { .. }) => BarSeries::default(),
+            Err(e) => return Err(e),
+        };
+        bars.symbol = symbol.to_string();
+        bars.source_rows.clear();
+        Ok(Some((bars, from, to)))
+    }
+
+    /// Writes bars and their covered range, atomically.
+    ///
+    /// # Errors
+    /// [`DataError::Write`].
+    pub fn store(
+        &self,
+        provider: &str,
+        bars: &BarSeries,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(), DataError> {
+        let mut columns = vec![
+            ("open".to_string(), bars.open.clone()),
+            ("high".to_string(), bars.high.clone()),
+            ("low".to_string(), bars.low.clone()),
+            ("close".to_string(), bars.close.clone()),
+            ("volume".to_string(), bars.volume.clone()),
+        ];
+        if let Some(adj) = &bars.adj_close {
+            columns.push(("adj_close".to_string(), adj.clone()));
+        }
+        let table = Table {
+            time: bars.time.clone(),
+            columns,
+        };
+        let meta = BTreeMap::from([
+            (FROM_KEY.to_string(), from.to_string()),
+            (TO_KEY.to_string(), to.to_string()),
+            ("qts.provider".to_string(), provider.to_string()),
+            ("qts.symbol".to_string(), bars.symbol.clone()),
+        ]);
+        write_parquet_with_metadata(&table, &self.path(provider, &bars.symbol), meta)
+    }
+
+    /// Every cached series, sorted by provider and symbol.
+    pub fn entries(&self) -> Vec<Entry> {
+        let mut out = Vec::new();
+        let Ok(providers) = std::fs::read_dir(&self.dir) else {
+            return out;
+        };
+        for p in providers.flatten().filter(|p| p.path().is_dir()) {
+            let provider = p.file_name().to_string_lossy().into_owned();
+            for f in std::fs::read_dir(p.path()).into_iter().flatten().flatten() {
+                let path = f.path();
+                if path.extension().is_none_or(|e| e != "parquet") {
+                    continue;
+                }
+                let symbol = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let loaded = self.load(&provider, &symbol).ok().flatten();
+                out.push(Entry {
+                    provider: provider.clone(),
+                    symbol,
+                    bars: loaded.as_ref().map_or(0, |l| l.0.len()),
+                    covered: loaded.map(|l| (l.1, l.2)),
+                    bytes: f.metadata().map_or(0, |m| m.len()),
+                    path,
+                });
+            }
+        }
+        out.sort_by(|a, b| (&a.provider, &a.symbol).cmp(&(&b.provider, &b.symbol)));
+        out
+    }
+
+    /// Removes cached files, all or those of one provider and/or symbol; returns how many.
+    ///
+    /// # Errors
+    /// [`DataError::Write`] when a file cannot be removed.
+    pub fn clear(&self, provider: Option<&str>, symbol: Option<&str>) -> Result<usize, DataError> {
+        let mut removed = 0;
+        for e in self.entries() {
+            if provider.is_some_and(|p| p != e.provider) || symbol.is_some_and(|s| s != e.symbol) {
+                continue;
+            }
+            std::fs::remove_file(&e.path).map_err(|err| DataError::Write {
+                path: e.path.clone(),
+                reason: err.to_string(),
+            })?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// The cache directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Bars of `symbol` from `from` to `to` (capped at `today`), served from the cache where it
+/// can and from the provider for the rest, per `policy`. Nothing is written unless every
+/// request succeeded.
+///
+/// # Errors
+/// [`FetchError`] from the provider, or when `offline` and the cache lacks the range.
+pub fn fetch_with_cache(
+    provider: &dyn Provider,
+    cache: Option<&Cache>,
+    policy: CachePolicy,
+    symbol: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<(BarSeries, FetchStats), FetchError> {
+    let to = to.min(today);
+    let mut stats = FetchStats::default();
+    let name = provider.name();
+    let cached = match (cache, policy) {
+        (Some(c), CachePolicy::Incremental | CachePolicy::Offline) => match c.load(name, symbol) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(provider = name, symbol, error = %e, "corrupt cache file; fetching again");
+                let _ = std::fs::remove_file(c.path(name, symbol));
+                stats.repaired = true;
+                None
+            }
+        },
+        _ => None,
+    };
+    let (mut held, cov_from, cov_to) = match cached {
+        Some((bars, a, b)) => (bars, Some(a), Some(b)),
+        None => (
+            BarSeries {
+                symbol: symbol.to_string(),
+                ..BarSeries::default()
+            },
+            None,
+            None,
+        ),
+    };
+    let mut gaps = Vec::new();
+    match (cov_from, cov_to) {
+        (Some(a), Some(b)) => {
+            if from < a {
+                gaps.push((from, a.pred_opt().unwrap_or(a)));
+            }
+            if to > b {
+                gaps.push((b.succ_opt().unwrap_or(b), to));
+            }
+        }
+        _ => gaps.push((from, to)),
+    }
+    // A gap of weekends and holidays holds no bar: no request.
+    gaps.retain(|(a, b)| a <= b && !calendar::trading_days(*a, *b).is_empty());
+    if policy == CachePolicy::Offline && !gaps.is_empty() {
+        return Err(FetchError::Data(DataError::Parameter(format!(
+            "offline: the cache lacks {symbol} from {} to {} (cache policy `offline`)",
+            gaps[0].0, gaps[0].1
+        ))));
+    }
+    for &(a, b) in &gaps {
+        let new = provider.fetch(symbol, a, b)?;
+        stats.requests += 1;
+        stats.bars_fetched += new.len();
+        held = merge(held, new);
+    }
+    let (new_from, new_to) = (
+        cov_from.map_or(from, |c| c.min(from)),
+        cov_to.map_or(to, |c| c.max(to)),
+    );
+    if let Some(c) = cache
+        && policy != CachePolicy::Offline
+        && (!gaps.is_empty() || stats.repaired || cov_from.is_none())
+        && let Err(e) = c.store(name, &held, new_from, new_to)
+    {
+        tracing::warn!(provider = name, symbol, error = %e, "could not update the cache");
+    }
+    Ok((crate::provider::normalise(held, from, to), stats))
+}
+
+fn merge(a: BarSeries, b: BarSeries) -> BarSeries {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let with_adj = a.adj_close.is_some() || b.adj_close.is_some();
+    let mut out = a;
+    let adj_a = out.adj_close.take().unwrap_or_else(|| out.close.clone());
+    let adj_b = b.adj_close.clone().unwrap_or_else(|| b.close.clone());
+    out.time.extend(b.time);
+    out.open.extend(b.open);
+    out.high.extend(b.high);
+    out.low.extend(b.low);
+    out.close.extend(b.close);
+    out.volume.extend(b.volume);
+    let mut adj = adj_a;
+    adj.extend(adj_b);
+    out.adj_close = with_adj.then_some(adj);
+    // Sorted, and where both hold a date the newer fetch (appended last) wins.
+    crate::provider::normalise(out, NaiveDate::MIN, NaiveDate::MAX)
+}

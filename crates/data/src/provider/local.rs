@@ -1,0 +1,44 @@
+//! Local files: `<directory>/<SYMBOL>.csv` or `.parquet`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use super::{FetchError, Provider, normalise};
+use crate::bars::BarSeries;
+use crate::io::read_bars;
+
+/// Bars from files in a directory.
+pub struct Local {
+    directory: PathBuf,
+}
+
+impl Local {
+    /// A provider reading `directory`.
+    pub fn new(directory: &str) -> Local {
+        Local {
+            directory: PathBuf::from(directory),
+        }
+    }
+}
+
+impl Provider for Local {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn fetch(&self, symbol: &str, from: NaiveDate, to: NaiveDate) -> Result<BarSeries, FetchError> {
+        for ext in ["parquet", "csv"] {
+            let path = self.directory.join(format!("{symbol}.{ext}"));
+            if path.is_file() {
+                let mut bars = read_bars(&path)?;
+                bars.symbol = symbol.to_string();
+                return Ok(normalise(bars, from, to));
+            }
+        }
+        Err(FetchError::UnknownSymbol {
+            provider: "local",
+            symbol: symbol.to_string(),
+        })
+    }
+}

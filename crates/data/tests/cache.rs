@@ -1,0 +1,286 @@
+//! The Parquet cache against a loopback FMP: request counts for repeated and extended
+//! fetches, corrupt files, failed fetches, coverage before a listing, and the offline policy.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use chrono::{Datelike, NaiveDate};
+use qts_core::config::{CachePolicy, HttpProvider, Secret};
+use qts_data::cache::{Cache, fetch_with_cache};
+use qts_data::calendar::trading_days;
+use qts_data::provider::{Fmp, Provider};
+use support::{MockServer, Request, Response};
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// FMP's stable format for any symbol and range: one synthetic bar per NYSE trading day,
+/// newest first; symbols listed from 2020-06-01 when they start with "IPO".
+fn serve_fmp(r: &Request) -> Response {
+    let from = NaiveDate::parse_from_str(&r.query["from"], "%Y-%m-%d").unwrap();
+    let to = NaiveDate::parse_from_str(&r.query["to"], "%Y-%m-%d").unwrap();
+    let symbol = &r.query["symbol"];
+    let listed = if symbol.starts_with("IPO") {
+        d(2020, 6, 1)
+    } else {
+        NaiveDate::MIN
+    };
+    let rows: Vec<String> = trading_days(from.max(listed), to)
+        .iter()
+        .rev()
+        .map(|day| {
+            let p = 100.0 + (day.to_string().len() as f64) + f64::from(day.ordinal()) / 10.0;
+            format!(
+                r#"{{"symbol":"{symbol}","date":"{day}","open":{p},"high":{},"low":{},"close":{p},"volume":1000}}"#,
+                p + 1.0,
+                p - 1.0
+            )
+        })
+        .collect();
+    Response::json(200, format!("[{}]", rows.join(",")))
+}
+
+fn fmp(server: &MockServer) -> Fmp {
+    Fmp::new(&HttpProvider {
+        base_url: server.url(),
+        api_key: Secret::new("k-123456"),
+        calls_per_minute: 100_000,
+        backoff_initial_ms: 1,
+        backoff_max_ms: 2,
+        max_retries: 1,
+        ..HttpProvider::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn repeats_cost_nothing_and_extensions_ask_only_for_the_new_days() {
+    let server = MockServer::start(|r, _| serve_fmp(r));
+    let provider = fmp(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let symbols: Vec<String> = (0..20).map(|i| format!("S{i:02}")).collect();
+    let (from, to, extended) = (d(2019, 1, 2), d(2023, 12, 29), d(2024, 1, 5));
+    let today = d(2024, 6, 1);
+    let run = |to: NaiveDate| -> (usize, usize) {
+        let mut bars = 0;
+        let mut requests = 0;
+        for s in &symbols {
+            let (b, stats) = fetch_with_cache(
+                &provider,
+                Some(&cache),
+                CachePolicy::Incremental,
+                s,
+                from,
+                to,
+                today,
+            )
+            .unwrap();
+            assert_eq!(b.time.first().unwrap().date(), from);
+            bars += stats.bars_fetched;
+            requests += stats.requests;
+        }
+        (requests, bars)
+    };
+    let first = run(to);
+    assert_eq!(first.0, 20);
+    assert_eq!(server.hits(), 20);
+    let repeat = run(to);
+    assert_eq!(repeat, (0, 0), "the repeat is served from the cache");
+    assert_eq!(server.hits(), 20);
+    let extension = run(extended);
+    assert_eq!(extension.0, 20, "one small request per symbol");
+    for r in &server.requests()[40..] {
+        assert_eq!(
+            (r.query["from"].as_str(), r.query["to"].as_str()),
+            ("2023-12-30", "2024-01-05")
+        );
+    }
+    // Without a cache the repeat and the extension refetch the whole range.
+    let uncached_bars: usize = 2 * 20 * trading_days(from, to).len() + 20 * 4;
+    let cached_bars = repeat.1 + extension.1;
+    assert_eq!(cached_bars, 20 * 4);
+    let saved = 1.0 - cached_bars as f64 / uncached_bars as f64;
+    assert!(
+        saved >= 0.99,
+        "bars transferred after the first fetch cut by {saved:.4}"
+    );
+    let saved_calls = 1.0 - (repeat.0 + extension.0) as f64 / 40.0;
+    assert!(saved_calls >= 0.5);
+    // The cached files carry the extension.
+    let (bars, _, cov_to) = cache.load("fmp", "S00").unwrap().unwrap();
+    assert_eq!(bars.time.last().unwrap().date(), d(2024, 1, 5));
+    assert_eq!(cov_to, d(2024, 1, 5));
+}
+
+#[test]
+fn ranges_without_trading_days_or_before_a_listing_are_not_asked_again() {
+    let server = MockServer::start(|r, _| serve_fmp(r));
+    let provider = fmp(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let today = d(2024, 6, 1);
+    let go = |from, to| {
+        fetch_with_cache(
+            &provider,
+            Some(&cache),
+            CachePolicy::Incremental,
+            "IPO1",
+            from,
+            to,
+            today,
+        )
+        .unwrap()
+    };
+    let (bars, s) = go(d(2019, 1, 2), d(2021, 1, 4));
+    assert_eq!(s.requests, 1);
+    assert_eq!(bars.time[0].date(), d(2020, 6, 1));
+    let (_, s) = go(d(2019, 1, 2), d(2021, 1, 4));
+    assert_eq!(
+        s.requests, 0,
+        "the empty years before the listing are known to be empty"
+    );
+    // 2021-01-04 was a Monday; extending to the Sunday before asks nothing.
+    let (_, s) = go(d(2019, 6, 1), d(2021, 1, 3));
+    assert_eq!(s.requests, 0);
+}
+
+#[test]
+fn a_corrupt_cache_file_is_reported_and_fetched_again() {
+    let server = MockServer::start(|r, _| serve_fmp(r));
+    let provider = fmp(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let today = d(2024, 6, 1);
+    let go = || {
+        fetch_with_cache(
+            &provider,
+            Some(&cache),
+            CachePolicy::Incremental,
+            "AAA",
+            d(2023, 1, 3),
+            d(2023, 3, 31),
+            today,
+        )
+        .unwrap()
+    };
+    let (good, _) = go();
+    let path = cache.path("fmp", "AAA");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap(); // truncated
+    assert!(cache.load("fmp", "AAA").is_err());
+    let (again, stats) = go();
+    assert!(stats.repaired);
+    assert_eq!(stats.requests, 1);
+    assert_eq!(again, good);
+    assert!(
+        cache.load("fmp", "AAA").unwrap().is_some(),
+        "the file was rewritten whole"
+    );
+}
+
+#[test]
+fn a_failed_fetch_writes_nothing() {
+    let server = MockServer::start(|_, _| Response::json(500, "boom"));
+    let provider = fmp(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let result = fetch_with_cache(
+        &provider,
+        Some(&cache),
+        CachePolicy::Incremental,
+        "AAA",
+        d(2023, 1, 3),
+        d(2023, 3, 31),
+        d(2024, 1, 1),
+    );
+    assert!(result.is_err());
+    assert!(!cache.path("fmp", "AAA").exists());
+    assert!(cache.entries().is_empty());
+    let leftovers = walk(dir.path());
+    assert!(
+        leftovers.is_empty(),
+        "no temporary files either: {leftovers:?}"
+    );
+}
+
+#[test]
+fn offline_serves_the_cache_or_says_what_is_missing() {
+    let server = MockServer::start(|r, _| serve_fmp(r));
+    let provider = fmp(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let today = d(2024, 6, 1);
+    fetch_with_cache(
+        &provider,
+        Some(&cache),
+        CachePolicy::Incremental,
+        "AAA",
+        d(2023, 1, 3),
+        d(2023, 3, 31),
+        today,
+    )
+    .unwrap();
+    let hits = server.hits();
+    let (bars, _) = fetch_with_cache(
+        &provider,
+        Some(&cache),
+        CachePolicy::Offline,
+        "AAA",
+        d(2023, 2, 1),
+        d(2023, 2, 28),
+        today,
+    )
+    .unwrap();
+    assert_eq!(bars.len(), 19);
+    let err = fetch_with_cache(
+        &provider,
+        Some(&cache),
+        CachePolicy::Offline,
+        "AAA",
+        d(2023, 2, 1),
+        d(2023, 5, 31),
+        today,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("offline: the cache lacks AAA from 2023-04-01 to 2023-05-31"),
+        "{err}"
+    );
+    assert_eq!(server.hits(), hits);
+    assert_eq!(cache.entries().len(), 1);
+    assert_eq!(cache.clear(None, Some("AAA")).unwrap(), 1);
+    assert!(cache.entries().is_empty());
+}
+
+#[test]
+fn the_provider_trait_is_object_safe_for_the_cache() {
+    let server = MockServer::start(|r, _| serve_fmp(r));
+    let boxed: Box<dyn Provider> = Box::new(fmp(&server));
+    let (bars, _) = fetch_with_cache(
+        boxed.as_ref(),
+        None,
+        CachePolicy::Incremental,
+        "X",
+        d(2024, 1, 2),
+        d(2024, 1, 5),
+        d(2024, 2, 1),
+    )
+    .unwrap();
+    assert_eq!(bars.len(), 4);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}

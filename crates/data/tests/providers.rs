@@ -1,0 +1,240 @@
+//! Providers over the real HTTP stack against a loopback server speaking each provider's
+//! documented format: success, 429 then 200, repeated 500s, malformed JSON, empty histories,
+//! unknown symbols, a rejected key, timeouts. The API key never appears in an error.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use qts_core::config::{HttpProvider, Secret};
+use qts_data::provider::{FetchError, Fmp, Provider, Yahoo};
+use support::{MockServer, Response};
+
+const KEY: &str = "fmp-secret-key-123";
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn cfg(server: &MockServer) -> HttpProvider {
+    HttpProvider {
+        base_url: server.url(),
+        api_key: Secret::new(KEY),
+        calls_per_minute: 6000,
+        timeout_secs: 1,
+        max_retries: 3,
+        backoff_initial_ms: 1,
+        backoff_max_ms: 5,
+        ..HttpProvider::default()
+    }
+}
+
+const STABLE: &str = r#"[
+ {"symbol":"AAPL","date":"2024-01-04","open":182.15,"high":183.09,"low":180.88,"close":181.91,"volume":71983600,"change":-0.24,"changePercent":-0.13,"vwap":181.99},
+ {"symbol":"AAPL","date":"2024-01-03","open":184.22,"high":185.88,"low":183.43,"close":184.25,"volume":58414500,"change":0.03,"changePercent":0.02,"vwap":184.44},
+ {"symbol":"AAPL","date":"2024-01-02","open":187.15,"high":188.44,"low":183.89,"close":185.64,"volume":82488700,"change":-1.51,"changePercent":-0.81,"vwap":186.28}
+]"#;
+
+#[test]
+fn fmp_stable_endpoint_parses_newest_first_bars() {
+    let server = MockServer::start(|_, _| Response::json(200, STABLE));
+    let fmp = Fmp::new(&cfg(&server)).unwrap();
+    let bars = fmp.fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31)).unwrap();
+    assert_eq!(bars.len(), 3);
+    assert_eq!(bars.time[0].date(), d(2024, 1, 2), "sorted oldest first");
+    assert_eq!(bars.close, vec![185.64, 184.25, 181.91]);
+    assert_eq!(bars.volume[2], 71983600.0);
+    assert!(bars.adj_close.is_none());
+    let req = &server.requests()[0];
+    assert_eq!(req.path, "/stable/historical-price-eod/full");
+    assert_eq!(req.query["symbol"], "AAPL");
+    assert_eq!(req.query["from"], "2024-01-01");
+    assert_eq!(req.query["to"], "2024-01-31");
+    assert_eq!(req.query["apikey"], KEY);
+}
+
+#[test]
+fn fmp_v3_format_with_adjusted_close() {
+    let body = r#"{"symbol":"AAPL","historical":[
+      {"date":"2024-01-03","open":184.22,"high":185.88,"low":183.43,"close":184.25,"adjClose":183.5,"volume":58414500,"unadjustedVolume":58414500,"change":0.03},
+      {"date":"2024-01-02","open":187.15,"high":188.44,"low":183.89,"close":185.64,"adjClose":184.9,"volume":82488700,"unadjustedVolume":82488700,"change":-1.51}]}"#;
+    let server = MockServer::start(move |_, _| Response::json(200, body));
+    let mut c = cfg(&server);
+    c.legacy_api = true;
+    let bars = Fmp::new(&c)
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap();
+    assert_eq!(bars.adj_close, Some(vec![184.9, 183.5]));
+    assert_eq!(
+        server.requests()[0].path,
+        "/api/v3/historical-price-full/AAPL"
+    );
+}
+
+#[test]
+fn a_429_then_200_succeeds_after_honouring_retry_after() {
+    let server = MockServer::start(|_, n| {
+        if n == 0 {
+            Response::json(429, r#"{"Error Message":"Limit Reach"}"#).header("Retry-After", "1")
+        } else {
+            Response::json(200, STABLE)
+        }
+    });
+    let started = Instant::now();
+    let bars = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap();
+    assert_eq!(bars.len(), 3);
+    assert_eq!(server.hits(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "Retry-After: 1 was honoured"
+    );
+}
+
+#[test]
+fn repeated_500s_give_up_after_the_configured_retries() {
+    let server = MockServer::start(|_, _| Response::json(503, "upstream down"));
+    let err = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert_eq!(server.hits(), 4, "1 try + 3 retries");
+    assert!(
+        matches!(err, FetchError::GaveUp { attempts: 4, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("HTTP 503"), "{err}");
+}
+
+#[test]
+fn a_rejected_key_is_not_retried_and_not_echoed() {
+    let server = MockServer::start(|r, _| {
+        let echoed = format!(
+            r#"{{"Error Message":"Invalid API KEY {}. Please retry."}}"#,
+            r.query["apikey"]
+        );
+        Response::json(401, echoed)
+    });
+    let err = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert_eq!(server.hits(), 1);
+    let text = err.to_string();
+    assert!(text.starts_with("fmp rejected the API key"), "{text}");
+    assert!(!text.contains(KEY), "{text}");
+    // FMP also answers 200 with an error message.
+    let server =
+        MockServer::start(|_, _| Response::json(200, r#"{"Error Message":"Invalid API KEY."}"#));
+    let err = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert!(matches!(err, FetchError::Auth { .. }), "{err}");
+}
+
+#[test]
+fn malformed_json_is_an_error_without_retries() {
+    let server =
+        MockServer::start(|_, _| Response::json(200, "[{\"date\": \"2024-01-02\", \"open\": "));
+    let err = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert_eq!(server.hits(), 1);
+    assert!(
+        err.to_string()
+            .contains("fmp sent a response qts cannot read for `AAPL`: not JSON"),
+        "{err}"
+    );
+    let server =
+        MockServer::start(|_, _| Response::json(200, r#"[{"date":"2024-01-02","open":"x"}]"#));
+    let err = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert!(err.to_string().contains("no numeric `open`"), "{err}");
+}
+
+#[test]
+fn empty_histories_and_unknown_symbols() {
+    let server = MockServer::start(|_, _| Response::json(200, "[]"));
+    let bars = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap();
+    assert!(bars.is_empty());
+    let server = MockServer::start(|_, _| Response::json(200, "{}"));
+    let mut c = cfg(&server);
+    c.legacy_api = true;
+    let err = Fmp::new(&c)
+        .unwrap()
+        .fetch("NOPE", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "fmp has no data for symbol `NOPE`");
+}
+
+#[test]
+fn timeouts_are_retried_then_reported() {
+    let server =
+        MockServer::start(|_, _| Response::json(200, STABLE).delayed(Duration::from_millis(1500)));
+    let mut c = cfg(&server);
+    c.max_retries = 1;
+    let err = Fmp::new(&c)
+        .unwrap()
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert_eq!(server.hits(), 2);
+    assert!(err.to_string().contains("did not answer in time"), "{err}");
+}
+
+#[test]
+fn a_missing_key_is_a_clear_error() {
+    let err = Fmp::new(&HttpProvider::default()).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "fmp needs an API key: set FMP_API_KEY in the environment or .env"
+    );
+}
+
+#[test]
+fn yahoo_chart_api_and_its_unknown_symbol_error() {
+    // 2024-01-02 and 03, stamped 14:30 UTC (09:30 New York), gmtoffset -18000.
+    let body = r#"{"chart":{"result":[{"meta":{"currency":"USD","symbol":"AAPL","gmtoffset":-18000,"timezone":"EST"},
+      "timestamp":[1704205800,1704292200],
+      "indicators":{"quote":[{"open":[187.15,184.22],"high":[188.44,185.88],"low":[183.89,183.43],"close":[185.64,184.25],"volume":[82488700,58414500]}],
+      "adjclose":[{"adjclose":[184.9,183.5]}]}}],"error":null}}"#;
+    let server = MockServer::start(move |_, _| Response::json(200, body));
+    let mut c = cfg(&server);
+    c.api_key = Secret::default();
+    let bars = Yahoo::new(&c)
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap();
+    assert_eq!(
+        bars.time.iter().map(|t| t.date()).collect::<Vec<_>>(),
+        vec![d(2024, 1, 2), d(2024, 1, 3)]
+    );
+    assert_eq!(bars.adj_close, Some(vec![184.9, 183.5]));
+    let req = &server.requests()[0];
+    assert_eq!(req.path, "/v8/finance/chart/AAPL");
+    assert_eq!(req.query["interval"], "1d");
+
+    let server = MockServer::start(|_, _| {
+        Response::json(
+            404,
+            r#"{"chart":{"result":null,"error":{"code":"Not Found","description":"No data found, symbol may be delisted"}}}"#,
+        )
+    });
+    let mut c = cfg(&server);
+    c.api_key = Secret::default();
+    let err = Yahoo::new(&c)
+        .fetch("NOPE", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "yahoo has no data for symbol `NOPE`");
+}
