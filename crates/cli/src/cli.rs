@@ -10,6 +10,7 @@ Examples:
   qts config show --section backtest --json     one section as JSON
   qts --set backtest.initial_capital=50000 config show --sources
   qts config validate --model config/model_configs/lstm_default.yaml
+  qts data fetch --symbols AAPL,MSFT --from 2015-01-01     (needs FMP_API_KEY)
   qts data validate examples/data/goog_daily.csv --as-of 2013-03-01
   qts features examples/data/goog_daily.csv --out goog_features.parquet
 
@@ -85,6 +86,11 @@ pub enum Command {
 /// `qts data …`.
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
+    /// Fetch daily bars from a provider into the cache (and optionally to files).
+    Fetch(FetchArgs),
+    /// Inspect or empty the on-disk cache (`data.cache.directory`).
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Check a bar file or a symbol's data; exit status 1 when a finding reaches
     /// `data.quality.fail_on` (error by default).
     Validate {
@@ -96,6 +102,60 @@ pub enum DataCommand {
         /// Judge freshness as of this date (YYYY-MM-DD) instead of today.
         #[arg(long, value_name = "DATE")]
         as_of: Option<chrono::NaiveDate>,
+    },
+}
+
+/// `qts data fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Comma-separated symbols, e.g. AAPL,MSFT.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "SYMBOLS")]
+    pub symbols: Vec<String>,
+    /// First date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: chrono::NaiveDate,
+    /// Last date (YYYY-MM-DD) [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Provider [default: data.default_provider].
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Also write each symbol's bars to DIR/<SYMBOL>.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Provider names on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ProviderArg {
+    /// Financial Modeling Prep.
+    Fmp,
+    /// Yahoo Finance.
+    Yahoo,
+    /// Files in data.providers.local.directory.
+    Local,
+}
+
+/// `qts data cache …`.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List cached series: provider, symbol, bars, covered range, size.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove cached files (all, or one provider's and/or one symbol's).
+    Clear {
+        /// Only this provider's files.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only this symbol's files.
+        #[arg(long)]
+        symbol: Option<String>,
     },
 }
 

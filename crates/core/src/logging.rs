@@ -8,23 +8,26 @@
 //! use qts_core::config::LoggingConfig;
 //! use qts_core::logging::{self, LogOptions, RunContext};
 //!
-//! let _guard = logging::init(&LoggingConfig::default(), &LogOptions::default()).unwrap();
+//! let redactor = qts_core::config::Redactor::default();
+//! let _guard = logging::init(&LoggingConfig::default(), &LogOptions::default(), &redactor).unwrap();
 //! let span = RunContext::new("backtest").symbol("AAPL").span();
 //! let _entered = span.enter();
 //! tracing::info!(trades = 12, "backtest finished"); // carries run_id, command and symbol
 //! ```
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 use tracing::Span;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation as AppenderRotation};
 use tracing_subscriber::filter::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
-use crate::config::{ColorChoice, ConsoleFormat, LogLevel, LoggingConfig, Rotation};
+use crate::config::{ColorChoice, ConsoleFormat, LogLevel, LoggingConfig, Redactor, Rotation};
 
 /// Command-line adjustments to the configured logging.
 #[derive(Debug, Clone, Default)]
@@ -91,6 +94,24 @@ pub fn shift(base: LogLevel, steps: i8) -> LogLevel {
     ORDER[(at + i16::from(steps)).clamp(0, 5) as usize]
 }
 
+/// The crates whose events the configured level (and `-v`/`-q`) applies to; everything else
+/// logs warnings and errors only, so `-vv` shows qts's detail and not an HTTP library's
+/// (whose debug lines would also print request URLs). `RUST_LOG` can still ask for anything.
+const OWN_CRATES: [&str; 4] = ["qts", "qts_cli", "qts_core", "qts_data"];
+
+fn directive(level: LogLevel) -> String {
+    let own: Vec<String> = OWN_CRATES
+        .iter()
+        .map(|c| format!("{c}={}", level_name(level)))
+        .collect();
+    let others = if level < LogLevel::Warn {
+        "warn"
+    } else {
+        level_name(level)
+    };
+    format!("{others},{}", own.join(","))
+}
+
 fn level_name(level: LogLevel) -> &'static str {
     match level {
         LogLevel::Trace => "trace",
@@ -115,7 +136,7 @@ pub fn base_filter(
             value: value.to_string(),
             reason: e.to_string(),
         }),
-        None => Ok(EnvFilter::new(level_name(configured))),
+        None => Ok(EnvFilter::new(directive(configured))),
     }
 }
 
@@ -125,25 +146,32 @@ pub fn base_filter(
 /// [`LoggingError::Filter`] when `RUST_LOG` is used and does not parse.
 pub fn console_filter(cfg: &LoggingConfig, opts: &LogOptions) -> Result<EnvFilter, LoggingError> {
     if opts.verbosity != 0 {
-        return Ok(EnvFilter::new(level_name(shift(cfg.level, opts.verbosity))));
+        return Ok(EnvFilter::new(directive(shift(cfg.level, opts.verbosity))));
     }
     base_filter(cfg.level, opts.rust_log.as_deref())
 }
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
-/// Installs the global subscriber.
+/// Installs the global subscriber. Every line written, to the console or the file, has the
+/// secrets `redactor` knows replaced by `***`: a last line of defence for text we do not
+/// produce ourselves (a library's debug output of a request URL, say).
 ///
 /// # Errors
 /// [`LoggingError`] for a bad `RUST_LOG`, an unwritable log directory, or a second call.
-pub fn init(cfg: &LoggingConfig, opts: &LogOptions) -> Result<LogGuard, LoggingError> {
+pub fn init(
+    cfg: &LoggingConfig,
+    opts: &LogOptions,
+    redactor: &Redactor,
+) -> Result<LogGuard, LoggingError> {
+    let redactor = Arc::new(redactor.clone());
     let mut layers: Vec<BoxedLayer> = Vec::new();
     if cfg.console.enabled {
-        layers.push(console_layer(cfg, opts)?);
+        layers.push(console_layer(cfg, opts, &redactor)?);
     }
     let mut guard = None;
     if cfg.file.enabled {
-        let (layer, g) = file_layer(cfg, opts)?;
+        let (layer, g) = file_layer(cfg, opts, &redactor)?;
         layers.push(layer);
         guard = Some(g);
     }
@@ -154,7 +182,11 @@ pub fn init(cfg: &LoggingConfig, opts: &LogOptions) -> Result<LogGuard, LoggingE
     Ok(LogGuard { _file: guard })
 }
 
-fn console_layer(cfg: &LoggingConfig, opts: &LogOptions) -> Result<BoxedLayer, LoggingError> {
+fn console_layer(
+    cfg: &LoggingConfig,
+    opts: &LogOptions,
+    redactor: &Arc<Redactor>,
+) -> Result<BoxedLayer, LoggingError> {
     let filter = console_filter(cfg, opts)?;
     let ansi = match cfg.console.color {
         ColorChoice::Always => true,
@@ -164,7 +196,10 @@ fn console_layer(cfg: &LoggingConfig, opts: &LogOptions) -> Result<BoxedLayer, L
         }
     };
     let base = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(Scrubbing {
+            inner: std::io::stderr,
+            redactor: redactor.clone(),
+        })
         .with_ansi(ansi)
         .with_target(false);
     Ok(match cfg.console.format {
@@ -183,6 +218,7 @@ fn console_layer(cfg: &LoggingConfig, opts: &LogOptions) -> Result<BoxedLayer, L
 fn file_layer(
     cfg: &LoggingConfig,
     opts: &LogOptions,
+    redactor: &Arc<Redactor>,
 ) -> Result<(BoxedLayer, WorkerGuard), LoggingError> {
     let file = &cfg.file;
     let fail = |reason: String| LoggingError::File {
@@ -210,7 +246,10 @@ fn file_layer(
     let filter = base_filter(cfg.level, opts.rust_log.as_deref())?;
     let layer = tracing_subscriber::fmt::layer()
         .json()
-        .with_writer(writer)
+        .with_writer(Scrubbing {
+            inner: writer,
+            redactor: redactor.clone(),
+        })
         .with_ansi(false)
         .with_current_span(true)
         .with_span_list(true)
@@ -218,6 +257,43 @@ fn file_layer(
         .with_filter(filter)
         .boxed();
     Ok((layer, guard))
+}
+
+/// Wraps a writer factory so that each formatted line has known secrets replaced.
+#[derive(Clone)]
+struct Scrubbing<M> {
+    inner: M,
+    redactor: Arc<Redactor>,
+}
+
+struct ScrubWriter<W> {
+    inner: W,
+    redactor: Arc<Redactor>,
+}
+
+impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Scrubbing<M> {
+    type Writer = ScrubWriter<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        ScrubWriter {
+            inner: self.inner.make_writer(),
+            redactor: self.redactor.clone(),
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for ScrubWriter<W> {
+    // The fmt layer formats a whole event, then writes it in one call.
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.inner
+            .write_all(self.redactor.scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// What a run is: its fields go on the run span and so on every line logged inside it.
@@ -317,7 +393,8 @@ mod tests {
             verbosity: -1,
             rust_log: rust_log.clone(),
         };
-        assert_eq!(console_filter(&cfg, &flagged).unwrap().to_string(), "warn");
+        let warn = console_filter(&cfg, &flagged).unwrap().to_string();
+        assert!(warn.contains("qts_data=warn"), "{warn}");
         let env_only = LogOptions {
             verbosity: 0,
             rust_log,
@@ -327,7 +404,11 @@ mod tests {
             "qts=trace"
         );
         let nothing = LogOptions::default();
-        assert_eq!(console_filter(&cfg, &nothing).unwrap().to_string(), "info");
+        let info = console_filter(&cfg, &nothing).unwrap().to_string();
+        assert!(
+            info.contains("qts_core=info") && info.contains("qts=info"),
+            "{info}"
+        );
     }
 
     #[test]

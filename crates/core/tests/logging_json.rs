@@ -1,5 +1,6 @@
 //! The JSON log file: every line parses and lines inside a run carry the run's span fields.
-//! (Its own test binary: a process can install only one global subscriber.)
+//! (Its own test binary: a process can install only one global subscriber. Events name the
+//! `qts_core` target: the configured level applies to qts crates, other targets log warnings.)
 
 use qts_core::config::{ConsoleLog, FileLog, LogLevel, LoggingConfig, Rotation};
 use qts_core::logging::{self, LogOptions, RunContext};
@@ -26,8 +27,10 @@ fn json_lines_parse_and_carry_the_run_span_fields() {
         verbosity: -2,
         rust_log: None,
     };
-    let guard = logging::init(&cfg, &opts).unwrap();
-    tracing::info!("outside any run");
+    let mut redactor = qts_core::config::Redactor::default();
+    redactor.add("sk-log-secret");
+    let guard = logging::init(&cfg, &opts, &redactor).unwrap();
+    tracing::info!(target: "qts_core", "outside any run");
     {
         let ctx = RunContext::new("backtest")
             .experiment("exp-7")
@@ -35,10 +38,11 @@ fn json_lines_parse_and_carry_the_run_span_fields() {
             .symbol("AAPL");
         let span = ctx.span();
         let _in = span.enter();
-        tracing::debug!(bars = 2148, "loaded bars");
-        tracing::warn!("missing 3 trading days");
+        tracing::debug!(target: "qts_core", bars = 2148, "loaded bars");
+        tracing::warn!(target: "qts_core", "missing 3 trading days");
+        tracing::info!(target: "qts_core", url = "https://x/?apikey=sk-log-secret", "a library printed a URL");
     }
-    tracing::trace!("below the configured level: not written");
+    tracing::trace!(target: "qts_core", "below the configured level: not written");
     drop(guard); // flushes the background writer
 
     let path = dir.path().join("logs/qts.jsonl");
@@ -47,7 +51,9 @@ fn json_lines_parse_and_carry_the_run_span_fields() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(!text.contains("sk-log-secret"), "{text}");
+    assert_eq!(lines[3]["url"], "https://x/?apikey=***");
     assert_eq!(lines[0]["message"], "outside any run");
     assert!(lines[0].get("span").is_none());
     for line in &lines[1..] {
@@ -64,7 +70,7 @@ fn json_lines_parse_and_carry_the_run_span_fields() {
     assert_eq!(lines[1]["bars"], 2148);
     assert_eq!(lines[2]["level"], "WARN");
     assert_eq!(
-        logging::init(&cfg, &opts)
+        logging::init(&cfg, &opts, &redactor)
             .err()
             .map(|e| e.to_string())
             .as_deref(),

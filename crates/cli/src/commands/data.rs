@@ -19,6 +19,8 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
     let loaded = load_config(global, &SectionFiles::default())?;
     let _guard = start_logging(global, &loaded)?;
     match command {
+        DataCommand::Fetch(args) => super::fetch::fetch(&loaded.config, args),
+        DataCommand::Cache(c) => super::fetch::cache(&loaded.config, c),
         DataCommand::Validate { input, json, as_of } => {
             let path = resolve(input, &loaded.config)?;
             let span = RunContext::new("data validate")

@@ -43,7 +43,7 @@ pub fn load_config(global: &GlobalArgs, files: &SectionFiles) -> Result<Loaded, 
 /// Starts logging as the configuration and the flags say.
 pub fn start_logging(global: &GlobalArgs, loaded: &Loaded) -> Result<LogGuard, Failure> {
     let opts = LogOptions::from_env(global.verbose, global.quiet);
-    let guard = logging::init(&loaded.config.logging, &opts)?;
+    let guard = logging::init(&loaded.config.logging, &opts, &loaded.redactor)?;
     tracing::debug!(
         files = ?loaded.files,
         overrides = loaded.redactor.scrub(&global.overrides.join(" ")),

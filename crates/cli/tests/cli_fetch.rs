@@ -1,0 +1,173 @@
+//! `qts data fetch` and `qts data cache` against a loopback FMP, as a user runs them.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../data/tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use support::{MockServer, Response};
+
+const KEY: &str = "fmp-cli-secret-777";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn qts(cwd: &Path, server: &MockServer) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qts"));
+    cmd.current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .env("FMP_API_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .arg("-C")
+        .arg(repo().join("config"))
+        .args([
+            "--set",
+            &format!("data.providers.fmp.base_url={}", server.url()),
+        ])
+        .args([
+            "--set",
+            &format!("data.cache.directory={}", cwd.join("cache").display()),
+        ])
+        .args([
+            "--set",
+            "data.providers.fmp.backoff_initial_ms=1",
+            "--set",
+            "data.providers.fmp.backoff_max_ms=2",
+        ]);
+    cmd
+}
+
+fn fmp_bars(symbol: &str) -> String {
+    format!(
+        r#"[{{"symbol":"{symbol}","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}},
+           {{"symbol":"{symbol}","date":"2024-01-02","open":10,"high":11,"low":9,"close":10.2,"volume":100}}]"#
+    )
+}
+
+#[test]
+fn fetch_caches_and_a_repeat_makes_no_request() {
+    let server = MockServer::start(|r, _| {
+        if r.query["symbol"] == "BAD" {
+            Response::json(200, "{not json")
+        } else {
+            Response::json(200, fmp_bars(&r.query["symbol"]))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "data",
+        "fetch",
+        "--symbols",
+        "AAPL,MSFT",
+        "--from",
+        "2024-01-02",
+        "--to",
+        "2024-01-03",
+        "--json",
+    ];
+    let out = qts(dir.path(), &server).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["symbols"][0]["bars"], 2);
+    assert_eq!(v["symbols"][1]["requests"], 1);
+    assert_eq!(server.hits(), 2);
+
+    let out = qts(dir.path(), &server).args(args).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["symbols"][0]["requests"], 0);
+    assert_eq!(server.hits(), 2, "served from the cache");
+
+    qts(dir.path(), &server)
+        .args(["data", "cache", "list"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("AAPL")
+                .and(predicate::str::contains("2024-01-02 .. 2024-01-03")),
+        );
+    qts(dir.path(), &server)
+        .args([
+            "data",
+            "fetch",
+            "--symbols",
+            "BAD,AAPL",
+            "--from",
+            "2024-01-02",
+            "--to",
+            "2024-01-03",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "fmp sent a response qts cannot read for `BAD`",
+        ))
+        .stderr(predicate::str::contains("1 of 2 symbols failed"));
+    qts(dir.path(), &server)
+        .args(["data", "cache", "clear", "--symbol", "AAPL"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed 1 cached file"));
+    let out = qts(dir.path(), &server)
+        .args(["data", "cache", "list", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_rejected_key_fails_clearly_without_showing_it() {
+    let server = MockServer::start(|r, _| {
+        Response::json(
+            403,
+            format!(
+                r#"{{"Error Message":"Invalid API KEY: {}"}}"#,
+                r.query["apikey"]
+            ),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    qts(dir.path(), &server)
+        .args([
+            "-vv",
+            "data",
+            "fetch",
+            "--symbols",
+            "AAPL",
+            "--from",
+            "2024-01-02",
+            "--to",
+            "2024-01-03",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("fmp rejected the API key"))
+        .stdout(predicate::str::contains(KEY).not())
+        .stderr(predicate::str::contains(KEY).not());
+    assert_eq!(server.hits(), 1, "no retry on an auth failure");
+    assert!(!dir.path().join("cache/fmp/AAPL.parquet").exists());
+}
+
+#[test]
+fn a_missing_key_exits_2() {
+    let server = MockServer::start(|_, _| Response::json(200, "[]"));
+    let dir = tempfile::tempdir().unwrap();
+    qts(dir.path(), &server)
+        .env_remove("FMP_API_KEY")
+        .args(["data", "fetch", "--symbols", "AAPL", "--from", "2024-01-02"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "fmp needs an API key: set FMP_API_KEY",
+        ));
+    assert_eq!(server.hits(), 0);
+}
