@@ -128,17 +128,28 @@ pub fn trading_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
 
 /// Calendar days to the next holiday and since the previous one (0 on a holiday).
 pub fn holiday_distance(d: NaiveDate) -> (i64, i64) {
-    let around: Vec<NaiveDate> = (d.year() - 1..=d.year() + 1).flat_map(holidays).collect();
-    let next = around
+    holiday_distances(&[d])[0]
+}
+
+/// [`holiday_distance`] of many dates at once: the holidays of the years spanned are built
+/// once and each date is a binary search.
+pub fn holiday_distances(dates: &[NaiveDate]) -> Vec<(i64, i64)> {
+    let (Some(lo), Some(hi)) = (dates.iter().min(), dates.iter().max()) else {
+        return Vec::new();
+    };
+    let all: Vec<NaiveDate> = (lo.year() - 1..=hi.year() + 1).flat_map(holidays).collect();
+    dates
         .iter()
-        .find(|h| **h >= d)
-        .map_or(366, |h| (*h - d).num_days());
-    let prev = around
-        .iter()
-        .rev()
-        .find(|h| **h <= d)
-        .map_or(366, |h| (d - *h).num_days());
-    (next, prev)
+        .map(|&d| {
+            let at = all.partition_point(|h| *h < d);
+            let next = all.get(at).map_or(366, |h| (*h - d).num_days());
+            let prev = match all.get(at) {
+                Some(h) if *h == d => 0,
+                _ => at.checked_sub(1).map_or(366, |i| (d - all[i]).num_days()),
+            };
+            (next, prev)
+        })
+        .collect()
 }
 
 /// Whether `d` is in an earnings season: from the 10th of the first month after a quarter

@@ -115,10 +115,7 @@ fn calendar_columns(bars: &BarSeries, spec: &FeatureSpec, cols: &mut Vec<(String
         ));
     }
     if cal.holidays {
-        let dist: Vec<(i64, i64)> = dates
-            .iter()
-            .map(|d| calendar::holiday_distance(*d))
-            .collect();
+        let dist = calendar::holiday_distances(&dates);
         cols.push((
             "days_to_holiday".into(),
             dist.iter().map(|d| d.0 as f64).collect(),
