@@ -219,10 +219,8 @@ pub fn roc(x: &[f64], period: usize) -> Vec<f64> {
     out
 }
 
-/// True range of bar `i ≥ 1`: the largest of high − low, |high − previous close| and
-/// |low − previous close|.
-fn true_range(high: &[f64], low: &[f64], close: &[f64], i: usize) -> f64 {
-    let (h, l, yc) = (high[i], low[i], close[i - 1]);
+/// True range: the largest of high − low, |high − previous close| and |low − previous close|.
+fn true_range(h: f64, l: f64, yc: f64) -> f64 {
     (h - l).max((h - yc).abs()).max((l - yc).abs())
 }
 
@@ -230,20 +228,21 @@ fn true_range(high: &[f64], low: &[f64], close: &[f64], i: usize) -> f64 {
 /// `1..=period`; first value at `period`.
 pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
     let n = close.len();
-    let mut out = nan(n);
     if period < 1 || n <= period {
-        return out;
+        return nan(n);
     }
     let p = period as f64;
     let mut prev = (1..=period)
-        .map(|i| true_range(high, low, close, i))
+        .map(|i| true_range(high[i], low[i], close[i - 1]))
         .sum::<f64>()
         / p;
-    out[period] = prev;
+    let mut out = warm_up(n, period);
+    out.push(prev);
     let (keep, add) = ((p - 1.0) / p, 1.0 / p);
-    for i in period + 1..n {
-        prev = prev * keep + true_range(high, low, close, i) * add;
-        out[i] = prev;
+    let bars = high[period + 1..].iter().zip(&low[period + 1..]);
+    for ((&h, &l), &yc) in bars.zip(&close[period..]) {
+        prev = prev * keep + true_range(h, l, yc) * add;
+        out.push(prev);
     }
     out
 }
