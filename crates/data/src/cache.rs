@@ -198,21 +198,46 @@ impl Cache {
     }
 }
 
-/// Bars of `symbol` from `from` to `to` (capped at `today`), served from the cache where it
-/// can and from the provider for the rest, per `policy`. Nothing is written unless every
-/// request succeeded.
+/// How a cached fetch behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchOptions {
+    /// The cache policy.
+    pub policy: CachePolicy,
+    /// Today's date: requests never reach past it.
+    pub today: NaiveDate,
+    /// The newest cached bar, when it is from the last few days, is fetched again once the
+    /// cache file is older than this: providers revise the last bar after the close.
+    pub refresh_last_bar_after: std::time::Duration,
+}
+
+impl FetchOptions {
+    /// Options from the configuration's cache section.
+    pub fn from_config(cfg: &qts_core::config::CacheConfig, today: NaiveDate) -> FetchOptions {
+        FetchOptions {
+            policy: cfg.policy,
+            today,
+            refresh_last_bar_after: std::time::Duration::from_secs(
+                cfg.refresh_last_bar_after_hours * 3600,
+            ),
+        }
+    }
+}
+
+/// Bars of `symbol` from `from` to `to` (capped at today), served from the cache where it can
+/// and from the provider for the rest, per the policy. Nothing is written unless every request
+/// succeeded.
 ///
 /// # Errors
 /// [`FetchError`] from the provider, or when `offline` and the cache lacks the range.
 pub fn fetch_with_cache(
     provider: &dyn Provider,
     cache: Option<&Cache>,
-    policy: CachePolicy,
     symbol: &str,
     from: NaiveDate,
     to: NaiveDate,
-    today: NaiveDate,
+    options: &FetchOptions,
 ) -> Result<(BarSeries, FetchStats), FetchError> {
+    let (policy, today) = (options.policy, options.today);
     let to = to.min(today);
     let mut stats = FetchStats::default();
     let name = provider.name();
@@ -251,6 +276,16 @@ pub fn fetch_with_cache(
         }
         _ => gaps.push((from, to)),
     }
+    if let (Some(c), Some(last)) = (cache, held.time.last().map(|t| t.date()))
+        && policy == CachePolicy::Incremental
+        && to >= last
+        && (today - last).num_days() <= 4
+        && file_age(&c.path(name, symbol)).is_some_and(|age| age >= options.refresh_last_bar_after)
+    {
+        // Re-fetch from the last cached bar, which may have been a provisional one.
+        gaps.retain(|(a, _)| *a < last);
+        gaps.push((last, to));
+    }
     // A gap of weekends and holidays holds no bar: no request.
     gaps.retain(|(a, b)| a <= b && !calendar::trading_days(*a, *b).is_empty());
     if policy == CachePolicy::Offline && !gaps.is_empty() {
@@ -277,6 +312,11 @@ pub fn fetch_with_cache(
         tracing::warn!(provider = name, symbol, error = %e, "could not update the cache");
     }
     Ok((crate::provider::normalise(held, from, to), stats))
+}
+
+fn file_age(path: &Path) -> Option<std::time::Duration> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    std::time::SystemTime::now().duration_since(modified).ok()
 }
 
 fn merge(a: BarSeries, b: BarSeries) -> BarSeries {

@@ -7,7 +7,7 @@ mod support;
 
 use chrono::{Datelike, NaiveDate};
 use qts_core::config::{CachePolicy, HttpProvider, Secret};
-use qts_data::cache::{Cache, fetch_with_cache};
+use qts_data::cache::{Cache, FetchOptions, fetch_with_cache};
 use qts_data::calendar::trading_days;
 use qts_data::provider::{Fmp, Provider};
 use support::{MockServer, Request, Response};
@@ -42,6 +42,14 @@ fn serve_fmp(r: &Request) -> Response {
     Response::json(200, format!("[{}]", rows.join(",")))
 }
 
+fn opts(policy: CachePolicy, today: NaiveDate) -> FetchOptions {
+    FetchOptions {
+        policy,
+        today,
+        refresh_last_bar_after: std::time::Duration::from_secs(12 * 3600),
+    }
+}
+
 fn fmp(server: &MockServer) -> Fmp {
     Fmp::new(&HttpProvider {
         base_url: server.url(),
@@ -71,11 +79,10 @@ fn repeats_cost_nothing_and_extensions_ask_only_for_the_new_days() {
             let (b, stats) = fetch_with_cache(
                 &provider,
                 Some(&cache),
-                CachePolicy::Incremental,
                 s,
                 from,
                 to,
-                today,
+                &opts(CachePolicy::Incremental, today),
             )
             .unwrap();
             assert_eq!(b.time.first().unwrap().date(), from);
@@ -126,11 +133,10 @@ fn ranges_without_trading_days_or_before_a_listing_are_not_asked_again() {
         fetch_with_cache(
             &provider,
             Some(&cache),
-            CachePolicy::Incremental,
             "IPO1",
             from,
             to,
-            today,
+            &opts(CachePolicy::Incremental, today),
         )
         .unwrap()
     };
@@ -158,11 +164,10 @@ fn a_corrupt_cache_file_is_reported_and_fetched_again() {
         fetch_with_cache(
             &provider,
             Some(&cache),
-            CachePolicy::Incremental,
             "AAA",
             d(2023, 1, 3),
             d(2023, 3, 31),
-            today,
+            &opts(CachePolicy::Incremental, today),
         )
         .unwrap()
     };
@@ -190,11 +195,10 @@ fn a_failed_fetch_writes_nothing() {
     let result = fetch_with_cache(
         &provider,
         Some(&cache),
-        CachePolicy::Incremental,
         "AAA",
         d(2023, 1, 3),
         d(2023, 3, 31),
-        d(2024, 1, 1),
+        &opts(CachePolicy::Incremental, d(2024, 1, 1)),
     );
     assert!(result.is_err());
     assert!(!cache.path("fmp", "AAA").exists());
@@ -216,33 +220,30 @@ fn offline_serves_the_cache_or_says_what_is_missing() {
     fetch_with_cache(
         &provider,
         Some(&cache),
-        CachePolicy::Incremental,
         "AAA",
         d(2023, 1, 3),
         d(2023, 3, 31),
-        today,
+        &opts(CachePolicy::Incremental, today),
     )
     .unwrap();
     let hits = server.hits();
     let (bars, _) = fetch_with_cache(
         &provider,
         Some(&cache),
-        CachePolicy::Offline,
         "AAA",
         d(2023, 2, 1),
         d(2023, 2, 28),
-        today,
+        &opts(CachePolicy::Offline, today),
     )
     .unwrap();
     assert_eq!(bars.len(), 19);
     let err = fetch_with_cache(
         &provider,
         Some(&cache),
-        CachePolicy::Offline,
         "AAA",
         d(2023, 2, 1),
         d(2023, 5, 31),
-        today,
+        &opts(CachePolicy::Offline, today),
     )
     .unwrap_err();
     assert!(
@@ -263,11 +264,10 @@ fn the_provider_trait_is_object_safe_for_the_cache() {
     let (bars, _) = fetch_with_cache(
         boxed.as_ref(),
         None,
-        CachePolicy::Incremental,
         "X",
         d(2024, 1, 2),
         d(2024, 1, 5),
-        d(2024, 2, 1),
+        &opts(CachePolicy::Incremental, d(2024, 2, 1)),
     )
     .unwrap();
     assert_eq!(bars.len(), 4);
@@ -283,4 +283,32 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_recent_last_bar_is_fetched_again_once_the_file_is_old_enough() {
+    let server = MockServer::start(|r, _| serve_fmp(r));
+    let provider = fmp(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let today = d(2024, 1, 5);
+    let mut o = opts(CachePolicy::Incremental, today);
+    o.refresh_last_bar_after = std::time::Duration::ZERO;
+    let (_, s) =
+        fetch_with_cache(&provider, Some(&cache), "AAA", d(2024, 1, 2), today, &o).unwrap();
+    assert_eq!(s.requests, 1);
+    let (bars, s) =
+        fetch_with_cache(&provider, Some(&cache), "AAA", d(2024, 1, 2), today, &o).unwrap();
+    assert_eq!(s.requests, 1, "the last bar (today's) is asked for again");
+    let last = server.requests().last().unwrap().clone();
+    assert_eq!(
+        (last.query["from"].as_str(), last.query["to"].as_str()),
+        ("2024-01-05", "2024-01-05")
+    );
+    assert_eq!(bars.len(), 4);
+    // With the default 12 hours, a fresh file is trusted.
+    let fresh = opts(CachePolicy::Incremental, today);
+    let (_, s) =
+        fetch_with_cache(&provider, Some(&cache), "AAA", d(2024, 1, 2), today, &fresh).unwrap();
+    assert_eq!(s.requests, 0);
 }

@@ -7,7 +7,7 @@ use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
 use qts_core::config::{ProviderName, QtsConfig};
 use qts_core::logging::RunContext;
-use qts_data::cache::{Cache, fetch_with_cache};
+use qts_data::cache::{Cache, FetchOptions, fetch_with_cache};
 use qts_data::io::{Table as Columns, write_table};
 use qts_data::provider::{FetchError, from_config};
 use serde_json::json;
