@@ -62,15 +62,14 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
     for symbol in &args.symbols {
         let symbol = symbol.trim().to_string();
         bar.set_message(symbol.clone());
-        let policy = config.data.cache.policy;
+        let options = FetchOptions::from_config(&config.data.cache, today);
         let result = fetch_with_cache(
             provider.as_ref(),
             cache.as_ref(),
-            policy,
             &symbol,
             args.from,
             to,
-            today,
+            &options,
         );
         let row = match result {
             Ok((bars, _)) if bars.is_empty() => {
