@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds qts and runs the main job on the bundled configuration. Until the backtesting issue
-# lands, the main job is checking and printing the effective configuration.
+# Builds qts and runs the main job on the bundled sample data. Until the backtesting engine
+# lands, the main job checks the configuration, validates the sample history and computes its
+# features.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --release --locked --bin qts
-./target/release/qts config validate
-./target/release/qts config show
+qts=./target/release/qts
+$qts config validate
+$qts data validate examples/data/goog_daily.csv --as-of 2013-03-04
+$qts features examples/data/goog_daily.csv --out target/sample/goog_features.csv
