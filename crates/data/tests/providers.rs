@@ -238,3 +238,22 @@ fn yahoo_chart_api_and_its_unknown_symbol_error() {
         .unwrap_err();
     assert_eq!(err.to_string(), "yahoo has no data for symbol `NOPE`");
 }
+
+#[test]
+fn the_token_bucket_spaces_requests_past_the_burst() {
+    // 60 calls a minute: a burst of 60, then one a second.
+    let server = MockServer::start(|_, _| Response::json(200, "[]"));
+    let mut c = cfg(&server);
+    c.calls_per_minute = 60;
+    let fmp = Fmp::new(&c).unwrap();
+    let started = Instant::now();
+    for _ in 0..60 {
+        fmp.fetch("AAPL", d(2024, 1, 1), d(2024, 1, 2)).unwrap();
+    }
+    let burst = started.elapsed();
+    fmp.fetch("AAPL", d(2024, 1, 1), d(2024, 1, 2)).unwrap();
+    let total = started.elapsed();
+    assert!(burst < Duration::from_millis(900), "the burst was not held back: {burst:?}");
+    assert!(total >= Duration::from_millis(900), "the 61st call waited for a token: {total:?}");
+    assert_eq!(server.hits(), 61);
+}
