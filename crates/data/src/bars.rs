@@ -132,6 +132,25 @@ impl BarSeries {
         Ok(())
     }
 
+    /// The bars as a table with the bar-file columns (`open`, `high`, `low`, `close`,
+    /// `volume`, and `adj_close` when present), ready for [`crate::io::write_table`].
+    pub fn to_table(&self) -> crate::io::Table {
+        let mut columns = vec![
+            ("open".to_string(), self.open.clone()),
+            ("high".to_string(), self.high.clone()),
+            ("low".to_string(), self.low.clone()),
+            ("close".to_string(), self.close.clone()),
+            ("volume".to_string(), self.volume.clone()),
+        ];
+        if let Some(adj) = &self.adj_close {
+            columns.push(("adj_close".to_string(), adj.clone()));
+        }
+        crate::io::Table {
+            time: self.time.clone(),
+            columns,
+        }
+    }
+
     /// The bars with open, high, low and close scaled by `adj_close / close` and volume by its
     /// inverse, so that returns include splits and dividends and traded value is unchanged.
     /// Without an `adj_close` column the bars are returned as they are.

@@ -12,7 +12,7 @@ use qts_core::config::CachePolicy;
 use crate::bars::BarSeries;
 use crate::calendar;
 use crate::error::DataError;
-use crate::io::{Table, read_parquet, read_parquet_metadata, write_parquet_with_metadata};
+use crate::io::{read_parquet, read_parquet_metadata, write_parquet_with_metadata};
 use crate::provider::{FetchError, Provider};
 
 const FROM_KEY: &str = "qts.covered_from";
@@ -118,20 +118,7 @@ impl Cache {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<(), DataError> {
-        let mut columns = vec![
-            ("open".to_string(), bars.open.clone()),
-            ("high".to_string(), bars.high.clone()),
-            ("low".to_string(), bars.low.clone()),
-            ("close".to_string(), bars.close.clone()),
-            ("volume".to_string(), bars.volume.clone()),
-        ];
-        if let Some(adj) = &bars.adj_close {
-            columns.push(("adj_close".to_string(), adj.clone()));
-        }
-        let table = Table {
-            time: bars.time.clone(),
-            columns,
-        };
+        let table = bars.to_table();
         let meta = BTreeMap::from([
             (FROM_KEY.to_string(), from.to_string()),
             (TO_KEY.to_string(), to.to_string()),

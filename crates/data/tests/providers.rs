@@ -253,7 +253,13 @@ fn the_token_bucket_spaces_requests_past_the_burst() {
     let burst = started.elapsed();
     fmp.fetch("AAPL", d(2024, 1, 1), d(2024, 1, 2)).unwrap();
     let total = started.elapsed();
-    assert!(burst < Duration::from_millis(900), "the burst was not held back: {burst:?}");
-    assert!(total >= Duration::from_millis(900), "the 61st call waited for a token: {total:?}");
+    assert!(
+        burst < Duration::from_millis(900),
+        "the burst was not held back: {burst:?}"
+    );
+    assert!(
+        total >= Duration::from_millis(900),
+        "the 61st call waited for a token: {total:?}"
+    );
     assert_eq!(server.hits(), 61);
 }

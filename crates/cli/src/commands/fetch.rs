@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use qts_core::config::{ProviderName, QtsConfig};
 use qts_core::logging::RunContext;
 use qts_data::cache::{Cache, FetchOptions, fetch_with_cache};
-use qts_data::io::{Table as Columns, write_table};
+use qts_data::io::write_table;
 use qts_data::provider::{FetchError, from_config};
 use serde_json::json;
 
@@ -80,7 +80,7 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
                 let mut written = None;
                 if let Some(dir) = &args.out {
                     let path = dir.join(format!("{symbol}.csv"));
-                    write_table(&bar_columns(&bars), &path)?;
+                    write_table(&bars.to_table(), &path)?;
                     written = Some(path.display().to_string());
                 }
                 tracing::info!(
@@ -150,23 +150,6 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
         )));
     }
     Ok(())
-}
-
-fn bar_columns(bars: &qts_data::BarSeries) -> Columns {
-    let mut columns = vec![
-        ("open".to_string(), bars.open.clone()),
-        ("high".to_string(), bars.high.clone()),
-        ("low".to_string(), bars.low.clone()),
-        ("close".to_string(), bars.close.clone()),
-        ("volume".to_string(), bars.volume.clone()),
-    ];
-    if let Some(adj) = &bars.adj_close {
-        columns.push(("adj_close".to_string(), adj.clone()));
-    }
-    Columns {
-        time: bars.time.clone(),
-        columns,
-    }
 }
 
 /// `qts data cache list|clear`.
