@@ -32,7 +32,7 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
         None => config.data.default_provider,
     };
     let provider = from_config(name, &config.data).map_err(|e| match e {
-        FetchError::MissingKey { .. } => Failure::Input(e.into()),
+        FetchError::MissingKey { .. } | FetchError::Unsupported { .. } => Failure::Input(e.into()),
         other => Failure::Runtime(other.into()),
     })?;
     let today = chrono::Local::now().date_naive();

@@ -310,11 +310,7 @@ fn explain(message: &str) -> String {
 }
 
 fn record_origins(origins: &mut Origins, node: &Node, at: &str, source: &dyn Fn(usize) -> Source) {
-    if node.line > 0 || at.is_empty() {
-        origins.set(at, source(node.line));
-    } else {
-        origins.set(at, source(0));
-    }
+    origins.set(at, source(node.line));
     match &node.value {
         Value::Map(entries) => {
             for (k, v) in entries {

@@ -100,6 +100,12 @@ pub enum FetchError {
         /// What is wrong.
         detail: String,
     },
+    /// The provider is configured but qts cannot fetch from it yet.
+    #[error("qts cannot fetch from {provider} yet; use --provider fmp, yahoo or local")]
+    Unsupported {
+        /// Provider.
+        provider: &'static str,
+    },
     /// A local file could not be read.
     #[error(transparent)]
     Data(#[from] crate::error::DataError),
@@ -108,8 +114,8 @@ pub enum FetchError {
 /// The provider `name` configured in `cfg`.
 ///
 /// # Errors
-/// [`FetchError::Status`]-free: only configuration problems, as [`FetchError::MissingKey`]
-/// when an HTTP provider that needs a key has none.
+/// [`FetchError::MissingKey`] when an HTTP provider that needs a key has none, and
+/// [`FetchError::Unsupported`] for Alpha Vantage (configured, not yet fetched from).
 pub fn from_config(
     name: ProviderName,
     cfg: &DataSourcesConfig,
@@ -118,12 +124,8 @@ pub fn from_config(
         ProviderName::Fmp => Box::new(Fmp::new(&cfg.providers.fmp)?),
         ProviderName::Yahoo => Box::new(Yahoo::new(&cfg.providers.yahoo)),
         ProviderName::AlphaVantage => {
-            return Err(FetchError::Status {
+            return Err(FetchError::Unsupported {
                 provider: "alpha_vantage",
-                status: 0,
-                detail:
-                    "the Alpha Vantage provider is not implemented yet; use fmp, yahoo or local"
-                        .into(),
             });
         }
         ProviderName::Local => Box::new(Local::new(&cfg.providers.local.directory)),
