@@ -86,6 +86,14 @@ fn fetch_caches_and_a_repeat_makes_no_request() {
     assert_eq!(v["symbols"][0]["requests"], 0);
     assert_eq!(server.hits(), 2, "served from the cache");
 
+    // A fetched symbol can be validated by name.
+    qts(dir.path(), &server)
+        .args(["data", "validate", "MSFT", "--as-of", "2024-01-03"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2 bars, 2024-01-02 .. 2024-01-03: 0 errors",
+        ));
     qts(dir.path(), &server)
         .args(["data", "cache", "list"])
         .assert()
