@@ -59,7 +59,8 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
     }
 }
 
-/// A file path as given, or `<SYMBOL>.csv|.parquet` in the local provider's directory.
+/// A file path as given, else `<SYMBOL>.csv|.parquet` in the local provider's directory,
+/// else the symbol's cached bars (from `qts data fetch`).
 pub fn resolve(input: &str, config: &QtsConfig) -> Result<PathBuf, Failure> {
     let direct = Path::new(input);
     if direct.is_file() {
@@ -78,8 +79,13 @@ pub fn resolve(input: &str, config: &QtsConfig) -> Result<PathBuf, Failure> {
             }
         }
     }
+    let cache = qts_data::cache::Cache::new(&config.data.cache.directory);
+    if let Some(entry) = cache.entries().into_iter().find(|e| e.symbol == input) {
+        return Ok(entry.path);
+    }
     Err(Failure::Input(anyhow!(
-        "no file `{input}`, and no {input}.csv or {input}.parquet in {} (data.providers.local.directory)",
+        "no file `{input}`, no {input}.csv or {input}.parquet in {} (data.providers.local.directory), \
+         and no cached bars for it (qts data fetch --symbols {input})",
         dir.display()
     )))
 }
