@@ -78,7 +78,7 @@ fn a_symbol_is_looked_up_in_the_local_directory() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "no file `NOPE`, and no NOPE.csv or NOPE.parquet",
+            "no file `NOPE`, no NOPE.csv or NOPE.parquet",
         ));
 }
 
