@@ -1,5 +1,27 @@
 //! qts backtesting: an event-driven engine with realistic fills, costs and risk controls,
 //! strategies, position sizing, and 30+ performance metrics. It takes predictions as plain
 //! columns, never a model.
+//!
+//! ```
+//! use qts_backtest::engine::{EngineConfig, run};
+//! use qts_backtest::strategy::SmaCross;
+//! use qts_core::config::QtsConfig;
+//!
+//! let bars = qts_data::io::read_bars(std::path::Path::new("../../examples/data/goog_daily.csv")).unwrap();
+//! let cfg = EngineConfig::from_config(&QtsConfig::default());
+//! let result = run(&[bars], &mut SmaCross::new(10, 20).unwrap(), &cfg).unwrap();
+//! assert!(!result.trades.is_empty());
+//! ```
 
+pub mod costs;
+pub mod engine;
+pub mod error;
 pub mod metrics;
+pub mod order;
+pub mod portfolio;
+pub mod sizing;
+pub mod strategy;
+pub mod summary;
+
+pub use engine::{BacktestResult, EngineConfig, Execution, run};
+pub use error::BacktestError;

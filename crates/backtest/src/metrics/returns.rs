@@ -91,7 +91,7 @@ pub fn max_drawdown(r: &[f64]) -> f64 {
 /// Annual return over |max drawdown|; NaN without a drawdown.
 pub fn calmar_ratio(r: &[f64], periods: f64) -> f64 {
     let dd = max_drawdown(r);
-    if !(dd < 0.0) {
+    if dd.is_nan() || dd >= 0.0 {
         return f64::NAN;
     }
     let v = annual_return(r, periods) / dd.abs();

@@ -21,13 +21,14 @@ pub fn win_rate(t: &[TradeOutcome]) -> f64 {
     t.iter().filter(|x| x.pnl > 0.0).count() as f64 / t.len() as f64
 }
 
-/// The geometric mean trade return: `(∏(1 + r))^(1/n) − 1` (backtesting.py's "Avg. Trade").
+/// The geometric mean trade return: `(∏(1 + r))^(1/n) − 1` (backtesting.py's "Avg. Trade";
+/// like it, 0 when a trade lost everything, where the geometric mean is undefined).
 pub fn avg_trade(t: &[TradeOutcome]) -> f64 {
     if t.is_empty() {
         return f64::NAN;
     }
     if t.iter().any(|x| x.ret <= -1.0) {
-        return -1.0;
+        return 0.0;
     }
     let log_mean = t.iter().map(|x| x.ret.ln_1p()).sum::<f64>() / t.len() as f64;
     log_mean.exp() - 1.0
@@ -72,7 +73,7 @@ pub fn expectancy(t: &[TradeOutcome]) -> f64 {
 pub fn sqn(t: &[TradeOutcome]) -> f64 {
     let pnl: Vec<f64> = t.iter().map(|x| x.pnl).collect();
     let sd = std(&pnl, 1);
-    if !(sd > 0.0) {
+    if sd.is_nan() || sd <= 0.0 {
         return f64::NAN;
     }
     (t.len() as f64).sqrt() * mean(&pnl) / sd

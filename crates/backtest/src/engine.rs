@@ -1,0 +1,805 @@
+//! The event-driven engine. For each bar, in time order:
+//!
+//! 1. orders submitted at the previous close fill against this bar (market at the open; limit,
+//!    stop and stop-limit when the bar's range reaches them; an open that gaps through a stop
+//!    fills at the open);
+//! 2. protective exits are checked against this bar: stop-loss, trailing and ATR stops first,
+//!    then take-profit (when one bar reaches both, the stop is assumed hit first);
+//! 3. equity is marked at the close, and the drawdown circuit breaker is checked;
+//! 4. the strategy sees the bars up to this close and answers; on a rebalancing bar its
+//!    targets become orders for the next bar (or fill at this close with `fill_price: close`).
+//!
+//! Nothing at bar t uses data after t.
+
+use chrono::{Datelike, NaiveDateTime};
+use qts_core::config::{
+    BacktestConfig, CostsConfig, FillPrice, Frequency, QtsConfig, RiskLimits, SizingConfig,
+    SlippageModel, StopsConfig, Weekday,
+};
+use qts_data::BarSeries;
+use qts_data::features::kernels::{atr, log_return, rolling_std};
+use serde::Serialize;
+
+use crate::costs::Costs;
+use crate::error::BacktestError;
+use crate::order::{Fill, Order, OrderKind, TimeInForce};
+use crate::portfolio::{Portfolio, Trade};
+use crate::sizing::{self, Input};
+use crate::strategy::{Action, Context, Forecast, Strategy};
+
+/// Which execution rules the broker follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Execution {
+    /// qts's rules: the configured sizing, costs, schedule and risk controls.
+    Default,
+    /// backtesting.py's rules: every new target closes the position and goes all in (whole
+    /// shares, `int(cash × (1 − ε) // (price × (1 + commission)))`), at the next open,
+    /// commission charged on entry and exit value, no stops, daily decisions.
+    BacktestingPy,
+}
+
+/// Everything the engine needs besides bars and a strategy.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Starting cash.
+    pub initial_capital: f64,
+    /// Execution rules.
+    pub execution: Execution,
+    /// Fill price of market orders.
+    pub fill_price: FillPrice,
+    /// Costs.
+    pub costs: CostsConfig,
+    /// Sizing.
+    pub sizing: SizingConfig,
+    /// Stops and the circuit breaker.
+    pub stops: StopsConfig,
+    /// Account limits.
+    pub limits: RiskLimits,
+    /// Rebalancing schedule.
+    pub rebalance: Frequency,
+    /// Weekday of weekly rebalances.
+    pub weekday: Weekday,
+    /// Whether shorts are allowed.
+    pub allow_short: bool,
+    /// Whether fractional shares are allowed.
+    pub fractional_shares: bool,
+    /// Borrowing as a multiple of equity.
+    pub margin: f64,
+    /// Periods a year (for volatility sizing).
+    pub periods_per_year: f64,
+}
+
+impl EngineConfig {
+    /// The engine settings of a loaded configuration.
+    pub fn from_config(cfg: &QtsConfig) -> EngineConfig {
+        let b: &BacktestConfig = &cfg.backtest;
+        EngineConfig {
+            initial_capital: b.initial_capital,
+            execution: Execution::Default,
+            fill_price: b.execution.fill_price,
+            costs: b.costs.clone(),
+            sizing: b.position_sizing.clone(),
+            stops: b.risk.clone(),
+            limits: cfg.risk.clone(),
+            rebalance: cfg.trading.rebalance,
+            weekday: cfg.trading.rebalance_weekday,
+            allow_short: cfg.trading.allow_short,
+            fractional_shares: cfg.trading.fractional_shares,
+            margin: b.execution.margin,
+            periods_per_year: f64::from(b.metrics.periods_per_year),
+        }
+    }
+
+    /// Switches to backtesting.py's execution rules (see [`Execution::BacktestingPy`]),
+    /// keeping the capital and the commission rate.
+    pub fn backtesting_py(mut self) -> EngineConfig {
+        self.execution = Execution::BacktestingPy;
+        self.fill_price = FillPrice::NextOpen;
+        self.costs.commission_model = qts_core::config::CommissionModel::Percent;
+        self.costs.slippage_model = SlippageModel::None;
+        self.costs.max_volume_fraction = 1.0;
+        self.stops.stop_loss.enabled = false;
+        self.stops.take_profit.enabled = false;
+        self.stops.trailing_stop.enabled = false;
+        self.stops.atr_stop.enabled = false;
+        self.stops.circuit_breaker.enabled = false;
+        self.rebalance = Frequency::Daily;
+        self.allow_short = true;
+        self.fractional_shares = false;
+        self
+    }
+}
+
+/// An order and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderRecord {
+    /// The order.
+    pub order: Order,
+    /// `filled`, `partially_filled`, `expired`, `cancelled` or `open`.
+    pub status: &'static str,
+    /// Shares filled.
+    pub filled: f64,
+}
+
+/// The outcome of a backtest.
+#[derive(Debug, Clone, Serialize)]
+pub struct BacktestResult {
+    /// Strategy description.
+    pub strategy: String,
+    /// Symbols.
+    pub symbols: Vec<String>,
+    /// Bar timestamps.
+    pub time: Vec<NaiveDateTime>,
+    /// Equity at each close.
+    pub equity: Vec<f64>,
+    /// Cash at each close.
+    pub cash: Vec<f64>,
+    /// Drawdown from the running equity peak at each close (≤ 0).
+    pub drawdown: Vec<f64>,
+    /// Closed trades.
+    pub trades: Vec<Trade>,
+    /// Every fill.
+    pub fills: Vec<Fill>,
+    /// Every order with its outcome.
+    pub orders: Vec<OrderRecord>,
+    /// Positions still open at the end (symbol, signed shares).
+    pub open_positions: Vec<(String, f64)>,
+    /// Fraction of bars that ended with a position.
+    pub exposure_time: f64,
+    /// The first bar the strategy decided on (after its warm-up).
+    pub first_decision_bar: usize,
+}
+
+/// How a pending order's size is decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Size {
+    Shares(f64),
+    /// Close the whole position (at fill time).
+    Close,
+    /// backtesting.py's all-in order in the given direction.
+    AllIn(f64),
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    order: Order,
+    size: Size,
+    stop_triggered: bool,
+}
+
+/// Checks that every series has the same timestamps and usable bars.
+///
+/// # Errors
+/// [`BacktestError`] naming the first problem.
+pub fn check_bars(bars: &[BarSeries]) -> Result<(), BacktestError> {
+    let Some(first) = bars.first() else {
+        return Err(BacktestError::Config("no bars".into()));
+    };
+    for b in bars {
+        b.check_usable()?;
+        if b.time != first.time {
+            return Err(BacktestError::Misaligned {
+                first: first.symbol.clone(),
+                symbol: b.symbol.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Runs `strategy` over `bars` (one series per symbol, same timestamps).
+///
+/// # Errors
+/// [`BacktestError`] for unusable or misaligned bars.
+pub fn run(
+    bars: &[BarSeries],
+    strategy: &mut dyn Strategy,
+    cfg: &EngineConfig,
+) -> Result<BacktestResult, BacktestError> {
+    check_bars(bars)?;
+    Engine::new(bars, cfg).run(strategy)
+}
+
+struct Engine<'a> {
+    bars: &'a [BarSeries],
+    cfg: &'a EngineConfig,
+    costs: Costs,
+    portfolio: Portfolio,
+    pending: Vec<Pending>,
+    records: Vec<OrderRecord>,
+    fills: Vec<Fill>,
+    next_id: u64,
+    /// Daily volatility known at each bar's close (from returns up to that close).
+    vol: Vec<Vec<f64>>,
+    atr: Vec<Vec<f64>>,
+    rebalance_bar: Vec<bool>,
+    targets: Vec<Option<(f64, Option<Forecast>)>>,
+    /// A protective exit flattened the symbol: its standing target waits for a new decision.
+    stopped: Vec<bool>,
+    /// Best price since entry (high for longs, low for shorts), up to the previous bar.
+    extreme: Vec<f64>,
+    atr_stop: Vec<f64>,
+    cooldown_until: Option<usize>,
+}
+
+impl<'a> Engine<'a> {
+    fn new(bars: &'a [BarSeries], cfg: &'a EngineConfig) -> Self {
+        let n = bars.len();
+        let lookback = cfg.sizing.volatility_lookback;
+        let vol = bars
+            .iter()
+            .map(|b| rolling_std(&log_return(&b.close, 1), lookback))
+            .collect();
+        let atr = bars
+            .iter()
+            .map(|b| atr(&b.high, &b.low, &b.close, cfg.stops.atr_stop.period))
+            .collect();
+        Engine {
+            bars,
+            cfg,
+            costs: Costs::new(&cfg.costs),
+            portfolio: Portfolio::new(
+                bars.iter().map(|b| b.symbol.clone()).collect(),
+                cfg.initial_capital,
+            ),
+            pending: Vec::new(),
+            records: Vec::new(),
+            fills: Vec::new(),
+            next_id: 0,
+            vol,
+            atr,
+            rebalance_bar: rebalance_flags(&bars[0].time, cfg),
+            targets: vec![None; n],
+            stopped: vec![false; n],
+            extreme: vec![f64::NAN; n],
+            atr_stop: vec![f64::NAN; n],
+            cooldown_until: None,
+        }
+    }
+
+    fn run(mut self, strategy: &mut dyn Strategy) -> Result<BacktestResult, BacktestError> {
+        let n_bars = self.bars[0].len();
+        let (mut equity, mut cash, mut drawdown) = (Vec::new(), Vec::new(), Vec::new());
+        let mut peak = self.cfg.initial_capital;
+        let mut exposed = 0usize;
+        let warmup = strategy.warmup();
+        for t in 0..n_bars {
+            self.fill_pending(t);
+            self.protective_exits(t);
+            let closes: Vec<f64> = self.bars.iter().map(|b| b.close[t]).collect();
+            let eq = self.portfolio.equity(&closes);
+            peak = peak.max(eq);
+            let dd = if peak > 0.0 { eq / peak - 1.0 } else { 0.0 };
+            equity.push(eq);
+            cash.push(self.portfolio.cash);
+            drawdown.push(dd);
+            if (0..self.bars.len()).any(|s| self.portfolio.position(s) != 0.0) {
+                exposed += 1;
+            }
+            self.update_extremes(t);
+            if self.breaker(t, dd) {
+                peak = eq;
+            }
+            if t >= warmup && t + 1 < n_bars {
+                let actions = strategy.on_bar(&Context::new(self.bars, t));
+                self.decide(t, actions);
+            }
+        }
+        for p in std::mem::take(&mut self.pending) {
+            self.records.push(OrderRecord {
+                order: p.order,
+                status: "open",
+                filled: 0.0,
+            });
+        }
+        let open_positions = (0..self.bars.len())
+            .filter(|&s| self.portfolio.position(s) != 0.0)
+            .map(|s| {
+                (
+                    self.portfolio.symbols[s].clone(),
+                    self.portfolio.position(s),
+                )
+            })
+            .collect();
+        self.records.sort_by_key(|r| r.order.id);
+        Ok(BacktestResult {
+            strategy: strategy.name(),
+            symbols: self.portfolio.symbols.clone(),
+            time: self.bars[0].time.clone(),
+            equity,
+            cash,
+            drawdown,
+            trades: self.portfolio.trades,
+            fills: self.fills,
+            orders: self.records,
+            open_positions,
+            exposure_time: exposed as f64 / n_bars.max(1) as f64,
+            first_decision_bar: warmup,
+        })
+    }
+
+    fn submit(
+        &mut self,
+        t: usize,
+        symbol: usize,
+        size: Size,
+        kind: OrderKind,
+        tif: TimeInForce,
+        reason: &'static str,
+    ) {
+        self.next_id += 1;
+        let signed = match size {
+            Size::Shares(s) => s,
+            Size::Close => -self.portfolio.position(symbol),
+            Size::AllIn(d) => d,
+        };
+        let order = Order {
+            id: self.next_id,
+            symbol,
+            size: signed,
+            kind,
+            tif,
+            submitted_bar: t,
+            reason,
+        };
+        self.pending.push(Pending {
+            order,
+            size,
+            stop_triggered: false,
+        });
+    }
+
+    /// Step 4: the strategy's actions become standing targets and, on a rebalancing bar,
+    /// orders.
+    fn decide(&mut self, t: usize, actions: Vec<Action>) {
+        let mut fresh = vec![false; self.bars.len()];
+        for a in actions {
+            match a {
+                Action::Target {
+                    symbol,
+                    strength,
+                    forecast,
+                } if symbol < self.bars.len() => {
+                    self.targets[symbol] = Some((strength.clamp(-1.0, 1.0), forecast));
+                    self.stopped[symbol] = false;
+                    fresh[symbol] = true;
+                }
+                Action::Order {
+                    symbol,
+                    size,
+                    kind,
+                    tif,
+                } if symbol < self.bars.len() && size != 0.0 => {
+                    self.submit(t, symbol, Size::Shares(size), kind, tif, "strategy");
+                }
+                _ => {}
+            }
+        }
+        if self.cfg.execution == Execution::BacktestingPy {
+            // backtesting.py's SmaCross: `position.close(); buy()` on each new signal.
+            for s in (0..self.bars.len()).filter(|&s| fresh[s]) {
+                let strength = self.targets[s].map_or(0.0, |x| x.0);
+                if self.portfolio.position(s) != 0.0 {
+                    self.submit(
+                        t,
+                        s,
+                        Size::Close,
+                        OrderKind::Market,
+                        TimeInForce::Gtc,
+                        "rebalance",
+                    );
+                }
+                if strength != 0.0 {
+                    self.submit(
+                        t,
+                        s,
+                        Size::AllIn(strength.signum()),
+                        OrderKind::Market,
+                        TimeInForce::Gtc,
+                        "rebalance",
+                    );
+                }
+            }
+            return self.fill_at_close_if_asked(t);
+        }
+        let cooling = self.cooldown_until.is_some_and(|until| t < until);
+        if !self.rebalance_bar[t + 1] || cooling {
+            return;
+        }
+        let inputs: Vec<Input> = (0..self.bars.len())
+            .map(|s| {
+                let (strength, forecast) = match self.targets[s] {
+                    Some((x, f)) if !self.stopped[s] => (x, f),
+                    _ => (0.0, None),
+                };
+                Input {
+                    strength,
+                    forecast,
+                    daily_vol: self.vol[s][t],
+                }
+            })
+            .collect();
+        let mut w = sizing::weights(&inputs, &self.cfg.sizing, self.cfg.periods_per_year);
+        sizing::cap(&mut w, &self.cfg.limits, self.cfg.allow_short);
+        let closes: Vec<f64> = self.bars.iter().map(|b| b.close[t]).collect();
+        let equity = self.portfolio.equity(&closes);
+        // Sells before buys, so a rotation frees cash before it is spent.
+        let mut deltas: Vec<(usize, f64)> = (0..self.bars.len())
+            .filter(|&s| self.targets[s].is_some() || self.portfolio.position(s) != 0.0)
+            .map(|s| {
+                let want = self.round_shares(w[s] * equity / closes[s]);
+                (s, want - self.portfolio.position(s))
+            })
+            .filter(|(_, d)| d.abs() > 1e-9)
+            .collect();
+        deltas.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for (s, d) in deltas {
+            self.submit(
+                t,
+                s,
+                Size::Shares(d),
+                OrderKind::Market,
+                TimeInForce::Day,
+                "rebalance",
+            );
+        }
+        self.fill_at_close_if_asked(t);
+    }
+
+    fn round_shares(&self, x: f64) -> f64 {
+        if self.cfg.fractional_shares {
+            x
+        } else {
+            x.trunc()
+        }
+    }
+
+    fn fill_at_close_if_asked(&mut self, t: usize) {
+        if self.cfg.fill_price == FillPrice::Close && self.cfg.execution == Execution::Default {
+            self.fill_pending_at(t, true);
+        }
+    }
+
+    fn fill_pending(&mut self, t: usize) {
+        self.fill_pending_at(t, false);
+    }
+
+    /// Step 1 (or, at the close, market orders only).
+    fn fill_pending_at(&mut self, t: usize, at_close: bool) {
+        let mut keep = Vec::new();
+        for mut p in std::mem::take(&mut self.pending) {
+            if at_close && p.order.kind != OrderKind::Market {
+                keep.push(p);
+                continue;
+            }
+            let b = &self.bars[p.order.symbol];
+            let (o, h, l, c) = (b.open[t], b.high[t], b.low[t], b.close[t]);
+            let buy = p.order.size > 0.0
+                || matches!(p.size, Size::AllIn(d) if d > 0.0)
+                || (p.size == Size::Close && self.portfolio.position(p.order.symbol) < 0.0);
+            let reference = if at_close { c } else { o };
+            let price = match p.order.kind {
+                OrderKind::Market => Some((reference, true)),
+                OrderKind::Limit { limit } => limit_fill(buy, o, h, l, limit).map(|x| (x, false)),
+                OrderKind::Stop { stop } => stop_fill(buy, o, h, l, stop).map(|x| (x, true)),
+                OrderKind::StopLimit { stop, limit } => {
+                    if !p.stop_triggered && stop_fill(buy, o, h, l, stop).is_some() {
+                        p.stop_triggered = true;
+                    }
+                    if p.stop_triggered {
+                        limit_fill(buy, o, h, l, limit).map(|x| (x, false))
+                    } else {
+                        None
+                    }
+                }
+            };
+            match price {
+                Some((px, slips)) => self.execute(t, p, px, slips),
+                None if p.order.tif == TimeInForce::Day && t > p.order.submitted_bar => {
+                    self.records.push(OrderRecord {
+                        order: p.order,
+                        status: "expired",
+                        filled: 0.0,
+                    });
+                }
+                None => keep.push(p),
+            }
+        }
+        self.pending.extend(keep);
+    }
+
+    fn execute(&mut self, t: usize, p: Pending, reference: f64, slips: bool) {
+        let s = p.order.symbol;
+        let b = &self.bars[s];
+        let held = self.portfolio.position(s);
+        let mut size = match p.size {
+            Size::Shares(x) => x,
+            Size::Close => -held,
+            Size::AllIn(d) => self.all_in(d, reference, t),
+        };
+        let mut status = "filled";
+        if size == 0.0 {
+            let status = if p.size == Size::Close {
+                "filled"
+            } else {
+                "cancelled"
+            };
+            self.records.push(OrderRecord {
+                order: p.order,
+                status,
+                filled: 0.0,
+            });
+            return;
+        }
+        let prev_vol = if t > 0 { self.vol[s][t - 1] } else { f64::NAN };
+        let price = if slips {
+            self.costs.slipped(size, reference, prev_vol)
+        } else {
+            reference
+        };
+        let cap = self.costs.volume_cap(b.volume[t]);
+        if size.abs() > cap {
+            size = cap.copysign(size);
+            status = "partially_filled";
+        }
+        // No negative cash beyond the margin: a buy is cut to what the account can pay.
+        if self.cfg.execution == Execution::Default && size > 0.0 && held >= 0.0 {
+            let closes: Vec<f64> = self.bars.iter().map(|x| x.close[t]).collect();
+            let budget = self.portfolio.cash + self.cfg.margin * self.portfolio.equity(&closes);
+            let unit = price + self.costs.commission(1.0, price).max(0.0);
+            let affordable = self.round_shares((budget / unit).max(0.0));
+            if size > affordable {
+                size = affordable;
+                status = "partially_filled";
+            }
+        }
+        if size == 0.0 {
+            self.records.push(OrderRecord {
+                order: p.order,
+                status: "cancelled",
+                filled: 0.0,
+            });
+            return;
+        }
+        let commission = self.costs.commission(size, price);
+        let was_flat = held == 0.0 || held.signum() != (held + size).signum();
+        self.portfolio
+            .apply(s, size, price, commission, t, b.time[t], p.order.reason);
+        let now = self.portfolio.position(s);
+        if now != 0.0 && was_flat {
+            // A new position: protective levels start from this entry.
+            self.extreme[s] = price;
+            self.atr_stop[s] = if t > 0 {
+                self.atr[s][t - 1] * self.cfg.stops.atr_stop.multiple
+            } else {
+                f64::NAN
+            };
+        }
+        self.fills.push(Fill {
+            order_id: p.order.id,
+            symbol: b.symbol.clone(),
+            bar: t,
+            time: b.time[t],
+            size,
+            price,
+            commission,
+            slippage: size.abs() * (price - reference).abs(),
+            reason: p.order.reason,
+        });
+        self.records.push(OrderRecord {
+            order: p.order,
+            status,
+            filled: size,
+        });
+    }
+
+    /// backtesting.py's all-in size: `int(margin_available × (1 − ε) // (price + commission
+    /// per unit))`, with Python's float floor division.
+    fn all_in(&self, direction: f64, price: f64, t: usize) -> f64 {
+        let fraction = 1.0 - f64::EPSILON;
+        let commission = self.costs.commission(fraction, price) / fraction;
+        // backtesting.py's margin available: equity less the value of open trades, at the
+        // bar's close (with no trade open, exactly the cash).
+        let closes: Vec<f64> = self.bars.iter().map(|b| b.close[t]).collect();
+        let used = self.portfolio.gross_exposure(&closes);
+        let available = if used == 0.0 {
+            self.portfolio.cash
+        } else {
+            (self.portfolio.equity(&closes) - used).max(0.0)
+        };
+        python_floordiv(available * fraction, price + commission)
+            .trunc()
+            .copysign(direction)
+    }
+
+    /// Step 2.
+    fn protective_exits(&mut self, t: usize) {
+        let st = &self.cfg.stops;
+        for s in 0..self.bars.len() {
+            let held = self.portfolio.position(s);
+            if held == 0.0 {
+                continue;
+            }
+            let b = &self.bars[s];
+            let (o, h, l) = (b.open[t], b.high[t], b.low[t]);
+            let entry = self.portfolio.avg_entry(s);
+            let long = held > 0.0;
+            let dir = if long { 1.0 } else { -1.0 };
+            // The tightest stop among those enabled (for a long, the highest level).
+            let mut stop: Option<(f64, &'static str)> = None;
+            let mut consider = |level: f64, reason| {
+                if level.is_finite() && stop.is_none_or(|(x, _)| dir * level > dir * x) {
+                    stop = Some((level, reason));
+                }
+            };
+            if st.stop_loss.enabled {
+                consider(entry * (1.0 - dir * st.stop_loss.pct), "stop_loss");
+            }
+            if st.trailing_stop.enabled {
+                consider(
+                    self.extreme[s] * (1.0 - dir * st.trailing_stop.pct),
+                    "trailing_stop",
+                );
+            }
+            if st.atr_stop.enabled {
+                consider(entry - dir * self.atr_stop[s], "atr_stop");
+            }
+            let exit = stop.and_then(|(level, reason)| {
+                stop_fill(!long, o, h, l, level).map(|px| (px, reason, true))
+            });
+            let exit = exit.or_else(|| {
+                let tp = entry * (1.0 + dir * st.take_profit.pct);
+                st.take_profit
+                    .enabled
+                    .then(|| limit_fill(!long, o, h, l, tp))
+                    .flatten()
+                    .map(|px| (px, "take_profit", false))
+            });
+            if let Some((px, reason, slips)) = exit {
+                self.submit(
+                    t,
+                    s,
+                    Size::Close,
+                    OrderKind::Market,
+                    TimeInForce::Day,
+                    reason,
+                );
+                let p = self.pending.pop().expect("just submitted");
+                self.execute(t, p, px, slips);
+                self.stopped[s] = true;
+            }
+        }
+    }
+
+    fn update_extremes(&mut self, t: usize) {
+        for s in 0..self.bars.len() {
+            let held = self.portfolio.position(s);
+            let b = &self.bars[s];
+            if held > 0.0 {
+                self.extreme[s] = self.extreme[s].max(b.high[t]);
+            } else if held < 0.0 {
+                self.extreme[s] = self.extreme[s].min(b.low[t]);
+            }
+        }
+    }
+
+    /// Step 3's breaker: trips when the drawdown passes its limit; flattens at the next bar
+    /// and stands aside for the cool-down. Returns whether it tripped (the peak restarts).
+    fn breaker(&mut self, t: usize, dd: f64) -> bool {
+        let cb = &self.cfg.stops.circuit_breaker;
+        let cooling = self.cooldown_until.is_some_and(|u| t < u);
+        if !cb.enabled || cooling || dd > -cb.max_drawdown {
+            return false;
+        }
+        self.cooldown_until = Some(t + 1 + cb.cooldown_days as usize);
+        for s in 0..self.bars.len() {
+            if self.portfolio.position(s) != 0.0 {
+                self.submit(
+                    t,
+                    s,
+                    Size::Close,
+                    OrderKind::Market,
+                    TimeInForce::Gtc,
+                    "circuit_breaker",
+                );
+            }
+            self.stopped[s] = true;
+        }
+        true
+    }
+}
+
+/// A limit order's fill price on a bar, if the bar reaches it: a buy at `min(open, limit)`
+/// when the low touches the limit, a sell at `max(open, limit)` when the high does.
+fn limit_fill(buy: bool, o: f64, h: f64, l: f64, limit: f64) -> Option<f64> {
+    if buy {
+        (l <= limit).then(|| o.min(limit))
+    } else {
+        (h >= limit).then(|| o.max(limit))
+    }
+}
+
+/// A stop order's fill price: a buy stop triggers when the high reaches it and fills at
+/// `max(open, stop)` (an open above the stop gaps through it); a sell stop mirrors that.
+fn stop_fill(buy: bool, o: f64, h: f64, l: f64, stop: f64) -> Option<f64> {
+    if buy {
+        (h >= stop).then(|| o.max(stop))
+    } else {
+        (l <= stop).then(|| o.min(stop))
+    }
+}
+
+/// Python's `float.__floordiv__`, which is not always `floor(a / b)`.
+pub fn python_floordiv(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    let mut div = (a - m) / b;
+    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+        div -= 1.0;
+    }
+    if div != 0.0 {
+        let f = div.floor();
+        if div - f > 0.5 { f + 1.0 } else { f }
+    } else {
+        0.0f64.copysign(a / b)
+    }
+}
+
+/// Which bars a rebalance may execute on.
+fn rebalance_flags(time: &[NaiveDateTime], cfg: &EngineConfig) -> Vec<bool> {
+    let target = match cfg.weekday {
+        Weekday::Monday => 0,
+        Weekday::Tuesday => 1,
+        Weekday::Wednesday => 2,
+        Weekday::Thursday => 3,
+        Weekday::Friday => 4,
+    };
+    let mut flags = vec![false; time.len()];
+    let mut last_key = None;
+    for (i, t) in time.iter().enumerate() {
+        let d = t.date();
+        flags[i] = match cfg.rebalance {
+            Frequency::Daily => true,
+            // The first bar of the week on or after the chosen weekday.
+            Frequency::Weekly => {
+                let key = (d.iso_week().year(), d.iso_week().week());
+                let ok = d.weekday().num_days_from_monday() >= target && last_key != Some(key);
+                if ok {
+                    last_key = Some(key);
+                }
+                ok
+            }
+            Frequency::Monthly => {
+                let key = (d.year(), d.month());
+                let ok = last_key != Some(key);
+                if ok {
+                    last_key = Some(key);
+                }
+                ok
+            }
+        };
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_floor_division() {
+        assert_eq!(python_floordiv(7.0, 2.0), 3.0);
+        assert_eq!(python_floordiv(-7.0, 2.0), -4.0);
+        assert_eq!(python_floordiv(9999.999999999998, 100.2), 99.0);
+    }
+
+    #[test]
+    fn fills_respect_gaps() {
+        // A sell stop at 95 with the bar opening at 90 fills at the open.
+        assert_eq!(stop_fill(false, 90.0, 92.0, 88.0, 95.0), Some(90.0));
+        assert_eq!(stop_fill(false, 100.0, 101.0, 94.0, 95.0), Some(95.0));
+        assert_eq!(stop_fill(false, 100.0, 101.0, 96.0, 95.0), None);
+        assert_eq!(limit_fill(true, 100.0, 101.0, 97.0, 98.0), Some(98.0));
+        assert_eq!(limit_fill(true, 96.0, 101.0, 95.0, 98.0), Some(96.0));
+    }
+}

@@ -1,0 +1,83 @@
+//! Orders and fills.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+/// How an order's price is determined.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OrderKind {
+    /// At the next available price.
+    Market,
+    /// At `limit` or better.
+    Limit {
+        /// Limit price.
+        limit: f64,
+    },
+    /// A market order once the price touches `stop`; an open that gaps through the stop
+    /// fills at the open.
+    Stop {
+        /// Stop price.
+        stop: f64,
+    },
+    /// A limit order once the price touches `stop`.
+    StopLimit {
+        /// Stop price.
+        stop: f64,
+        /// Limit price.
+        limit: f64,
+    },
+}
+
+/// How long an order lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeInForce {
+    /// Until filled or cancelled.
+    Gtc,
+    /// For the bar it can first fill on only.
+    Day,
+}
+
+/// An order in the book.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Order {
+    /// Sequence number.
+    pub id: u64,
+    /// Index of the symbol.
+    pub symbol: usize,
+    /// Signed quantity: positive buys, negative sells.
+    pub size: f64,
+    /// Price rule.
+    pub kind: OrderKind,
+    /// Lifetime.
+    pub tif: TimeInForce,
+    /// Bar after whose close it was submitted.
+    pub submitted_bar: usize,
+    /// Why it exists (`rebalance`, `stop_loss`, `take_profit`, `trailing_stop`, `atr_stop`,
+    /// `circuit_breaker`, `strategy`, `end_of_data`).
+    pub reason: &'static str,
+}
+
+/// An executed (part of an) order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fill {
+    /// The order.
+    pub order_id: u64,
+    /// Symbol name.
+    pub symbol: String,
+    /// Bar of execution.
+    pub bar: usize,
+    /// Time of execution.
+    pub time: NaiveDateTime,
+    /// Signed quantity.
+    pub size: f64,
+    /// Price paid or received, slippage included.
+    pub price: f64,
+    /// Commission charged.
+    pub commission: f64,
+    /// Slippage cost in cash (|size| × |price − reference price|).
+    pub slippage: f64,
+    /// The order's reason.
+    pub reason: &'static str,
+}

@@ -1,0 +1,218 @@
+//! Cash, positions as FIFO lots, realised trades, and the equity curve.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+/// An open lot: part of a position entered by one fill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lot {
+    /// Signed shares.
+    pub size: f64,
+    /// Entry price (slippage included).
+    pub entry_price: f64,
+    /// Entry bar.
+    pub entry_bar: usize,
+    /// Entry time.
+    pub entry_time: NaiveDateTime,
+    /// Entry commission not yet assigned to a closed trade.
+    pub entry_commission: f64,
+}
+
+/// A closed trade (one lot, or the closed part of one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trade {
+    /// Symbol.
+    pub symbol: String,
+    /// `long` or `short`.
+    pub side: &'static str,
+    /// Shares (positive).
+    pub size: f64,
+    /// Entry bar.
+    pub entry_bar: usize,
+    /// Exit bar.
+    pub exit_bar: usize,
+    /// Entry time.
+    pub entry_time: NaiveDateTime,
+    /// Exit time.
+    pub exit_time: NaiveDateTime,
+    /// Entry price.
+    pub entry_price: f64,
+    /// Exit price.
+    pub exit_price: f64,
+    /// Profit or loss after entry and exit commissions.
+    pub pnl: f64,
+    /// Return on the entry value after commissions.
+    pub ret: f64,
+    /// Entry plus exit commission.
+    pub commission: f64,
+    /// Calendar days held.
+    pub duration_days: f64,
+    /// Why it was closed.
+    pub exit_reason: &'static str,
+}
+
+/// The account.
+#[derive(Debug, Clone)]
+pub struct Portfolio {
+    /// Symbol names.
+    pub symbols: Vec<String>,
+    /// Cash.
+    pub cash: f64,
+    /// Open lots per symbol, oldest first.
+    pub lots: Vec<Vec<Lot>>,
+    /// Closed trades in closing order.
+    pub trades: Vec<Trade>,
+}
+
+impl Portfolio {
+    /// An account holding `cash`.
+    pub fn new(symbols: Vec<String>, cash: f64) -> Portfolio {
+        let n = symbols.len();
+        Portfolio {
+            symbols,
+            cash,
+            lots: vec![Vec::new(); n],
+            trades: Vec::new(),
+        }
+    }
+
+    /// Signed shares held of a symbol.
+    pub fn position(&self, symbol: usize) -> f64 {
+        self.lots[symbol].iter().map(|l| l.size).sum()
+    }
+
+    /// Average entry price of a symbol's open lots.
+    pub fn avg_entry(&self, symbol: usize) -> f64 {
+        let lots = &self.lots[symbol];
+        let shares: f64 = lots.iter().map(|l| l.size).sum();
+        lots.iter().map(|l| l.size * l.entry_price).sum::<f64>() / shares
+    }
+
+    /// Bar at which the oldest open lot of a symbol was entered.
+    pub fn entry_bar(&self, symbol: usize) -> Option<usize> {
+        self.lots[symbol].first().map(|l| l.entry_bar)
+    }
+
+    /// Cash plus the market value of every position at `prices`.
+    pub fn equity(&self, prices: &[f64]) -> f64 {
+        self.cash
+            + (0..self.lots.len())
+                .map(|s| self.position(s) * prices[s])
+                .sum::<f64>()
+    }
+
+    /// Sum of |position value| at `prices`.
+    pub fn gross_exposure(&self, prices: &[f64]) -> f64 {
+        (0..self.lots.len())
+            .map(|s| (self.position(s) * prices[s]).abs())
+            .sum()
+    }
+
+    /// Applies a fill: opposite lots are closed first in FIFO order (each closing a trade);
+    /// what remains opens a new lot. Cash moves by the traded value and the commission.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply(
+        &mut self,
+        symbol: usize,
+        size: f64,
+        price: f64,
+        commission: f64,
+        bar: usize,
+        time: NaiveDateTime,
+        reason: &'static str,
+    ) {
+        self.cash -= size * price + commission;
+        let mut left = size;
+        // The commission is split between the closing and the opening parts by shares.
+        let per_share = if size != 0.0 {
+            commission / size.abs()
+        } else {
+            0.0
+        };
+        while left != 0.0 {
+            let Some(lot) = self.lots[symbol].first_mut() else {
+                break;
+            };
+            if lot.size.signum() == left.signum() {
+                break;
+            }
+            let closed = left.abs().min(lot.size.abs()).copysign(lot.size);
+            let share = closed / lot.size;
+            let entry_commission = lot.entry_commission * share;
+            let exit_commission = per_share * closed.abs();
+            let gross = closed * (price - lot.entry_price);
+            let pnl = gross - entry_commission - exit_commission;
+            let entry_value = closed.abs() * lot.entry_price;
+            self.trades.push(Trade {
+                symbol: self.symbols[symbol].clone(),
+                side: if closed > 0.0 { "long" } else { "short" },
+                size: closed.abs(),
+                entry_bar: lot.entry_bar,
+                exit_bar: bar,
+                entry_time: lot.entry_time,
+                exit_time: time,
+                entry_price: lot.entry_price,
+                exit_price: price,
+                pnl,
+                ret: pnl / entry_value,
+                commission: entry_commission + exit_commission,
+                duration_days: (time - lot.entry_time).num_seconds() as f64 / 86_400.0,
+                exit_reason: reason,
+            });
+            lot.entry_commission -= entry_commission;
+            lot.size -= closed;
+            left += closed;
+            if lot.size.abs() < 1e-12 {
+                self.lots[symbol].remove(0);
+            }
+        }
+        if left.abs() > 1e-12 {
+            self.lots[symbol].push(Lot {
+                size: left,
+                entry_price: price,
+                entry_bar: bar,
+                entry_time: time,
+                entry_commission: per_share * left.abs(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(d: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2024, 1, d)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn fifo_lots_close_into_trades_with_both_commissions() {
+        let mut p = Portfolio::new(vec!["A".into()], 10_000.0);
+        p.apply(0, 10.0, 100.0, 2.0, 1, t(2), "rebalance");
+        p.apply(0, 10.0, 110.0, 2.0, 2, t(3), "rebalance");
+        assert_eq!(p.position(0), 20.0);
+        assert!((p.avg_entry(0) - 105.0).abs() < 1e-12);
+        p.apply(0, -15.0, 120.0, 3.0, 3, t(4), "rebalance");
+        assert_eq!(p.trades.len(), 2);
+        assert!((p.trades[0].pnl - (200.0 - 2.0 - 2.0)).abs() < 1e-9);
+        assert!((p.trades[1].pnl - (50.0 - 1.0 - 1.0)).abs() < 1e-9);
+        assert_eq!(p.position(0), 5.0);
+        // Equity = cash + positions, always.
+        let eq = p.equity(&[120.0]);
+        assert!((eq - (10_000.0 + 200.0 + 50.0 + 5.0 * 10.0 - 7.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_reversal_closes_then_opens_short() {
+        let mut p = Portfolio::new(vec!["A".into()], 1000.0);
+        p.apply(0, 5.0, 100.0, 0.0, 1, t(2), "x");
+        p.apply(0, -8.0, 90.0, 0.0, 2, t(3), "x");
+        assert_eq!(p.position(0), -3.0);
+        assert_eq!(p.trades[0].side, "long");
+        assert!((p.trades[0].pnl + 50.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,95 @@
+//! A regime filter around any strategy: long targets count only while the close is above its
+//! moving average; below it the symbol is held flat. Short targets pass through.
+
+use qts_core::config::MaKind;
+use qts_data::features::kernels::{ema, sma};
+
+use super::{Action, Context, Strategy};
+
+/// Wraps a strategy with a price-above-moving-average filter.
+pub struct RegimeFilter {
+    inner: Box<dyn Strategy>,
+    kind: MaKind,
+    period: usize,
+    /// The inner strategy's standing target per symbol.
+    wanted: Vec<Option<Action>>,
+    /// The strength last passed on per symbol.
+    passed: Vec<Option<f64>>,
+}
+
+impl RegimeFilter {
+    /// Filters `inner` with a `kind` average of `period` bars.
+    pub fn new(inner: Box<dyn Strategy>, kind: MaKind, period: usize) -> RegimeFilter {
+        RegimeFilter {
+            inner,
+            kind,
+            period,
+            wanted: Vec::new(),
+            passed: Vec::new(),
+        }
+    }
+}
+
+impl Strategy for RegimeFilter {
+    fn name(&self) -> String {
+        format!(
+            "{} | regime({:?} {})",
+            self.inner.name(),
+            self.kind,
+            self.period
+        )
+    }
+
+    fn warmup(&self) -> usize {
+        self.inner.warmup().max(self.period.saturating_sub(1))
+    }
+
+    fn on_bar(&mut self, ctx: &Context<'_>) -> Vec<Action> {
+        let n = ctx.symbols();
+        self.wanted.resize(n, None);
+        self.passed.resize(n, None);
+        let mut out = Vec::new();
+        for a in self.inner.on_bar(ctx) {
+            match &a {
+                Action::Target { symbol, .. } => {
+                    self.wanted[*symbol] = Some(a.clone());
+                    // A fresh decision is passed on even if equal to the last (it may
+                    // re-enter after a stop).
+                    self.passed[*symbol] = None;
+                }
+                Action::Order { .. } => out.push(a),
+            }
+        }
+        for symbol in 0..n {
+            let Some(Action::Target {
+                strength, forecast, ..
+            }) = self.wanted[symbol].clone()
+            else {
+                continue;
+            };
+            let close = ctx.close(symbol);
+            let ma = match self.kind {
+                MaKind::Sma => sma(
+                    &close[close.len().saturating_sub(self.period)..],
+                    self.period,
+                ),
+                MaKind::Ema => ema(close, self.period),
+            };
+            let bullish = ma.last().zip(close.last()).is_some_and(|(m, c)| c > m);
+            let effective = if strength > 0.0 && !bullish {
+                0.0
+            } else {
+                strength
+            };
+            if self.passed[symbol] != Some(effective) {
+                self.passed[symbol] = Some(effective);
+                out.push(Action::Target {
+                    symbol,
+                    strength: effective,
+                    forecast,
+                });
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,57 @@
+//! A backtest's statistics: the return metrics of its equity curve, the trade metrics, and the
+//! account figures (final equity, exposure, turnover, costs, buy-and-hold).
+
+use crate::engine::BacktestResult;
+use crate::metrics::{self, Metrics, MetricsConfig, TradeOutcome, Value};
+
+/// Every metric of a result. `closes` are the first symbol's closes (for buy-and-hold, from
+/// the last warm-up bar's close to the end);
+/// `bench` the benchmark's returns aligned to the equity's returns.
+pub fn summarize(
+    r: &BacktestResult,
+    closes: &[f64],
+    bench: Option<&[f64]>,
+    cfg: &MetricsConfig,
+) -> Metrics {
+    let returns = metrics::simple_returns(&r.equity);
+    let mut m = metrics::return_metrics(&returns, bench, cfg);
+    let outcomes: Vec<TradeOutcome> = r
+        .trades
+        .iter()
+        .map(|t| TradeOutcome {
+            pnl: t.pnl,
+            ret: t.ret,
+            duration_days: t.duration_days,
+        })
+        .collect();
+    m.extend(metrics::trade_metrics(&outcomes));
+    let first = r.equity.first().copied().unwrap_or(f64::NAN);
+    let last = r.equity.last().copied().unwrap_or(f64::NAN);
+    let n = |v: f64| Value::Number(v);
+    m.insert("final_equity", n(last));
+    m.insert("total_return", n(last / first - 1.0));
+    m.insert("exposure_time", n(r.exposure_time));
+    let traded: f64 = r.fills.iter().map(|f| (f.size * f.price).abs()).sum();
+    let mean_equity = metrics::stats::mean(&r.equity);
+    let years = r.equity.len() as f64 / cfg.periods_per_year;
+    m.insert("turnover", n(traded / mean_equity / years));
+    let costs: f64 = r.fills.iter().map(|f| f.commission + f.slippage).sum();
+    m.insert("total_costs", n(costs));
+    m.insert(
+        "total_commission",
+        n(r.fills.iter().map(|f| f.commission).sum()),
+    );
+    // From the last warm-up bar's close, as backtesting.py: the return of holding over the
+    // span the strategy could trade.
+    let start = r
+        .first_decision_bar
+        .saturating_sub(1)
+        .min(closes.len().saturating_sub(1));
+    let bh = match (closes.get(start), closes.last()) {
+        (Some(a), Some(b)) => b / a - 1.0,
+        _ => f64::NAN,
+    };
+    m.insert("buy_and_hold_return", n(bh));
+    m.insert("num_bars", Value::Count(r.equity.len() as u64));
+    m
+}

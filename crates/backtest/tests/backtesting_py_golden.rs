@@ -1,0 +1,115 @@
+//! backtesting.py's quick-start SmaCross reproduced with its execution rules: the trade list
+//! and the equity curve to 1e-6 relative, and the statistics both define the same way.
+//! Golden files: scripts/golden/backtesting_py_smacross.py.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use qts_backtest::engine::{EngineConfig, run};
+use qts_backtest::metrics::MetricsConfig;
+use qts_backtest::strategy::SmaCross;
+use qts_backtest::summary::summarize;
+use qts_core::config::QtsConfig;
+use qts_data::io::read_bars;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<f64>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records()
+        .map(|x| x.unwrap().iter().map(|c| c.parse().unwrap()).collect())
+        .collect()
+}
+
+fn close(what: &str, got: f64, want: f64, tol: f64) {
+    let err = (got - want).abs() / want.abs().max(1e-9);
+    assert!(
+        err <= tol,
+        "{what}: qts {got}, backtesting.py {want} (error {err:e})"
+    );
+}
+
+fn case(name: &str, data: &str, fast: usize, slow: usize, cash: f64, commission: f64) {
+    let bars = read_bars(&root().join("../../examples/data").join(data)).unwrap();
+    let mut cfg = EngineConfig::from_config(&QtsConfig::default());
+    cfg.initial_capital = cash;
+    cfg.costs.commission_rate = commission;
+    let cfg = cfg.backtesting_py();
+    let result = run(
+        std::slice::from_ref(&bars),
+        &mut SmaCross::new(fast, slow).unwrap(),
+        &cfg,
+    )
+    .unwrap();
+    let golden = root().join("tests/golden");
+
+    let trades = csv_rows(&golden.join(format!("{name}_trades.csv")));
+    // Like backtesting.py (without finalize_trades), a trade still open at the end is not in
+    // the trade list; the equity curve values it at each close.
+    assert_eq!(result.trades.len(), trades.len(), "{name}: trade count");
+    for (i, (g, w)) in result.trades.iter().zip(&trades).enumerate() {
+        let what = |f: &str| format!("{name}: trade {i} {f}");
+        assert_eq!(g.entry_bar as f64, w[0], "{}", what("entry bar"));
+        assert_eq!(g.exit_bar as f64, w[1], "{}", what("exit bar"));
+        let signed = if g.side == "long" { g.size } else { -g.size };
+        assert_eq!(signed, w[2], "{}", what("size"));
+        close(&what("entry price"), g.entry_price, w[3], 1e-12);
+        close(&what("exit price"), g.exit_price, w[4], 1e-12);
+        close(&what("pnl"), g.pnl, w[5], 1e-6);
+        close(&what("return"), g.ret, w[6], 1e-6);
+        close(&what("commission"), g.commission, w[7], 1e-6);
+    }
+    let equity = csv_rows(&golden.join(format!("{name}_equity.csv")));
+    assert_eq!(equity.len(), result.equity.len());
+    for (i, (g, w)) in result.equity.iter().zip(&equity).enumerate() {
+        close(&format!("{name}: equity[{i}]"), *g, w[0], 1e-6);
+    }
+
+    let stats: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(golden.join(format!("{name}_stats.json"))).unwrap(),
+    )
+    .unwrap();
+    let m = summarize(&result, &bars.close, None, &MetricsConfig::default());
+    for key in [
+        "final_equity",
+        "total_return",
+        "buy_and_hold_return",
+        "max_drawdown",
+        "win_rate",
+        "best_trade",
+        "worst_trade",
+        "avg_trade",
+        "profit_factor",
+        "expectancy",
+        "sqn",
+        "kelly_criterion",
+    ] {
+        let want = stats[key].as_f64().unwrap();
+        close(&format!("{name}: {key}"), m[key].as_f64(), want, 1e-6);
+    }
+}
+
+#[test]
+fn quick_start_goog_10_20() {
+    case("goog_10_20", "goog_daily.csv", 10, 20, 10_000.0, 0.002);
+}
+
+#[test]
+fn other_parameters_goog_5_30() {
+    case("goog_5_30", "goog_daily.csv", 5, 30, 25_000.0, 0.001);
+}
+
+#[test]
+fn other_data_sp500_20_50() {
+    case(
+        "sp500_20_50",
+        "sp500_daily.csv",
+        20,
+        50,
+        1_000_000.0,
+        0.0005,
+    );
+}
