@@ -161,8 +161,8 @@ mod tests {
             252.0,
         )[0];
         assert!(
-            (w - 0.5).min(0.25) == w && (w - 0.25).abs() < 1e-12,
-            "capped at 0.25: {w}"
+            (w - 0.25).abs() < 1e-12,
+            "half Kelly (0.5) capped at 0.25: {w}"
         );
     }
 
