@@ -1,0 +1,451 @@
+//! Engine behaviour: accounting invariants, determinism, no look-ahead, fills, stops, the
+//! circuit breaker, the schedule and the cash constraint.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use chrono::{Datelike, NaiveDate};
+use qts_backtest::engine::{BacktestResult, EngineConfig, run};
+use qts_backtest::order::{OrderKind, TimeInForce};
+use qts_backtest::strategy::{Action, BuyAndHold, Context, SmaCross, Strategy};
+use qts_core::config::{Frequency, QtsConfig, SizingMethod, SlippageModel};
+use qts_data::BarSeries;
+use qts_data::io::read_bars;
+
+fn goog() -> BarSeries {
+    read_bars(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/goog_daily.csv"))
+        .unwrap()
+}
+
+/// Bars from (open, high, low, close) on consecutive weekdays from 2024-01-01.
+fn bars(ohlc: &[(f64, f64, f64, f64)]) -> BarSeries {
+    let mut day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut b = BarSeries {
+        symbol: "T".into(),
+        ..BarSeries::default()
+    };
+    for &(o, h, l, c) in ohlc {
+        while day.weekday().num_days_from_monday() > 4 {
+            day = day.succ_opt().unwrap();
+        }
+        b.time.push(day.and_hms_opt(0, 0, 0).unwrap());
+        b.open.push(o);
+        b.high.push(h);
+        b.low.push(l);
+        b.close.push(c);
+        b.volume.push(1e6);
+        day = day.succ_opt().unwrap();
+    }
+    b
+}
+
+fn flat(n: usize, p: f64) -> Vec<(f64, f64, f64, f64)> {
+    vec![(p, p + 1.0, p - 1.0, p); n]
+}
+
+/// Goes long on the first bar, then does nothing.
+struct LongOnce;
+
+impl Strategy for LongOnce {
+    fn name(&self) -> String {
+        "long-once".into()
+    }
+    fn warmup(&self) -> usize {
+        0
+    }
+    fn on_bar(&mut self, ctx: &Context<'_>) -> Vec<Action> {
+        if ctx.t() == 0 {
+            vec![Action::Target {
+                symbol: 0,
+                strength: 1.0,
+                forecast: None,
+            }]
+        } else {
+            vec![]
+        }
+    }
+}
+
+/// Submits one order after the first bar.
+struct OneOrder(OrderKind, f64, TimeInForce);
+
+impl Strategy for OneOrder {
+    fn name(&self) -> String {
+        "one-order".into()
+    }
+    fn warmup(&self) -> usize {
+        0
+    }
+    fn on_bar(&mut self, ctx: &Context<'_>) -> Vec<Action> {
+        if ctx.t() == 0 {
+            vec![Action::Order {
+                symbol: 0,
+                size: self.1,
+                kind: self.0,
+                tif: self.2,
+            }]
+        } else {
+            vec![]
+        }
+    }
+}
+
+struct Never;
+
+impl Strategy for Never {
+    fn name(&self) -> String {
+        "never".into()
+    }
+    fn warmup(&self) -> usize {
+        0
+    }
+    fn on_bar(&mut self, _: &Context<'_>) -> Vec<Action> {
+        vec![]
+    }
+}
+
+/// A plain configuration: daily rebalancing, all-in fixed fraction, no costs, no stops.
+fn plain() -> EngineConfig {
+    let mut cfg = EngineConfig::from_config(&QtsConfig::default());
+    cfg.rebalance = Frequency::Daily;
+    cfg.sizing.method = SizingMethod::FixedFractional;
+    cfg.sizing.fixed_fraction = 1.0;
+    cfg.limits.max_position_fraction = 1.0;
+    cfg.costs.commission_rate = 0.0;
+    cfg.costs.slippage_model = SlippageModel::None;
+    cfg.costs.max_volume_fraction = 1.0;
+    cfg.stops.stop_loss.enabled = false;
+    cfg.stops.circuit_breaker.enabled = false;
+    cfg
+}
+
+fn positions_at_close(r: &BacktestResult, n: usize) -> Vec<f64> {
+    let mut pos = vec![0.0; n];
+    for f in &r.fills {
+        for p in pos.iter_mut().skip(f.bar) {
+            *p += f.size;
+        }
+    }
+    pos
+}
+
+#[test]
+fn equity_is_cash_plus_positions_and_costs_are_never_negative() {
+    let b = goog();
+    let cfg = EngineConfig::from_config(&QtsConfig::default());
+    let r = run(
+        std::slice::from_ref(&b),
+        &mut SmaCross::new(10, 20).unwrap(),
+        &cfg,
+    )
+    .unwrap();
+    assert!(r.fills.len() > 20, "the default configuration trades");
+    let pos = positions_at_close(&r, b.len());
+    for t in 0..b.len() {
+        let expected = r.cash[t] + pos[t] * b.close[t];
+        assert!(
+            (r.equity[t] - expected).abs() <= 1e-9 * expected.abs(),
+            "bar {t}"
+        );
+        assert!(
+            r.cash[t] >= -1e-6,
+            "no negative cash without margin (bar {t}: {})",
+            r.cash[t]
+        );
+    }
+    assert!(
+        r.fills
+            .iter()
+            .all(|f| f.commission >= 0.0 && f.slippage >= 0.0)
+    );
+}
+
+#[test]
+fn the_same_input_gives_bit_identical_output() {
+    let b = goog();
+    let cfg = EngineConfig::from_config(&QtsConfig::default());
+    let a = run(
+        std::slice::from_ref(&b),
+        &mut SmaCross::new(10, 20).unwrap(),
+        &cfg,
+    )
+    .unwrap();
+    let c = run(
+        std::slice::from_ref(&b),
+        &mut SmaCross::new(10, 20).unwrap(),
+        &cfg,
+    )
+    .unwrap();
+    assert!(
+        a.equity
+            .iter()
+            .zip(&c.equity)
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+    );
+    assert_eq!(a.fills, c.fills);
+}
+
+#[test]
+fn changing_future_bars_changes_no_earlier_order_or_fill() {
+    let b = goog();
+    for cfg in [
+        EngineConfig::from_config(&QtsConfig::default()),
+        plain().backtesting_py(),
+    ] {
+        let base = run(
+            std::slice::from_ref(&b),
+            &mut SmaCross::new(10, 20).unwrap(),
+            &cfg,
+        )
+        .unwrap();
+        for cut in [100, 500, 1000, 1800] {
+            let mut changed = b.clone();
+            for i in cut + 1..b.len() {
+                let f = if i % 2 == 0 { 1.3 } else { 0.7 };
+                changed.open[i] *= f;
+                changed.high[i] *= f;
+                changed.low[i] *= f;
+                changed.close[i] *= f;
+            }
+            let other = run(
+                std::slice::from_ref(&changed),
+                &mut SmaCross::new(10, 20).unwrap(),
+                &cfg,
+            )
+            .unwrap();
+            let early = |r: &BacktestResult| {
+                r.fills
+                    .iter()
+                    .filter(|f| f.bar <= cut)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(early(&base), early(&other), "fills up to bar {cut}");
+            let orders = |r: &BacktestResult| {
+                r.orders
+                    .iter()
+                    .filter(|o| o.order.submitted_bar < cut)
+                    .map(|o| o.order.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(orders(&base), orders(&other), "orders before bar {cut}");
+            assert_eq!(base.equity[..=cut], other.equity[..=cut]);
+        }
+    }
+}
+
+#[test]
+fn a_strategy_that_never_trades_ends_with_its_cash() {
+    let r = run(
+        &[goog()],
+        &mut Never,
+        &EngineConfig::from_config(&QtsConfig::default()),
+    )
+    .unwrap();
+    assert!(r.fills.is_empty());
+    assert_eq!(*r.equity.last().unwrap(), 100_000.0);
+}
+
+#[test]
+fn market_orders_fill_at_the_next_open_or_at_the_close() {
+    let mut data = flat(5, 100.0);
+    data[1].0 = 101.0;
+    let b = bars(&data);
+    let r = run(std::slice::from_ref(&b), &mut LongOnce, &plain()).unwrap();
+    assert_eq!((r.fills[0].bar, r.fills[0].price), (1, 101.0));
+    // Sized at the decision close (1,000 shares at 100), then cut to what the cash buys at
+    // the higher open: 990 shares at 101.
+    assert_eq!(r.fills[0].size, 990.0);
+    assert_eq!(r.orders[0].status, "partially_filled");
+    let mut cfg = plain();
+    cfg.fill_price = qts_core::config::FillPrice::Close;
+    let r = run(&[b], &mut LongOnce, &cfg).unwrap();
+    assert_eq!((r.fills[0].bar, r.fills[0].price), (0, 100.0));
+}
+
+#[test]
+fn a_stop_loss_gapped_through_fills_at_the_open() {
+    let mut data = flat(6, 100.0);
+    data[3] = (85.0, 86.0, 84.0, 85.0); // gaps below the 8% stop (92)
+    let mut cfg = plain();
+    cfg.stops.stop_loss.enabled = true;
+    cfg.stops.stop_loss.pct = 0.08;
+    let r = run(&[bars(&data)], &mut LongOnce, &cfg).unwrap();
+    let exit = &r.trades[0];
+    assert_eq!(
+        (exit.exit_bar, exit.exit_price, exit.exit_reason),
+        (3, 85.0, "stop_loss")
+    );
+    // Touched within the bar: filled at the stop.
+    let mut data = flat(6, 100.0);
+    data[3] = (99.0, 99.5, 90.0, 95.0);
+    let r = run(&[bars(&data)], &mut LongOnce, &cfg).unwrap();
+    assert_eq!(
+        (r.trades[0].exit_price, r.trades[0].exit_reason),
+        (92.0, "stop_loss")
+    );
+    assert!(
+        r.open_positions.is_empty(),
+        "no re-entry until the strategy decides again"
+    );
+}
+
+#[test]
+fn take_profit_and_trailing_stop() {
+    let mut data = flat(8, 100.0);
+    data[2] = (100.0, 125.0, 99.0, 120.0);
+    let mut cfg = plain();
+    cfg.stops.take_profit.enabled = true;
+    cfg.stops.take_profit.pct = 0.2;
+    let r = run(&[bars(&data)], &mut LongOnce, &cfg).unwrap();
+    assert_eq!(
+        (r.trades[0].exit_price, r.trades[0].exit_reason),
+        (120.0, "take_profit")
+    );
+
+    let mut data = flat(8, 100.0);
+    data[2] = (100.0, 130.0, 99.0, 128.0);
+    data[3] = (128.0, 129.0, 110.0, 112.0); // 10% below the 130 peak is 117
+    let mut cfg = plain();
+    cfg.stops.trailing_stop.enabled = true;
+    cfg.stops.trailing_stop.pct = 0.1;
+    let r = run(&[bars(&data)], &mut LongOnce, &cfg).unwrap();
+    assert_eq!(
+        (r.trades[0].exit_bar, r.trades[0].exit_reason),
+        (3, "trailing_stop")
+    );
+    assert!((r.trades[0].exit_price - 117.0).abs() < 1e-9);
+}
+
+#[test]
+fn the_circuit_breaker_flattens_and_stands_aside() {
+    let mut data = flat(40, 100.0);
+    for d in data.iter_mut().skip(5) {
+        *d = (70.0, 71.0, 69.0, 70.0);
+    }
+    let mut cfg = plain();
+    cfg.stops.circuit_breaker.enabled = true;
+    cfg.stops.circuit_breaker.max_drawdown = 0.2;
+    cfg.stops.circuit_breaker.cooldown_days = 10;
+    let r = run(&[bars(&data)], &mut BuyAndHold::default(), &cfg).unwrap();
+    let exit = r
+        .fills
+        .iter()
+        .find(|f| f.reason == "circuit_breaker")
+        .unwrap();
+    assert_eq!(
+        exit.bar, 6,
+        "tripped at bar 5's close, flattened at bar 6's open"
+    );
+    assert!(r.open_positions.is_empty());
+}
+
+#[test]
+fn limit_stop_and_day_orders() {
+    let mut data = flat(6, 100.0);
+    data[3] = (100.0, 101.0, 94.0, 96.0);
+    let b = bars(&data);
+    let r = run(
+        std::slice::from_ref(&b),
+        &mut OneOrder(OrderKind::Limit { limit: 95.0 }, 10.0, TimeInForce::Gtc),
+        &plain(),
+    )
+    .unwrap();
+    assert_eq!((r.fills[0].bar, r.fills[0].price), (3, 95.0));
+    let r = run(
+        std::slice::from_ref(&b),
+        &mut OneOrder(OrderKind::Limit { limit: 95.0 }, 10.0, TimeInForce::Day),
+        &plain(),
+    )
+    .unwrap();
+    assert!(r.fills.is_empty());
+    assert_eq!(r.orders[0].status, "expired");
+    let r = run(
+        std::slice::from_ref(&b),
+        &mut OneOrder(OrderKind::Stop { stop: 100.5 }, 10.0, TimeInForce::Gtc),
+        &plain(),
+    )
+    .unwrap();
+    assert_eq!((r.fills[0].bar, r.fills[0].price), (1, 100.5));
+    let r = run(
+        &[b],
+        &mut OneOrder(
+            OrderKind::StopLimit {
+                stop: 100.5,
+                limit: 96.0,
+            },
+            10.0,
+            TimeInForce::Gtc,
+        ),
+        &plain(),
+    )
+    .unwrap();
+    assert_eq!(
+        (r.fills[0].bar, r.fills[0].price),
+        (3, 96.0),
+        "triggered at bar 1, filled when the limit was reached"
+    );
+}
+
+#[test]
+fn weekly_rebalancing_trades_on_the_chosen_weekday_only() {
+    let b = goog();
+    let mut cfg = EngineConfig::from_config(&QtsConfig::default());
+    cfg.rebalance = Frequency::Weekly;
+    cfg.weekday = qts_core::config::Weekday::Wednesday;
+    cfg.stops.stop_loss.enabled = false;
+    cfg.stops.circuit_breaker.enabled = false;
+    let r = run(
+        std::slice::from_ref(&b),
+        &mut SmaCross::new(10, 20).unwrap(),
+        &cfg,
+    )
+    .unwrap();
+    assert!(!r.fills.is_empty());
+    for f in &r.fills {
+        let wd = f.time.weekday().num_days_from_monday();
+        assert!(wd >= 2, "{} is before Wednesday", f.time);
+    }
+}
+
+#[test]
+fn volume_caps_and_costs_apply() {
+    let mut data = flat(4, 100.0);
+    data[1].0 = 100.0;
+    let mut b = bars(&data);
+    b.volume[1] = 4_000.0;
+    let mut cfg = plain();
+    cfg.costs.max_volume_fraction = 0.1;
+    cfg.costs.commission_rate = 0.001;
+    cfg.costs.slippage_model = SlippageModel::FixedBps;
+    cfg.costs.slippage_bps = 10.0;
+    let r = run(&[b], &mut LongOnce, &cfg).unwrap();
+    let f = &r.fills[0];
+    assert_eq!(f.size, 400.0);
+    assert_eq!(r.orders[0].status, "partially_filled");
+    assert!((f.price - 100.1).abs() < 1e-9);
+    assert!((f.commission - 400.0 * 100.1 * 0.001).abs() < 1e-9);
+    assert!((f.slippage - 40.0).abs() < 1e-6);
+}
+
+#[test]
+fn misaligned_or_bad_bars_are_errors() {
+    let a = bars(&flat(5, 100.0));
+    let mut b = bars(&flat(6, 100.0));
+    b.symbol = "U".into();
+    let e = run(&[a, b], &mut Never, &plain()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`U` has timestamps that differ from `T`'s"),
+        "{e}"
+    );
+    let mut c = bars(&flat(5, 100.0));
+    c.close[2] = f64::NAN;
+    assert!(
+        run(&[c], &mut Never, &plain())
+            .unwrap_err()
+            .to_string()
+            .contains("close is NaN")
+    );
+}
