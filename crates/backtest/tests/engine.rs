@@ -1,7 +1,7 @@
 //! Engine behaviour: accounting invariants, determinism, no look-ahead, fills, stops, the
 //! circuit breaker, the schedule and the cash constraint.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use std::path::Path;
 
