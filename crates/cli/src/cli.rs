@@ -13,6 +13,8 @@ Examples:
   qts data fetch --symbols AAPL,MSFT --from 2015-01-01     (needs FMP_API_KEY)
   qts data validate examples/data/goog_daily.csv --as-of 2013-03-01
   qts features examples/data/goog_daily.csv --out goog_features.parquet
+  qts backtest --data examples/data/goog_daily.csv --strategy sma-cross --param fast=10 --param slow=20
+  qts metrics --returns equity.csv --benchmark examples/data/sp500_daily.csv --json
 
 Configuration is read from --config-dir (base_config.yaml, data_sources.yaml,
 backtest_config.yaml, model_configs/lstm_default.yaml), then --set overrides apply.
@@ -81,6 +83,77 @@ pub enum Command {
     Data(DataCommand),
     /// Compute the configured features (`data.features`) of a bar file.
     Features(FeaturesArgs),
+    /// Backtest a strategy on bar files and print its metrics.
+    Backtest(BacktestArgs),
+    /// The return-based metrics of any daily series (what empyrical or quantstats compute).
+    Metrics(MetricsArgs),
+}
+
+/// `qts backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Bars (CSV or Parquet); repeat for several symbols sharing one portfolio (same dates).
+    #[arg(long, required = true, value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+    /// buy-and-hold, sma-cross or signal.
+    #[arg(long, default_value = "sma-cross")]
+    pub strategy: String,
+    /// A strategy parameter, e.g. `--param fast=10 --param slow=20` (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Predictions for `--strategy signal`: CSV with date,prediction[,lower,upper].
+    #[arg(long, value_name = "FILE")]
+    pub signals: Option<PathBuf>,
+    /// Starting cash [default: backtest.initial_capital].
+    #[arg(long, value_name = "N")]
+    pub cash: Option<f64>,
+    /// Commission as a fraction of traded value [default: backtest.costs].
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub commission: Option<f64>,
+    /// Execution rules: qts's (`default`) or backtesting.py's (`backtesting-py`).
+    #[arg(long, value_enum, default_value = "default")]
+    pub execution: ExecutionArg,
+    /// Use FILE as backtest_config.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Benchmark closes (CSV/Parquet bars, or date,close) for alpha, beta and information ratio.
+    #[arg(long, value_name = "FILE")]
+    pub benchmark: Option<PathBuf>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write stats.json, trades.csv and equity.csv into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Execution presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExecutionArg {
+    /// qts's configured rules.
+    Default,
+    /// backtesting.py's rules.
+    BacktestingPy,
+}
+
+/// `qts metrics`.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// CSV with `date` and `return`, or `date` and `close` or `equity` (simple returns are taken).
+    #[arg(long, value_name = "FILE")]
+    pub returns: PathBuf,
+    /// A benchmark in the same format, for alpha, beta and the information ratio.
+    #[arg(long, value_name = "FILE")]
+    pub benchmark: Option<PathBuf>,
+    /// Annual risk-free rate [default: backtest.metrics.risk_free_rate].
+    #[arg(long, value_name = "R")]
+    pub risk_free: Option<f64>,
+    /// Periods a year [default: backtest.metrics.periods_per_year].
+    #[arg(long, value_name = "N")]
+    pub periods: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `qts data …`.

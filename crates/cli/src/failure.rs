@@ -50,3 +50,9 @@ impl From<qts_data::DataError> for Failure {
         }
     }
 }
+
+impl From<qts_backtest::BacktestError> for Failure {
+    fn from(e: qts_backtest::BacktestError) -> Self {
+        Failure::Input(e.into())
+    }
+}

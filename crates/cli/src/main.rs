@@ -24,5 +24,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Config(command) => commands::config::run(&cli.global, command),
         Command::Data(command) => commands::data::run(&cli.global, command),
         Command::Features(args) => commands::features::run(&cli.global, args),
+        Command::Backtest(args) => commands::backtest::run(&cli.global, args),
+        Command::Metrics(args) => commands::metrics::run(&cli.global, args),
     }
 }

@@ -1,7 +1,9 @@
 //! One module per command; `setup` is what every command does first.
 
+pub mod backtest;
 pub mod config;
 pub mod data;
 pub mod features;
 pub mod fetch;
+pub mod metrics;
 pub mod setup;

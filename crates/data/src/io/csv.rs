@@ -159,6 +159,88 @@ pub fn read_csv(path: &Path) -> Result<BarSeries, DataError> {
     Ok(bars)
 }
 
+/// Reads a CSV of a date column (`date`, case-insensitive) and numeric columns into a
+/// [`super::Table`]; header names are lower-cased. Empty cells and `NaN` read as NaN.
+///
+/// # Errors
+/// [`DataError`] naming the file, row and column of what does not parse.
+pub fn read_csv_table(path: &Path) -> Result<super::Table, DataError> {
+    let read_err = |reason: String| DataError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| read_err(e.to_string()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| read_err(e.to_string()))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let Some(date_col) = headers.iter().position(|h| bar_column(h) == Some("date")) else {
+        return Err(DataError::MissingColumns {
+            path: path.to_path_buf(),
+            missing: "date".into(),
+            found: headers.join(","),
+        });
+    };
+    let mut table = super::Table {
+        time: Vec::new(),
+        columns: headers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != date_col)
+            .map(|(_, h)| (h.clone(), Vec::new()))
+            .collect(),
+    };
+    for record in reader.records() {
+        let record = record.map_err(|e| read_err(e.to_string()))?;
+        let row = record.position().map_or(0, |p| p.line() as usize);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let bad = |column: &str, reason: String| DataError::BadValue {
+            path: path.to_path_buf(),
+            row,
+            column: column.into(),
+            reason,
+        };
+        if record.len() != headers.len() {
+            return Err(bad(
+                "(row)",
+                format!("expected {} fields, found {}", headers.len(), record.len()),
+            ));
+        }
+        let cell = record.get(date_col).unwrap_or("");
+        table.time.push(parse_time(cell).ok_or_else(|| {
+            bad(
+                "date",
+                format!("`{cell}` is not a date (expected YYYY-MM-DD)"),
+            )
+        })?);
+        let mut k = 0;
+        for (i, text) in record.iter().enumerate() {
+            if i == date_col {
+                continue;
+            }
+            let (name, col) = &mut table.columns[k];
+            col.push(
+                parse_number(text).ok_or_else(|| bad(name, format!("`{text}` is not a number")))?,
+            );
+            k += 1;
+        }
+    }
+    if table.time.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(table)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::bars::BarSeries;
 use crate::error::DataError;
 
-pub use self::csv::{parse_number, parse_time, read_csv};
+pub use self::csv::{parse_number, parse_time, read_csv, read_csv_table};
 pub use self::parquet::{
     read_parquet, read_parquet_metadata, write_parquet, write_parquet_with_metadata,
 };

@@ -1,0 +1,262 @@
+//! `qts backtest` and `qts metrics` as a user runs them.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn qts(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qts"));
+    cmd.current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .env_remove("QTS_CONFIG_DIR")
+        .env("NO_COLOR", "1")
+        .arg("-q")
+        .arg("-C")
+        .arg(repo().join("config"));
+    cmd
+}
+
+fn goog() -> String {
+    repo()
+        .join("examples/data/goog_daily.csv")
+        .display()
+        .to_string()
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_quick_start_reproduces_backtesting_py_with_a_stamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = qts(dir.path())
+        .args([
+            "backtest",
+            "--data",
+            &goog(),
+            "--strategy",
+            "sma-cross",
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=20",
+        ])
+        .args([
+            "--cash",
+            "10000",
+            "--commission",
+            "0.002",
+            "--execution",
+            "backtesting-py",
+            "--json",
+            "--out",
+            "run",
+        ])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    assert!((v["final_equity"].as_f64().unwrap() - 56263.51934000004).abs() < 1e-6 * 56263.5);
+    assert_eq!(v["num_trades"], 93);
+    assert!(v["sharpe_ratio"].is_number() && v["max_drawdown"].as_f64().unwrap() < 0.0);
+    assert_eq!(v["stamp"]["qts_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["stamp"]["data_hash"].as_str().unwrap().len(), 64);
+    assert_eq!(v["stamp"]["config_hash"].as_str().unwrap().len(), 64);
+    assert_eq!(v["validation"]["errors"], 0);
+    assert_eq!(v["execution"], "backtesting-py");
+
+    let run = dir.path().join("run");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["final_equity"], v["final_equity"]);
+    let trades = std::fs::read_to_string(run.join("trades.csv")).unwrap();
+    let mut lines = trades.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "entry_time,exit_time,side,size,entry_price,exit_price,pnl,return,commission,duration_days"
+    );
+    assert_eq!(lines.count(), 93);
+    let equity = std::fs::read_to_string(run.join("equity.csv")).unwrap();
+    assert!(
+        equity.starts_with("date,equity,cash,drawdown\n2004-08-19,10000,10000,0\n"),
+        "{}",
+        &equity[..80]
+    );
+    assert_eq!(equity.lines().count(), 2149);
+
+    // `qts metrics` on the equity curve gives the same return metrics.
+    let m = json(
+        &qts(dir.path())
+            .args(["metrics", "--returns", "run/equity.csv", "--json"])
+            .output()
+            .unwrap(),
+    );
+    for key in [
+        "sharpe_ratio",
+        "sortino_ratio",
+        "max_drawdown",
+        "annual_return",
+        "tail_ratio",
+    ] {
+        assert_eq!(m[key], v[key], "{key}");
+    }
+}
+
+#[test]
+fn the_default_execution_runs_with_the_shipped_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(
+        &qts(dir.path())
+            .args(["backtest", "--data", &goog(), "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["execution"], "default");
+    assert!(v["num_trades"].as_u64().unwrap() > 0);
+    assert!(v["total_costs"].as_f64().unwrap() > 0.0);
+    qts(dir.path())
+        .args(["backtest", "--data", &goog(), "--strategy", "buy-and-hold"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("final_equity"));
+}
+
+#[test]
+fn metrics_against_a_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    let spx = repo().join("examples/data/sp500_daily.csv");
+    let v = json(
+        &qts(dir.path())
+            .args(["metrics", "--returns", &goog(), "--benchmark"])
+            .arg(&spx)
+            .args(["--risk-free", "0.02", "--json"])
+            .output()
+            .unwrap(),
+    );
+    // empyrical's values for the same series (crates/backtest/tests/golden/empyrical_metrics.json).
+    assert!((v["sharpe_ratio"].as_f64().unwrap() - 0.8239602124699603).abs() < 1e-9);
+    assert!((v["beta"].as_f64().unwrap() - 0.9093969835211747).abs() < 1e-9);
+    assert_eq!(v["periods"], 2147);
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--strategy", "moon"], "unknown strategy `moon`"),
+        (
+            vec!["--param", "fast=30", "--param", "slow=20"],
+            "must be less than slow (20), got 30",
+        ),
+        (
+            vec!["--param", "window=5"],
+            "parameter `window`: unknown parameter (known: fast, slow)",
+        ),
+        (vec!["--param", "fast=ten"], "`ten` is not a whole number"),
+        (
+            vec!["--commission", "-0.01"],
+            "backtest.costs.commission_rate: must be between 0 and 0.1, got -0.01",
+        ),
+        (
+            vec!["--cash", "0"],
+            "backtest.initial_capital: must be greater than 0",
+        ),
+        (vec!["--strategy", "signal"], "needs --signals FILE"),
+    ];
+    for (extra, message) in cases {
+        qts(dir.path())
+            .args(["backtest", "--data", &goog()])
+            .args(&extra)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "date,open,high,low,close,volume\n2024-01-02,1,2,1,1.5,10\n2024-01-01,1,2,1,1.5,10\n",
+    )
+    .unwrap();
+    qts(dir.path())
+        .args(["backtest", "--data"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("data validation failed"));
+    let nan = dir.path().join("nan.csv");
+    std::fs::write(
+        &nan,
+        "date,open,high,low,close,volume\n2024-01-02,1,2,1,NaN,10\n2024-01-03,1,2,1,1.5,10\n",
+    )
+    .unwrap();
+    qts(dir.path())
+        .args(["backtest", "--data"])
+        .arg(&nan)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("data validation failed"));
+    qts(dir.path())
+        .args(["metrics", "--returns"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ascending"));
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    qts(dir.path())
+        .args(["backtest", "--data"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no bars"));
+}
+
+#[test]
+fn a_signal_file_drives_the_signal_strategy() {
+    let dir = tempfile::tempdir().unwrap();
+    // Predict tomorrow's return perfectly on a slice of GOOG (a look-ahead on purpose: the
+    // engine must still only trade at the next open).
+    let bars = qts_data::io::read_bars(Path::new(&goog())).unwrap();
+    let mut text = String::from("date,prediction,lower,upper\n");
+    for i in 0..bars.len() - 1 {
+        let r = bars.close[i + 1] / bars.close[i] - 1.0;
+        text.push_str(&format!(
+            "{},{r},{},{}\n",
+            bars.time[i].date(),
+            r - 0.01,
+            r + 0.01
+        ));
+    }
+    std::fs::write(dir.path().join("signals.csv"), text).unwrap();
+    let v = json(
+        &qts(dir.path())
+            .args([
+                "backtest",
+                "--data",
+                &goog(),
+                "--strategy",
+                "signal",
+                "--signals",
+                "signals.csv",
+                "--json",
+            ])
+            .args(["--set", "trading.rebalance=daily"])
+            .output()
+            .unwrap(),
+    );
+    assert!(v["num_trades"].as_u64().unwrap() > 10);
+    assert!(v["final_equity"].as_f64().unwrap() > 0.0);
+}
