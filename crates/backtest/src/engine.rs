@@ -198,6 +198,18 @@ pub fn run(
     cfg: &EngineConfig,
 ) -> Result<BacktestResult, BacktestError> {
     check_bars(bars)?;
+    run_checked(bars, strategy, cfg)
+}
+
+/// [`run`] on bars that already passed [`check_bars`] (a grid checks them once).
+///
+/// # Errors
+/// None today; the signature leaves room for strategies that fail.
+pub fn run_checked(
+    bars: &[BarSeries],
+    strategy: &mut dyn Strategy,
+    cfg: &EngineConfig,
+) -> Result<BacktestResult, BacktestError> {
     Engine::new(bars, cfg).run(strategy)
 }
 
@@ -267,8 +279,7 @@ impl<'a> Engine<'a> {
         for t in 0..n_bars {
             self.fill_pending(t);
             self.protective_exits(t);
-            let closes: Vec<f64> = self.bars.iter().map(|b| b.close[t]).collect();
-            let eq = self.portfolio.equity(&closes);
+            let eq = self.equity_at(t);
             peak = peak.max(eq);
             let dd = if peak > 0.0 { eq / peak - 1.0 } else { 0.0 };
             equity.push(eq);
@@ -353,6 +364,9 @@ impl<'a> Engine<'a> {
     /// Step 4: the strategy's actions become standing targets and, on a rebalancing bar,
     /// orders.
     fn decide(&mut self, t: usize, actions: Vec<Action>) {
+        if actions.is_empty() && self.cfg.execution == Execution::BacktestingPy {
+            return;
+        }
         let mut fresh = vec![false; self.bars.len()];
         for a in actions {
             match a {
@@ -423,7 +437,7 @@ impl<'a> Engine<'a> {
         let mut w = sizing::weights(&inputs, &self.cfg.sizing, self.cfg.periods_per_year);
         sizing::cap(&mut w, &self.cfg.limits, self.cfg.allow_short);
         let closes: Vec<f64> = self.bars.iter().map(|b| b.close[t]).collect();
-        let equity = self.portfolio.equity(&closes);
+        let equity = self.equity_at(t);
         // Sells before buys, so a rotation frees cash before it is spent.
         let mut deltas: Vec<(usize, f64)> = (0..self.bars.len())
             .filter(|&s| self.targets[s].is_some() || self.portfolio.position(s) != 0.0)
@@ -445,6 +459,21 @@ impl<'a> Engine<'a> {
             );
         }
         self.fill_at_close_if_asked(t);
+    }
+
+    /// Cash plus positions at bar `t`'s closes.
+    fn equity_at(&self, t: usize) -> f64 {
+        let held: f64 = (0..self.bars.len())
+            .map(|s| {
+                let p = self.portfolio.position(s);
+                if p == 0.0 {
+                    0.0
+                } else {
+                    p * self.bars[s].close[t]
+                }
+            })
+            .sum();
+        self.portfolio.cash + held
     }
 
     fn round_shares(&self, x: f64) -> f64 {
@@ -545,8 +574,7 @@ impl<'a> Engine<'a> {
         }
         // No negative cash beyond the margin: a buy is cut to what the account can pay.
         if self.cfg.execution == Execution::Default && size > 0.0 && held >= 0.0 {
-            let closes: Vec<f64> = self.bars.iter().map(|x| x.close[t]).collect();
-            let budget = self.portfolio.cash + self.cfg.margin * self.portfolio.equity(&closes);
+            let budget = self.portfolio.cash + self.cfg.margin * self.equity_at(t);
             let unit = price + self.costs.commission(1.0, price).max(0.0);
             let affordable = self.round_shares((budget / unit).max(0.0));
             if size > affordable {
@@ -601,12 +629,13 @@ impl<'a> Engine<'a> {
         let commission = self.costs.commission(fraction, price) / fraction;
         // backtesting.py's margin available: equity less the value of open trades, at the
         // bar's close (with no trade open, exactly the cash).
-        let closes: Vec<f64> = self.bars.iter().map(|b| b.close[t]).collect();
-        let used = self.portfolio.gross_exposure(&closes);
+        let used: f64 = (0..self.bars.len())
+            .map(|s| (self.portfolio.position(s) * self.bars[s].close[t]).abs())
+            .sum();
         let available = if used == 0.0 {
             self.portfolio.cash
         } else {
-            (self.portfolio.equity(&closes) - used).max(0.0)
+            (self.equity_at(t) - used).max(0.0)
         };
         python_floordiv(available * fraction, price + commission)
             .trunc()
@@ -616,6 +645,13 @@ impl<'a> Engine<'a> {
     /// Step 2.
     fn protective_exits(&mut self, t: usize) {
         let st = &self.cfg.stops;
+        let any = st.stop_loss.enabled
+            || st.trailing_stop.enabled
+            || st.atr_stop.enabled
+            || st.take_profit.enabled;
+        if !any {
+            return;
+        }
         for s in 0..self.bars.len() {
             let held = self.portfolio.position(s);
             if held == 0.0 {

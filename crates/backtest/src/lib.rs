@@ -16,6 +16,7 @@
 pub mod costs;
 pub mod engine;
 pub mod error;
+pub mod grid;
 pub mod metrics;
 pub mod order;
 pub mod portfolio;

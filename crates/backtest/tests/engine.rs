@@ -449,3 +449,45 @@ fn misaligned_or_bad_bars_are_errors() {
             .contains("close is NaN")
     );
 }
+
+#[test]
+fn several_symbols_share_one_portfolio_with_risk_parity() {
+    let g = goog();
+    let mut calm = g.clone();
+    calm.symbol = "CALM".into();
+    // Same dates, half the daily moves.
+    for i in 1..calm.len() {
+        let r = (g.close[i] / g.close[i - 1] - 1.0) * 0.5;
+        let c = calm.close[i - 1] * (1.0 + r);
+        calm.open[i] = c;
+        calm.high[i] = c * 1.001;
+        calm.low[i] = c * 0.999;
+        calm.close[i] = c;
+    }
+    calm.open[0] = calm.close[0];
+    calm.high[0] = calm.close[0] * 1.001;
+    calm.low[0] = calm.close[0] * 0.999;
+    let mut cfg = plain();
+    cfg.sizing.method = SizingMethod::RiskParity;
+    let r = run(&[g.clone(), calm.clone()], &mut BuyAndHold::default(), &cfg).unwrap();
+    let first: Vec<_> = r.fills.iter().filter(|f| f.bar == 21).collect();
+    assert_eq!(
+        first.len(),
+        2,
+        "both symbols bought once volatility is known: {:?}",
+        r.fills.first()
+    );
+    let value = |sym: &str| {
+        first
+            .iter()
+            .find(|f| f.symbol == sym)
+            .map(|f| f.size * f.price)
+            .unwrap()
+    };
+    let ratio = value("CALM") / value("goog_daily");
+    assert!(
+        (ratio - 2.0).abs() < 0.1,
+        "the calmer symbol gets about twice the weight: {ratio}"
+    );
+    assert!(r.cash.iter().all(|c| *c >= -1e-6), "no negative cash");
+}

@@ -79,6 +79,11 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
     let rf = cfg.risk_free_per_period();
     let cutoff = 1.0 - cfg.var_confidence;
     let n = |v: f64| Value::Number(v);
+    // Sorted returns and drawdowns serve several metrics each: computed once.
+    let mut sorted = r.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let dd = drawdowns(r);
+    let mdd = max_drawdown_of(&dd);
     let mut m = Metrics::new();
     m.insert("total_return", n(total_return(r)));
     m.insert("annual_return", n(annual_return(r, p)));
@@ -87,7 +92,7 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
     m.insert("sharpe_ratio", n(sharpe_ratio(r, rf, p)));
     m.insert("sortino_ratio", n(sortino_ratio(r, rf, p)));
     m.insert("downside_risk", n(downside_risk(r, rf, p)));
-    m.insert("calmar_ratio", n(calmar_ratio(r, p)));
+    m.insert("calmar_ratio", n(calmar_from(r, mdd, p)));
     m.insert("omega_ratio", n(omega_ratio(r, rf)));
     m.insert("max_drawdown", n(max_drawdown(r)));
     m.insert(
@@ -103,10 +108,10 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
     );
     m.insert("skew", n(stats::skew(r)));
     m.insert("kurtosis", n(stats::kurtosis(r)));
-    m.insert("tail_ratio", n(tail_ratio(r)));
+    m.insert("tail_ratio", n(tail_ratio_sorted(&sorted)));
     m.insert("stability_of_timeseries", n(stability_of_timeseries(r)));
-    m.insert("best_day", n(r.iter().copied().fold(f64::NAN, f64::max)));
-    m.insert("worst_day", n(r.iter().copied().fold(f64::NAN, f64::min)));
+    m.insert("best_day", n(sorted.last().copied().unwrap_or(f64::NAN)));
+    m.insert("worst_day", n(sorted.first().copied().unwrap_or(f64::NAN)));
     if let Some(b) = bench {
         m.insert("alpha", n(alpha(r, b, rf, p)));
         m.insert("beta", n(beta(r, b, rf)));

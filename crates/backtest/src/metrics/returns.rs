@@ -6,7 +6,7 @@
 //! year (explicit, never a bare 252); `rf` is the risk-free return per period. Degenerate
 //! inputs give NaN, as in empyrical (for example a Sharpe ratio of fewer than two returns).
 
-use super::stats::{correlation, mean, percentile, std};
+use super::stats::{correlation, mean, percentile, percentile_sorted, std};
 
 /// Compounded return over the whole series.
 pub fn total_return(r: &[f64]) -> f64 {
@@ -82,15 +82,24 @@ pub fn drawdowns(r: &[f64]) -> Vec<f64> {
 
 /// The deepest drawdown (negative, as empyrical).
 pub fn max_drawdown(r: &[f64]) -> f64 {
-    if r.is_empty() {
+    max_drawdown_of(&drawdowns(r))
+}
+
+/// The deepest of a drawdown series; NaN when empty.
+pub fn max_drawdown_of(dd: &[f64]) -> f64 {
+    if dd.is_empty() {
         return f64::NAN;
     }
-    drawdowns(r).into_iter().fold(0.0, f64::min)
+    dd.iter().copied().fold(0.0, f64::min)
 }
 
 /// Annual return over |max drawdown|; NaN without a drawdown.
 pub fn calmar_ratio(r: &[f64], periods: f64) -> f64 {
-    let dd = max_drawdown(r);
+    calmar_from(r, max_drawdown(r), periods)
+}
+
+/// [`calmar_ratio`] with the max drawdown already known.
+pub fn calmar_from(r: &[f64], dd: f64, periods: f64) -> f64 {
     if dd.is_nan() || dd >= 0.0 {
         return f64::NAN;
     }
@@ -117,21 +126,33 @@ pub fn value_at_risk(r: &[f64], cutoff: f64) -> f64 {
 
 /// Mean of the returns at or below the cutoff index (historical CVaR / expected shortfall).
 pub fn conditional_value_at_risk(r: &[f64], cutoff: f64) -> f64 {
-    if r.is_empty() {
+    let mut s = r.to_vec();
+    s.sort_unstable_by(f64::total_cmp);
+    cvar_sorted(&s, cutoff)
+}
+
+/// [`conditional_value_at_risk`] of returns sorted ascending.
+pub fn cvar_sorted(s: &[f64], cutoff: f64) -> f64 {
+    if s.is_empty() {
         return f64::NAN;
     }
-    let mut s = r.to_vec();
-    s.sort_by(f64::total_cmp);
-    let k = ((r.len() - 1) as f64 * cutoff) as usize;
+    let k = ((s.len() - 1) as f64 * cutoff) as usize;
     mean(&s[..=k])
 }
 
 /// |95th percentile| / |5th percentile|.
 pub fn tail_ratio(r: &[f64]) -> f64 {
-    if r.is_empty() {
+    let mut s = r.to_vec();
+    s.sort_unstable_by(f64::total_cmp);
+    tail_ratio_sorted(&s)
+}
+
+/// [`tail_ratio`] of returns sorted ascending.
+pub fn tail_ratio_sorted(s: &[f64]) -> f64 {
+    if s.is_empty() {
         return f64::NAN;
     }
-    percentile(r, 95.0).abs() / percentile(r, 5.0).abs()
+    percentile_sorted(s, 95.0).abs() / percentile_sorted(s, 5.0).abs()
 }
 
 /// R² of a straight line fitted to cumulative log returns.
@@ -190,20 +211,28 @@ pub fn information_ratio(r: &[f64], bench: &[f64], periods: f64) -> f64 {
 
 /// Ulcer index: root mean square of percentage drawdowns (Peter Martin's definition).
 pub fn ulcer_index(r: &[f64]) -> f64 {
-    if r.is_empty() {
+    ulcer_of(&drawdowns(r))
+}
+
+/// [`ulcer_index`] of a drawdown series.
+pub fn ulcer_of(dd: &[f64]) -> f64 {
+    if dd.is_empty() {
         return f64::NAN;
     }
-    let sq: Vec<f64> = drawdowns(r).iter().map(|d| (d * 100.0).powi(2)).collect();
-    mean(&sq).sqrt()
+    (dd.iter().map(|d| (d * 100.0).powi(2)).sum::<f64>() / dd.len() as f64).sqrt()
 }
 
 /// Drawdown periods: the mean depth of each distinct drawdown (from a peak to its recovery
 /// or the end), negative; 0 when there is none.
 pub fn average_drawdown(r: &[f64]) -> f64 {
-    let dd = drawdowns(r);
+    average_drawdown_of(&drawdowns(r))
+}
+
+/// [`average_drawdown`] of a drawdown series.
+pub fn average_drawdown_of(dd: &[f64]) -> f64 {
     let mut depths = Vec::new();
     let mut deepest = 0.0f64;
-    for d in dd {
+    for &d in dd {
         if d < 0.0 {
             deepest = deepest.min(d);
         } else if deepest < 0.0 {
@@ -223,9 +252,14 @@ pub fn average_drawdown(r: &[f64]) -> f64 {
 
 /// The longest run of periods spent below a previous peak.
 pub fn max_drawdown_duration(r: &[f64]) -> usize {
+    max_drawdown_duration_of(&drawdowns(r))
+}
+
+/// [`max_drawdown_duration`] of a drawdown series.
+pub fn max_drawdown_duration_of(dd: &[f64]) -> usize {
     let mut longest = 0;
     let mut run = 0;
-    for d in drawdowns(r) {
+    for &d in dd {
         run = if d < 0.0 { run + 1 } else { 0 };
         longest = longest.max(run);
     }

@@ -21,11 +21,16 @@ pub fn std(x: &[f64], ddof: usize) -> f64 {
 
 /// The `q`-th percentile (0–100) with linear interpolation (numpy's default).
 pub fn percentile(x: &[f64], q: f64) -> f64 {
-    if x.is_empty() {
+    let mut s = x.to_vec();
+    s.sort_unstable_by(f64::total_cmp);
+    percentile_sorted(&s, q)
+}
+
+/// [`percentile`] of values already sorted ascending.
+pub fn percentile_sorted(s: &[f64], q: f64) -> f64 {
+    if s.is_empty() {
         return f64::NAN;
     }
-    let mut s = x.to_vec();
-    s.sort_by(f64::total_cmp);
     let pos = q / 100.0 * (s.len() - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
