@@ -11,7 +11,10 @@
 //!
 //! Nothing at bar t uses data after t.
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::NaiveDateTime;
+
+use crate::fill_rules::{limit_fill, python_floordiv, stop_fill};
+use crate::schedule::rebalance_flags;
 use qts_core::config::{
     BacktestConfig, CostsConfig, FillPrice, Frequency, QtsConfig, RiskLimits, SizingConfig,
     SlippageModel, StopsConfig, Weekday,
@@ -743,99 +746,5 @@ impl<'a> Engine<'a> {
             self.stopped[s] = true;
         }
         true
-    }
-}
-
-/// A limit order's fill price on a bar, if the bar reaches it: a buy at `min(open, limit)`
-/// when the low touches the limit, a sell at `max(open, limit)` when the high does.
-fn limit_fill(buy: bool, o: f64, h: f64, l: f64, limit: f64) -> Option<f64> {
-    if buy {
-        (l <= limit).then(|| o.min(limit))
-    } else {
-        (h >= limit).then(|| o.max(limit))
-    }
-}
-
-/// A stop order's fill price: a buy stop triggers when the high reaches it and fills at
-/// `max(open, stop)` (an open above the stop gaps through it); a sell stop mirrors that.
-fn stop_fill(buy: bool, o: f64, h: f64, l: f64, stop: f64) -> Option<f64> {
-    if buy {
-        (h >= stop).then(|| o.max(stop))
-    } else {
-        (l <= stop).then(|| o.min(stop))
-    }
-}
-
-/// Python's `float.__floordiv__`, which is not always `floor(a / b)`.
-pub fn python_floordiv(a: f64, b: f64) -> f64 {
-    let m = a % b;
-    let mut div = (a - m) / b;
-    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
-        div -= 1.0;
-    }
-    if div != 0.0 {
-        let f = div.floor();
-        if div - f > 0.5 { f + 1.0 } else { f }
-    } else {
-        0.0f64.copysign(a / b)
-    }
-}
-
-/// Which bars a rebalance may execute on.
-fn rebalance_flags(time: &[NaiveDateTime], cfg: &EngineConfig) -> Vec<bool> {
-    let target = match cfg.weekday {
-        Weekday::Monday => 0,
-        Weekday::Tuesday => 1,
-        Weekday::Wednesday => 2,
-        Weekday::Thursday => 3,
-        Weekday::Friday => 4,
-    };
-    let mut flags = vec![false; time.len()];
-    let mut last_key = None;
-    for (i, t) in time.iter().enumerate() {
-        let d = t.date();
-        flags[i] = match cfg.rebalance {
-            Frequency::Daily => true,
-            // The first bar of the week on or after the chosen weekday.
-            Frequency::Weekly => {
-                let key = (d.iso_week().year(), d.iso_week().week());
-                let ok = d.weekday().num_days_from_monday() >= target && last_key != Some(key);
-                if ok {
-                    last_key = Some(key);
-                }
-                ok
-            }
-            Frequency::Monthly => {
-                let key = (d.year(), d.month());
-                let ok = last_key != Some(key);
-                if ok {
-                    last_key = Some(key);
-                }
-                ok
-            }
-        };
-    }
-    flags
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn python_floor_division() {
-        assert_eq!(python_floordiv(7.0, 2.0), 3.0);
-        assert_eq!(python_floordiv(-7.0, 2.0), -4.0);
-        assert_eq!(python_floordiv(9999.999999999998, 100.2), 99.0);
-    }
-
-    #[test]
-    fn fills_respect_gaps() {
-        // A sell stop at 95 with the bar opening at 90 fills at the open.
-        assert_eq!(stop_fill(false, 90.0, 92.0, 88.0, 95.0), Some(90.0));
-        assert_eq!(stop_fill(false, 100.0, 101.0, 94.0, 95.0), Some(95.0));
-        assert_eq!(stop_fill(false, 100.0, 101.0, 96.0, 95.0), None);
-        assert_eq!(limit_fill(true, 100.0, 101.0, 97.0, 98.0), Some(98.0));
-        assert_eq!(limit_fill(true, 96.0, 101.0, 95.0, 98.0), Some(96.0));
     }
 }

@@ -16,13 +16,16 @@
 pub mod costs;
 pub mod engine;
 pub mod error;
+mod fill_rules;
 pub mod grid;
 pub mod metrics;
 pub mod order;
 pub mod portfolio;
+mod schedule;
 pub mod sizing;
 pub mod strategy;
 pub mod summary;
 
 pub use engine::{BacktestResult, EngineConfig, Execution, run};
 pub use error::BacktestError;
+pub use fill_rules::python_floordiv;

@@ -2,24 +2,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::path::Path;
+
+use common::repo;
 use predicates::prelude::*;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn qts(cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qts"));
-    cmd.current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env_remove("QTS_CONFIG_DIR")
-        .env("NO_COLOR", "1")
-        .arg("-q")
-        .arg("-C")
-        .arg(repo().join("config"));
+fn qts(cwd: &Path) -> assert_cmd::Command {
+    let mut cmd = common::qts(cwd);
+    cmd.arg("-q");
     cmd
 }
 

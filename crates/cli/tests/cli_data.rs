@@ -3,29 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{qts, repo, sample};
 use predicates::prelude::*;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn qts(cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qts"));
-    cmd.current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env_remove("QTS_CONFIG_DIR")
-        .env("NO_COLOR", "1")
-        .arg("-C")
-        .arg(repo().join("config"));
-    cmd
-}
-
-fn sample(name: &str) -> PathBuf {
-    repo().join("examples/data").join(name)
-}
 
 #[test]
 fn validate_the_sample_data_passes_with_warnings_only() {
