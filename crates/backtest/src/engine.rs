@@ -288,7 +288,8 @@ impl<'a> Engine<'a> {
             equity.push(eq);
             cash.push(self.portfolio.cash);
             drawdown.push(dd);
-            if (0..self.bars.len()).any(|s| self.portfolio.position(s) != 0.0) {
+            let was_exposed = (0..self.bars.len()).any(|s| self.portfolio.position(s) != 0.0);
+            if was_exposed {
                 exposed += 1;
             }
             self.update_extremes(t);
@@ -296,8 +297,24 @@ impl<'a> Engine<'a> {
                 peak = eq;
             }
             if t >= warmup && t + 1 < n_bars {
+                let fills_before = self.fills.len();
                 let actions = strategy.on_bar(&Context::new(self.bars, t));
                 self.decide(t, actions);
+                if self.fills.len() > fills_before {
+                    // Filled at this close (`fill_price: close`): the close's marks include
+                    // the trade and its costs.
+                    let eq = self.equity_at(t);
+                    peak = peak.max(eq);
+                    equity[t] = eq;
+                    cash[t] = self.portfolio.cash;
+                    drawdown[t] = if peak > 0.0 { eq / peak - 1.0 } else { 0.0 };
+                    let holding = (0..self.bars.len()).any(|s| self.portfolio.position(s) != 0.0);
+                    if holding && !was_exposed {
+                        exposed += 1;
+                    } else if !holding && was_exposed {
+                        exposed -= 1;
+                    }
+                }
             }
         }
         for p in std::mem::take(&mut self.pending) {

@@ -491,3 +491,19 @@ fn several_symbols_share_one_portfolio_with_risk_parity() {
     );
     assert!(r.cash.iter().all(|c| *c >= -1e-6), "no negative cash");
 }
+
+/// Regression (found by tests/properties.rs): with `fill_price: close` the close's equity and
+/// cash were marked before the fill made at that close.
+#[test]
+fn regression_fills_at_the_close_are_in_that_closes_marks() {
+    let b = bars(&flat(5, 100.0));
+    let mut cfg = plain();
+    cfg.fill_price = qts_core::config::FillPrice::Close;
+    cfg.costs.commission_rate = 0.01;
+    let r = run(std::slice::from_ref(&b), &mut LongOnce, &cfg).unwrap();
+    let f = &r.fills[0];
+    assert_eq!(f.bar, 0);
+    assert!((r.cash[0] - (100_000.0 - f.size * 100.0 - f.commission)).abs() < 1e-9);
+    assert!((r.equity[0] - (100_000.0 - f.commission)).abs() < 1e-9);
+    assert!(r.exposure_time > 0.99);
+}
