@@ -15,6 +15,8 @@ Examples:
   qts features examples/data/goog_daily.csv --out goog_features.parquet
   qts backtest --data examples/data/goog_daily.csv --strategy sma-cross --param fast=10 --param slow=20
   qts metrics --returns equity.csv --benchmark examples/data/sp500_daily.csv --json
+  qts models import --safetensors lstm.safetensors --config config/model_configs/lstm_default.yaml --name mine
+  qts models promote mine@1 --alias production
 
 Configuration is read from --config-dir (base_config.yaml, data_sources.yaml,
 backtest_config.yaml, model_configs/lstm_default.yaml), then --set overrides apply.
@@ -87,6 +89,57 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// The return-based metrics of any daily series (what empyrical or quantstats compute).
     Metrics(MetricsArgs),
+    /// The model registry: import, list, show, compare, promote.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+/// `qts models …`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Register existing PyTorch LSTM weights (a state_dict saved as safetensors).
+    Import {
+        /// `safetensors.torch.save_file(model.state_dict(), FILE)` of an nn.LSTM `lstm` + nn.Linear `head`.
+        #[arg(long, value_name = "FILE")]
+        safetensors: PathBuf,
+        /// The model configuration the weights belong to (hidden size and layers must agree).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Registry name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List models with their versions and aliases.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a model card: NAME, NAME@VERSION or NAME@ALIAS.
+    Show {
+        /// The model.
+        model: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare the metrics of two or more models side by side.
+    Compare {
+        /// The models (NAME[@VERSION|@ALIAS]).
+        #[arg(required = true, num_args = 2..)]
+        models: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Point an alias (production, staging, …) at a version.
+    Promote {
+        /// The model version (NAME@VERSION or NAME@ALIAS).
+        model: String,
+        /// The alias to set.
+        #[arg(long, default_value = "production")]
+        alias: String,
+    },
 }
 
 /// `qts backtest`.

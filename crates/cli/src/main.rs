@@ -26,5 +26,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Features(args) => commands::features::run(&cli.global, args),
         Command::Backtest(args) => commands::backtest::run(&cli.global, args),
         Command::Metrics(args) => commands::metrics::run(&cli.global, args),
+        Command::Models(command) => commands::models::run(&cli.global, command),
     }
 }

@@ -477,3 +477,27 @@ impl Validate for MonitoringConfig {
         }
     }
 }
+
+/// `registry`: where trained and imported models are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// Directory of the local model registry (`<dir>/<NAME>/<VERSION>/`).
+    pub directory: String,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig {
+            directory: "artifacts/models".into(),
+        }
+    }
+}
+
+impl Validate for RegistryConfig {
+    fn validate(&self, at: &str, c: &mut Checks) {
+        if self.directory.trim().is_empty() {
+            c.fail(at, "directory", "must not be empty");
+        }
+    }
+}

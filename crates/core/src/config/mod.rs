@@ -63,6 +63,8 @@ pub struct QtsConfig {
     pub mlflow: MlflowConfig,
     /// Alerts.
     pub monitoring: MonitoringConfig,
+    /// The local model registry.
+    pub registry: RegistryConfig,
     /// `data_sources.yaml`.
     pub data: DataSourcesConfig,
     /// `backtest_config.yaml`.
@@ -80,6 +82,7 @@ impl Validate for QtsConfig {
         self.risk.validate("risk", c);
         self.mlflow.validate("mlflow", c);
         self.monitoring.validate("monitoring", c);
+        self.registry.validate("registry", c);
         self.data.validate("data", c);
         self.backtest.validate("backtest", c);
         self.model.validate("model", c);

@@ -1,0 +1,38 @@
+//! Errors of the models crate.
+
+use std::path::PathBuf;
+
+/// What went wrong with a model, its weights or the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A file could not be read or written.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        reason: String,
+    },
+    /// The weights file is not valid safetensors.
+    #[error("{path}: not a safetensors file ({reason})")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        reason: String,
+    },
+    /// Weights do not fit the configured network.
+    #[error("{path}: {problems}")]
+    Weights {
+        /// The weights file.
+        path: PathBuf,
+        /// Every missing, unexpected or mis-shaped tensor, and configuration mismatches.
+        problems: String,
+    },
+    /// No such model, version or alias.
+    #[error("{0}")]
+    NotFound(String),
+    /// A model reference or name is malformed.
+    #[error("{0}")]
+    BadReference(String),
+}
