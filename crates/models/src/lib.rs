@@ -6,6 +6,7 @@
 pub mod error;
 pub mod import;
 pub mod registry;
+pub mod schedule;
 
 pub use error::ModelError;
 pub use registry::{ModelCard, ModelRef, Registry};

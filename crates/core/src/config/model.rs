@@ -249,7 +249,8 @@ pub struct TrainingConfig {
     pub weight_decay: f64,
     /// Learning-rate schedule after warm-up.
     pub schedule: Schedule,
-    /// Epochs of linear warm-up from 0 to `learning_rate`.
+    /// Epochs of linear warm-up from `learning_rate / (warmup_epochs + 1)` to `learning_rate`
+    /// (PyTorch `LinearLR`), before the schedule starts.
     pub warmup_epochs: usize,
     /// Epochs between decays (`step`).
     pub step_size: usize,
