@@ -76,7 +76,7 @@ impl LrSchedule {
         match self.kind {
             Schedule::Constant => {}
             Schedule::Step => {
-                if k % self.step_size == 0 {
+                if k.is_multiple_of(self.step_size) {
                     self.lr *= self.gamma;
                 }
             }
