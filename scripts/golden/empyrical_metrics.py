@@ -6,7 +6,8 @@ Run:  "$(scripts/golden/setup_venv.sh)" scripts/golden/empyrical_metrics.py
 Series: daily simple returns of the bundled GOOG closes (2004-08-19 .. 2013-03-01), with the
 S&P 500 closes of the same dates as the benchmark, for two annual risk-free rates (0 and 2%,
 turned into a per-day rate as (1 + R)^(1/252) - 1, as qts does). Also the S&P 500 alone over
-its whole 1999-2018 history. skew/kurtosis are pandas' (bias-corrected, excess kurtosis).
+its whole 1999-2018 history. skew/kurtosis are pandas' (bias-corrected, excess kurtosis);
+ulcer_index and information_ratio are quantstats' (empyrical has neither).
 """
 
 import json
@@ -14,6 +15,7 @@ import pathlib
 
 import empyrical as ep
 import pandas as pd
+import quantstats as qs
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
@@ -40,9 +42,16 @@ def metrics(r, b, rf_annual):
         "skew": r.skew(),
         "kurtosis": r.kurt(),
     }
+    # Metrics empyrical lacks, from quantstats (on a date-indexed series, as it expects).
+    rs = r.copy()
+    rs.index = pd.to_datetime(rs.index)
+    out["ulcer_index"] = qs.stats.ulcer_index(rs)
     if b is not None:
         out["alpha"] = ep.alpha(r, b, risk_free=rf)
         out["beta"] = ep.beta(r, b, risk_free=rf)
+        bs = b.copy()
+        bs.index = rs.index
+        out["information_ratio"] = qs.stats.information_ratio(rs, bs)
     return {k: float(v) for k, v in out.items()}
 
 
@@ -58,7 +67,7 @@ def main():
         "sp500_rf0": metrics(spx.pct_change().dropna(), None, 0.0),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"empyrical": ep.__version__, "cases": cases}, indent=1) + "\n")
+    OUT.write_text(json.dumps({"empyrical": ep.__version__, "quantstats": qs.__version__, "cases": cases}, indent=1) + "\n")
     print(f"{OUT.relative_to(ROOT)}: {len(cases)} cases (empyrical {ep.__version__})")
 
 

@@ -1,4 +1,5 @@
-//! Return metrics against empyrical on real daily returns, to 1e-9 relative.
+//! Return metrics against empyrical (and quantstats, for the two empyrical lacks) on real daily
+//! returns, to 1e-9 relative.
 //! Golden file: scripts/golden/empyrical_metrics.py.
 
 #![allow(clippy::unwrap_used)]

@@ -115,7 +115,7 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
     if let Some(b) = bench {
         m.insert("alpha", n(alpha(r, b, rf, p)));
         m.insert("beta", n(beta(r, b, rf)));
-        m.insert("information_ratio", n(information_ratio(r, b, p)));
+        m.insert("information_ratio", n(information_ratio(r, b)));
     }
     m
 }

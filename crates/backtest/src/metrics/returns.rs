@@ -200,26 +200,28 @@ pub fn alpha(r: &[f64], bench: &[f64], rf: f64, periods: f64) -> f64 {
     (1.0 + mean(&series)).powf(periods) - 1.0
 }
 
-/// Mean active return over its standard deviation (tracking error), × √periods.
-pub fn information_ratio(r: &[f64], bench: &[f64], periods: f64) -> f64 {
+/// Mean active return over its standard deviation (tracking error, n − 1), per period as
+/// quantstats computes it (0 when the tracking error is 0).
+pub fn information_ratio(r: &[f64], bench: &[f64]) -> f64 {
     if r.len() < 2 || r.len() != bench.len() {
         return f64::NAN;
     }
     let active: Vec<f64> = r.iter().zip(bench).map(|(x, b)| x - b).collect();
-    mean(&active) / std(&active, 1) * periods.sqrt()
+    let sd = std(&active, 1);
+    if sd == 0.0 { 0.0 } else { mean(&active) / sd }
 }
 
-/// Ulcer index: root mean square of percentage drawdowns (Peter Martin's definition).
+/// Ulcer index as quantstats computes it: `√(Σ drawdown² / (n − 1))`, drawdowns as fractions.
 pub fn ulcer_index(r: &[f64]) -> f64 {
     ulcer_of(&drawdowns(r))
 }
 
 /// [`ulcer_index`] of a drawdown series.
 pub fn ulcer_of(dd: &[f64]) -> f64 {
-    if dd.is_empty() {
+    if dd.len() < 2 {
         return f64::NAN;
     }
-    (dd.iter().map(|d| (d * 100.0).powi(2)).sum::<f64>() / dd.len() as f64).sqrt()
+    (dd.iter().map(|d| d * d).sum::<f64>() / (dd.len() - 1) as f64).sqrt()
 }
 
 /// Drawdown periods: the mean depth of each distinct drawdown (from a peak to its recovery
