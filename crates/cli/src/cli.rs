@@ -261,6 +261,8 @@ pub enum ProviderArg {
     Fmp,
     /// Yahoo Finance.
     Yahoo,
+    /// Alpha Vantage (ALPHA_VANTAGE_API_KEY).
+    AlphaVantage,
     /// Files in data.providers.local.directory.
     Local,
 }

@@ -263,3 +263,56 @@ fn the_token_bucket_spaces_requests_past_the_burst() {
     );
     assert_eq!(server.hits(), 61);
 }
+
+#[test]
+fn alpha_vantage_daily_series_rate_limit_note_and_unknown_symbol() {
+    use qts_data::provider::AlphaVantage;
+    let body = r#"{"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": {
+        "2024-01-03": {"1. open": "161.0", "2. high": "161.7", "3. low": "160.1", "4. close": "160.1", "5. volume": "4086900"},
+        "2024-01-02": {"1. open": "162.8", "2. high": "163.3", "3. low": "160.4", "4. close": "161.5", "5. volume": "3792100"}}}"#;
+    let server = MockServer::start(move |_, n| {
+        if n == 0 {
+            Response::json(
+                200,
+                r#"{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute."}"#,
+            )
+        } else {
+            Response::json(200, body)
+        }
+    });
+    let av = AlphaVantage::new(&cfg(&server)).unwrap();
+    let bars = av.fetch("IBM", d(2024, 1, 1), d(2024, 1, 31)).unwrap();
+    assert_eq!(bars.close, vec![161.5, 160.1]);
+    assert_eq!(bars.volume[0], 3792100.0);
+    assert_eq!(server.hits(), 2, "the Note was retried");
+    let req = &server.requests()[1];
+    assert_eq!(
+        (req.path.as_str(), req.query["function"].as_str()),
+        ("/query", "TIME_SERIES_DAILY")
+    );
+    assert_eq!(req.query["apikey"], KEY);
+
+    let server = MockServer::start(|_, _| {
+        Response::json(
+            200,
+            r#"{"Error Message": "Invalid API call. Please retry or visit the documentation for TIME_SERIES_DAILY."}"#,
+        )
+    });
+    let err = AlphaVantage::new(&cfg(&server))
+        .unwrap()
+        .fetch("NOPE", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "alpha_vantage has no data for symbol `NOPE`"
+    );
+    let server = MockServer::start(|_, _| Response::json(200, r#"{"Note": "call frequency"}"#));
+    let err = AlphaVantage::new(&cfg(&server))
+        .unwrap()
+        .fetch("IBM", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert!(
+        matches!(err, FetchError::GaveUp { attempts: 4, .. }),
+        "{err}"
+    );
+}

@@ -28,11 +28,12 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
     let name = match args.provider {
         Some(ProviderArg::Fmp) => ProviderName::Fmp,
         Some(ProviderArg::Yahoo) => ProviderName::Yahoo,
+        Some(ProviderArg::AlphaVantage) => ProviderName::AlphaVantage,
         Some(ProviderArg::Local) => ProviderName::Local,
         None => config.data.default_provider,
     };
     let provider = from_config(name, &config.data).map_err(|e| match e {
-        FetchError::MissingKey { .. } | FetchError::Unsupported { .. } => Failure::Input(e.into()),
+        FetchError::MissingKey { .. } => Failure::Input(e.into()),
         other => Failure::Runtime(other.into()),
     })?;
     let today = chrono::Local::now().date_naive();

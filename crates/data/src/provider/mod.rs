@@ -1,7 +1,8 @@
 //! Market-data providers behind one trait: Financial Modeling Prep (the current `stable`
-//! end-of-day endpoint and the older v3 `historical-price-full` format), Yahoo's chart API and
-//! local CSV/Parquet files.
+//! end-of-day endpoint and the older v3 `historical-price-full` format), Yahoo's chart API,
+//! Alpha Vantage's daily series and local CSV/Parquet files.
 
+mod alpha_vantage;
 mod fmp;
 pub mod http;
 mod local;
@@ -12,6 +13,7 @@ use qts_core::config::{DataSourcesConfig, ProviderName};
 
 use crate::bars::BarSeries;
 
+pub use alpha_vantage::AlphaVantage;
 pub use fmp::Fmp;
 pub use local::Local;
 pub use yahoo::Yahoo;
@@ -100,12 +102,6 @@ pub enum FetchError {
         /// What is wrong.
         detail: String,
     },
-    /// The provider is configured but qts cannot fetch from it yet.
-    #[error("qts cannot fetch from {provider} yet; use --provider fmp, yahoo or local")]
-    Unsupported {
-        /// Provider.
-        provider: &'static str,
-    },
     /// A local file could not be read.
     #[error(transparent)]
     Data(#[from] crate::error::DataError),
@@ -114,8 +110,7 @@ pub enum FetchError {
 /// The provider `name` configured in `cfg`.
 ///
 /// # Errors
-/// [`FetchError::MissingKey`] when an HTTP provider that needs a key has none, and
-/// [`FetchError::Unsupported`] for Alpha Vantage (configured, not yet fetched from).
+/// [`FetchError::MissingKey`] when an HTTP provider that needs a key has none.
 pub fn from_config(
     name: ProviderName,
     cfg: &DataSourcesConfig,
@@ -123,11 +118,7 @@ pub fn from_config(
     Ok(match name {
         ProviderName::Fmp => Box::new(Fmp::new(&cfg.providers.fmp)?),
         ProviderName::Yahoo => Box::new(Yahoo::new(&cfg.providers.yahoo)),
-        ProviderName::AlphaVantage => {
-            return Err(FetchError::Unsupported {
-                provider: "alpha_vantage",
-            });
-        }
+        ProviderName::AlphaVantage => Box::new(AlphaVantage::new(&cfg.providers.alpha_vantage)?),
         ProviderName::Local => Box::new(Local::new(&cfg.providers.local.directory)),
     })
 }
