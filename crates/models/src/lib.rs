@@ -3,6 +3,7 @@
 //! libtorch: the versioned model registry and the checks of PyTorch state dicts saved as
 //! safetensors.
 
+pub mod checkpoint;
 pub mod error;
 pub mod import;
 pub mod registry;
