@@ -58,10 +58,13 @@ pub struct Portfolio {
     pub symbols: Vec<String>,
     /// Cash.
     pub cash: f64,
-    /// Open lots per symbol, oldest first.
-    pub lots: Vec<Vec<Lot>>,
+    /// Open lots per symbol, oldest first (changed only through `apply`).
+    lots: Vec<Vec<Lot>>,
     /// Closed trades in closing order.
     pub trades: Vec<Trade>,
+    /// Net shares per symbol (the sum of its lots), kept in step by [`Portfolio::apply`]: the
+    /// engine asks for positions several times a bar.
+    net: Vec<f64>,
 }
 
 impl Portfolio {
@@ -73,12 +76,18 @@ impl Portfolio {
             cash,
             lots: vec![Vec::new(); n],
             trades: Vec::new(),
+            net: vec![0.0; n],
         }
+    }
+
+    /// A symbol's open lots, oldest first.
+    pub fn lots(&self, symbol: usize) -> &[Lot] {
+        &self.lots[symbol]
     }
 
     /// Signed shares held of a symbol.
     pub fn position(&self, symbol: usize) -> f64 {
-        self.lots[symbol].iter().map(|l| l.size).sum()
+        self.net[symbol]
     }
 
     /// Average entry price of a symbol's open lots.
@@ -166,7 +175,9 @@ impl Portfolio {
                 self.lots[symbol].remove(0);
             }
         }
+        self.net[symbol] = self.lots[symbol].iter().map(|l| l.size).sum::<f64>();
         if left.abs() > 1e-12 {
+            self.net[symbol] += left;
             self.lots[symbol].push(Lot {
                 size: left,
                 entry_price: price,
