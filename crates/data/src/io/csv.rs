@@ -35,6 +35,22 @@ pub fn parse_number(text: &str) -> Option<f64> {
     }
 }
 
+/// Opens a CSV with a header row; cells are trimmed and rows may vary in length (checked by the
+/// callers, which name the row).
+fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), DataError> {
+    let read_err = |e: csv::Error| DataError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(read_err)?;
+    let headers = reader.headers().map_err(read_err)?.clone();
+    Ok((reader, headers))
+}
+
 /// Reads bars from a CSV file (see [`super::read_bars`]).
 ///
 /// # Errors
@@ -44,15 +60,7 @@ pub fn read_csv(path: &Path) -> Result<BarSeries, DataError> {
         path: path.to_path_buf(),
         reason,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| read_err(e.to_string()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| read_err(e.to_string()))?
-        .clone();
+    let (mut reader, headers) = open(path)?;
     let mut index = [usize::MAX; 7];
     let names = [
         "date",
@@ -169,17 +177,8 @@ pub fn read_csv_table(path: &Path) -> Result<super::Table, DataError> {
         path: path.to_path_buf(),
         reason,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| read_err(e.to_string()))?;
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| read_err(e.to_string()))?
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
+    let (mut reader, header) = open(path)?;
+    let headers: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let Some(date_col) = headers.iter().position(|h| bar_column(h) == Some("date")) else {
         return Err(DataError::MissingColumns {
             path: path.to_path_buf(),
