@@ -507,3 +507,35 @@ fn regression_fills_at_the_close_are_in_that_closes_marks() {
     assert!((r.equity[0] - (100_000.0 - f.commission)).abs() < 1e-9);
     assert!(r.exposure_time > 0.99);
 }
+
+#[test]
+fn the_regime_filter_holds_longs_flat_below_the_average() {
+    use qts_backtest::strategy::RegimeFilter;
+    use qts_core::config::MaKind;
+    // Falling for 10 bars, then rising: the close crosses above its 5-bar average at bar 12.
+    let data: Vec<(f64, f64, f64, f64)> = (0..25)
+        .map(|i| {
+            let p = if i < 10 {
+                100.0 - i as f64
+            } else {
+                90.0 + 2.0 * (i - 10) as f64
+            };
+            (p, p + 0.5, p - 0.5, p)
+        })
+        .collect();
+    let b = bars(&data);
+    let closes = b.close.clone();
+    for kind in [MaKind::Sma, MaKind::Ema] {
+        let mut s = RegimeFilter::new(Box::new(BuyAndHold::default()), kind, 5);
+        let r = run(std::slice::from_ref(&b), &mut s, &plain()).unwrap();
+        let first = &r.fills[0];
+        // The decision bar is the first whose close is above its average; the fill is next open.
+        let ma = match kind {
+            MaKind::Sma => qts_data::features::kernels::sma(&closes, 5),
+            MaKind::Ema => qts_data::features::kernels::ema(&closes, 5),
+        };
+        let decided = (4..closes.len()).find(|&t| closes[t] > ma[t]).unwrap();
+        assert_eq!(first.bar, decided + 1, "{kind:?}");
+        assert!(first.size > 0.0);
+    }
+}
