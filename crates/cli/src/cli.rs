@@ -43,7 +43,7 @@ pub struct Cli {
 }
 
 /// Options shared by every command.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Directory of the configuration files.
     #[arg(

@@ -27,13 +27,7 @@ use crate::failure::Failure;
 /// Runs `qts backtest`.
 pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     // --cash and --commission are overrides like any --set: validated with the rest.
-    let mut global_with = GlobalArgs {
-        config_dir: global.config_dir.clone(),
-        overrides: global.overrides.clone(),
-        env_file: global.env_file.clone(),
-        verbose: global.verbose,
-        quiet: global.quiet,
-    };
+    let mut global_with = global.clone();
     if let Some(cash) = args.cash {
         global_with
             .overrides
