@@ -359,6 +359,20 @@ impl<'a> Engine<'a> {
         tif: TimeInForce,
         reason: &'static str,
     ) {
+        let pending = self.new_order(t, symbol, size, kind, tif, reason);
+        self.pending.push(pending);
+    }
+
+    /// A numbered order, not yet in the book.
+    fn new_order(
+        &mut self,
+        t: usize,
+        symbol: usize,
+        size: Size,
+        kind: OrderKind,
+        tif: TimeInForce,
+        reason: &'static str,
+    ) -> Pending {
         self.next_id += 1;
         let signed = match size {
             Size::Shares(s) => s,
@@ -374,11 +388,11 @@ impl<'a> Engine<'a> {
             submitted_bar: t,
             reason,
         };
-        self.pending.push(Pending {
+        Pending {
             order,
             size,
             stop_triggered: false,
-        });
+        }
     }
 
     /// Step 4: the strategy's actions become standing targets and, on a rebalancing bar,
@@ -713,7 +727,8 @@ impl<'a> Engine<'a> {
                     .map(|px| (px, "take_profit", false))
             });
             if let Some((px, reason, slips)) = exit {
-                self.submit(
+                // Filled at once, against this bar: it never waits in the book.
+                let p = self.new_order(
                     t,
                     s,
                     Size::Close,
@@ -721,7 +736,6 @@ impl<'a> Engine<'a> {
                     TimeInForce::Day,
                     reason,
                 );
-                let p = self.pending.pop().expect("just submitted");
                 self.execute(t, p, px, slips);
                 self.stopped[s] = true;
             }
