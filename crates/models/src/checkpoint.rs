@@ -151,6 +151,39 @@ impl Checkpoints {
         Ok(self.list()?.into_iter().max_by_key(|c| c.epoch))
     }
 
+    /// The kept checkpoints ordered by validation loss (best first), at most `keep_top_k`:
+    /// the members of a checkpoint ensemble.
+    ///
+    /// # Errors
+    /// As [`Checkpoints::list`].
+    pub fn best_k(&self) -> Result<Vec<Checkpoint>, ModelError> {
+        let mut all = self.list()?;
+        all.sort_by(|a, b| {
+            a.val_loss
+                .total_cmp(&b.val_loss)
+                .then(a.epoch.cmp(&b.epoch))
+        });
+        all.truncate(self.keep_top_k);
+        Ok(all)
+    }
+
+    /// Deletes every checkpoint (a fresh run over an old one); the index goes first, so a
+    /// crash midway leaves no index naming a deleted checkpoint.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`] when the index cannot be removed.
+    pub fn clear(&self) -> Result<(), ModelError> {
+        let list = self.list().unwrap_or_default();
+        let index = self.index_path();
+        if index.exists() {
+            std::fs::remove_file(&index).map_err(|e| io(&index, e))?;
+        }
+        for c in list {
+            let _ = std::fs::remove_dir_all(self.root.join(&c.dir));
+        }
+        Ok(())
+    }
+
     /// The directory of a checkpoint.
     pub fn path(&self, c: &Checkpoint) -> PathBuf {
         self.root.join(&c.dir)

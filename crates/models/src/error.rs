@@ -35,4 +35,18 @@ pub enum ModelError {
     /// A model reference or name is malformed.
     #[error("{0}")]
     BadReference(String),
+    /// The input cannot be used: too few rows for the lookback, NaNs, a mismatched
+    /// architecture or width.
+    #[error("{0}")]
+    Input(String),
+    /// libtorch failed (out of memory, a CUDA error, …).
+    #[error("libtorch: {0}")]
+    Torch(String),
+}
+
+#[cfg(feature = "torch")]
+impl From<tch::TchError> for ModelError {
+    fn from(e: tch::TchError) -> Self {
+        ModelError::Torch(e.to_string())
+    }
 }

@@ -1,13 +1,33 @@
-//! qts models. This crate will be the only one that links libtorch (behind the `torch`
-//! feature, with the networks, the trainer and inference); what lives here now needs no
-//! libtorch: the versioned model registry and the checks of PyTorch state dicts saved as
-//! safetensors.
+//! qts models: the only crate that links libtorch (feature `torch`, on by default). Other
+//! crates hand it plain slices ([`batches::Series`], [`train::TrainSet`]) and get plain data
+//! back (safetensors bytes, [`infer::Predictions`]).
+//!
+//! Without the feature it still holds what needs no libtorch: the versioned registry, the
+//! checks of PyTorch state dicts, the learning-rate schedules and the checkpoint store.
 
 pub mod checkpoint;
 pub mod error;
+pub mod eval;
 pub mod import;
 pub mod registry;
 pub mod schedule;
+
+#[cfg(feature = "torch")]
+pub mod batches;
+#[cfg(feature = "torch")]
+pub mod device;
+#[cfg(feature = "torch")]
+pub mod infer;
+#[cfg(feature = "torch")]
+pub mod net;
+#[cfg(feature = "torch")]
+pub mod optim;
+#[cfg(feature = "torch")]
+pub mod pytorch;
+#[cfg(feature = "torch")]
+pub mod train;
+#[cfg(feature = "torch")]
+pub mod weights;
 
 pub use error::ModelError;
 pub use registry::{ModelCard, ModelRef, Registry};
