@@ -17,6 +17,9 @@ Examples:
   qts metrics --returns equity.csv --benchmark examples/data/sp500_daily.csv --json
   qts models import --safetensors lstm.safetensors --config config/model_configs/lstm_default.yaml --name mine
   qts models promote mine@1 --alias production
+  qts train --config config/model_configs/lstm_default.yaml --data examples/data/goog_daily.csv
+  qts predict --model lstm_default --data examples/data/goog_daily.csv --out predictions.csv
+  qts models import --pytorch lstm.pt --config config/model_configs/lstm_default.yaml --name mine
 
 Configuration is read from --config-dir (base_config.yaml, data_sources.yaml,
 backtest_config.yaml, model_configs/lstm_default.yaml), then --set overrides apply.
@@ -92,16 +95,87 @@ pub enum Command {
     /// The model registry: import, list, show, compare, promote.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Train a network on a bar file or symbol and register it.
+    Train(TrainArgs),
+    /// Predict with a registered model: CSV of date,prediction[,lower,upper].
+    Predict(PredictArgs),
+}
+
+/// `qts train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The model configuration [default: <config-dir>/model_configs/lstm_default.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Bars: a CSV/Parquet file, or a symbol (looked up in data.providers.local.directory,
+    /// then the cache that `qts data fetch` fills).
+    #[arg(long, value_name = "FILE|SYMBOL")]
+    pub data: String,
+    /// Registry name [default: model.name].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Continue an interrupted run of the same configuration and data from its last
+    /// checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Train on split- and dividend-adjusted prices (needs adj_close).
+    #[arg(long)]
+    pub adjust: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `qts predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// NAME, NAME@VERSION or NAME@ALIAS.
+    #[arg(long)]
+    pub model: String,
+    /// Bars (CSV/Parquet) or a symbol; with --inputs-as-is, a CSV of date and the network's
+    /// input columns.
+    #[arg(long, value_name = "FILE|SYMBOL")]
+    pub data: String,
+    /// Write the CSV here (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Feed the columns after `date` to the network unchanged, in order (no features, no
+    /// normalisation): one prediction per row from the first full window on.
+    #[arg(long)]
+    pub inputs_as_is: bool,
+    /// Forward passes with dropout on (MC dropout) for the interval; 0 for none.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub mc_dropout: usize,
+    /// Average the best checkpoints saved with the model (their spread gives the interval).
+    #[arg(long)]
+    pub ensemble: bool,
+    /// Interval coverage.
+    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    pub level: f64,
+    /// Only rows from this date on (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Only rows up to this date.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Use prices adjusted for splits and dividends (as the model was trained with --adjust).
+    #[arg(long)]
+    pub adjust: bool,
 }
 
 /// `qts models …`.
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
-    /// Register existing PyTorch LSTM weights (a state_dict saved as safetensors).
+    /// Register existing PyTorch LSTM weights (a state_dict saved with torch.save or as
+    /// safetensors).
+    #[command(group(clap::ArgGroup::new("weights").required(true).args(["safetensors", "pytorch"])))]
     Import {
         /// `safetensors.torch.save_file(model.state_dict(), FILE)` of an nn.LSTM `lstm` + nn.Linear `head`.
         #[arg(long, value_name = "FILE")]
-        safetensors: PathBuf,
+        safetensors: Option<PathBuf>,
+        /// `torch.save(model.state_dict(), FILE)` of the same module.
+        #[arg(long, value_name = "FILE")]
+        pytorch: Option<PathBuf>,
         /// The model configuration the weights belong to (hidden size and layers must agree).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,

@@ -56,12 +56,3 @@ impl From<qts_backtest::BacktestError> for Failure {
         Failure::Input(e.into())
     }
 }
-
-impl From<qts_models::ModelError> for Failure {
-    fn from(e: qts_models::ModelError) -> Self {
-        match e {
-            qts_models::ModelError::Io { .. } => Failure::Runtime(e.into()),
-            _ => Failure::Input(e.into()),
-        }
-    }
-}

@@ -107,7 +107,7 @@ fn check_nonempty(s: &Splits) -> Result<(), DataError> {
 }
 
 /// Per-column affine normalisation `(x - shift) / scale`, fitted on training rows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Normalizer {
     /// Subtracted from each column.
     pub shift: Vec<f64>,
@@ -204,24 +204,7 @@ impl Dataset {
         if width == 0 {
             return Err(DataError::Parameter("no feature columns".into()));
         }
-        let complete = |r: usize| table.columns.iter().all(|(_, c)| c[r].is_finite());
-        let first = (0..n_all).find(|&r| complete(r)).ok_or_else(|| {
-            DataError::Parameter(
-                "no row has every feature (is the series shorter than the warm-up?)".into(),
-            )
-        })?;
-        if let Some(r) = (first..n_all).find(|&r| !complete(r)) {
-            let (name, _) = table
-                .columns
-                .iter()
-                .find(|(_, c)| !c[r].is_finite())
-                .unwrap_or(&table.columns[0]);
-            return Err(DataError::Parameter(format!(
-                "feature `{name}` is missing or not finite at {} (row {}); fill or drop it first",
-                table.time[r].date(),
-                r + 1
-            )));
-        }
+        let first = first_complete_row(table)?;
         let n = n_all - first;
         let mut raw = vec![0.0; n * width];
         for (j, (_, col)) in table.columns.iter().enumerate() {
@@ -290,6 +273,16 @@ impl Dataset {
         })
     }
 
+    /// Every row's normalised features, row-major (`time.len() × width`).
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// Every row's target (NaN where it would look past the data).
+    pub fn targets(&self) -> &[f32] {
+        &self.targets
+    }
+
     /// Number of features per row.
     pub fn width(&self) -> usize {
         self.names.len()
@@ -319,6 +312,61 @@ impl Dataset {
         order.shuffle(&mut rng);
         order
     }
+}
+
+/// The first row where every feature is known (indicator warm-up ends); a gap after it is an
+/// error naming its row and column, since a model cannot learn from or predict with it.
+fn first_complete_row(table: &Table) -> Result<usize, DataError> {
+    let n_all = table.time.len();
+    let complete = |r: usize| table.columns.iter().all(|(_, c)| c[r].is_finite());
+    let first = (0..n_all).find(|&r| complete(r)).ok_or_else(|| {
+        DataError::Parameter(
+            "no row has every feature (is the series shorter than the warm-up?)".into(),
+        )
+    })?;
+    if let Some(r) = (first..n_all).find(|&r| !complete(r)) {
+        let (name, _) = table
+            .columns
+            .iter()
+            .find(|(_, c)| !c[r].is_finite())
+            .unwrap_or(&table.columns[0]);
+        return Err(DataError::Parameter(format!(
+            "feature `{name}` is missing or not finite at {} (row {}); fill or drop it first",
+            table.time[r].date(),
+            r + 1
+        )));
+    }
+    Ok(first)
+}
+
+/// A model's inputs for new data: the rows after the warm-up, normalised with the
+/// normaliser fitted when the model was trained. Returns their timestamps and the row-major
+/// values.
+///
+/// # Errors
+/// [`DataError::Parameter`] for a NaN after the warm-up or a normaliser of another width.
+pub fn model_inputs(
+    table: &Table,
+    normalizer: &Normalizer,
+) -> Result<(Vec<NaiveDateTime>, Vec<f32>), DataError> {
+    let width = table.columns.len();
+    if normalizer.shift.len() != width || normalizer.scale.len() != width {
+        return Err(DataError::Parameter(format!(
+            "the model was trained on {} features, the data has {width}",
+            normalizer.shift.len()
+        )));
+    }
+    let first = first_complete_row(table)?;
+    let n = table.time.len() - first;
+    let mut values = vec![0.0f32; n * width];
+    let mut row = vec![0.0; width];
+    for r in 0..n {
+        for (j, (_, col)) in table.columns.iter().enumerate() {
+            row[j] = col[first + r];
+        }
+        normalizer.apply(&row, &mut values[r * width..(r + 1) * width]);
+    }
+    Ok((table.time[first..].to_vec(), values))
 }
 
 #[cfg(test)]
@@ -409,6 +457,18 @@ mod tests {
         let d2 = Dataset::build(&t2, &close, &cfg()).unwrap();
         assert_eq!(d.normalizer, d2.normalizer);
         assert_eq!(d.window(100), d2.window(100));
+    }
+
+    #[test]
+    fn new_data_is_normalised_as_the_training_data_was() {
+        let (t, close) = table(200);
+        let d = Dataset::build(&t, &close, &cfg()).unwrap();
+        let (time, values) = model_inputs(&t, &d.normalizer).unwrap();
+        assert_eq!(time, d.time);
+        assert_eq!(values, d.values());
+        let mut bad = d.normalizer.clone();
+        bad.shift.pop();
+        assert!(model_inputs(&t, &bad).is_err());
     }
 
     #[test]

@@ -53,3 +53,10 @@ static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn generator_lock() -> std::sync::MutexGuard<'static, ()> {
     GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+// Here rather than in error.rs: only torch code converts libtorch's errors.
+impl From<tch::TchError> for ModelError {
+    fn from(e: tch::TchError) -> Self {
+        ModelError::Torch(e.to_string())
+    }
+}

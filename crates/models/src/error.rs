@@ -43,10 +43,3 @@ pub enum ModelError {
     #[error("libtorch: {0}")]
     Torch(String),
 }
-
-#[cfg(feature = "torch")]
-impl From<tch::TchError> for ModelError {
-    fn from(e: tch::TchError) -> Self {
-        ModelError::Torch(e.to_string())
-    }
-}

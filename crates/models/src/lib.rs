@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod eval;
 pub mod import;
+pub mod pickle;
 pub mod registry;
 pub mod schedule;
 
@@ -22,8 +23,6 @@ pub mod infer;
 pub mod net;
 #[cfg(feature = "torch")]
 pub mod optim;
-#[cfg(feature = "torch")]
-pub mod pytorch;
 #[cfg(feature = "torch")]
 pub mod train;
 #[cfg(feature = "torch")]

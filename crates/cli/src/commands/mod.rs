@@ -6,5 +6,5 @@ pub mod data;
 pub mod features;
 pub mod fetch;
 pub mod metrics;
-pub mod models;
+pub mod pipeline;
 pub mod setup;

@@ -11,9 +11,12 @@ use qts_core::logging::RunContext;
 use qts_models::import::check_lstm_safetensors;
 use qts_models::{ModelCard, ModelRef, Registry};
 
-use super::setup::{environment, load_config, start_logging};
-use crate::cli::{GlobalArgs, ModelsCommand, SectionFiles};
-use crate::failure::Failure;
+use qts_cli::commands::setup::{environment, load_config, start_logging};
+use qts_cli::cli::{GlobalArgs, ModelsCommand, SectionFiles};
+use qts_cli::failure::Failure;
+use qts_models::pickle::pt_to_safetensors;
+
+use crate::failure;
 
 fn out(text: String) -> Result<(), Failure> {
     std::io::stdout()
@@ -33,15 +36,32 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
     let registry = Registry::new(&loaded.config.registry.directory);
     match command {
         ModelsCommand::Import {
-            safetensors,
+            safetensors: Some(path),
             config,
             name,
-        } => import(global, &registry, safetensors, config, name),
+            ..
+        } => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Failure::Input(anyhow!("{}: {e}", path.display())))?;
+            import(global, &registry, path, &bytes, "safetensors", config, name)
+        }
+        ModelsCommand::Import {
+            pytorch: Some(path),
+            config,
+            name,
+            ..
+        } => {
+            let bytes = pt_to_safetensors(path).map_err(failure)?;
+            import(global, &registry, path, &bytes, "pytorch", config, name)
+        }
+        ModelsCommand::Import { .. } => Err(Failure::Input(anyhow!(
+            "give the weights with --safetensors FILE or --pytorch FILE"
+        ))),
         ModelsCommand::List { json: as_json } => {
             let mut rows = Vec::new();
             for name in registry.names() {
-                let versions = registry.versions(&name)?;
-                let aliases = registry.aliases(&name)?;
+                let versions = registry.versions(&name).map_err(crate::failure)?;
+                let aliases = registry.aliases(&name).map_err(crate::failure)?;
                 rows.push(
                     serde_json::json!({"name": name, "versions": versions, "aliases": aliases}),
                 );
@@ -83,7 +103,7 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             model,
             json: as_json,
         } => {
-            let card = registry.card(&ModelRef::parse(model)?)?;
+            let card = registry.card(&ModelRef::parse(model).map_err(crate::failure)?).map_err(crate::failure)?;
             if *as_json {
                 return out(json(&card)?);
             }
@@ -113,7 +133,7 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             let cards: Vec<ModelCard> = models
                 .iter()
                 .map(|m| ModelRef::parse(m).and_then(|r| registry.card(&r)))
-                .collect::<Result<_, _>>()?;
+                .collect::<Result<_, _>>().map_err(crate::failure)?;
             let keys: Vec<String> = cards
                 .iter()
                 .flat_map(|c| c.metrics.keys().cloned())
@@ -149,17 +169,21 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             out(format!("{t}\n"))
         }
         ModelsCommand::Promote { model, alias } => {
-            let r = ModelRef::parse(model)?;
-            let v = registry.promote(&r, alias)?;
+            let r = ModelRef::parse(model).map_err(crate::failure)?;
+            let v = registry.promote(&r, alias).map_err(crate::failure)?;
             out(format!("{}@{alias} → version {v}\n", r.name))
         }
     }
 }
 
-fn import(
+/// Checks `bytes` (an LSTM state dict as safetensors, read from `weights`) against the model
+/// configuration and registers them; `source` names the original format.
+pub fn import(
     global: &GlobalArgs,
     registry: &Registry,
     weights: &Path,
+    bytes: &[u8],
+    source: &str,
     config: &Path,
     name: &str,
 ) -> Result<(), Failure> {
@@ -177,9 +201,7 @@ fn import(
             model.architecture
         )));
     }
-    let bytes = std::fs::read(weights)
-        .map_err(|e| Failure::Input(anyhow!("{}: {e}", weights.display())))?;
-    let shape = check_lstm_safetensors(weights, &bytes, &model.lstm)?;
+    let shape = check_lstm_safetensors(weights, bytes, &model.lstm).map_err(crate::failure)?;
     let config_yaml = qts_core::config::to_yaml(model).map_err(|e| Failure::Runtime(e.into()))?;
     let card = ModelCard {
         name: name.to_string(),
@@ -192,16 +214,16 @@ fn import(
         metrics: BTreeMap::new(),
         training_seconds: None,
         git_commit: git_commit(),
-        source: "import:safetensors".into(),
+        source: format!("import:{source}"),
         files: Vec::new(),
     };
     let card = registry.register(
         card,
         &[
-            ("weights.safetensors", &bytes),
+            ("weights.safetensors", bytes),
             ("config.yaml", config_yaml.as_bytes()),
         ],
-    )?;
+    ).map_err(crate::failure)?;
     tracing::info!(name, version = card.version, "model registered");
     out(format!(
         "registered {}@{} (LSTM, input size {}, hidden {}, {} layers) in {}\n",
@@ -214,7 +236,8 @@ fn import(
     ))
 }
 
-fn git_commit() -> Option<String> {
+/// The commit of the working directory, when it is a git checkout.
+pub fn git_commit() -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()

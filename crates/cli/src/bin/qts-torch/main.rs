@@ -1,0 +1,40 @@
+//! `qts-torch`: the `qts` command line with model support linked in (libtorch). `qts` hands
+//! it the model commands (train, predict, models …); it runs any other command too. The model
+//! commands live here, not in the library, so that `qts` links no libtorch.
+
+mod models;
+mod predict;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use qts_cli::cli::{Cli, Command};
+use qts_cli::failure::Failure;
+use qts_models::ModelError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Train(args) => train::run(&cli.global, args),
+        Command::Predict(args) => predict::run(&cli.global, args),
+        Command::Models(command) => models::run(&cli.global, command),
+        _ => qts_cli::run(cli),
+    }
+}
+
+/// A model error as a command failure: I/O and libtorch failures are runtime failures (exit
+/// 1), everything else is bad input (exit 2).
+pub fn failure(e: ModelError) -> Failure {
+    match e {
+        ModelError::Io { .. } | ModelError::Torch(_) => Failure::Runtime(e.into()),
+        _ => Failure::Input(e.into()),
+    }
+}

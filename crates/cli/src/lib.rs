@@ -1,0 +1,39 @@
+//! The `qts` command line: grammar, commands and exit statuses, shared by the two
+//! executables. `qts` runs every command that needs no model itself and hands the model
+//! commands (train, predict, models …) to `qts-torch` beside it, the only one that links
+//! libtorch. This library does not depend on the models crate, so `qts` cannot pull libtorch
+//! in by accident (a test reads its dynamic section).
+
+pub mod cli;
+pub mod commands;
+pub mod failure;
+
+use crate::cli::{Cli, Command};
+use crate::failure::Failure;
+
+/// Whether the command needs libtorch (and so runs in `qts-torch`).
+pub fn needs_torch(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Train(_) | Command::Predict(_) | Command::Models(_)
+    )
+}
+
+/// Runs a command that needs no model in this process (what `qts` does).
+///
+/// # Errors
+/// The command's [`Failure`]; a model command is one too (it belongs to `qts-torch`).
+pub fn run(cli: &Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Config(command) => commands::config::run(&cli.global, command),
+        Command::Data(command) => commands::data::run(&cli.global, command),
+        Command::Features(args) => commands::features::run(&cli.global, args),
+        Command::Backtest(args) => commands::backtest::run(&cli.global, args),
+        Command::Metrics(args) => commands::metrics::run(&cli.global, args),
+        Command::Train(_) | Command::Predict(_) | Command::Models(_) => {
+            Err(Failure::Input(anyhow::anyhow!(
+                "model commands run in qts-torch (built with the default cargo feature `torch`)"
+            )))
+        }
+    }
+}

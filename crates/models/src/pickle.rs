@@ -1,0 +1,415 @@
+//! Reads a `state_dict` saved by `torch.save(model.state_dict(), FILE)`: a zip archive whose
+//! `data.pkl` is a pickle (protocol 2) of an `OrderedDict` of tensors, each rebuilt by
+//! `torch._utils._rebuild_tensor_v2` from a storage stored raw (little-endian) in
+//! `data/<key>`. Only that subset of pickle is understood — no code is run, an unknown global
+//! is data, not a call — so a file that is anything else is refused with what was found.
+//!
+//! Hand-written because libtorch's C++ loader (what tch exposes) reads TorchScript and C++
+//! archives but not Python's pickles, and a general unpickler would execute arbitrary code.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, TensorView};
+
+use crate::error::ModelError;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Tuple(Vec<Value>),
+    List(Vec<Value>),
+    Dict(Vec<(Value, Value)>),
+    Global(String, String),
+    Storage { kind: String, key: String },
+    Tensor(Tensor),
+    /// The result of a call we do not model (kept as its callable's name).
+    Object(String),
+    Mark,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Tensor {
+    kind: String,
+    key: String,
+    offset: usize,
+    size: Vec<usize>,
+    stride: Vec<usize>,
+}
+
+struct Machine<'a> {
+    code: &'a [u8],
+    at: usize,
+    stack: Vec<Value>,
+    memo: BTreeMap<u32, Value>,
+}
+
+type Fail = String;
+
+impl Machine<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], Fail> {
+        let end = self.at + n;
+        let s = self
+            .code
+            .get(self.at..end)
+            .ok_or("the pickle ends early")?;
+        self.at = end;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8, Fail> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, Fail> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn line(&mut self) -> Result<String, Fail> {
+        let rest = &self.code[self.at..];
+        let n = rest
+            .iter()
+            .position(|&c| c == b'\n')
+            .ok_or("unterminated GLOBAL")?;
+        let s = String::from_utf8_lossy(&rest[..n]).into_owned();
+        self.at += n + 1;
+        Ok(s)
+    }
+
+    fn pop(&mut self) -> Result<Value, Fail> {
+        self.stack.pop().ok_or_else(|| "the pickle's stack underflows".into())
+    }
+
+    fn pop_mark(&mut self) -> Result<Vec<Value>, Fail> {
+        let mark = self
+            .stack
+            .iter()
+            .rposition(|v| *v == Value::Mark)
+            .ok_or("no MARK")?;
+        let items = self.stack.split_off(mark + 1);
+        self.stack.pop();
+        Ok(items)
+    }
+
+    fn top(&mut self) -> Result<&mut Value, Fail> {
+        self.stack.last_mut().ok_or_else(|| "empty stack".into())
+    }
+
+    fn run(&mut self) -> Result<Value, Fail> {
+        loop {
+            let op = self.u8()?;
+            match op {
+                0x80 => {
+                    self.u8()?; // PROTO
+                }
+                0x95 => {
+                    self.take(8)?; // FRAME
+                }
+                b'.' => return self.pop(),
+                b'}' => self.stack.push(Value::Dict(Vec::new())),
+                b']' => self.stack.push(Value::List(Vec::new())),
+                b')' => self.stack.push(Value::Tuple(Vec::new())),
+                b'(' => self.stack.push(Value::Mark),
+                b'N' => self.stack.push(Value::None),
+                0x88 => self.stack.push(Value::Bool(true)),
+                0x89 => self.stack.push(Value::Bool(false)),
+                b'K' => {
+                    let v = self.u8()?;
+                    self.stack.push(Value::Int(i64::from(v)));
+                }
+                b'M' => {
+                    let b = self.take(2)?;
+                    let v = u16::from_le_bytes([b[0], b[1]]);
+                    self.stack.push(Value::Int(i64::from(v)));
+                }
+                b'J' => {
+                    let v = self.u32()? as i32;
+                    self.stack.push(Value::Int(i64::from(v)));
+                }
+                0x8a => {
+                    let n = self.u8()? as usize;
+                    let b = self.take(n)?.to_vec();
+                    if n > 8 {
+                        return Err("an integer wider than 64 bits".into());
+                    }
+                    let mut buf = [if b.last().is_some_and(|x| x & 0x80 != 0) { 0xff } else { 0 }; 8];
+                    buf[..n].copy_from_slice(&b);
+                    self.stack.push(Value::Int(i64::from_le_bytes(buf)));
+                }
+                b'G' => {
+                    let b = self.take(8)?;
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(b);
+                    self.stack.push(Value::Float(f64::from_be_bytes(a)));
+                }
+                b'X' | 0x8c | b'U' | b'T' | 0x8d => {
+                    let n = match op {
+                        0x8c | b'U' => self.u8()? as usize,
+                        0x8d => {
+                            let b = self.take(8)?;
+                            let mut a = [0u8; 8];
+                            a.copy_from_slice(b);
+                            u64::from_le_bytes(a) as usize
+                        }
+                        _ => self.u32()? as usize,
+                    };
+                    let s = String::from_utf8_lossy(self.take(n)?).into_owned();
+                    self.stack.push(Value::Str(s));
+                }
+                b'c' => {
+                    let module = self.line()?;
+                    let name = self.line()?;
+                    self.stack.push(Value::Global(module, name));
+                }
+                0x93 => {
+                    // STACK_GLOBAL
+                    let name = self.pop()?;
+                    let module = self.pop()?;
+                    match (module, name) {
+                        (Value::Str(m), Value::Str(n)) => self.stack.push(Value::Global(m, n)),
+                        _ => return Err("STACK_GLOBAL without strings".into()),
+                    }
+                }
+                b'q' => {
+                    let i = u32::from(self.u8()?);
+                    let v = self.top()?.clone();
+                    self.memo.insert(i, v);
+                }
+                b'r' => {
+                    let i = self.u32()?;
+                    let v = self.top()?.clone();
+                    self.memo.insert(i, v);
+                }
+                0x94 => {
+                    let i = self.memo.len() as u32;
+                    let v = self.top()?.clone();
+                    self.memo.insert(i, v);
+                }
+                b'h' | b'j' => {
+                    let i = if op == b'h' {
+                        u32::from(self.u8()?)
+                    } else {
+                        self.u32()?
+                    };
+                    let v = self.memo.get(&i).cloned().ok_or("a memo entry is missing")?;
+                    self.stack.push(v);
+                }
+                b't' => {
+                    let items = self.pop_mark()?;
+                    self.stack.push(Value::Tuple(items));
+                }
+                0x85..=0x87 => {
+                    let n = (op - 0x84) as usize;
+                    let at = self.stack.len().checked_sub(n).ok_or("stack underflow")?;
+                    let items = self.stack.split_off(at);
+                    self.stack.push(Value::Tuple(items));
+                }
+                b'a' => {
+                    let v = self.pop()?;
+                    if let Value::List(l) = self.top()? {
+                        l.push(v);
+                    }
+                }
+                b'e' => {
+                    let items = self.pop_mark()?;
+                    if let Value::List(l) = self.top()? {
+                        l.extend(items);
+                    }
+                }
+                b's' => {
+                    let v = self.pop()?;
+                    let k = self.pop()?;
+                    if let Value::Dict(d) = self.top()? {
+                        d.push((k, v));
+                    }
+                }
+                b'u' => {
+                    let items = self.pop_mark()?;
+                    if let Value::Dict(d) = self.top()? {
+                        let mut it = items.into_iter();
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            d.push((k, v));
+                        }
+                    }
+                }
+                b'Q' => {
+                    let pid = self.pop()?;
+                    self.stack.push(persistent(pid)?);
+                }
+                b'R' | 0x81 => {
+                    let args = self.pop()?;
+                    let callable = self.pop()?;
+                    self.stack.push(reduce(callable, args)?);
+                }
+                b'b' => {
+                    // BUILD: the state of an OrderedDict is its `_metadata`; not needed.
+                    self.pop()?;
+                }
+                other => {
+                    return Err(format!(
+                        "pickle opcode 0x{other:02x} at byte {} is not part of a state dict",
+                        self.at - 1
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn persistent(pid: Value) -> Result<Value, Fail> {
+    let Value::Tuple(t) = pid else {
+        return Err("a persistent id that is not a tuple".into());
+    };
+    match t.as_slice() {
+        [Value::Str(tag), Value::Global(_, kind), Value::Str(key), ..] if tag == "storage" => {
+            Ok(Value::Storage {
+                kind: kind.clone(),
+                key: key.clone(),
+            })
+        }
+        _ => Err(format!("an unknown persistent id {t:?}")),
+    }
+}
+
+fn ints(v: &Value) -> Result<Vec<usize>, Fail> {
+    match v {
+        Value::Tuple(items) | Value::List(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Int(n) if *n >= 0 => Ok(*n as usize),
+                other => Err(format!("a size or stride of {other:?}")),
+            })
+            .collect(),
+        other => Err(format!("a size or stride of {other:?}")),
+    }
+}
+
+fn reduce(callable: Value, args: Value) -> Result<Value, Fail> {
+    let Value::Global(module, name) = callable else {
+        return Err("a call of something that is not a global".into());
+    };
+    let args = match args {
+        Value::Tuple(a) => a,
+        _ => Vec::new(),
+    };
+    match (module.as_str(), name.as_str()) {
+        ("collections", "OrderedDict") => Ok(Value::Dict(Vec::new())),
+        ("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor") => {
+            let [Value::Storage { kind, key }, Value::Int(offset), size, stride, ..] =
+                args.as_slice()
+            else {
+                return Err(format!("{module}.{name} with arguments {args:?}"));
+            };
+            Ok(Value::Tensor(Tensor {
+                kind: kind.clone(),
+                key: key.clone(),
+                offset: (*offset).max(0) as usize,
+                size: ints(size)?,
+                stride: ints(stride)?,
+            }))
+        }
+        ("torch._utils", "_rebuild_parameter" | "_rebuild_parameter_with_state") => args
+            .into_iter()
+            .next()
+            .ok_or_else(|| "_rebuild_parameter without a tensor".into()),
+        _ => Ok(Value::Object(format!("{module}.{name}"))),
+    }
+}
+
+fn element(kind: &str) -> Result<(usize, fn(&[u8]) -> f32), Fail> {
+    Ok(match kind {
+        "FloatStorage" => (4, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        "DoubleStorage" => (8, |b| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            f64::from_le_bytes(a) as f32
+        }),
+        "HalfStorage" => (2, |b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()),
+        "BFloat16Storage" => (2, |b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()),
+        other => return Err(format!("tensors of {other} are not weights")),
+    })
+}
+
+/// Reads the state dict in `path` and returns it as float32 safetensors with the same keys.
+///
+/// # Errors
+/// [`ModelError::Format`] naming the file and what was not a state dict.
+pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
+    let format = |reason: String| ModelError::Format {
+        path: path.to_path_buf(),
+        reason: format!("not a state dict saved with torch.save(model.state_dict(), …): {reason}"),
+    };
+    let file = std::fs::File::open(path).map_err(|e| ModelError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| format(e.to_string()))?;
+    let pkl = (0..zip.len())
+        .filter_map(|i| zip.by_index(i).ok().map(|f| f.name().to_string()))
+        .find(|n| n.ends_with("data.pkl"))
+        .ok_or_else(|| format("no data.pkl in the archive".into()))?;
+    let prefix = pkl.trim_end_matches("data.pkl").to_string();
+    let mut read = |name: &str| -> Result<Vec<u8>, ModelError> {
+        let mut f = zip
+            .by_name(name)
+            .map_err(|e| format(format!("{name}: {e}")))?;
+        let mut out = Vec::new();
+        f.read_to_end(&mut out)
+            .map_err(|e| format(format!("{name}: {e}")))?;
+        Ok(out)
+    };
+    let code = read(&pkl)?;
+    let mut m = Machine {
+        code: &code,
+        at: 0,
+        stack: Vec::new(),
+        memo: BTreeMap::new(),
+    };
+    let Value::Dict(entries) = m.run().map_err(format)? else {
+        return Err(format("the pickle holds no dictionary".into()));
+    };
+    let mut host: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (k, v) in entries {
+        let (Value::Str(name), Value::Tensor(t)) = (k, v) else {
+            return Err(format("an entry that is not a named tensor".into()));
+        };
+        let (width, decode) = element(&t.kind).map_err(|e| format(format!("`{name}`: {e}")))?;
+        let raw = read(&format!("{prefix}data/{}", t.key))?;
+        let count: usize = t.size.iter().product();
+        let mut values = Vec::with_capacity(count * 4);
+        let mut index = vec![0usize; t.size.len()];
+        for _ in 0..count {
+            let at = t.offset + index.iter().zip(&t.stride).map(|(i, s)| i * s).sum::<usize>();
+            let bytes = raw
+                .get(at * width..(at + 1) * width)
+                .ok_or_else(|| format(format!("`{name}` reaches past its storage")))?;
+            values.extend_from_slice(&decode(bytes).to_le_bytes());
+            for d in (0..index.len()).rev() {
+                index[d] += 1;
+                if index[d] < t.size[d] {
+                    break;
+                }
+                index[d] = 0;
+            }
+        }
+        host.push((name, t.size, values));
+    }
+    if host.is_empty() {
+        return Err(format("it holds no tensors".into()));
+    }
+    let views: Vec<(String, TensorView<'_>)> = host
+        .iter()
+        .map(|(n, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| format(format!("`{n}`: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    safetensors::serialize(views, None).map_err(|e| format(e.to_string()))
+}
