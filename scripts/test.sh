@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace on a fresh machine. Installs what the tests need first
-# (nothing beyond the Rust toolchain yet; later issues add their installs here, cached outside
-# the clone so a machine pays for them once).
+# Runs every test of the workspace on a fresh machine. Installs what the tests need first,
+# cached outside the clone so a machine pays for them once: libtorch (PyPI torch==2.13.0, in
+# a venv under ~/.cache/qts, see scripts/torch-env.sh) for the models crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,5 +9,8 @@ if ! command -v cargo >/dev/null 2>&1; then
     echo "error: cargo not found; install Rust (https://rustup.rs) and retry" >&2
     exit 1
 fi
+
+# shellcheck source=scripts/torch-env.sh
+source scripts/torch-env.sh
 
 cargo test --workspace --locked "$@"

@@ -37,7 +37,10 @@ fn hand_over() -> Result<(), Failure> {
     {
         use std::os::unix::process::CommandExt;
         let e = command.exec();
-        Err(Failure::Runtime(anyhow::anyhow!("{}: {e}", torch.display())))
+        Err(Failure::Runtime(anyhow::anyhow!(
+            "{}: {e}",
+            torch.display()
+        )))
     }
     #[cfg(not(unix))]
     {

@@ -36,10 +36,7 @@ impl Series<'_> {
             )));
         }
         let rows = self.rows();
-        if let Some(&e) = ends
-            .iter()
-            .find(|&&e| e + 1 < self.lookback || e >= rows)
-        {
+        if let Some(&e) = ends.iter().find(|&&e| e + 1 < self.lookback || e >= rows) {
             return Err(ModelError::Input(format!(
                 "no full {}-row window ends at row {e} of {rows}",
                 self.lookback

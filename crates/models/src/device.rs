@@ -51,7 +51,9 @@ static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// masks and MC-dropout samples are drawn from it, so two runs in one process (tests, a
 /// notebook, parallel trials) must take turns to stay reproducible.
 pub fn generator_lock() -> std::sync::MutexGuard<'static, ()> {
-    GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    GENERATOR
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 // Here rather than in error.rs: only torch code converts libtorch's errors.

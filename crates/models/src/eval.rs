@@ -78,7 +78,7 @@ mod tests {
     fn spearman_with_ties_as_scipy() {
         // scipy.stats.spearmanr([1, 2, 2, 3, 5], [2, 1, 4, 4, 9]).statistic
         let ic = information_coefficient(&[1.0, 2.0, 2.0, 3.0, 5.0], &[2.0, 1.0, 4.0, 4.0, 9.0]);
-        assert!((ic - 0.763_762_615_825_973_3).abs() < 1e-12, "{ic}");
+        assert!((ic - 0.763_157_894_736_842_1).abs() < 1e-12, "{ic}");
         assert!(information_coefficient(&[1.0, 1.0], &[1.0, 2.0]).is_nan());
     }
 

@@ -188,7 +188,11 @@ impl Predictor {
 }
 
 fn host(t: &Tensor) -> Result<Vec<f64>, ModelError> {
-    let t = t.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1]);
+    let t = t
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Double)
+        .contiguous()
+        .view([-1]);
     Ok(Vec::<f64>::try_from(&t)?)
 }
 

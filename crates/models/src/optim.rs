@@ -133,7 +133,10 @@ impl Adam {
         let mut out = Vec::new();
         for (i, (name, _)) in self.params.iter().enumerate() {
             out.push((format!("{name}.exp_avg"), self.exp_avg[i].shallow_clone()));
-            out.push((format!("{name}.exp_avg_sq"), self.exp_avg_sq[i].shallow_clone()));
+            out.push((
+                format!("{name}.exp_avg_sq"),
+                self.exp_avg_sq[i].shallow_clone(),
+            ));
         }
         out
     }
@@ -153,7 +156,9 @@ impl Adam {
                     let src = state
                         .get(&key)
                         .filter(|t| t.size() == p.size())
-                        .ok_or_else(|| format!("optimizer state `{key}` is missing or mis-shaped"))?;
+                        .ok_or_else(|| {
+                            format!("optimizer state `{key}` is missing or mis-shaped")
+                        })?;
                     dst.copy_(&src.to_device(p.device()).to_kind(p.kind()));
                 }
             }

@@ -26,7 +26,10 @@ enum Value {
     List(Vec<Value>),
     Dict(Vec<(Value, Value)>),
     Global(String, String),
-    Storage { kind: String, key: String },
+    Storage {
+        kind: String,
+        key: String,
+    },
     Tensor(Tensor),
     /// The result of a call we do not model (kept as its callable's name).
     Object(String),
@@ -54,10 +57,7 @@ type Fail = String;
 impl Machine<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], Fail> {
         let end = self.at + n;
-        let s = self
-            .code
-            .get(self.at..end)
-            .ok_or("the pickle ends early")?;
+        let s = self.code.get(self.at..end).ok_or("the pickle ends early")?;
         self.at = end;
         Ok(s)
     }
@@ -83,7 +83,9 @@ impl Machine<'_> {
     }
 
     fn pop(&mut self) -> Result<Value, Fail> {
-        self.stack.pop().ok_or_else(|| "the pickle's stack underflows".into())
+        self.stack
+            .pop()
+            .ok_or_else(|| "the pickle's stack underflows".into())
     }
 
     fn pop_mark(&mut self) -> Result<Vec<Value>, Fail> {
@@ -138,7 +140,11 @@ impl Machine<'_> {
                     if n > 8 {
                         return Err("an integer wider than 64 bits".into());
                     }
-                    let mut buf = [if b.last().is_some_and(|x| x & 0x80 != 0) { 0xff } else { 0 }; 8];
+                    let mut buf = [if b.last().is_some_and(|x| x & 0x80 != 0) {
+                        0xff
+                    } else {
+                        0
+                    }; 8];
                     buf[..n].copy_from_slice(&b);
                     self.stack.push(Value::Int(i64::from_le_bytes(buf)));
                 }
@@ -197,7 +203,11 @@ impl Machine<'_> {
                     } else {
                         self.u32()?
                     };
-                    let v = self.memo.get(&i).cloned().ok_or("a memo entry is missing")?;
+                    let v = self
+                        .memo
+                        .get(&i)
+                        .cloned()
+                        .ok_or("a memo entry is missing")?;
                     self.stack.push(v);
                 }
                 b't' => {
@@ -301,8 +311,13 @@ fn reduce(callable: Value, args: Value) -> Result<Value, Fail> {
     match (module.as_str(), name.as_str()) {
         ("collections", "OrderedDict") => Ok(Value::Dict(Vec::new())),
         ("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor") => {
-            let [Value::Storage { kind, key }, Value::Int(offset), size, stride, ..] =
-                args.as_slice()
+            let [
+                Value::Storage { kind, key },
+                Value::Int(offset),
+                size,
+                stride,
+                ..,
+            ] = args.as_slice()
             else {
                 return Err(format!("{module}.{name} with arguments {args:?}"));
             };
@@ -322,7 +337,10 @@ fn reduce(callable: Value, args: Value) -> Result<Value, Fail> {
     }
 }
 
-fn element(kind: &str) -> Result<(usize, fn(&[u8]) -> f32), Fail> {
+/// Reads one little-endian element as f32.
+type Decode = fn(&[u8]) -> f32;
+
+fn element(kind: &str) -> Result<(usize, Decode), Fail> {
     Ok(match kind {
         "FloatStorage" => (4, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
         "DoubleStorage" => (8, |b| {
@@ -385,7 +403,12 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
         let mut values = Vec::with_capacity(count * 4);
         let mut index = vec![0usize; t.size.len()];
         for _ in 0..count {
-            let at = t.offset + index.iter().zip(&t.stride).map(|(i, s)| i * s).sum::<usize>();
+            let at = t.offset
+                + index
+                    .iter()
+                    .zip(&t.stride)
+                    .map(|(i, s)| i * s)
+                    .sum::<usize>();
             let bytes = raw
                 .get(at * width..(at + 1) * width)
                 .ok_or_else(|| format(format!("`{name}` reaches past its storage")))?;

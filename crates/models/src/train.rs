@@ -164,7 +164,8 @@ fn loss(kind: Loss, out: &Tensor, target: &Tensor) -> Tensor {
 
 fn seeded_order(rows: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
     let mut order = rows.to_vec();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     order.shuffle(&mut rng);
     order
 }
@@ -201,7 +202,9 @@ impl Context<'_> {
     /// Validation loss and metrics.
     fn validate(&self, rows: &[usize]) -> Result<(f64, f64, f64, f64), ModelError> {
         let out = self.outputs(rows);
-        let y = self.targets.index_select(0, &index_tensor(rows, self.device));
+        let y = self
+            .targets
+            .index_select(0, &index_tensor(rows, self.device));
         let l = f64::try_from(loss(self.cfg.training.loss, &out, &y))?;
         let (pred, threshold) = if self.cfg.training.loss == Loss::CrossEntropy {
             (out.softmax(-1, Kind::Float).select(1, 1), 0.5)
@@ -220,7 +223,11 @@ impl Context<'_> {
 }
 
 fn host(t: &Tensor) -> Result<Vec<f64>, ModelError> {
-    let t = t.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1]);
+    let t = t
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Double)
+        .contiguous()
+        .view([-1]);
     Ok(Vec::<f64>::try_from(&t)?)
 }
 
@@ -247,7 +254,9 @@ fn check_set(cfg: &ModelConfig, set: &TrainSet) -> Result<(), ModelError> {
     }
     for &r in set.train.iter().chain(set.validation) {
         if !set.targets[r].is_finite() {
-            return Err(ModelError::Input(format!("the target of row {r} is not finite")));
+            return Err(ModelError::Input(format!(
+                "the target of row {r} is not finite"
+            )));
         }
     }
     Ok(())
@@ -308,7 +317,8 @@ pub fn train(
                 };
                 for log in &state.history {
                     schedule.step(Some(log.val_loss));
-                    stopped_early = t.early_stopping.enabled && stopper.update(log.epoch, log.val_loss);
+                    stopped_early =
+                        t.early_stopping.enabled && stopper.update(log.epoch, log.val_loss);
                 }
                 resumed_after = Some(state.epoch);
                 history = state.history;
@@ -327,12 +337,10 @@ pub fn train(
     }
     let mut best: Option<(f64, Vec<u8>)> = None;
     let first = history.len();
-    let mut ran = 0;
-    for epoch in first..t.epochs {
+    for (ran, epoch) in (first..t.epochs).enumerate() {
         if stopped_early || opts.max_epochs_this_run.is_some_and(|m| ran >= m) {
             break;
         }
-        ran += 1;
         let started = Instant::now();
         tch::manual_seed(torch_seed(opts.seed, epoch));
         let order = seeded_order(set.train, opts.seed, epoch);
@@ -395,8 +403,8 @@ pub fn train(
                 good_steps: scaler.good,
                 history: history.clone(),
             };
-            let state = serde_json::to_vec_pretty(&state)
-                .map_err(|e| ModelError::Torch(e.to_string()))?;
+            let state =
+                serde_json::to_vec_pretty(&state).map_err(|e| ModelError::Torch(e.to_string()))?;
             let moments = weights::to_safetensors(&opt.state())?;
             store.save(
                 epoch,
@@ -432,7 +440,11 @@ pub fn train(
     };
     let best_epoch = history
         .iter()
-        .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss).then(a.epoch.cmp(&b.epoch)))
+        .min_by(|a, b| {
+            a.val_loss
+                .total_cmp(&b.val_loss)
+                .then(a.epoch.cmp(&b.epoch))
+        })
         .map_or(0, |l| l.epoch);
     Ok(Trained {
         weights,
@@ -460,7 +472,11 @@ fn restore(
     opt: &mut Adam,
 ) -> Result<RunState, ModelError> {
     let wpath = dir.join("weights.safetensors");
-    weights::load_into(vs, &weights::read_safetensors(&wpath, &read(&wpath)?)?, &wpath)?;
+    weights::load_into(
+        vs,
+        &weights::read_safetensors(&wpath, &read(&wpath)?)?,
+        &wpath,
+    )?;
     let spath = dir.join("state.json");
     let state: RunState = serde_json::from_slice(&read(&spath)?).map_err(|e| ModelError::Io {
         path: spath.clone(),

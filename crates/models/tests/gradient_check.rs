@@ -14,7 +14,10 @@ fn check(cfg: &ModelConfig, n_in: usize) {
     let mut vs = nn::VarStore::new(Device::Cpu);
     let net = Net::new(&vs.root(), &spec);
     vs.double();
-    let x = Tensor::randn([3, spec.lookback as i64, n_in as i64], (Kind::Double, Device::Cpu));
+    let x = Tensor::randn(
+        [3, spec.lookback as i64, n_in as i64],
+        (Kind::Double, Device::Cpu),
+    );
     let y = Tensor::randn([3], (Kind::Double, Device::Cpu));
     let loss = |net: &Net| net.forward(&x, false).mse_loss(&y, Reduction::Mean);
     let l = loss(&net);

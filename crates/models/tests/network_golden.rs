@@ -48,10 +48,9 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn outputs_and_gradients_match_pytorch() {
-    let cases: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(golden_dir().join("cases.json")).unwrap(),
-    )
-    .unwrap();
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden_dir().join("cases.json")).unwrap())
+            .unwrap();
     let cases = cases["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 7);
     for case in cases {
@@ -81,7 +80,11 @@ fn outputs_and_gradients_match_pytorch() {
         };
         loss.backward();
         let vars = variables(&vs);
-        assert_eq!(vars.len(), weights.len(), "{name}: every tensor is a parameter");
+        assert_eq!(
+            vars.len(),
+            weights.len(),
+            "{name}: every tensor is a parameter"
+        );
         for (pname, var) in vars {
             let want = &extra[&format!("__grad.{pname}")];
             let g = var.grad();
@@ -128,5 +131,8 @@ fn weights_of_another_architecture_are_refused_naming_each_problem() {
     let _net = Net::new(&vs.root(), &spec);
     let e = load_into(&vs, &weights, &path).unwrap_err().to_string();
     assert!(e.contains("unexpected `lstm.weight_ih_l0`"), "{e}");
-    assert!(e.contains("missing `encoder.layers.0.self_attn.in_proj_weight`"), "{e}");
+    assert!(
+        e.contains("missing `encoder.layers.0.self_attn.in_proj_weight`"),
+        "{e}"
+    );
 }

@@ -103,7 +103,11 @@ fn learns_an_ar1_signal_well_below_the_mean_forecast() {
     let y: Vec<f64> = va.iter().map(|&r| data.targets[r] as f64).collect();
     let mean = y.iter().sum::<f64>() / y.len() as f64;
     let mean_mse = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64;
-    for arch in [Architecture::Lstm, Architecture::Transformer, Architecture::Mlp] {
+    for arch in [
+        Architecture::Lstm,
+        Architecture::Transformer,
+        Architecture::Mlp,
+    ] {
         let trained = run(&small_config(arch), &data, &cpu_options());
         let best = trained
             .history
@@ -193,9 +197,13 @@ fn predictions_intervals_and_ensembles() {
     let ends: Vec<usize> = (300..400).collect();
 
     let single = Predictor::new(spec.clone(), &[(&path, &trained.weights)], &opts.compute).unwrap();
-    let p = single.predict(&series, &ends, &PredictOptions::default()).unwrap();
+    let p = single
+        .predict(&series, &ends, &PredictOptions::default())
+        .unwrap();
     assert!(p.interval.is_none(), "one sample: no interval");
-    let one = single.predict_one(series.values[293..301].as_ref()).unwrap();
+    let one = single
+        .predict_one(series.values[293..301].as_ref())
+        .unwrap();
     assert!((one - p.mean[0]).abs() < 1e-6, "{one} vs {}", p.mean[0]);
 
     let mc = PredictOptions {
@@ -206,8 +214,16 @@ fn predictions_intervals_and_ensembles() {
     let b = single.predict(&series, &ends, &mc).unwrap();
     assert_eq!(a, b, "MC dropout is seeded");
     let (lo, hi) = a.interval.unwrap();
-    assert!(lo.iter().zip(&hi).all(|(l, h)| l < h), "dropout spreads the samples");
-    assert!(a.mean.iter().zip(lo.iter().zip(&hi)).all(|(m, (l, h))| l <= m && m <= h));
+    assert!(
+        lo.iter().zip(&hi).all(|(l, h)| l < h),
+        "dropout spreads the samples"
+    );
+    assert!(
+        a.mean
+            .iter()
+            .zip(lo.iter().zip(&hi))
+            .all(|(m, (l, h))| l <= m && m <= h)
+    );
 
     let members: Vec<(&std::path::Path, &[u8])> = trained
         .members
@@ -253,15 +269,26 @@ fn unusable_input_is_an_error_not_a_panic() {
         validation: &va,
     };
     let e = train(&cfg, &set, &cpu_options(), &mut ()).unwrap_err();
-    assert!(e.to_string().contains("no full 8-row window ends at row 2"), "{e}");
+    assert!(
+        e.to_string().contains("no full 8-row window ends at row 2"),
+        "{e}"
+    );
 
     let mut cfg = small_config(Architecture::Transformer);
     cfg.transformer.num_heads = 3;
-    assert!(NetSpec::new(&cfg, 1).unwrap_err().to_string().contains("must divide"));
+    assert!(
+        NetSpec::new(&cfg, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("must divide")
+    );
     let mut opts = cpu_options();
     opts.compute.device = Device::Cuda;
     if !tch::Cuda::is_available() {
         let e = train(&small_config(Architecture::Lstm), &set, &opts, &mut ()).unwrap_err();
-        assert!(e.to_string().contains("no full 8-row window"), "input is checked first: {e}");
+        assert!(
+            e.to_string().contains("no full 8-row window"),
+            "input is checked first: {e}"
+        );
     }
 }

@@ -50,6 +50,12 @@ impl LayerNorm {
 
     /// Normalises the last dimension.
     pub fn forward(&self, xs: &Tensor) -> Tensor {
-        xs.layer_norm([self.size], Some(&self.weight), Some(&self.bias), 1e-5, true)
+        xs.layer_norm(
+            [self.size],
+            Some(&self.weight),
+            Some(&self.bias),
+            1e-5,
+            true,
+        )
     }
 }

@@ -11,8 +11,8 @@ use qts_core::logging::RunContext;
 use qts_models::import::check_lstm_safetensors;
 use qts_models::{ModelCard, ModelRef, Registry};
 
-use qts_cli::commands::setup::{environment, load_config, start_logging};
 use qts_cli::cli::{GlobalArgs, ModelsCommand, SectionFiles};
+use qts_cli::commands::setup::{environment, load_config, start_logging};
 use qts_cli::failure::Failure;
 use qts_models::pickle::pt_to_safetensors;
 
@@ -103,7 +103,9 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             model,
             json: as_json,
         } => {
-            let card = registry.card(&ModelRef::parse(model).map_err(crate::failure)?).map_err(crate::failure)?;
+            let card = registry
+                .card(&ModelRef::parse(model).map_err(crate::failure)?)
+                .map_err(crate::failure)?;
             if *as_json {
                 return out(json(&card)?);
             }
@@ -133,7 +135,8 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             let cards: Vec<ModelCard> = models
                 .iter()
                 .map(|m| ModelRef::parse(m).and_then(|r| registry.card(&r)))
-                .collect::<Result<_, _>>().map_err(crate::failure)?;
+                .collect::<Result<_, _>>()
+                .map_err(crate::failure)?;
             let keys: Vec<String> = cards
                 .iter()
                 .flat_map(|c| c.metrics.keys().cloned())
@@ -217,13 +220,15 @@ pub fn import(
         source: format!("import:{source}"),
         files: Vec::new(),
     };
-    let card = registry.register(
-        card,
-        &[
-            ("weights.safetensors", bytes),
-            ("config.yaml", config_yaml.as_bytes()),
-        ],
-    ).map_err(crate::failure)?;
+    let card = registry
+        .register(
+            card,
+            &[
+                ("weights.safetensors", bytes),
+                ("config.yaml", config_yaml.as_bytes()),
+            ],
+        )
+        .map_err(crate::failure)?;
     tracing::info!(name, version = card.version, "model registered");
     out(format!(
         "registered {}@{} (LSTM, input size {}, hidden {}, {} layers) in {}\n",

@@ -16,9 +16,9 @@ use qts_models::infer::{PredictOptions, Predictor};
 use qts_models::net::NetSpec;
 use qts_models::{ModelRef, Registry};
 
+use qts_cli::cli::{GlobalArgs, PredictArgs, SectionFiles};
 use qts_cli::commands::pipeline::{self, Pipeline};
 use qts_cli::commands::setup::{environment, load_config, start_logging};
-use qts_cli::cli::{GlobalArgs, PredictArgs, SectionFiles};
 use qts_cli::failure::Failure;
 
 fn input(e: impl std::fmt::Display) -> Failure {
@@ -69,7 +69,9 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
     let _guard = start_logging(global, &loaded)?;
     let cfg = &loaded.config;
     let registry = Registry::new(&cfg.registry.directory);
-    let card = registry.card(&ModelRef::parse(&args.model).map_err(crate::failure)?).map_err(crate::failure)?;
+    let card = registry
+        .card(&ModelRef::parse(&args.model).map_err(crate::failure)?)
+        .map_err(crate::failure)?;
     let dir = registry.version_dir(&card.name, card.version);
     let span = RunContext::new("predict")
         .model_type(card.architecture.clone())
@@ -164,7 +166,9 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
         seed: cfg.reproducibility.seed,
         ..PredictOptions::default()
     };
-    let p = predictor.predict(&series, &ends, &opts).map_err(crate::failure)?;
+    let p = predictor
+        .predict(&series, &ends, &opts)
+        .map_err(crate::failure)?;
     let mut out = Table {
         time: ends.iter().map(|&r| time[r]).collect(),
         columns: vec![("prediction".into(), p.mean)],

@@ -21,9 +21,9 @@ use qts_models::{ModelCard, Registry};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use qts_cli::cli::{GlobalArgs, SectionFiles, TrainArgs};
 use qts_cli::commands::pipeline::{self, Pipeline};
 use qts_cli::commands::setup::{load_config, start_logging};
-use qts_cli::cli::{GlobalArgs, SectionFiles, TrainArgs};
 use qts_cli::failure::Failure;
 
 /// A progress bar over each epoch's batches and a log line per epoch.
@@ -102,8 +102,8 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     let data_hash = sha256_hex(&data_bytes);
     // One checkpoint directory per configuration and data, so --resume finds its own run.
     let run_key = sha256_hex(format!("{}{data_hash}{}", cfg.fingerprint(), args.adjust).as_bytes());
-    let run_dir = Path::new(&model.training.checkpoints.directory)
-        .join(format!("{name}-{}", &run_key[..12]));
+    let run_dir =
+        Path::new(&model.training.checkpoints.directory).join(format!("{name}-{}", &run_key[..12]));
     let series = Series {
         values: ds.values(),
         width: ds.width(),
@@ -151,16 +151,19 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
 
     // The best weights on the test split, never seen in training or model selection.
     let spec = NetSpec::new(model, ds.width()).map_err(crate::failure)?;
-    let predictor = Predictor::new(spec, &[(&run_dir, &trained.weights)], &cfg.compute).map_err(crate::failure)?;
+    let predictor = Predictor::new(spec, &[(&run_dir, &trained.weights)], &cfg.compute)
+        .map_err(crate::failure)?;
     let test = ds.samples(Split::Test);
-    let p = predictor.predict(
-        &series,
-        test,
-        &PredictOptions {
-            batch_size: 1024,
-            ..PredictOptions::default()
-        },
-    ).map_err(crate::failure)?;
+    let p = predictor
+        .predict(
+            &series,
+            test,
+            &PredictOptions {
+                batch_size: 1024,
+                ..PredictOptions::default()
+            },
+        )
+        .map_err(crate::failure)?;
     let y: Vec<f64> = test.iter().map(|&r| f64::from(ds.target(r))).collect();
     let classify = model.data.target == Target::Direction;
     let threshold = if classify { 0.5 } else { 0.0 };
@@ -175,7 +178,10 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         ("epochs".into(), trained.history.len() as f64),
         ("val_loss".into(), best.val_loss),
         ("val_mae".into(), best.val_mae),
-        ("val_directional_accuracy".into(), best.val_directional_accuracy),
+        (
+            "val_directional_accuracy".into(),
+            best.val_directional_accuracy,
+        ),
         ("val_ic".into(), best.val_ic),
         ("test_mae".into(), eval::mae(&p.mean, &y)),
         (
@@ -185,7 +191,13 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         ("test_ic".into(), eval::information_coefficient(&p.mean, &y)),
     ]);
     if !classify {
-        let mse = p.mean.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / y.len() as f64;
+        let mse = p
+            .mean
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / y.len() as f64;
         metrics.insert("test_mse".into(), mse);
     }
     metrics.retain(|_, v| v.is_finite());
@@ -222,8 +234,16 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         config: serde_json::to_value(model).map_err(runtime)?,
         data: Some(DataFingerprint {
             symbols: vec![symbol],
-            start: ds.time.first().map(|t| t.date().to_string()).unwrap_or_default(),
-            end: ds.time.last().map(|t| t.date().to_string()).unwrap_or_default(),
+            start: ds
+                .time
+                .first()
+                .map(|t| t.date().to_string())
+                .unwrap_or_default(),
+            end: ds
+                .time
+                .last()
+                .map(|t| t.date().to_string())
+                .unwrap_or_default(),
             hash: data_hash,
         }),
         metrics,

@@ -1,0 +1,308 @@
+//! `qts train`, `qts predict` and `qts models import --pytorch` as a user runs them, through
+//! `qts` (which hands them to `qts-torch`).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{qts, repo, sample};
+
+fn golden(name: &str) -> std::path::PathBuf {
+    repo()
+        .join("crates/models/tests/golden/networks")
+        .join(name)
+}
+
+/// Small settings so a debug build trains in seconds.
+const SMALL: [&str; 10] = [
+    "--set",
+    "model.training.epochs=3",
+    "--set",
+    "model.training.warmup_epochs=1",
+    "--set",
+    "model.lstm.hidden_size=16",
+    "--set",
+    "model.data.lookback=20",
+    "--set",
+    "model.data.purge_gap=20",
+];
+
+fn csv(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+fn train(dir: &Path, name: &str) -> String {
+    let out = qts(dir)
+        .args(SMALL)
+        .args(["-q", "train", "--name", name, "--data"])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn train_then_predict_on_the_sample_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = train(dir.path(), "goog");
+    assert!(text.starts_with("registered goog@1 in "), "{text}");
+    assert!(text.contains("test: mae "), "{text}");
+    let version = dir.path().join("artifacts/models/goog/1");
+    for f in [
+        "weights.safetensors",
+        "config.yaml",
+        "pipeline.json",
+        "history.json",
+        "member-1.safetensors",
+        "model.json",
+    ] {
+        assert!(version.join(f).is_file(), "{f}");
+    }
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(version.join("model.json")).unwrap())
+            .unwrap();
+    assert_eq!(card["architecture"], "lstm");
+    assert_eq!(card["data"]["symbols"][0], "goog_daily");
+    for k in [
+        "val_loss",
+        "test_mse",
+        "test_directional_accuracy",
+        "epochs",
+    ] {
+        assert!(card["metrics"][k].is_number(), "{k}: {card}");
+    }
+    let history: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(version.join("history.json")).unwrap())
+            .unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 3);
+
+    // Same configuration, data and seed: the same weights.
+    train(dir.path(), "goog_again");
+    let again = dir
+        .path()
+        .join("artifacts/models/goog_again/1/weights.safetensors");
+    assert!(
+        std::fs::read(again).unwrap()
+            == std::fs::read(version.join("weights.safetensors")).unwrap(),
+        "training is deterministic"
+    );
+
+    let out = qts(dir.path())
+        .args([
+            "-q",
+            "predict",
+            "--model",
+            "goog",
+            "--from",
+            "2013-01-02",
+            "--data",
+        ])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    let rows = csv(&String::from_utf8_lossy(&out.get_output().stdout));
+    assert_eq!(rows[0], ["date", "prediction"]);
+    assert_eq!(rows[1][0], "2013-01-02");
+    assert_eq!(rows.last().unwrap()[0], "2013-03-01");
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r[1].parse::<f64>().unwrap().is_finite())
+    );
+
+    let file = dir.path().join("out/preds.csv");
+    qts(dir.path())
+        .args([
+            "-q",
+            "predict",
+            "--model",
+            "goog@1",
+            "--ensemble",
+            "--mc-dropout",
+            "5",
+        ])
+        .arg("--data")
+        .arg(sample("goog_daily.csv"))
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .success();
+    let rows = csv(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(rows[0], ["date", "prediction", "lower", "upper"]);
+    for r in &rows[1..] {
+        let v: Vec<f64> = r[1..].iter().map(|x| x.parse().unwrap()).collect();
+        assert!(v[1] <= v[0] && v[0] <= v[2], "{r:?}");
+    }
+}
+
+#[test]
+fn a_pytorch_state_dict_predicts_as_pytorch_did() {
+    let dir = tempfile::tempdir().unwrap();
+    qts(dir.path())
+        .args(["models", "import", "--name", "mine", "--pytorch"])
+        .arg(golden("user_lstm.pt"))
+        .arg("--config")
+        .arg(golden("user_lstm.yaml"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "registered mine@1 (LSTM, input size 4, hidden 8, 2 layers)",
+        ));
+    let out = qts(dir.path())
+        .args([
+            "-q",
+            "predict",
+            "--model",
+            "mine",
+            "--inputs-as-is",
+            "--data",
+        ])
+        .arg(golden("user_lstm_inputs.csv"))
+        .assert()
+        .success();
+    let ours = csv(&String::from_utf8_lossy(&out.get_output().stdout));
+    let theirs = csv(&std::fs::read_to_string(golden("user_lstm_predictions.csv")).unwrap());
+    assert_eq!(
+        ours.len(),
+        22,
+        "a prediction per row from the 20th on, plus the header"
+    );
+    assert_eq!(ours.len(), theirs.len());
+    for (a, b) in ours[1..].iter().zip(&theirs[1..]) {
+        assert_eq!(a[0], b[0]);
+        let (x, y): (f64, f64) = (a[1].parse().unwrap(), b[1].parse().unwrap());
+        assert!((x - y).abs() <= 1e-5, "{}: qts {x}, PyTorch {y}", a[0]);
+    }
+
+    // Without --inputs-as-is an imported model has no pipeline to run.
+    qts(dir.path())
+        .args(["predict", "--model", "mine", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("pass --inputs-as-is"));
+}
+
+#[test]
+fn bad_input_is_exit_status_2_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = sample("goog_daily.csv");
+    let fails = |args: &[&str], needle: &str| {
+        let out = qts(d).args(args).assert().code(2);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    let g = goog.to_str().unwrap();
+    fails(
+        &["--set", "model.architecture=gru", "train", "--data", g],
+        "model.architecture",
+    );
+    fails(
+        &["--set", "model.lstm.hidden_size=0", "train", "--data", g],
+        "model.lstm.hidden_size",
+    );
+    // 400 bars: after the indicators' warm-up, a 60-bar lookback and purge gaps leave
+    // validation and test splits too short for one window.
+    let short = d.join("short.csv");
+    let text = std::fs::read_to_string(&goog).unwrap();
+    std::fs::write(
+        &short,
+        text.lines().take(401).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    fails(
+        &["train", "--data", short.to_str().unwrap()],
+        "shorter than lookback",
+    );
+
+    let hidden16 = d.join("hidden16.yaml");
+    std::fs::write(
+        &hidden16,
+        "architecture: lstm\nlstm:\n  hidden_size: 16\n  num_layers: 2\n",
+    )
+    .unwrap();
+    let pt = golden("user_lstm.pt");
+    fails(
+        &[
+            "models",
+            "import",
+            "--name",
+            "x",
+            "--pytorch",
+            pt.to_str().unwrap(),
+            "--config",
+            hidden16.to_str().unwrap(),
+        ],
+        "hidden",
+    );
+    let junk = d.join("junk.pt");
+    std::fs::write(&junk, b"not a zip").unwrap();
+    fails(
+        &[
+            "models",
+            "import",
+            "--name",
+            "x",
+            "--pytorch",
+            junk.to_str().unwrap(),
+            "--config",
+            golden("user_lstm.yaml").to_str().unwrap(),
+        ],
+        "not a state dict saved with torch.save",
+    );
+
+    qts(d)
+        .args(["-q", "models", "import", "--name", "mine", "--pytorch"])
+        .arg(&pt)
+        .arg("--config")
+        .arg(golden("user_lstm.yaml"))
+        .assert()
+        .success();
+    let nan = d.join("nan.csv");
+    let inputs = std::fs::read_to_string(golden("user_lstm_inputs.csv")).unwrap();
+    let mut lines: Vec<String> = inputs.lines().map(str::to_string).collect();
+    lines[5] = "2024-01-09,0.1,NaN,0.3,0.4".into();
+    std::fs::write(&nan, lines.join("\n")).unwrap();
+    fails(
+        &[
+            "predict",
+            "--model",
+            "mine",
+            "--inputs-as-is",
+            "--data",
+            nan.to_str().unwrap(),
+        ],
+        "row 6 (2024-01-09) has no finite `ret_5`",
+    );
+    fails(
+        &["predict", "--model", "mine", "--inputs-as-is", "--data", g],
+        "the model takes 4 input columns",
+    );
+    fails(&["predict", "--model", "nosuch", "--data", g], "nosuch");
+}
+
+#[test]
+fn qts_links_no_libtorch_and_qts_torch_does() {
+    let needed = |exe: &str| {
+        let out = std::process::Command::new("readelf")
+            .args(["-d", exe])
+            .output()
+            .expect("readelf (binutils) is needed to read the executables' dynamic sections");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("(NEEDED)"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let qts = needed(env!("CARGO_BIN_EXE_qts"));
+    assert!(qts.contains("libc.so"), "{qts}");
+    assert!(!qts.contains("torch") && !qts.contains("c10"), "{qts}");
+    let torch = needed(env!("CARGO_BIN_EXE_qts-torch"));
+    assert!(torch.contains("libtorch_cpu.so"), "{torch}");
+}
