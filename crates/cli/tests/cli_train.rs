@@ -306,3 +306,41 @@ fn qts_links_no_libtorch_and_qts_torch_does() {
     let torch = needed(env!("CARGO_BIN_EXE_qts-torch"));
     assert!(torch.contains("libtorch_cpu.so"), "{torch}");
 }
+
+#[test]
+fn every_shipped_model_configuration_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, family) in [
+        ("lstm_default.yaml", "lstm"),
+        ("lstm_attention.yaml", "lstm"),
+        ("transformer_default.yaml", "transformer"),
+    ] {
+        let config = repo().join("config/model_configs").join(file);
+        let out = qts(dir.path())
+            .args([
+                "-q",
+                "--set",
+                "model.training.epochs=2",
+                "--set",
+                "model.training.warmup_epochs=1",
+                "train",
+                "--json",
+                "--config",
+            ])
+            .arg(&config)
+            .arg("--data")
+            .arg(sample("goog_daily.csv"))
+            .assert()
+            .success();
+        let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        assert_eq!(v["version"], 1, "{file}: {v}");
+        let card = dir
+            .path()
+            .join("artifacts/models")
+            .join(v["name"].as_str().unwrap())
+            .join("1/model.json");
+        let card: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(card).unwrap()).unwrap();
+        assert_eq!(card["architecture"], family, "{file}");
+    }
+}

@@ -74,9 +74,11 @@ impl Predictor {
         let _generator = crate::device::generator_lock();
         let mut loaded = Vec::new();
         for (path, bytes) in members {
-            let vs = nn::VarStore::new(device);
+            let mut vs = nn::VarStore::new(device);
             let net = Net::new(&vs.root(), &spec);
             weights::load_into(&vs, &weights::read_safetensors(path, bytes)?, path)?;
+            // No gradients at inference.
+            vs.freeze();
             loaded.push((vs, net));
         }
         Ok(Predictor {

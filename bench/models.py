@@ -1,0 +1,114 @@
+"""qts's default LSTM against PyTorch's on the same CPU, in one run.
+
+    bench/models.sh [THREADS]     (default 2, this machine's cores)
+
+1. One training epoch: nn.LSTM(20, 128, 2, dropout=0.2, batch_first=True) + nn.Linear(128, 1)
+   on the last step, 20,000 windows of 60 x 20 float32 inputs, batch 64, shuffled, Adam 1e-3,
+   MSE, gradient clipping at norm 1.0, dropout on. PyTorch gathers each batch's windows from
+   one on-device matrix with an index, as qts does. qts runs `qts_models::train` for one epoch
+   (its time excludes the 64-window validation pass that follows).
+2. Prediction latency: one window, no_grad, eval mode (median of 2,000 after 100 warm-ups),
+   and a batch of 256 windows (throughput).
+
+Each measurement alternates qts and PyTorch several times (3 epochs, 5 latency runs) and keeps
+the median, since two cores shared with the rest of the machine make single runs noisy.
+Prints each time and the ratio qts / PyTorch (below 1: qts is faster).
+"""
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+from torch import nn
+
+WIDTH, LOOKBACK, WINDOWS, BATCH = 20, 60, 20_000, 64
+
+
+class LstmNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(WIDTH, 128, 2, batch_first=True, dropout=0.2)
+        self.dropout = nn.Dropout(0.2)
+        self.head = nn.Linear(128, 1)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(self.dropout(out[:, -1, :])).squeeze(-1)
+
+
+def torch_epoch():
+    torch.manual_seed(1)
+    rows = WINDOWS + LOOKBACK
+    values = torch.rand(rows, WIDTH) - 0.5
+    targets = (torch.rand(rows) - 0.5) * 0.02
+    model = LstmNet()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    offsets = torch.arange(1 - LOOKBACK, 1)
+    ends = torch.arange(LOOKBACK - 1, LOOKBACK - 1 + WINDOWS)
+    start = time.perf_counter()
+    model.train()
+    order = ends[torch.randperm(WINDOWS)]
+    for b in range(0, WINDOWS, BATCH):
+        idx = order[b:b + BATCH]
+        x = values[(idx.unsqueeze(1) + offsets).reshape(-1)].view(len(idx), LOOKBACK, WIDTH)
+        y = targets[idx]
+        loss = nn.functional.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    return time.perf_counter() - start
+
+
+def torch_latency():
+    model = LstmNet().eval()
+    x = torch.rand(1, LOOKBACK, WIDTH)
+    xb = torch.rand(256, LOOKBACK, WIDTH)
+    with torch.no_grad():
+        for _ in range(100):
+            model(x)
+        times = []
+        for _ in range(2000):
+            s = time.perf_counter()
+            model(x).item()
+            times.append(time.perf_counter() - s)
+        model(xb)
+        reps = 20
+        s = time.perf_counter()
+        for _ in range(reps):
+            model(xb).tolist()
+        batch = (time.perf_counter() - s) / reps
+    return statistics.median(times), batch
+
+
+def main(binary, threads):
+    torch.set_num_threads(threads)
+    med = statistics.median
+    ours_e, theirs_e = [], []
+    for _ in range(3):
+        ours_e.append(json.loads(subprocess.check_output([binary, "epoch", str(threads)]))["epoch_seconds"])
+        theirs_e.append(torch_epoch())
+    ours_l, ours_b, theirs_l, theirs_b = [], [], [], []
+    for _ in range(5):
+        o = json.loads(subprocess.check_output([binary, "latency", str(threads)]))
+        ours_l.append(o["latency_median_seconds"])
+        ours_b.append(o["batch256_seconds"])
+        t, b = torch_latency()
+        theirs_l.append(t)
+        theirs_b.append(b)
+    e, te = med(ours_e), med(theirs_e)
+    print(f"torch {torch.__version__}, {threads} threads, medians of alternating runs")
+    print(f"one epoch (20,000 windows, batch 64): qts {e:.2f} s, PyTorch {te:.2f} s, "
+          f"ratio qts/PyTorch {e / te:.2f}   (runs: qts {ours_e}, PyTorch {theirs_e})")
+    lat, tl = med(ours_l), med(theirs_l)
+    print(f"one window, median latency: qts {lat * 1e3:.3f} ms, PyTorch {tl * 1e3:.3f} ms, ratio {lat / tl:.2f}")
+    b, tb = med(ours_b), med(theirs_b)
+    print(f"batch of 256: qts {b * 1e3:.2f} ms ({256 / b:,.0f} windows/s), PyTorch {tb * 1e3:.2f} ms "
+          f"({256 / tb:,.0f} windows/s), ratio {b / tb:.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2)
