@@ -2,7 +2,7 @@
 
     bench/models.sh [THREADS]     (default 2, this machine's cores)
 
-1. One training epoch: nn.LSTM(20, 128, 2, dropout=0.2, batch_first=True) + nn.Linear(128, 1)
+1. One training epoch (wall time and process CPU time): nn.LSTM(20, 128, 2, dropout=0.2, batch_first=True) + nn.Linear(128, 1)
    on the last step, 20,000 windows of 60 x 20 float32 inputs, batch 64, shuffled, Adam 1e-3,
    MSE, gradient clipping at norm 1.0, dropout on. PyTorch gathers each batch's windows from
    one on-device matrix with an index, as qts does. qts runs `qts_models::train` for one epoch
@@ -49,6 +49,7 @@ def torch_epoch():
     offsets = torch.arange(1 - LOOKBACK, 1)
     ends = torch.arange(LOOKBACK - 1, LOOKBACK - 1 + WINDOWS)
     start = time.perf_counter()
+    cpu = time.process_time()
     model.train()
     order = ends[torch.randperm(WINDOWS)]
     for b in range(0, WINDOWS, BATCH):
@@ -60,7 +61,7 @@ def torch_epoch():
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def torch_latency():
@@ -87,10 +88,14 @@ def torch_latency():
 def main(binary, threads):
     torch.set_num_threads(threads)
     med = statistics.median
-    ours_e, theirs_e = [], []
+    ours_e, theirs_e, ours_c, theirs_c = [], [], [], []
     for _ in range(3):
-        ours_e.append(json.loads(subprocess.check_output([binary, "epoch", str(threads)]))["epoch_seconds"])
-        theirs_e.append(torch_epoch())
+        o = json.loads(subprocess.check_output([binary, "epoch", str(threads)]))
+        ours_e.append(round(o["epoch_seconds"], 2))
+        ours_c.append(round(o["cpu_seconds"], 2))
+        wall, cpu = torch_epoch()
+        theirs_e.append(round(wall, 2))
+        theirs_c.append(round(cpu, 2))
     ours_l, ours_b, theirs_l, theirs_b = [], [], [], []
     for _ in range(5):
         o = json.loads(subprocess.check_output([binary, "latency", str(threads)]))
@@ -103,6 +108,9 @@ def main(binary, threads):
     print(f"torch {torch.__version__}, {threads} threads, medians of alternating runs")
     print(f"one epoch (20,000 windows, batch 64): qts {e:.2f} s, PyTorch {te:.2f} s, "
           f"ratio qts/PyTorch {e / te:.2f}   (runs: qts {ours_e}, PyTorch {theirs_e})")
+    c, tc = med(ours_c), med(theirs_c)
+    print(f"  CPU time (all threads; qts's includes setup and a 64-window validation): qts {c:.2f} s, "
+          f"PyTorch {tc:.2f} s, ratio {c / tc:.2f}   (runs: qts {ours_c}, PyTorch {theirs_c})")
     lat, tl = med(ours_l), med(theirs_l)
     print(f"one window, median latency: qts {lat * 1e3:.3f} ms, PyTorch {tl * 1e3:.3f} ms, ratio {lat / tl:.2f}")
     b, tb = med(ours_b), med(theirs_b)
