@@ -44,7 +44,12 @@ fn cpu_seconds() -> f64 {
         .unwrap_or("")
         .split_whitespace()
         .collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; 100 Hz.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -82,7 +87,8 @@ fn main() {
     match mode {
         "epoch" => {
             let train_rows: Vec<usize> = (LOOKBACK - 1..LOOKBACK - 1 + WINDOWS).collect();
-            let val_rows: Vec<usize> = (LOOKBACK - 1 + WINDOWS..LOOKBACK - 1 + WINDOWS + 64).collect();
+            let val_rows: Vec<usize> =
+                (LOOKBACK - 1 + WINDOWS..LOOKBACK - 1 + WINDOWS + 64).collect();
             let set = TrainSet {
                 series,
                 targets: &targets,
