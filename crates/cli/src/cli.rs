@@ -107,9 +107,10 @@ pub struct TrainArgs {
     /// The model configuration [default: <config-dir>/model_configs/lstm_default.yaml].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Bars: a CSV/Parquet file, or a symbol (looked up in data.providers.local.directory,
-    /// then the cache that `qts data fetch` fills).
-    #[arg(long, value_name = "FILE|SYMBOL")]
+    /// Bars: a CSV/Parquet file, or symbols, comma-separated (each looked up in
+    /// data.providers.local.directory, then the cache that `qts data fetch` fills); several
+    /// symbols are pooled into one dataset.
+    #[arg(long, value_name = "FILE|SYMBOLS")]
     pub data: String,
     /// Registry name [default: model.name].
     #[arg(long)]

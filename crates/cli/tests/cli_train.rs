@@ -344,3 +344,60 @@ fn every_shipped_model_configuration_trains() {
         assert_eq!(card["architecture"], family, "{file}");
     }
 }
+
+#[test]
+fn several_symbols_train_one_pooled_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("prices");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::copy(sample("goog_daily.csv"), data.join("GOOG.csv")).unwrap();
+    // The S&P 500 over GOOG's years, so both symbols cover the split dates.
+    let sp = std::fs::read_to_string(sample("sp500_daily.csv")).unwrap();
+    let mut lines = sp.lines();
+    let mut out = vec![lines.next().unwrap().to_string()];
+    out.extend(
+        lines
+            .filter(|l| ("2004-08-19".."2013-03-02").contains(&&l[..10]))
+            .map(str::to_string),
+    );
+    std::fs::write(data.join("SPX.csv"), out.join("\n")).unwrap();
+    let local = format!("data.providers.local.directory={}", data.display());
+    let out = qts(dir.path())
+        .args(SMALL)
+        .args([
+            "-q", "--set", &local, "train", "--json", "--data", "GOOG,SPX",
+        ])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let card = dir
+        .path()
+        .join("artifacts/models/lstm_default/1/model.json");
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(card).unwrap()).unwrap();
+    assert_eq!(
+        card["data"]["symbols"],
+        serde_json::json!(["GOOG", "SPX"]),
+        "{v}"
+    );
+    // The pooled model predicts either symbol.
+    qts(dir.path())
+        .args([
+            "-q",
+            "--set",
+            &local,
+            "predict",
+            "--model",
+            "lstm_default",
+            "--data",
+            "SPX",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with("date,prediction"));
+    qts(dir.path())
+        .args(["--set", &local, "train", "--data", "GOOG,NOPE"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("NOPE"));
+}

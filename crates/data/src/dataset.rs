@@ -159,6 +159,17 @@ impl Normalizer {
     }
 }
 
+/// One symbol's features and closes, for [`Dataset::pooled`].
+#[derive(Debug, Clone, Copy)]
+pub struct Part<'a> {
+    /// Its name, for messages.
+    pub symbol: &'a str,
+    /// Its features.
+    pub table: &'a Table,
+    /// Its closes, row for row.
+    pub close: &'a [f64],
+}
+
 /// Windows, targets and splits over a feature table.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -192,6 +203,23 @@ impl Dataset {
         close: &[f64],
         cfg: &ModelDataConfig,
     ) -> Result<Dataset, DataError> {
+        Self::assemble(table, close, cfg, &|_, n| {
+            split_by_fraction(
+                n,
+                cfg.train_fraction,
+                cfg.validation_fraction,
+                cfg.purge_gap,
+            )
+        })
+    }
+
+    /// [`Dataset::build`] with the splits chosen by `split(times, rows)` over the rows kept.
+    fn assemble(
+        table: &Table,
+        close: &[f64],
+        cfg: &ModelDataConfig,
+        split: &dyn Fn(&[NaiveDateTime], usize) -> Result<Splits, DataError>,
+    ) -> Result<Dataset, DataError> {
         let width = table.columns.len();
         let n_all = table.time.len();
         if close.len() != n_all {
@@ -212,12 +240,7 @@ impl Dataset {
                 raw[r * width + j] = col[first + r];
             }
         }
-        let splits = split_by_fraction(
-            n,
-            cfg.train_fraction,
-            cfg.validation_fraction,
-            cfg.purge_gap,
-        )?;
+        let splits = split(&table.time[first..], n)?;
         let normalizer = Normalizer::fit(cfg.normalization, &raw, width, splits.train.clone());
         let mut values = vec![0.0f32; n * width];
         for r in 0..n {
@@ -281,6 +304,95 @@ impl Dataset {
     /// Every row's target (NaN where it would look past the data).
     pub fn targets(&self) -> &[f32] {
         &self.targets
+    }
+
+    /// Several symbols in one dataset. The split dates are where the union of all symbols'
+    /// dates reaches the configured fractions, so no symbol's validation or test period
+    /// precedes another's training data; each symbol is purged and windowed on its own (no
+    /// window spans two symbols); the normalisation is fitted on every symbol's training rows.
+    /// `time`, the values and the targets are the symbols' rows one after another; `splits`
+    /// holds the first symbol's ranges (use [`Dataset::samples`]).
+    ///
+    /// # Errors
+    /// As [`Dataset::build`], naming the symbol; different feature columns across symbols.
+    pub fn pooled(parts: &[Part<'_>], cfg: &ModelDataConfig) -> Result<Dataset, DataError> {
+        let [first, rest @ ..] = parts else {
+            return Err(DataError::Parameter("no data to pool".into()));
+        };
+        if rest.is_empty() {
+            return Self::build(first.table, first.close, cfg);
+        }
+        let mut dates: Vec<NaiveDateTime> = parts
+            .iter()
+            .flat_map(|p| p.table.time.iter().copied())
+            .collect();
+        dates.sort_unstable();
+        dates.dedup();
+        let cut = |f: f64| dates[((dates.len() as f64 * f) as usize).clamp(1, dates.len()) - 1];
+        let train_end = cut(cfg.train_fraction);
+        let validation_end = cut(cfg.train_fraction + cfg.validation_fraction);
+        let raw_cfg = ModelDataConfig {
+            normalization: Normalization::None,
+            ..cfg.clone()
+        };
+        let mut sets = Vec::new();
+        for p in parts {
+            let d = Self::assemble(p.table, p.close, &raw_cfg, &|times, _| {
+                split_by_date(times, train_end, validation_end, cfg.purge_gap)
+            })
+            .map_err(|e| DataError::Parameter(format!("{}: {e}", p.symbol)))?;
+            if d.names
+                != sets
+                    .first()
+                    .map_or(&d.names, |f: &Dataset| &f.names)
+                    .clone()
+            {
+                return Err(DataError::Parameter(format!(
+                    "{}: its feature columns differ from {}'s",
+                    p.symbol, first.symbol
+                )));
+            }
+            sets.push(d);
+        }
+        let width = sets[0].width();
+        let train_rows: Vec<f64> = sets
+            .iter()
+            .flat_map(|d| {
+                d.values[d.splits.train.start * width..d.splits.train.end * width]
+                    .iter()
+                    .map(|&v| f64::from(v))
+            })
+            .collect();
+        let n_train = train_rows.len() / width;
+        let normalizer = Normalizer::fit(cfg.normalization, &train_rows, width, 0..n_train);
+        let mut pooled = Dataset {
+            names: sets[0].names.clone(),
+            time: Vec::new(),
+            values: Vec::new(),
+            targets: Vec::new(),
+            lookback: cfg.lookback,
+            splits: sets[0].splits.clone(),
+            normalizer,
+            samples: [Vec::new(), Vec::new(), Vec::new()],
+        };
+        let mut row = vec![0.0; width];
+        let mut out = vec![0.0f32; width];
+        for d in sets {
+            let offset = pooled.time.len();
+            for r in d.values.chunks(width) {
+                for (x, v) in row.iter_mut().zip(r) {
+                    *x = f64::from(*v);
+                }
+                pooled.normalizer.apply(&row, &mut out);
+                pooled.values.extend_from_slice(&out);
+            }
+            pooled.time.extend_from_slice(&d.time);
+            pooled.targets.extend_from_slice(&d.targets);
+            for (all, own) in pooled.samples.iter_mut().zip(&d.samples) {
+                all.extend(own.iter().map(|&t| t + offset));
+            }
+        }
+        Ok(pooled)
     }
 
     /// Number of features per row.
@@ -457,6 +569,55 @@ mod tests {
         let d2 = Dataset::build(&t2, &close, &cfg()).unwrap();
         assert_eq!(d.normalizer, d2.normalizer);
         assert_eq!(d.window(100), d2.window(100));
+    }
+
+    #[test]
+    fn pooled_symbols_share_split_dates_and_windows_stay_within_a_symbol() {
+        let (a, close_a) = table(200);
+        let (mut b, close_b) = table(170);
+        // b starts 30 days later and ends with a: the split dates come from both.
+        for t in &mut b.time {
+            *t += chrono::Duration::days(30);
+        }
+        let parts = [
+            Part {
+                symbol: "A",
+                table: &a,
+                close: &close_a,
+            },
+            Part {
+                symbol: "B",
+                table: &b,
+                close: &close_b,
+            },
+        ];
+        let d = Dataset::pooled(&parts, &cfg()).unwrap();
+        assert_eq!(d.time.len(), 197 + 167);
+        let train_end = d
+            .samples(Split::Train)
+            .iter()
+            .map(|&t| d.time[t + 1])
+            .max()
+            .unwrap();
+        let validation_start = d
+            .samples(Split::Validation)
+            .iter()
+            .map(|&t| d.time[t + 1 - d.lookback])
+            .min()
+            .unwrap();
+        assert!(
+            train_end <= validation_start,
+            "every target of training precedes validation"
+        );
+        for &t in d.samples(Split::Train).iter().chain(d.samples(Split::Test)) {
+            let start = t + 1 - d.lookback;
+            assert!(
+                t < 197 || start >= 197,
+                "window {start}..={t} spans both symbols"
+            );
+        }
+        let e = Dataset::pooled(&[], &cfg()).unwrap_err().to_string();
+        assert!(e.contains("no data"), "{e}");
     }
 
     #[test]

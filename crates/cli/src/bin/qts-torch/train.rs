@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use qts_core::config::Target;
 use qts_core::logging::RunContext;
-use qts_data::dataset::{Dataset, Split};
+use qts_data::dataset::{Dataset, Part, Split};
 use qts_data::features::compute;
 use qts_models::batches::Series;
 use qts_models::eval;
@@ -83,23 +83,52 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     let model = &cfg.model;
     let name = args.name.clone().unwrap_or_else(|| model.name.clone());
     check_name(&name).map_err(crate::failure)?;
-    let (bars, path) = pipeline::load_bars(&args.data, cfg, args.adjust)?;
-    let symbol = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    // A file, or one or more symbols (`AAPL,MSFT`): several are pooled into one dataset.
+    let inputs: Vec<&str> = if Path::new(&args.data).is_file() {
+        vec![args.data.as_str()]
+    } else {
+        args.data
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let mut loaded = Vec::new();
+    let mut hasher = Sha256::new();
+    for input in &inputs {
+        let (bars, path) = pipeline::load_bars(input, cfg, args.adjust)?;
+        let symbol = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let table = compute(&bars, &cfg.data.features)
+            .map_err(|e| Failure::Input(anyhow!("{}: {e}", path.display())))?;
+        hasher.update(std::fs::read(&path).map_err(runtime)?);
+        loaded.push((symbol, bars, table));
+    }
+    let symbols: Vec<String> = loaded.iter().map(|(s, _, _)| s.clone()).collect();
     let family = format!("{:?}", model.architecture).to_lowercase();
     let span = RunContext::new("train")
         .model_type(family.clone())
-        .symbol(symbol.clone())
+        .symbol(symbols.join(","))
         .span();
     let _run = span.enter();
 
-    let table = compute(&bars, &cfg.data.features)?;
-    let ds = Dataset::build(&table, &bars.close, &model.data)
-        .map_err(|e| Failure::Input(anyhow!("{}: {e}", path.display())))?;
-    let data_bytes = std::fs::read(&path).map_err(runtime)?;
-    let data_hash = sha256_hex(&data_bytes);
+    let parts: Vec<Part> = loaded
+        .iter()
+        .map(|(symbol, bars, table)| Part {
+            symbol,
+            table,
+            close: &bars.close,
+        })
+        .collect();
+    let ds = Dataset::pooled(&parts, &model.data)
+        .map_err(|e| Failure::Input(anyhow!("{}: {e}", args.data)))?;
+    let data_hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     // One checkpoint directory per configuration and data, so --resume finds its own run.
     let run_key = sha256_hex(format!("{}{data_hash}{}", cfg.fingerprint(), args.adjust).as_bytes());
     let run_dir =
@@ -233,7 +262,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         input_size: ds.width(),
         config: serde_json::to_value(model).map_err(runtime)?,
         data: Some(DataFingerprint {
-            symbols: vec![symbol],
+            symbols,
             start: ds
                 .time
                 .first()
