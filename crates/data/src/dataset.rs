@@ -159,6 +159,9 @@ impl Normalizer {
     }
 }
 
+/// Chooses the splits of the rows kept, given their timestamps and count.
+type Splitter<'a> = dyn Fn(&[NaiveDateTime], usize) -> Result<Splits, DataError> + 'a;
+
 /// One symbol's features and closes, for [`Dataset::pooled`].
 #[derive(Debug, Clone, Copy)]
 pub struct Part<'a> {
@@ -218,7 +221,7 @@ impl Dataset {
         table: &Table,
         close: &[f64],
         cfg: &ModelDataConfig,
-        split: &dyn Fn(&[NaiveDateTime], usize) -> Result<Splits, DataError>,
+        split: &Splitter<'_>,
     ) -> Result<Dataset, DataError> {
         let width = table.columns.len();
         let n_all = table.time.len();
