@@ -119,6 +119,11 @@ pub struct TrainArgs {
     /// checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Train N networks with seeds seed, seed+1, …: their best weights are the ensemble that
+    /// `qts predict --ensemble` averages (the best of them is the model's own weights). With
+    /// 1, the ensemble is the run's best checkpoints.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seeds: usize,
     /// Train on split- and dividend-adjusted prices (needs adj_close).
     #[arg(long)]
     pub adjust: bool,

@@ -401,3 +401,41 @@ fn several_symbols_train_one_pooled_model() {
         .code(2)
         .stderr(predicates::str::contains("NOPE"));
 }
+
+#[test]
+fn seeds_make_an_ensemble_whose_spread_is_the_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = qts(dir.path())
+        .args(SMALL)
+        .args(["-q", "train", "--json", "--seeds", "2", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["ensemble_members"], 2, "{v}");
+    let version = dir.path().join("artifacts/models/lstm_default/1");
+    let a = std::fs::read(version.join("member-1.safetensors")).unwrap();
+    let b = std::fs::read(version.join("member-2.safetensors")).unwrap();
+    assert!(a != b, "the seeds give different networks");
+    assert!(!version.join("member-3.safetensors").exists());
+    let out = qts(dir.path())
+        .args([
+            "-q",
+            "predict",
+            "--model",
+            "lstm_default",
+            "--ensemble",
+            "--level",
+            "0.5",
+        ])
+        .args(["--from", "2013-02-01", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    let rows = csv(&String::from_utf8_lossy(&out.get_output().stdout));
+    assert_eq!(rows[0], ["date", "prediction", "lower", "upper"]);
+    assert!(
+        rows[1..].iter().any(|r| r[2] != r[3]),
+        "two members disagree somewhere"
+    );
+}

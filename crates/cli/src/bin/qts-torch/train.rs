@@ -144,13 +144,9 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         train: ds.samples(Split::Train),
         validation: ds.samples(Split::Validation),
     };
-    let opts = TrainOptions {
-        compute: cfg.compute.clone(),
-        seed: cfg.reproducibility.seed,
-        checkpoint_dir: Some(run_dir.clone()),
-        resume: args.resume,
-        max_epochs_this_run: None,
-    };
+    if args.seeds == 0 {
+        return Err(Failure::Input(anyhow!("--seeds must be at least 1")));
+    }
     tracing::info!(
         rows = ds.time.len(),
         features = ds.width(),
@@ -174,9 +170,48 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         epochs: model.training.epochs,
     };
     let started = Instant::now();
-    let trained = train(model, &set, &opts, &mut progress).map_err(crate::failure)?;
+    // One run per seed; with several, each run's best weights are a member of the ensemble.
+    let mut runs = Vec::new();
+    for i in 0..args.seeds {
+        let dir = if args.seeds == 1 {
+            run_dir.clone()
+        } else {
+            run_dir.with_file_name(format!("{name}-{}-seed{i}", &run_key[..12]))
+        };
+        let opts = TrainOptions {
+            compute: cfg.compute.clone(),
+            seed: cfg.reproducibility.seed.wrapping_add(i as u64),
+            checkpoint_dir: Some(dir),
+            resume: args.resume,
+            max_epochs_this_run: None,
+        };
+        if args.seeds > 1 {
+            tracing::info!(
+                seed = opts.seed,
+                member = i + 1,
+                of = args.seeds,
+                "training"
+            );
+        }
+        runs.push(train(model, &set, &opts, &mut progress).map_err(crate::failure)?);
+    }
     progress.bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
+    let best_loss = |t: &qts_models::train::Trained| {
+        t.history
+            .iter()
+            .map(|l| l.val_loss)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let members: Vec<Vec<u8>> = if runs.len() > 1 {
+        runs.iter().map(|t| t.weights.clone()).collect()
+    } else {
+        runs[0].members.clone()
+    };
+    let trained = runs
+        .into_iter()
+        .min_by(|a, b| best_loss(a).total_cmp(&best_loss(b)))
+        .ok_or_else(|| runtime("no run was trained"))?;
 
     // The best weights on the test split, never seen in training or model selection.
     let spec = NetSpec::new(model, ds.width()).map_err(crate::failure)?;
@@ -242,7 +277,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     let config_yaml = qts_core::config::to_yaml(model).map_err(runtime)?;
     let pipeline_json = serde_json::to_vec_pretty(&pipeline).map_err(runtime)?;
     let history_json = serde_json::to_vec_pretty(&trained.history).map_err(runtime)?;
-    let member_names: Vec<String> = (1..=trained.members.len())
+    let member_names: Vec<String> = (1..=members.len())
         .map(|i| format!("member-{i}.safetensors"))
         .collect();
     let mut files: Vec<(&str, &[u8])> = vec![
@@ -251,7 +286,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         (pipeline::FILE, &pipeline_json),
         ("history.json", &history_json),
     ];
-    for (n, w) in member_names.iter().zip(&trained.members) {
+    for (n, w) in member_names.iter().zip(&members) {
         files.push((n, w));
     }
     let card = ModelCard {
@@ -293,6 +328,8 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
             "device": trained.device,
             "mixed_precision": trained.mixed_precision,
             "stopped_early": trained.stopped_early,
+            "seeds": args.seeds,
+            "ensemble_members": members.len(),
             "resumed_after_epoch": trained.resumed_after,
             "training_seconds": seconds,
             "metrics": card.metrics,
