@@ -90,3 +90,16 @@ pub fn index_tensor(rows: &[usize], device: Device) -> Tensor {
     let v: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
     Tensor::from_slice(&v).to_device(device)
 }
+
+/// A tensor's values on the host as f64, flattened (one copy back from the device).
+///
+/// # Errors
+/// [`ModelError::Torch`] when the copy fails.
+pub fn host(t: &Tensor) -> Result<Vec<f64>, ModelError> {
+    let t = t
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Double)
+        .contiguous()
+        .view([-1]);
+    Ok(Vec::<f64>::try_from(&t)?)
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 use qts_core::config::ComputeConfig;
 use tch::{Device, Kind, Tensor, nn};
 
-use crate::batches::{DeviceSeries, Series, index_tensor};
+use crate::batches::{DeviceSeries, Series, host, index_tensor};
 use crate::error::ModelError;
 use crate::net::{Net, NetSpec};
 use crate::weights;
@@ -187,15 +187,6 @@ impl Predictor {
         };
         Ok(host(&y)?[0])
     }
-}
-
-fn host(t: &Tensor) -> Result<Vec<f64>, ModelError> {
-    let t = t
-        .to_device(Device::Cpu)
-        .to_kind(Kind::Double)
-        .contiguous()
-        .view([-1]);
-    Ok(Vec::<f64>::try_from(&t)?)
 }
 
 /// Quantile `q` of sorted values, interpolating linearly (numpy's default).

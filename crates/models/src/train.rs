@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Reduction, Tensor, nn};
 
-use crate::batches::{DeviceSeries, Series, index_tensor};
+use crate::batches::{DeviceSeries, Series, host, index_tensor};
 use crate::checkpoint::Checkpoints;
 use crate::error::ModelError;
 use crate::eval;
@@ -222,15 +222,6 @@ impl Context<'_> {
     }
 }
 
-fn host(t: &Tensor) -> Result<Vec<f64>, ModelError> {
-    let t = t
-        .to_device(Device::Cpu)
-        .to_kind(Kind::Double)
-        .contiguous()
-        .view([-1]);
-    Ok(Vec::<f64>::try_from(&t)?)
-}
-
 fn check_set(cfg: &ModelConfig, set: &TrainSet) -> Result<(), ModelError> {
     set.series.check(set.train)?;
     set.series.check(set.validation)?;
@@ -310,7 +301,7 @@ pub fn train(
     match (&store, opts.resume) {
         (Some(store), true) => {
             if let Some(last) = store.last()? {
-                let state = restore(store, &store.path(&last), &ctx.vs, &mut opt)?;
+                let state = restore(&store.path(&last), &ctx.vs, &mut opt)?;
                 scaler = LossScale {
                     scale: state.loss_scale,
                     good: state.good_steps,
@@ -465,12 +456,7 @@ fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
     })
 }
 
-fn restore(
-    _store: &Checkpoints,
-    dir: &Path,
-    vs: &nn::VarStore,
-    opt: &mut Adam,
-) -> Result<RunState, ModelError> {
+fn restore(dir: &Path, vs: &nn::VarStore, opt: &mut Adam) -> Result<RunState, ModelError> {
     let wpath = dir.join("weights.safetensors");
     weights::load_into(
         vs,

@@ -59,6 +59,21 @@ impl Lstm {
                 weights.push(p.var(&format!("bias_hh_l{layer}{suffix}"), &[gates], init));
             }
         }
+        if root.device().is_cuda() && tch::Cuda::cudnn_is_available() {
+            // One contiguous buffer for cuDNN, as nn.LSTM.flatten_parameters() (and tch's own
+            // LSTM) do; otherwise every call copies the weights.
+            let _ = Tensor::internal_cudnn_rnn_flatten_weight(
+                &weights,
+                4,
+                spec.input_size as i64,
+                2, // LSTM in cuDNN's mode numbering
+                h,
+                0,
+                c.num_layers as i64,
+                true,
+                c.bidirectional,
+            );
+        }
         let width = c.hidden_size * dirs as usize;
         Lstm {
             weights,
