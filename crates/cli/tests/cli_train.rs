@@ -221,6 +221,19 @@ fn bad_input_is_exit_status_2_with_the_reason() {
         "shorter than lookback",
     );
 
+    // A bar whose high is below its low fails validation, as in `qts backtest`.
+    let broken = d.join("broken.csv");
+    let mut rows: Vec<String> = text.lines().map(str::to_string).collect();
+    rows[300] = {
+        let f: Vec<&str> = rows[300].split(',').collect();
+        format!("{},{},{},{},{},{}", f[0], f[1], f[3], f[2], f[4], f[5])
+    };
+    std::fs::write(&broken, rows.join("\n")).unwrap();
+    fails(
+        &["train", "--data", broken.to_str().unwrap()],
+        "data validation failed",
+    );
+
     let hidden16 = d.join("hidden16.yaml");
     std::fs::write(
         &hidden16,
