@@ -1,6 +1,7 @@
 """qts's default LSTM against PyTorch's on the same CPU, in one run.
 
-    bench/models.sh [THREADS]     (default 2, this machine's cores)
+    bench/models.sh [THREADS] [cuda]     (default 2 threads, this machine's cores; `cuda`
+                                          runs both sides on the first GPU instead)
 
 1. One training epoch (wall time and process CPU time): nn.LSTM(20, 128, 2, dropout=0.2, batch_first=True) + nn.Linear(128, 1)
    on the last step, 20,000 windows of 60 x 20 float32 inputs, batch 64, shuffled, Adam 1e-3,
@@ -39,33 +40,47 @@ class LstmNet(nn.Module):
         return self.head(self.dropout(out[:, -1, :])).squeeze(-1)
 
 
+DEVICE = "cpu"
+
+
+def sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
 def torch_epoch():
     torch.manual_seed(1)
     rows = WINDOWS + LOOKBACK
-    values = torch.rand(rows, WIDTH) - 0.5
-    targets = (torch.rand(rows) - 0.5) * 0.02
-    model = LstmNet()
+    values = (torch.rand(rows, WIDTH) - 0.5).to(DEVICE)
+    targets = ((torch.rand(rows) - 0.5) * 0.02).to(DEVICE)
+    model = LstmNet().to(DEVICE)
+    scaler = torch.amp.GradScaler(enabled=DEVICE == "cuda")
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    offsets = torch.arange(1 - LOOKBACK, 1)
-    ends = torch.arange(LOOKBACK - 1, LOOKBACK - 1 + WINDOWS)
+    offsets = torch.arange(1 - LOOKBACK, 1, device=DEVICE)
+    ends = torch.arange(LOOKBACK - 1, LOOKBACK - 1 + WINDOWS, device=DEVICE)
     start = time.perf_counter()
     cpu = time.process_time()
     model.train()
-    order = ends[torch.randperm(WINDOWS)]
+    order = ends[torch.randperm(WINDOWS, device=DEVICE)]
     for b in range(0, WINDOWS, BATCH):
         idx = order[b:b + BATCH]
         x = values[(idx.unsqueeze(1) + offsets).reshape(-1)].view(len(idx), LOOKBACK, WIDTH)
         y = targets[idx]
-        loss = nn.functional.mse_loss(model(x), y)
+        # Mixed precision on CUDA, as qts's training.mixed_precision default.
+        with torch.autocast(DEVICE, enabled=DEVICE == "cuda"):
+            loss = nn.functional.mse_loss(model(x).float(), y)
         opt.zero_grad()
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        scaler.step(opt)
+        scaler.update()
+    sync()
     return time.perf_counter() - start, time.process_time() - cpu
 
 
 def torch_latency():
-    model = LstmNet().eval()
+    model = LstmNet().to(DEVICE).eval()
     x = torch.rand(1, LOOKBACK, WIDTH)
     xb = torch.rand(256, LOOKBACK, WIDTH)
     with torch.no_grad():
@@ -74,23 +89,26 @@ def torch_latency():
         times = []
         for _ in range(2000):
             s = time.perf_counter()
-            model(x).item()
+            model(x.to(DEVICE)).item()
             times.append(time.perf_counter() - s)
-        model(xb)
+        model(xb.to(DEVICE))
         reps = 20
         s = time.perf_counter()
         for _ in range(reps):
-            model(xb).tolist()
+            model(xb.to(DEVICE)).tolist()
         batch = (time.perf_counter() - s) / reps
     return statistics.median(times), batch
 
 
-def main(binary, threads):
+def main(binary, threads, device):
+    global DEVICE
+    DEVICE = device
     torch.set_num_threads(threads)
+    extra = [device] if device == "cuda" else []
     med = statistics.median
     ours_e, theirs_e, ours_c, theirs_c = [], [], [], []
     for _ in range(3):
-        o = json.loads(subprocess.check_output([binary, "epoch", str(threads)]))
+        o = json.loads(subprocess.check_output([binary, "epoch", str(threads)] + extra))
         ours_e.append(round(o["epoch_seconds"], 2))
         ours_c.append(round(o["cpu_seconds"], 2))
         wall, cpu = torch_epoch()
@@ -98,14 +116,14 @@ def main(binary, threads):
         theirs_c.append(round(cpu, 2))
     ours_l, ours_b, theirs_l, theirs_b = [], [], [], []
     for _ in range(5):
-        o = json.loads(subprocess.check_output([binary, "latency", str(threads)]))
+        o = json.loads(subprocess.check_output([binary, "latency", str(threads)] + extra))
         ours_l.append(o["latency_median_seconds"])
         ours_b.append(o["batch256_seconds"])
         t, b = torch_latency()
         theirs_l.append(t)
         theirs_b.append(b)
     e, te = med(ours_e), med(theirs_e)
-    print(f"torch {torch.__version__}, {threads} threads, medians of alternating runs")
+    print(f"torch {torch.__version__}, {device}, {threads} threads, medians of alternating runs")
     print(f"one epoch (20,000 windows, batch 64): qts {e:.2f} s, PyTorch {te:.2f} s, "
           f"ratio qts/PyTorch {e / te:.2f}   (runs: qts {ours_e}, PyTorch {theirs_e})")
     c, tc = med(ours_c), med(theirs_c)
@@ -119,4 +137,5 @@ def main(binary, threads):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2,
+         sys.argv[3] if len(sys.argv) > 3 else "cpu")

@@ -452,3 +452,44 @@ fn seeds_make_an_ensemble_whose_spread_is_the_interval() {
         "two members disagree somewhere"
     );
 }
+
+#[test]
+fn a_direction_model_predicts_the_probability_of_an_up_move() {
+    let dir = tempfile::tempdir().unwrap();
+    qts(dir.path())
+        .args(SMALL)
+        .args(["-q", "--set", "model.data.target=direction"])
+        .args([
+            "--set",
+            "model.training.loss=cross_entropy",
+            "train",
+            "--data",
+        ])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    let card = dir
+        .path()
+        .join("artifacts/models/lstm_default/1/model.json");
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(card).unwrap()).unwrap();
+    let accuracy = card["metrics"]["test_directional_accuracy"]
+        .as_f64()
+        .unwrap();
+    assert!((0.0..=1.0).contains(&accuracy), "{card}");
+    assert!(
+        card["metrics"].get("test_mse").is_none(),
+        "no MSE for a classifier"
+    );
+    let out = qts(dir.path())
+        .args(["-q", "predict", "--model", "lstm_default", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    let rows = csv(&String::from_utf8_lossy(&out.get_output().stdout));
+    assert!(rows.len() > 1000);
+    for r in &rows[1..] {
+        let p: f64 = r[1].parse().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{r:?}");
+    }
+}

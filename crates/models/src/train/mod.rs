@@ -8,8 +8,7 @@
 //! validation losses. So a run stopped after epoch k and resumed ends with the weights of an
 //! uninterrupted run (tested).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use qts_core::config::{ComputeConfig, Loss, ModelConfig, Optimizer};
@@ -27,6 +26,12 @@ use crate::net::{Net, NetSpec};
 use crate::optim::{Adam, AdamConfig};
 use crate::schedule::{EarlyStopping, LrSchedule};
 use crate::weights;
+
+mod amp;
+mod state;
+
+use amp::LossScale;
+use state::{RunState, read, restore};
 
 /// What the trainer learns from.
 #[derive(Debug, Clone, Copy)]
@@ -107,50 +112,6 @@ pub struct Trained {
     pub device: String,
     /// Whether mixed precision was on.
     pub mixed_precision: bool,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct RunState {
-    epoch: usize,
-    optimizer_steps: i64,
-    loss_scale: f64,
-    good_steps: u32,
-    history: Vec<EpochLog>,
-}
-
-/// Dynamic loss scaling for float16 autocast, as `torch.cuda.amp.GradScaler` (initial scale
-/// 2¹⁶, halve on overflow and skip the step, double after 2000 clean steps).
-#[derive(Debug, Clone, Copy)]
-struct LossScale {
-    scale: f64,
-    good: u32,
-}
-
-impl LossScale {
-    /// Unscales the gradients; false when any is not finite (the step is skipped).
-    fn unscale(&mut self, opt: &Adam) -> bool {
-        let grads = opt.grads();
-        let finite = tch::no_grad(|| {
-            let mut all = Vec::new();
-            for mut g in grads {
-                let _ = g.f_mul_scalar_(1.0 / self.scale);
-                all.push(g.isfinite().all().unsqueeze(0));
-            }
-            Tensor::cat(&all, 0).all()
-        });
-        let ok = bool::try_from(&finite).unwrap_or(false);
-        if ok {
-            self.good += 1;
-            if self.good >= 2000 {
-                self.scale *= 2.0;
-                self.good = 0;
-            }
-        } else {
-            self.scale *= 0.5;
-            self.good = 0;
-        }
-        ok
-    }
 }
 
 fn loss(kind: Loss, out: &Tensor, target: &Tensor) -> Tensor {
@@ -447,33 +408,4 @@ pub fn train(
         device: crate::device::name(device),
         mixed_precision: ctx.amp,
     })
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
-    std::fs::read(path).map_err(|e| ModelError::Io {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
-}
-
-fn restore(dir: &Path, vs: &nn::VarStore, opt: &mut Adam) -> Result<RunState, ModelError> {
-    let wpath = dir.join("weights.safetensors");
-    weights::load_into(
-        vs,
-        &weights::read_safetensors(&wpath, &read(&wpath)?)?,
-        &wpath,
-    )?;
-    let spath = dir.join("state.json");
-    let state: RunState = serde_json::from_slice(&read(&spath)?).map_err(|e| ModelError::Io {
-        path: spath.clone(),
-        reason: format!("corrupt run state ({e})"),
-    })?;
-    let opath = dir.join("optimizer.safetensors");
-    let moments: BTreeMap<String, Tensor> = weights::read_safetensors(&opath, &read(&opath)?)?;
-    opt.restore(&moments, state.optimizer_steps)
-        .map_err(|reason| ModelError::Io {
-            path: opath,
-            reason,
-        })?;
-    Ok(state)
 }
