@@ -55,6 +55,7 @@ fn train_then_predict_on_the_sample_data() {
     for f in [
         "weights.safetensors",
         "config.yaml",
+        "run_config.yaml",
         "pipeline.json",
         "history.json",
         "member-1.safetensors",
@@ -62,6 +63,11 @@ fn train_then_predict_on_the_sample_data() {
     ] {
         assert!(version.join(f).is_file(), "{f}");
     }
+    let run = std::fs::read_to_string(version.join("run_config.yaml")).unwrap();
+    assert!(
+        run.starts_with("# fingerprint ") && run.contains("seed: 42"),
+        "{run}"
+    );
     let card: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(version.join("model.json")).unwrap())
             .unwrap();

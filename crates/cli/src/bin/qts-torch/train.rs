@@ -294,6 +294,12 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         target: model.data.target,
     };
     let config_yaml = qts_core::config::to_yaml(model).map_err(runtime)?;
+    // The whole effective configuration (features, compute, seed…), secrets shown as ***.
+    let run_yaml = format!(
+        "# fingerprint {}\n{}",
+        cfg.fingerprint(),
+        qts_core::config::to_yaml(cfg).map_err(runtime)?
+    );
     let pipeline_json = serde_json::to_vec_pretty(&pipeline).map_err(runtime)?;
     let history_json = serde_json::to_vec_pretty(&trained.history).map_err(runtime)?;
     let member_names: Vec<String> = (1..=members.len())
@@ -302,6 +308,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     let mut files: Vec<(&str, &[u8])> = vec![
         ("weights.safetensors", &trained.weights),
         ("config.yaml", config_yaml.as_bytes()),
+        ("run_config.yaml", run_yaml.as_bytes()),
         (pipeline::FILE, &pipeline_json),
         ("history.json", &history_json),
     ];
