@@ -15,7 +15,7 @@ use qts_core::config::QtsConfig;
 use qts_core::logging::RunContext;
 use qts_data::BarSeries;
 use qts_data::io::{read_bars, read_csv_table};
-use qts_data::validate::{Summary, validate};
+use qts_data::validate::Summary;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -54,24 +54,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     let mut data_hash = Sha256::new();
     for path in &args.data {
         let b = read_bars(path)?;
-        let as_of = b.time.last().map(|t| t.date()).unwrap_or_default();
-        let report = validate(&b, &cfg.validation, &cfg.data.quality, as_of);
-        let s = report.summary();
-        if report
-            .worst()
-            .is_some_and(|w| w >= cfg.data.quality.fail_on)
-        {
-            let first = report
-                .findings
-                .first()
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
-            return Err(Failure::Input(anyhow!(
-                "{}: data validation failed ({first}); run `qts data validate {}`",
-                path.display(),
-                path.display()
-            )));
-        }
+        let s = super::data::require_valid(path, &b, cfg)?;
         validation.errors += s.errors;
         validation.warnings += s.warnings;
         validation.infos += s.infos;

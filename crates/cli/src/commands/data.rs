@@ -59,6 +59,34 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
     }
 }
 
+/// Validates bars read from `path` as `qts data validate` would; a finding at or above
+/// `data.quality.fail_on` is an input error naming the file and the first finding. Returns
+/// the counts by severity.
+pub fn require_valid(
+    path: &Path,
+    bars: &qts_data::BarSeries,
+    cfg: &QtsConfig,
+) -> Result<qts_data::validate::Summary, Failure> {
+    let as_of = bars.time.last().map(|t| t.date()).unwrap_or_default();
+    let report = qts_data::validate::validate(bars, &cfg.validation, &cfg.data.quality, as_of);
+    if report
+        .worst()
+        .is_some_and(|w| w >= cfg.data.quality.fail_on)
+    {
+        let first = report
+            .findings
+            .first()
+            .map(|f| f.message.clone())
+            .unwrap_or_default();
+        return Err(Failure::Input(anyhow!(
+            "{}: data validation failed ({first}); run `qts data validate {}`",
+            path.display(),
+            path.display()
+        )));
+    }
+    Ok(report.summary())
+}
+
 /// A file path as given, else `<SYMBOL>.csv|.parquet` in the local provider's directory,
 /// else the symbol's cached bars (from `qts data fetch`).
 pub fn resolve(input: &str, config: &QtsConfig) -> Result<PathBuf, Failure> {

@@ -11,7 +11,6 @@ use qts_core::config::Target;
 use qts_core::logging::RunContext;
 use qts_data::dataset::{Dataset, Part, Split};
 use qts_data::features::compute;
-use qts_data::validate::validate;
 use qts_models::batches::Series;
 use qts_models::eval;
 use qts_models::infer::{PredictOptions, Predictor};
@@ -99,23 +98,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     for input in &inputs {
         let (bars, path) = pipeline::load_bars(input, cfg, args.adjust)?;
         // As `qts backtest`: data that fails validation does not train a model.
-        let as_of = bars.time.last().map(|t| t.date()).unwrap_or_default();
-        let report = validate(&bars, &cfg.validation, &cfg.data.quality, as_of);
-        if report
-            .worst()
-            .is_some_and(|w| w >= cfg.data.quality.fail_on)
-        {
-            let first = report
-                .findings
-                .first()
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
-            return Err(Failure::Input(anyhow!(
-                "{}: data validation failed ({first}); run `qts data validate {}`",
-                path.display(),
-                path.display()
-            )));
-        }
+        qts_cli::commands::data::require_valid(&path, &bars, cfg)?;
         let symbol = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
