@@ -20,6 +20,7 @@ use std::path::Path;
 
 use qts_core::config::LstmConfig;
 use safetensors::SafeTensors;
+use safetensors::tensor::{Dtype, TensorView};
 
 use crate::error::ModelError;
 
@@ -34,6 +35,22 @@ pub struct LstmShape {
     pub num_layers: usize,
     /// Whether bidirectional.
     pub bidirectional: bool,
+}
+
+/// Serialises named float32 tensors given as `(name, shape, little-endian bytes)`.
+///
+/// # Errors
+/// The name of a tensor whose bytes do not fit its shape, or the serialiser's message.
+pub fn f32_safetensors(tensors: &[(String, Vec<usize>, Vec<u8>)]) -> Result<Vec<u8>, String> {
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .map(|(n, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| format!("`{n}`: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    safetensors::serialize(views, None).map_err(|e| e.to_string())
 }
 
 /// Checks an LSTM + linear-head state dict in safetensors `bytes` against `cfg`.

@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, TensorView};
-
 use crate::error::ModelError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -426,13 +424,5 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
     if host.is_empty() {
         return Err(format("it holds no tensors".into()));
     }
-    let views: Vec<(String, TensorView<'_>)> = host
-        .iter()
-        .map(|(n, shape, bytes)| {
-            TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map(|v| (n.clone(), v))
-                .map_err(|e| format(format!("`{n}`: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
-    safetensors::serialize(views, None).map_err(|e| format(e.to_string()))
+    crate::import::f32_safetensors(&host).map_err(format)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use safetensors::SafeTensors;
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use tch::{Kind, Tensor, nn};
 
 use crate::error::ModelError;
@@ -28,15 +28,7 @@ pub fn to_safetensors(tensors: &[(String, Tensor)]) -> Result<Vec<u8>, ModelErro
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         host.push((name.clone(), shape, bytes));
     }
-    let views: Vec<(String, TensorView<'_>)> = host
-        .iter()
-        .map(|(n, shape, bytes)| {
-            TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map(|v| (n.clone(), v))
-                .map_err(|e| ModelError::Torch(format!("{n}: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
-    safetensors::serialize(views, None).map_err(|e| ModelError::Torch(e.to_string()))
+    crate::import::f32_safetensors(&host).map_err(ModelError::Torch)
 }
 
 /// The variables of a var store, by name, sorted.
