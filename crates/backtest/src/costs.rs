@@ -14,19 +14,6 @@ impl Costs {
         Costs { cfg: cfg.clone() }
     }
 
-    /// No commission and no slippage.
-    pub fn free() -> Costs {
-        Costs {
-            cfg: CostsConfig {
-                commission_model: CommissionModel::Percent,
-                commission_rate: 0.0,
-                slippage_model: SlippageModel::None,
-                max_volume_fraction: 1.0,
-                ..CostsConfig::default()
-            },
-        }
-    }
-
     /// Commission of trading `size` shares at `price`.
     pub fn commission(&self, size: f64, price: f64) -> f64 {
         let c = &self.cfg;

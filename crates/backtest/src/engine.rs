@@ -6,13 +6,16 @@
 //! 2. protective exits are checked against this bar: stop-loss, trailing and ATR stops first,
 //!    then take-profit (when one bar reaches both, the stop is assumed hit first);
 //! 3. equity is marked at the close, and the drawdown circuit breaker is checked;
-//! 4. the strategy sees the bars up to this close and answers; on a rebalancing bar its
-//!    targets become orders for the next bar (or fill at this close with `fill_price: close`).
+//! 4. the strategy sees the bars up to this close and answers; the execution rules
+//!    ([`crate::execution`]) turn its targets into orders for the next bar (or, under qts's
+//!    rules with `fill_price: close`, fill them at this close).
 //!
-//! Nothing at bar t uses data after t.
+//! Nothing at bar t uses data after t. The loop allocates nothing per bar: buffers are kept
+//! between bars and only results (fills, orders, trades) grow.
 
 use chrono::NaiveDateTime;
 
+use crate::execution::{Desk, OrderRequest, Rules, Size, Target, round_shares, rules_for};
 use crate::fill_rules::{limit_fill, python_floordiv, stop_fill};
 use crate::schedule::rebalance_flags;
 use qts_core::config::{
@@ -25,10 +28,9 @@ use serde::Serialize;
 
 use crate::costs::Costs;
 use crate::error::BacktestError;
-use crate::order::{Fill, Order, OrderKind, TimeInForce};
+use crate::order::{Fill, Order, OrderKind, OrderStatus, Reason, TimeInForce};
 use crate::portfolio::{Portfolio, Trade};
-use crate::sizing::{self, Input};
-use crate::strategy::{Action, Context, Forecast, Strategy};
+use crate::strategy::{Action, Context, Strategy};
 
 /// Which execution rules the broker follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -119,8 +121,8 @@ impl EngineConfig {
 pub struct OrderRecord {
     /// The order.
     pub order: Order,
-    /// `filled`, `partially_filled`, `expired`, `cancelled` or `open`.
-    pub status: &'static str,
+    /// What became of it.
+    pub status: OrderStatus,
     /// Shares filled.
     pub filled: f64,
 }
@@ -154,16 +156,6 @@ pub struct BacktestResult {
     pub first_decision_bar: usize,
 }
 
-/// How a pending order's size is decided.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Size {
-    Shares(f64),
-    /// Close the whole position (at fill time).
-    Close,
-    /// backtesting.py's all-in order in the given direction.
-    AllIn(f64),
-}
-
 #[derive(Debug, Clone)]
 struct Pending {
     order: Order,
@@ -176,11 +168,22 @@ struct Pending {
 /// # Errors
 /// [`BacktestError`] naming the first problem.
 pub fn check_bars(bars: &[BarSeries]) -> Result<(), BacktestError> {
+    for b in bars {
+        b.check_usable()?;
+    }
+    check_aligned(bars)
+}
+
+/// Checks that there is at least one series and that every series has the first one's
+/// timestamps (the bars themselves were checked, e.g. by `qts_data::validate::require`).
+///
+/// # Errors
+/// [`BacktestError::Misaligned`] naming the first series that differs.
+pub fn check_aligned(bars: &[BarSeries]) -> Result<(), BacktestError> {
     let Some(first) = bars.first() else {
         return Err(BacktestError::Config("no bars".into()));
     };
     for b in bars {
-        b.check_usable()?;
         if b.time != first.time {
             return Err(BacktestError::Misaligned {
                 first: first.symbol.clone(),
@@ -219,9 +222,16 @@ pub fn run_checked(
 struct Engine<'a> {
     bars: &'a [BarSeries],
     cfg: &'a EngineConfig,
+    rules: Box<dyn Rules>,
+    /// Read once from the rules: whether buys are cut to the cash and margin.
+    cap_buys: bool,
+    /// Read once: whether market orders fill at the deciding close.
+    fill_at_close: bool,
     costs: Costs,
     portfolio: Portfolio,
     pending: Vec<Pending>,
+    /// The pending book's spare buffer, swapped in each bar so filling allocates nothing.
+    spare: Vec<Pending>,
     records: Vec<OrderRecord>,
     fills: Vec<Fill>,
     next_id: u64,
@@ -229,13 +239,63 @@ struct Engine<'a> {
     vol: Vec<Vec<f64>>,
     atr: Vec<Vec<f64>>,
     rebalance_bar: Vec<bool>,
-    targets: Vec<Option<(f64, Option<Forecast>)>>,
+    targets: Vec<Target>,
+    /// Symbols whose target is new this bar.
+    fresh: Vec<bool>,
+    /// Each symbol's close at bar `closes_bar`.
+    closes: Vec<f64>,
+    closes_bar: Option<usize>,
+    /// Orders the rules ask for at a decision.
+    requests: Vec<OrderRequest>,
     /// A protective exit flattened the symbol: its standing target waits for a new decision.
     stopped: Vec<bool>,
     /// Best price since entry (high for longs, low for shorts), up to the previous bar.
     extreme: Vec<f64>,
     atr_stop: Vec<f64>,
     cooldown_until: Option<usize>,
+}
+
+/// Equity, cash and drawdown at each close, and the bars held.
+struct Marks {
+    equity: Vec<f64>,
+    cash: Vec<f64>,
+    drawdown: Vec<f64>,
+    peak: f64,
+    exposed: usize,
+}
+
+impl Marks {
+    fn new(n: usize, initial: f64) -> Self {
+        Marks {
+            equity: Vec::with_capacity(n),
+            cash: Vec::with_capacity(n),
+            drawdown: Vec::with_capacity(n),
+            peak: initial,
+            exposed: 0,
+        }
+    }
+
+    /// Marks a close; returns the drawdown.
+    fn push(&mut self, equity: f64, cash: f64) -> f64 {
+        self.peak = self.peak.max(equity);
+        let dd = drawdown(equity, self.peak);
+        self.equity.push(equity);
+        self.cash.push(cash);
+        self.drawdown.push(dd);
+        dd
+    }
+
+    /// Re-marks close `t` after fills at that close.
+    fn remark(&mut self, t: usize, equity: f64, cash: f64) {
+        self.peak = self.peak.max(equity);
+        self.equity[t] = equity;
+        self.cash[t] = cash;
+        self.drawdown[t] = drawdown(equity, self.peak);
+    }
+}
+
+fn drawdown(equity: f64, peak: f64) -> f64 {
+    if peak > 0.0 { equity / peak - 1.0 } else { 0.0 }
 }
 
 impl<'a> Engine<'a> {
@@ -250,15 +310,20 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|b| atr(&b.high, &b.low, &b.close, cfg.stops.atr_stop.period))
             .collect();
+        let rules = rules_for(cfg);
         Engine {
             bars,
             cfg,
+            cap_buys: rules.caps_buys_to_cash(),
+            fill_at_close: cfg.fill_price == FillPrice::Close && rules.may_fill_at_close(),
+            rules,
             costs: Costs::new(&cfg.costs),
             portfolio: Portfolio::new(
                 bars.iter().map(|b| b.symbol.clone()).collect(),
                 cfg.initial_capital,
             ),
             pending: Vec::new(),
+            spare: Vec::new(),
             records: Vec::new(),
             fills: Vec::new(),
             next_id: 0,
@@ -266,6 +331,10 @@ impl<'a> Engine<'a> {
             atr,
             rebalance_bar: rebalance_flags(&bars[0].time, cfg),
             targets: vec![None; n],
+            fresh: vec![false; n],
+            closes: vec![f64::NAN; n],
+            closes_bar: None,
+            requests: Vec::new(),
             stopped: vec![false; n],
             extreme: vec![f64::NAN; n],
             atr_stop: vec![f64::NAN; n],
@@ -275,27 +344,24 @@ impl<'a> Engine<'a> {
 
     fn run(mut self, strategy: &mut dyn Strategy) -> Result<BacktestResult, BacktestError> {
         let n_bars = self.bars[0].len();
-        let (mut equity, mut cash, mut drawdown) = (Vec::new(), Vec::new(), Vec::new());
-        let mut peak = self.cfg.initial_capital;
-        let mut exposed = 0usize;
+        let mut marks = Marks::new(n_bars, self.cfg.initial_capital);
         let warmup = strategy.warmup();
         for t in 0..n_bars {
-            self.fill_pending(t);
+            // 1. Orders from the previous close fill against this bar.
+            self.fill_pending(t, false);
+            // 2. Protective exits against this bar's range.
             self.protective_exits(t);
-            let eq = self.equity_at(t);
-            peak = peak.max(eq);
-            let dd = if peak > 0.0 { eq / peak - 1.0 } else { 0.0 };
-            equity.push(eq);
-            cash.push(self.portfolio.cash);
-            drawdown.push(dd);
-            let was_exposed = (0..self.bars.len()).any(|s| self.portfolio.position(s) != 0.0);
+            // 3. Marks at the close, then the breaker.
+            let dd = marks.push(self.equity_at(t), self.portfolio.cash);
+            let was_exposed = self.holding();
             if was_exposed {
-                exposed += 1;
+                marks.exposed += 1;
             }
             self.update_extremes(t);
             if self.breaker(t, dd) {
-                peak = eq;
+                marks.peak = marks.equity[t];
             }
+            // 4. The strategy decides; the rules place orders.
             if t >= warmup && t + 1 < n_bars {
                 let fills_before = self.fills.len();
                 let actions = strategy.on_bar(&Context::new(self.bars, t));
@@ -303,16 +369,11 @@ impl<'a> Engine<'a> {
                 if self.fills.len() > fills_before {
                     // Filled at this close (`fill_price: close`): the close's marks include
                     // the trade and its costs.
-                    let eq = self.equity_at(t);
-                    peak = peak.max(eq);
-                    equity[t] = eq;
-                    cash[t] = self.portfolio.cash;
-                    drawdown[t] = if peak > 0.0 { eq / peak - 1.0 } else { 0.0 };
-                    let holding = (0..self.bars.len()).any(|s| self.portfolio.position(s) != 0.0);
-                    if holding && !was_exposed {
-                        exposed += 1;
-                    } else if !holding && was_exposed {
-                        exposed -= 1;
+                    marks.remark(t, self.equity_at(t), self.portfolio.cash);
+                    match (self.holding(), was_exposed) {
+                        (true, false) => marks.exposed += 1,
+                        (false, true) => marks.exposed -= 1,
+                        _ => {}
                     }
                 }
             }
@@ -320,7 +381,7 @@ impl<'a> Engine<'a> {
         for p in std::mem::take(&mut self.pending) {
             self.records.push(OrderRecord {
                 order: p.order,
-                status: "open",
+                status: OrderStatus::Open,
                 filled: 0.0,
             });
         }
@@ -338,70 +399,56 @@ impl<'a> Engine<'a> {
             strategy: strategy.name(),
             symbols: self.portfolio.symbols.clone(),
             time: self.bars[0].time.clone(),
-            equity,
-            cash,
-            drawdown,
+            equity: marks.equity,
+            cash: marks.cash,
+            drawdown: marks.drawdown,
             trades: self.portfolio.trades,
             fills: self.fills,
             orders: self.records,
             open_positions,
-            exposure_time: exposed as f64 / n_bars.max(1) as f64,
+            exposure_time: marks.exposed as f64 / n_bars.max(1) as f64,
             first_decision_bar: warmup,
         })
     }
 
-    fn submit(
-        &mut self,
-        t: usize,
-        symbol: usize,
-        size: Size,
-        kind: OrderKind,
-        tif: TimeInForce,
-        reason: &'static str,
-    ) {
-        let pending = self.new_order(t, symbol, size, kind, tif, reason);
+    /// Whether any position is open.
+    fn holding(&self) -> bool {
+        (0..self.bars.len()).any(|s| self.portfolio.position(s) != 0.0)
+    }
+
+    /// Places an order in the book.
+    fn submit(&mut self, t: usize, request: OrderRequest) {
+        let pending = self.new_order(t, request);
         self.pending.push(pending);
     }
 
     /// A numbered order, not yet in the book.
-    fn new_order(
-        &mut self,
-        t: usize,
-        symbol: usize,
-        size: Size,
-        kind: OrderKind,
-        tif: TimeInForce,
-        reason: &'static str,
-    ) -> Pending {
+    fn new_order(&mut self, t: usize, r: OrderRequest) -> Pending {
         self.next_id += 1;
-        let signed = match size {
+        let signed = match r.size {
             Size::Shares(s) => s,
-            Size::Close => -self.portfolio.position(symbol),
+            Size::Close => -self.portfolio.position(r.symbol),
             Size::AllIn(d) => d,
         };
-        let order = Order {
-            id: self.next_id,
-            symbol,
-            size: signed,
-            kind,
-            tif,
-            submitted_bar: t,
-            reason,
-        };
         Pending {
-            order,
-            size,
+            order: Order {
+                id: self.next_id,
+                symbol: r.symbol,
+                size: signed,
+                kind: r.kind,
+                tif: r.tif,
+                submitted_bar: t,
+                reason: r.reason,
+            },
+            size: r.size,
             stop_triggered: false,
         }
     }
 
-    /// Step 4: the strategy's actions become standing targets and, on a rebalancing bar,
-    /// orders.
+    /// Step 4: the strategy's actions become standing targets (or raw orders), and the
+    /// execution rules turn the targets into orders.
     fn decide(&mut self, t: usize, actions: Vec<Action>) {
-        if actions.is_empty() && self.cfg.execution == Execution::BacktestingPy {
-            return;
-        }
-        let mut fresh = vec![false; self.bars.len()];
+        self.fresh.fill(false);
         for a in actions {
             match a {
                 Action::Target {
@@ -411,7 +458,7 @@ impl<'a> Engine<'a> {
                 } if symbol < self.bars.len() => {
                     self.targets[symbol] = Some((strength.clamp(-1.0, 1.0), forecast));
                     self.stopped[symbol] = false;
-                    fresh[symbol] = true;
+                    self.fresh[symbol] = true;
                 }
                 Action::Order {
                     symbol,
@@ -419,121 +466,67 @@ impl<'a> Engine<'a> {
                     kind,
                     tif,
                 } if symbol < self.bars.len() && size != 0.0 => {
-                    self.submit(t, symbol, Size::Shares(size), kind, tif, "strategy");
+                    self.submit(
+                        t,
+                        OrderRequest {
+                            symbol,
+                            size: Size::Shares(size),
+                            kind,
+                            tif,
+                            reason: Reason::Strategy,
+                        },
+                    );
                 }
                 _ => {}
             }
         }
-        if self.cfg.execution == Execution::BacktestingPy {
-            // backtesting.py's SmaCross: `position.close(); buy()` on each new signal.
-            for s in (0..self.bars.len()).filter(|&s| fresh[s]) {
-                let strength = self.targets[s].map_or(0.0, |x| x.0);
-                if self.portfolio.position(s) != 0.0 {
-                    self.submit(
-                        t,
-                        s,
-                        Size::Close,
-                        OrderKind::Market,
-                        TimeInForce::Gtc,
-                        "rebalance",
-                    );
-                }
-                if strength != 0.0 {
-                    self.submit(
-                        t,
-                        s,
-                        Size::AllIn(strength.signum()),
-                        OrderKind::Market,
-                        TimeInForce::Gtc,
-                        "rebalance",
-                    );
-                }
-            }
-            return self.fill_at_close_if_asked(t);
-        }
-        let cooling = self.cooldown_until.is_some_and(|until| t < until);
-        if !self.rebalance_bar[t + 1] || cooling {
-            return;
-        }
-        let inputs: Vec<Input> = (0..self.bars.len())
-            .map(|s| {
-                let (strength, forecast) = match self.targets[s] {
-                    Some((x, f)) if !self.stopped[s] => (x, f),
-                    _ => (0.0, None),
-                };
-                Input {
-                    strength,
-                    forecast,
-                    daily_vol: self.vol[s][t],
-                }
-            })
-            .collect();
-        let mut w = sizing::weights(&inputs, &self.cfg.sizing, self.cfg.periods_per_year);
-        sizing::cap(&mut w, &self.cfg.limits, self.cfg.allow_short);
-        let closes: Vec<f64> = self.bars.iter().map(|b| b.close[t]).collect();
         let equity = self.equity_at(t);
-        // Sells before buys, so a rotation frees cash before it is spent.
-        let mut deltas: Vec<(usize, f64)> = (0..self.bars.len())
-            .filter(|&s| self.targets[s].is_some() || self.portfolio.position(s) != 0.0)
-            .map(|s| {
-                let want = self.round_shares(w[s] * equity / closes[s]);
-                (s, want - self.portfolio.position(s))
-            })
-            .filter(|(_, d)| d.abs() > 1e-9)
-            .collect();
-        deltas.sort_by(|a, b| a.1.total_cmp(&b.1));
-        for (s, d) in deltas {
-            self.submit(
-                t,
-                s,
-                Size::Shares(d),
-                OrderKind::Market,
-                TimeInForce::Day,
-                "rebalance",
-            );
+        let desk = Desk {
+            t,
+            cfg: self.cfg,
+            portfolio: &self.portfolio,
+            closes: &self.closes,
+            vol: &self.vol,
+            targets: &self.targets,
+            stopped: &self.stopped,
+            fresh: &self.fresh,
+            rebalance_next: self.rebalance_bar[t + 1],
+            cooling: self.cooldown_until.is_some_and(|until| t < until),
+            equity,
+        };
+        let mut requests = std::mem::take(&mut self.requests);
+        let decided = self.rules.plan(&desk, &mut requests);
+        for r in requests.drain(..) {
+            self.submit(t, r);
         }
-        self.fill_at_close_if_asked(t);
+        self.requests = requests;
+        if decided && self.fill_at_close {
+            self.fill_pending(t, true);
+        }
+    }
+
+    /// Each symbol's close at bar `t`, in [`Engine::closes`].
+    fn load_closes(&mut self, t: usize) {
+        if self.closes_bar != Some(t) {
+            for (s, b) in self.bars.iter().enumerate() {
+                self.closes[s] = b.close[t];
+            }
+            self.closes_bar = Some(t);
+        }
     }
 
     /// Cash plus positions at bar `t`'s closes.
-    fn equity_at(&self, t: usize) -> f64 {
-        let held: f64 = (0..self.bars.len())
-            .map(|s| {
-                let p = self.portfolio.position(s);
-                if p == 0.0 {
-                    0.0
-                } else {
-                    p * self.bars[s].close[t]
-                }
-            })
-            .sum();
-        self.portfolio.cash + held
-    }
-
-    fn round_shares(&self, x: f64) -> f64 {
-        if self.cfg.fractional_shares {
-            x
-        } else {
-            x.trunc()
-        }
-    }
-
-    fn fill_at_close_if_asked(&mut self, t: usize) {
-        if self.cfg.fill_price == FillPrice::Close && self.cfg.execution == Execution::Default {
-            self.fill_pending_at(t, true);
-        }
-    }
-
-    fn fill_pending(&mut self, t: usize) {
-        self.fill_pending_at(t, false);
+    fn equity_at(&mut self, t: usize) -> f64 {
+        self.load_closes(t);
+        self.portfolio.equity(&self.closes)
     }
 
     /// Step 1 (or, at the close, market orders only).
-    fn fill_pending_at(&mut self, t: usize, at_close: bool) {
-        let mut keep = Vec::new();
-        for mut p in std::mem::take(&mut self.pending) {
+    fn fill_pending(&mut self, t: usize, at_close: bool) {
+        let mut book = std::mem::replace(&mut self.pending, std::mem::take(&mut self.spare));
+        for mut p in book.drain(..) {
             if at_close && p.order.kind != OrderKind::Market {
-                keep.push(p);
+                self.pending.push(p);
                 continue;
             }
             let b = &self.bars[p.order.symbol];
@@ -562,14 +555,14 @@ impl<'a> Engine<'a> {
                 None if p.order.tif == TimeInForce::Day && t > p.order.submitted_bar => {
                     self.records.push(OrderRecord {
                         order: p.order,
-                        status: "expired",
+                        status: OrderStatus::Expired,
                         filled: 0.0,
                     });
                 }
-                None => keep.push(p),
+                None => self.pending.push(p),
             }
         }
-        self.pending.extend(keep);
+        self.spare = book;
     }
 
     fn execute(&mut self, t: usize, p: Pending, reference: f64, slips: bool) {
@@ -581,12 +574,12 @@ impl<'a> Engine<'a> {
             Size::Close => -held,
             Size::AllIn(d) => self.all_in(d, reference, t),
         };
-        let mut status = "filled";
+        let mut status = OrderStatus::Filled;
         if size == 0.0 {
             let status = if p.size == Size::Close {
-                "filled"
+                OrderStatus::Filled
             } else {
-                "cancelled"
+                OrderStatus::Cancelled
             };
             self.records.push(OrderRecord {
                 order: p.order,
@@ -604,30 +597,37 @@ impl<'a> Engine<'a> {
         let cap = self.costs.volume_cap(b.volume[t]);
         if size.abs() > cap {
             size = cap.copysign(size);
-            status = "partially_filled";
+            status = OrderStatus::PartiallyFilled;
         }
         // No negative cash beyond the margin: a buy is cut to what the account can pay.
-        if self.cfg.execution == Execution::Default && size > 0.0 && held >= 0.0 {
+        if self.cap_buys && size > 0.0 && held >= 0.0 {
             let budget = self.portfolio.cash + self.cfg.margin * self.equity_at(t);
             let unit = price + self.costs.commission(1.0, price).max(0.0);
-            let affordable = self.round_shares((budget / unit).max(0.0));
+            let affordable = round_shares(self.cfg, (budget / unit).max(0.0));
             if size > affordable {
                 size = affordable;
-                status = "partially_filled";
+                status = OrderStatus::PartiallyFilled;
             }
         }
         if size == 0.0 {
             self.records.push(OrderRecord {
                 order: p.order,
-                status: "cancelled",
+                status: OrderStatus::Cancelled,
                 filled: 0.0,
             });
             return;
         }
         let commission = self.costs.commission(size, price);
         let was_flat = held == 0.0 || held.signum() != (held + size).signum();
-        self.portfolio
-            .apply(s, size, price, commission, t, b.time[t], p.order.reason);
+        self.portfolio.apply(
+            s,
+            size,
+            price,
+            commission,
+            t,
+            b.time[t],
+            p.order.reason.as_str(),
+        );
         let now = self.portfolio.position(s);
         if now != 0.0 && was_flat {
             // A new position: protective levels start from this entry.
@@ -658,14 +658,13 @@ impl<'a> Engine<'a> {
 
     /// backtesting.py's all-in size: `int(margin_available × (1 − ε) // (price + commission
     /// per unit))`, with Python's float floor division.
-    fn all_in(&self, direction: f64, price: f64, t: usize) -> f64 {
+    fn all_in(&mut self, direction: f64, price: f64, t: usize) -> f64 {
         let fraction = 1.0 - f64::EPSILON;
         let commission = self.costs.commission(fraction, price) / fraction;
         // backtesting.py's margin available: equity less the value of open trades, at the
         // bar's close (with no trade open, exactly the cash).
-        let used: f64 = (0..self.bars.len())
-            .map(|s| (self.portfolio.position(s) * self.bars[s].close[t]).abs())
-            .sum();
+        self.load_closes(t);
+        let used = self.portfolio.gross_exposure(&self.closes);
         let available = if used == 0.0 {
             self.portfolio.cash
         } else {
@@ -697,23 +696,23 @@ impl<'a> Engine<'a> {
             let long = held > 0.0;
             let dir = if long { 1.0 } else { -1.0 };
             // The tightest stop among those enabled (for a long, the highest level).
-            let mut stop: Option<(f64, &'static str)> = None;
+            let mut stop: Option<(f64, Reason)> = None;
             let mut consider = |level: f64, reason| {
                 if level.is_finite() && stop.is_none_or(|(x, _)| dir * level > dir * x) {
                     stop = Some((level, reason));
                 }
             };
             if st.stop_loss.enabled {
-                consider(entry * (1.0 - dir * st.stop_loss.pct), "stop_loss");
+                consider(entry * (1.0 - dir * st.stop_loss.pct), Reason::StopLoss);
             }
             if st.trailing_stop.enabled {
                 consider(
                     self.extreme[s] * (1.0 - dir * st.trailing_stop.pct),
-                    "trailing_stop",
+                    Reason::TrailingStop,
                 );
             }
             if st.atr_stop.enabled {
-                consider(entry - dir * self.atr_stop[s], "atr_stop");
+                consider(entry - dir * self.atr_stop[s], Reason::AtrStop);
             }
             let exit = stop.and_then(|(level, reason)| {
                 stop_fill(!long, o, h, l, level).map(|px| (px, reason, true))
@@ -724,17 +723,13 @@ impl<'a> Engine<'a> {
                     .enabled
                     .then(|| limit_fill(!long, o, h, l, tp))
                     .flatten()
-                    .map(|px| (px, "take_profit", false))
+                    .map(|px| (px, Reason::TakeProfit, false))
             });
             if let Some((px, reason, slips)) = exit {
                 // Filled at once, against this bar: it never waits in the book.
                 let p = self.new_order(
                     t,
-                    s,
-                    Size::Close,
-                    OrderKind::Market,
-                    TimeInForce::Day,
-                    reason,
+                    OrderRequest::market(s, Size::Close, TimeInForce::Day, reason),
                 );
                 self.execute(t, p, px, slips);
                 self.stopped[s] = true;
@@ -767,11 +762,7 @@ impl<'a> Engine<'a> {
             if self.portfolio.position(s) != 0.0 {
                 self.submit(
                     t,
-                    s,
-                    Size::Close,
-                    OrderKind::Market,
-                    TimeInForce::Gtc,
-                    "circuit_breaker",
+                    OrderRequest::market(s, Size::Close, TimeInForce::Gtc, Reason::CircuitBreaker),
                 );
             }
             self.stopped[s] = true;

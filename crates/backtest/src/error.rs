@@ -4,8 +4,27 @@
 #[derive(Debug, thiserror::Error)]
 pub enum BacktestError {
     /// An unknown strategy name.
-    #[error("unknown strategy `{0}`; known: buy-and-hold, sma-cross, signal")]
-    UnknownStrategy(String),
+    #[error("unknown strategy `{name}`; known: {known}")]
+    UnknownStrategy {
+        /// The name given.
+        name: String,
+        /// The registered names.
+        known: String,
+    },
+    /// The signal strategy was asked for without predictions.
+    #[error("--strategy signal needs --signals FILE (date,prediction[,lower,upper])")]
+    MissingSignals,
+    /// The signal strategy was given several symbols.
+    #[error("--strategy signal trades one symbol: give one --data file")]
+    SignalSymbols,
+    /// A file the backtest reads (signals, benchmark) cannot be used.
+    #[error("{path}: {reason}")]
+    Input {
+        /// The file, as the user named it.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A parameter the strategy does not take, or a bad value.
     #[error("strategy `{strategy}`: parameter `{param}`: {reason}")]
     Parameter {
@@ -17,7 +36,7 @@ pub enum BacktestError {
         reason: String,
     },
     /// The input data cannot be backtested.
-    #[error("{0}")]
+    #[error(transparent)]
     Data(#[from] qts_data::DataError),
     /// Symbols with different timestamps were combined.
     #[error("symbol `{symbol}` has timestamps that differ from `{first}`'s; align the files first")]

@@ -16,11 +16,13 @@
 pub mod costs;
 pub mod engine;
 pub mod error;
+mod execution;
 mod fill_rules;
 pub mod grid;
 pub mod metrics;
 pub mod order;
 pub mod portfolio;
+pub mod report;
 mod schedule;
 pub mod sizing;
 pub mod strategy;
@@ -29,3 +31,4 @@ pub mod summary;
 pub use engine::{BacktestResult, EngineConfig, Execution, run};
 pub use error::BacktestError;
 pub use fill_rules::python_floordiv;
+pub use report::{BacktestReport, Market, backtest};

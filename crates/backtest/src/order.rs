@@ -39,6 +39,44 @@ pub enum TimeInForce {
     Day,
 }
 
+qts_core::text_enum! {
+    /// Why an order exists.
+    Reason {
+        /// The execution rules turned targets into orders.
+        Rebalance => "rebalance",
+        /// The fixed stop-loss was hit.
+        StopLoss => "stop_loss",
+        /// The take-profit level was reached.
+        TakeProfit => "take_profit",
+        /// The trailing stop was hit.
+        TrailingStop => "trailing_stop",
+        /// The ATR stop was hit.
+        AtrStop => "atr_stop",
+        /// The drawdown circuit breaker tripped.
+        CircuitBreaker => "circuit_breaker",
+        /// The strategy placed it as a raw order.
+        Strategy => "strategy",
+        /// The data ended.
+        EndOfData => "end_of_data",
+    }
+}
+
+qts_core::text_enum! {
+    /// What became of an order.
+    OrderStatus {
+        /// Filled in full.
+        Filled => "filled",
+        /// Filled in part (volume cap, cash).
+        PartiallyFilled => "partially_filled",
+        /// A day order whose bar passed unfilled.
+        Expired => "expired",
+        /// Nothing could be filled (no shares affordable).
+        Cancelled => "cancelled",
+        /// Still in the book at the end of the data.
+        Open => "open",
+    }
+}
+
 /// An order in the book.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Order {
@@ -54,9 +92,8 @@ pub struct Order {
     pub tif: TimeInForce,
     /// Bar after whose close it was submitted.
     pub submitted_bar: usize,
-    /// Why it exists (`rebalance`, `stop_loss`, `take_profit`, `trailing_stop`, `atr_stop`,
-    /// `circuit_breaker`, `strategy`, `end_of_data`).
-    pub reason: &'static str,
+    /// Why it exists.
+    pub reason: Reason,
 }
 
 /// An executed (part of an) order.
@@ -79,5 +116,5 @@ pub struct Fill {
     /// Slippage cost in cash (|size| × |price − reference price|).
     pub slippage: f64,
     /// The order's reason.
-    pub reason: &'static str,
+    pub reason: Reason,
 }

@@ -18,13 +18,23 @@ pub struct Lot {
     pub entry_commission: f64,
 }
 
+qts_core::text_enum! {
+    /// The side of a trade.
+    TradeSide {
+        /// Bought first.
+        Long => "long",
+        /// Sold short first.
+        Short => "short",
+    }
+}
+
 /// A closed trade (one lot, or the closed part of one).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trade {
     /// Symbol.
     pub symbol: String,
-    /// `long` or `short`.
-    pub side: &'static str,
+    /// Long or short.
+    pub side: TradeSide,
     /// Shares (positive).
     pub size: f64,
     /// Entry bar.
@@ -47,7 +57,7 @@ pub struct Trade {
     pub commission: f64,
     /// Calendar days held.
     pub duration_days: f64,
-    /// Why it was closed.
+    /// Why it was closed: the closing order's [`crate::order::Reason`] as text.
     pub exit_reason: &'static str,
 }
 
@@ -154,7 +164,11 @@ impl Portfolio {
             let entry_value = closed.abs() * lot.entry_price;
             self.trades.push(Trade {
                 symbol: self.symbols[symbol].clone(),
-                side: if closed > 0.0 { "long" } else { "short" },
+                side: if closed > 0.0 {
+                    TradeSide::Long
+                } else {
+                    TradeSide::Short
+                },
                 size: closed.abs(),
                 entry_bar: lot.entry_bar,
                 exit_bar: bar,

@@ -1,6 +1,11 @@
-//! qts core: the configuration every qts crate reads and the logging every qts command sets up.
+//! qts core: the configuration every qts crate reads, the logging every qts command sets up, and
+//! the few helpers every crate shares (numpy-convention statistics, atomic writes, hex digests).
 //!
 //! Lower than every other qts crate: it depends on none of them.
 
 pub mod config;
+pub mod fs;
+pub mod hex;
 pub mod logging;
+pub mod stats;
+mod text_enum;

@@ -422,11 +422,17 @@ impl Dataset {
 
     /// A split's end rows in a seeded order: the same `(seed, epoch)` gives the same order.
     pub fn shuffled(&self, split: Split, seed: u64, epoch: u64) -> Vec<usize> {
-        let mut order = self.samples(split).to_vec();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        order.shuffle(&mut rng);
-        order
+        seeded_order(self.samples(split), seed, epoch)
     }
+}
+
+/// `rows` in a seeded order, the same for the same `(seed, epoch)` (ChaCha8, so the order is
+/// the same on every platform): the trainer's epoch shuffle.
+pub fn seeded_order(rows: &[usize], seed: u64, epoch: u64) -> Vec<usize> {
+    let mut order = rows.to_vec();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    order.shuffle(&mut rng);
+    order
 }
 
 /// The first row where every feature is known (indicator warm-up ends); a gap after it is an

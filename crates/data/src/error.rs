@@ -65,6 +65,33 @@ pub enum DataError {
         /// The first blocking problem, with its row.
         problem: String,
     },
+    /// Validation found a problem at or above the configured `data.quality.fail_on`.
+    #[error("{path}: data validation failed ({first}); run `qts data validate {path}`")]
+    Invalid {
+        /// The file, as the user named it.
+        path: String,
+        /// The most severe finding's message.
+        first: String,
+    },
+    /// A file parses but its content cannot be used as asked.
+    #[error("{path}: {reason}")]
+    Content {
+        /// The file, as the user named it.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Neither a file, nor a symbol in the local directory or the cache.
+    #[error(
+        "no file `{input}`, no {input}.csv or {input}.parquet in {} (data.providers.local.directory), \
+         and no cached bars for it (qts data fetch --symbols {input})", directory.display()
+    )]
+    NotFound {
+        /// What the user gave.
+        input: String,
+        /// The local provider's directory.
+        directory: PathBuf,
+    },
     /// Columns of different lengths were combined.
     #[error("column `{column}` has {got} values, expected {expected}")]
     Length {

@@ -18,6 +18,7 @@ pub mod dataset;
 pub mod error;
 pub mod features;
 pub mod io;
+pub mod locate;
 pub mod provider;
 pub mod validate;
 

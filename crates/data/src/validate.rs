@@ -4,6 +4,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use qts_core::config::{QualityConfig, Severity, ValidationConfig};
+use qts_core::stats::quantile_sorted as quantile;
 use serde::Serialize;
 
 use crate::bars::BarSeries;
@@ -12,12 +13,35 @@ use crate::calendar;
 /// Rows or dates listed in a finding's message before "and N more".
 const SHOWN: usize = 5;
 
+qts_core::text_enum! {
+    /// A data-quality check.
+    Check {
+        /// Timestamps out of order.
+        Order => "order",
+        /// Repeated timestamps.
+        Duplicates => "duplicates",
+        /// OHLC that contradict each other, non-positive prices or volume.
+        PriceConsistency => "price_consistency",
+        /// NYSE trading days without a bar.
+        MissingDays => "missing_days",
+        /// Bars on days the NYSE was closed.
+        NonTradingDays => "non_trading_days",
+        /// Returns beyond the z-score threshold.
+        OutliersZscore => "outliers_zscore",
+        /// Returns beyond the IQR fences.
+        OutliersIqr => "outliers_iqr",
+        /// The last bar is too old.
+        Freshness => "freshness",
+        /// Jumps that look like unadjusted splits.
+        Splits => "splits",
+    }
+}
+
 /// One thing found wrong (or worth knowing) about a series.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// The check: `order`, `duplicates`, `price_consistency`, `missing_days`,
-    /// `non_trading_days`, `outliers_zscore`, `outliers_iqr`, `freshness`, `splits`.
-    pub check: &'static str,
+    /// The check.
+    pub check: Check,
     /// How serious it is.
     pub severity: Severity,
     /// What was found, for people.
@@ -109,6 +133,87 @@ pub fn validate(
     }
 }
 
+/// What makes bars acceptable to a run: the thresholds and checks of the configuration, and the
+/// severity at which a finding refuses the data (`data.quality.fail_on`).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy<'a> {
+    /// Thresholds (`validation` in `base_config.yaml`).
+    pub limits: &'a ValidationConfig,
+    /// Which checks run and the refusing severity (`data.quality`).
+    pub checks: &'a QualityConfig,
+}
+
+impl<'a> Policy<'a> {
+    /// The policy of a loaded configuration.
+    pub fn of(cfg: &'a qts_core::config::QtsConfig) -> Self {
+        Policy {
+            limits: &cfg.validation,
+            checks: &cfg.data.quality,
+        }
+    }
+}
+
+/// Bars that passed validation and are usable by a computation (sorted, unique timestamps,
+/// positive finite prices): later stages take this type instead of checking again.
+#[derive(Debug, Clone)]
+pub struct CheckedBars {
+    bars: BarSeries,
+    summary: Summary,
+}
+
+impl CheckedBars {
+    /// The findings by severity that were tolerated.
+    pub fn summary(&self) -> Summary {
+        self.summary
+    }
+
+    /// The bars.
+    pub fn into_inner(self) -> BarSeries {
+        self.bars
+    }
+}
+
+impl std::ops::Deref for CheckedBars {
+    type Target = BarSeries;
+
+    fn deref(&self) -> &BarSeries {
+        &self.bars
+    }
+}
+
+/// Validates `bars` read from `source` (a path or symbol, named in the error) as `qts data
+/// validate` would, as of their last bar (a historical file is not stale for a backtest);
+/// a finding at or above the policy's `fail_on` refuses them, and so do bars a computation
+/// cannot use.
+///
+/// # Errors
+/// [`DataError::Invalid`] naming the source and the most severe finding, or
+/// [`DataError::Unusable`].
+pub fn require(
+    bars: BarSeries,
+    source: &str,
+    policy: Policy<'_>,
+) -> Result<CheckedBars, crate::DataError> {
+    let as_of = bars.time.last().map(|t| t.date()).unwrap_or_default();
+    let report = validate(&bars, policy.limits, policy.checks, as_of);
+    if report.worst().is_some_and(|w| w >= policy.checks.fail_on) {
+        let first = report
+            .findings
+            .first()
+            .map(|f| f.message.clone())
+            .unwrap_or_default();
+        return Err(crate::DataError::Invalid {
+            path: source.to_string(),
+            first,
+        });
+    }
+    bars.check_usable()?;
+    Ok(CheckedBars {
+        summary: report.summary(),
+        bars,
+    })
+}
+
 /// The series with duplicate timestamps removed, keeping the last occurrence (providers
 /// revise a bar by sending it again), and how many were removed.
 pub fn drop_duplicates(bars: &BarSeries) -> (BarSeries, usize) {
@@ -134,7 +239,7 @@ pub fn drop_duplicates(bars: &BarSeries) -> (BarSeries, usize) {
     (out, removed)
 }
 
-fn finding(check: &'static str, severity: Severity, message: String, rows: &[usize]) -> Finding {
+fn finding(check: Check, severity: Severity, message: String, rows: &[usize]) -> Finding {
     Finding {
         check,
         severity,
@@ -169,7 +274,7 @@ fn order_and_duplicates(bars: &BarSeries, checks: &QualityConfig, f: &mut Vec<Fi
             back.len(),
             list(&back)
         );
-        f.push(finding("order", Severity::Error, msg, &back));
+        f.push(finding(Check::Order, Severity::Error, msg, &back));
     }
     if checks.duplicates && !dup.is_empty() {
         let msg = format!(
@@ -177,7 +282,7 @@ fn order_and_duplicates(bars: &BarSeries, checks: &QualityConfig, f: &mut Vec<Fi
             dup.len(),
             list(&dup)
         );
-        f.push(finding("duplicates", Severity::Warning, msg, &dup));
+        f.push(finding(Check::Duplicates, Severity::Warning, msg, &dup));
     }
 }
 
@@ -220,7 +325,7 @@ fn price_consistency(bars: &BarSeries, f: &mut Vec<Finding>) {
     for (rows, severity, what) in groups {
         if !rows.is_empty() {
             let msg = format!("{} {what} (rows {})", rows.len(), list(&rows));
-            f.push(finding("price_consistency", severity, msg, &rows));
+            f.push(finding(Check::PriceConsistency, severity, msg, &rows));
         }
     }
 }
@@ -261,7 +366,7 @@ fn missing_days(bars: &BarSeries, threshold: f64, f: &mut Vec<Finding>) {
             list(&missing)
         );
         f.push(Finding {
-            check: "missing_days",
+            check: Check::MissingDays,
             severity,
             message: msg,
             count: missing.len(),
@@ -274,7 +379,12 @@ fn missing_days(bars: &BarSeries, threshold: f64, f: &mut Vec<Finding>) {
             closed.len(),
             list(&closed)
         );
-        f.push(finding("non_trading_days", Severity::Warning, msg, &closed));
+        f.push(finding(
+            Check::NonTradingDays,
+            Severity::Warning,
+            msg,
+            &closed,
+        ));
     }
 }
 
@@ -314,7 +424,12 @@ fn outliers(bars: &BarSeries, limits: &ValidationConfig, f: &mut Vec<Finding>) {
                 hits.len(),
                 describe(&hits)
             );
-            f.push(finding("outliers_zscore", Severity::Warning, msg, &rows));
+            f.push(finding(
+                Check::OutliersZscore,
+                Severity::Warning,
+                msg,
+                &rows,
+            ));
         }
     }
     let mut sorted: Vec<f64> = r.iter().map(|x| x.1).collect();
@@ -332,15 +447,8 @@ fn outliers(bars: &BarSeries, limits: &ValidationConfig, f: &mut Vec<Finding>) {
             hi * 100.0,
             describe(&hits)
         );
-        f.push(finding("outliers_iqr", Severity::Warning, msg, &rows));
+        f.push(finding(Check::OutliersIqr, Severity::Warning, msg, &rows));
     }
-}
-
-/// Linear-interpolation quantile of sorted values (numpy's default).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 fn freshness(last: NaiveDate, today: NaiveDate, max_age: u32, f: &mut Vec<Finding>) {
@@ -353,7 +461,7 @@ fn freshness(last: NaiveDate, today: NaiveDate, max_age: u32, f: &mut Vec<Findin
             "the last bar ({last}) is {age} trading days old as of {today} (limit {max_age})"
         );
         f.push(Finding {
-            check: "freshness",
+            check: Check::Freshness,
             severity: Severity::Warning,
             message: msg,
             count: age,
@@ -409,7 +517,7 @@ fn splits(bars: &BarSeries, tolerance: f64, f: &mut Vec<Finding>) {
             hits.len(),
             list(&hits)
         );
-        f.push(finding("splits", Severity::Warning, msg, &rows));
+        f.push(finding(Check::Splits, Severity::Warning, msg, &rows));
     }
 }
 

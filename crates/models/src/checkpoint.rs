@@ -123,12 +123,8 @@ impl Checkpoints {
 
     fn write_index(&self, list: &[Checkpoint]) -> Result<(), ModelError> {
         let path = self.index_path();
-        let tmp = self
-            .root
-            .join(format!(".checkpoints.{}.tmp", std::process::id()));
         let json = serde_json::to_vec_pretty(list).map_err(|e| io(&path, e))?;
-        std::fs::write(&tmp, json).map_err(|e| io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))
+        qts_core::fs::write_atomic(&path, &json).map_err(|e| io(&path, e))
     }
 
     /// The checkpoint with the lowest validation loss.

@@ -39,6 +39,17 @@ pub enum ModelError {
     /// architecture or width.
     #[error("{0}")]
     Input(String),
+    /// A file of a model version could not be encoded.
+    #[error("cannot write {what}: {reason}")]
+    Encode {
+        /// The file.
+        what: &'static str,
+        /// The encoder's message.
+        reason: String,
+    },
+    /// The data behind a model's inputs cannot be used.
+    #[error(transparent)]
+    Data(#[from] qts_data::DataError),
     /// libtorch failed (out of memory, a CUDA error, …).
     #[error("libtorch: {0}")]
     Torch(String),

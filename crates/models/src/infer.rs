@@ -4,6 +4,7 @@
 //! and the interval their empirical `(1 − level)/2` and `(1 + level)/2` quantiles (linear
 //! interpolation, as `numpy.quantile`). One sample in all gives no interval.
 
+use qts_core::stats::quantile_sorted as quantile;
 use std::path::Path;
 
 use qts_core::config::ComputeConfig;
@@ -189,16 +190,9 @@ impl Predictor {
     }
 }
 
-/// Quantile `q` of sorted values, interpolating linearly (numpy's default).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::quantile;
+    use qts_core::stats::quantile_sorted as quantile;
 
     #[test]
     fn quantiles_interpolate_like_numpy() {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod eval;
 pub mod import;
 pub mod pickle;
+pub mod pipeline;
 pub mod registry;
 pub mod schedule;
 
@@ -17,6 +18,8 @@ pub mod schedule;
 pub mod batches;
 #[cfg(feature = "torch")]
 pub mod device;
+#[cfg(feature = "torch")]
+pub mod fit;
 #[cfg(feature = "torch")]
 pub mod infer;
 #[cfg(feature = "torch")]

@@ -293,10 +293,9 @@ impl Registry {
         let mut aliases = self.aliases(&r.name)?;
         aliases.insert(alias.to_string(), v);
         let dir = self.root.join(&r.name);
-        let tmp = dir.join(format!(".aliases-{}-{}.tmp", std::process::id(), unique()));
-        let json = serde_json::to_vec_pretty(&aliases).map_err(|e| io(&tmp, e))?;
-        std::fs::write(&tmp, json).map_err(|e| io(&tmp, e))?;
-        std::fs::rename(&tmp, dir.join("aliases.json")).map_err(|e| io(&dir, e))?;
+        let path = dir.join("aliases.json");
+        let json = serde_json::to_vec_pretty(&aliases).map_err(|e| io(&path, e))?;
+        qts_core::fs::write_atomic(&path, &json).map_err(|e| io(&path, e))?;
         Ok(v)
     }
 }

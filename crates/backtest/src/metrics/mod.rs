@@ -4,7 +4,7 @@
 //! metric). Ratios and returns are fractions, not percent.
 
 pub mod returns;
-pub mod stats;
+pub use qts_core::stats;
 pub mod trades;
 
 use std::collections::BTreeMap;
@@ -35,6 +35,15 @@ impl Default for MetricsConfig {
 }
 
 impl MetricsConfig {
+    /// The settings of `backtest.metrics`.
+    pub fn from_config(m: &qts_core::config::MetricsConfig) -> MetricsConfig {
+        MetricsConfig {
+            periods_per_year: f64::from(m.periods_per_year),
+            risk_free_annual: m.risk_free_rate,
+            var_confidence: m.var_confidence,
+        }
+    }
+
     /// The risk-free return per period.
     pub fn risk_free_per_period(&self) -> f64 {
         (1.0 + self.risk_free_annual).powf(1.0 / self.periods_per_year) - 1.0
@@ -151,7 +160,28 @@ pub fn trade_metrics(t: &[TradeOutcome]) -> Metrics {
     m
 }
 
-/// Simple returns of an equity or price curve.
-pub fn simple_returns(values: &[f64]) -> Vec<f64> {
-    values.windows(2).map(|w| w[1] / w[0] - 1.0).collect()
+pub use qts_data::io::simple_returns;
+
+/// The benchmark's returns on each of `time`'s dates (as simple returns between those dates);
+/// `source` names the benchmark in the error.
+///
+/// # Errors
+/// [`crate::BacktestError::Input`] naming the first date the benchmark lacks.
+pub fn align_benchmark(
+    time: &[chrono::NaiveDateTime],
+    bench: &qts_data::io::ReturnSeries,
+    source: &str,
+) -> Result<Vec<f64>, crate::BacktestError> {
+    time.iter()
+        .map(|t| {
+            bench
+                .time
+                .binary_search(t)
+                .map(|i| bench.returns[i])
+                .map_err(|_| crate::BacktestError::Input {
+                    path: source.to_string(),
+                    reason: format!("no benchmark return for {}", t.date()),
+                })
+        })
+        .collect()
 }

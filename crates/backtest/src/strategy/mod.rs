@@ -4,6 +4,7 @@
 
 mod buy_hold;
 mod regime;
+pub mod registry;
 mod signal;
 mod sma_cross;
 
@@ -13,6 +14,7 @@ use crate::order::{OrderKind, TimeInForce};
 
 pub use buy_hold::BuyAndHold;
 pub use regime::RegimeFilter;
+pub use registry::Registry;
 pub use signal::{SignalSeries, SignalStrategy};
 pub use sma_cross::SmaCross;
 
@@ -105,10 +107,4 @@ pub trait Strategy {
 
     /// Decides after bar `ctx.t()` closes.
     fn on_bar(&mut self, ctx: &Context<'_>) -> Vec<Action>;
-}
-
-/// Whether `a` crossed above `b` at the last bar: `a[t-1] < b[t-1]` and `a[t] > b[t]`.
-pub fn crossed_above(a: &[f64], b: &[f64]) -> bool {
-    let (n, m) = (a.len(), b.len());
-    n >= 2 && m >= 2 && a[n - 2] < b[m - 2] && a[n - 1] > b[m - 1]
 }

@@ -18,6 +18,32 @@ pub struct SignalSeries {
 }
 
 impl SignalSeries {
+    /// The `prediction` (and optional `lower`, `upper`) columns of a signals table read from
+    /// `path`, aligned to `bars_time`.
+    ///
+    /// # Errors
+    /// [`BacktestError::Input`] naming the file when it has no `prediction` column.
+    pub fn from_table(
+        table: &qts_data::io::Table,
+        bars_time: &[NaiveDateTime],
+        path: &str,
+    ) -> Result<SignalSeries, BacktestError> {
+        let Some(pred) = table.column("prediction") else {
+            return Err(BacktestError::Input {
+                path: path.to_string(),
+                reason: format!(
+                    "needs a `prediction` column (and optionally `lower`, `upper`); found {}",
+                    table.names().join(",")
+                ),
+            });
+        };
+        let (lo, hi) = (table.column("lower"), table.column("upper"));
+        let rows: Vec<_> = (0..table.time.len())
+            .map(|i| (table.time[i], pred[i], lo.map(|c| c[i]), hi.map(|c| c[i])))
+            .collect();
+        Ok(SignalSeries::align(bars_time, &rows))
+    }
+
     /// Aligns `(time, prediction, lower, upper)` rows to `bars_time`; bars without a row get NaN.
     pub fn align(
         bars_time: &[NaiveDateTime],

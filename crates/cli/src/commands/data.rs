@@ -1,11 +1,9 @@
 //! `qts data validate`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::anyhow;
 use comfy_table::{ContentArrangement, Table};
-use qts_core::config::QtsConfig;
 use qts_core::logging::RunContext;
 use qts_data::io::read_bars;
 use qts_data::validate::{Report, validate};
@@ -22,7 +20,7 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
         DataCommand::Fetch(args) => super::fetch::fetch(&loaded.config, args),
         DataCommand::Cache(c) => super::fetch::cache(&loaded.config, c),
         DataCommand::Validate { input, json, as_of } => {
-            let path = resolve(input, &loaded.config)?;
+            let path = qts_data::locate::resolve(input, &loaded.config)?;
             let span = RunContext::new("data validate")
                 .symbol(input.as_str())
                 .span();
@@ -57,65 +55,6 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
             }
         }
     }
-}
-
-/// Validates bars read from `path` as `qts data validate` would; a finding at or above
-/// `data.quality.fail_on` is an input error naming the file and the first finding. Returns
-/// the counts by severity.
-pub fn require_valid(
-    path: &Path,
-    bars: &qts_data::BarSeries,
-    cfg: &QtsConfig,
-) -> Result<qts_data::validate::Summary, Failure> {
-    let as_of = bars.time.last().map(|t| t.date()).unwrap_or_default();
-    let report = qts_data::validate::validate(bars, &cfg.validation, &cfg.data.quality, as_of);
-    if report
-        .worst()
-        .is_some_and(|w| w >= cfg.data.quality.fail_on)
-    {
-        let first = report
-            .findings
-            .first()
-            .map(|f| f.message.clone())
-            .unwrap_or_default();
-        return Err(Failure::Input(anyhow!(
-            "{}: data validation failed ({first}); run `qts data validate {}`",
-            path.display(),
-            path.display()
-        )));
-    }
-    Ok(report.summary())
-}
-
-/// A file path as given, else `<SYMBOL>.csv|.parquet` in the local provider's directory,
-/// else the symbol's cached bars (from `qts data fetch`).
-pub fn resolve(input: &str, config: &QtsConfig) -> Result<PathBuf, Failure> {
-    let direct = Path::new(input);
-    if direct.is_file() {
-        return Ok(direct.to_path_buf());
-    }
-    let dir = Path::new(&config.data.providers.local.directory);
-    for name in [
-        input.to_string(),
-        input.to_ascii_uppercase(),
-        input.to_ascii_lowercase(),
-    ] {
-        for ext in ["csv", "parquet"] {
-            let candidate = dir.join(format!("{name}.{ext}"));
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    let cache = qts_data::cache::Cache::new(&config.data.cache.directory);
-    if let Some(entry) = cache.entries().into_iter().find(|e| e.symbol == input) {
-        return Ok(entry.path);
-    }
-    Err(Failure::Input(anyhow!(
-        "no file `{input}`, no {input}.csv or {input}.parquet in {} (data.providers.local.directory), \
-         and no cached bars for it (qts data fetch --symbols {input})",
-        dir.display()
-    )))
 }
 
 fn render(path: &Path, report: &Report) -> String {

@@ -6,5 +6,4 @@ pub mod data;
 pub mod features;
 pub mod fetch;
 pub mod metrics;
-pub mod pipeline;
 pub mod setup;

@@ -359,6 +359,10 @@ pub const KNOWN_METRICS: &[&str] = &[
     "total_costs",
     "buy_and_hold_return",
     "final_equity",
+    "best_day",
+    "worst_day",
+    "total_commission",
+    "num_bars",
 ];
 
 /// `backtest.metrics`.

@@ -118,10 +118,7 @@ impl QtsConfig {
     /// A SHA-256 of the configuration's canonical JSON (secrets redacted, so a rotated API key
     /// does not change it): stamped on every result so a number can be traced to its config.
     pub fn fingerprint(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        let digest = Sha256::digest(&json);
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::sha256(&serde_json::to_vec(self).unwrap_or_default())
     }
 }
 

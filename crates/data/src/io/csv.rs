@@ -12,9 +12,7 @@ use crate::error::DataError;
 pub fn parse_time(text: &str) -> Option<NaiveDateTime> {
     let t = text.trim();
     if t.len() == 10 {
-        return NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0));
+        return parse_date(t.as_bytes()).and_then(|d| d.and_hms_opt(0, 0, 0));
     }
     [
         "%Y-%m-%d %H:%M:%S",
@@ -26,18 +24,40 @@ pub fn parse_time(text: &str) -> Option<NaiveDateTime> {
     .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
 }
 
+/// `YYYY-MM-DD` digit by digit: the date of every row of every file, so it avoids chrono's
+/// format interpreter (a third of a CSV's reading time with it).
+fn parse_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
+}
+
 /// Parses a number; an empty cell, `NaN`, `null`, `NA` or FRED's `.` is missing (NaN).
 pub fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
-    match t.to_ascii_lowercase().as_str() {
-        "" | "nan" | "null" | "na" | "." => Some(f64::NAN),
-        _ => t.parse().ok(),
+    // Numbers first: the markers are rare, and checking them needs no lower-cased copy.
+    if let Ok(x) = t.parse() {
+        return Some(x);
     }
+    ["", "nan", "null", "na", "."]
+        .iter()
+        .any(|m| t.eq_ignore_ascii_case(m))
+        .then_some(f64::NAN)
 }
 
 /// Opens a CSV with a header row; cells are trimmed and rows may vary in length (checked by the
 /// callers, which name the row).
-fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), DataError> {
+fn open<R: std::io::Read>(
+    path: &Path,
+    source: R,
+) -> Result<(csv::Reader<R>, csv::StringRecord), DataError> {
     let read_err = |e: csv::Error| DataError::Read {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -45,8 +65,7 @@ fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), 
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(read_err)?;
+        .from_reader(source);
     let headers = reader.headers().map_err(read_err)?.clone();
     Ok((reader, headers))
 }
@@ -56,11 +75,19 @@ fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord), 
 /// # Errors
 /// [`DataError`] naming the file, row and column of the first value that does not parse.
 pub fn read_csv(path: &Path) -> Result<BarSeries, DataError> {
+    parse_csv(path, &super::read_file(path)?)
+}
+
+/// Parses the bytes of a CSV bar file read from `path` (named in errors); see [`read_csv`].
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn parse_csv(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
         reason,
     };
-    let (mut reader, headers) = open(path)?;
+    let (mut reader, headers) = open(path, bytes)?;
     let mut index = [usize::MAX; 7];
     let names = [
         "date",
@@ -177,7 +204,8 @@ pub fn read_csv_table(path: &Path) -> Result<super::Table, DataError> {
         path: path.to_path_buf(),
         reason,
     };
-    let (mut reader, header) = open(path)?;
+    let bytes = super::read_file(path)?;
+    let (mut reader, header) = open(path, bytes.as_slice())?;
     let headers: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let Some(date_col) = headers.iter().position(|h| bar_column(h) == Some("date")) else {
         return Err(DataError::MissingColumns {

@@ -2,6 +2,7 @@
 
 mod csv;
 mod parquet;
+mod returns;
 mod table;
 
 use std::path::Path;
@@ -9,10 +10,11 @@ use std::path::Path;
 use crate::bars::BarSeries;
 use crate::error::DataError;
 
-pub use self::csv::{parse_number, parse_time, read_csv, read_csv_table};
+pub use self::csv::{parse_csv, parse_number, parse_time, read_csv, read_csv_table};
 pub use self::parquet::{
-    read_parquet, read_parquet_metadata, write_parquet, write_parquet_with_metadata,
+    parse_parquet, read_parquet, read_parquet_metadata, write_parquet, write_parquet_with_metadata,
 };
+pub use self::returns::{ReturnSeries, read_returns, simple_returns};
 pub use self::table::{Table, write_csv, write_table};
 
 /// File formats qts reads and writes.
@@ -52,10 +54,52 @@ impl Format {
 /// # Errors
 /// [`DataError`] naming the file, and the row and column where a value does not parse.
 pub fn read_bars(path: &Path) -> Result<BarSeries, DataError> {
-    match Format::of(path)? {
-        Format::Csv => read_csv(path),
-        Format::Parquet => read_parquet(path),
+    Ok(read_bars_hashed(path)?.0)
+}
+
+/// [`read_bars`], and the SHA-256 (hex) of the bytes the bars were parsed from: the file is
+/// read once for both, so the hash stamped on a result is that of the data it used.
+///
+/// # Errors
+/// As [`read_bars`].
+pub fn read_bars_hashed(path: &Path) -> Result<(BarSeries, String), DataError> {
+    let (mut all, hash) = read_all_hashed(&[path])?;
+    Ok((all.remove(0), hash))
+}
+
+/// Bars of several files, and one SHA-256 (hex) over their bytes in order; each file is
+/// read once.
+///
+/// # Errors
+/// As [`read_bars`], for the first file that fails.
+pub fn read_all_hashed(paths: &[impl AsRef<Path>]) -> Result<(Vec<BarSeries>, String), DataError> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut all = Vec::with_capacity(paths.len());
+    for path in paths {
+        let path = path.as_ref();
+        Format::of(path)?;
+        let bytes = read_file(path)?;
+        hasher.update(&bytes);
+        all.push(parse_bytes(path, bytes)?);
     }
+    Ok((all, qts_core::hex::encode(&hasher.finalize())))
+}
+
+/// Bars from the bytes of the file at `path` (its extension says the format).
+pub(crate) fn parse_bytes(path: &Path, bytes: Vec<u8>) -> Result<BarSeries, DataError> {
+    match Format::of(path)? {
+        Format::Csv => parse_csv(path, &bytes),
+        Format::Parquet => parse_parquet(path, bytes.into()),
+    }
+}
+
+/// The whole file, or [`DataError::Read`] naming it.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|e| DataError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// The canonical name of a bar column from a header cell, if it is one.

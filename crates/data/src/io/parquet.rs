@@ -33,12 +33,20 @@ const EPOCH_DAYS_CE: i32 = 719_163;
 /// # Errors
 /// [`DataError`] naming the file, and the row and column of a value that cannot be used.
 pub fn read_parquet(path: &Path) -> Result<BarSeries, DataError> {
+    parse_parquet(path, super::read_file(path)?.into())
+}
+
+/// Parses the bytes of a Parquet bar file read from `path` (named in errors); see
+/// [`read_parquet`].
+///
+/// # Errors
+/// As [`read_parquet`].
+pub fn parse_parquet(path: &Path, bytes: bytes::Bytes) -> Result<BarSeries, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|e| read_err(e.to_string()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .and_then(|b| b.build())
         .map_err(|e| read_err(format!("not a readable Parquet file ({e})")))?;
     let mut bars = BarSeries {

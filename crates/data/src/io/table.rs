@@ -83,34 +83,14 @@ pub fn write_csv(table: &Table, path: &Path) -> Result<(), DataError> {
     })
 }
 
-/// Runs `write` into a temporary file next to `path`, then renames it over `path`.
+/// Runs `write` into a temporary file next to `path`, then renames it over `path`
+/// ([`qts_core::fs::write_atomic_with`]).
 pub(crate) fn atomic_write(
     path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut qts_core::fs::AtomicWriter) -> std::io::Result<()>,
 ) -> Result<(), DataError> {
-    let fail = |e: std::io::Error| DataError::Write {
+    qts_core::fs::write_atomic_with(path, write).map_err(|e| DataError::Write {
         path: path.to_path_buf(),
         reason: e.to_string(),
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&tmp).and_then(|file| {
-        let mut out = std::io::BufWriter::new(file);
-        write(&mut out)?;
-        out.flush()?;
-        out.get_ref().sync_all()
-    });
-    if let Err(e) = result.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    Ok(())
+    })
 }

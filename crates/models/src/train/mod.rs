@@ -12,9 +12,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use qts_core::config::{ComputeConfig, Loss, ModelConfig, Optimizer};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Reduction, Tensor, nn};
 
@@ -124,11 +121,7 @@ fn loss(kind: Loss, out: &Tensor, target: &Tensor) -> Tensor {
 }
 
 fn seeded_order(rows: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
-    let mut order = rows.to_vec();
-    let mut rng =
-        ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    order.shuffle(&mut rng);
-    order
+    qts_data::dataset::seeded_order(rows, seed, epoch as u64)
 }
 
 fn torch_seed(seed: u64, epoch: usize) -> i64 {

@@ -34,7 +34,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
 /// 1), everything else is bad input (exit 2).
 pub fn failure(e: ModelError) -> Failure {
     match e {
-        ModelError::Io { .. } | ModelError::Torch(_) => Failure::Runtime(e.into()),
+        ModelError::Io { .. } | ModelError::Torch(_) | ModelError::Encode { .. } => {
+            Failure::Runtime(e.into())
+        }
+        ModelError::Data(e) => e.into(),
         _ => Failure::Input(e.into()),
     }
 }

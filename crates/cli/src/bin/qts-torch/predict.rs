@@ -8,16 +8,15 @@ use anyhow::anyhow;
 use chrono::NaiveDateTime;
 use qts_core::config::{ConfigLoader, ModelConfig, Section};
 use qts_core::logging::RunContext;
-use qts_data::dataset::model_inputs;
-use qts_data::features::compute;
 use qts_data::io::{Table, read_csv_table, write_table};
+use qts_data::locate::load_for_model;
 use qts_models::batches::Series;
 use qts_models::infer::{PredictOptions, Predictor};
 use qts_models::net::NetSpec;
+use qts_models::pipeline::Pipeline;
 use qts_models::{ModelRef, Registry};
 
 use qts_cli::cli::{GlobalArgs, PredictArgs, SectionFiles};
-use qts_cli::commands::pipeline::{self, Pipeline};
 use qts_cli::commands::setup::{environment, load_config, start_logging};
 use qts_cli::failure::Failure;
 
@@ -87,26 +86,19 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
         }
         raw_inputs(path, card.input_size)?
     } else {
-        let ppath = dir.join(pipeline::FILE);
-        if !ppath.is_file() {
+        let Some(p) = Pipeline::read(&dir).map_err(crate::failure)? else {
             return Err(input(format!(
                 "{}@{} was imported without a feature pipeline: pass --inputs-as-is with a CSV of date and its {} input columns",
                 card.name, card.version, card.input_size
             )));
-        }
-        let p: Pipeline = serde_json::from_str(&pipeline::read_text(&ppath)?)
-            .map_err(|e| Failure::Runtime(anyhow!("{}: {e}", ppath.display())))?;
-        let (bars, _) = pipeline::load_bars(&args.data, cfg, p.adjust || args.adjust)?;
-        let table: Table = compute(&bars, &p.features)?;
-        let names: Vec<&str> = table.names();
-        if names != p.feature_names {
-            return Err(input(format!(
-                "the features computed now ({}) are not those the model was trained on ({})",
-                names.join(", "),
-                p.feature_names.join(", ")
-            )));
-        }
-        model_inputs(&table, &p.normalizer)?
+        };
+        let (bars, _) = load_for_model(
+            &args.data,
+            cfg,
+            p.adjust || args.adjust,
+            &mut sha2::Sha256::default(),
+        )?;
+        p.inputs(&bars).map_err(crate::failure)?
     };
     let lookback = spec.lookback;
     let in_range = |t: &NaiveDateTime| {

@@ -1,5 +1,6 @@
-//! Small numeric helpers with numpy's conventions, so that metrics defined by empyrical agree
-//! with it to rounding.
+//! Small numeric helpers with numpy's and pandas' conventions, shared by every crate (metrics,
+//! validation, prediction intervals), so that numbers defined by empyrical, numpy or pandas
+//! agree with them to rounding.
 
 /// Arithmetic mean; NaN for an empty slice.
 pub fn mean(x: &[f64]) -> f64 {
@@ -28,10 +29,16 @@ pub fn percentile(x: &[f64], q: f64) -> f64 {
 
 /// [`percentile`] of values already sorted ascending.
 pub fn percentile_sorted(s: &[f64], q: f64) -> f64 {
+    quantile_sorted(s, q / 100.0)
+}
+
+/// The `q`-th quantile (0–1) of values already sorted ascending, interpolating linearly
+/// (numpy's default `quantile`); NaN for an empty slice.
+pub fn quantile_sorted(s: &[f64], q: f64) -> f64 {
     if s.is_empty() {
         return f64::NAN;
     }
-    let pos = q / 100.0 * (s.len() - 1) as f64;
+    let pos = q * (s.len() - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
     // numpy's "linear" method: lerp between the two neighbours.
@@ -97,6 +104,10 @@ mod tests {
         assert_eq!(percentile(&x, 50.0), 2.5);
         assert_eq!(percentile(&x, 5.0), 1.15);
         assert_eq!(percentile(&x, 100.0), 4.0);
+        // numpy.quantile([1, 2, 3, 4], [0.05, 0.95]) == [1.15, 3.85]
+        assert!((quantile_sorted(&x, 0.05) - 1.15).abs() < 1e-12);
+        assert!((quantile_sorted(&x, 0.95) - 3.85).abs() < 1e-12);
+        assert!(quantile_sorted(&[], 0.5).is_nan());
     }
 
     #[test]

@@ -1,0 +1,233 @@
+//! The backtest use case: checked bars, a strategy and settings in, a [`BacktestReport`] out.
+//! The report *is* the JSON contract of `qts backtest --json` and `stats.json` (every metric,
+//! then the run's description and its provenance stamp); the CLI, `qts run`, the research
+//! tools and Python all produce it here, so they cannot drift apart.
+
+use std::fmt::Write as _;
+
+use qts_data::io::ReturnSeries;
+use qts_data::validate::{CheckedBars, Summary};
+use serde::Serialize;
+
+use crate::engine::{BacktestResult, EngineConfig, Execution, check_aligned, run_checked};
+use crate::error::BacktestError;
+use crate::metrics::{Metrics, MetricsConfig, align_benchmark};
+use crate::strategy::Strategy;
+use crate::summary::summarize;
+
+/// Bars that passed validation, one series per symbol, all on the same timestamps.
+#[derive(Debug, Clone)]
+pub struct Market {
+    bars: Vec<qts_data::BarSeries>,
+    validation: Summary,
+}
+
+impl Market {
+    /// Checks that the series share their timestamps and adds up their validation findings.
+    ///
+    /// # Errors
+    /// [`BacktestError::Misaligned`] naming the first series that differs, or
+    /// [`BacktestError::Config`] for none.
+    pub fn new(checked: Vec<CheckedBars>) -> Result<Market, BacktestError> {
+        let mut validation = Summary::default();
+        let bars: Vec<_> = checked
+            .into_iter()
+            .map(|c| {
+                let s = c.summary();
+                validation.errors += s.errors;
+                validation.warnings += s.warnings;
+                validation.infos += s.infos;
+                c.into_inner()
+            })
+            .collect();
+        check_aligned(&bars)?;
+        Ok(Market { bars, validation })
+    }
+
+    /// The series.
+    pub fn bars(&self) -> &[qts_data::BarSeries] {
+        &self.bars
+    }
+
+    /// The findings tolerated by validation, over every series.
+    pub fn validation(&self) -> Summary {
+        self.validation
+    }
+}
+
+/// Where the numbers of a report came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamp {
+    /// The qts that computed them.
+    pub qts_version: String,
+    /// SHA-256 of the data files' bytes, in order.
+    pub data_hash: String,
+    /// The configuration's fingerprint.
+    pub config_hash: String,
+    /// The data files, as given.
+    pub files: Vec<String>,
+}
+
+impl Stamp {
+    /// A stamp of this qts version.
+    pub fn new(data_hash: String, config_hash: String, files: Vec<String>) -> Stamp {
+        Stamp {
+            qts_version: env!("CARGO_PKG_VERSION").to_string(),
+            data_hash,
+            config_hash,
+            files,
+        }
+    }
+}
+
+/// A benchmark to compare against, and its name for errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Benchmark<'a> {
+    /// Its returns.
+    pub series: &'a ReturnSeries,
+    /// A file name or symbol.
+    pub source: &'a str,
+}
+
+/// Everything a backtest needs besides the market and the strategy.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Execution, costs, sizing, risk.
+    pub engine: EngineConfig,
+    /// Annualisation, risk-free rate, VaR level.
+    pub metrics: MetricsConfig,
+}
+
+impl Settings {
+    /// The settings of a loaded configuration, under `execution`'s rules.
+    pub fn from_config(cfg: &qts_core::config::QtsConfig, execution: Execution) -> Settings {
+        let engine = EngineConfig::from_config(cfg);
+        Settings {
+            engine: match execution {
+                Execution::Default => engine,
+                Execution::BacktestingPy => engine.backtesting_py(),
+            },
+            metrics: MetricsConfig::from_config(&cfg.backtest.metrics),
+        }
+    }
+}
+
+/// The outcome of a backtest with its metrics and provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct BacktestReport {
+    /// Every metric, under its public key.
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Strategy and parameters.
+    pub strategy: String,
+    /// Execution rules.
+    pub execution: Execution,
+    /// Symbols traded.
+    pub symbols: Vec<String>,
+    /// First bar's date.
+    pub start: Option<String>,
+    /// Last bar's date.
+    pub end: Option<String>,
+    /// Positions still open at the end (symbol, signed shares).
+    pub open_positions: Vec<(String, f64)>,
+    /// Validation findings tolerated.
+    pub validation: Summary,
+    /// Provenance.
+    pub stamp: Stamp,
+    /// The equity curve, trades, fills and orders behind the numbers (written as CSV files,
+    /// not part of the JSON).
+    #[serde(skip)]
+    pub result: BacktestResult,
+}
+
+/// Runs `strategy` over `market` and measures it.
+///
+/// # Errors
+/// [`BacktestError`] when the benchmark lacks a date of the equity curve.
+pub fn backtest(
+    market: &Market,
+    strategy: &mut dyn Strategy,
+    settings: &Settings,
+    benchmark: Option<Benchmark<'_>>,
+    stamp: Stamp,
+) -> Result<BacktestReport, BacktestError> {
+    let bars = market.bars();
+    let result = run_checked(bars, strategy, &settings.engine)?;
+    let bench = match benchmark {
+        Some(b) => Some(align_benchmark(
+            result.time.get(1..).unwrap_or_default(),
+            b.series,
+            b.source,
+        )?),
+        None => None,
+    };
+    let metrics = summarize(&result, &bars[0].close, bench.as_deref(), &settings.metrics);
+    Ok(BacktestReport {
+        metrics,
+        strategy: result.strategy.clone(),
+        execution: settings.engine.execution,
+        symbols: result.symbols.clone(),
+        start: result.time.first().map(|t| t.date().to_string()),
+        end: result.time.last().map(|t| t.date().to_string()),
+        open_positions: result.open_positions.clone(),
+        validation: market.validation(),
+        stamp,
+        result,
+    })
+}
+
+impl BacktestReport {
+    /// The metrics named in `report` (`metrics.report`), in the user's order; all of them when
+    /// the list is empty.
+    pub fn selected(&self, report: &[String]) -> Vec<(&'static str, crate::metrics::Value)> {
+        if report.is_empty() {
+            return self.metrics.iter().map(|(k, v)| (*k, *v)).collect();
+        }
+        report
+            .iter()
+            .filter_map(|r| self.metrics.get_key_value(r.as_str()))
+            .map(|(k, v)| (*k, *v))
+            .collect()
+    }
+
+    /// `trades.csv`: one row per closed trade.
+    pub fn trades_csv(&self) -> String {
+        let mut out = String::from(
+            "entry_time,exit_time,side,size,entry_price,exit_price,pnl,return,commission,duration_days\n",
+        );
+        for t in &self.result.trades {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{}",
+                t.entry_time.date(),
+                t.exit_time.date(),
+                t.side,
+                t.size,
+                t.entry_price,
+                t.exit_price,
+                t.pnl,
+                t.ret,
+                t.commission,
+                t.duration_days
+            );
+        }
+        out
+    }
+
+    /// `equity.csv`: equity, cash and drawdown at each close.
+    pub fn equity_csv(&self) -> String {
+        let r = &self.result;
+        let mut out = String::from("date,equity,cash,drawdown\n");
+        for i in 0..r.time.len() {
+            let _ = writeln!(
+                out,
+                "{},{},{},{}",
+                r.time[i].date(),
+                r.equity[i],
+                r.cash[i],
+                r.drawdown[i]
+            );
+        }
+        out
+    }
+}

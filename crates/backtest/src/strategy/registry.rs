@@ -1,0 +1,313 @@
+//! One registry of strategy names: what each takes, with typed defaults, and how it is built.
+//! Every front end (the CLI, `qts run`, the research tools, Python) builds strategies here,
+//! so a new strategy is a file in this folder and one entry in [`Registry::builtin`].
+
+use qts_core::config::RegimeFilterConfig;
+
+use super::{BuyAndHold, RegimeFilter, SignalSeries, SignalStrategy, SmaCross, Strategy};
+use crate::error::BacktestError;
+
+/// The kind and default of one parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Default {
+    /// A whole number.
+    Int(usize),
+    /// A real number (NaN refused; infinities allowed, e.g. `-inf` for "never").
+    Real(f64),
+}
+
+/// One parameter a strategy takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Name, as in `--param NAME=VALUE`.
+    pub name: &'static str,
+    /// Kind and default.
+    pub default: Default,
+}
+
+/// What a strategy may need besides its parameters.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Symbols traded (the signal strategy trades one).
+    pub symbols: usize,
+    /// Predictions aligned to the bars (for `signal`).
+    pub signals: Option<SignalSeries>,
+}
+
+/// Parameter values, parsed and checked against the strategy's [`Param`] list.
+#[derive(Debug, Clone)]
+pub struct Params {
+    strategy: &'static str,
+    values: Vec<(&'static str, Default)>,
+}
+
+impl Params {
+    /// A whole-number parameter's value (its default when not given).
+    ///
+    /// # Errors
+    /// [`BacktestError::Parameter`] when the strategy declares no such whole-number parameter
+    /// (a registry entry out of step with its builder).
+    pub fn int(&self, name: &str) -> Result<usize, BacktestError> {
+        match self.get(name) {
+            Some(Default::Int(v)) => Ok(v),
+            _ => Err(self.undeclared(name)),
+        }
+    }
+
+    /// A real parameter's value (its default when not given).
+    ///
+    /// # Errors
+    /// As [`Params::int`].
+    pub fn real(&self, name: &str) -> Result<f64, BacktestError> {
+        match self.get(name) {
+            Some(Default::Real(v)) => Ok(v),
+            _ => Err(self.undeclared(name)),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<Default> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+
+    fn undeclared(&self, name: &str) -> BacktestError {
+        BacktestError::Parameter {
+            strategy: self.strategy.into(),
+            param: name.into(),
+            reason: "not declared by the strategy".into(),
+        }
+    }
+}
+
+/// Builds a strategy from its parameters and inputs.
+pub type Builder = fn(&Params, &mut Inputs) -> Result<Box<dyn Strategy>, BacktestError>;
+
+/// A registered strategy.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    /// Name, as in `--strategy NAME`.
+    pub name: &'static str,
+    /// The parameters it takes.
+    pub params: &'static [Param],
+    /// How it is built.
+    pub build: Builder,
+}
+
+/// Strategies by name.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    entries: Vec<Entry>,
+}
+
+impl Registry {
+    /// The strategies qts ships.
+    pub fn builtin() -> Registry {
+        Registry {
+            entries: vec![
+                Entry {
+                    name: "buy-and-hold",
+                    params: &[],
+                    build: |_, _| Ok(Box::new(BuyAndHold::default())),
+                },
+                Entry {
+                    name: "sma-cross",
+                    params: &[
+                        Param {
+                            name: "fast",
+                            default: Default::Int(10),
+                        },
+                        Param {
+                            name: "slow",
+                            default: Default::Int(20),
+                        },
+                    ],
+                    build: |p, _| Ok(Box::new(SmaCross::new(p.int("fast")?, p.int("slow")?)?)),
+                },
+                Entry {
+                    name: "signal",
+                    params: &[
+                        Param {
+                            name: "long_above",
+                            default: Default::Real(0.0),
+                        },
+                        Param {
+                            name: "short_below",
+                            default: Default::Real(f64::NEG_INFINITY),
+                        },
+                    ],
+                    build: build_signal,
+                },
+            ],
+        }
+    }
+
+    /// This registry and one more strategy (a name already registered is replaced).
+    pub fn with(mut self, entry: Entry) -> Registry {
+        self.entries.retain(|e| e.name != entry.name);
+        self.entries.push(entry);
+        self
+    }
+
+    /// Registered names, in registration order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|e| e.name).collect()
+    }
+
+    /// The entry of `name`.
+    ///
+    /// # Errors
+    /// [`BacktestError::UnknownStrategy`] listing the known names.
+    pub fn entry(&self, name: &str) -> Result<&Entry, BacktestError> {
+        self.entries
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| BacktestError::UnknownStrategy {
+                name: name.into(),
+                known: self.names().join(", "),
+            })
+    }
+
+    /// Parses `params` (`(name, text)` pairs; a later value of a name wins) against the
+    /// strategy's declared parameters.
+    ///
+    /// # Errors
+    /// [`BacktestError::UnknownStrategy`], or [`BacktestError::Parameter`] for an undeclared
+    /// name or a value of the wrong kind.
+    pub fn params(&self, name: &str, params: &[(String, String)]) -> Result<Params, BacktestError> {
+        let entry = self.entry(name)?;
+        let bad = |param: &str, reason: String| BacktestError::Parameter {
+            strategy: entry.name.into(),
+            param: param.into(),
+            reason,
+        };
+        for (k, _) in params {
+            if !entry.params.iter().any(|p| p.name == k) {
+                let known: Vec<&str> = entry.params.iter().map(|p| p.name).collect();
+                let known = if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                };
+                return Err(bad(k, format!("unknown parameter (known: {known})")));
+            }
+        }
+        let mut values = Vec::with_capacity(entry.params.len());
+        for p in entry.params {
+            let given = params.iter().rev().find(|(n, _)| n == p.name);
+            let value = match (given, p.default) {
+                (None, d) => d,
+                (Some((_, v)), Default::Int(_)) => Default::Int(
+                    v.parse()
+                        .map_err(|_| bad(p.name, format!("`{v}` is not a whole number")))?,
+                ),
+                (Some((_, v)), Default::Real(_)) => Default::Real(
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|x| !x.is_nan())
+                        .ok_or_else(|| bad(p.name, format!("`{v}` is not a number")))?,
+                ),
+            };
+            values.push((p.name, value));
+        }
+        Ok(Params {
+            strategy: entry.name,
+            values,
+        })
+    }
+
+    /// Builds strategy `name` with `params`, wrapped in the regime filter when it is enabled.
+    ///
+    /// # Errors
+    /// As [`Registry::params`], and whatever the strategy's own checks refuse.
+    pub fn build(
+        &self,
+        name: &str,
+        params: &[(String, String)],
+        inputs: &mut Inputs,
+        regime: &RegimeFilterConfig,
+    ) -> Result<Box<dyn Strategy>, BacktestError> {
+        let parsed = self.params(name, params)?;
+        let inner = (self.entry(name)?.build)(&parsed, inputs)?;
+        Ok(if regime.enabled {
+            Box::new(RegimeFilter::new(inner, regime.ma, regime.period))
+        } else {
+            inner
+        })
+    }
+}
+
+fn build_signal(p: &Params, inputs: &mut Inputs) -> Result<Box<dyn Strategy>, BacktestError> {
+    let Some(series) = inputs.signals.take() else {
+        return Err(BacktestError::MissingSignals);
+    };
+    if inputs.symbols != 1 {
+        return Err(BacktestError::SignalSymbols);
+    }
+    Ok(Box::new(SignalStrategy::new(
+        series,
+        p.real("long_above")?,
+        p.real("short_below")?,
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_typed_values_with_defaults_and_last_wins() {
+        let r = Registry::builtin();
+        let p = r
+            .params("sma-cross", &pairs(&[("fast", "5"), ("fast", "7")]))
+            .unwrap();
+        assert_eq!(p.int("fast").unwrap(), 7);
+        assert_eq!(p.int("slow").unwrap(), 20);
+        let p = r
+            .params("signal", &pairs(&[("short_below", "-inf")]))
+            .unwrap();
+        assert_eq!(p.real("short_below").unwrap(), f64::NEG_INFINITY);
+        assert_eq!(p.real("long_above").unwrap(), 0.0);
+    }
+
+    #[test]
+    fn refuses_unknown_names_and_bad_values_naming_them() {
+        let r = Registry::builtin();
+        let e = r.params("sma", &[]).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "unknown strategy `sma`; known: buy-and-hold, sma-cross, signal"
+        );
+        let e = r
+            .params("buy-and-hold", &pairs(&[("x", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "strategy `buy-and-hold`: parameter `x`: unknown parameter (known: none)"
+        );
+        let e = r
+            .params("sma-cross", &pairs(&[("fast", "2.5")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "strategy `sma-cross`: parameter `fast`: `2.5` is not a whole number"
+        );
+        let e = r
+            .params("signal", &pairs(&[("long_above", "nan")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "strategy `signal`: parameter `long_above`: `nan` is not a number"
+        );
+    }
+}

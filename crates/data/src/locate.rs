@@ -1,0 +1,79 @@
+//! Where a command finds the bars a user names: a file path as given, else
+//! `<SYMBOL>.csv|.parquet` in the local provider's directory, else the symbol's cached bars.
+
+use std::path::{Path, PathBuf};
+
+use qts_core::config::QtsConfig;
+
+use crate::bars::BarSeries;
+use crate::error::DataError;
+
+/// Bars a model trains or predicts on, from a file or a symbol ([`resolve`]): duplicate
+/// timestamps dropped (keeping the last bar of each), adjusted when asked. `hasher` is fed the
+/// file's bytes (the file is read once).
+///
+/// # Errors
+/// [`DataError`] from [`resolve`] or reading, or [`DataError::Content`] when `adjust` is asked of
+/// a file without `adj_close`.
+pub fn load_for_model(
+    input: &str,
+    config: &QtsConfig,
+    adjust: bool,
+    hasher: &mut sha2::Sha256,
+) -> Result<(BarSeries, PathBuf), DataError> {
+    use sha2::Digest;
+    let path = resolve(input, config)?;
+    crate::io::Format::of(&path)?;
+    let bytes = crate::io::read_file(&path)?;
+    hasher.update(&bytes);
+    let bars = crate::io::parse_bytes(&path, bytes)?;
+    let (bars, removed) = crate::validate::drop_duplicates(&bars);
+    if removed > 0 {
+        tracing::warn!(
+            removed,
+            "dropped duplicate timestamps, keeping the last bar of each"
+        );
+    }
+    if !adjust {
+        return Ok((bars, path));
+    }
+    if bars.adj_close.is_none() {
+        return Err(DataError::Content {
+            path: path.display().to_string(),
+            reason: "--adjust needs an adj_close column".into(),
+        });
+    }
+    Ok((bars.adjusted(), path))
+}
+
+/// The file that holds `input`'s bars (see the module comment).
+///
+/// # Errors
+/// [`DataError::NotFound`] naming the three places looked in.
+pub fn resolve(input: &str, config: &QtsConfig) -> Result<PathBuf, DataError> {
+    let direct = Path::new(input);
+    if direct.is_file() {
+        return Ok(direct.to_path_buf());
+    }
+    let dir = Path::new(&config.data.providers.local.directory);
+    for name in [
+        input.to_string(),
+        input.to_ascii_uppercase(),
+        input.to_ascii_lowercase(),
+    ] {
+        for ext in ["csv", "parquet"] {
+            let candidate = dir.join(format!("{name}.{ext}"));
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    let cache = crate::cache::Cache::new(&config.data.cache.directory);
+    if let Some(entry) = cache.entries().into_iter().find(|e| e.symbol == input) {
+        return Ok(entry.path);
+    }
+    Err(DataError::NotFound {
+        input: input.to_string(),
+        directory: dir.to_path_buf(),
+    })
+}
