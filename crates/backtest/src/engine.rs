@@ -301,16 +301,25 @@ fn drawdown(equity: f64, peak: f64) -> f64 {
 impl<'a> Engine<'a> {
     fn new(bars: &'a [BarSeries], cfg: &'a EngineConfig) -> Self {
         let n = bars.len();
-        let lookback = cfg.sizing.volatility_lookback;
-        let vol = bars
-            .iter()
-            .map(|b| rolling_std(&log_return(&b.close, 1), lookback))
-            .collect();
-        let atr = bars
-            .iter()
-            .map(|b| atr(&b.high, &b.low, &b.close, cfg.stops.atr_stop.period))
-            .collect();
+        // Indicators only where a rule reads them: they are most of a backtest's set-up cost.
         let rules = rules_for(cfg);
+        let lookback = cfg.sizing.volatility_lookback;
+        let vol = if rules.reads_volatility(cfg)
+            || cfg.costs.slippage_model == SlippageModel::VolatilityScaled
+        {
+            bars.iter()
+                .map(|b| rolling_std(&log_return(&b.close, 1), lookback))
+                .collect()
+        } else {
+            vec![Vec::new(); n]
+        };
+        let atr = if cfg.stops.atr_stop.enabled {
+            bars.iter()
+                .map(|b| atr(&b.high, &b.low, &b.close, cfg.stops.atr_stop.period))
+                .collect()
+        } else {
+            vec![Vec::new(); n]
+        };
         Engine {
             bars,
             cfg,
@@ -448,7 +457,9 @@ impl<'a> Engine<'a> {
     /// Step 4: the strategy's actions become standing targets (or raw orders), and the
     /// execution rules turn the targets into orders.
     fn decide(&mut self, t: usize, actions: Vec<Action>) {
-        self.fresh.fill(false);
+        if self.fresh.iter().any(|&f| f) {
+            self.fresh.fill(false);
+        }
         for a in actions {
             match a {
                 Action::Target {
@@ -480,27 +491,33 @@ impl<'a> Engine<'a> {
                 _ => {}
             }
         }
+        let any_fresh = self.fresh.iter().any(|&f| f);
+        let cooling = self.cooldown_until.is_some_and(|until| t < until);
+        if !self
+            .rules
+            .decides(any_fresh, self.rebalance_bar[t + 1], cooling)
+        {
+            return;
+        }
         let equity = self.equity_at(t);
         let desk = Desk {
-            t,
             cfg: self.cfg,
             portfolio: &self.portfolio,
             closes: &self.closes,
             vol: &self.vol,
+            vol_bar: t,
             targets: &self.targets,
             stopped: &self.stopped,
             fresh: &self.fresh,
-            rebalance_next: self.rebalance_bar[t + 1],
-            cooling: self.cooldown_until.is_some_and(|until| t < until),
             equity,
         };
         let mut requests = std::mem::take(&mut self.requests);
-        let decided = self.rules.plan(&desk, &mut requests);
+        self.rules.plan(&desk, &mut requests);
         for r in requests.drain(..) {
             self.submit(t, r);
         }
         self.requests = requests;
-        if decided && self.fill_at_close {
+        if self.fill_at_close {
             self.fill_pending(t, true);
         }
     }
@@ -523,6 +540,9 @@ impl<'a> Engine<'a> {
 
     /// Step 1 (or, at the close, market orders only).
     fn fill_pending(&mut self, t: usize, at_close: bool) {
+        if self.pending.is_empty() {
+            return;
+        }
         let mut book = std::mem::replace(&mut self.pending, std::mem::take(&mut self.spare));
         for mut p in book.drain(..) {
             if at_close && p.order.kind != OrderKind::Market {
@@ -588,7 +608,10 @@ impl<'a> Engine<'a> {
             });
             return;
         }
-        let prev_vol = if t > 0 { self.vol[s][t - 1] } else { f64::NAN };
+        let prev_vol = match t.checked_sub(1) {
+            Some(prev) => self.vol[s].get(prev).copied().unwrap_or(f64::NAN),
+            None => f64::NAN,
+        };
         let price = if slips {
             self.costs.slipped(size, reference, prev_vol)
         } else {
@@ -633,7 +656,8 @@ impl<'a> Engine<'a> {
             // A new position: protective levels start from this entry.
             self.extreme[s] = price;
             self.atr_stop[s] = if t > 0 {
-                self.atr[s][t - 1] * self.cfg.stops.atr_stop.multiple
+                self.atr[s].get(t - 1).copied().unwrap_or(f64::NAN)
+                    * self.cfg.stops.atr_stop.multiple
             } else {
                 f64::NAN
             };

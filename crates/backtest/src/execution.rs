@@ -9,6 +9,8 @@
 //! - [`BacktestingPyRules`]: backtesting.py's `position.close(); buy()` on every new target —
 //!   close what is held and go all in, at the next open, no cash cap beyond the all-in size.
 
+use qts_core::config::SizingMethod;
+
 use crate::engine::EngineConfig;
 use crate::order::{OrderKind, Reason, TimeInForce};
 use crate::portfolio::Portfolio;
@@ -59,35 +61,39 @@ pub(crate) type Target = Option<(f64, Option<Forecast>)>;
 
 /// What the rules see when they decide, after bar `t`'s close.
 pub(crate) struct Desk<'a> {
-    /// The bar.
-    pub t: usize,
     /// Settings.
     pub cfg: &'a EngineConfig,
     /// The account.
     pub portfolio: &'a Portfolio,
     /// Each symbol's close at `t`.
     pub closes: &'a [f64],
-    /// Each symbol's daily volatility known at `t`'s close.
+    /// Each symbol's daily volatility known at each close (empty unless the rules read it).
     pub vol: &'a [Vec<f64>],
+    /// The bar whose volatility is current.
+    pub vol_bar: usize,
     /// Standing targets.
     pub targets: &'a [Target],
     /// Symbols flattened by a protective exit since their last target.
     pub stopped: &'a [bool],
     /// Symbols whose target is new this bar.
     pub fresh: &'a [bool],
-    /// Whether the next bar may execute a rebalance.
-    pub rebalance_next: bool,
-    /// Whether the circuit breaker's cool-down is running.
-    pub cooling: bool,
     /// Cash plus positions at `t`'s close.
     pub equity: f64,
 }
 
 /// A set of execution rules.
 pub(crate) trait Rules {
-    /// Appends the orders this decision places; returns whether this bar was a decision
-    /// point (only then may market orders fill at the deciding close).
-    fn plan(&mut self, desk: &Desk<'_>, orders: &mut Vec<OrderRequest>) -> bool;
+    /// Whether the close of a bar is a decision point: `any_fresh` when some symbol got a
+    /// new target, `rebalance_next` when the next bar may execute a rebalance, `cooling`
+    /// while the breaker's cool-down runs. Only at a decision point are orders planned (and
+    /// may market orders fill at the deciding close).
+    fn decides(&self, any_fresh: bool, rebalance_next: bool, cooling: bool) -> bool;
+
+    /// Appends the orders a decision point places.
+    fn plan(&mut self, desk: &Desk<'_>, orders: &mut Vec<OrderRequest>);
+
+    /// Whether the rules size by volatility (so the engine computes it).
+    fn reads_volatility(&self, cfg: &EngineConfig) -> bool;
 
     /// Whether a buy is cut to the cash (and margin) the account has.
     fn caps_buys_to_cash(&self) -> bool;
@@ -113,10 +119,11 @@ pub(crate) struct QtsRules {
 }
 
 impl Rules for QtsRules {
-    fn plan(&mut self, d: &Desk<'_>, orders: &mut Vec<OrderRequest>) -> bool {
-        if !d.rebalance_next || d.cooling {
-            return false;
-        }
+    fn decides(&self, _: bool, rebalance_next: bool, cooling: bool) -> bool {
+        rebalance_next && !cooling
+    }
+
+    fn plan(&mut self, d: &Desk<'_>, orders: &mut Vec<OrderRequest>) {
         let n = d.targets.len();
         self.inputs.clear();
         self.inputs.extend((0..n).map(|s| {
@@ -127,7 +134,7 @@ impl Rules for QtsRules {
             Input {
                 strength,
                 forecast,
-                daily_vol: d.vol[s][d.t],
+                daily_vol: d.vol[s].get(d.vol_bar).copied().unwrap_or(f64::NAN),
             }
         }));
         let mut w = sizing::weights(&self.inputs, &d.cfg.sizing, d.cfg.periods_per_year);
@@ -147,7 +154,10 @@ impl Rules for QtsRules {
         orders.extend(self.deltas.iter().map(|&(s, delta)| {
             OrderRequest::market(s, Size::Shares(delta), TimeInForce::Day, Reason::Rebalance)
         }));
-        true
+    }
+
+    fn reads_volatility(&self, cfg: &EngineConfig) -> bool {
+        cfg.sizing.method != SizingMethod::FixedFractional
     }
 
     fn caps_buys_to_cash(&self) -> bool {
@@ -163,7 +173,11 @@ impl Rules for QtsRules {
 pub(crate) struct BacktestingPyRules;
 
 impl Rules for BacktestingPyRules {
-    fn plan(&mut self, d: &Desk<'_>, orders: &mut Vec<OrderRequest>) -> bool {
+    fn decides(&self, any_fresh: bool, _: bool, _: bool) -> bool {
+        any_fresh
+    }
+
+    fn plan(&mut self, d: &Desk<'_>, orders: &mut Vec<OrderRequest>) {
         for s in (0..d.targets.len()).filter(|&s| d.fresh[s]) {
             let strength = d.targets[s].map_or(0.0, |x| x.0);
             if d.portfolio.position(s) != 0.0 {
@@ -183,7 +197,10 @@ impl Rules for BacktestingPyRules {
                 ));
             }
         }
-        true
+    }
+
+    fn reads_volatility(&self, _: &EngineConfig) -> bool {
+        false
     }
 
     fn caps_buys_to_cash(&self) -> bool {

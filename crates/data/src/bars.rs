@@ -94,6 +94,23 @@ impl BarSeries {
                 problem: "no bars".into(),
             });
         }
+        // One branch-light pass over zipped columns decides; only data that fails it is walked
+        // again to name the first problem (this runs before every backtest).
+        let prices_ok = self
+            .open
+            .iter()
+            .zip(&self.high)
+            .zip(&self.low)
+            .zip(&self.close)
+            .zip(&self.volume)
+            .all(|((((&o, &h), &l), &c), &v)| {
+                let positive = o > 0.0 && h > 0.0 && l > 0.0 && c > 0.0;
+                let finite = o.is_finite() && h.is_finite() && l.is_finite() && c.is_finite();
+                positive & finite & (l <= o.min(c)) & (h >= o.max(c)) & v.is_finite() & (v >= 0.0)
+            });
+        if prices_ok && self.time.windows(2).all(|w| w[0] < w[1]) {
+            return Ok(());
+        }
         for i in 0..self.len() {
             if i > 0 && self.time[i] <= self.time[i - 1] {
                 let what = if self.time[i] == self.time[i - 1] {

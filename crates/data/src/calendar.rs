@@ -120,10 +120,43 @@ pub fn is_trading_day(d: NaiveDate) -> bool {
 
 /// Trading days from `from` to `to`, both included.
 pub fn trading_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    if to < from {
+        return Vec::new();
+    }
+    let days = Sessions::new(from.year(), to.year());
     from.iter_days()
         .take_while(|d| *d <= to)
-        .filter(|d| is_trading_day(*d))
+        .filter(|d| days.is_trading_day(*d))
         .collect()
+}
+
+/// The holidays of a span of years, built once, for asking about many days (a long history's
+/// validation asks about every one of them).
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    holidays: Vec<NaiveDate>,
+}
+
+impl Sessions {
+    /// The holidays of the years `from..=to`.
+    pub fn new(from: i32, to: i32) -> Sessions {
+        Sessions {
+            holidays: (from..=to).flat_map(holidays).collect(),
+        }
+    }
+
+    /// [`is_trading_day`], for days in the span (a day outside it is checked directly).
+    pub fn is_trading_day(&self, d: NaiveDate) -> bool {
+        let in_span = match (self.holidays.first(), self.holidays.last()) {
+            (Some(a), Some(b)) => a.year() <= d.year() && d.year() <= b.year(),
+            _ => false,
+        };
+        if !in_span {
+            return is_trading_day(d);
+        }
+        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+            && self.holidays.binary_search(&d).is_err()
+    }
 }
 
 /// Calendar days to the next holiday and since the previous one (0 on a holiday).

@@ -2,7 +2,7 @@
 //! price consistency, missing trading days (NYSE calendar), return outliers (z-score and IQR),
 //! freshness and suspected unadjusted splits.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use qts_core::config::{QualityConfig, Severity, ValidationConfig};
 use qts_core::stats::quantile_sorted as quantile;
 use serde::Serialize;
@@ -338,6 +338,7 @@ fn missing_days(bars: &BarSeries, threshold: f64, f: &mut Vec<Finding>) {
         return;
     };
     let expected = calendar::trading_days(first, last);
+    let sessions = calendar::Sessions::new(first.year(), last.year());
     let missing: Vec<NaiveDate> = expected
         .iter()
         .filter(|d| dates.binary_search(d).is_err())
@@ -347,7 +348,7 @@ fn missing_days(bars: &BarSeries, threshold: f64, f: &mut Vec<Finding>) {
         .time
         .iter()
         .enumerate()
-        .filter(|(_, t)| !calendar::is_trading_day(t.date()))
+        .filter(|(_, t)| !sessions.is_trading_day(t.date()))
         .map(|(i, _)| bars.row(i))
         .collect();
     if !missing.is_empty() {
