@@ -7,5 +7,6 @@ pub mod config;
 pub mod fs;
 pub mod hex;
 pub mod logging;
+pub mod provenance;
 pub mod stats;
 mod text_enum;

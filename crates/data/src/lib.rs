@@ -17,6 +17,7 @@ pub mod calendar;
 pub mod dataset;
 pub mod error;
 pub mod features;
+pub mod fetch;
 pub mod io;
 pub mod locate;
 pub mod provider;

@@ -165,6 +165,63 @@ pub fn check_lstm_safetensors(
     })
 }
 
+/// Registers weights trained elsewhere: `bytes` (an LSTM state dict as safetensors, read
+/// from `weights`) are checked against `model` and registered as `name`, with the model
+/// configuration beside them; `source` names the original format (`safetensors`, `pytorch`).
+/// `config_file` names the configuration in errors.
+///
+/// # Errors
+/// [`ModelError::Input`] for a non-LSTM configuration; the weight checks' and the registry's
+/// errors as they come.
+pub fn register_import(
+    registry: &crate::Registry,
+    weights: &Path,
+    bytes: &[u8],
+    source: &str,
+    model: &qts_core::config::ModelConfig,
+    config_file: &Path,
+    name: &str,
+) -> Result<(crate::ModelCard, LstmShape), ModelError> {
+    if model.architecture != qts_core::config::Architecture::Lstm {
+        return Err(ModelError::Input(format!(
+            "{}: model.architecture is {:?}; only LSTM weights can be imported so far",
+            config_file.display(),
+            model.architecture
+        )));
+    }
+    let shape = check_lstm_safetensors(weights, bytes, &model.lstm)?;
+    let encode = |what: &'static str| {
+        move |e: &dyn std::fmt::Display| ModelError::Encode {
+            what,
+            reason: e.to_string(),
+        }
+    };
+    let config_yaml = qts_core::config::to_yaml(model).map_err(|e| encode("config.yaml")(&e))?;
+    let card = crate::ModelCard {
+        name: name.to_string(),
+        version: 0,
+        created_at: String::new(),
+        architecture: "lstm".into(),
+        input_size: shape.input_size,
+        config: serde_json::to_value(model).map_err(|e| encode("model.json")(&e))?,
+        data: None,
+        metrics: BTreeMap::new(),
+        training_seconds: None,
+        git_commit: qts_core::provenance::git_commit(),
+        source: format!("import:{source}"),
+        files: Vec::new(),
+    };
+    let card = registry.register(
+        card,
+        &[
+            ("weights.safetensors", bytes),
+            ("config.yaml", config_yaml.as_bytes()),
+        ],
+    )?;
+    tracing::info!(name, version = card.version, "model registered");
+    Ok((card, shape))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -21,6 +21,8 @@ pub mod device;
 #[cfg(feature = "torch")]
 pub mod fit;
 #[cfg(feature = "torch")]
+pub mod forecast;
+#[cfg(feature = "torch")]
 pub mod infer;
 #[cfg(feature = "torch")]
 pub mod net;

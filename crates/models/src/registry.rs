@@ -421,3 +421,50 @@ mod tests {
         assert_eq!(leftovers, 0);
     }
 }
+
+/// A registered name: its versions and aliases, as `qts models list --json` prints them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    /// Registry name.
+    pub name: String,
+    /// Versions, ascending.
+    pub versions: Vec<u32>,
+    /// Aliases and the versions they name.
+    pub aliases: BTreeMap<String, u32>,
+}
+
+impl Registry {
+    /// Every registered name with its versions and aliases.
+    ///
+    /// # Errors
+    /// [`ModelError::Io`] for an unreadable name directory or alias file.
+    pub fn summaries(&self) -> Result<Vec<ModelSummary>, ModelError> {
+        self.names()
+            .into_iter()
+            .map(|name| {
+                Ok(ModelSummary {
+                    versions: self.versions(&name)?,
+                    aliases: self.aliases(&name)?,
+                    name,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The metrics of several cards side by side: for each `name@version`, every metric any of
+/// them has (missing ones `None`), as `qts models compare --json` prints them.
+pub fn compare(cards: &[ModelCard]) -> BTreeMap<String, BTreeMap<String, Option<f64>>> {
+    let keys: std::collections::BTreeSet<&String> =
+        cards.iter().flat_map(|c| c.metrics.keys()).collect();
+    cards
+        .iter()
+        .map(|c| {
+            let row = keys
+                .iter()
+                .map(|k| ((*k).clone(), c.metrics.get(*k).copied()))
+                .collect();
+            (format!("{}@{}", c.name, c.version), row)
+        })
+        .collect()
+}

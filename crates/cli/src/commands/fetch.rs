@@ -7,10 +7,9 @@ use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
 use qts_core::config::{ProviderName, QtsConfig};
 use qts_core::logging::RunContext;
-use qts_data::cache::{Cache, FetchOptions, fetch_with_cache};
-use qts_data::io::write_table;
+use qts_data::cache::Cache;
+use qts_data::fetch::{FetchRequest, SymbolFetch, fetch_symbols};
 use qts_data::provider::{FetchError, from_config};
-use serde_json::json;
 
 use crate::cli::{CacheCommand, FetchArgs, ProviderArg};
 use crate::failure::Failure;
@@ -44,106 +43,74 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
             args.from
         )));
     }
-    // Local files are their own cache.
-    let cached = config.data.cache.enabled && name != ProviderName::Local;
-    let cache = cached.then(|| Cache::new(&config.data.cache.directory));
     let span = RunContext::new("data fetch")
         .symbol(args.symbols.join(","))
         .span();
     let _run = span.enter();
-
     let bar = ProgressBar::new(args.symbols.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let mut rows = Vec::new();
-    let mut failed = 0;
-    for symbol in &args.symbols {
-        let symbol = symbol.trim().to_string();
-        bar.set_message(symbol.clone());
-        let options = FetchOptions::from_config(&config.data.cache, today);
-        let result = fetch_with_cache(
-            provider.as_ref(),
-            cache.as_ref(),
-            &symbol,
-            args.from,
-            to,
-            &options,
-        );
-        let row = match result {
-            Ok((bars, _)) if bars.is_empty() => {
-                failed += 1;
-                json!({"symbol": symbol, "error": format!("{} returned no bars between {} and {to}", provider.name(), args.from)})
-            }
-            Ok((bars, stats)) => {
-                let mut written = None;
-                if let Some(dir) = &args.out {
-                    let path = dir.join(format!("{symbol}.csv"));
-                    write_table(&bars.to_table(), &path)?;
-                    written = Some(path.display().to_string());
-                }
-                tracing::info!(
-                    symbol,
-                    bars = bars.len(),
-                    requests = stats.requests,
-                    "fetched"
-                );
-                json!({
-                    "symbol": symbol,
-                    "bars": bars.len(),
-                    "first": bars.time.first().map(|t| t.date().to_string()),
-                    "last": bars.time.last().map(|t| t.date().to_string()),
-                    "requests": stats.requests,
-                    "cache_repaired": stats.repaired,
-                    "file": written,
-                })
-            }
-            Err(e) => {
-                failed += 1;
-                tracing::error!(symbol, error = %e, "fetch failed");
-                json!({"symbol": symbol, "error": e.to_string()})
-            }
-        };
-        rows.push(row);
-        bar.inc(1);
-    }
+    let request = FetchRequest {
+        provider: name,
+        symbols: &args.symbols,
+        from: args.from,
+        to,
+        today,
+        out: args.out.as_deref(),
+    };
+    let mut started = false;
+    let report = fetch_symbols(&request, provider.as_ref(), &config.data, &mut |symbol| {
+        if started {
+            bar.inc(1);
+        }
+        started = true;
+        bar.set_message(symbol.to_string());
+    });
     bar.finish_and_clear();
+    let report = report?;
     if args.json {
-        let value =
-            json!({"provider": provider.name(), "from": args.from, "to": to, "symbols": rows});
         out(
-            &(serde_json::to_string_pretty(&value).map_err(|e| Failure::Runtime(e.into()))? + "\n"),
+            &(serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))?
+                + "\n"),
         )?;
     } else {
         let mut table = Table::new();
         table.set_header(vec![
             "symbol", "bars", "first", "last", "requests", "result",
         ]);
-        for r in &rows {
-            let cell = |k: &str| {
-                r.get(k)
-                    .filter(|v| !v.is_null())
-                    .map(|v| v.to_string().trim_matches('"').to_string())
-                    .unwrap_or_default()
-            };
-            let result = if r.get("error").is_some() {
-                cell("error")
-            } else {
-                "ok".into()
-            };
-            table.add_row(vec![
-                cell("symbol"),
-                cell("bars"),
-                cell("first"),
-                cell("last"),
-                cell("requests"),
-                result,
-            ]);
+        for r in &report.symbols {
+            table.add_row(match r {
+                SymbolFetch::Fetched {
+                    symbol,
+                    bars,
+                    first,
+                    last,
+                    requests,
+                    ..
+                } => vec![
+                    symbol.clone(),
+                    bars.to_string(),
+                    first.clone().unwrap_or_default(),
+                    last.clone().unwrap_or_default(),
+                    requests.to_string(),
+                    "ok".into(),
+                ],
+                SymbolFetch::Failed { symbol, error } => vec![
+                    symbol.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    error.clone(),
+                ],
+            });
         }
         out(&format!("{table}\n"))?;
     }
+    let failed = report.failed();
     if failed > 0 {
         return Err(Failure::Runtime(anyhow!(
             "{failed} of {} symbols failed",

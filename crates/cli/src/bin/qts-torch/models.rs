@@ -1,14 +1,14 @@
 //! `qts models import|list|show|compare|promote`.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_core::config::{Architecture, ConfigLoader, Section};
+use qts_core::config::{ConfigLoader, Section};
 use qts_core::logging::RunContext;
-use qts_models::import::check_lstm_safetensors;
+use qts_models::import::register_import;
+use qts_models::registry::compare;
 use qts_models::{ModelCard, ModelRef, Registry};
 
 use qts_cli::cli::{GlobalArgs, ModelsCommand, SectionFiles};
@@ -58,14 +58,7 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             "give the weights with --safetensors FILE or --pytorch FILE"
         ))),
         ModelsCommand::List { json: as_json } => {
-            let mut rows = Vec::new();
-            for name in registry.names() {
-                let versions = registry.versions(&name).map_err(crate::failure)?;
-                let aliases = registry.aliases(&name).map_err(crate::failure)?;
-                rows.push(
-                    serde_json::json!({"name": name, "versions": versions, "aliases": aliases}),
-                );
-            }
+            let rows = registry.summaries().map_err(crate::failure)?;
             if *as_json {
                 return out(json(&rows)?);
             }
@@ -75,26 +68,13 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             let mut t = Table::new();
             t.set_header(vec!["name", "versions", "latest", "aliases"]);
             for r in &rows {
-                let versions = r["versions"].as_array().map(|v| v.len()).unwrap_or(0);
-                let latest = r["versions"]
-                    .as_array()
-                    .and_then(|v| v.last())
-                    .map(|v| v.to_string())
-                    .unwrap_or_default();
-                let aliases = r["aliases"]
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| format!("{k}→{v}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default();
+                let aliases: Vec<String> =
+                    r.aliases.iter().map(|(k, v)| format!("{k}→{v}")).collect();
                 t.add_row(vec![
-                    r["name"].as_str().unwrap_or("").to_string(),
-                    versions.to_string(),
-                    latest,
-                    aliases,
+                    r.name.clone(),
+                    r.versions.len().to_string(),
+                    r.versions.last().map(u32::to_string).unwrap_or_default(),
+                    aliases.join(", "),
                 ]);
             }
             out(format!("{t}\n"))
@@ -137,30 +117,21 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
                 .map(|m| ModelRef::parse(m).and_then(|r| registry.card(&r)))
                 .collect::<Result<_, _>>()
                 .map_err(crate::failure)?;
-            let keys: Vec<String> = cards
-                .iter()
-                .flat_map(|c| c.metrics.keys().cloned())
+            let table = compare(&cards);
+            if *as_json {
+                return out(json(&table)?);
+            }
+            let keys: Vec<&String> = table
+                .values()
+                .flat_map(|row| row.keys())
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            if *as_json {
-                let table: BTreeMap<String, BTreeMap<String, Option<f64>>> = cards
-                    .iter()
-                    .map(|c| {
-                        let row = keys
-                            .iter()
-                            .map(|k| (k.clone(), c.metrics.get(k).copied()))
-                            .collect();
-                        (format!("{}@{}", c.name, c.version), row)
-                    })
-                    .collect();
-                return out(json(&table)?);
-            }
             let mut t = Table::new();
             let mut header = vec!["metric".to_string()];
             header.extend(cards.iter().map(|c| format!("{}@{}", c.name, c.version)));
             t.set_header(header);
-            for k in &keys {
+            for k in keys {
                 let mut row = vec![k.clone()];
                 row.extend(
                     cards
@@ -179,8 +150,8 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
     }
 }
 
-/// Checks `bytes` (an LSTM state dict as safetensors, read from `weights`) against the model
-/// configuration and registers them; `source` names the original format.
+/// Checks the weights against the model configuration and registers them
+/// ([`qts_models::import::register_import`]).
 pub fn import(
     global: &GlobalArgs,
     registry: &Registry,
@@ -196,40 +167,16 @@ pub fn import(
     let loaded = ConfigLoader::new()
         .file(Section::Model, config)
         .load(&env)?;
-    let model = &loaded.config.model;
-    if model.architecture != Architecture::Lstm {
-        return Err(Failure::Input(anyhow!(
-            "{}: model.architecture is {:?}; only LSTM weights can be imported so far",
-            config.display(),
-            model.architecture
-        )));
-    }
-    let shape = check_lstm_safetensors(weights, bytes, &model.lstm).map_err(crate::failure)?;
-    let config_yaml = qts_core::config::to_yaml(model).map_err(|e| Failure::Runtime(e.into()))?;
-    let card = ModelCard {
-        name: name.to_string(),
-        version: 0,
-        created_at: String::new(),
-        architecture: "lstm".into(),
-        input_size: shape.input_size,
-        config: serde_json::to_value(model).map_err(|e| Failure::Runtime(e.into()))?,
-        data: None,
-        metrics: BTreeMap::new(),
-        training_seconds: None,
-        git_commit: git_commit(),
-        source: format!("import:{source}"),
-        files: Vec::new(),
-    };
-    let card = registry
-        .register(
-            card,
-            &[
-                ("weights.safetensors", bytes),
-                ("config.yaml", config_yaml.as_bytes()),
-            ],
-        )
-        .map_err(crate::failure)?;
-    tracing::info!(name, version = card.version, "model registered");
+    let (card, shape) = register_import(
+        registry,
+        weights,
+        bytes,
+        source,
+        &loaded.config.model,
+        config,
+        name,
+    )
+    .map_err(crate::failure)?;
     out(format!(
         "registered {}@{} (LSTM, input size {}, hidden {}, {} layers) in {}\n",
         card.name,
@@ -239,15 +186,4 @@ pub fn import(
         shape.num_layers,
         registry.version_dir(&card.name, card.version).display()
     ))
-}
-
-/// The commit of the working directory, when it is a git checkout.
-pub fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -113,7 +113,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         adjust: args.adjust,
         seeds: args.seeds,
         resume: args.resume,
-        git_commit: crate::models::git_commit(),
+        git_commit: qts_core::provenance::git_commit(),
     };
     let bar = ProgressBar::new(0);
     bar.set_style(
