@@ -11,6 +11,9 @@
    open, all in, fees 0.002) against qts's parallel grid. vectorbt allows fractional shares
    and qts's preset trades whole ones, so the grids' returns agree closely, not exactly; the
    best total return of each is printed.
+3. The whole `qts backtest` process (start, configuration, read, validate, backtest, JSON) on
+   the full 5,031-bar S&P 500 sample, against backtesting.py's in-process `run()` on the same
+   bars (when the `qts` executable is given as the second argument).
 """
 
 import json
@@ -37,7 +40,37 @@ def best_of(n, f):
     return t, out
 
 
-def main(binary):
+def whole_process(qts_cli, strategy):
+    """`qts backtest` as a script calls it (start, configuration, read, validate, backtest,
+    print) on the whole 5,031-bar S&P 500 sample, against backtesting.py's in-process `run()`
+    on the same bars; medians of alternating runs."""
+    from backtesting import Backtest
+
+    path = ROOT / "examples/data/sp500_daily.csv"
+    full = pd.read_csv(path)
+    data = full.assign(date=pd.to_datetime(full.date)).set_index("date").rename(columns=str.capitalize)
+    args = [qts_cli, "backtest", "--data", str(path), "--execution", "backtesting-py",
+            "--cash", "10000", "--commission", "0.002", "--json", "-q"]
+    ours, theirs = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(15):
+            s = time.perf_counter()
+            out = json.loads(subprocess.check_output(args, cwd=ROOT))
+            ours.append(time.perf_counter() - s)
+            s = time.perf_counter()
+            stats = Backtest(data, strategy, cash=10_000, commission=0.002).run()
+            theirs.append(time.perf_counter() - s)
+    same = abs(stats["Equity Final [$]"] - out["final_equity"]) <= 1e-6 * abs(out["final_equity"])
+    q, b = float(np.median(ours)), float(np.median(theirs))
+    print(f"whole `qts backtest` process, {len(full)} bars, against backtesting.py's run():")
+    print(f"  qts {q * 1e3:.2f} ms   backtesting.py {b * 1e3:.1f} ms   ratio {b / q:.1f}x   "
+          f"final equity {'same' if same else 'DIFFERENT'}")
+    if not same:
+        sys.exit(f"final equity: qts {out['final_equity']} != backtesting.py {stats['Equity Final [$]']}")
+
+
+def main(binary, qts_cli=None):
     df = pd.read_csv(ROOT / "examples/data/sp500_daily.csv").tail(2520).reset_index(drop=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = pathlib.Path(tmp) / "ten_years.csv"
@@ -73,8 +106,14 @@ def main(binary):
     print(f"single backtest, {len(df)} bars, {ours['metrics']} metrics:")
     print(f"  qts {ours['secs'] * 1e3:.3f} ms   backtesting.py {secs * 1e3:.1f} ms   "
           f"ratio {secs / ours['secs']:.0f}x   final equity {'same' if same else 'DIFFERENT'}")
+    print(f"  (bars validated once, as for a grid; checking them on every run too: "
+          f"{ours['secs_checking_bars'] * 1e3:.3f} ms, {secs / ours['secs_checking_bars']:.0f}x; "
+          f"engine {ours['engine_secs'] * 1e3:.3f} ms, metrics {ours['metrics_secs'] * 1e3:.3f} ms)")
     if not same:
         sys.exit(f"final equity: qts {ours['final_equity']} != backtesting.py {theirs}")
+
+    if qts_cli:
+        whole_process(qts_cli, SmaCross)
 
     import vectorbt as vbt
     close, open_ = data.Close, data.Open
@@ -100,4 +139,4 @@ def main(binary):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -22,9 +22,16 @@ impl Failure {
             Failure::Runtime(e) => (e, 1),
             Failure::Verdict => return ExitCode::from(1),
         };
-        eprintln!("error: {error}");
+        // Errors keep their causes (`source`), and most messages already end with the
+        // cause's text: a cause is printed only when it adds something.
+        let mut shown = error.to_string();
+        eprintln!("error: {shown}");
         for cause in error.chain().skip(1) {
-            eprintln!("  caused by: {cause}");
+            let text = cause.to_string();
+            if !shown.contains(&text) {
+                eprintln!("  caused by: {text}");
+                shown.push_str(&text);
+            }
         }
         ExitCode::from(code)
     }

@@ -94,7 +94,7 @@ impl Cache {
         let (Some(from), Some(to)) = (date(FROM_KEY), date(TO_KEY)) else {
             return Err(DataError::Read {
                 path,
-                reason: "no covered range in the metadata".into(),
+                source: "no covered range in the metadata".into(),
             });
         };
         let mut bars = match read_parquet(&path) {
@@ -172,7 +172,7 @@ impl Cache {
             }
             std::fs::remove_file(&e.path).map_err(|err| DataError::Write {
                 path: e.path.clone(),
-                reason: err.to_string(),
+                source: err.into(),
             })?;
             removed += 1;
         }

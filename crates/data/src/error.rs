@@ -2,24 +2,27 @@
 
 use std::path::PathBuf;
 
+/// The error beneath a file error (an OS, CSV or Parquet error, or a message).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// What went wrong reading or processing market data.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file cannot be opened or read.
-    #[error("{path}: cannot read: {reason}")]
+    #[error("{path}: cannot read: {source}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The OS or format error.
-        reason: String,
+        source: Cause,
     },
     /// The file cannot be written.
-    #[error("{path}: cannot write: {reason}")]
+    #[error("{path}: cannot write: {source}")]
     Write {
         /// The file.
         path: PathBuf,
         /// The OS or format error.
-        reason: String,
+        source: Cause,
     },
     /// Required columns are missing from the header.
     #[error(

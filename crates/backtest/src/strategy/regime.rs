@@ -3,6 +3,7 @@
 
 use qts_core::config::MaKind;
 use qts_data::features::kernels::sma;
+use qts_data::features::running::RunningEma;
 
 use super::{Action, Context, Strategy};
 
@@ -18,42 +19,6 @@ pub struct RegimeFilter {
     /// Per-symbol EMA state, fed one close a bar (recomputing the whole column each bar would
     /// make the filter quadratic in the number of bars).
     emas: Vec<RunningEma>,
-}
-
-/// An EMA fed one value at a time, equal bit for bit to `kernels::ema` over the whole column.
-#[derive(Debug, Clone, Default)]
-struct RunningEma {
-    period: usize,
-    seen: usize,
-    sum: f64,
-    value: f64,
-}
-
-impl RunningEma {
-    fn new(period: usize) -> Self {
-        RunningEma {
-            period: period.max(1),
-            value: f64::NAN,
-            ..RunningEma::default()
-        }
-    }
-
-    /// Catches up with `closes` (every close up to now) and returns the current average.
-    fn update(&mut self, closes: &[f64]) -> f64 {
-        let k = 2.0 / (self.period as f64 + 1.0);
-        for &x in &closes[self.seen..] {
-            if self.seen < self.period {
-                self.sum += x;
-                if self.seen + 1 == self.period {
-                    self.value = self.sum / self.period as f64;
-                }
-            } else {
-                self.value = self.value * (1.0 - k) + x * k;
-            }
-            self.seen += 1;
-        }
-        self.value
-    }
 }
 
 impl RegimeFilter {
@@ -132,24 +97,5 @@ impl Strategy for RegimeFilter {
             }
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use qts_data::features::kernels::ema;
-
-    #[test]
-    fn the_running_ema_equals_the_kernel_bit_for_bit() {
-        let x: Vec<f64> = (0..300)
-            .map(|i| 50.0 + (i as f64 * 0.21).cos() * 4.0)
-            .collect();
-        let want = ema(&x, 20);
-        let mut r = RunningEma::new(20);
-        for t in 0..x.len() {
-            let got = r.update(&x[..=t]);
-            assert_eq!(got.to_bits(), want[t].to_bits(), "{t}");
-        }
     }
 }

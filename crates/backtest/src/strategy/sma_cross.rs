@@ -1,42 +1,10 @@
 //! Moving-average crossover: long when the fast SMA crosses above the slow one, short (or flat
 //! where shorting is off) when it crosses below.
 
+use qts_data::features::running::RunningSma;
+
 use super::{Action, Context, Strategy};
 use crate::error::BacktestError;
-
-/// A simple moving average fed one close at a time, with the same running sum (and so the
-/// same values, bit for bit) as `qts_data::features::kernels::sma` over the whole column.
-#[derive(Debug, Clone, Default)]
-struct RunningSma {
-    period: usize,
-    total: f64,
-    seen: usize,
-    prev: f64,
-    last: f64,
-}
-
-impl RunningSma {
-    fn new(period: usize) -> Self {
-        RunningSma {
-            period,
-            prev: f64::NAN,
-            last: f64::NAN,
-            ..RunningSma::default()
-        }
-    }
-
-    /// Feeds close `t`; `closes` holds every close up to `t`.
-    fn push(&mut self, closes: &[f64]) {
-        let t = self.seen;
-        self.seen += 1;
-        self.prev = self.last;
-        self.total += closes[t];
-        if t + 1 >= self.period {
-            self.last = self.total / self.period as f64;
-            self.total -= closes[t + 1 - self.period];
-        }
-    }
-}
 
 /// SMA crossover on closes.
 #[derive(Debug)]
@@ -92,13 +60,11 @@ impl Strategy for SmaCross {
         for (symbol, (f, s)) in self.state.iter_mut().enumerate() {
             let close = ctx.close(symbol);
             // Catch up to this bar (the first call comes after the warm-up).
-            while f.seen < close.len() {
-                f.push(close);
-                s.push(close);
-            }
-            let strength = if f.prev < s.prev && f.last > s.last {
+            let (fast, slow) = (f.update(close), s.update(close));
+            let (f_prev, s_prev) = (f.previous(), s.previous());
+            let strength = if f_prev < s_prev && fast > slow {
                 1.0
-            } else if s.prev < f.prev && s.last > f.last {
+            } else if s_prev < f_prev && slow > fast {
                 -1.0
             } else {
                 continue;
@@ -110,24 +76,5 @@ impl Strategy for SmaCross {
             });
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use qts_data::features::kernels::sma;
-
-    #[test]
-    fn the_running_average_equals_the_kernel_bit_for_bit() {
-        let x: Vec<f64> = (0..500)
-            .map(|i| 100.0 + (i as f64 * 0.37).sin() * 7.3)
-            .collect();
-        let want = sma(&x, 20);
-        let mut r = RunningSma::new(20);
-        for t in 0..x.len() {
-            r.push(&x[..=t]);
-            assert_eq!(r.last.to_bits(), want[t].to_bits(), "{t}");
-        }
     }
 }

@@ -15,6 +15,7 @@
 //! `bb_width = (upper − lower) / middle`.
 
 pub mod kernels;
+pub mod running;
 
 use chrono::Datelike;
 use qts_core::config::FeatureSpec;

@@ -60,7 +60,7 @@ fn open<R: std::io::Read>(
 ) -> Result<(csv::Reader<R>, csv::StringRecord), DataError> {
     let read_err = |e: csv::Error| DataError::Read {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -185,7 +185,7 @@ fn parse_clean(path: &Path, bytes: &[u8]) -> Option<BarSeries> {
 fn parse_general(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
-        reason,
+        source: reason.into(),
     };
     let (mut reader, headers) = open(path, bytes)?;
     let index = bar_slots(headers.iter());
@@ -286,7 +286,7 @@ fn parse_general(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
 pub fn read_csv_table(path: &Path) -> Result<super::Table, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
-        reason,
+        source: reason.into(),
     };
     let bytes = super::read_file(path)?;
     let (mut reader, header) = open(path, bytes.as_slice())?;

@@ -98,7 +98,7 @@ pub(crate) fn parse_bytes(path: &Path, bytes: Vec<u8>) -> Result<BarSeries, Data
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
     std::fs::read(path).map_err(|e| DataError::Read {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     })
 }
 

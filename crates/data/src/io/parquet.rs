@@ -44,7 +44,7 @@ pub fn read_parquet(path: &Path) -> Result<BarSeries, DataError> {
 pub fn parse_parquet(path: &Path, bytes: bytes::Bytes) -> Result<BarSeries, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
-        reason,
+        source: reason.into(),
     };
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .and_then(|b| b.build())
@@ -200,7 +200,7 @@ pub fn write_parquet(table: &Table, path: &Path) -> Result<(), DataError> {
 pub fn read_parquet_metadata(path: &Path) -> Result<BTreeMap<String, String>, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
-        reason,
+        source: reason.into(),
     };
     let file = std::fs::File::open(path).map_err(|e| read_err(e.to_string()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -224,7 +224,7 @@ pub fn write_parquet_with_metadata(
 ) -> Result<(), DataError> {
     let fail = |reason: String| DataError::Write {
         path: path.to_path_buf(),
-        reason,
+        source: reason.into(),
     };
     let (date_field, dates): (Field, ArrayRef) = if table.is_daily() {
         let days = table

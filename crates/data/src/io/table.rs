@@ -91,6 +91,6 @@ pub(crate) fn atomic_write(
 ) -> Result<(), DataError> {
     qts_core::fs::write_atomic_with(path, write).map_err(|e| DataError::Write {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     })
 }

@@ -348,8 +348,10 @@ pub fn train(
                 good_steps: scaler.good,
                 history: history.clone(),
             };
-            let state =
-                serde_json::to_vec_pretty(&state).map_err(|e| ModelError::Torch(e.to_string()))?;
+            let state = serde_json::to_vec_pretty(&state).map_err(|e| ModelError::Encode {
+                what: "training state",
+                reason: e.to_string(),
+            })?;
             let moments = weights::to_safetensors(&opt.state())?;
             store.save(
                 epoch,
