@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use qts_core::config::ProviderName;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -324,8 +325,8 @@ pub struct FetchArgs {
     #[arg(long, value_name = "DATE")]
     pub to: Option<chrono::NaiveDate>,
     /// Provider [default: data.default_provider].
-    #[arg(long, value_enum)]
-    pub provider: Option<ProviderArg>,
+    #[arg(long, value_parser = provider_parser())]
+    pub provider: Option<ProviderName>,
     /// Also write each symbol's bars to DIR/<SYMBOL>.csv.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -334,17 +335,23 @@ pub struct FetchArgs {
     pub json: bool,
 }
 
-/// Provider names on the command line.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ProviderArg {
-    /// Financial Modeling Prep.
-    Fmp,
-    /// Yahoo Finance.
-    Yahoo,
-    /// Alpha Vantage (ALPHA_VANTAGE_API_KEY).
-    AlphaVantage,
-    /// Files in data.providers.local.directory.
-    Local,
+/// Provider names on the command line (kebab-case, as clap writes them), parsed straight into
+/// the configuration's [`ProviderName`].
+fn provider_parser() -> impl clap::builder::TypedValueParser<Value = ProviderName> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("fmp").help("Financial Modeling Prep"),
+        PossibleValue::new("yahoo").help("Yahoo Finance"),
+        PossibleValue::new("alpha-vantage").help("Alpha Vantage (ALPHA_VANTAGE_API_KEY)"),
+        PossibleValue::new("local").help("Files in data.providers.local.directory"),
+    ])
+    .map(|name| match name.as_str() {
+        "yahoo" => ProviderName::Yahoo,
+        "alpha-vantage" => ProviderName::AlphaVantage,
+        "local" => ProviderName::Local,
+        // "fmp": the parser admits only the four names above.
+        _ => ProviderName::Fmp,
+    })
 }
 
 /// `qts data cache …`.

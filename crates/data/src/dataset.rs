@@ -7,6 +7,7 @@
 //! target lie inside one split, and `purge_gap` rows separate the splits, so no training
 //! target is ever an input of a validation or test window.
 
+use qts_core::stats;
 use std::ops::Range;
 
 use chrono::NaiveDateTime;
@@ -124,12 +125,8 @@ impl Normalizer {
             let mut x = column(j);
             let (s, k) = match kind {
                 Normalization::None => (0.0, 1.0),
-                Normalization::Zscore => {
-                    let n = x.len() as f64;
-                    let mean = x.iter().sum::<f64>() / n;
-                    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-                    (mean, var.sqrt())
-                }
+                // Population standard deviation, as scikit-learn's StandardScaler.
+                Normalization::Zscore => (stats::mean(&x), stats::std(&x, 0)),
                 Normalization::MinMax => {
                     let lo = x.iter().copied().fold(f64::INFINITY, f64::min);
                     let hi = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -137,11 +134,7 @@ impl Normalizer {
                 }
                 Normalization::Robust => {
                     x.sort_by(f64::total_cmp);
-                    let q = |p: f64| {
-                        let pos = p * (x.len() - 1) as f64;
-                        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-                        x[lo] + (x[hi] - x[lo]) * (pos - lo as f64)
-                    };
+                    let q = |p: f64| stats::quantile_sorted(&x, p);
                     (q(0.5), q(0.75) - q(0.25))
                 }
             };

@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use qts_core::config::{QualityConfig, Severity, ValidationConfig};
-use qts_core::stats::quantile_sorted as quantile;
+use qts_core::stats::{self, quantile_sorted as quantile};
 use serde::Serialize;
 
 use crate::bars::BarSeries;
@@ -401,9 +401,8 @@ fn outliers(bars: &BarSeries, limits: &ValidationConfig, f: &mut Vec<Finding>) {
     if r.len() < 3 {
         return;
     }
-    let n = r.len() as f64;
-    let mean = r.iter().map(|x| x.1).sum::<f64>() / n;
-    let std = (r.iter().map(|x| (x.1 - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let values: Vec<f64> = r.iter().map(|x| x.1).collect();
+    let (mean, std) = (stats::mean(&values), stats::std(&values, 1));
     let describe = |rows: &[(usize, f64)]| {
         let shown: Vec<String> = rows
             .iter()

@@ -46,19 +46,9 @@ fn ranks(x: &[f64]) -> Vec<f64> {
     r
 }
 
+/// Pearson's correlation; NaN when either side is constant.
 fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
-    }
-    if saa == 0.0 || sbb == 0.0 {
-        return f64::NAN;
-    }
-    sab / (saa * sbb).sqrt()
+    qts_core::stats::correlation(a, b)
 }
 
 /// Information coefficient: Spearman's rank correlation of forecasts and outcomes (NaN when

@@ -5,13 +5,13 @@ use std::io::Write;
 use anyhow::anyhow;
 use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
-use qts_core::config::{ProviderName, QtsConfig};
+use qts_core::config::QtsConfig;
 use qts_core::logging::RunContext;
 use qts_data::cache::Cache;
 use qts_data::fetch::{FetchRequest, SymbolFetch, fetch_symbols};
 use qts_data::provider::{FetchError, from_config};
 
-use crate::cli::{CacheCommand, FetchArgs, ProviderArg};
+use crate::cli::{CacheCommand, FetchArgs};
 use crate::failure::Failure;
 
 fn out(text: &str) -> Result<(), Failure> {
@@ -24,13 +24,7 @@ fn out(text: &str) -> Result<(), Failure> {
 /// Fetches every symbol; a symbol that fails does not stop the others, and the command
 /// exits 1 when any failed.
 pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
-    let name = match args.provider {
-        Some(ProviderArg::Fmp) => ProviderName::Fmp,
-        Some(ProviderArg::Yahoo) => ProviderName::Yahoo,
-        Some(ProviderArg::AlphaVantage) => ProviderName::AlphaVantage,
-        Some(ProviderArg::Local) => ProviderName::Local,
-        None => config.data.default_provider,
-    };
+    let name = args.provider.unwrap_or(config.data.default_provider);
     let provider = from_config(name, &config.data).map_err(|e| match e {
         FetchError::MissingKey { .. } => Failure::Input(e.into()),
         other => Failure::Runtime(other.into()),
