@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let settings = Settings {
                 engine: cfg.clone(),
                 metrics,
+                window: Default::default(),
             };
             let mut best = f64::INFINITY;
             let mut final_equity = 0.0;

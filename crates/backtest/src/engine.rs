@@ -73,6 +73,14 @@ pub struct EngineConfig {
     pub margin: f64,
     /// Periods a year (for volatility sizing).
     pub periods_per_year: f64,
+    /// The first bar that may be traded (the backtest window's start; 0 for all). Bars before
+    /// it warm up indicators and the strategy's state: the strategy sees them and its targets
+    /// stand, but no order is placed before this bar's close, and the result (equity, cash,
+    /// drawdown, exposure) starts at this bar.
+    pub trade_from: usize,
+    /// One past the last bar the backtest runs to (the window's end; `usize::MAX` for all):
+    /// later bars are never read.
+    pub trade_until: usize,
 }
 
 impl EngineConfig {
@@ -93,6 +101,8 @@ impl EngineConfig {
             fractional_shares: cfg.trading.fractional_shares,
             margin: b.execution.margin,
             periods_per_year: f64::from(b.metrics.periods_per_year),
+            trade_from: 0,
+            trade_until: usize::MAX,
         }
     }
 
@@ -152,8 +162,12 @@ pub struct BacktestResult {
     pub open_positions: Vec<(String, f64)>,
     /// Fraction of bars that ended with a position.
     pub exposure_time: f64,
-    /// The first bar the strategy decided on (after its warm-up).
+    /// The first bar the strategy decided on (after its warm-up and the window's start),
+    /// counted from the first bar of the result.
     pub first_decision_bar: usize,
+    /// The input bar the result starts at ([`EngineConfig::trade_from`]); `bar` fields of
+    /// fills, orders and trades index the input bars.
+    pub first_bar: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -352,9 +366,11 @@ impl<'a> Engine<'a> {
     }
 
     fn run(mut self, strategy: &mut dyn Strategy) -> Result<BacktestResult, BacktestError> {
-        let n_bars = self.bars[0].len();
+        let n_bars = self.bars[0].len().min(self.cfg.trade_until);
         let mut marks = Marks::new(n_bars, self.cfg.initial_capital);
+        let from = self.cfg.trade_from.min(n_bars.saturating_sub(1));
         let warmup = strategy.warmup();
+        let first_decision = warmup.max(from);
         for t in 0..n_bars {
             // 1. Orders from the previous close fill against this bar.
             self.fill_pending(t, false);
@@ -374,6 +390,11 @@ impl<'a> Engine<'a> {
             if t >= warmup && t + 1 < n_bars {
                 let fills_before = self.fills.len();
                 let actions = strategy.on_bar(&Context::new(self.bars, t));
+                if t < from {
+                    // Warm-up before the window: targets stand, nothing is traded.
+                    self.note_targets(actions);
+                    continue;
+                }
                 self.decide(t, actions);
                 if self.fills.len() > fills_before {
                     // Filled at this close (`fill_price: close`): the close's marks include
@@ -404,20 +425,39 @@ impl<'a> Engine<'a> {
             })
             .collect();
         self.records.sort_by_key(|r| r.order.id);
+        let window = |v: Vec<f64>| if from == 0 { v } else { v[from..].to_vec() };
         Ok(BacktestResult {
             strategy: strategy.name(),
             symbols: self.portfolio.symbols.clone(),
-            time: self.bars[0].time.clone(),
-            equity: marks.equity,
-            cash: marks.cash,
-            drawdown: marks.drawdown,
+            time: self.bars[0].time[from..n_bars].to_vec(),
+            equity: window(marks.equity),
+            cash: window(marks.cash),
+            drawdown: window(marks.drawdown),
             trades: self.portfolio.trades,
             fills: self.fills,
             orders: self.records,
             open_positions,
-            exposure_time: marks.exposed as f64 / n_bars.max(1) as f64,
-            first_decision_bar: warmup,
+            exposure_time: marks.exposed as f64 / (n_bars - from).max(1) as f64,
+            first_decision_bar: first_decision - from,
+            first_bar: from,
         })
+    }
+
+    /// Before the window: the strategy's targets stand (so the first rebalance inside the
+    /// window holds them), raw orders are dropped.
+    fn note_targets(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            if let Action::Target {
+                symbol,
+                strength,
+                forecast,
+            } = a
+                && symbol < self.bars.len()
+            {
+                self.targets[symbol] = Some((strength.clamp(-1.0, 1.0), forecast));
+                self.stopped[symbol] = false;
+            }
+        }
     }
 
     /// Whether any position is open.

@@ -46,6 +46,9 @@ pub enum BacktestError {
         /// The misaligned one.
         symbol: String,
     },
+    /// The backtest window cannot be traded.
+    #[error("{0}")]
+    Window(String),
     /// An invalid setting.
     #[error("{0}")]
     Config(String),

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use chrono::{NaiveDate, NaiveDateTime};
 use qts_data::io::ReturnSeries;
 use qts_data::validate::{CheckedBars, Summary};
 use serde::Serialize;
@@ -89,6 +90,55 @@ pub struct Benchmark<'a> {
     pub source: &'a str,
 }
 
+/// The span a backtest trades: bars before `from` warm up indicators and the strategy's state
+/// (no trades, equity flat at the starting cash); bars after `to` are never read; metrics cover
+/// the window only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    /// First day traded (the first bar's day when `None`).
+    pub from: Option<NaiveDate>,
+    /// Last day traded (the last bar's day when `None`).
+    pub to: Option<NaiveDate>,
+}
+
+impl Window {
+    /// The window's bars in `time`: the first bar traded and one past the last.
+    ///
+    /// # Errors
+    /// [`BacktestError::Window`] when the dates are reversed or the window holds fewer than
+    /// two bars.
+    pub fn bars(&self, time: &[NaiveDateTime]) -> Result<(usize, usize), BacktestError> {
+        let bad = |reason: String| BacktestError::Window(reason);
+        if let (Some(f), Some(t)) = (self.from, self.to)
+            && f > t
+        {
+            return Err(bad(format!("--from {f} is after --to {t}")));
+        }
+        let start = self
+            .from
+            .map_or(0, |f| time.partition_point(|x| x.date() < f));
+        let end = self
+            .to
+            .map_or(time.len(), |t| time.partition_point(|x| x.date() <= t));
+        if end <= start + 1 {
+            let span = match (time.first(), time.last()) {
+                (Some(a), Some(b)) => format!("{} .. {}", a.date(), b.date()),
+                _ => "none".into(),
+            };
+            let asked = format!(
+                "{} .. {}",
+                self.from.map_or("start".into(), |d| d.to_string()),
+                self.to.map_or("end".into(), |d| d.to_string())
+            );
+            return Err(bad(format!(
+                "the window {asked} holds {} bar(s) of the data ({span}); a backtest needs at least 2",
+                end.saturating_sub(start)
+            )));
+        }
+        Ok((start, end))
+    }
+}
+
 /// Everything a backtest needs besides the market and the strategy.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -96,6 +146,8 @@ pub struct Settings {
     pub engine: EngineConfig,
     /// Annualisation, risk-free rate, VaR level.
     pub metrics: MetricsConfig,
+    /// The span traded.
+    pub window: Window,
 }
 
 impl Settings {
@@ -108,6 +160,7 @@ impl Settings {
                 Execution::BacktestingPy => engine.backtesting_py(),
             },
             metrics: MetricsConfig::from_config(&cfg.backtest.metrics),
+            window: Window::default(),
         }
     }
 }
@@ -152,7 +205,17 @@ pub fn backtest(
     stamp: Stamp,
 ) -> Result<BacktestReport, BacktestError> {
     let bars = market.bars();
-    let result = run_checked(bars, strategy, &settings.engine)?;
+    let result = if settings.window == Window::default() {
+        run_checked(bars, strategy, &settings.engine)?
+    } else {
+        let (from, until) = settings.window.bars(&bars[0].time)?;
+        let engine = EngineConfig {
+            trade_from: from,
+            trade_until: until,
+            ..settings.engine.clone()
+        };
+        run_checked(bars, strategy, &engine)?
+    };
     let bench = match benchmark {
         Some(b) => Some(align_benchmark(
             result.time.get(1..).unwrap_or_default(),

@@ -13,6 +13,9 @@ pub fn summarize(
     bench: Option<&[f64]>,
     cfg: &MetricsConfig,
 ) -> Metrics {
+    // The closes of the result's span (a backtest window starts at `first_bar`).
+    let closes = &closes[r.first_bar.min(closes.len())..];
+    let closes = &closes[..r.equity.len().min(closes.len())];
     let returns = metrics::simple_returns(&r.equity);
     let mut m = metrics::return_metrics(&returns, bench, cfg);
     let outcomes: Vec<TradeOutcome> = r

@@ -259,6 +259,13 @@ pub struct BacktestArgs {
     /// Also write stats.json, trades.csv and equity.csv into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Trade from this day on (YYYY-MM-DD); earlier bars only warm up indicators and the
+    /// strategy, and the metrics cover the window only.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Trade up to this day (YYYY-MM-DD); later bars are not read.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
 }
 
 /// Execution presets.

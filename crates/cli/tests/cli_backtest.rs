@@ -252,3 +252,50 @@ fn a_signal_file_drives_the_signal_strategy() {
     assert!(v["num_trades"].as_u64().unwrap() > 10);
     assert!(v["final_equity"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn a_window_trades_and_reports_only_its_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        json(
+            &qts(dir.path())
+                .args(["backtest", "--data", &goog(), "--json", "--out", "win"])
+                .args(["--execution", "backtesting-py"])
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    };
+    let v = run(&["--from", "2008-01-01", "--to", "2010-12-31"]);
+    assert_eq!(v["start"], "2008-01-02");
+    assert_eq!(v["end"], "2010-12-31");
+    // 2008-01-02 .. 2010-12-31: 253 + 252 + 252 NYSE sessions.
+    assert_eq!(v["num_bars"], 757);
+    let equity = std::fs::read_to_string(dir.path().join("win/equity.csv")).unwrap();
+    let rows: Vec<&str> = equity.lines().skip(1).collect();
+    assert_eq!(rows.len(), 757);
+    assert!(
+        rows[0].starts_with("2008-01-02,100000,100000,0"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[756].starts_with("2010-12-31,"));
+    let trades = std::fs::read_to_string(dir.path().join("win/trades.csv")).unwrap();
+    for t in trades.lines().skip(1) {
+        let entry = &t[..10];
+        assert!(
+            ("2008-01-03".."2011-01-01").contains(&entry),
+            "trade entered {entry}"
+        );
+    }
+    // The same flags reversed are refused, naming them.
+    let out = qts(dir.path())
+        .args(["backtest", "--data", &goog()])
+        .args(["--from", "2011-01-01", "--to", "2010-01-01"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--from 2011-01-01 is after --to 2010-01-01")
+    );
+}

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::anyhow;
-use qts_backtest::report::{Benchmark, Settings, Stamp};
+use qts_backtest::report::{Benchmark, Settings, Stamp, Window};
 use qts_backtest::strategy::registry::Inputs;
 use qts_backtest::strategy::{Registry, SignalSeries};
 use qts_backtest::{BacktestReport, Execution, Market, backtest};
@@ -78,7 +78,13 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
         ExecutionArg::Default => Execution::Default,
         ExecutionArg::BacktestingPy => Execution::BacktestingPy,
     };
-    let settings = Settings::from_config(cfg, execution);
+    let settings = Settings {
+        window: Window {
+            from: args.from,
+            to: args.to,
+        },
+        ..Settings::from_config(cfg, execution)
+    };
     let bench_series = args.benchmark.as_deref().map(read_returns).transpose()?;
     let bench_name = args.benchmark.as_ref().map(|p| p.display().to_string());
     let benchmark = bench_series
