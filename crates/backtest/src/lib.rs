@@ -21,6 +21,7 @@ mod fill_rules;
 pub mod grid;
 pub mod metrics;
 pub mod order;
+pub mod overfitting;
 pub mod portfolio;
 pub mod report;
 mod schedule;

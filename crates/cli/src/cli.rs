@@ -93,6 +93,8 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// The return-based metrics of any daily series (what empyrical or quantstats compute).
     Metrics(MetricsArgs),
+    /// Deflated Sharpe ratio and probability of backtest overfitting of a trial-return matrix.
+    Overfitting(OverfittingArgs),
     /// The model registry: import, list, show, compare, promote.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -275,6 +277,20 @@ pub enum ExecutionArg {
     Default,
     /// backtesting.py's rules.
     BacktestingPy,
+}
+
+/// `qts overfitting`.
+#[derive(Debug, Args)]
+pub struct OverfittingArgs {
+    /// CSV (or .csv.gz) of `date` and one column of per-period returns per trial.
+    #[arg(long, value_name = "FILE")]
+    pub trial_returns: PathBuf,
+    /// Contiguous row blocks for CSCV (even; the oldest rows mod S are dropped).
+    #[arg(long, value_name = "S", default_value_t = 16)]
+    pub pbo_splits: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `qts metrics`.

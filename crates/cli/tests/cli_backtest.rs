@@ -299,3 +299,41 @@ fn a_window_trades_and_reports_only_its_span() {
         String::from_utf8_lossy(&out.stderr).contains("--from 2011-01-01 is after --to 2010-01-01")
     );
 }
+
+#[test]
+fn overfitting_reads_a_gzipped_trial_matrix_and_refuses_a_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = repo().join("crates/backtest/tests/golden");
+    let out = qts(dir.path())
+        .args(["overfitting", "--json", "--trial-returns"])
+        .arg(golden.join("trials_goog_sma.csv.gz"))
+        .output()
+        .unwrap();
+    let v = json(&out);
+    let text = std::fs::read_to_string(golden.join("overfitting.json")).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let want = &want["matrices"]["trials_goog_sma.csv.gz"];
+    for k in [
+        "probability_of_backtest_overfitting",
+        "trials",
+        "rows_used",
+        "best_trial",
+        "combinations",
+    ] {
+        assert_eq!(v[k], want[k], "{k}");
+    }
+    let dsr = v["deflated_sharpe_ratio"].as_f64().unwrap();
+    assert!((dsr - want["deflated_sharpe_ratio"].as_f64().unwrap()).abs() < 1e-9);
+    assert_eq!(v["logits"].as_array().unwrap().len(), 12_870);
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "date,a,b\n2020-01-02,0.01,0.02\n2020-01-03,,0.01\n").unwrap();
+    qts(dir.path())
+        .args(["overfitting", "--trial-returns"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad.csv: row 3 (2020-01-03): trial `a` has no finite return",
+        ));
+}

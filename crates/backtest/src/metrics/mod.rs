@@ -282,6 +282,27 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
             nan
         }),
     );
+    // Bailey & López de Prado's PSR and MinTRL against SR* = 0: the per-period Sharpe ratio
+    // (ddof = 1) and population moments, from the same sums.
+    let sr = if two && std1 > 0.0 { mean / std1 } else { nan };
+    let (g3, g4) = (m3 / m2.powf(1.5), m4 / (m2 * m2));
+    m.insert(
+        "probabilistic_sharpe_ratio",
+        n(if two {
+            crate::overfitting::psr_of(sr, 0.0, len, g3, g4)
+        } else {
+            nan
+        }),
+    );
+    m.insert(
+        "min_track_record_length",
+        n(if two && sr > 0.0 {
+            1.0 + (1.0 - g3 * sr + (g4 - 1.0) / 4.0 * sr * sr)
+                * (crate::overfitting::norm_ppf(0.95) / sr).powi(2)
+        } else {
+            nan
+        }),
+    );
     m.insert("best_day", n(if len == 0 { nan } else { best }));
     m.insert("worst_day", n(if len == 0 { nan } else { worst }));
     if let Some(b) = bench {
@@ -529,6 +550,14 @@ mod tests {
             ("kurtosis", stats::kurtosis(r)),
             ("tail_ratio", tail_ratio(r)),
             ("stability_of_timeseries", stability_of_timeseries(r)),
+            (
+                "probabilistic_sharpe_ratio",
+                crate::overfitting::probabilistic_sharpe_ratio(r, 0.0),
+            ),
+            (
+                "min_track_record_length",
+                crate::overfitting::min_track_record_length(r, 0.0, 0.95),
+            ),
             ("best_day", sorted.last().copied().unwrap_or(f64::NAN)),
             ("worst_day", sorted.first().copied().unwrap_or(f64::NAN)),
         ]

@@ -6,4 +6,5 @@ pub mod data;
 pub mod features;
 pub mod fetch;
 pub mod metrics;
+pub mod overfitting;
 pub mod setup;

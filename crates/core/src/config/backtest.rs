@@ -363,6 +363,8 @@ pub const KNOWN_METRICS: &[&str] = &[
     "worst_day",
     "total_commission",
     "num_bars",
+    "probabilistic_sharpe_ratio",
+    "min_track_record_length",
 ];
 
 /// `backtest.metrics`.

@@ -279,17 +279,40 @@ fn parse_general(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
 }
 
 /// Reads a CSV of a date column (`date`, case-insensitive) and numeric columns into a
-/// [`super::Table`]; header names are lower-cased. Empty cells and `NaN` read as NaN.
+/// [`super::Table`]; header names are lower-cased. Empty cells and `NaN` read as NaN. A name
+/// ending in `.gz` is decompressed first.
 ///
 /// # Errors
 /// [`DataError`] naming the file, row and column of what does not parse.
 pub fn read_csv_table(path: &Path) -> Result<super::Table, DataError> {
+    let bytes = super::read_file(path)?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    {
+        use std::io::Read;
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut text)
+            .map_err(|e| DataError::Read {
+                path: path.to_path_buf(),
+                source: format!("not a readable gzip file ({e})").into(),
+            })?;
+        return parse_csv_table(path, &text);
+    }
+    parse_csv_table(path, &bytes)
+}
+
+/// [`read_csv_table`] of bytes read from `path` (named in errors), e.g. decompressed.
+///
+/// # Errors
+/// As [`read_csv_table`].
+pub fn parse_csv_table(path: &Path, bytes: &[u8]) -> Result<super::Table, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
         source: reason.into(),
     };
-    let bytes = super::read_file(path)?;
-    let (mut reader, header) = open(path, bytes.as_slice())?;
+    let (mut reader, header) = open(path, bytes)?;
     let headers: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let Some(date_col) = headers.iter().position(|h| bar_column(h) == Some("date")) else {
         return Err(DataError::MissingColumns {

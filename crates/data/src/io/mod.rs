@@ -10,7 +10,9 @@ use std::path::Path;
 use crate::bars::BarSeries;
 use crate::error::DataError;
 
-pub use self::csv::{parse_csv, parse_number, parse_time, read_csv, read_csv_table};
+pub use self::csv::{
+    parse_csv, parse_csv_table, parse_number, parse_time, read_csv, read_csv_table,
+};
 pub use self::parquet::{
     parse_parquet, read_parquet, read_parquet_metadata, write_parquet, write_parquet_with_metadata,
 };
