@@ -46,6 +46,9 @@ pub enum BacktestError {
         /// The misaligned one.
         symbol: String,
     },
+    /// A parameter search cannot run as asked.
+    #[error("{0}")]
+    Grid(String),
     /// The backtest window cannot be traded.
     #[error("{0}")]
     Window(String),

@@ -93,6 +93,9 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// The return-based metrics of any daily series (what empyrical or quantstats compute).
     Metrics(MetricsArgs),
+    /// Search a strategy's parameters on a grid, with the deflated Sharpe ratio and the
+    /// probability of backtest overfitting of the search.
+    Optimize(OptimizeArgs),
     /// Deflated Sharpe ratio and probability of backtest overfitting of a trial-return matrix.
     Overfitting(OverfittingArgs),
     /// The model registry: import, list, show, compare, promote.
@@ -228,6 +231,23 @@ pub enum ModelsCommand {
 /// `qts backtest`.
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
+    /// What to trade and how.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Benchmark closes (CSV/Parquet bars, or date,close) for alpha, beta and information ratio.
+    #[arg(long, value_name = "FILE")]
+    pub benchmark: Option<PathBuf>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write stats.json, trades.csv and equity.csv into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// The flags of every command that backtests: data, strategy, costs, execution, window.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
     /// Bars (CSV or Parquet); repeat for several symbols sharing one portfolio (same dates).
     #[arg(long, required = true, value_name = "FILE")]
     pub data: Vec<PathBuf>,
@@ -252,15 +272,6 @@ pub struct BacktestArgs {
     /// Use FILE as backtest_config.yaml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Benchmark closes (CSV/Parquet bars, or date,close) for alpha, beta and information ratio.
-    #[arg(long, value_name = "FILE")]
-    pub benchmark: Option<PathBuf>,
-    /// Print one JSON object instead of the table.
-    #[arg(long)]
-    pub json: bool,
-    /// Also write stats.json, trades.csv and equity.csv into DIR.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     /// Trade from this day on (YYYY-MM-DD); earlier bars only warm up indicators and the
     /// strategy, and the metrics cover the window only.
     #[arg(long, value_name = "DATE")]
@@ -268,6 +279,51 @@ pub struct BacktestArgs {
     /// Trade up to this day (YYYY-MM-DD); later bars are not read.
     #[arg(long, value_name = "DATE")]
     pub to: Option<chrono::NaiveDate>,
+}
+
+/// `qts optimize`.
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// What to trade and how (`--param` holds a parameter fixed).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// A searched parameter: `NAME=START:STOP:STEP` (Python's range) or `NAME=a,b,c`
+    /// (repeatable; the first varies slowest).
+    #[arg(long = "grid", value_name = "NAME=VALUES")]
+    pub grid: Vec<String>,
+    /// The metric to maximise: a key of the backtest JSON (final_equity, sharpe_ratio, …).
+    #[arg(long, value_name = "METRIC")]
+    pub maximize: String,
+    /// Every grid point, or a seeded random sample of them.
+    #[arg(long, value_enum, default_value = "grid")]
+    pub method: MethodArg,
+    /// Points drawn with `--method random`.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub trials: usize,
+    /// Seed of `--method random` [default: reproducibility.seed].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// CSCV blocks for the probability of backtest overfitting.
+    #[arg(long, value_name = "S", default_value_t = 16)]
+    pub pbo_splits: usize,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write trials.csv (one row per trial: parameters, then every metric) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// With --out, also write trial_returns.csv (date, then each trial's per-bar returns).
+    #[arg(long, requires = "out")]
+    pub save_returns: bool,
+}
+
+/// Search methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MethodArg {
+    /// Every point of the grid.
+    Grid,
+    /// `--trials` points drawn with `--seed`.
+    Random,
 }
 
 /// Execution presets.

@@ -31,6 +31,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Backtest(args) => commands::backtest::run(&cli.global, args),
         Command::Metrics(args) => commands::metrics::run(&cli.global, args),
         Command::Overfitting(args) => commands::overfitting::run(&cli.global, args),
+        Command::Optimize(args) => commands::optimize::run(&cli.global, args),
         Command::Train(_) | Command::Predict(_) | Command::Models(_) => {
             Err(Failure::Input(anyhow::anyhow!(
                 "model commands run in qts-torch (built with the default cargo feature `torch`)"

@@ -337,3 +337,86 @@ fn overfitting_reads_a_gzipped_trial_matrix_and_refuses_a_nan() {
             "bad.csv: row 3 (2020-01-03): trial `a` has no finite return",
         ));
 }
+
+#[test]
+fn optimize_finds_backtesting_pys_best_and_writes_every_trial() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = qts(dir.path())
+        .args(["optimize", "--data", &goog(), "--strategy", "sma-cross"])
+        .args(["--grid", "fast=5:30:5", "--grid", "slow=10,20,40"])
+        .args([
+            "--maximize",
+            "final_equity",
+            "--execution",
+            "backtesting-py",
+        ])
+        .args(["--cash", "10000", "--commission", "0.002", "--json"])
+        .args(["--out", "opt", "--save-returns"])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    // 5 fast x 3 slow, less the 6 with fast >= slow.
+    assert_eq!(v["trials"], 9);
+    assert_eq!(v["skipped"], 6);
+    assert_eq!(v["best"]["params"]["fast"], 10);
+    assert_eq!(v["best"]["params"]["slow"], 20);
+    // The quick-start's final equity (backtesting.py: 56,263.51934).
+    let eq = v["best"]["metrics"]["final_equity"].as_f64().unwrap();
+    assert!((eq - 56_263.519_34).abs() < 1e-4, "{eq}");
+    assert!(v["deflated_sharpe_ratio"].as_f64().is_some());
+    assert!(v["probability_of_backtest_overfitting"].as_f64().is_some());
+    let trials = std::fs::read_to_string(dir.path().join("opt/trials.csv")).unwrap();
+    let mut lines = trials.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..2], ["fast", "slow"]);
+    let col = header.iter().position(|h| *h == "final_equity").unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 9);
+    let best = rows.iter().find(|r| r[0] == "10" && r[1] == "20").unwrap();
+    assert_eq!(best[col].parse::<f64>().unwrap(), eq);
+    let returns = std::fs::read_to_string(dir.path().join("opt/trial_returns.csv")).unwrap();
+    let head: Vec<&str> = returns.lines().next().unwrap().split(',').collect();
+    assert_eq!(head.len(), 10);
+    assert_eq!(head[0], "date");
+    assert!(head.contains(&"fast=10;slow=20"));
+    // 2,148 bars: 2,147 returns.
+    assert_eq!(returns.lines().count(), 1 + 2147);
+}
+
+#[test]
+fn optimize_refuses_what_cannot_be_searched_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (vec!["--maximize", "final_equity"], "no --grid"),
+        (
+            vec![
+                "--grid",
+                "fast=50,60",
+                "--grid",
+                "slow=10,20",
+                "--maximize",
+                "final_equity",
+            ],
+            "every one of the 4 grid points breaks a constraint of `sma-cross`",
+        ),
+        (
+            vec!["--grid", "fast=5,10", "--maximize", "sharpness"],
+            "--maximize sharpness: not a metric of a backtest",
+        ),
+        (
+            vec!["--grid", "fast=5:30:0", "--maximize", "final_equity"],
+            "--grid fast=5:30:0: the step is 0",
+        ),
+        (
+            vec!["--grid", "window=5,10", "--maximize", "final_equity"],
+            "parameter `window`: unknown parameter (known: fast, slow)",
+        ),
+    ] {
+        qts(dir.path())
+            .args(["optimize", "--data", &goog()])
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+}

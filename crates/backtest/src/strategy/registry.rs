@@ -7,8 +7,10 @@ use qts_core::config::RegimeFilterConfig;
 use super::{BuyAndHold, RegimeFilter, SignalSeries, SignalStrategy, SmaCross, Strategy};
 use crate::error::BacktestError;
 
-/// The kind and default of one parameter.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The kind and default of one parameter (and, in [`Params`], its value); serialised as the
+/// bare number.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 pub enum Default {
     /// A whole number.
     Int(usize),
@@ -63,6 +65,11 @@ impl Params {
             Some(Default::Real(v)) => Ok(v),
             _ => Err(self.undeclared(name)),
         }
+    }
+
+    /// Every parameter with its value, in the strategy's declared order.
+    pub fn values(&self) -> &[(&'static str, Default)] {
+        &self.values
     }
 
     fn get(&self, name: &str) -> Option<Default> {
@@ -217,6 +224,24 @@ impl Registry {
         })
     }
 
+    /// Builds a strategy from parameters already parsed by [`Registry::params`].
+    ///
+    /// # Errors
+    /// Whatever the strategy's own checks refuse.
+    pub fn build_parsed(
+        &self,
+        params: &Params,
+        inputs: &mut Inputs,
+        regime: &RegimeFilterConfig,
+    ) -> Result<Box<dyn Strategy>, BacktestError> {
+        let inner = (self.entry(params.strategy)?.build)(params, inputs)?;
+        Ok(if regime.enabled {
+            Box::new(RegimeFilter::new(inner, regime.ma, regime.period))
+        } else {
+            inner
+        })
+    }
+
     /// Builds strategy `name` with `params`, wrapped in the regime filter when it is enabled.
     ///
     /// # Errors
@@ -229,12 +254,7 @@ impl Registry {
         regime: &RegimeFilterConfig,
     ) -> Result<Box<dyn Strategy>, BacktestError> {
         let parsed = self.params(name, params)?;
-        let inner = (self.entry(name)?.build)(&parsed, inputs)?;
-        Ok(if regime.enabled {
-            Box::new(RegimeFilter::new(inner, regime.ma, regime.period))
-        } else {
-            inner
-        })
+        self.build_parsed(&parsed, inputs, regime)
     }
 }
 

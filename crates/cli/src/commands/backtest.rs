@@ -4,20 +4,41 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use qts_backtest::report::{Benchmark, Settings, Stamp, Window};
+use qts_backtest::strategy::SignalSeries;
 use qts_backtest::strategy::registry::Inputs;
-use qts_backtest::strategy::{Registry, SignalSeries};
 use qts_backtest::{BacktestReport, Execution, Market, backtest};
-use qts_core::logging::RunContext;
+use qts_core::config::Loaded;
+use qts_core::logging::{LogGuard, RunContext};
 use qts_data::io::{read_all_hashed, read_csv_table, read_returns};
 use qts_data::validate::{Policy, require};
 
 use super::metrics::print;
 use super::setup::{load_config, start_logging};
-use crate::cli::{BacktestArgs, ExecutionArg, GlobalArgs, SectionFiles};
+use crate::cli::{BacktestArgs, ExecutionArg, GlobalArgs, RunArgs, SectionFiles};
 use crate::failure::Failure;
 
-/// Runs `qts backtest`.
-pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
+/// What every backtesting command prepares from [`RunArgs`]: the configuration (with `--cash`
+/// and `--commission` as overrides), logging, the checked market, the signals, the settings
+/// (execution, window) and the stamp.
+pub struct Prepared {
+    /// The configuration.
+    pub loaded: Loaded,
+    /// Keeps logging alive.
+    pub guard: LogGuard,
+    /// The data, validated.
+    pub market: Market,
+    /// Predictions, for `--strategy signal`.
+    pub signals: Option<SignalSeries>,
+    /// Engine, metrics and window.
+    pub settings: Settings,
+    /// Provenance.
+    pub stamp: Stamp,
+    /// `--param` pairs.
+    pub params: Vec<(String, String)>,
+}
+
+/// Prepares a backtesting command (see [`Prepared`]).
+pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Prepared, Failure> {
     // --cash and --commission are overrides like any --set: validated with the rest.
     let mut global_with = global.clone();
     if let Some(cash) = args.cash {
@@ -38,9 +59,8 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
         ..SectionFiles::default()
     };
     let loaded = load_config(&global_with, &files)?;
-    let _guard = start_logging(global, &loaded)?;
+    let guard = start_logging(global, &loaded)?;
     let cfg = &loaded.config;
-
     let (series, data_hash) = read_all_hashed(&args.data)?;
     let checked = series
         .into_iter()
@@ -48,32 +68,14 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
         .map(|(bars, path)| require(bars, &path.display().to_string(), Policy::of(cfg)))
         .collect::<Result<Vec<_>, _>>()?;
     let market = Market::new(checked)?;
-    let symbol = market
-        .bars()
-        .iter()
-        .map(|b| b.symbol.clone())
-        .collect::<Vec<_>>()
-        .join(",");
-    let span = RunContext::new("backtest").symbol(symbol).span();
-    let _run = span.enter();
-
-    let mut inputs = Inputs {
-        symbols: market.bars().len(),
-        signals: match &args.signals {
-            Some(path) if args.strategy == "signal" => Some(SignalSeries::from_table(
-                &read_csv_table(path)?,
-                &market.bars()[0].time,
-                &path.display().to_string(),
-            )?),
-            _ => None,
-        },
+    let signals = match &args.signals {
+        Some(path) if args.strategy == "signal" => Some(SignalSeries::from_table(
+            &read_csv_table(path)?,
+            &market.bars()[0].time,
+            &path.display().to_string(),
+        )?),
+        _ => None,
     };
-    let mut strategy = Registry::builtin().build(
-        &args.strategy,
-        &parse_params(&args.params)?,
-        &mut inputs,
-        &cfg.backtest.regime_filter,
-    )?;
     let execution = match args.execution {
         ExecutionArg::Default => Execution::Default,
         ExecutionArg::BacktestingPy => Execution::BacktestingPy,
@@ -85,19 +87,63 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
         },
         ..Settings::from_config(cfg, execution)
     };
+    let stamp = Stamp::new(
+        data_hash,
+        cfg.fingerprint(),
+        args.data.iter().map(|p| p.display().to_string()).collect(),
+    );
+    let params = parse_params(&args.params)?;
+    tracing::debug!(command, bars = market.bars()[0].len(), "data ready");
+    Ok(Prepared {
+        loaded,
+        guard,
+        market,
+        signals,
+        settings,
+        stamp,
+        params,
+    })
+}
+
+/// Runs `qts backtest`.
+pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
+    let p = prepare(global, &args.run, "backtest")?;
+    let _guard = &p.guard;
+    let cfg = &p.loaded.config;
+    let symbol = p
+        .market
+        .bars()
+        .iter()
+        .map(|b| b.symbol.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let span = RunContext::new("backtest").symbol(symbol).span();
+    let _run = span.enter();
+
+    let mut inputs = Inputs {
+        symbols: p.market.bars().len(),
+        signals: p.signals.clone(),
+    };
+    let mut strategy = qts_backtest::strategy::Registry::builtin().build(
+        &args.run.strategy,
+        &p.params,
+        &mut inputs,
+        &cfg.backtest.regime_filter,
+    )?;
     let bench_series = args.benchmark.as_deref().map(read_returns).transpose()?;
     let bench_name = args.benchmark.as_ref().map(|p| p.display().to_string());
     let benchmark = bench_series
         .as_ref()
         .zip(bench_name.as_deref())
         .map(|(series, source)| Benchmark { series, source });
-    let stamp = Stamp::new(
-        data_hash,
-        cfg.fingerprint(),
-        args.data.iter().map(|p| p.display().to_string()).collect(),
-    );
     let started = std::time::Instant::now();
-    let report = backtest(&market, strategy.as_mut(), &settings, benchmark, stamp)?;
+    let report = backtest(
+        &p.market,
+        strategy.as_mut(),
+        &p.settings,
+        benchmark,
+        p.stamp.clone(),
+    )?;
     tracing::info!(
         trades = report.result.trades.len(),
         micros = started.elapsed().as_micros() as u64,
@@ -137,14 +183,16 @@ pub fn parse_params(params: &[String]) -> Result<Vec<(String, String)>, Failure>
         .collect()
 }
 
+/// Writes `text` to `dir/name` atomically.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), Failure> {
+    let path = dir.join(name);
+    qts_core::fs::write_atomic(&path, text.as_bytes())
+        .map_err(|e| Failure::Runtime(anyhow!("{}: cannot write: {e}", path.display())))
+}
+
 fn write_outputs(dir: &Path, r: &BacktestReport, stats: &serde_json::Value) -> Result<(), Failure> {
-    let write = |name: &str, text: &str| -> Result<(), Failure> {
-        let path = dir.join(name);
-        qts_core::fs::write_atomic(&path, text.as_bytes())
-            .map_err(|e| Failure::Runtime(anyhow!("{}: cannot write: {e}", path.display())))
-    };
     let stats = serde_json::to_string_pretty(stats).map_err(|e| Failure::Runtime(e.into()))? + "\n";
-    write("stats.json", &stats)?;
-    write("trades.csv", &r.trades_csv())?;
-    write("equity.csv", &r.equity_csv())
+    write_file(dir, "stats.json", &stats)?;
+    write_file(dir, "trades.csv", &r.trades_csv())?;
+    write_file(dir, "equity.csv", &r.equity_csv())
 }

@@ -6,5 +6,6 @@ pub mod data;
 pub mod features;
 pub mod fetch;
 pub mod metrics;
+pub mod optimize;
 pub mod overfitting;
 pub mod setup;

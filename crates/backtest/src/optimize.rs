@@ -1,0 +1,428 @@
+//! Parameter search: one strategy backtested at every point of a grid (or a seeded random
+//! sample of it) on the same market, in parallel, with the deflated Sharpe ratio and the
+//! probability of backtest overfitting of the whole search beside the best point. The
+//! result is the same whatever the thread count: trials run in parallel but are kept in grid
+//! order, and the best is the first point with the highest value, as backtesting.py's
+//! `Backtest.optimize` picks it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use qts_core::config::RegimeFilterConfig;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::BacktestError;
+use crate::metrics::{Metrics, simple_returns};
+use crate::overfitting::{Trials, deflated_sharpe_ratio, probability_of_backtest_overfitting};
+use crate::report::{Market, Settings, Stamp, backtest};
+use crate::strategy::registry::{Default, Inputs, Params};
+use crate::strategy::{Registry, SignalSeries};
+
+/// One searched parameter and its values, from `NAME=START:STOP:STEP` (Python's `range`:
+/// START, START+STEP, … below STOP) or `NAME=a,b,c`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    /// The parameter.
+    pub name: String,
+    /// Its values, as text the strategy's parameter parser reads.
+    pub values: Vec<String>,
+}
+
+impl Axis {
+    /// Parses `--grid NAME=…`.
+    ///
+    /// # Errors
+    /// [`BacktestError::Grid`] naming the flag for a missing `=`, a bad range or an empty
+    /// list.
+    pub fn parse(spec: &str) -> Result<Axis, BacktestError> {
+        let bad = |reason: &str| BacktestError::Grid(format!("--grid {spec}: {reason}"));
+        let (name, values) = spec
+            .split_once('=')
+            .ok_or_else(|| bad("expected NAME=START:STOP:STEP or NAME=a,b,c"))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(bad("no parameter name"));
+        }
+        let values: Vec<String> = if values.contains(':') {
+            let parts: Vec<&str> = values.split(':').map(str::trim).collect();
+            let [start, stop, step] = parts[..] else {
+                return Err(bad("a range is START:STOP:STEP"));
+            };
+            let num = |s: &str| {
+                s.parse::<i64>()
+                    .map_err(|_| bad(&format!("`{s}` is not a whole number")))
+            };
+            let (start, stop, step) = (num(start)?, num(stop)?, num(step)?);
+            if step == 0 {
+                return Err(bad("the step is 0"));
+            }
+            let mut v = Vec::new();
+            let mut x = start;
+            while (step > 0 && x < stop) || (step < 0 && x > stop) {
+                v.push(x.to_string());
+                x += step;
+            }
+            v
+        } else {
+            values
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        if values.is_empty() {
+            return Err(bad("no values"));
+        }
+        Ok(Axis {
+            name: name.to_string(),
+            values,
+        })
+    }
+}
+
+/// How the grid is searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Every point.
+    Grid,
+    /// `trials` distinct points drawn with `seed` (all of them when the grid is smaller).
+    Random {
+        /// Points drawn.
+        trials: usize,
+        /// Seed.
+        seed: u64,
+    },
+}
+
+/// What to search.
+pub struct OptimizeRequest<'a> {
+    /// The market every trial trades.
+    pub market: &'a Market,
+    /// The strategies.
+    pub registry: &'a Registry,
+    /// The strategy searched.
+    pub strategy: &'a str,
+    /// Searched parameters; the first varies slowest.
+    pub axes: &'a [Axis],
+    /// Parameters held fixed (`--param`).
+    pub fixed: &'a [(String, String)],
+    /// Predictions, for the signal strategy.
+    pub signals: Option<&'a SignalSeries>,
+    /// The regime filter setting.
+    pub regime: &'a RegimeFilterConfig,
+    /// Backtest settings (execution, costs, window).
+    pub settings: &'a Settings,
+    /// The metric to maximise (a key of the backtest JSON).
+    pub maximize: &'a str,
+    /// Grid or random.
+    pub method: Method,
+    /// CSCV blocks for PBO.
+    pub pbo_splits: usize,
+    /// The stamp every trial's report carries.
+    pub stamp: Stamp,
+}
+
+/// One backtested point.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trial {
+    /// Its parameters (searched and fixed, with defaults), by name.
+    pub params: BTreeMap<&'static str, Default>,
+    /// Every metric.
+    pub metrics: Metrics,
+    /// The searched parameters as `fast=5;slow=10`.
+    #[serde(skip)]
+    pub label: String,
+    /// Per-bar strategy returns over the window.
+    #[serde(skip)]
+    pub returns: Vec<f64>,
+}
+
+/// The search's outcome, as `qts optimize --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OptimizeReport {
+    /// The best trial.
+    pub best: Trial,
+    /// Trials backtested.
+    pub trials: usize,
+    /// Grid points the strategy's constraints refused (e.g. `fast ≥ slow`).
+    pub skipped: usize,
+    /// The metric maximised.
+    pub maximize: String,
+    /// `grid` or `random`.
+    pub method: &'static str,
+    /// DSR of the trial with the best full-sample Sharpe ratio, over all trials (`null`
+    /// with fewer than two trials).
+    pub deflated_sharpe_ratio: Option<f64>,
+    /// PBO by CSCV over the trials' returns (`null` when the trials are too few or too short
+    /// for the blocks).
+    pub probability_of_backtest_overfitting: Option<f64>,
+    /// Why a statistic is `null`, if one is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Every trial, in grid order.
+    #[serde(skip)]
+    pub all: Vec<Trial>,
+    /// The dates of the returns.
+    #[serde(skip)]
+    pub dates: Vec<String>,
+}
+
+impl OptimizeReport {
+    /// `trials.csv`: parameter columns, then every metric (empty where not a number).
+    pub fn trials_csv(&self) -> String {
+        let params: Vec<&str> = self.best.params.keys().copied().collect();
+        let metrics: Vec<&str> = self.best.metrics.keys().copied().collect();
+        let mut out = params
+            .iter()
+            .chain(&metrics)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push('\n');
+        for t in &self.all {
+            let mut cells: Vec<String> = params
+                .iter()
+                .map(|p| match t.params.get(p) {
+                    Some(Default::Int(v)) => v.to_string(),
+                    Some(Default::Real(v)) => v.to_string(),
+                    None => String::new(),
+                })
+                .collect();
+            cells.extend(metrics.iter().map(|m| {
+                let v = t.metrics.get(m).map_or(f64::NAN, |v| v.as_f64());
+                if v.is_finite() {
+                    v.to_string()
+                } else {
+                    String::new()
+                }
+            }));
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// `trial_returns.csv`: `date`, then one column of per-bar returns per trial.
+    pub fn trial_returns_csv(&self) -> String {
+        let mut out = String::from("date");
+        for t in &self.all {
+            out.push(',');
+            out.push_str(&t.label);
+        }
+        out.push('\n');
+        for (i, d) in self.dates.iter().enumerate() {
+            out.push_str(d);
+            for t in &self.all {
+                let _ = write!(out, ",{}", t.returns[i]);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The points of the grid, first axis slowest (as `itertools.product`).
+fn points(axes: &[Axis]) -> Vec<Vec<(String, String)>> {
+    axes.iter().fold(vec![Vec::new()], |acc, axis| {
+        acc.iter()
+            .flat_map(|p| {
+                axis.values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((axis.name.clone(), v.clone()));
+                    q
+                })
+            })
+            .collect()
+    })
+}
+
+/// Searches `req`'s grid; `progress` is called after each trial (from any thread).
+///
+/// # Errors
+/// [`BacktestError::Grid`] for an empty grid, a grid whose every point the strategy refuses,
+/// or an unknown metric; a parameter the strategy does not take, as [`Registry::params`]
+/// says; a backtest's own errors.
+pub fn optimize(
+    req: &OptimizeRequest<'_>,
+    progress: &(dyn Fn() + Sync),
+) -> Result<OptimizeReport, BacktestError> {
+    if req.axes.is_empty() {
+        return Err(BacktestError::Grid(
+            "no --grid: give at least one NAME=START:STOP:STEP or NAME=a,b,c".into(),
+        ));
+    }
+    let known: Vec<&str> = qts_core::config::KNOWN_METRICS
+        .iter()
+        .copied()
+        .filter(|k| !matches!(*k, "alpha" | "beta" | "information_ratio"))
+        .collect();
+    if !known.contains(&req.maximize) {
+        return Err(BacktestError::Grid(format!(
+            "--maximize {}: not a metric of a backtest; known: {}",
+            req.maximize,
+            known.join(", ")
+        )));
+    }
+    let mut grid = points(req.axes);
+    if let Method::Random { trials, seed } = req.method {
+        if trials == 0 {
+            return Err(BacktestError::Grid("--trials must be at least 1".into()));
+        }
+        // A seeded sample, then back into grid order so ties resolve as in a grid search.
+        let mut order: Vec<usize> = (0..grid.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+        order.truncate(trials);
+        order.sort_unstable();
+        grid = order.into_iter().map(|i| grid[i].clone()).collect();
+    }
+    // Parse every point first: an unknown parameter is an error, a refused value a skip.
+    let mut parsed: Vec<(Params, String)> = Vec::with_capacity(grid.len());
+    let mut skipped = 0;
+    for point in &grid {
+        let mut all = req.fixed.to_vec();
+        all.extend(point.iter().cloned());
+        let params = req.registry.params(req.strategy, &all)?;
+        // The strategy's own constraints (e.g. fast < slow) decide; one build tells.
+        let mut inputs = Inputs {
+            symbols: req.market.bars().len(),
+            signals: req.signals.cloned(),
+        };
+        match req.registry.build_parsed(&params, &mut inputs, req.regime) {
+            Ok(_) => {}
+            Err(BacktestError::Parameter { .. }) => {
+                skipped += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        let label = point
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        parsed.push((params, label));
+    }
+    if parsed.is_empty() {
+        return Err(BacktestError::Grid(format!(
+            "every one of the {} grid points breaks a constraint of `{}`",
+            grid.len(),
+            req.strategy
+        )));
+    }
+    let all: Vec<Trial> = parsed
+        .par_iter()
+        .map(|(params, label)| {
+            let mut inputs = Inputs {
+                symbols: req.market.bars().len(),
+                signals: req.signals.cloned(),
+            };
+            let mut strategy = req.registry.build_parsed(params, &mut inputs, req.regime)?;
+            let report = backtest(
+                req.market,
+                strategy.as_mut(),
+                req.settings,
+                None,
+                req.stamp.clone(),
+            )?;
+            progress();
+            Ok(Trial {
+                params: params.values().iter().copied().collect(),
+                returns: simple_returns(&report.result.equity),
+                metrics: report.metrics,
+                label: label.clone(),
+            })
+        })
+        .collect::<Result<_, BacktestError>>()?;
+    let score = |t: &Trial| t.metrics.get(req.maximize).map_or(f64::NAN, |v| v.as_f64());
+    let best = all
+        .iter()
+        .filter(|t| !score(t).is_nan())
+        .fold(None, |b: Option<&Trial>, t| match b {
+            Some(b) if score(b) >= score(t) => Some(b),
+            _ => Some(t),
+        })
+        .unwrap_or(&all[0])
+        .clone();
+    let names: Vec<String> = all.iter().map(|t| t.label.clone()).collect();
+    let columns: Vec<Vec<f64>> = all.iter().map(|t| t.returns.clone()).collect();
+    let trials = Trials {
+        names: &names,
+        returns: &columns,
+    };
+    let mut notes = Vec::new();
+    let dsr = match deflated_sharpe_ratio(&trials) {
+        Ok(d) => Some(d.deflated_sharpe_ratio),
+        Err(e) => {
+            notes.push(format!("deflated_sharpe_ratio: {e}"));
+            None
+        }
+    };
+    let pbo = match probability_of_backtest_overfitting(&trials, req.pbo_splits) {
+        Ok(p) => Some(p.probability_of_backtest_overfitting),
+        Err(e) => {
+            notes.push(format!("probability_of_backtest_overfitting: {e}"));
+            None
+        }
+    };
+    let time = &req.market.bars()[0].time;
+    let (from, until) = if req.settings.window == crate::report::Window::default() {
+        (0, time.len())
+    } else {
+        req.settings.window.bars(time)?
+    };
+    Ok(OptimizeReport {
+        best,
+        trials: all.len(),
+        skipped,
+        maximize: req.maximize.to_string(),
+        method: match req.method {
+            Method::Grid => "grid",
+            Method::Random { .. } => "random",
+        },
+        deflated_sharpe_ratio: dsr,
+        probability_of_backtest_overfitting: pbo,
+        notes,
+        dates: time[from + 1..until]
+            .iter()
+            .map(|t| t.date().to_string())
+            .collect(),
+        all,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_pythons_and_lists_are_kept() {
+        let a = Axis::parse("fast=5:20:5").unwrap();
+        assert_eq!(a.name, "fast");
+        assert_eq!(a.values, ["5", "10", "15"]);
+        assert_eq!(Axis::parse("slow=30,50").unwrap().values, ["30", "50"]);
+        assert_eq!(Axis::parse("x=10:0:-5").unwrap().values, ["10", "5"]);
+        let e = Axis::parse("fast=5:20:0").unwrap_err().to_string();
+        assert_eq!(e, "--grid fast=5:20:0: the step is 0");
+        let e = Axis::parse("fast=20:5:5").unwrap_err().to_string();
+        assert_eq!(e, "--grid fast=20:5:5: no values");
+        let e = Axis::parse("fast").unwrap_err().to_string();
+        assert!(e.contains("expected NAME=START:STOP:STEP"), "{e}");
+    }
+
+    #[test]
+    fn the_first_axis_varies_slowest() {
+        let axes = [
+            Axis::parse("a=1,2").unwrap(),
+            Axis::parse("b=3,4,5").unwrap(),
+        ];
+        let p = points(&axes);
+        assert_eq!(p.len(), 6);
+        assert_eq!(p[0], [("a".into(), "1".into()), ("b".into(), "3".into())]);
+        assert_eq!(p[3], [("a".into(), "2".into()), ("b".into(), "3".into())]);
+    }
+}

@@ -1,0 +1,126 @@
+//! `qts optimize`: flags → [`qts_backtest::optimize::optimize`] → summary, JSON and files.
+
+use std::io::Write;
+
+use comfy_table::Table;
+use indicatif::{ProgressBar, ProgressStyle};
+use qts_backtest::optimize::{Axis, Method, OptimizeRequest, optimize};
+use qts_backtest::strategy::Registry;
+use qts_core::logging::RunContext;
+
+use super::backtest::{prepare, write_file};
+use crate::cli::{GlobalArgs, MethodArg, OptimizeArgs};
+use crate::failure::Failure;
+
+/// Runs `qts optimize`.
+pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
+    let p = prepare(global, &args.run, "optimize")?;
+    let _guard = &p.guard;
+    let cfg = &p.loaded.config;
+    let span = RunContext::new("optimize")
+        .symbol(p.market.bars()[0].symbol.clone())
+        .span();
+    let _run = span.enter();
+    let axes = args
+        .grid
+        .iter()
+        .map(|g| Axis::parse(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let method = match args.method {
+        MethodArg::Grid => Method::Grid,
+        MethodArg::Random => Method::Random {
+            trials: args.trials,
+            seed: args.seed.unwrap_or(cfg.reproducibility.seed),
+        },
+    };
+    let registry = Registry::builtin();
+    let request = OptimizeRequest {
+        market: &p.market,
+        registry: &registry,
+        strategy: &args.run.strategy,
+        axes: &axes,
+        fixed: &p.params,
+        signals: p.signals.as_ref(),
+        regime: &cfg.backtest.regime_filter,
+        settings: &p.settings,
+        maximize: &args.maximize,
+        method,
+        pbo_splits: args.pbo_splits,
+        stamp: p.stamp.clone(),
+    };
+    let size: usize = axes.iter().map(|a| a.values.len()).product();
+    let bar = ProgressBar::new(match method {
+        Method::Grid => size,
+        Method::Random { trials, .. } => trials.min(size),
+    } as u64);
+    bar.set_style(
+        ProgressStyle::with_template("optimize [{bar:30}] {pos}/{len} trials {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    if global.quiet > 0 || args.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let report = optimize(&request, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let report = report?;
+    tracing::info!(
+        trials = report.trials,
+        skipped = report.skipped,
+        "optimized"
+    );
+    if let Some(dir) = &args.out {
+        write_file(dir, "trials.csv", &report.trials_csv())?;
+        if args.save_returns {
+            write_file(dir, "trial_returns.csv", &report.trial_returns_csv())?;
+        }
+    }
+    let text = if args.json {
+        serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
+    } else {
+        let show = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
+        let params: Vec<String> = report
+            .best
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+            .collect();
+        let best = report
+            .best
+            .metrics
+            .get(report.maximize.as_str())
+            .map_or(f64::NAN, |v| v.as_f64());
+        let mut t = Table::new();
+        for (k, v) in [
+            ("strategy", args.run.strategy.clone()),
+            (
+                "trials",
+                format!(
+                    "{} ({} search, {} grid points refused by the strategy)",
+                    report.trials, report.method, report.skipped
+                ),
+            ),
+            ("best parameters", params.join(", ")),
+            (report.maximize.as_str(), format!("{best:.6}")),
+            ("deflated Sharpe ratio", show(report.deflated_sharpe_ratio)),
+            (
+                "probability of backtest overfitting",
+                show(report.probability_of_backtest_overfitting),
+            ),
+        ] {
+            t.add_row(vec![k.to_string(), v]);
+        }
+        let mut text = format!("{t}\n");
+        for n in &report.notes {
+            text.push_str(&format!("note: {n}\n"));
+        }
+        if let Some(dir) = &args.out {
+            text.push_str(&format!("wrote trials.csv to {}\n", dir.display()));
+        }
+        text
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Failure::Runtime(e.into()))
+}
