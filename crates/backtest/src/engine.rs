@@ -81,6 +81,10 @@ pub struct EngineConfig {
     /// One past the last bar the backtest runs to (the window's end; `usize::MAX` for all):
     /// later bars are never read.
     pub trade_until: usize,
+    /// Close every position at the last bar's close (market, with costs; reason
+    /// `end_of_data`), so the result ends flat: how a walk-forward window hands its cash to
+    /// the next.
+    pub close_at_end: bool,
 }
 
 impl EngineConfig {
@@ -103,6 +107,7 @@ impl EngineConfig {
             periods_per_year: f64::from(b.metrics.periods_per_year),
             trade_from: 0,
             trade_until: usize::MAX,
+            close_at_end: false,
         }
     }
 
@@ -406,6 +411,25 @@ impl<'a> Engine<'a> {
                         _ => {}
                     }
                 }
+            }
+        }
+        if self.cfg.close_at_end && n_bars > 0 && self.holding() {
+            let t = n_bars - 1;
+            for s in 0..self.bars.len() {
+                if self.portfolio.position(s) != 0.0 {
+                    let p = self.new_order(
+                        t,
+                        OrderRequest::market(s, Size::Close, TimeInForce::Day, Reason::EndOfData),
+                    );
+                    let close = self.bars[s].close[t];
+                    self.execute(t, p, close, true);
+                }
+            }
+            // As a fill at the close inside the loop: the close's marks include the trade and
+            // its costs, and a bar that ends flat is not exposed.
+            marks.remark(t, self.equity_at(t), self.portfolio.cash);
+            if !self.holding() {
+                marks.exposed -= 1;
             }
         }
         for p in std::mem::take(&mut self.pending) {

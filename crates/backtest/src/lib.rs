@@ -29,6 +29,7 @@ mod schedule;
 pub mod sizing;
 pub mod strategy;
 pub mod summary;
+pub mod walk_forward;
 
 pub use engine::{BacktestResult, EngineConfig, Execution, run};
 pub use error::BacktestError;

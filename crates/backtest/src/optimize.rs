@@ -123,6 +123,9 @@ pub struct OptimizeRequest<'a> {
     pub method: Method,
     /// CSCV blocks for PBO.
     pub pbo_splits: usize,
+    /// Whether to compute DSR and PBO of the search (a walk-forward's inner searches skip
+    /// them).
+    pub overfitting: bool,
     /// The stamp every trial's report carries.
     pub stamp: Stamp,
 }
@@ -187,11 +190,7 @@ impl OptimizeReport {
         for t in &self.all {
             let mut cells: Vec<String> = params
                 .iter()
-                .map(|p| match t.params.get(p) {
-                    Some(Default::Int(v)) => v.to_string(),
-                    Some(Default::Real(v)) => v.to_string(),
-                    None => String::new(),
-                })
+                .map(|p| t.params.get(p).map_or(String::new(), Default::text))
                 .collect();
             cells.extend(metrics.iter().map(|m| {
                 let v = t.metrics.get(m).map_or(f64::NAN, |v| v.as_f64());
@@ -355,20 +354,17 @@ pub fn optimize(
         returns: &columns,
     };
     let mut notes = Vec::new();
-    let dsr = match deflated_sharpe_ratio(&trials) {
-        Ok(d) => Some(d.deflated_sharpe_ratio),
-        Err(e) => {
-            notes.push(format!("deflated_sharpe_ratio: {e}"));
-            None
+    let (mut dsr, mut pbo) = (None, None);
+    if req.overfitting {
+        match deflated_sharpe_ratio(&trials) {
+            Ok(d) => dsr = Some(d.deflated_sharpe_ratio),
+            Err(e) => notes.push(format!("deflated_sharpe_ratio: {e}")),
         }
-    };
-    let pbo = match probability_of_backtest_overfitting(&trials, req.pbo_splits) {
-        Ok(p) => Some(p.probability_of_backtest_overfitting),
-        Err(e) => {
-            notes.push(format!("probability_of_backtest_overfitting: {e}"));
-            None
+        match probability_of_backtest_overfitting(&trials, req.pbo_splits) {
+            Ok(p) => pbo = Some(p.probability_of_backtest_overfitting),
+            Err(e) => notes.push(format!("probability_of_backtest_overfitting: {e}")),
         }
-    };
+    }
     let time = &req.market.bars()[0].time;
     let (from, until) = if req.settings.window == crate::report::Window::default() {
         (0, time.len())

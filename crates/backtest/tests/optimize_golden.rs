@@ -44,6 +44,7 @@ fn search(file: &str, axes: &[Axis], cash: f64, commission: f64, method: Method)
         maximize: "final_equity",
         method,
         pbo_splits: 16,
+        overfitting: true,
         stamp: Stamp::new(String::new(), String::new(), Vec::new()),
     };
     optimize(&req, &|| {}).unwrap()
@@ -121,4 +122,82 @@ fn the_search_is_the_same_on_one_thread_and_a_random_sample_is_seeded() {
     assert_eq!(a.trials + a.skipped, 10);
     assert_eq!(a.trials_csv(), b.trials_csv());
     assert_ne!(a.trials_csv(), c.trials_csv());
+}
+
+#[test]
+fn walk_forward_never_looks_past_a_test_window() {
+    use qts_backtest::walk_forward::{Schedule, walk_forward};
+    let cfg = QtsConfig::default();
+    let path = root().join("examples/data/goog_daily.csv");
+    let policy = Policy {
+        checks: &qts_core::config::QualityConfig {
+            outliers: false,
+            splits: false,
+            ..cfg.data.quality.clone()
+        },
+        ..Policy::of(&cfg)
+    };
+    let bars = read_bars(&path).unwrap();
+    let schedule = Schedule {
+        train: 400,
+        test: 200,
+        step: 200,
+        anchored: false,
+    };
+    let axes = [
+        Axis::parse("fast=5:25:5").unwrap(),
+        Axis::parse("slow=30:90:30").unwrap(),
+    ];
+    let run = |bars: qts_data::BarSeries| {
+        let market = Market::new(vec![require(bars, "goog", policy).unwrap()]).unwrap();
+        let settings = Settings::from_config(&cfg, Execution::Default);
+        let registry = Registry::builtin();
+        let req = OptimizeRequest {
+            market: &market,
+            registry: &registry,
+            strategy: "sma-cross",
+            axes: &axes,
+            fixed: &[],
+            signals: None,
+            regime: &cfg.backtest.regime_filter,
+            settings: &settings,
+            maximize: "sharpe_ratio",
+            method: Method::Grid,
+            pbo_splits: 16,
+            overfitting: false,
+            stamp: Stamp::new(String::new(), String::new(), Vec::new()),
+        };
+        walk_forward(&req, &schedule, &|_, _| {}).unwrap()
+    };
+    let a = run(bars.clone());
+    assert!(a.windows.len() >= 8, "{} windows", a.windows.len());
+    // Change every bar after the third test window's end.
+    let cut = 400 + 3 * 200;
+    let mut changed = bars;
+    for i in cut..changed.len() {
+        let p = 200.0 + (i % 11) as f64 * 3.0;
+        (
+            changed.open[i],
+            changed.high[i],
+            changed.low[i],
+            changed.close[i],
+        ) = (p, p + 2.0, p - 2.0, p);
+    }
+    let b = run(changed);
+    assert_eq!(a.windows[..3], b.windows[..3]);
+    assert_ne!(
+        a.windows[3..],
+        b.windows[3..],
+        "the change must matter later"
+    );
+    let end = &a.windows[2].test_end;
+    let upto = |r: &qts_backtest::walk_forward::WalkForwardReport| {
+        r.oos_equity
+            .iter()
+            .take_while(|(d, _)| d <= end)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(upto(&a).len(), 600);
+    assert_eq!(upto(&a), upto(&b));
 }

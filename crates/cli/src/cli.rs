@@ -96,6 +96,9 @@ pub enum Command {
     /// Search a strategy's parameters on a grid, with the deflated Sharpe ratio and the
     /// probability of backtest overfitting of the search.
     Optimize(OptimizeArgs),
+    /// Walk a strategy forward: optimise on each train window, trade the next test window out
+    /// of sample, stitch the out-of-sample equity.
+    WalkForward(WalkForwardArgs),
     /// Deflated Sharpe ratio and probability of backtest overfitting of a trial-return matrix.
     Overfitting(OverfittingArgs),
     /// The model registry: import, list, show, compare, promote.
@@ -243,6 +246,10 @@ pub struct BacktestArgs {
     /// Also write stats.json, trades.csv and equity.csv into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Close every position at the last bar's close (with costs), as a walk-forward window
+    /// does.
+    #[arg(long)]
+    pub close_at_end: bool,
 }
 
 /// The flags of every command that backtests: data, strategy, costs, execution, window.
@@ -315,6 +322,39 @@ pub struct OptimizeArgs {
     /// With --out, also write trial_returns.csv (date, then each trial's per-bar returns).
     #[arg(long, requires = "out")]
     pub save_returns: bool,
+}
+
+/// `qts walk-forward`.
+#[derive(Debug, Args)]
+pub struct WalkForwardArgs {
+    /// What to trade and how (`--param` holds a parameter fixed; no --from/--to: the windows
+    /// are --train/--test).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// A searched parameter, as in `qts optimize` (repeatable).
+    #[arg(long = "grid", value_name = "NAME=VALUES")]
+    pub grid: Vec<String>,
+    /// The metric each train window maximises.
+    #[arg(long, value_name = "METRIC")]
+    pub maximize: String,
+    /// Bars in each train window.
+    #[arg(long, value_name = "N")]
+    pub train: usize,
+    /// Bars in each test window.
+    #[arg(long, value_name = "M")]
+    pub test: usize,
+    /// Bars between test windows' starts [default: --test].
+    #[arg(long, value_name = "K")]
+    pub step: Option<usize>,
+    /// Train windows all start at the first bar.
+    #[arg(long)]
+    pub anchored: bool,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write windows.csv and oos_equity.csv into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Search methods.

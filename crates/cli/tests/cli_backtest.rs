@@ -420,3 +420,70 @@ fn optimize_refuses_what_cannot_be_searched_naming_the_flag() {
             .stderr(predicate::str::contains(message));
     }
 }
+
+#[test]
+fn a_walk_forward_window_equals_the_backtest_of_its_test_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(
+        &qts(dir.path())
+            .args(["walk-forward", "--data", &goog()])
+            .args(["--grid", "fast=5:30:5", "--grid", "slow=20:100:20"])
+            .args([
+                "--maximize",
+                "sharpe_ratio",
+                "--train",
+                "500",
+                "--test",
+                "250",
+            ])
+            .args(["--json", "--out", "wf"])
+            .output()
+            .unwrap(),
+    );
+    let windows = v["windows"].as_array().unwrap();
+    // 2,148 bars: test windows start at 500, 750, …, 1,750 (the last one ends at bar 1,999).
+    assert_eq!(windows.len(), 6);
+    let equity = std::fs::read_to_string(dir.path().join("wf/oos_equity.csv")).unwrap();
+    let rows: Vec<(String, f64)> = equity
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (d, e) = l.split_once(',').unwrap();
+            (d.to_string(), e.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 6 * 250);
+    let at = |d: &str| rows.iter().find(|(x, _)| x == d).unwrap().1;
+    let csv = std::fs::read_to_string(dir.path().join("wf/windows.csv")).unwrap();
+    assert!(csv.starts_with(
+        "window,train_start,train_end,test_start,test_end,params,in_sample,out_of_sample\n"
+    ));
+    for k in 1..windows.len() {
+        let w = &windows[k];
+        let start_cash = at(windows[k - 1]["test_end"].as_str().unwrap());
+        let mut cmd = qts(dir.path());
+        cmd.args(["backtest", "--data", &goog(), "--json", "--close-at-end"])
+            .args(["--from", w["test_start"].as_str().unwrap()])
+            .args(["--to", w["test_end"].as_str().unwrap()])
+            .args(["--cash", &start_cash.to_string()]);
+        for p in w["params"].as_str().unwrap().split(';') {
+            cmd.args(["--param", p]);
+        }
+        let b = json(&cmd.output().unwrap());
+        let want = at(w["test_end"].as_str().unwrap());
+        // The same number (serde_json's float reading can be one unit in the last place off
+        // the exact value the CSV keeps).
+        let got = b["final_equity"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-12 * want,
+            "window {}: {got} vs {want}",
+            k + 1
+        );
+        assert_eq!(b["sharpe_ratio"], w["out_of_sample"], "window {}", k + 1);
+        assert_eq!(b["open_positions"], serde_json::json!([]));
+    }
+    let wfe = v["walk_forward_efficiency"].as_f64().unwrap();
+    assert!(wfe.is_finite());
+    let last = rows.last().unwrap().1;
+    assert!((v["out_of_sample"]["final_equity"].as_f64().unwrap() - last).abs() <= 1e-12 * last);
+}

@@ -18,6 +18,16 @@ pub enum Default {
     Real(f64),
 }
 
+impl Default {
+    /// The value as `--param` text (it parses back to the same value).
+    pub fn text(&self) -> String {
+        match self {
+            Default::Int(v) => v.to_string(),
+            Default::Real(v) => v.to_string(),
+        }
+    }
+}
+
 /// One parameter a strategy takes.
 #[derive(Debug, Clone, Copy)]
 pub struct Param {

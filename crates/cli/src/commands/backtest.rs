@@ -136,11 +136,13 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
         .as_ref()
         .zip(bench_name.as_deref())
         .map(|(series, source)| Benchmark { series, source });
+    let mut settings = p.settings.clone();
+    settings.engine.close_at_end = args.close_at_end;
     let started = std::time::Instant::now();
     let report = backtest(
         &p.market,
         strategy.as_mut(),
-        &p.settings,
+        &settings,
         benchmark,
         p.stamp.clone(),
     )?;

@@ -9,3 +9,4 @@ pub mod metrics;
 pub mod optimize;
 pub mod overfitting;
 pub mod setup;
+pub mod walk_forward;

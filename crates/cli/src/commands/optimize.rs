@@ -46,6 +46,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         maximize: &args.maximize,
         method,
         pbo_splits: args.pbo_splits,
+        overfitting: true,
         stamp: p.stamp.clone(),
     };
     let size: usize = axes.iter().map(|a| a.values.len()).product();
@@ -83,7 +84,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
             .best
             .params
             .iter()
-            .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+            .map(|(k, v)| format!("{k}={}", v.text()))
             .collect();
         let best = report
             .best

@@ -1,0 +1,323 @@
+//! Walk-forward analysis of a strategy: on each train window the parameter search picks the
+//! best point, which then trades the test window that follows, out of sample. Test windows
+//! tile the out-of-sample period without overlap; each starts flat with the equity the
+//! previous one ended with (its positions closed at its last close), so the stitched
+//! out-of-sample equity is one account's. Every window is a backtest with the window rule of
+//! [`crate::report::Window`]: its result equals `qts backtest --from test_start --to test_end
+//! --cash <its starting equity> --close-at-end` with its parameters.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::error::BacktestError;
+use crate::metrics::{Metrics, Value, return_metrics, simple_returns};
+use crate::optimize::{OptimizeRequest, optimize};
+use crate::report::{Settings, Window, backtest};
+use crate::strategy::registry::Inputs;
+
+/// Window lengths, in bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// Bars in each train window.
+    pub train: usize,
+    /// Bars in each test window.
+    pub test: usize,
+    /// Bars between the starts of consecutive test windows (at least `test`).
+    pub step: usize,
+    /// Train windows all start at the first bar (growing) instead of rolling.
+    pub anchored: bool,
+}
+
+/// One window's outcome, a row of `windows.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowResult {
+    /// 1-based.
+    pub window: usize,
+    /// First train day.
+    pub train_start: String,
+    /// Last train day.
+    pub train_end: String,
+    /// First test day.
+    pub test_start: String,
+    /// Last test day.
+    pub test_end: String,
+    /// The chosen parameters, as `fast=10;slow=40`.
+    pub params: String,
+    /// The maximised metric in sample (the train window's best).
+    pub in_sample: Option<f64>,
+    /// The same metric out of sample (the test window).
+    pub out_of_sample: Option<f64>,
+    /// The in-sample annual return of the chosen parameters.
+    #[serde(skip)]
+    pub in_sample_annual_return: f64,
+}
+
+/// The analysis, as `qts walk-forward --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WalkForwardReport {
+    /// Every window.
+    pub windows: Vec<WindowResult>,
+    /// Every metric of the stitched out-of-sample equity (returns, trades counted over all
+    /// windows, final equity).
+    pub out_of_sample: Metrics,
+    /// Annualised out-of-sample return over the mean annualised in-sample return of the
+    /// chosen parameters (Pardo's walk-forward efficiency); `null` when the latter is 0.
+    pub walk_forward_efficiency: Option<f64>,
+    /// The metric maximised.
+    pub maximize: String,
+    /// The stitched out-of-sample equity: (date, equity).
+    #[serde(skip)]
+    pub oos_equity: Vec<(String, f64)>,
+}
+
+impl WalkForwardReport {
+    /// `windows.csv`.
+    pub fn windows_csv(&self) -> String {
+        let mut out = String::from(
+            "window,train_start,train_end,test_start,test_end,params,in_sample,out_of_sample\n",
+        );
+        let num = |v: Option<f64>| {
+            v.filter(|x| x.is_finite())
+                .map_or(String::new(), |x| x.to_string())
+        };
+        for w in &self.windows {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{}",
+                w.window,
+                w.train_start,
+                w.train_end,
+                w.test_start,
+                w.test_end,
+                w.params,
+                num(w.in_sample),
+                num(w.out_of_sample)
+            );
+        }
+        out
+    }
+
+    /// `oos_equity.csv`.
+    pub fn oos_equity_csv(&self) -> String {
+        let mut out = String::from("date,equity\n");
+        for (d, e) in &self.oos_equity {
+            let _ = writeln!(out, "{d},{e}");
+        }
+        out
+    }
+}
+
+/// The (train start, train end, test start, test end) bars of each window, ends included.
+///
+/// # Errors
+/// [`BacktestError::Grid`] naming the flag for a zero length, a step shorter than the test
+/// window, or windows longer than the data.
+pub fn windows(n: usize, s: &Schedule) -> Result<Vec<(usize, usize, usize, usize)>, BacktestError> {
+    let bad = |m: String| BacktestError::Grid(m);
+    if s.train < 2 || s.test < 2 {
+        return Err(bad(format!(
+            "--train and --test must be at least 2 bars, got {} and {}",
+            s.train, s.test
+        )));
+    }
+    if s.step == 0 {
+        return Err(bad("--step must be at least 1 bar".into()));
+    }
+    if s.step < s.test {
+        return Err(bad(format!(
+            "--step {} is shorter than --test {}: test windows would overlap",
+            s.step, s.test
+        )));
+    }
+    if s.train + s.test > n {
+        return Err(bad(format!(
+            "--train {} plus --test {} bars is longer than the data ({n} bars)",
+            s.train, s.test
+        )));
+    }
+    let mut out = Vec::new();
+    let mut test_start = s.train;
+    while test_start + s.test <= n {
+        let train_start = if s.anchored { 0 } else { test_start - s.train };
+        out.push((
+            train_start,
+            test_start - 1,
+            test_start,
+            test_start + s.test - 1,
+        ));
+        test_start += s.step;
+    }
+    Ok(out)
+}
+
+/// Walks `search` forward over `schedule`'s windows; `progress` hears each finished window.
+///
+/// # Errors
+/// As [`windows`] and [`optimize`].
+pub fn walk_forward(
+    search: &OptimizeRequest<'_>,
+    schedule: &Schedule,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<WalkForwardReport, BacktestError> {
+    let bars = search.market.bars();
+    let time = &bars[0].time;
+    let spans = windows(time.len(), schedule)?;
+    let day = |i: usize| time[i].date();
+    let mut cash = search.settings.engine.initial_capital;
+    let mut rows = Vec::with_capacity(spans.len());
+    let mut stitched: Vec<(String, f64)> = Vec::new();
+    let mut trades = 0u64;
+    for (k, &(a, b, c, d)) in spans.iter().enumerate() {
+        let train = Settings {
+            window: Window {
+                from: Some(day(a)),
+                to: Some(day(b)),
+            },
+            ..search.settings.clone()
+        };
+        let found = optimize(
+            &OptimizeRequest {
+                settings: &train,
+                stamp: search.stamp.clone(),
+                overfitting: false,
+                ..*search
+            },
+            &|| {},
+        )?;
+        let best = &found.best;
+        let mut test = Settings {
+            window: Window {
+                from: Some(day(c)),
+                to: Some(day(d)),
+            },
+            ..search.settings.clone()
+        };
+        test.engine.initial_capital = cash;
+        test.engine.close_at_end = true;
+        let params: Vec<(String, String)> = best
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.text()))
+            .collect();
+        let mut inputs = Inputs {
+            symbols: bars.len(),
+            signals: search.signals.cloned(),
+        };
+        let mut strategy =
+            search
+                .registry
+                .build(search.strategy, &params, &mut inputs, search.regime)?;
+        let report = backtest(
+            search.market,
+            strategy.as_mut(),
+            &test,
+            None,
+            search.stamp.clone(),
+        )?;
+        let r = &report.result;
+        stitched.extend(
+            r.time
+                .iter()
+                .zip(&r.equity)
+                .map(|(t, e)| (t.date().to_string(), *e)),
+        );
+        cash = r.equity.last().copied().unwrap_or(cash);
+        trades += r.trades.len() as u64;
+        let metric = |m: &Metrics| m.get(search.maximize).map(Value::as_f64);
+        rows.push(WindowResult {
+            window: k + 1,
+            train_start: day(a).to_string(),
+            train_end: day(b).to_string(),
+            test_start: day(c).to_string(),
+            test_end: day(d).to_string(),
+            params: best_label(&best.params),
+            in_sample: metric(&best.metrics),
+            out_of_sample: metric(&report.metrics),
+            in_sample_annual_return: best
+                .metrics
+                .get("annual_return")
+                .map_or(f64::NAN, |v| v.as_f64()),
+        });
+        progress(k + 1, spans.len());
+    }
+    let equity: Vec<f64> = stitched.iter().map(|(_, e)| *e).collect();
+    let mut out_of_sample =
+        return_metrics(&simple_returns(&equity), None, &search.settings.metrics);
+    let first = search.settings.engine.initial_capital;
+    let last = equity.last().copied().unwrap_or(first);
+    out_of_sample.insert("final_equity", Value::Number(last));
+    out_of_sample.insert("total_return", Value::Number(last / first - 1.0));
+    out_of_sample.insert("num_trades", Value::Count(trades));
+    out_of_sample.insert("num_bars", Value::Count(equity.len() as u64));
+    let is_annual = rows.iter().map(|w| w.in_sample_annual_return).sum::<f64>() / rows.len() as f64;
+    let oos_annual = out_of_sample
+        .get("annual_return")
+        .map_or(f64::NAN, |v| v.as_f64());
+    Ok(WalkForwardReport {
+        windows: rows,
+        walk_forward_efficiency: (is_annual != 0.0 && is_annual.is_finite())
+            .then(|| oos_annual / is_annual),
+        out_of_sample,
+        maximize: search.maximize.to_string(),
+        oos_equity: stitched,
+    })
+}
+
+/// `fast=10;slow=40` of a trial's parameters.
+fn best_label(
+    params: &std::collections::BTreeMap<&'static str, crate::strategy::registry::Default>,
+) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.text()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_windows_tile_and_train_windows_roll_or_anchor() {
+        let s = Schedule {
+            train: 100,
+            test: 50,
+            step: 50,
+            anchored: false,
+        };
+        let w = windows(320, &s).unwrap();
+        assert_eq!(
+            w,
+            [
+                (0, 99, 100, 149),
+                (50, 149, 150, 199),
+                (100, 199, 200, 249),
+                (150, 249, 250, 299)
+            ]
+        );
+        let w = windows(
+            320,
+            &Schedule {
+                anchored: true,
+                ..s
+            },
+        )
+        .unwrap();
+        assert_eq!(w[3], (0, 249, 250, 299));
+        let e = windows(120, &s).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--train 100 plus --test 50 bars is longer than the data (120 bars)"
+        );
+        let e = windows(320, &Schedule { step: 0, ..s })
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "--step must be at least 1 bar");
+        let e = windows(320, &Schedule { step: 10, ..s })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("test windows would overlap"), "{e}");
+    }
+}

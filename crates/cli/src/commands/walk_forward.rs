@@ -1,0 +1,116 @@
+//! `qts walk-forward`: flags → [`qts_backtest::walk_forward::walk_forward`] → table, JSON
+//! and files.
+
+use std::io::Write;
+
+use anyhow::anyhow;
+use comfy_table::Table;
+use indicatif::{ProgressBar, ProgressStyle};
+use qts_backtest::optimize::{Axis, Method, OptimizeRequest};
+use qts_backtest::strategy::Registry;
+use qts_backtest::walk_forward::{Schedule, walk_forward};
+use qts_core::logging::RunContext;
+
+use super::backtest::{prepare, write_file};
+use crate::cli::{GlobalArgs, WalkForwardArgs};
+use crate::failure::Failure;
+
+/// Runs `qts walk-forward`.
+pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
+    if args.run.from.is_some() || args.run.to.is_some() {
+        return Err(Failure::Input(anyhow!(
+            "--from/--to do not apply to walk-forward: its windows are --train/--test bars"
+        )));
+    }
+    let p = prepare(global, &args.run, "walk-forward")?;
+    let _guard = &p.guard;
+    let cfg = &p.loaded.config;
+    let span = RunContext::new("walk-forward")
+        .symbol(p.market.bars()[0].symbol.clone())
+        .span();
+    let _run = span.enter();
+    let axes = args
+        .grid
+        .iter()
+        .map(|g| Axis::parse(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let registry = Registry::builtin();
+    let search = OptimizeRequest {
+        market: &p.market,
+        registry: &registry,
+        strategy: &args.run.strategy,
+        axes: &axes,
+        fixed: &p.params,
+        signals: p.signals.as_ref(),
+        regime: &cfg.backtest.regime_filter,
+        settings: &p.settings,
+        maximize: &args.maximize,
+        method: Method::Grid,
+        pbo_splits: 16,
+        overfitting: false,
+        stamp: p.stamp.clone(),
+    };
+    let schedule = Schedule {
+        train: args.train,
+        test: args.test,
+        step: args.step.unwrap_or(args.test),
+        anchored: args.anchored,
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("walk-forward [{bar:30}] {pos}/{len} windows {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    if global.quiet > 0 || args.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let report = walk_forward(&search, &schedule, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    if let Some(dir) = &args.out {
+        write_file(dir, "windows.csv", &report.windows_csv())?;
+        write_file(dir, "oos_equity.csv", &report.oos_equity_csv())?;
+    }
+    let text = if args.json {
+        serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
+    } else {
+        let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
+        let mut t = Table::new();
+        t.set_header(vec![
+            "window".to_string(),
+            "train".into(),
+            "test (out of sample)".into(),
+            "parameters".into(),
+            format!("{} in sample", report.maximize),
+            "out of sample".into(),
+        ]);
+        for w in &report.windows {
+            t.add_row(vec![
+                w.window.to_string(),
+                format!("{} .. {}", w.train_start, w.train_end),
+                format!("{} .. {}", w.test_start, w.test_end),
+                w.params.clone(),
+                num(w.in_sample),
+                num(w.out_of_sample),
+            ]);
+        }
+        let m = |k: &str| report.out_of_sample.get(k).map(|v| v.as_f64());
+        format!(
+            "{t}\nstitched out of sample: total return {}, Sharpe {}, max drawdown {}, {} trades; \
+             walk-forward efficiency {}\n",
+            num(m("total_return")),
+            num(m("sharpe_ratio")),
+            num(m("max_drawdown")),
+            m("num_trades").unwrap_or(0.0),
+            num(report.walk_forward_efficiency)
+        )
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Failure::Runtime(e.into()))
+}
