@@ -288,12 +288,9 @@ pub struct RunArgs {
     pub to: Option<chrono::NaiveDate>,
 }
 
-/// `qts optimize`.
-#[derive(Debug, Args)]
-pub struct OptimizeArgs {
-    /// What to trade and how (`--param` holds a parameter fixed).
-    #[command(flatten)]
-    pub run: RunArgs,
+/// What a parameter search searches.
+#[derive(Debug, Clone, Args)]
+pub struct SearchArgs {
     /// A searched parameter: `NAME=START:STOP:STEP` (Python's range) or `NAME=a,b,c`
     /// (repeatable; the first varies slowest).
     #[arg(long = "grid", value_name = "NAME=VALUES")]
@@ -301,6 +298,17 @@ pub struct OptimizeArgs {
     /// The metric to maximise: a key of the backtest JSON (final_equity, sharpe_ratio, …).
     #[arg(long, value_name = "METRIC")]
     pub maximize: String,
+}
+
+/// `qts optimize`.
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// What to trade and how (`--param` holds a parameter fixed).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The grid and the metric.
+    #[command(flatten)]
+    pub search: SearchArgs,
     /// Every grid point, or a seeded random sample of them.
     #[arg(long, value_enum, default_value = "grid")]
     pub method: MethodArg,
@@ -331,12 +339,9 @@ pub struct WalkForwardArgs {
     /// are --train/--test).
     #[command(flatten)]
     pub run: RunArgs,
-    /// A searched parameter, as in `qts optimize` (repeatable).
-    #[arg(long = "grid", value_name = "NAME=VALUES")]
-    pub grid: Vec<String>,
-    /// The metric each train window maximises.
-    #[arg(long, value_name = "METRIC")]
-    pub maximize: String,
+    /// The grid and the metric each train window maximises.
+    #[command(flatten)]
+    pub search: SearchArgs,
     /// Bars in each train window.
     #[arg(long, value_name = "N")]
     pub train: usize,

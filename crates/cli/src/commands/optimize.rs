@@ -8,9 +8,58 @@ use qts_backtest::optimize::{Axis, Method, OptimizeRequest, optimize};
 use qts_backtest::strategy::Registry;
 use qts_core::logging::RunContext;
 
-use super::backtest::{prepare, write_file};
-use crate::cli::{GlobalArgs, MethodArg, OptimizeArgs};
+use super::backtest::{Prepared, prepare, write_file};
+use crate::cli::{GlobalArgs, MethodArg, OptimizeArgs, RunArgs, SearchArgs};
 use crate::failure::Failure;
+
+/// The `--grid` axes.
+pub fn parse_axes(grid: &[String]) -> Result<Vec<Axis>, Failure> {
+    Ok(grid
+        .iter()
+        .map(|g| Axis::parse(g))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The search of a prepared command (`optimize`, `walk-forward`).
+pub fn search_request<'a>(
+    p: &'a Prepared,
+    registry: &'a Registry,
+    axes: &'a [Axis],
+    run: &'a RunArgs,
+    search: &'a SearchArgs,
+    method: Method,
+) -> OptimizeRequest<'a> {
+    let cfg = &p.loaded.config;
+    OptimizeRequest {
+        market: &p.market,
+        registry,
+        strategy: &run.strategy,
+        axes,
+        fixed: &p.params,
+        signals: p.signals.as_ref(),
+        regime: &cfg.backtest.regime_filter,
+        settings: &p.settings,
+        maximize: &search.maximize,
+        method,
+        pbo_splits: 16,
+        overfitting: true,
+        stamp: p.stamp.clone(),
+    }
+}
+
+/// A progress bar, hidden with `-q` or `--json`.
+pub fn progress_bar(template: &str, hidden: bool) -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    if hidden {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
 
 /// Runs `qts optimize`.
 pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
@@ -21,11 +70,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         .symbol(p.market.bars()[0].symbol.clone())
         .span();
     let _run = span.enter();
-    let axes = args
-        .grid
-        .iter()
-        .map(|g| Axis::parse(g))
-        .collect::<Result<Vec<_>, _>>()?;
+    let axes = parse_axes(&args.search.grid)?;
     let method = match args.method {
         MethodArg::Grid => Method::Grid,
         MethodArg::Random => Method::Random {
@@ -35,33 +80,18 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
     };
     let registry = Registry::builtin();
     let request = OptimizeRequest {
-        market: &p.market,
-        registry: &registry,
-        strategy: &args.run.strategy,
-        axes: &axes,
-        fixed: &p.params,
-        signals: p.signals.as_ref(),
-        regime: &cfg.backtest.regime_filter,
-        settings: &p.settings,
-        maximize: &args.maximize,
-        method,
         pbo_splits: args.pbo_splits,
-        overfitting: true,
-        stamp: p.stamp.clone(),
+        ..search_request(&p, &registry, &axes, &args.run, &args.search, method)
     };
     let size: usize = axes.iter().map(|a| a.values.len()).product();
-    let bar = ProgressBar::new(match method {
+    let bar = progress_bar(
+        "optimize [{bar:30}] {pos}/{len} trials {elapsed}",
+        global.quiet > 0 || args.json,
+    );
+    bar.set_length(match method {
         Method::Grid => size,
         Method::Random { trials, .. } => trials.min(size),
     } as u64);
-    bar.set_style(
-        ProgressStyle::with_template("optimize [{bar:30}] {pos}/{len} trials {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    if global.quiet > 0 || args.json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
     let report = optimize(&request, &|| bar.inc(1));
     bar.finish_and_clear();
     let report = report?;

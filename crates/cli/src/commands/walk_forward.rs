@@ -5,13 +5,13 @@ use std::io::Write;
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use indicatif::{ProgressBar, ProgressStyle};
-use qts_backtest::optimize::{Axis, Method, OptimizeRequest};
+use qts_backtest::optimize::{Method, OptimizeRequest};
 use qts_backtest::strategy::Registry;
 use qts_backtest::walk_forward::{Schedule, walk_forward};
 use qts_core::logging::RunContext;
 
 use super::backtest::{prepare, write_file};
+use super::optimize::{parse_axes, progress_bar, search_request};
 use crate::cli::{GlobalArgs, WalkForwardArgs};
 use crate::failure::Failure;
 
@@ -24,31 +24,15 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     }
     let p = prepare(global, &args.run, "walk-forward")?;
     let _guard = &p.guard;
-    let cfg = &p.loaded.config;
     let span = RunContext::new("walk-forward")
         .symbol(p.market.bars()[0].symbol.clone())
         .span();
     let _run = span.enter();
-    let axes = args
-        .grid
-        .iter()
-        .map(|g| Axis::parse(g))
-        .collect::<Result<Vec<_>, _>>()?;
+    let axes = parse_axes(&args.search.grid)?;
     let registry = Registry::builtin();
     let search = OptimizeRequest {
-        market: &p.market,
-        registry: &registry,
-        strategy: &args.run.strategy,
-        axes: &axes,
-        fixed: &p.params,
-        signals: p.signals.as_ref(),
-        regime: &cfg.backtest.regime_filter,
-        settings: &p.settings,
-        maximize: &args.maximize,
-        method: Method::Grid,
-        pbo_splits: 16,
         overfitting: false,
-        stamp: p.stamp.clone(),
+        ..search_request(&p, &registry, &axes, &args.run, &args.search, Method::Grid)
     };
     let schedule = Schedule {
         train: args.train,
@@ -56,15 +40,10 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
         step: args.step.unwrap_or(args.test),
         anchored: args.anchored,
     };
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("walk-forward [{bar:30}] {pos}/{len} windows {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+    let bar = progress_bar(
+        "walk-forward [{bar:30}] {pos}/{len} windows {elapsed}",
+        global.quiet > 0 || args.json,
     );
-    if global.quiet > 0 || args.json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
     let report = walk_forward(&search, &schedule, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
