@@ -337,29 +337,29 @@ pub fn probability_of_backtest_overfitting(
         }
     }
     let combos = combinations(splits, splits / 2);
-    let mut logits = Vec::with_capacity(combos.len());
-    let mut losses = 0usize;
-    let mut oos_sharpe = vec![0.0; n];
-    for is in &combos {
-        let oos: Vec<usize> = (0..splits).filter(|b| !is.contains(b)).collect();
-        let mut best = 0;
-        let mut best_sr = f64::NEG_INFINITY;
-        for j in 0..n {
-            let sr = sums.sharpe(is, j);
-            if sr > best_sr {
-                best_sr = sr;
-                best = j;
+    // Each combination on its own (in parallel, collected in order: the same result on any
+    // number of threads).
+    use rayon::prelude::*;
+    let outcomes: Vec<(f64, bool)> = combos
+        .par_iter()
+        .map(|is| {
+            let oos: Vec<usize> = (0..splits).filter(|b| !is.contains(b)).collect();
+            let mut best = 0;
+            let mut best_sr = f64::NEG_INFINITY;
+            for j in 0..n {
+                let sr = sums.sharpe(is, j);
+                if sr > best_sr {
+                    best_sr = sr;
+                    best = j;
+                }
             }
-        }
-        for (j, s) in oos_sharpe.iter_mut().enumerate() {
-            *s = sums.sharpe(&oos, j);
-        }
-        let omega = ranks(&oos_sharpe)[best] / (n as f64 + 1.0);
-        logits.push((omega / (1.0 - omega)).ln());
-        if sums.mean(&oos, best) < 0.0 {
-            losses += 1;
-        }
-    }
+            let oos_sharpe: Vec<f64> = (0..n).map(|j| sums.sharpe(&oos, j)).collect();
+            let omega = ranks(&oos_sharpe)[best] / (n as f64 + 1.0);
+            ((omega / (1.0 - omega)).ln(), sums.mean(&oos, best) < 0.0)
+        })
+        .collect();
+    let logits: Vec<f64> = outcomes.iter().map(|o| o.0).collect();
+    let losses = outcomes.iter().filter(|o| o.1).count();
     let m = logits.len() as f64;
     Ok(Overfitting {
         probability_of_backtest_overfitting: logits.iter().filter(|l| **l <= 0.0).count() as f64
