@@ -208,3 +208,23 @@ fn features_write_csv_and_parquet_with_the_contract_names() {
             "--adjust needs an adj_close column",
         ));
 }
+
+#[test]
+fn features_refuse_to_overwrite_their_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bars.csv");
+    std::fs::copy(repo().join("examples/data/goog_daily.csv"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    common::qts(dir.path())
+        .args(["features", "bars.csv", "--out", "./bars.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--out ./bars.csv is the input file bars.csv",
+        ));
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        before,
+        "the input is untouched"
+    );
+}

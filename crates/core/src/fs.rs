@@ -49,9 +49,28 @@ pub fn write_atomic_with(
     Ok(())
 }
 
+/// Whether `a` and `b` name the same existing file (after resolving links and `..`): an output
+/// must never replace the input it is computed from.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_file_by_another_name_is_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        std::fs::write(&a, "x").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert!(same_file(&a, &dir.path().join("sub/../a.csv")));
+        assert!(!same_file(&a, &dir.path().join("b.csv")));
+    }
 
     #[test]
     fn replaces_the_target_and_leaves_no_temporary() {

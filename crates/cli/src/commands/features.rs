@@ -22,6 +22,13 @@ pub fn run(global: &GlobalArgs, args: &FeaturesArgs) -> Result<(), Failure> {
         .unwrap_or_default();
     let span = RunContext::new("features").symbol(symbol).span();
     let _run = span.enter();
+    if qts_core::fs::same_file(&args.input, &args.out) {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "--out {} is the input file {}: write the features elsewhere",
+            args.out.display(),
+            args.input.display()
+        )));
+    }
 
     let bars = read_bars(&args.input)?;
     let (bars, removed) = drop_duplicates(&bars);

@@ -50,6 +50,15 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
         if !path.is_file() {
             return Err(input(format!("{}: no such file", path.display())));
         }
+        if let Some(out) = &args.out
+            && qts_core::fs::same_file(path, out)
+        {
+            return Err(input(format!(
+                "--out {} is the input file {}: write the predictions elsewhere",
+                out.display(),
+                path.display()
+            )));
+        }
         raw_inputs(
             &read_csv_table(path)?,
             card.input_size,
@@ -63,12 +72,21 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
                 card.name, card.version, card.input_size
             )));
         };
-        let (bars, _) = load_for_model(
+        let (bars, path) = load_for_model(
             &args.data,
             cfg,
             p.adjust || args.adjust,
             &mut sha2::Sha256::default(),
         )?;
+        if let Some(out) = &args.out
+            && qts_core::fs::same_file(&path, out)
+        {
+            return Err(input(format!(
+                "--out {} is the input file {}: write the predictions elsewhere",
+                out.display(),
+                path.display()
+            )));
+        }
         let (time, values) = p.inputs(&bars).map_err(crate::failure)?;
         Inputs { time, values }
     };
