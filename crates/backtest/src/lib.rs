@@ -20,6 +20,7 @@ mod execution;
 mod fill_rules;
 pub mod grid;
 pub mod metrics;
+pub mod monte_carlo;
 pub mod optimize;
 pub mod order;
 pub mod overfitting;

@@ -99,6 +99,8 @@ pub enum Command {
     /// Walk a strategy forward: optimise on each train window, trade the next test window out
     /// of sample, stitch the out-of-sample equity.
     WalkForward(WalkForwardArgs),
+    /// Monte Carlo intervals of a strategy's metrics: bootstrap or parametric equity paths.
+    MonteCarlo(MonteCarloArgs),
     /// Deflated Sharpe ratio and probability of backtest overfitting of a trial-return matrix.
     Overfitting(OverfittingArgs),
     /// The model registry: import, list, show, compare, promote.
@@ -360,6 +362,57 @@ pub struct WalkForwardArgs {
     /// Write windows.csv and oos_equity.csv into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `qts monte-carlo`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["returns", "run"])))]
+pub struct MonteCarloArgs {
+    /// Returns: `date,return`, or `date,equity`/`date,close` (simple returns are taken).
+    #[arg(long, value_name = "FILE")]
+    pub returns: Option<PathBuf>,
+    /// A `qts backtest --out DIR`: its equity.csv (and trades.csv for `--method trades`).
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
+    /// How paths are drawn.
+    #[arg(long, value_enum, default_value = "iid")]
+    pub method: MonteCarloMethod,
+    /// Mean block length of `--method block`, in bars.
+    #[arg(long, value_name = "B", default_value_t = 20)]
+    pub block_size: usize,
+    /// Paths.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub paths: usize,
+    /// Seed [default: reproducibility.seed].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Bars (or trades) per path [default: the input's length].
+    #[arg(long, value_name = "BARS")]
+    pub horizon: Option<usize>,
+    /// Interval coverage.
+    #[arg(long, value_name = "P", default_value_t = 0.95)]
+    pub level: f64,
+    /// The drawdown whose probability of being passed is reported.
+    #[arg(long, value_name = "D", default_value_t = 0.2)]
+    pub drawdown: f64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Monte Carlo methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MonteCarloMethod {
+    /// i.i.d. bootstrap of the returns.
+    Iid,
+    /// Stationary block bootstrap (mean block length --block-size).
+    Block,
+    /// Bootstrap of the run's trade returns.
+    Trades,
+    /// Normal fitted to the returns.
+    Normal,
+    /// Student-t fitted to the returns (degrees of freedom from the excess kurtosis).
+    StudentT,
 }
 
 /// Search methods.

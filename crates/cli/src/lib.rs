@@ -33,6 +33,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Overfitting(args) => commands::overfitting::run(&cli.global, args),
         Command::Optimize(args) => commands::optimize::run(&cli.global, args),
         Command::WalkForward(args) => commands::walk_forward::run(&cli.global, args),
+        Command::MonteCarlo(args) => commands::monte_carlo::run(&cli.global, args),
         Command::Train(_) | Command::Predict(_) | Command::Models(_) => {
             Err(Failure::Input(anyhow::anyhow!(
                 "model commands run in qts-torch (built with the default cargo feature `torch`)"

@@ -487,3 +487,82 @@ fn a_walk_forward_window_equals_the_backtest_of_its_test_window() {
     let last = rows.last().unwrap().1;
     assert!((v["out_of_sample"]["final_equity"].as_f64().unwrap() - last).abs() <= 1e-12 * last);
 }
+
+#[test]
+fn monte_carlo_of_a_run_is_seeded_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    qts(dir.path())
+        .args(["backtest", "--data", &goog(), "--out", "run"])
+        .assert()
+        .success();
+    let mc = |method: &str, seed: &str| {
+        json(
+            &qts(dir.path())
+                .args(["monte-carlo", "--run", "run", "--method", method])
+                .args(["--paths", "500", "--seed", seed, "--json"])
+                .output()
+                .unwrap(),
+        )
+    };
+    let a = mc("block", "7");
+    assert_eq!(a, mc("block", "7"));
+    assert_ne!(a["final_equity"], mc("block", "8")["final_equity"]);
+    assert_eq!(a["method"], "block");
+    assert_eq!(a["paths"], 500);
+    assert_eq!(a["horizon"], 2147);
+    for k in [
+        "final_equity",
+        "cagr",
+        "mean_return",
+        "sharpe_ratio",
+        "max_drawdown",
+        "annual_volatility",
+    ] {
+        let i = &a[k];
+        let (lo, med, hi) = (
+            i["lower"].as_f64().unwrap(),
+            i["median"].as_f64().unwrap(),
+            i["upper"].as_f64().unwrap(),
+        );
+        assert!(lo <= med && med <= hi, "{k}: {i}");
+    }
+    // The run's final equity lies inside the bootstrap's 95% interval of final equity.
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run/stats.json")).unwrap())
+            .unwrap();
+    let fe = stats["final_equity"].as_f64().unwrap();
+    for m in ["iid", "trades"] {
+        let r = mc(m, "1");
+        let i = &r["final_equity"];
+        assert!(
+            i["lower"].as_f64().unwrap() < fe && fe < i["upper"].as_f64().unwrap(),
+            "{m}: {fe} outside {i}"
+        );
+    }
+    std::fs::write(
+        dir.path().join("r.csv"),
+        "date,return\n2020-01-02,0.01\n2020-01-03,\n",
+    )
+    .unwrap();
+    for (args, message) in [
+        (
+            vec!["--returns", "r.csv"],
+            "r.csv: the return ending 2020-01-03 is missing or not finite",
+        ),
+        (
+            vec!["--run", "run", "--paths", "0"],
+            "--paths must be at least 1",
+        ),
+        (
+            vec!["--returns", "run/equity.csv", "--method", "trades"],
+            "--method trades needs --run DIR",
+        ),
+    ] {
+        qts(dir.path())
+            .arg("monte-carlo")
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+}

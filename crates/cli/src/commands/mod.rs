@@ -6,6 +6,7 @@ pub mod data;
 pub mod features;
 pub mod fetch;
 pub mod metrics;
+pub mod monte_carlo;
 pub mod optimize;
 pub mod overfitting;
 pub mod setup;

@@ -1,0 +1,318 @@
+//! Monte Carlo confidence intervals of a strategy's metrics: many equity paths resampled from
+//! its returns — i.i.d. bootstrap, the stationary block bootstrap of Politis & Romano (1994,
+//! geometric block lengths of mean B, wrapping around), a bootstrap of trade returns — or
+//! drawn from a normal or Student-t distribution fitted to them. Each path's numbers are a
+//! function of `(seed, path)` alone (ChaCha8, one stream per path), so the result is the
+//! same whatever the thread count.
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal, StudentT};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::BacktestError;
+use qts_core::stats;
+
+/// How paths are drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    /// Returns drawn with replacement, one at a time.
+    Iid,
+    /// Stationary block bootstrap with mean block length `size`.
+    Block {
+        /// Mean block length (bars).
+        size: usize,
+    },
+    /// Trade returns drawn with replacement.
+    Trades,
+    /// Normal with the returns' mean and standard deviation.
+    Normal,
+    /// Student-t with the returns' mean and standard deviation, its degrees of freedom from
+    /// their excess kurtosis (ν = 4 + 6/κ; a normal when κ ≤ 0).
+    StudentT,
+}
+
+impl Method {
+    fn name(&self) -> &'static str {
+        match self {
+            Method::Iid => "iid",
+            Method::Block { .. } => "block",
+            Method::Trades => "trades",
+            Method::Normal => "normal",
+            Method::StudentT => "student-t",
+        }
+    }
+}
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The sample: per-period returns (or, for [`Method::Trades`], trade returns).
+    pub sample: &'a [f64],
+    /// Periods (bars or trades) a year, for CAGR, Sharpe and volatility.
+    pub periods_per_year: f64,
+    /// How paths are drawn.
+    pub method: Method,
+    /// Paths.
+    pub paths: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Periods per path (the sample's length when `None`).
+    pub horizon: Option<usize>,
+    /// Interval coverage, e.g. 0.95.
+    pub level: f64,
+    /// The drawdown whose probability of being exceeded is reported (0.2: a 20% fall).
+    pub drawdown: f64,
+    /// Starting equity of each path.
+    pub initial: f64,
+}
+
+/// A percentile interval and the mean of a metric over the paths.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    /// Mean over the paths.
+    pub mean: f64,
+    /// The `(1 − level)/2` quantile.
+    pub lower: f64,
+    /// The median.
+    pub median: f64,
+    /// The `(1 + level)/2` quantile.
+    pub upper: f64,
+}
+
+/// The fitted distribution of the parametric methods.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Fit {
+    /// Mean return per period.
+    pub mean: f64,
+    /// Standard deviation (ddof = 1).
+    pub std: f64,
+    /// Student-t degrees of freedom (absent for the normal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df: Option<f64>,
+}
+
+/// The simulation's outcome, as `qts monte-carlo --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// `iid`, `block`, `trades`, `normal` or `student-t`.
+    pub method: &'static str,
+    /// Paths.
+    pub paths: usize,
+    /// Periods per path.
+    pub horizon: usize,
+    /// Interval coverage.
+    pub level: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Final equity.
+    pub final_equity: Interval,
+    /// Compound annual growth rate.
+    pub cagr: Interval,
+    /// Mean return per period.
+    pub mean_return: Interval,
+    /// Annualised Sharpe ratio (risk-free 0).
+    pub sharpe_ratio: Interval,
+    /// Maximum drawdown (negative).
+    pub max_drawdown: Interval,
+    /// Annualised volatility.
+    pub annual_volatility: Interval,
+    /// Share of paths ending below the starting equity.
+    pub prob_loss: f64,
+    /// Share of paths whose drawdown passes `drawdown_threshold`.
+    pub prob_drawdown_beyond: f64,
+    /// The drawdown threshold.
+    pub drawdown_threshold: f64,
+    /// The distribution fitted (parametric methods).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fitted: Option<Fit>,
+}
+
+/// One path's numbers.
+struct PathStats {
+    final_equity: f64,
+    cagr: f64,
+    mean: f64,
+    sharpe: f64,
+    max_drawdown: f64,
+    volatility: f64,
+}
+
+enum Draw {
+    Resample(Vec<f64>),
+    Block(Vec<f64>, f64),
+    Normal(f64, f64),
+    StudentT(f64, f64, StudentT<f64>),
+}
+
+/// Runs the simulation.
+///
+/// # Errors
+/// [`BacktestError::Config`] naming the flag: no paths, fewer than two sample values, a
+/// non-finite sample value, a level outside (0, 1), a block size of 0, a horizon of 0.
+pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
+    let bad = |m: String| Err(BacktestError::Config(m));
+    if req.paths == 0 {
+        return bad("--paths must be at least 1".into());
+    }
+    if req.sample.len() < 2 {
+        return bad(format!(
+            "the sample has {} value(s); Monte Carlo needs at least 2",
+            req.sample.len()
+        ));
+    }
+    if let Some(i) = req.sample.iter().position(|x| !x.is_finite()) {
+        return bad(format!("sample value {} is not finite", i + 1));
+    }
+    if !(req.level > 0.0 && req.level < 1.0) {
+        return bad(format!(
+            "--level must be between 0 and 1, got {}",
+            req.level
+        ));
+    }
+    if !(req.drawdown > 0.0 && req.drawdown < 1.0) {
+        return bad(format!(
+            "--drawdown must be between 0 and 1, got {}",
+            req.drawdown
+        ));
+    }
+    let horizon = req.horizon.unwrap_or(req.sample.len());
+    if horizon == 0 {
+        return bad("--horizon must be at least 1".into());
+    }
+    let (mean, std) = (stats::mean(req.sample), stats::std(req.sample, 1));
+    let mut fitted = None;
+    let draw = match req.method {
+        Method::Iid | Method::Trades => Draw::Resample(req.sample.to_vec()),
+        Method::Block { size } => {
+            if size == 0 {
+                return bad("--block-size must be at least 1".into());
+            }
+            Draw::Block(req.sample.to_vec(), 1.0 / size as f64)
+        }
+        Method::Normal => {
+            fitted = Some(Fit {
+                mean,
+                std,
+                df: None,
+            });
+            Draw::Normal(mean, std)
+        }
+        Method::StudentT => {
+            let excess = stats::kurtosis(req.sample);
+            if excess > 0.0 {
+                let df = 4.0 + 6.0 / excess;
+                fitted = Some(Fit {
+                    mean,
+                    std,
+                    df: Some(df),
+                });
+                let t = StudentT::new(df).map_err(|e| {
+                    BacktestError::Config(format!("cannot fit a Student-t (df {df}): {e}"))
+                })?;
+                Draw::StudentT(mean, std * ((df - 2.0) / df).sqrt(), t)
+            } else {
+                fitted = Some(Fit {
+                    mean,
+                    std,
+                    df: None,
+                });
+                Draw::Normal(mean, std)
+            }
+        }
+    };
+    let years = horizon as f64 / req.periods_per_year;
+    let paths: Vec<PathStats> = (0..req.paths)
+        .into_par_iter()
+        .map(|k| {
+            let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
+            rng.set_stream(k as u64);
+            let mut r = Vec::with_capacity(horizon);
+            match &draw {
+                Draw::Resample(s) => {
+                    r.extend((0..horizon).map(|_| s[rng.random_range(0..s.len())]));
+                }
+                Draw::Block(s, p) => {
+                    let mut i = rng.random_range(0..s.len());
+                    for _ in 0..horizon {
+                        r.push(s[i]);
+                        i = if rng.random::<f64>() < *p {
+                            rng.random_range(0..s.len())
+                        } else {
+                            (i + 1) % s.len()
+                        };
+                    }
+                }
+                Draw::Normal(m, sd) => {
+                    r.extend((0..horizon).map(|_| {
+                        let z: f64 = StandardNormal.sample(&mut rng);
+                        m + sd * z
+                    }));
+                }
+                Draw::StudentT(m, scale, t) => {
+                    r.extend((0..horizon).map(|_| m + scale * t.sample(&mut rng)));
+                }
+            }
+            path_stats(&r, req.initial, years, req.periods_per_year)
+        })
+        .collect();
+    let interval = |f: &dyn Fn(&PathStats) -> f64| {
+        let mut v: Vec<f64> = paths.iter().map(f).filter(|x| !x.is_nan()).collect();
+        v.sort_unstable_by(f64::total_cmp);
+        Interval {
+            mean: stats::mean(&v),
+            lower: stats::quantile_sorted(&v, (1.0 - req.level) / 2.0),
+            median: stats::quantile_sorted(&v, 0.5),
+            upper: stats::quantile_sorted(&v, (1.0 + req.level) / 2.0),
+        }
+    };
+    let n = paths.len() as f64;
+    Ok(Report {
+        method: req.method.name(),
+        paths: req.paths,
+        horizon,
+        level: req.level,
+        seed: req.seed,
+        final_equity: interval(&|p| p.final_equity),
+        cagr: interval(&|p| p.cagr),
+        mean_return: interval(&|p| p.mean),
+        sharpe_ratio: interval(&|p| p.sharpe),
+        max_drawdown: interval(&|p| p.max_drawdown),
+        annual_volatility: interval(&|p| p.volatility),
+        prob_loss: paths
+            .iter()
+            .filter(|p| p.final_equity < req.initial)
+            .count() as f64
+            / n,
+        prob_drawdown_beyond: paths
+            .iter()
+            .filter(|p| p.max_drawdown <= -req.drawdown)
+            .count() as f64
+            / n,
+        drawdown_threshold: req.drawdown,
+        fitted,
+    })
+}
+
+fn path_stats(r: &[f64], initial: f64, years: f64, periods: f64) -> PathStats {
+    let (mut equity, mut peak, mut mdd) = (initial, initial, 0.0f64);
+    for &x in r {
+        equity *= 1.0 + x;
+        peak = peak.max(equity);
+        mdd = mdd.min(equity / peak - 1.0);
+    }
+    let (m, sd) = (stats::mean(r), stats::std(r, 1));
+    PathStats {
+        final_equity: equity,
+        cagr: (equity / initial).powf(1.0 / years) - 1.0,
+        mean: m,
+        sharpe: if sd > 0.0 {
+            m / sd * periods.sqrt()
+        } else {
+            f64::NAN
+        },
+        max_drawdown: mdd,
+        volatility: sd * periods.sqrt(),
+    }
+}

@@ -1,0 +1,158 @@
+//! `qts monte-carlo`: flags → [`qts_backtest::monte_carlo::simulate`] → table or JSON.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::anyhow;
+use comfy_table::Table;
+use qts_backtest::monte_carlo::{Interval, Method, Request, simulate};
+use qts_core::logging::RunContext;
+use qts_data::io::read_returns;
+
+use super::setup::{load_config, start_logging};
+use crate::cli::{GlobalArgs, MonteCarloArgs, MonteCarloMethod, SectionFiles};
+use crate::failure::Failure;
+
+/// Each trade of a run as a return on the account: its P&L over the equity at its entry
+/// (`trades.csv` and `equity.csv` of `qts backtest --out`), so that compounding them is right
+/// whatever fraction of the account a position took.
+fn trade_returns(dir: &Path) -> Result<Vec<f64>, Failure> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path)
+            .map_err(|e| Failure::Input(anyhow!("{}: cannot read: {e}", path.display())))
+            .map(|t| (path, t))
+    };
+    let (epath, equity) = read("equity.csv")?;
+    let by_date: std::collections::HashMap<&str, f64> = equity
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut cells = l.split(',');
+            Some((cells.next()?, cells.next()?.parse().ok()?))
+        })
+        .collect();
+    let (tpath, trades) = read("trades.csv")?;
+    let mut lines = trades.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let col = |name: &str| {
+        header.iter().position(|h| h.trim() == name).ok_or_else(|| {
+            Failure::Input(anyhow!(
+                "{}: no `{name}` column (a trades.csv of `qts backtest --out`)",
+                tpath.display()
+            ))
+        })
+    };
+    let (entry, pnl) = (col("entry_time")?, col("pnl")?);
+    lines
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let p = cells.get(pnl).and_then(|v| v.trim().parse::<f64>().ok());
+            let e = cells.get(entry).and_then(|d| by_date.get(d.trim()));
+            match (p, e) {
+                (Some(p), Some(&e)) if p.is_finite() && e > 0.0 => Ok(p / e),
+                _ => Err(Failure::Input(anyhow!(
+                    "{}:{}: the trade's pnl is not a number, or its entry date is not in {}",
+                    tpath.display(),
+                    i + 2,
+                    epath.display()
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// Runs `qts monte-carlo`.
+pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
+    let loaded = load_config(global, &SectionFiles::default())?;
+    let _guard = start_logging(global, &loaded)?;
+    let span = RunContext::new("monte-carlo").span();
+    let _run = span.enter();
+    let cfg = &loaded.config;
+    let periods = f64::from(cfg.backtest.metrics.periods_per_year);
+    let equity_file = match (&args.returns, &args.run) {
+        (Some(f), _) => f.clone(),
+        (None, Some(dir)) => dir.join("equity.csv"),
+        (None, None) => return Err(Failure::Input(anyhow!("give --returns FILE or --run DIR"))),
+    };
+    let returns = read_returns(&equity_file)?.returns;
+    let (sample, periods_per_year, method) = match args.method {
+        MonteCarloMethod::Trades => {
+            let Some(dir) = &args.run else {
+                return Err(Failure::Input(anyhow!(
+                    "--method trades needs --run DIR (the trades.csv of `qts backtest --out`)"
+                )));
+            };
+            let trades = trade_returns(dir)?;
+            // Trades a year over the run's span.
+            let years = returns.len() as f64 / periods;
+            (trades.clone(), trades.len() as f64 / years, Method::Trades)
+        }
+        MonteCarloMethod::Iid => (returns, periods, Method::Iid),
+        MonteCarloMethod::Block => (
+            returns,
+            periods,
+            Method::Block {
+                size: args.block_size,
+            },
+        ),
+        MonteCarloMethod::Normal => (returns, periods, Method::Normal),
+        MonteCarloMethod::StudentT => (returns, periods, Method::StudentT),
+    };
+    let report = simulate(&Request {
+        sample: &sample,
+        periods_per_year,
+        method,
+        paths: args.paths,
+        seed: args.seed.unwrap_or(cfg.reproducibility.seed),
+        horizon: args.horizon,
+        level: args.level,
+        drawdown: args.drawdown,
+        initial: cfg.backtest.initial_capital,
+    })?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
+    } else {
+        let mut t = Table::new();
+        t.set_header(vec![
+            "metric".to_string(),
+            "mean".into(),
+            format!("{:.1}% lower", report.level * 100.0),
+            "median".into(),
+            "upper".into(),
+        ]);
+        let rows: [(&str, &Interval); 6] = [
+            ("final_equity", &report.final_equity),
+            ("cagr", &report.cagr),
+            ("mean_return", &report.mean_return),
+            ("sharpe_ratio", &report.sharpe_ratio),
+            ("max_drawdown", &report.max_drawdown),
+            ("annual_volatility", &report.annual_volatility),
+        ];
+        for (k, i) in rows {
+            t.add_row(vec![
+                k.to_string(),
+                format!("{:.6}", i.mean),
+                format!("{:.6}", i.lower),
+                format!("{:.6}", i.median),
+                format!("{:.6}", i.upper),
+            ]);
+        }
+        format!(
+            "{} paths of {} periods ({} resampling, seed {})\n{t}\nprobability of a loss {:.4}; of a drawdown beyond {:.0}% {:.4}\n",
+            report.paths,
+            report.horizon,
+            report.method,
+            report.seed,
+            report.prob_loss,
+            report.drawdown_threshold * 100.0,
+            report.prob_drawdown_beyond
+        )
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Failure::Runtime(e.into()))
+}
