@@ -20,6 +20,11 @@ pub struct Fmp {
 }
 
 impl Fmp {
+    /// The HTTP client (its rate limiter's decisions, for tests and logs).
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
     /// A provider from its `data_sources.yaml` section.
     ///
     /// # Errors

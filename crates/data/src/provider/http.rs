@@ -23,6 +23,9 @@ pub struct HttpClient {
     max_retries: u32,
     backoff_initial: Duration,
     backoff_max: Duration,
+    /// Requests the rate limiter held back, and for how long it said to wait in all (what
+    /// tests check instead of the wall clock).
+    held: std::sync::Mutex<(u64, Duration)>,
 }
 
 /// A response body with its status.
@@ -53,7 +56,16 @@ impl HttpClient {
             max_retries: cfg.max_retries,
             backoff_initial: Duration::from_millis(cfg.backoff_initial_ms),
             backoff_max: Duration::from_millis(cfg.backoff_max_ms.max(cfg.backoff_initial_ms)),
+            held: std::sync::Mutex::new((0, Duration::ZERO)),
         }
+    }
+
+    /// How many requests the rate limiter held back, and the waits it decided, added up.
+    pub fn held_back(&self) -> (u64, Duration) {
+        *self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The provider's API key.
@@ -156,9 +168,25 @@ impl HttpClient {
         }
     }
 
+    /// Takes a token from the rate limiter if one is there; else how long until one is.
+    pub fn try_token(&self) -> Result<(), Duration> {
+        self.limiter
+            .check()
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
     fn wait_for_token(&self) {
-        while let Err(not_until) = self.limiter.check() {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let mut first = true;
+        while let Err(wait) = self.try_token() {
+            {
+                let mut held = self
+                    .held
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                held.0 += u64::from(first);
+                held.1 += wait;
+            }
+            first = false;
             tracing::debug!(
                 provider = self.provider,
                 wait_ms = wait.as_millis() as u64,
