@@ -26,6 +26,8 @@ pub struct HttpClient {
     /// Requests the rate limiter held back, and for how long it said to wait in all (what
     /// tests check instead of the wall clock).
     held: std::sync::Mutex<(u64, Duration)>,
+    /// Every retry delay decided (backoff or Retry-After), in order.
+    retries: std::sync::Mutex<Vec<Duration>>,
 }
 
 /// A response body with its status.
@@ -57,7 +59,16 @@ impl HttpClient {
             backoff_initial: Duration::from_millis(cfg.backoff_initial_ms),
             backoff_max: Duration::from_millis(cfg.backoff_max_ms.max(cfg.backoff_initial_ms)),
             held: std::sync::Mutex::new((0, Duration::ZERO)),
+            retries: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// The delays slept before each retry so far, in order.
+    pub fn retry_delays(&self) -> Vec<Duration> {
+        self.retries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// How many requests the rate limiter held back, and the waits it decided, added up.
@@ -163,6 +174,10 @@ impl HttpClient {
             };
             // The server's Retry-After wins when it asks for longer than our backoff.
             let delay = retry_after.map_or(backoff, |r| r.max(backoff));
+            self.retries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(delay);
             tracing::warn!(provider = self.provider, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             std::thread::sleep(delay);
         }
