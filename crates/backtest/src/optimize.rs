@@ -279,48 +279,37 @@ pub fn optimize(
         order.sort_unstable();
         grid = order.into_iter().map(|i| grid[i].clone()).collect();
     }
-    // Parse every point first: an unknown parameter is an error, a refused value a skip.
-    let mut parsed: Vec<(Params, String)> = Vec::with_capacity(grid.len());
-    let mut skipped = 0;
-    for point in &grid {
-        let mut all = req.fixed.to_vec();
-        all.extend(point.iter().cloned());
-        let params = req.registry.params(req.strategy, &all)?;
-        // The strategy's own constraints (e.g. fast < slow) decide; one build tells.
-        let mut inputs = Inputs {
-            symbols: req.market.bars().len(),
-            signals: req.signals.cloned(),
-        };
-        match req.registry.build_parsed(&params, &mut inputs, req.regime) {
-            Ok(_) => {}
-            Err(BacktestError::Parameter { .. }) => {
-                skipped += 1;
-                continue;
-            }
-            Err(e) => return Err(e),
-        }
-        let label = point
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(";");
-        parsed.push((params, label));
-    }
-    if parsed.is_empty() {
-        return Err(BacktestError::Grid(format!(
-            "every one of the {} grid points breaks a constraint of `{}`",
-            grid.len(),
-            req.strategy
-        )));
-    }
-    let all: Vec<Trial> = parsed
+    // Parse every point first: an unknown parameter or a value of the wrong kind is an error.
+    let parsed: Vec<(Params, String)> = grid
+        .iter()
+        .map(|point| {
+            let mut all = req.fixed.to_vec();
+            all.extend(point.iter().cloned());
+            let label = point
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(";");
+            Ok((req.registry.params(req.strategy, &all)?, label))
+        })
+        .collect::<Result<_, BacktestError>>()?;
+    // Then every point in parallel: a point the strategy's own constraints refuse (e.g.
+    // fast >= slow) is skipped, not an error.
+    let outcomes: Vec<Option<Trial>> = parsed
         .par_iter()
         .map(|(params, label)| {
             let mut inputs = Inputs {
                 symbols: req.market.bars().len(),
                 signals: req.signals.cloned(),
             };
-            let mut strategy = req.registry.build_parsed(params, &mut inputs, req.regime)?;
+            let mut strategy = match req.registry.build_parsed(params, &mut inputs, req.regime) {
+                Ok(s) => s,
+                Err(BacktestError::Parameter { .. }) => {
+                    progress();
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
             let report = backtest(
                 req.market,
                 strategy.as_mut(),
@@ -329,14 +318,23 @@ pub fn optimize(
                 req.stamp.clone(),
             )?;
             progress();
-            Ok(Trial {
+            Ok(Some(Trial {
                 params: params.values().iter().copied().collect(),
                 returns: simple_returns(&report.result.equity),
                 metrics: report.metrics,
                 label: label.clone(),
-            })
+            }))
         })
         .collect::<Result<_, BacktestError>>()?;
+    let skipped = outcomes.iter().filter(|t| t.is_none()).count();
+    let all: Vec<Trial> = outcomes.into_iter().flatten().collect();
+    if all.is_empty() {
+        return Err(BacktestError::Grid(format!(
+            "every one of the {} grid points breaks a constraint of `{}`",
+            grid.len(),
+            req.strategy
+        )));
+    }
     let score = |t: &Trial| t.metrics.get(req.maximize).map_or(f64::NAN, |v| v.as_f64());
     let best = all
         .iter()

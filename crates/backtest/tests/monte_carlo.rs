@@ -3,23 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use qts_backtest::monte_carlo::{Method, Request, simulate};
 
-/// Seeded N(mu, sd) returns (xorshift + Box–Muller).
+/// Seeded N(mu, sd) returns.
 fn normal(n: usize, mu: f64, sd: f64, seed: u64) -> Vec<f64> {
-    let mut s = seed.max(1);
-    let mut uniform = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let (u, v) = (uniform(), uniform());
-            mu + sd * (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-        })
-        .collect()
+    let mut z = support::Noise::new(seed);
+    (0..n).map(|_| mu + sd * z.normal()).collect()
 }
 
 fn request(sample: &[f64], method: Method, paths: usize, seed: u64) -> Request<'_> {

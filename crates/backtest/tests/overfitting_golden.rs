@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use qts_backtest::overfitting::{
@@ -115,24 +117,11 @@ fn dsr_and_pbo_match_the_reference_on_two_matrices() {
     }
 }
 
-/// Seeded normal noise (xorshift + Box–Muller): `rows × cols`, sd 0.01.
+/// Seeded normal noise: `rows × cols`, sd 0.01.
 fn noise(rows: usize, cols: usize, seed: u64) -> Vec<Vec<f64>> {
-    let mut s = seed;
-    let mut uniform = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
+    let mut z = support::Noise::new(seed);
     (0..cols)
-        .map(|_| {
-            (0..rows)
-                .map(|_| {
-                    let (u, v) = (uniform(), uniform());
-                    0.01 * (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-                })
-                .collect()
-        })
+        .map(|_| (0..rows).map(|_| 0.01 * z.normal()).collect())
         .collect()
 }
 
