@@ -521,9 +521,7 @@ impl<'a> Engine<'a> {
     /// Step 4: the strategy's actions become standing targets (or raw orders), and the
     /// execution rules turn the targets into orders.
     fn decide(&mut self, t: usize, actions: Vec<Action>) {
-        if self.fresh.iter().any(|&f| f) {
-            self.fresh.fill(false);
-        }
+        self.fresh.fill(false);
         for a in actions {
             match a {
                 Action::Target {
