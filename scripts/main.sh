@@ -2,7 +2,8 @@
 # Builds qts and runs the main job on the bundled sample data: checks the configuration,
 # validates the GOOG sample history, computes its features, backtests an SMA crossover on it,
 # trains the default LSTM on it (a few epochs), predicts with it and backtests the
-# predictions (results in target/sample/). Installs libtorch once (scripts/torch-env.sh).
+# predictions, and decides what to trade after the last close (results in target/sample/).
+# Installs libtorch once (scripts/torch-env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +27,8 @@ $qts --set registry.directory=$QTS_SAMPLE/models \
     --mc-dropout 20 --out $QTS_SAMPLE/goog_predictions.csv
 $qts backtest --data examples/data/goog_daily.csv --strategy signal \
     --signals $QTS_SAMPLE/goog_predictions.csv --out $QTS_SAMPLE/signal
+# After the last close of the sample: what to trade at the next open, with the same engine step
+# the backtests used (the SMA crossover, then the model with its MC-dropout interval).
+$qts decide --data examples/data/goog_daily.csv --param fast=10 --param slow=20 --as-of 2013-03-01
+$qts --set registry.directory=$QTS_SAMPLE/models \
+    decide --model lstm_default --data examples/data/goog_daily.csv --mc-dropout 20 --as-of 2013-03-01

@@ -30,7 +30,7 @@ use crate::costs::Costs;
 use crate::error::BacktestError;
 use crate::order::{Fill, Order, OrderKind, OrderStatus, Reason, TimeInForce};
 use crate::portfolio::{Portfolio, Trade};
-use crate::strategy::{Action, Context, Strategy};
+use crate::strategy::{Action, Context, Forecast, Strategy};
 
 /// Which execution rules the broker follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,6 +85,13 @@ pub struct EngineConfig {
     /// `end_of_data`), so the result ends flat: how a walk-forward window hands its cash to
     /// the next.
     pub close_at_end: bool,
+    /// Live decisions: the session after the last bar (the next trading day). When set, the
+    /// strategy also decides at the last bar's close, as it would have in a backtest that had
+    /// the next bar, and the orders it places stay open for that session
+    /// ([`BacktestResult::orders`] with status `open`); that session's rebalance day comes
+    /// from this date. `qts decide` and the paper account use it, so a live decision is the
+    /// engine's own step, not a second implementation.
+    pub next_session: Option<NaiveDateTime>,
 }
 
 impl EngineConfig {
@@ -108,6 +115,7 @@ impl EngineConfig {
             trade_from: 0,
             trade_until: usize::MAX,
             close_at_end: false,
+            next_session: None,
         }
     }
 
@@ -173,6 +181,36 @@ pub struct BacktestResult {
     /// The input bar the result starts at ([`EngineConfig::trade_from`]); `bar` fields of
     /// fills, orders and trades index the input bars.
     pub first_bar: usize,
+    /// What stands after the last bar (targets, protective levels, the breaker), for a live
+    /// decision.
+    #[serde(skip)]
+    pub end: EndState,
+}
+
+/// What the engine holds after its last bar besides the portfolio: what a live decision
+/// reports next to its orders.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EndState {
+    /// Each symbol's standing target (strength in [-1, 1], the forecast behind it), if any.
+    pub targets: Vec<Option<(f64, Option<Forecast>)>>,
+    /// Each symbol's protective levels for the next bar (empty levels when flat).
+    pub protective: Vec<Protective>,
+    /// Average entry price of each open position (NaN when flat).
+    pub avg_entry: Vec<f64>,
+    /// Whether the bar after the last one is a rebalance day (known only with
+    /// [`EngineConfig::next_session`]).
+    pub rebalance_next: bool,
+    /// Whether the circuit breaker's cool-down covers the bar after the last one.
+    pub cooling_down: bool,
+}
+
+/// The exit levels a position carries into the next bar.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Protective {
+    /// The tightest enabled stop: its price and which rule set it.
+    pub stop: Option<(f64, Reason)>,
+    /// The take-profit price, when enabled.
+    pub take_profit: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -357,7 +395,13 @@ impl<'a> Engine<'a> {
             next_id: 0,
             vol,
             atr,
-            rebalance_bar: rebalance_flags(&bars[0].time, cfg),
+            rebalance_bar: {
+                // The next session (live) is one more bar for the schedule only.
+                let until = bars[0].len().min(cfg.trade_until);
+                let mut time = bars[0].time[..until].to_vec();
+                time.extend(cfg.next_session);
+                rebalance_flags(&time, cfg)
+            },
             targets: vec![None; n],
             fresh: vec![false; n],
             closes: vec![f64::NAN; n],
@@ -376,6 +420,7 @@ impl<'a> Engine<'a> {
         let from = self.cfg.trade_from.min(n_bars.saturating_sub(1));
         let warmup = strategy.warmup();
         let first_decision = warmup.max(from);
+        let live = self.cfg.next_session.is_some();
         for t in 0..n_bars {
             // 1. Orders from the previous close fill against this bar.
             self.fill_pending(t, false);
@@ -391,8 +436,9 @@ impl<'a> Engine<'a> {
             if self.breaker(t, dd) {
                 marks.peak = marks.equity[t];
             }
-            // 4. The strategy decides; the rules place orders.
-            if t >= warmup && t + 1 < n_bars {
+            // 4. The strategy decides; the rules place orders (at the last bar too when the
+            //    next session is known: a live decision).
+            if t >= warmup && (t + 1 < n_bars || live) {
                 let fills_before = self.fills.len();
                 let actions = strategy.on_bar(&Context::new(self.bars, t));
                 if t < from {
@@ -413,7 +459,7 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        if self.cfg.close_at_end && n_bars > 0 && self.holding() {
+        if self.cfg.close_at_end && !live && n_bars > 0 && self.holding() {
             let t = n_bars - 1;
             for s in 0..self.bars.len() {
                 if self.portfolio.position(s) != 0.0 {
@@ -449,6 +495,7 @@ impl<'a> Engine<'a> {
             })
             .collect();
         self.records.sort_by_key(|r| r.order.id);
+        let end = self.end_state(n_bars);
         let window = |v: Vec<f64>| if from == 0 { v } else { v[from..].to_vec() };
         Ok(BacktestResult {
             strategy: strategy.name(),
@@ -464,7 +511,67 @@ impl<'a> Engine<'a> {
             exposure_time: marks.exposed as f64 / (n_bars - from).max(1) as f64,
             first_decision_bar: first_decision - from,
             first_bar: from,
+            end,
         })
+    }
+
+    /// What stands after bar `n_bars - 1`.
+    fn end_state(&self, n_bars: usize) -> EndState {
+        let next = n_bars;
+        EndState {
+            targets: self.targets.clone(),
+            protective: (0..self.bars.len())
+                .map(|s| self.protective_levels(s))
+                .collect(),
+            avg_entry: (0..self.bars.len())
+                .map(|s| {
+                    if self.portfolio.position(s) == 0.0 {
+                        f64::NAN
+                    } else {
+                        self.portfolio.avg_entry(s)
+                    }
+                })
+                .collect(),
+            rebalance_next: self.rebalance_bar.get(next).copied().unwrap_or(false),
+            cooling_down: self.cooldown_until.is_some_and(|u| next < u),
+        }
+    }
+
+    /// The exit levels of symbol `s`'s position for the next bar (none when flat).
+    fn protective_levels(&self, s: usize) -> Protective {
+        let held = self.portfolio.position(s);
+        if held == 0.0 {
+            return Protective::default();
+        }
+        let st = &self.cfg.stops;
+        let entry = self.portfolio.avg_entry(s);
+        let dir = if held > 0.0 { 1.0 } else { -1.0 };
+        // The tightest stop among those enabled (for a long, the highest level).
+        let mut stop: Option<(f64, Reason)> = None;
+        let mut consider = |level: f64, reason| {
+            if level.is_finite() && stop.is_none_or(|(x, _)| dir * level > dir * x) {
+                stop = Some((level, reason));
+            }
+        };
+        if st.stop_loss.enabled {
+            consider(entry * (1.0 - dir * st.stop_loss.pct), Reason::StopLoss);
+        }
+        if st.trailing_stop.enabled {
+            consider(
+                self.extreme[s] * (1.0 - dir * st.trailing_stop.pct),
+                Reason::TrailingStop,
+            );
+        }
+        if st.atr_stop.enabled {
+            consider(entry - dir * self.atr_stop[s], Reason::AtrStop);
+        }
+        Protective {
+            stop,
+            take_profit: st
+                .take_profit
+                .enabled
+                .then_some(entry * (1.0 + dir * st.take_profit.pct)),
+        }
     }
 
     /// Before the window: the strategy's targets stand (so the first rebalance inside the
@@ -778,37 +885,15 @@ impl<'a> Engine<'a> {
             }
             let b = &self.bars[s];
             let (o, h, l) = (b.open[t], b.high[t], b.low[t]);
-            let entry = self.portfolio.avg_entry(s);
             let long = held > 0.0;
-            let dir = if long { 1.0 } else { -1.0 };
-            // The tightest stop among those enabled (for a long, the highest level).
-            let mut stop: Option<(f64, Reason)> = None;
-            let mut consider = |level: f64, reason| {
-                if level.is_finite() && stop.is_none_or(|(x, _)| dir * level > dir * x) {
-                    stop = Some((level, reason));
-                }
-            };
-            if st.stop_loss.enabled {
-                consider(entry * (1.0 - dir * st.stop_loss.pct), Reason::StopLoss);
-            }
-            if st.trailing_stop.enabled {
-                consider(
-                    self.extreme[s] * (1.0 - dir * st.trailing_stop.pct),
-                    Reason::TrailingStop,
-                );
-            }
-            if st.atr_stop.enabled {
-                consider(entry - dir * self.atr_stop[s], Reason::AtrStop);
-            }
-            let exit = stop.and_then(|(level, reason)| {
+            let levels = self.protective_levels(s);
+            let exit = levels.stop.and_then(|(level, reason)| {
                 stop_fill(!long, o, h, l, level).map(|px| (px, reason, true))
             });
             let exit = exit.or_else(|| {
-                let tp = entry * (1.0 + dir * st.take_profit.pct);
-                st.take_profit
-                    .enabled
-                    .then(|| limit_fill(!long, o, h, l, tp))
-                    .flatten()
+                levels
+                    .take_profit
+                    .and_then(|tp| limit_fill(!long, o, h, l, tp))
                     .map(|px| (px, Reason::TakeProfit, false))
             });
             if let Some((px, reason, slips)) = exit {

@@ -55,4 +55,19 @@ pub enum BacktestError {
     /// An invalid setting.
     #[error("{0}")]
     Config(String),
+    /// The newest bar is too old to decide on.
+    #[error(
+        "stale data: the newest bar is {newest}, {sessions} trading day(s) behind {as_of} \
+         (monitoring.stale_data_alert_days is {limit}); refresh the data or pass --as-of {newest}"
+    )]
+    Stale {
+        /// The newest bar's day.
+        newest: chrono::NaiveDate,
+        /// The day decided for.
+        as_of: chrono::NaiveDate,
+        /// Trading days missing.
+        sessions: usize,
+        /// The limit.
+        limit: u32,
+    },
 }

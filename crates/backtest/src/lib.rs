@@ -14,6 +14,7 @@
 //! ```
 
 pub mod costs;
+pub mod decide;
 pub mod engine;
 pub mod error;
 mod execution;
@@ -32,6 +33,7 @@ pub mod strategy;
 pub mod summary;
 pub mod walk_forward;
 
+pub use decide::{DecideRequest, Decision, decide};
 pub use engine::{BacktestResult, EngineConfig, Execution, run};
 pub use error::BacktestError;
 pub use fill_rules::python_floordiv;

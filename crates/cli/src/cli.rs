@@ -21,6 +21,9 @@ Examples:
   qts train --config config/model_configs/lstm_default.yaml --data examples/data/goog_daily.csv
   qts predict --model lstm_default --data examples/data/goog_daily.csv --out predictions.csv
   qts models import --pytorch lstm.pt --config config/model_configs/lstm_default.yaml --name mine
+  qts decide --data examples/data/goog_daily.csv --param fast=10 --param slow=20 --as-of 2013-03-01
+  qts paper init --cash 100000 --data examples/data/goog_daily.csv
+  qts paper step --as-of 2013-02-01 --offline && qts paper status
 
 Configuration is read from --config-dir (base_config.yaml, data_sources.yaml,
 backtest_config.yaml, model_configs/lstm_default.yaml), then --set overrides apply.
@@ -110,6 +113,145 @@ pub enum Command {
     Train(TrainArgs),
     /// Predict with a registered model: CSV of date,prediction[,lower,upper].
     Predict(PredictArgs),
+    /// After a close: the orders for the next open, decided by the backtest's own engine step
+    /// with the configured sizing and risk rules.
+    Decide(DecideArgs),
+    /// A paper account in SQLite that follows a strategy one step per close.
+    #[command(subcommand)]
+    Paper(PaperCommand),
+}
+
+/// Where a live command's bars come from, and the strategy it follows.
+#[derive(Debug, Clone, Args)]
+pub struct LiveArgs {
+    /// Bars (CSV or Parquet); repeat for several symbols sharing one portfolio (same dates).
+    #[arg(long, value_name = "FILE", conflicts_with = "symbols")]
+    pub data: Vec<PathBuf>,
+    /// Symbols, comma-separated: refreshed from data.default_provider into the cache (unless
+    /// --offline), then read from data.providers.local.directory or the cache.
+    #[arg(long, value_delimiter = ',', value_name = "SYMBOLS")]
+    pub symbols: Vec<String>,
+    /// Use the cache and local files only (no request to a provider).
+    #[arg(long)]
+    pub offline: bool,
+    /// First day fetched when refreshing --symbols [default: five years before --as-of].
+    #[arg(long, value_name = "DATE")]
+    pub history_from: Option<chrono::NaiveDate>,
+}
+
+/// The strategy a live command follows.
+#[derive(Debug, Clone, Args)]
+pub struct StrategyArgs {
+    /// buy-and-hold, sma-cross or signal [default: sma-cross; signal with --model].
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// A strategy parameter, e.g. `--param fast=10 --param slow=20` (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Predictions for `--strategy signal`: CSV with date,prediction[,lower,upper].
+    #[arg(long, value_name = "FILE")]
+    pub signals: Option<PathBuf>,
+}
+
+/// `qts decide`.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// Where the bars come from.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// What to follow.
+    #[command(flatten)]
+    pub strategy: StrategyArgs,
+    /// The close decided at (YYYY-MM-DD); later bars are not read [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Use FILE as backtest_config.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Follow a registered model (NAME, NAME@VERSION or NAME@ALIAS) with the signal strategy:
+    /// its forecasts up to the close, through the feature pipeline saved with it (runs in
+    /// qts-torch).
+    #[arg(long, value_name = "MODEL", conflicts_with = "signals")]
+    pub model: Option<String>,
+    /// With --model: MC-dropout passes for the forecast interval (0: none).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "model")]
+    pub mc_dropout: usize,
+    /// With --model: average the checkpoint ensemble saved with it.
+    #[arg(long, requires = "model")]
+    pub ensemble: bool,
+    /// With --model: interval coverage.
+    #[arg(long, value_name = "P", default_value_t = 0.9, requires = "model")]
+    pub level: f64,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `qts paper …` (the account is the file `paper.database`).
+#[derive(Debug, Subcommand)]
+pub enum PaperCommand {
+    /// Open an account with its cash, data and strategy.
+    Init(PaperInitArgs),
+    /// After a close: fill the last decision at this session's open, mark to the close, decide
+    /// for the next session, and check the monitoring rules; all or nothing.
+    Step(PaperStepArgs),
+    /// Positions, cash, equity, P&L, drawdown and open orders.
+    Status(PaperStatusArgs),
+    /// Every step as CSV (day,equity,cash,drawdown,day_return,fills,alerts).
+    History(PaperHistoryArgs),
+}
+
+/// `qts paper init`.
+#[derive(Debug, Args)]
+pub struct PaperInitArgs {
+    /// Starting cash.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub cash: f64,
+    /// Bars the account trades (files are stored as absolute paths).
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// What to follow.
+    #[command(flatten)]
+    pub strategy: StrategyArgs,
+    /// Print the account as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `qts paper step`.
+#[derive(Debug, Args)]
+pub struct PaperStepArgs {
+    /// The close stepped to (YYYY-MM-DD) [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Bars to use instead of the account's (same symbols).
+    #[arg(long, value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+    /// Use the cache and local files only.
+    #[arg(long)]
+    pub offline: bool,
+    /// First day fetched when refreshing symbols [default: five years before --as-of].
+    #[arg(long, value_name = "DATE")]
+    pub history_from: Option<chrono::NaiveDate>,
+    /// Print the step as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `qts paper status`.
+#[derive(Debug, Args)]
+pub struct PaperStatusArgs {
+    /// Print the status as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `qts paper history`.
+#[derive(Debug, Args)]
+pub struct PaperHistoryArgs {
+    /// Write the CSV here (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `qts train`.
@@ -605,4 +747,11 @@ pub struct SectionFiles {
     /// Use FILE as the model configuration.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+}
+
+impl StrategyArgs {
+    /// The strategy named, or the default.
+    pub fn name(&self) -> &str {
+        self.strategy.as_deref().unwrap_or("sma-cross")
+    }
 }

@@ -13,10 +13,11 @@ use crate::failure::Failure;
 
 /// Whether the command needs libtorch (and so runs in `qts-torch`).
 pub fn needs_torch(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Train(_) | Command::Predict(_) | Command::Models(_)
-    )
+    match command {
+        Command::Train(_) | Command::Predict(_) | Command::Models(_) => true,
+        Command::Decide(args) => args.model.is_some(),
+        _ => false,
+    }
 }
 
 /// Runs a command that needs no model in this process (what `qts` does).
@@ -34,6 +35,11 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Optimize(args) => commands::optimize::run(&cli.global, args),
         Command::WalkForward(args) => commands::walk_forward::run(&cli.global, args),
         Command::MonteCarlo(args) => commands::monte_carlo::run(&cli.global, args),
+        Command::Decide(args) if args.model.is_some() => Err(Failure::Input(anyhow::anyhow!(
+            "decide --model runs in qts-torch (built with the default cargo feature `torch`)"
+        ))),
+        Command::Decide(args) => commands::decide::run(&cli.global, args),
+        Command::Paper(command) => commands::paper::run(&cli.global, command),
         Command::Train(_) | Command::Predict(_) | Command::Models(_) => {
             Err(Failure::Input(anyhow::anyhow!(
                 "model commands run in qts-torch (built with the default cargo feature `torch`)"

@@ -499,3 +499,90 @@ fn a_direction_model_predicts_the_probability_of_an_up_move() {
         assert!((0.0..=1.0).contains(&p), "{r:?}");
     }
 }
+
+#[test]
+fn decide_with_a_model_equals_the_signal_backtest_of_its_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    train(dir.path(), "goog");
+    let day = "2013-02-22";
+    let out = qts(dir.path())
+        .args(SMALL)
+        .args([
+            "-q", "decide", "--model", "goog", "--json", "--as-of", day, "--data",
+        ])
+        .arg(sample("goog_daily.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["as_of"], day);
+    assert_eq!(d["next_session"], "2013-02-25");
+    assert!(d["strategy"].as_str().unwrap().starts_with("signal"), "{d}");
+    let forecast = d["positions"][0]["forecast"]["expected"].as_f64().unwrap();
+    assert!(forecast.is_finite());
+    // The same model's predictions to that day, backtested with the signal strategy.
+    qts(dir.path())
+        .args([
+            "-q", "predict", "--model", "goog", "--to", day, "--out", "p.csv", "--data",
+        ])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    let predictions = std::fs::read_to_string(dir.path().join("p.csv")).unwrap();
+    let last = predictions.lines().last().unwrap();
+    assert!(last.starts_with(day), "{last}");
+    let predicted: f64 = last.split(',').nth(1).unwrap().parse().unwrap();
+    assert_eq!(
+        forecast, predicted,
+        "the decision's forecast is the model's for {day}"
+    );
+    let bt = qts(dir.path())
+        .args([
+            "-q",
+            "backtest",
+            "--strategy",
+            "signal",
+            "--signals",
+            "p.csv",
+        ])
+        .args(["--to", day, "--out", "bt", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        bt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bt.stderr)
+    );
+    let equity = std::fs::read_to_string(dir.path().join("bt/equity.csv")).unwrap();
+    let row = equity.lines().last().unwrap();
+    assert!(row.starts_with(day), "{row}");
+    let written: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
+    let decided = d["equity"].as_f64().unwrap();
+    // serde_json's default float parser may be an ulp off the printed value.
+    assert!(
+        (decided - written).abs() <= 2.0 * f64::EPSILON * written,
+        "{decided} vs {written}"
+    );
+    // A strategy that takes no model is refused.
+    let out = qts(dir.path())
+        .args([
+            "decide",
+            "--model",
+            "goog",
+            "--strategy",
+            "sma-cross",
+            "--as-of",
+            day,
+        ])
+        .arg("--data")
+        .arg(sample("goog_daily.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("takes no model"));
+}

@@ -72,6 +72,26 @@ impl BarSeries {
         self.source_rows.get(i).copied().unwrap_or(i + 1)
     }
 
+    /// The bars up to and including day `last` (later bars dropped): what a decision taken at
+    /// `last`'s close may read.
+    pub fn through(&self, last: chrono::NaiveDate) -> BarSeries {
+        let n = self.time.partition_point(|t| t.date() <= last);
+        BarSeries {
+            symbol: self.symbol.clone(),
+            time: self.time[..n].to_vec(),
+            open: self.open[..n.min(self.open.len())].to_vec(),
+            high: self.high[..n.min(self.high.len())].to_vec(),
+            low: self.low[..n.min(self.low.len())].to_vec(),
+            close: self.close[..n.min(self.close.len())].to_vec(),
+            volume: self.volume[..n.min(self.volume.len())].to_vec(),
+            adj_close: self
+                .adj_close
+                .as_ref()
+                .map(|a| a[..n.min(a.len())].to_vec()),
+            source_rows: self.source_rows[..n.min(self.source_rows.len())].to_vec(),
+        }
+    }
+
     /// Whether every timestamp is at midnight (daily or coarser bars).
     pub fn is_daily(&self) -> bool {
         self.time.iter().all(|t| t.time() == chrono::NaiveTime::MIN)

@@ -130,6 +130,25 @@ pub fn trading_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// The first NYSE trading day after `d`: the session a decision taken at `d`'s close trades.
+pub fn next_trading_day(d: NaiveDate) -> NaiveDate {
+    // A closure lasts at most a few days (9/11: four), so the walk is short.
+    let mut next = d.succ_opt().unwrap_or(d);
+    while !is_trading_day(next) {
+        next = next.succ_opt().unwrap_or(next);
+    }
+    next
+}
+
+/// Trading days after `from` up to and including `to` (0 when `to <= from`): how many sessions
+/// a series ending at `from` is behind on `to`.
+pub fn sessions_between(from: NaiveDate, to: NaiveDate) -> usize {
+    match from.succ_opt() {
+        Some(start) if start <= to => trading_days(start, to).len(),
+        _ => 0,
+    }
+}
+
 /// The holidays of a span of years, built once, for asking about many days (a long history's
 /// validation asks about every one of them).
 #[derive(Debug, Clone)]

@@ -3,11 +3,13 @@
 pub mod backtest;
 pub mod config;
 pub mod data;
+pub mod decide;
 pub mod features;
 pub mod fetch;
 pub mod metrics;
 pub mod monte_carlo;
 pub mod optimize;
 pub mod overfitting;
+pub mod paper;
 pub mod setup;
 pub mod walk_forward;

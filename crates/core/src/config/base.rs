@@ -454,6 +454,12 @@ pub struct MonitoringConfig {
     pub stale_data_alert_days: u32,
     /// Webhook (Slack-compatible) that receives alerts; empty to only log them.
     pub webhook_url: Secret,
+    /// Seconds a webhook delivery may take, retries included: a step never waits longer.
+    pub webhook_timeout_seconds: f64,
+    /// Attempts per alert (retried on 5xx, 429 and connection failures).
+    pub webhook_attempts: u32,
+    /// JSON-lines file every alert is appended to.
+    pub alert_log: String,
 }
 
 impl Default for MonitoringConfig {
@@ -464,6 +470,9 @@ impl Default for MonitoringConfig {
             daily_loss_alert: 0.03,
             stale_data_alert_days: 2,
             webhook_url: Secret::default(),
+            webhook_timeout_seconds: 5.0,
+            webhook_attempts: 3,
+            alert_log: "artifacts/alerts.jsonl".into(),
         }
     }
 }
@@ -472,8 +481,78 @@ impl Validate for MonitoringConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
         c.positive_fraction(at, "drawdown_alert", self.drawdown_alert);
         c.positive_fraction(at, "daily_loss_alert", self.daily_loss_alert);
-        if self.webhook_url.is_set() && !self.webhook_url.expose().starts_with("https://") {
-            c.fail(at, "webhook_url", "must be an https:// URL");
+        if self.webhook_url.is_set() && !webhook_scheme_ok(self.webhook_url.expose()) {
+            c.fail(
+                at,
+                "webhook_url",
+                "must be an https:// URL (http:// only to a loopback host)",
+            );
+        }
+        if !(self.webhook_timeout_seconds.is_finite() && self.webhook_timeout_seconds > 0.0) {
+            c.fail(
+                at,
+                "webhook_timeout_seconds",
+                format!("must be positive, got {}", self.webhook_timeout_seconds),
+            );
+        }
+        if self.webhook_attempts == 0 {
+            c.fail(at, "webhook_attempts", "must be at least 1");
+        }
+        if self.alert_log.trim().is_empty() {
+            c.fail(at, "alert_log", "must not be empty");
+        }
+    }
+}
+
+/// An alert may leave the machine only encrypted; plain http stays on a loopback host (a local
+/// relay, a test receiver).
+fn webhook_scheme_ok(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+/// `paper`: the paper-trading account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaperConfig {
+    /// The account's SQLite file.
+    pub database: String,
+    /// Seconds a step waits for another step holding the account before it refuses.
+    pub lock_timeout_seconds: f64,
+}
+
+impl Default for PaperConfig {
+    fn default() -> Self {
+        PaperConfig {
+            database: "artifacts/paper.sqlite".into(),
+            lock_timeout_seconds: 10.0,
+        }
+    }
+}
+
+impl Validate for PaperConfig {
+    fn validate(&self, at: &str, c: &mut Checks) {
+        if self.database.trim().is_empty() {
+            c.fail(at, "database", "must not be empty");
+        }
+        if !(self.lock_timeout_seconds.is_finite() && self.lock_timeout_seconds >= 0.0) {
+            c.fail(
+                at,
+                "lock_timeout_seconds",
+                format!("must be 0 or more, got {}", self.lock_timeout_seconds),
+            );
         }
     }
 }

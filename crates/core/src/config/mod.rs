@@ -63,6 +63,8 @@ pub struct QtsConfig {
     pub mlflow: MlflowConfig,
     /// Alerts.
     pub monitoring: MonitoringConfig,
+    /// The paper-trading account.
+    pub paper: PaperConfig,
     /// The local model registry.
     pub registry: RegistryConfig,
     /// `data_sources.yaml`.
@@ -82,6 +84,7 @@ impl Validate for QtsConfig {
         self.risk.validate("risk", c);
         self.mlflow.validate("mlflow", c);
         self.monitoring.validate("monitoring", c);
+        self.paper.validate("paper", c);
         self.registry.validate("registry", c);
         self.data.validate("data", c);
         self.backtest.validate("backtest", c);

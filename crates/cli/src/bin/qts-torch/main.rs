@@ -2,6 +2,7 @@
 //! it the model commands (train, predict, models …); it runs any other command too. The model
 //! commands live here, not in the library, so that `qts` links no libtorch.
 
+mod decide;
 mod models;
 mod predict;
 mod train;
@@ -26,6 +27,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Train(args) => train::run(&cli.global, args),
         Command::Predict(args) => predict::run(&cli.global, args),
         Command::Models(command) => models::run(&cli.global, command),
+        Command::Decide(args) if args.model.is_some() => decide::run(&cli.global, args),
         _ => qts_cli::run(cli),
     }
 }

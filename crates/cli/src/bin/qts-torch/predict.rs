@@ -22,7 +22,7 @@ fn input(e: impl std::fmt::Display) -> Failure {
 }
 
 /// The model configuration saved with a registered version.
-fn saved_config(global: &GlobalArgs, dir: &Path) -> Result<ModelConfig, Failure> {
+pub fn saved_config(global: &GlobalArgs, dir: &Path) -> Result<ModelConfig, Failure> {
     let env = environment(global)?;
     let loaded = ConfigLoader::new()
         .file(Section::Model, dir.join("config.yaml"))

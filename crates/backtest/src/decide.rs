@@ -1,0 +1,316 @@
+//! The daily decision: after a close, what to trade at the next open.
+//!
+//! A decision is the engine's own step, not a second implementation: the engine runs over the
+//! bars up to the close just passed, with the next session known
+//! ([`EngineConfig::next_session`]), so the strategy decides at that close exactly as it did
+//! at every close of a backtest, and the orders it leaves open are the decision. Hence
+//! `qts decide --as-of D` gives the orders `qts backtest` placed at D's close, for every D
+//! (tested over a year of the sample data), and the paper account, which replays the engine
+//! the same way, cannot drift from the backtest.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::engine::{BacktestResult, EngineConfig, Execution, run_checked};
+use crate::error::BacktestError;
+use crate::order::{OrderKind, OrderStatus, TimeInForce};
+use crate::report::{Market, Settings, Stamp};
+use crate::strategy::Strategy;
+use qts_core::config::FillPrice;
+
+/// What a decision is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecideRequest {
+    /// The close just passed: bars after this day are never read.
+    pub as_of: NaiveDate,
+    /// The first day that may be traded (a paper account's first step); `None` trades the
+    /// whole history, as `qts backtest` does.
+    pub trade_from: Option<NaiveDate>,
+    /// Refuse a history whose newest bar is this many trading days behind `as_of` (0: never).
+    pub stale_after_days: u32,
+}
+
+/// One symbol's position after the close.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PositionLine {
+    /// Symbol.
+    pub symbol: String,
+    /// Signed shares held.
+    pub shares: f64,
+    /// The close it is marked at.
+    pub close: f64,
+    /// Shares × close.
+    pub value: f64,
+    /// Value as a fraction of equity.
+    pub weight: f64,
+    /// Average entry price (NaN when flat, written as null).
+    pub avg_entry: Option<f64>,
+    /// Shares held once the decision's market orders fill.
+    pub target_shares: f64,
+    /// The strategy's standing target strength in [-1, 1] (null: none yet).
+    pub target_strength: Option<f64>,
+    /// The forecast behind the target, with its interval when the model gave one.
+    pub forecast: Option<ForecastLine>,
+    /// The stop the position carries into the next session (price and rule), if any.
+    pub stop: Option<Level>,
+    /// The take-profit level, if enabled.
+    pub take_profit: Option<f64>,
+}
+
+/// A forecast as printed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ForecastLine {
+    /// Expected next return.
+    pub expected: f64,
+    /// Lower bound of its interval.
+    pub lower: Option<f64>,
+    /// Upper bound.
+    pub upper: Option<f64>,
+}
+
+/// A protective level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Level {
+    /// Price.
+    pub price: f64,
+    /// The rule that set it (`stop_loss`, `trailing_stop`, `atr_stop`).
+    pub rule: String,
+}
+
+/// One order for the next session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderLine {
+    /// The engine's order number.
+    pub id: u64,
+    /// Symbol.
+    pub symbol: String,
+    /// `buy` or `sell`.
+    pub side: String,
+    /// Unsigned shares.
+    pub shares: f64,
+    /// `market`, `limit`, `stop` or `stop_limit`.
+    pub order_type: String,
+    /// Limit price, if any.
+    pub limit: Option<f64>,
+    /// Stop price, if any.
+    pub stop: Option<f64>,
+    /// `day` or `gtc`.
+    pub time_in_force: String,
+    /// Why it exists (`rebalance`, `circuit_breaker`, `strategy`).
+    pub reason: String,
+    /// The day of the close it was decided at.
+    pub decided: String,
+}
+
+/// What to trade at the next open, and the state it comes from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    /// The strategy and its parameters.
+    pub strategy: String,
+    /// The close the decision was taken at (the newest bar read).
+    pub as_of: String,
+    /// The session the orders are for.
+    pub next_session: String,
+    /// Whether the next session is a rebalance day (when it is not, only protective and
+    /// breaker orders can be placed).
+    pub rebalance_day: bool,
+    /// Whether the drawdown breaker's cool-down covers the next session.
+    pub cooling_down: bool,
+    /// First day traded by the run behind the decision.
+    pub traded_from: String,
+    /// Cash after the close.
+    pub cash: f64,
+    /// Equity after the close.
+    pub equity: f64,
+    /// Drawdown from the equity peak at the close (≤ 0).
+    pub drawdown: f64,
+    /// Each symbol's position and target.
+    pub positions: Vec<PositionLine>,
+    /// Orders for the next session (new at this close, or standing from earlier ones).
+    pub orders: Vec<OrderLine>,
+    /// Findings tolerated by validation.
+    pub validation: qts_data::validate::Summary,
+    /// Provenance.
+    pub stamp: Stamp,
+    /// The run behind the decision (the paper account records its fills).
+    #[serde(skip)]
+    pub result: BacktestResult,
+}
+
+/// Decides what to trade at the session after `request.as_of` under `settings` (qts's
+/// execution rules; its window is ignored: `request` says what is traded).
+///
+/// # Errors
+/// [`BacktestError::Window`] when no bar falls on or before `as_of` (or after `trade_from`),
+/// [`BacktestError::Stale`] when the newest bar is too old, [`BacktestError::Config`] for
+/// settings a next-open decision cannot follow.
+pub fn decide(
+    market: &Market,
+    strategy: &mut dyn Strategy,
+    settings: &Settings,
+    request: &DecideRequest,
+    stamp: Stamp,
+) -> Result<Decision, BacktestError> {
+    let engine = &settings.engine;
+    if engine.execution != Execution::Default {
+        return Err(BacktestError::Config(
+            "a decision follows qts's execution rules; backtesting.py's are for comparison only"
+                .into(),
+        ));
+    }
+    if engine.fill_price == FillPrice::Close {
+        return Err(BacktestError::Config(
+            "backtest.execution.fill_price is `close`: a backtest fills at the deciding close, \
+             which cannot be traded after it; set it to `next_open` to decide for the next open"
+                .into(),
+        ));
+    }
+    let bars = market.bars();
+    let time = &bars[0].time;
+    let until = time.partition_point(|t| t.date() <= request.as_of);
+    let Some(last) = until.checked_sub(1).map(|i| time[i].date()) else {
+        return Err(BacktestError::Window(format!(
+            "no bar on or before {} (the data starts {})",
+            request.as_of,
+            time.first()
+                .map_or("nowhere".into(), |t| t.date().to_string())
+        )));
+    };
+    let behind = qts_data::calendar::sessions_between(last, request.as_of);
+    if request.stale_after_days > 0 && behind >= request.stale_after_days as usize {
+        return Err(BacktestError::Stale {
+            newest: last,
+            as_of: request.as_of,
+            sessions: behind,
+            limit: request.stale_after_days,
+        });
+    }
+    let from = request
+        .trade_from
+        .map_or(0, |f| time.partition_point(|t| t.date() < f));
+    if from >= until {
+        return Err(BacktestError::Window(format!(
+            "nothing to trade: the first day traded ({}) is after the newest bar on or before {} ({last})",
+            request.trade_from.map_or("start".into(), |d| d.to_string()),
+            request.as_of
+        )));
+    }
+    let next = qts_data::calendar::next_trading_day(request.as_of);
+    let cfg = EngineConfig {
+        trade_from: from,
+        trade_until: until,
+        close_at_end: false,
+        next_session: Some(next.and_time(chrono::NaiveTime::MIN)),
+        ..engine.clone()
+    };
+    let result = run_checked(bars, strategy, &cfg)?;
+    let t = until - 1;
+    let equity = result
+        .equity
+        .last()
+        .copied()
+        .unwrap_or(engine.initial_capital);
+    let orders: Vec<OrderLine> = result
+        .orders
+        .iter()
+        .filter(|r| r.status == OrderStatus::Open)
+        .map(|r| order_line(&r.order, &bars[r.order.symbol].symbol, time))
+        .collect();
+    let positions = bars
+        .iter()
+        .enumerate()
+        .map(|(s, b)| {
+            let shares = result
+                .open_positions
+                .iter()
+                .find(|(name, _)| *name == b.symbol)
+                .map_or(0.0, |p| p.1);
+            let close = b.close[t];
+            let pending: f64 = result
+                .orders
+                .iter()
+                .filter(|r| {
+                    r.status == OrderStatus::Open
+                        && r.order.symbol == s
+                        && r.order.kind == OrderKind::Market
+                })
+                .map(|r| r.order.size)
+                .sum();
+            let target = result.end.targets.get(s).copied().flatten();
+            let levels = result.end.protective.get(s).copied().unwrap_or_default();
+            let entry = result.end.avg_entry.get(s).copied().unwrap_or(f64::NAN);
+            PositionLine {
+                symbol: b.symbol.clone(),
+                shares,
+                close,
+                value: shares * close,
+                weight: if equity != 0.0 {
+                    shares * close / equity
+                } else {
+                    0.0
+                },
+                avg_entry: entry.is_finite().then_some(entry),
+                target_shares: shares + pending,
+                target_strength: target.map(|x| x.0),
+                forecast: target.and_then(|x| x.1).map(|f| ForecastLine {
+                    expected: f.expected,
+                    lower: f.lower,
+                    upper: f.upper,
+                }),
+                stop: levels.stop.map(|(price, rule)| Level {
+                    price,
+                    rule: rule.as_str().to_string(),
+                }),
+                take_profit: levels.take_profit,
+            }
+        })
+        .collect();
+    Ok(Decision {
+        strategy: result.strategy.clone(),
+        as_of: last.to_string(),
+        next_session: next.to_string(),
+        rebalance_day: result.end.rebalance_next,
+        cooling_down: result.end.cooling_down,
+        traded_from: time[from].date().to_string(),
+        cash: result
+            .cash
+            .last()
+            .copied()
+            .unwrap_or(engine.initial_capital),
+        equity,
+        drawdown: result.drawdown.last().copied().unwrap_or(0.0),
+        positions,
+        orders,
+        validation: market.validation(),
+        stamp,
+        result,
+    })
+}
+
+fn order_line(o: &crate::order::Order, symbol: &str, time: &[chrono::NaiveDateTime]) -> OrderLine {
+    let (order_type, limit, stop) = match o.kind {
+        OrderKind::Market => ("market", None, None),
+        OrderKind::Limit { limit } => ("limit", Some(limit), None),
+        OrderKind::Stop { stop } => ("stop", None, Some(stop)),
+        OrderKind::StopLimit { stop, limit } => ("stop_limit", Some(limit), Some(stop)),
+    };
+    OrderLine {
+        id: o.id,
+        symbol: symbol.to_string(),
+        side: if o.size > 0.0 { "buy" } else { "sell" }.into(),
+        shares: o.size.abs(),
+        order_type: order_type.into(),
+        limit,
+        stop,
+        time_in_force: match o.tif {
+            TimeInForce::Day => "day",
+            TimeInForce::Gtc => "gtc",
+        }
+        .into(),
+        reason: o.reason.as_str().to_string(),
+        decided: time
+            .get(o.submitted_bar)
+            .map(|t| t.date().to_string())
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,323 @@
+//! A decision is the backtest's own step: for every close of a year of the sample data, the
+//! decision taken with the bars up to that close places exactly the orders the full backtest
+//! placed at that close, from the same positions, cash and equity; and changing the bars after
+//! the close changes nothing.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use qts_backtest::engine::Execution;
+use qts_backtest::order::{OrderStatus, Reason};
+use qts_backtest::report::{Settings, Stamp};
+use qts_backtest::strategy::registry::Inputs;
+use qts_backtest::strategy::{Registry, Strategy};
+use qts_backtest::{BacktestError, DecideRequest, Market, decide};
+use qts_core::config::{ConfigLoader, Environment, QtsConfig};
+use qts_data::BarSeries;
+use qts_data::io::read_bars;
+use qts_data::validate::{Policy, require};
+
+fn shipped_config(overrides: &[&str]) -> QtsConfig {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+    let mut loader = ConfigLoader::from_dir(&dir);
+    for o in overrides {
+        loader = loader.override_value(*o);
+    }
+    loader
+        .load(&Environment::from_vars::<[(&str, &str); 0], _, _>([]))
+        .unwrap()
+        .config
+}
+
+fn goog() -> BarSeries {
+    read_bars(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/goog_daily.csv"))
+        .unwrap()
+}
+
+fn market(bars: BarSeries, cfg: &QtsConfig) -> Market {
+    Market::new(vec![require(bars, "goog", Policy::of(cfg)).unwrap()]).unwrap()
+}
+
+fn strategy(name: &str, params: &[(&str, &str)], cfg: &QtsConfig) -> Box<dyn Strategy> {
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Registry::builtin()
+        .build(
+            name,
+            &params,
+            &mut Inputs {
+                symbols: 1,
+                signals: None,
+            },
+            &cfg.backtest.regime_filter,
+        )
+        .unwrap()
+}
+
+fn stamp() -> Stamp {
+    Stamp::new(String::new(), String::new(), Vec::new())
+}
+
+fn request(as_of: NaiveDate) -> DecideRequest {
+    DecideRequest {
+        as_of,
+        trade_from: None,
+        stale_after_days: 0,
+    }
+}
+
+fn protective(r: Reason) -> bool {
+    matches!(
+        r,
+        Reason::StopLoss | Reason::TakeProfit | Reason::TrailingStop | Reason::AtrStop
+    )
+}
+
+/// Every close of the last year: the decision's new orders and positions equal the full
+/// backtest's at that close.
+fn decide_equals_backtest(cfg: &QtsConfig, name: &str, params: &[(&str, &str)]) -> (usize, usize) {
+    let bars = goog();
+    let m = market(bars.clone(), cfg);
+    let settings = Settings::from_config(cfg, Execution::Default);
+    let full = qts_backtest::run(
+        m.bars(),
+        strategy(name, params, cfg).as_mut(),
+        &settings.engine,
+    )
+    .unwrap();
+    let n = bars.len();
+    let mut orders_seen = 0;
+    let mut targets_checked = 0;
+    for t in n - 252..n - 1 {
+        let day = bars.time[t].date();
+        let d = decide(
+            &m,
+            strategy(name, params, cfg).as_mut(),
+            &settings,
+            &request(day),
+            stamp(),
+        )
+        .unwrap();
+        assert_eq!(d.as_of, day.to_string());
+        // The backtest's orders placed at this close, in order (protective exits are not
+        // placed at a close: they fill inside the bar that reaches their level).
+        let placed: Vec<_> = full
+            .orders
+            .iter()
+            .filter(|r| r.order.submitted_bar == t && !protective(r.order.reason))
+            .map(|r| (r.order.id, r.order.size, r.order.kind, r.order.reason))
+            .collect();
+        let decided: Vec<_> = d
+            .result
+            .orders
+            .iter()
+            .filter(|r| r.status == OrderStatus::Open && r.order.submitted_bar == t)
+            .map(|r| (r.order.id, r.order.size, r.order.kind, r.order.reason))
+            .collect();
+        assert_eq!(decided, placed, "orders decided at {day}");
+        let new_lines: Vec<_> = d
+            .orders
+            .iter()
+            .filter(|o| o.decided == day.to_string())
+            .collect();
+        assert_eq!(new_lines.len(), placed.len(), "order lines at {day}");
+        for (line, p) in new_lines.iter().zip(&placed) {
+            assert_eq!(line.shares, p.1.abs());
+            assert_eq!(line.side, if p.1 > 0.0 { "buy" } else { "sell" });
+        }
+        orders_seen += placed.len();
+        // The same account at that close: equity, cash and shares.
+        assert_eq!(d.equity, full.equity[t], "equity at {day}");
+        assert_eq!(d.cash, full.cash[t], "cash at {day}");
+        let held: f64 = full
+            .fills
+            .iter()
+            .filter(|f| f.bar <= t)
+            .map(|f| f.size)
+            .sum();
+        assert!(
+            (d.positions[0].shares - held).abs() < 1e-9,
+            "shares at {day}: {} vs {held}",
+            d.positions[0].shares
+        );
+        // The decision's target is what the backtest holds after the next open's fills.
+        let after: f64 = full
+            .fills
+            .iter()
+            .filter(|f| f.bar <= t + 1 && f.reason.as_str() == "rebalance")
+            .map(|f| f.size)
+            .sum::<f64>()
+            + full
+                .fills
+                .iter()
+                .filter(|f| f.bar <= t && f.reason.as_str() != "rebalance")
+                .map(|f| f.size)
+                .sum::<f64>();
+        let market_fills_next = full
+            .fills
+            .iter()
+            .filter(|f| f.bar == t + 1 && f.reason.as_str() == "rebalance")
+            .count();
+        let capped = full
+            .orders
+            .iter()
+            .any(|r| r.order.submitted_bar == t && r.status == OrderStatus::PartiallyFilled);
+        if market_fills_next > 0 && !capped {
+            assert!(
+                (d.positions[0].target_shares - after).abs() < 1e-9,
+                "target at {day}: {} vs {after}",
+                d.positions[0].target_shares
+            );
+            targets_checked += 1;
+        }
+    }
+    (orders_seen, targets_checked)
+}
+
+#[test]
+fn decide_equals_backtest_with_the_shipped_rules() {
+    // Weekly rebalancing, volatility sizing, the 8% stop, the breaker: the shipped defaults.
+    let cfg = shipped_config(&[]);
+    let (seen, targets) =
+        decide_equals_backtest(&cfg, "sma-cross", &[("fast", "10"), ("slow", "20")]);
+    assert!(
+        seen >= 10,
+        "a year of weekly decisions places orders: {seen}"
+    );
+    assert!(targets >= 5, "targets checked: {targets}");
+}
+
+#[test]
+fn decide_equals_backtest_daily_with_trailing_and_take_profit() {
+    let cfg = shipped_config(&[
+        "trading.rebalance=daily",
+        "backtest.risk.trailing_stop.enabled=true",
+        "backtest.risk.take_profit.enabled=true",
+        "backtest.risk.atr_stop.enabled=true",
+    ]);
+    let (seen, targets) =
+        decide_equals_backtest(&cfg, "sma-cross", &[("fast", "5"), ("slow", "15")]);
+    assert!(seen >= 10, "{seen}");
+    assert!(targets >= 5, "targets checked: {targets}");
+}
+
+#[test]
+fn the_bars_after_the_close_are_never_read() {
+    let cfg = shipped_config(&[]);
+    let bars = goog();
+    let n = bars.len();
+    let as_of = bars.time[n - 60].date();
+    let settings = Settings::from_config(&cfg, Execution::Default);
+    let run = |b: BarSeries| {
+        decide(
+            &market(b, &cfg),
+            strategy("sma-cross", &[("fast", "10"), ("slow", "20")], &cfg).as_mut(),
+            &settings,
+            &request(as_of),
+            stamp(),
+        )
+        .unwrap()
+    };
+    let honest = run(bars.clone());
+    let mut future = bars.clone();
+    for i in n - 59..n {
+        future.close[i] *= 3.0;
+        future.high[i] *= 3.0;
+        future.open[i] *= 3.0;
+        future.low[i] *= 3.0;
+    }
+    let mut changed = run(future);
+    // Validation is the caller's (the CLI validates the bars up to the close only): the
+    // tripled prices are findings of the changed file, not of the decision.
+    changed.validation = honest.validation;
+    assert_eq!(
+        serde_json::to_string(&honest).unwrap(),
+        serde_json::to_string(&changed).unwrap()
+    );
+    // And a history cut at the close decides the same.
+    let mut cut = run(bars.through(as_of));
+    cut.validation = honest.validation;
+    assert_eq!(
+        serde_json::to_string(&honest).unwrap(),
+        serde_json::to_string(&cut).unwrap()
+    );
+}
+
+#[test]
+fn the_next_session_skips_weekends_and_holidays() {
+    let cfg = shipped_config(&[]);
+    let settings = Settings::from_config(&cfg, Execution::Default);
+    let m = market(goog(), &cfg);
+    // Friday 2012-11-16 -> Monday 19th; Wednesday 2012-11-21 -> Friday 23rd (Thanksgiving).
+    for (as_of, next) in [("2012-11-16", "2012-11-19"), ("2012-11-21", "2012-11-23")] {
+        let d = decide(
+            &m,
+            strategy("buy-and-hold", &[], &cfg).as_mut(),
+            &settings,
+            &request(as_of.parse().unwrap()),
+            stamp(),
+        )
+        .unwrap();
+        assert_eq!(d.next_session, next);
+        assert_eq!(d.as_of, as_of);
+    }
+}
+
+#[test]
+fn stale_data_is_refused_with_the_dates() {
+    let cfg = shipped_config(&[]);
+    let settings = Settings::from_config(&cfg, Execution::Default);
+    let m = market(goog(), &cfg);
+    let last = m.bars()[0].time.last().unwrap().date();
+    let err = decide(
+        &m,
+        strategy("buy-and-hold", &[], &cfg).as_mut(),
+        &settings,
+        &DecideRequest {
+            as_of: last + chrono::Days::new(7),
+            trade_from: None,
+            stale_after_days: 2,
+        },
+        stamp(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, BacktestError::Stale { sessions: 5, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&last.to_string()), "{err}");
+    // One session behind is within a limit of 2.
+    let d = decide(
+        &m,
+        strategy("buy-and-hold", &[], &cfg).as_mut(),
+        &settings,
+        &DecideRequest {
+            as_of: qts_data::calendar::next_trading_day(last),
+            trade_from: None,
+            stale_after_days: 2,
+        },
+        stamp(),
+    )
+    .unwrap();
+    assert_eq!(d.as_of, last.to_string());
+}
+
+#[test]
+fn fills_at_the_close_cannot_be_decided_for_the_next_open() {
+    let cfg = shipped_config(&["backtest.execution.fill_price=close"]);
+    let settings = Settings::from_config(&cfg, Execution::Default);
+    let m = market(goog(), &cfg);
+    let err = decide(
+        &m,
+        strategy("buy-and-hold", &[], &cfg).as_mut(),
+        &settings,
+        &request("2013-01-04".parse().unwrap()),
+        stamp(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("fill_price"), "{err}");
+}
