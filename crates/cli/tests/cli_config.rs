@@ -269,6 +269,19 @@ fn an_api_key_never_appears_in_output_errors_or_logs() {
             .stdout(predicate::str::contains(SECRET).not())
             .stderr(predicate::str::contains(SECRET).not());
     }
+    // A secret given on the command line, for a secret key: the `--set` it came from is shown
+    // without it, in every place that echoes the argument.
+    for key in ["data.providers.fmp.api_key", "monitoring.webhook_url"] {
+        qts(dir.path())
+            .arg("-C")
+            .arg(&config)
+            .args(["--set", &format!("{key}=https://{SECRET}")])
+            .args(["config", "show", "--sources"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("--set {key}=***")))
+            .stdout(predicate::str::contains(SECRET).not());
+    }
     // A secret pushed into a numeric field and into an override's text.
     qts(dir.path())
         .env("FMP_API_KEY", SECRET)

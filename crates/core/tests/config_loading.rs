@@ -320,3 +320,56 @@ fn the_fingerprint_follows_the_settings_but_not_the_secrets() {
     assert_ne!(a.fingerprint(), c.fingerprint());
     assert_eq!(a.fingerprint().len(), 64);
 }
+
+#[test]
+fn a_webhook_is_https_or_http_to_a_loopback_host() {
+    for ok in [
+        "https://hooks.example.com/T0/B0/secret",
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://[::1]:9/x",
+    ] {
+        let loaded = ConfigLoader::new()
+            .override_value(format!("monitoring.webhook_url={ok}"))
+            .load(&no_env());
+        assert!(loaded.is_ok(), "{ok}: {:?}", loaded.err());
+    }
+    for bad in [
+        "http://hooks.example.com/secret",
+        "http://127.0.0.1.evil.com/x",
+        "ftp://127.0.0.1/x",
+    ] {
+        let err = ConfigLoader::new()
+            .override_value(format!("monitoring.webhook_url={bad}"))
+            .load(&no_env())
+            .unwrap_err();
+        let found = problems(err);
+        assert!(
+            found
+                .iter()
+                .any(|(_, k, m)| k == "monitoring.webhook_url" && m.contains("https://")),
+            "{bad}: {found:#?}"
+        );
+        // The URL is a secret: the message never repeats it.
+        assert!(
+            !found
+                .iter()
+                .any(|(s, _, m)| m.contains("secret") || s.contains("secret")),
+            "{found:#?}"
+        );
+    }
+    let err = ConfigLoader::new()
+        .override_value("paper.lock_timeout_seconds=-1")
+        .override_value("monitoring.webhook_attempts=0")
+        .load(&no_env())
+        .unwrap_err();
+    let keys: Vec<String> = problems(err).into_iter().map(|(_, k, _)| k).collect();
+    assert!(
+        keys.contains(&"paper.lock_timeout_seconds".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&"monitoring.webhook_attempts".to_string()),
+        "{keys:?}"
+    );
+}

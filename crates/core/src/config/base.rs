@@ -520,7 +520,10 @@ fn webhook_scheme_ok(url: &str) -> bool {
     } else {
         host.split(':').next().unwrap_or_default()
     };
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `paper`: the paper-trading account.

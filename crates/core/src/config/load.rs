@@ -217,6 +217,21 @@ impl State {
     }
 
     fn apply_override(&mut self, root: &mut Node, assignment: &str, env: &dyn EnvSource) {
+        // A value given for a secret key (`…api_key=`, `…webhook_url=`, `…password=`) is a
+        // secret before anything echoes the argument: every `--set` source printed later
+        // (problems, `config show --sources`) is scrubbed of it.
+        if let Some((key, raw)) = assignment.split_once('=') {
+            let last = key.trim().rsplit('.').next().unwrap_or_default();
+            if super::interpolate::is_secret_name(last) {
+                let raw = raw.trim();
+                self.redactor.add(raw);
+                self.redactor
+                    .add(raw.trim_matches(|c| c == '"' || c == '\''));
+                if let Ok(expanded) = expand(raw, env, &mut self.redactor) {
+                    self.redactor.add(expanded.trim());
+                }
+            }
+        }
         let shown = |r: &Redactor| Source::Override(r.scrub(assignment));
         let Some((key, raw)) = assignment.split_once('=') else {
             self.problems.push(Problem {
