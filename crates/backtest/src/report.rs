@@ -185,6 +185,11 @@ pub struct BacktestReport {
     pub open_positions: Vec<(String, f64)>,
     /// Validation findings tolerated.
     pub validation: Summary,
+    /// Whether any number comes from trading predictions of the model's own training or
+    /// validation rows (`--allow-in-sample`): such a result is not a test of the model.
+    pub in_sample: bool,
+    /// What shaped the result that its reader should know (the span chosen, rows dropped).
+    pub notes: Vec<String>,
     /// Provenance.
     pub stamp: Stamp,
     /// The equity curve, trades, fills and orders behind the numbers (written as CSV files,
@@ -234,6 +239,8 @@ pub fn backtest(
         end: result.time.last().map(|t| t.date().to_string()),
         open_positions: result.open_positions.clone(),
         validation: market.validation(),
+        in_sample: false,
+        notes: Vec::new(),
         stamp,
         result,
     })

@@ -430,6 +430,10 @@ pub struct RunArgs {
     /// Trade up to this day (YYYY-MM-DD); later bars are not read.
     #[arg(long, value_name = "DATE")]
     pub to: Option<chrono::NaiveDate>,
+    /// With --strategy signal: also trade predictions of the model's own training and
+    /// validation rows (the result is then marked in-sample everywhere).
+    #[arg(long)]
+    pub allow_in_sample: bool,
 }
 
 /// What a parameter search searches.

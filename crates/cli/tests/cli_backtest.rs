@@ -566,3 +566,196 @@ fn monte_carlo_of_a_run_is_seeded_and_refuses_bad_input() {
             .stderr(predicate::str::contains(message));
     }
 }
+
+/// A predictions file over the sample's days in `from..=to`: the next day's return (a perfect
+/// forecast), with a split column when `split` says which label each day gets.
+fn predictions(
+    dir: &Path,
+    name: &str,
+    from: &str,
+    to: &str,
+    split: Option<&dyn Fn(&str) -> &'static str>,
+) -> String {
+    let text = std::fs::read_to_string(goog()).unwrap();
+    let rows: Vec<(String, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_string(), c[4].parse().unwrap())
+        })
+        .collect();
+    let mut out = String::from(if split.is_some() {
+        "date,prediction,split\n"
+    } else {
+        "date,prediction\n"
+    });
+    for w in rows.windows(2) {
+        let day = w[0].0.as_str();
+        if day < from || day > to {
+            continue;
+        }
+        let r = w[1].1 / w[0].1 - 1.0;
+        match split {
+            Some(f) => out.push_str(&format!("{day},{r},{}\n", f(day))),
+            None => out.push_str(&format!("{day},{r}\n")),
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn in_sample_predictions_are_refused_unless_asked_for_and_then_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let signal = |file: &str, extra: &[&str]| {
+        qts(d)
+            .args([
+                "backtest",
+                "--json",
+                "--strategy",
+                "signal",
+                "--data",
+                &goog(),
+            ])
+            .args(["--signals", file])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let all_train = predictions(
+        d,
+        "train.csv",
+        "2005-01-01",
+        "2013-03-01",
+        Some(&|_| "train"),
+    );
+    let out = signal(&all_train, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("every prediction is of the model's training or validation rows"),
+        "{err}"
+    );
+    let marked = json(&signal(&all_train, &["--allow-in-sample"]));
+    assert_eq!(marked["in_sample"], true);
+    assert!(
+        marked["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("IN-SAMPLE"),
+        "{marked}"
+    );
+    assert!(marked["num_trades"].as_u64().unwrap() > 10);
+    // The table says it too, before the numbers.
+    let table = qts(d)
+        .args([
+            "backtest",
+            "--strategy",
+            "signal",
+            "--data",
+            &goog(),
+            "--signals",
+            &all_train,
+        ])
+        .arg("--allow-in-sample")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).starts_with("note: IN-SAMPLE"));
+
+    // Train and validation before 2012, test after: only the test rows trade, and the result
+    // starts where they do.
+    let mixed = predictions(
+        d,
+        "mixed.csv",
+        "2005-01-01",
+        "2013-03-01",
+        Some(&|day| {
+            if day < "2010-01-01" {
+                "train"
+            } else if day < "2012-01-03" {
+                "validation"
+            } else {
+                "test"
+            }
+        }),
+    );
+    let r = json(&signal(&mixed, &[]));
+    assert_eq!(r["in_sample"], false);
+    assert_eq!(r["start"], "2012-01-03");
+    assert_eq!(r["end"], "2013-03-01");
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("dropped"), "{notes}");
+    // The same as trading the test rows alone over the same window.
+    let test_only = predictions(d, "test.csv", "2012-01-03", "2013-03-01", None);
+    let alone = json(&signal(&test_only, &["--from", "2012-01-03"]));
+    assert_eq!(alone["final_equity"], r["final_equity"]);
+    assert_eq!(alone["num_trades"], r["num_trades"]);
+}
+
+#[test]
+fn predictions_of_part_of_the_data_trade_their_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let part = predictions(d, "part.csv", "2012-03-01", "2013-02-01", None);
+    let r = json(
+        &qts(d)
+            .args([
+                "backtest",
+                "--json",
+                "--strategy",
+                "signal",
+                "--data",
+                &goog(),
+            ])
+            .args(["--signals", &part])
+            .output()
+            .unwrap(),
+    );
+    // From the first prediction to the bar its last decision fills on.
+    assert_eq!(r["start"], "2012-03-01");
+    assert_eq!(r["end"], "2013-02-04");
+    assert!(
+        r["notes"]
+            .to_string()
+            .contains("traded the span of the predictions: 2012-03-01 .. 2013-02-04")
+    );
+    // Perfect foresight over the span: the exposure is not diluted by years of cash.
+    assert!(r["exposure_time"].as_f64().unwrap() > 0.3, "{r}");
+    // --from/--to still choose.
+    let chosen = json(
+        &qts(d)
+            .args([
+                "backtest",
+                "--json",
+                "--strategy",
+                "signal",
+                "--data",
+                &goog(),
+            ])
+            .args(["--signals", &part, "--from", "2011-01-03"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(chosen["start"], "2011-01-03");
+    // Nonsense is refused naming the day.
+    std::fs::write(
+        d.join("nan.csv"),
+        "date,prediction\n2012-03-01,0.1\n2012-03-02,inf\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("far.csv"), "date,prediction\n2020-03-02,0.1\n").unwrap();
+    for (file, needle) in [
+        ("nan.csv", "the prediction of 2012-03-02 is `inf`"),
+        ("far.csv", "no date in common with the bars"),
+    ] {
+        qts(d)
+            .args(["backtest", "--strategy", "signal", "--data", &goog()])
+            .args(["--signals", file])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(needle));
+    }
+}

@@ -111,8 +111,10 @@ fn train_then_predict_on_the_sample_data() {
         .assert()
         .success();
     let rows = csv(&String::from_utf8_lossy(&out.get_output().stdout));
-    assert_eq!(rows[0], ["date", "prediction"]);
+    assert_eq!(rows[0], ["date", "prediction", "split"]);
     assert_eq!(rows[1][0], "2013-01-02");
+    // The model was tested on its last rows: these predictions are out of sample.
+    assert!(rows[1..].iter().all(|r| r[2] == "test"), "{rows:?}");
     assert_eq!(rows.last().unwrap()[0], "2013-03-01");
     assert!(
         rows[1..]
@@ -138,11 +140,32 @@ fn train_then_predict_on_the_sample_data() {
         .assert()
         .success();
     let rows = csv(&std::fs::read_to_string(&file).unwrap());
-    assert_eq!(rows[0], ["date", "prediction", "lower", "upper"]);
+    assert_eq!(rows[0], ["date", "prediction", "lower", "upper", "split"]);
     for r in &rows[1..] {
-        let v: Vec<f64> = r[1..].iter().map(|x| x.parse().unwrap()).collect();
+        let v: Vec<f64> = r[1..4].iter().map(|x| x.parse().unwrap()).collect();
         assert!(v[1] <= v[0] && v[0] <= v[2], "{r:?}");
     }
+    // The whole history: train, then validation, then test, in that order, at the card's dates.
+    let card: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("artifacts/models/goog/1/model.json")).unwrap(),
+    )
+    .unwrap();
+    let splits = &card["splits"];
+    let order = ["train", "validation", "test"];
+    let mut at = 0;
+    for r in &rows[1..] {
+        let k = order.iter().position(|s| *s == r[4]).unwrap();
+        assert!(k >= at, "{} after {}", r[4], order[at]);
+        at = k;
+        let day = r[0].as_str();
+        match r[4].as_str() {
+            "train" => assert!(day < splits["validation"]["start"].as_str().unwrap()),
+            "validation" => assert!(day < splits["test"]["start"].as_str().unwrap()),
+            _ => assert!(day >= splits["test"]["start"].as_str().unwrap()),
+        }
+    }
+    assert_eq!(rows[1][4], "train");
+    assert_eq!(rows.last().unwrap()[4], "test");
 }
 
 #[test]
@@ -452,7 +475,7 @@ fn seeds_make_an_ensemble_whose_spread_is_the_interval() {
         .assert()
         .success();
     let rows = csv(&String::from_utf8_lossy(&out.get_output().stdout));
-    assert_eq!(rows[0], ["date", "prediction", "lower", "upper"]);
+    assert_eq!(rows[0], ["date", "prediction", "lower", "upper", "split"]);
     assert!(
         rows[1..].iter().any(|r| r[2] != r[3]),
         "two members disagree somewhere"
@@ -522,6 +545,14 @@ fn decide_with_a_model_equals_the_signal_backtest_of_its_predictions() {
     assert_eq!(d["as_of"], day);
     assert_eq!(d["next_session"], "2013-02-25");
     assert!(d["strategy"].as_str().unwrap().starts_with("signal"), "{d}");
+    // Only out-of-sample predictions trade: the run starts in the model's test split.
+    let card: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("artifacts/models/goog/1/model.json")).unwrap(),
+    )
+    .unwrap();
+    let test_start = card["splits"]["test"]["start"].as_str().unwrap();
+    let from = d["traded_from"].as_str().unwrap();
+    assert!(from >= test_start && from < day, "{from} vs {test_start}");
     let forecast = d["positions"][0]["forecast"]["expected"].as_f64().unwrap();
     assert!(forecast.is_finite());
     // The same model's predictions to that day, backtested with the signal strategy.

@@ -185,6 +185,7 @@ impl BarSeries {
         crate::io::Table {
             time: self.time.clone(),
             columns,
+            labels: Vec::new(),
         }
     }
 

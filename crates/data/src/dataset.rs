@@ -505,6 +505,7 @@ mod tests {
             Table {
                 time,
                 columns: vec![("a".into(), a), ("b".into(), b)],
+                labels: Vec::new(),
             },
             close,
         )

@@ -94,6 +94,26 @@ pub struct TrainReport {
     pub best_epoch: usize,
 }
 
+/// The days of the dataset's splits (of its first symbol: pooled splits cut every symbol at
+/// the same dates).
+fn split_dates(ds: &Dataset) -> crate::registry::SplitDates {
+    let day = |i: usize| {
+        ds.time
+            .get(i)
+            .map(|t| t.date().to_string())
+            .unwrap_or_default()
+    };
+    let span = |r: &std::ops::Range<usize>| crate::registry::Span {
+        start: day(r.start),
+        end: day(r.end.saturating_sub(1)),
+    };
+    crate::registry::SplitDates {
+        train: span(&ds.splits.train),
+        validation: span(&ds.splits.validation),
+        test: span(&ds.splits.test),
+    }
+}
+
 /// Trains, scores on the test split and registers a model.
 ///
 /// # Errors
@@ -256,6 +276,7 @@ pub fn train_model(
         git_commit: req.git_commit.clone(),
         source: format!("train:{}", trained.device),
         files: Vec::new(),
+        splits: Some(split_dates(&ds)),
     };
     let registry = Registry::new(&cfg.registry.directory);
     let card = registry.register(card, &files)?;

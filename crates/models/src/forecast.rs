@@ -162,10 +162,20 @@ pub fn forecast(req: &ForecastRequest<'_>, inputs: &Inputs) -> Result<Table, Mod
     let mut out = Table {
         time: ends.iter().map(|&r| time[r]).collect(),
         columns: vec![("prediction".into(), p.mean)],
+        labels: Vec::new(),
     };
     if let Some((lo, hi)) = p.interval {
         out.columns.push(("lower".into(), lo));
         out.columns.push(("upper".into(), hi));
+    }
+    // Which split each prediction's window ends in, so a backtest can refuse in-sample rows.
+    if let Some(splits) = &req.card.splits {
+        let labels = out
+            .time
+            .iter()
+            .map(|t| splits.label(t.date()).to_string())
+            .collect();
+        out.labels.push(("split".into(), labels));
     }
     tracing::info!(rows = out.time.len(), members = refs.len(), "predicted");
     Ok(out)

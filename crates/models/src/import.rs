@@ -198,6 +198,7 @@ pub fn register_import(
     };
     let config_yaml = qts_core::config::to_yaml(model).map_err(|e| encode("config.yaml")(&e))?;
     let card = crate::ModelCard {
+        splits: None,
         name: name.to_string(),
         version: 0,
         created_at: String::new(),

@@ -54,6 +54,49 @@ pub struct ModelCard {
     pub source: String,
     /// Files in the version directory.
     pub files: Vec<String>,
+    /// The chronological splits it was trained, validated and tested on (none for an
+    /// imported model): what tells an in-sample prediction from an out-of-sample one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splits: Option<SplitDates>,
+}
+
+/// First and last day of one split.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// First day (YYYY-MM-DD).
+    pub start: String,
+    /// Last day.
+    pub end: String,
+}
+
+/// The days of the training, validation and test splits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitDates {
+    /// Fitted on.
+    pub train: Span,
+    /// Early stopping and checkpoint choice.
+    pub validation: Span,
+    /// Scored on, never used to choose anything.
+    pub test: Span,
+}
+
+impl SplitDates {
+    /// The split a prediction for the window ending on `day` belongs to: `train` up to the
+    /// start of validation (the purge gap after training counts as training: its windows
+    /// overlap it), `validation` up to the start of the test split, `test` to its last day,
+    /// `unseen` after.
+    pub fn label(&self, day: chrono::NaiveDate) -> &'static str {
+        let d = day.to_string();
+        if d < self.validation.start {
+            "train"
+        } else if d < self.test.start {
+            "validation"
+        } else if d <= self.test.end {
+            "test"
+        } else {
+            "unseen"
+        }
+    }
 }
 
 /// `NAME`, `NAME@VERSION` or `NAME@ALIAS`.
@@ -315,6 +358,7 @@ mod tests {
 
     pub(crate) fn card(name: &str) -> ModelCard {
         ModelCard {
+            splits: None,
             name: name.into(),
             version: 0,
             created_at: String::new(),

@@ -15,6 +15,16 @@ pub struct SignalSeries {
     pub lower: Option<Vec<f64>>,
     /// Upper bound, if given.
     pub upper: Option<Vec<f64>>,
+    /// The model split each prediction's window ends in (`train`, `validation`, `test`,
+    /// `unseen`; empty where there is no row), when the file says (`qts predict` writes it).
+    pub split: Option<Vec<String>>,
+}
+
+/// The split labels a predictions file may carry.
+pub const SPLITS: &[&str] = &["train", "validation", "test", "unseen"];
+
+fn in_sample(label: &str) -> bool {
+    label == "train" || label == "validation"
 }
 
 impl SignalSeries {
@@ -37,11 +47,93 @@ impl SignalSeries {
                 ),
             });
         };
+        let bad = |reason: String| BacktestError::Input {
+            path: path.to_string(),
+            reason,
+        };
+        if let Some(i) = pred.iter().position(|p| !p.is_finite()) {
+            return Err(bad(format!(
+                "the prediction of {} is `{}`: every row needs a finite prediction (drop the row instead)",
+                table.time[i].date(),
+                pred[i]
+            )));
+        }
+        let split = table.label("split");
+        if let Some(labels) = split
+            && let Some(i) = labels.iter().position(|l| !SPLITS.contains(&l.as_str()))
+        {
+            return Err(bad(format!(
+                "the split of {} is `{}`; expected one of {}",
+                table.time[i].date(),
+                labels[i],
+                SPLITS.join(", ")
+            )));
+        }
         let (lo, hi) = (table.column("lower"), table.column("upper"));
         let rows: Vec<_> = (0..table.time.len())
             .map(|i| (table.time[i], pred[i], lo.map(|c| c[i]), hi.map(|c| c[i])))
             .collect();
-        Ok(SignalSeries::align(bars_time, &rows))
+        let mut s = SignalSeries::align(bars_time, &rows);
+        if !s.prediction.iter().any(|p| p.is_finite()) {
+            return Err(bad(format!(
+                "no date in common with the bars ({} .. {} in the file, {} .. {} in the bars)",
+                table
+                    .time
+                    .first()
+                    .map_or("none".into(), |t| t.date().to_string()),
+                table
+                    .time
+                    .last()
+                    .map_or("none".into(), |t| t.date().to_string()),
+                bars_time
+                    .first()
+                    .map_or("none".into(), |t| t.date().to_string()),
+                bars_time
+                    .last()
+                    .map_or("none".into(), |t| t.date().to_string()),
+            )));
+        }
+        if let Some(labels) = split {
+            let mut aligned = vec![String::new(); bars_time.len()];
+            for (t, l) in table.time.iter().zip(labels) {
+                if let Ok(i) = bars_time.binary_search(t) {
+                    aligned[i] = l.clone();
+                }
+            }
+            s.split = Some(aligned);
+        }
+        Ok(s)
+    }
+
+    /// Predictions (with a value) that fall in the model's training or validation split.
+    pub fn in_sample_rows(&self) -> usize {
+        self.split.as_ref().map_or(0, |labels| {
+            labels
+                .iter()
+                .zip(&self.prediction)
+                .filter(|(l, p)| p.is_finite() && in_sample(l))
+                .count()
+        })
+    }
+
+    /// Drops the in-sample predictions (they become "no forecast"): what a signal backtest
+    /// trades by default.
+    pub fn out_of_sample(mut self) -> SignalSeries {
+        if let Some(labels) = &self.split {
+            for (p, l) in self.prediction.iter_mut().zip(labels) {
+                if in_sample(l) {
+                    *p = f64::NAN;
+                }
+            }
+        }
+        self
+    }
+
+    /// The first and last bar with a prediction.
+    pub fn span(&self) -> Option<(usize, usize)> {
+        let first = self.prediction.iter().position(|p| p.is_finite())?;
+        let last = self.prediction.iter().rposition(|p| p.is_finite())?;
+        Some((first, last))
     }
 
     /// Aligns `(time, prediction, lower, upper)` rows to `bars_time`; bars without a row get NaN.
@@ -59,6 +151,7 @@ impl SignalSeries {
                 .iter()
                 .any(|r| r.3.is_some())
                 .then(|| vec![f64::NAN; bars_time.len()]),
+            split: None,
         };
         for (t, p, lo, hi) in rows {
             if let Ok(i) = bars_time.binary_search(t) {

@@ -35,6 +35,10 @@ pub struct Prepared {
     pub stamp: Stamp,
     /// `--param` pairs.
     pub params: Vec<(String, String)>,
+    /// Whether in-sample predictions are traded (`--allow-in-sample` with some).
+    pub in_sample: bool,
+    /// What the reader of the result should know about how it was shaped.
+    pub notes: Vec<String>,
 }
 
 /// Prepares a backtesting command (see [`Prepared`]).
@@ -68,12 +72,40 @@ pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Pre
         .map(|(bars, path)| require(bars, &path.display().to_string(), Policy::of(cfg)))
         .collect::<Result<Vec<_>, _>>()?;
     let market = Market::new(checked)?;
+    let mut notes = Vec::new();
+    let mut in_sample = false;
+    let mut window = Window {
+        from: args.from,
+        to: args.to,
+    };
     let signals = match &args.signals {
-        Some(path) if args.strategy == "signal" => Some(SignalSeries::from_table(
-            &read_csv_table(path)?,
-            &market.bars()[0].time,
-            &path.display().to_string(),
-        )?),
+        Some(path) if args.strategy == "signal" => {
+            let time = &market.bars()[0].time;
+            let shown = path.display().to_string();
+            let all = SignalSeries::from_table(&read_csv_table(path)?, time, &shown)?;
+            let (signals, note) = out_of_sample(all, args.allow_in_sample, &shown)?;
+            in_sample = args.allow_in_sample && note.is_some();
+            notes.extend(note);
+            // Predictions that cover part of the data trade their span (and the bar their last
+            // decision fills on), not years of flat cash around it.
+            if let Some((first, last)) = signals.span() {
+                let to = time[(last + 1).min(time.len() - 1)].date();
+                if window.from.is_none() && first > 0 {
+                    window.from = Some(time[first].date());
+                }
+                if window.to.is_none() && last + 1 < time.len() - 1 {
+                    window.to = Some(to);
+                }
+                if window.from != args.from || window.to != args.to {
+                    notes.push(format!(
+                        "traded the span of the predictions: {} .. {} (--from/--to choose another)",
+                        window.from.unwrap_or(time[0].date()),
+                        window.to.unwrap_or(time[time.len() - 1].date())
+                    ));
+                }
+            }
+            Some(signals)
+        }
         _ => None,
     };
     let execution = match args.execution {
@@ -81,10 +113,7 @@ pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Pre
         ExecutionArg::BacktestingPy => Execution::BacktestingPy,
     };
     let settings = Settings {
-        window: Window {
-            from: args.from,
-            to: args.to,
-        },
+        window,
         ..Settings::from_config(cfg, execution)
     };
     let stamp = Stamp::new(
@@ -102,7 +131,50 @@ pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Pre
         settings,
         stamp,
         params,
+        in_sample,
+        notes,
     })
+}
+
+/// The predictions a signal backtest may trade: those of the model's test split and later,
+/// unless `allow` (then the in-sample ones too, with a note saying so).
+pub fn out_of_sample(
+    signals: SignalSeries,
+    allow: bool,
+    path: &str,
+) -> Result<(SignalSeries, Option<String>), Failure> {
+    let inside = signals.in_sample_rows();
+    if signals.split.is_none() {
+        return Ok((
+            signals,
+            Some(format!(
+                "{path} has no split column: qts cannot tell in-sample predictions from out-of-sample ones"
+            )),
+        ));
+    }
+    if inside == 0 {
+        return Ok((signals, None));
+    }
+    if allow {
+        return Ok((
+            signals,
+            Some(format!(
+                "IN-SAMPLE: {inside} prediction(s) of {path} are of the model's training or validation rows and were traded (--allow-in-sample)"
+            )),
+        ));
+    }
+    let kept = signals.out_of_sample();
+    if kept.span().is_none() {
+        return Err(Failure::Input(anyhow!(
+            "{path}: every prediction is of the model's training or validation rows ({inside});              predict the test split or later (`qts models show` lists the split dates), or pass              --allow-in-sample to trade them, marked in-sample"
+        )));
+    }
+    Ok((
+        kept,
+        Some(format!(
+            "dropped {inside} in-sample prediction(s) of {path} (the model's training and validation rows); --allow-in-sample trades them"
+        )),
+    ))
 }
 
 /// Runs `qts backtest`.
@@ -152,7 +224,15 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
         "backtest finished"
     );
 
+    let mut report = report;
+    report.in_sample = p.in_sample;
+    report.notes = p.notes.clone();
     let json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
+    if !args.json {
+        for note in &report.notes {
+            println!("note: {note}");
+        }
+    }
     if let Some(dir) = &args.out {
         write_outputs(dir, &report, &json)?;
     }

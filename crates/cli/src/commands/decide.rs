@@ -149,14 +149,32 @@ pub fn build_strategy(
     market: &Market,
 ) -> Result<Box<dyn Strategy>, Failure> {
     let signals = match signals {
-        Some(path) if name == "signal" => Some(SignalSeries::from_table(
-            &read_csv_table(path)?,
-            &market.bars()[0].time,
-            &path.display().to_string(),
-        )?),
+        Some(path) if name == "signal" => {
+            let shown = path.display().to_string();
+            let all =
+                SignalSeries::from_table(&read_csv_table(path)?, &market.bars()[0].time, &shown)?;
+            Some(live_signals(all, &shown)?)
+        }
         _ => None,
     };
     build_with_signals(cfg, name, params, signals, market)
+}
+
+/// The predictions a live decision follows: never the model's in-sample rows (as a signal
+/// backtest by default), so a decision replays what the backtest traded.
+pub fn live_signals(all: SignalSeries, shown: &str) -> Result<SignalSeries, Failure> {
+    let (kept, note) = super::backtest::out_of_sample(all, false, shown)?;
+    if let Some(note) = note {
+        tracing::info!("{note}");
+    }
+    Ok(kept)
+}
+
+/// The day of the first prediction a decision may trade on.
+pub fn first_signal_day(signals: &SignalSeries, market: &Market) -> Option<NaiveDate> {
+    signals
+        .span()
+        .map(|(first, _)| market.bars()[0].time[first].date())
 }
 
 /// Builds `name` with `params` and predictions already aligned to `market` (a model's).
@@ -200,7 +218,22 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
     let day = as_of(args.as_of);
     let live = read_through(cfg, &inputs, day, args.live.offline, args.live.history_from)?;
     let mut strategy = strategy(cfg, &args.strategy, &live.market)?;
-    finish(cfg, live, strategy.as_mut(), day, args.json)
+    // Predictions trade from their first out-of-sample row, as a signal backtest does.
+    let trade_from = match (&args.strategy.signals, args.strategy.name()) {
+        (Some(path), "signal") => first_signal_day(
+            &live_signals(
+                SignalSeries::from_table(
+                    &read_csv_table(path)?,
+                    &live.market.bars()[0].time,
+                    &path.display().to_string(),
+                )?,
+                &path.display().to_string(),
+            )?,
+            &live.market,
+        ),
+        _ => None,
+    };
+    finish(cfg, live, strategy.as_mut(), day, trade_from, args.json)
 }
 
 /// Decides with `strategy` on `live` and prints the decision (what `qts decide` and the model
@@ -210,6 +243,7 @@ pub fn finish(
     live: LiveMarket,
     strategy: &mut dyn Strategy,
     day: NaiveDate,
+    trade_from: Option<NaiveDate>,
     json: bool,
 ) -> Result<(), Failure> {
     let settings = Settings::from_config(cfg, Execution::Default);
@@ -219,7 +253,7 @@ pub fn finish(
         &settings,
         &DecideRequest {
             as_of: day,
-            trade_from: None,
+            trade_from,
             stale_after_days: cfg.monitoring.stale_data_alert_days,
         },
         live.stamp,

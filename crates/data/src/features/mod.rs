@@ -93,6 +93,7 @@ pub fn compute(bars: &BarSeries, spec: &FeatureSpec) -> Result<Table, DataError>
     Ok(Table {
         time: bars.time.clone(),
         columns: cols,
+        labels: Vec::new(),
     })
 }
 

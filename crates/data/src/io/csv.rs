@@ -321,13 +321,19 @@ pub fn parse_csv_table(path: &Path, bytes: &[u8]) -> Result<super::Table, DataEr
             found: headers.join(","),
         });
     };
+    let is_text = |h: &str| super::TEXT_COLUMNS.contains(&h);
     let mut table = super::Table {
         time: Vec::new(),
         columns: headers
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != date_col)
+            .filter(|(i, h)| *i != date_col && !is_text(h))
             .map(|(_, h)| (h.clone(), Vec::new()))
+            .collect(),
+        labels: headers
+            .iter()
+            .filter(|h| is_text(h))
+            .map(|h| (h.clone(), Vec::new()))
             .collect(),
     };
     for record in reader.records() {
@@ -355,9 +361,14 @@ pub fn parse_csv_table(path: &Path, bytes: &[u8]) -> Result<super::Table, DataEr
                 format!("`{cell}` is not a date (expected YYYY-MM-DD)"),
             )
         })?);
-        let mut k = 0;
+        let (mut k, mut l) = (0, 0);
         for (i, text) in record.iter().enumerate() {
             if i == date_col {
+                continue;
+            }
+            if is_text(&headers[i]) {
+                table.labels[l].1.push(text.trim().to_string());
+                l += 1;
                 continue;
             }
             let (name, col) = &mut table.columns[k];

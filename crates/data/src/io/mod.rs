@@ -17,7 +17,7 @@ pub use self::parquet::{
     parse_parquet, read_parquet, read_parquet_metadata, write_parquet, write_parquet_with_metadata,
 };
 pub use self::returns::{ReturnSeries, read_returns, simple_returns};
-pub use self::table::{Table, write_csv, write_table};
+pub use self::table::{TEXT_COLUMNS, Table, write_csv, write_table};
 
 /// File formats qts reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

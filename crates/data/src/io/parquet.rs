@@ -246,6 +246,11 @@ pub fn write_parquet_with_metadata(
         let array: Float64Array = values.iter().map(|v| v.is_finite().then_some(*v)).collect();
         arrays.push(Arc::new(array));
     }
+    for (name, values) in &table.labels {
+        fields.push(Field::new(name, DataType::Utf8, false));
+        let array = arrow_array::StringArray::from_iter_values(values);
+        arrays.push(Arc::new(array));
+    }
     let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
     let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| fail(e.to_string()))?;
     let props = WriterProperties::builder()
@@ -293,6 +298,7 @@ mod tests {
                 ("close".into(), vec![1.5, f64::NAN]),
                 ("volume".into(), vec![10.0, 20.0]),
             ],
+            labels: Vec::new(),
         };
         write_parquet(&table, &path).unwrap();
         let bars = read_parquet(&path).unwrap();

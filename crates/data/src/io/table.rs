@@ -15,7 +15,13 @@ pub struct Table {
     pub time: Vec<NaiveDateTime>,
     /// Named columns, each as long as `time`.
     pub columns: Vec<(String, Vec<f64>)>,
+    /// Named text columns (the [`TEXT_COLUMNS`], e.g. a prediction's `split`), each as long
+    /// as `time`; written after the numeric columns.
+    pub labels: Vec<(String, Vec<String>)>,
 }
+
+/// Columns read as text rather than numbers.
+pub const TEXT_COLUMNS: &[&str] = &["split"];
 
 impl Table {
     /// The column called `name`.
@@ -26,9 +32,21 @@ impl Table {
             .map(|(_, v)| v.as_slice())
     }
 
-    /// Column names in order.
+    /// The text column called `name`.
+    pub fn label(&self, name: &str) -> Option<&[String]> {
+        self.labels
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Column names in order (numeric, then text).
     pub fn names(&self) -> Vec<&str> {
-        self.columns.iter().map(|(n, _)| n.as_str()).collect()
+        self.columns
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(self.labels.iter().map(|(n, _)| n.as_str()))
+            .collect()
     }
 
     pub(crate) fn is_daily(&self) -> bool {
@@ -56,7 +74,7 @@ pub fn write_csv(table: &Table, path: &Path) -> Result<(), DataError> {
     atomic_write(path, |out| {
         let daily = table.is_daily();
         let mut line = String::from("date");
-        for (name, _) in &table.columns {
+        for name in table.names() {
             line.push(',');
             line.push_str(name);
         }
@@ -76,6 +94,10 @@ pub fn write_csv(table: &Table, path: &Path) -> Result<(), DataError> {
                     use std::fmt::Write as _;
                     let _ = write!(line, "{v}");
                 }
+            }
+            for (_, col) in &table.labels {
+                line.push(',');
+                line.push_str(&col[i]);
             }
             writeln!(out, "{line}")?;
         }

@@ -12,7 +12,8 @@ use qts_models::{ModelRef, Registry};
 use qts_cli::cli::{DecideArgs, GlobalArgs};
 use qts_cli::commands::backtest::parse_params;
 use qts_cli::commands::decide::{
-    as_of, build_with_signals, configure, finish, inputs, read_through,
+    as_of, build_with_signals, configure, finish, first_signal_day, inputs, live_signals,
+    read_through,
 };
 use qts_cli::failure::Failure;
 
@@ -73,7 +74,8 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
             card: &card,
             model: &model,
             compute: &cfg.compute,
-            from: None,
+            // In-sample rows are never traded: no need to predict them.
+            from: card.splits.as_ref().and_then(|s| s.test.start.parse().ok()),
             to: Some(day),
             ensemble: args.ensemble,
             mc_samples: args.mc_dropout,
@@ -84,8 +86,12 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
         &Inputs { time, values },
     )
     .map_err(crate::failure)?;
-    let signals = SignalSeries::from_table(&predictions, &live.market.bars()[0].time, model_ref)?;
+    let signals = live_signals(
+        SignalSeries::from_table(&predictions, &live.market.bars()[0].time, model_ref)?,
+        model_ref,
+    )?;
     let params = parse_params(&args.strategy.params)?;
+    let trade_from = first_signal_day(&signals, &live.market);
     let mut strategy = build_with_signals(cfg, "signal", &params, Some(signals), &live.market)?;
-    finish(cfg, live, strategy.as_mut(), day, args.json)
+    finish(cfg, live, strategy.as_mut(), day, trade_from, args.json)
 }

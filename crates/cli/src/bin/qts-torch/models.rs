@@ -103,6 +103,20 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             if let Some(c) = &card.git_commit {
                 text.push_str(&format!("git commit {c}\n"));
             }
+            match &card.splits {
+                Some(s) => text.push_str(&format!(
+                    "train {} .. {} · validation {} .. {} · test {} .. {} (later: unseen)\n",
+                    s.train.start,
+                    s.train.end,
+                    s.validation.start,
+                    s.validation.end,
+                    s.test.start,
+                    s.test.end
+                )),
+                None => {
+                    text.push_str("splits unknown (imported): every prediction may be in-sample\n")
+                }
+            }
             for (k, v) in &card.metrics {
                 text.push_str(&format!("{k} = {v}\n"));
             }

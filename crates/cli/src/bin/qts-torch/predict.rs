@@ -118,7 +118,7 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
         }
         None => {
             let mut text = String::from("date");
-            for (n, _) in &out.columns {
+            for n in out.names() {
                 text.push(',');
                 text.push_str(n);
             }
@@ -127,6 +127,10 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
                 text.push_str(&t.format("%Y-%m-%d").to_string());
                 for (_, c) in &out.columns {
                     text.push_str(&format!(",{}", c[i]));
+                }
+                for (_, c) in &out.labels {
+                    text.push(',');
+                    text.push_str(&c[i]);
                 }
                 text.push('\n');
             }
