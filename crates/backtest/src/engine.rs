@@ -92,6 +92,9 @@ pub struct EngineConfig {
     /// from this date. `qts decide` and the paper account use it, so a live decision is the
     /// engine's own step, not a second implementation.
     pub next_session: Option<NaiveDateTime>,
+    /// Whether the risk overlays of the configuration apply (see
+    /// [`EngineConfig::without_overlays`]).
+    pub overlays: bool,
 }
 
 impl EngineConfig {
@@ -116,6 +119,43 @@ impl EngineConfig {
             trade_until: usize::MAX,
             close_at_end: false,
             next_session: None,
+            overlays: true,
+        }
+    }
+
+    /// The account held whole by the strategy's targets, without the risk overlays: each
+    /// target is sized at the whole equity (no volatility targeting, no position cap beyond
+    /// the gross exposure), no stops, no breaker, and a position changes only when the target
+    /// does. What `buy-and-hold` means unless the overlays are asked for.
+    pub fn without_overlays(mut self) -> EngineConfig {
+        self.sizing.method = qts_core::config::SizingMethod::FixedFractional;
+        self.sizing.fixed_fraction = 1.0;
+        self.limits.max_position_fraction = 1.0;
+        self.stops.stop_loss.enabled = false;
+        self.stops.take_profit.enabled = false;
+        self.stops.trailing_stop.enabled = false;
+        self.stops.atr_stop.enabled = false;
+        self.stops.circuit_breaker.enabled = false;
+        self.rebalance = Frequency::Signal;
+        self.overlays = false;
+        self
+    }
+
+    /// The rules in force, as every result lists them (`settings` in the JSON).
+    pub fn active(&self) -> ActiveSettings {
+        ActiveSettings {
+            execution: self.execution,
+            fill_price: self.fill_price,
+            overlays: self.overlays,
+            sizing: self.sizing.clone(),
+            limits: self.limits.clone(),
+            stops: self.stops.clone(),
+            rebalance: self.rebalance,
+            rebalance_weekday: self.weekday,
+            costs: self.costs.clone(),
+            allow_short: self.allow_short,
+            fractional_shares: self.fractional_shares,
+            margin: self.margin,
         }
     }
 
@@ -137,6 +177,36 @@ impl EngineConfig {
         self.fractional_shares = false;
         self
     }
+}
+
+/// The rules a result was produced under: sizer, caps, stops, breaker, rebalance rule, costs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActiveSettings {
+    /// Execution rules.
+    pub execution: Execution,
+    /// Fill price of market orders.
+    pub fill_price: FillPrice,
+    /// Whether `backtest_config.yaml`'s risk overlays apply (false: the strategy's targets
+    /// hold the whole account, as buy-and-hold does by default).
+    pub overlays: bool,
+    /// The sizer.
+    pub sizing: SizingConfig,
+    /// Account limits (position cap, gross exposure).
+    pub limits: RiskLimits,
+    /// Stops and the breaker (each with `enabled`).
+    pub stops: StopsConfig,
+    /// Rebalancing rule.
+    pub rebalance: Frequency,
+    /// Weekday of weekly rebalances.
+    pub rebalance_weekday: Weekday,
+    /// Commission and slippage.
+    pub costs: CostsConfig,
+    /// Whether shorts are allowed.
+    pub allow_short: bool,
+    /// Whether fractional shares are allowed.
+    pub fractional_shares: bool,
+    /// Borrowing as a multiple of equity.
+    pub margin: f64,
 }
 
 /// An order and what became of it.
@@ -310,6 +380,8 @@ struct Engine<'a> {
     extreme: Vec<f64>,
     atr_stop: Vec<f64>,
     cooldown_until: Option<usize>,
+    /// Whether the window's first decision was taken.
+    window_open: bool,
 }
 
 /// Equity, cash and drawdown at each close, and the bars held.
@@ -411,6 +483,7 @@ impl<'a> Engine<'a> {
             extreme: vec![f64::NAN; n],
             atr_stop: vec![f64::NAN; n],
             cooldown_until: None,
+            window_open: false,
         }
     }
 
@@ -662,10 +735,14 @@ impl<'a> Engine<'a> {
         }
         let any_fresh = self.fresh.iter().any(|&f| f);
         let cooling = self.cooldown_until.is_some_and(|until| t < until);
-        if !self
-            .rules
-            .decides(any_fresh, self.rebalance_bar[t + 1], cooling)
-        {
+        // Under the signal rule a position changes only with its target; the targets that
+        // stand when the window opens count as new at its first decision.
+        let opening = !std::mem::replace(&mut self.window_open, true);
+        let rebalance_next = self.rebalance_bar[t + 1]
+            && (self.cfg.rebalance != Frequency::Signal
+                || any_fresh
+                || (opening && self.targets.iter().any(Option::is_some)));
+        if !self.rules.decides(any_fresh, rebalance_next, cooling) {
             return;
         }
         let equity = self.equity_at(t);

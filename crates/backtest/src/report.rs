@@ -185,6 +185,8 @@ pub struct BacktestReport {
     pub open_positions: Vec<(String, f64)>,
     /// Validation findings tolerated.
     pub validation: Summary,
+    /// The rules in force: sizer, caps, stops, breaker, rebalance rule, costs.
+    pub settings: crate::engine::ActiveSettings,
     /// Whether any number comes from trading predictions of the model's own training or
     /// validation rows (`--allow-in-sample`): such a result is not a test of the model.
     pub in_sample: bool,
@@ -239,6 +241,7 @@ pub fn backtest(
         end: result.time.last().map(|t| t.date().to_string()),
         open_positions: result.open_positions.clone(),
         validation: market.validation(),
+        settings: settings.engine.active(),
         in_sample: false,
         notes: Vec::new(),
         stamp,

@@ -19,7 +19,8 @@ pub(crate) fn rebalance_flags(time: &[NaiveDateTime], cfg: &EngineConfig) -> Vec
     for (i, t) in time.iter().enumerate() {
         let d = t.date();
         flags[i] = match cfg.rebalance {
-            Frequency::Daily => true,
+            // Every bar may act; the engine acts only on a changed target.
+            Frequency::Daily | Frequency::Signal => true,
             // The first bar of the week on or after the chosen weekday.
             Frequency::Weekly => {
                 let key = (d.iso_week().year(), d.iso_week().week());

@@ -79,6 +79,7 @@ fn a_strategy_registered_in_one_place_runs_through_the_same_path() {
                 run: 0,
             }))
         },
+        overlays: true,
     });
     assert!(registry.names().contains(&"streak"));
     let cfg = QtsConfig::default();

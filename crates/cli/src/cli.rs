@@ -151,6 +151,9 @@ pub struct StrategyArgs {
     /// Predictions for `--strategy signal`: CSV with date,prediction[,lower,upper].
     #[arg(long, value_name = "FILE")]
     pub signals: Option<PathBuf>,
+    /// Apply backtest_config.yaml's risk overlays to buy-and-hold too.
+    #[arg(long)]
+    pub overlays: bool,
 }
 
 /// `qts decide`.
@@ -434,6 +437,10 @@ pub struct RunArgs {
     /// validation rows (the result is then marked in-sample everywhere).
     #[arg(long)]
     pub allow_in_sample: bool,
+    /// Apply backtest_config.yaml's risk overlays (volatility sizing, position cap, stops,
+    /// breaker, rebalance schedule) to buy-and-hold too; other strategies always have them.
+    #[arg(long)]
+    pub overlays: bool,
 }
 
 /// What a parameter search searches.

@@ -759,3 +759,73 @@ fn predictions_of_part_of_the_data_trade_their_span() {
             .stderr(predicate::str::contains(needle));
     }
 }
+
+#[test]
+fn buy_and_hold_is_the_holding_minus_its_costs_unless_overlays_are_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let bh = |extra: &[&str]| {
+        json(
+            &qts(dir.path())
+                .args([
+                    "backtest",
+                    "--json",
+                    "--strategy",
+                    "buy-and-hold",
+                    "--data",
+                    &goog(),
+                ])
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    };
+    let r = bh(&[]);
+    // By hand, from the shipped costs: decided at the first close with the whole equity, filled
+    // at the next open with 5 bps of slippage and a 0.05% commission, whole shares, held.
+    let text = std::fs::read_to_string(goog()).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|x| x.parse().unwrap()).collect())
+        .collect();
+    let (close0, open1, last) = (rows[0][3], rows[1][0], rows[rows.len() - 1][3]);
+    let cash = 100_000.0_f64;
+    let price = open1 * (1.0 + 5.0 / 10_000.0);
+    let unit = price + price * 0.0005;
+    let shares = (cash / close0).floor().min((cash / unit).floor());
+    let commission = shares * price * 0.0005;
+    let expected = cash - shares * price - commission + shares * last;
+    let got = r["final_equity"].as_f64().unwrap();
+    assert!(
+        (got - expected).abs() <= 1e-9 * expected,
+        "{got} vs {expected}"
+    );
+    assert_eq!(r["settings"]["overlays"], false);
+    assert_eq!(r["settings"]["rebalance"], "signal");
+    assert!(r["exposure_time"].as_f64().unwrap() > 0.99);
+    assert!(
+        r["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("holds the whole account")
+    );
+    // In a window, the standing target is bought at the window's first decision.
+    let w = bh(&["--from", "2010-01-04"]);
+    assert!(w["exposure_time"].as_f64().unwrap() > 0.99, "{w}");
+    // With the overlays it is the shipped risk-managed strategy again, and says so.
+    let o = bh(&["--overlays"]);
+    assert_eq!(o["settings"]["overlays"], true);
+    assert_eq!(o["settings"]["sizing"]["method"], "volatility_scaled");
+    assert_eq!(o["settings"]["stops"]["stop_loss"]["enabled"], true);
+    assert!(o["final_equity"].as_f64().unwrap() < got);
+    // Every strategy's result lists its rules.
+    let s = json(
+        &qts(dir.path())
+            .args(["backtest", "--json", "--data", &goog()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(s["settings"]["rebalance"], "weekly");
+    assert_eq!(s["settings"]["limits"]["max_position_fraction"], 0.25);
+    assert_eq!(s["settings"]["stops"]["circuit_breaker"]["enabled"], true);
+}

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
         signals TEXT,
         data TEXT NOT NULL,
         settings TEXT NOT NULL,
+        overlays INTEGER NOT NULL DEFAULT 0,
         first_day TEXT
     );
     CREATE TABLE steps (
@@ -93,6 +94,9 @@ pub struct AccountSpec {
     pub data: Vec<String>,
     /// Fingerprint of the settings that shape trading (backtest, trading, risk).
     pub settings: String,
+    /// Whether the risk overlays apply to a strategy that goes without them by default
+    /// (`--overlays` for buy-and-hold).
+    pub overlays: bool,
 }
 
 /// An open account file.
@@ -254,8 +258,8 @@ impl Account {
             return Err(PaperError::Exists { path: shown, since });
         }
         tx.execute(
-            "INSERT INTO account (id, opened_at, initial_cash, strategy, params, signals, data, settings)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO account (id, opened_at, initial_cash, strategy, params, signals, data, settings, overlays)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 chrono::Utc::now().to_rfc3339(),
                 spec.initial_cash,
@@ -263,7 +267,8 @@ impl Account {
                 serde_json::to_string(&spec.params).unwrap_or_default(),
                 spec.signals,
                 serde_json::to_string(&spec.data).unwrap_or_default(),
-                spec.settings
+                spec.settings,
+                spec.overlays
             ],
         )
         .map_err(|source| PaperError::Sql {
@@ -292,7 +297,7 @@ impl Account {
 pub(crate) fn read_spec(conn: &Connection, shown: &str) -> Result<AccountSpec, PaperError> {
     let row = conn
         .query_row(
-            "SELECT initial_cash, strategy, params, signals, data, settings FROM account",
+            "SELECT initial_cash, strategy, params, signals, data, settings, overlays FROM account",
             [],
             |r| {
                 Ok((
@@ -302,6 +307,7 @@ pub(crate) fn read_spec(conn: &Connection, shown: &str) -> Result<AccountSpec, P
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, bool>(6)?,
                 ))
             },
         )
@@ -311,7 +317,7 @@ pub(crate) fn read_spec(conn: &Connection, shown: &str) -> Result<AccountSpec, P
             what: "cannot read the account",
             source,
         })?;
-    let Some((initial_cash, strategy, params, signals, data, settings)) = row else {
+    let Some((initial_cash, strategy, params, signals, data, settings, overlays)) = row else {
         return Err(PaperError::NoAccount {
             path: shown.to_string(),
         });
@@ -324,5 +330,6 @@ pub(crate) fn read_spec(conn: &Connection, shown: &str) -> Result<AccountSpec, P
         signals,
         data: serde_json::from_str(&data).map_err(|_| bad("data list"))?,
         settings,
+        overlays,
     })
 }

@@ -13,6 +13,7 @@
 //!     signals: None,
 //!     data: vec!["examples/data/goog_daily.csv".into()],
 //!     settings: String::new(),
+//!     overlays: false,
 //! };
 //! let account = Account::init("paper.sqlite".as_ref(), &spec, Duration::from_secs(10)).unwrap();
 //! println!("{:?}", account.status().unwrap().equity);

@@ -27,6 +27,7 @@ fn spec(cfg: &QtsConfig) -> AccountSpec {
         signals: None,
         data: vec!["goog".into()],
         settings: settings_fingerprint(cfg),
+        overlays: false,
     }
 }
 

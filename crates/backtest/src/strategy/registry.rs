@@ -110,6 +110,11 @@ pub struct Entry {
     pub params: &'static [Param],
     /// How it is built.
     pub build: Builder,
+    /// Whether `backtest_config.yaml`'s risk overlays (volatility sizing, position cap, stops,
+    /// breaker, rebalance schedule) apply by default. False for a strategy whose name promises
+    /// a holding (`buy-and-hold`): its result is the holding's unless the overlays are asked
+    /// for.
+    pub overlays: bool,
 }
 
 /// Strategies by name.
@@ -127,6 +132,7 @@ impl Registry {
                     name: "buy-and-hold",
                     params: &[],
                     build: |_, _| Ok(Box::new(BuyAndHold::default())),
+                    overlays: false,
                 },
                 Entry {
                     name: "sma-cross",
@@ -141,6 +147,7 @@ impl Registry {
                         },
                     ],
                     build: |p, _| Ok(Box::new(SmaCross::new(p.int("fast")?, p.int("slow")?)?)),
+                    overlays: true,
                 },
                 Entry {
                     name: "signal",
@@ -155,6 +162,7 @@ impl Registry {
                         },
                     ],
                     build: build_signal,
+                    overlays: true,
                 },
             ],
         }

@@ -112,10 +112,13 @@ pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Pre
         ExecutionArg::Default => Execution::Default,
         ExecutionArg::BacktestingPy => Execution::BacktestingPy,
     };
-    let settings = Settings {
+    let mut settings = Settings {
         window,
         ..Settings::from_config(cfg, execution)
     };
+    if let Some(note) = apply_overlays(&mut settings, &args.strategy, args.overlays)? {
+        notes.push(note);
+    }
     let stamp = Stamp::new(
         data_hash,
         cfg.fingerprint(),
@@ -134,6 +137,25 @@ pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Pre
         in_sample,
         notes,
     })
+}
+
+/// Drops the risk overlays for a strategy that holds the account whole (buy-and-hold) unless
+/// `overlays` asks for them; returns the note that says so.
+pub fn apply_overlays(
+    settings: &mut Settings,
+    strategy: &str,
+    overlays: bool,
+) -> Result<Option<String>, Failure> {
+    let declared = qts_backtest::strategy::Registry::builtin()
+        .entry(strategy)?
+        .overlays;
+    if declared || overlays || settings.engine.execution != Execution::Default {
+        return Ok(None);
+    }
+    settings.engine = settings.engine.clone().without_overlays();
+    Ok(Some(format!(
+        "{strategy} holds the whole account: no volatility sizing, position cap, stops, breaker or rebalancing (--overlays applies backtest_config.yaml's)"
+    )))
 }
 
 /// The predictions a signal backtest may trade: those of the model's test split and later,
@@ -166,7 +188,7 @@ pub fn out_of_sample(
     let kept = signals.out_of_sample();
     if kept.span().is_none() {
         return Err(Failure::Input(anyhow!(
-            "{path}: every prediction is of the model's training or validation rows ({inside});              predict the test split or later (`qts models show` lists the split dates), or pass              --allow-in-sample to trade them, marked in-sample"
+            "{path}: every prediction is of the model's training or validation rows ({inside}); predict the test split or later (`qts models show` lists the split dates), or pass --allow-in-sample to trade them, marked in-sample"
         )));
     }
     Ok((

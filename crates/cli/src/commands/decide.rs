@@ -170,6 +170,14 @@ pub fn live_signals(all: SignalSeries, shown: &str) -> Result<SignalSeries, Fail
     Ok(kept)
 }
 
+/// The settings a live command trades `strategy` under: the configuration's, with the risk
+/// overlays dropped where a backtest drops them (buy-and-hold without `--overlays`).
+pub fn live_settings(cfg: &QtsConfig, strategy: &str, overlays: bool) -> Result<Settings, Failure> {
+    let mut settings = Settings::from_config(cfg, Execution::Default);
+    super::backtest::apply_overlays(&mut settings, strategy, overlays)?;
+    Ok(settings)
+}
+
 /// The day of the first prediction a decision may trade on.
 pub fn first_signal_day(signals: &SignalSeries, market: &Market) -> Option<NaiveDate> {
     signals
@@ -233,7 +241,16 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
         ),
         _ => None,
     };
-    finish(cfg, live, strategy.as_mut(), day, trade_from, args.json)
+    let name = args.strategy.name();
+    finish(
+        cfg,
+        live,
+        (name, strategy.as_mut()),
+        args.strategy.overlays,
+        day,
+        trade_from,
+        args.json,
+    )
 }
 
 /// Decides with `strategy` on `live` and prints the decision (what `qts decide` and the model
@@ -241,12 +258,13 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
 pub fn finish(
     cfg: &QtsConfig,
     live: LiveMarket,
-    strategy: &mut dyn Strategy,
+    (name, strategy): (&str, &mut dyn Strategy),
+    overlays: bool,
     day: NaiveDate,
     trade_from: Option<NaiveDate>,
     json: bool,
 ) -> Result<(), Failure> {
-    let settings = Settings::from_config(cfg, Execution::Default);
+    let settings = live_settings(cfg, name, overlays)?;
     let decision = qts_backtest::decide(
         &live.market,
         strategy,

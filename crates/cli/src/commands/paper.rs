@@ -6,15 +6,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_backtest::Execution;
-use qts_backtest::report::Settings;
 use qts_core::config::Loaded;
 use qts_core::logging::{LogGuard, RunContext};
 use qts_paper::monitor::{alert_for, deliver};
 use qts_paper::{Account, AccountSpec, PaperError, StepRequest, settings_fingerprint};
 
 use super::backtest::parse_params;
-use super::decide::{as_of, build_strategy, inputs, read_through, render};
+use super::decide::{as_of, build_strategy, inputs, live_settings, read_through, render};
 use super::setup::{load_config, start_logging};
 use crate::cli::{
     GlobalArgs, PaperCommand, PaperHistoryArgs, PaperInitArgs, PaperStatusArgs, PaperStepArgs,
@@ -101,6 +99,7 @@ fn init(loaded: &Loaded, args: &PaperInitArgs) -> Result<(), Failure> {
             .map(|p| absolute(&p.display().to_string())),
         data: data.iter().map(|d| absolute(d)).collect(),
         settings: settings_fingerprint(cfg),
+        overlays: args.strategy.overlays,
     };
     let (path, wait) = database(loaded);
     let account = Account::init(&path, &spec, wait)?;
@@ -147,7 +146,7 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
         spec.signals.as_deref().map(Path::new),
         &live.market,
     )?;
-    let settings = Settings::from_config(cfg, Execution::Default);
+    let settings = live_settings(cfg, &spec.strategy, spec.overlays)?;
     let fingerprint = settings_fingerprint(cfg);
     let started = Instant::now();
     let report = match qts_paper::step(

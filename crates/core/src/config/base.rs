@@ -270,6 +270,9 @@ pub enum Frequency {
     Weekly,
     /// On the first trading day of each month.
     Monthly,
+    /// Only when the strategy's target changes (at the next open): a position is never
+    /// resized in between (buy-and-hold's rule).
+    Signal,
 }
 
 /// A day of the week.

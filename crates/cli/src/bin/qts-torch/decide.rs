@@ -93,5 +93,13 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
     let params = parse_params(&args.strategy.params)?;
     let trade_from = first_signal_day(&signals, &live.market);
     let mut strategy = build_with_signals(cfg, "signal", &params, Some(signals), &live.market)?;
-    finish(cfg, live, strategy.as_mut(), day, trade_from, args.json)
+    finish(
+        cfg,
+        live,
+        ("signal", strategy.as_mut()),
+        false,
+        day,
+        trade_from,
+        args.json,
+    )
 }
