@@ -67,6 +67,17 @@ pub struct Stamp {
     pub config_hash: String,
     /// The data files, as given.
     pub files: Vec<String>,
+    /// The configuration files read, with the SHA-256 of each (none: built-in defaults).
+    pub config_files: Vec<ConfigFile>,
+}
+
+/// A configuration file behind a result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigFile {
+    /// The file, as read.
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
 }
 
 impl Stamp {
@@ -77,7 +88,14 @@ impl Stamp {
             data_hash,
             config_hash,
             files,
+            config_files: Vec::new(),
         }
+    }
+
+    /// The stamp with the configuration files read.
+    pub fn with_config_files(mut self, files: Vec<ConfigFile>) -> Stamp {
+        self.config_files = files;
+        self
     }
 }
 

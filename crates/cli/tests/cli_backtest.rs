@@ -802,6 +802,18 @@ fn buy_and_hold_is_the_holding_minus_its_costs_unless_overlays_are_asked_for() {
     );
     assert_eq!(r["settings"]["overlays"], false);
     assert_eq!(r["settings"]["rebalance"], "signal");
+    // The stamp names the configuration files read, each with its digest.
+    let files = r["stamp"]["config_files"].as_array().unwrap();
+    assert_eq!(files.len(), 4, "{files:?}");
+    let base = repo().join("config/base_config.yaml");
+    let digest = qts_core::hex::sha256(&std::fs::read(&base).unwrap());
+    assert!(
+        files.iter().any(
+            |f| f["path"].as_str().unwrap().ends_with("base_config.yaml")
+                && f["sha256"] == digest.as_str()
+        ),
+        "{files:?}"
+    );
     assert!(r["exposure_time"].as_f64().unwrap() > 0.99);
     assert!(
         r["notes"][0]

@@ -204,6 +204,12 @@ fn bad_configuration_exits_2_naming_file_line_and_key() {
 #[test]
 fn bad_overrides_and_sections_exit_2() {
     let dir = tempfile::tempdir().unwrap();
+    // A folder with the shipped base file: the other sections at their defaults.
+    std::fs::copy(
+        repo_config().join("base_config.yaml"),
+        dir.path().join("base_config.yaml"),
+    )
+    .unwrap();
     qts(dir.path())
         .args([
             "-C",
@@ -234,6 +240,23 @@ fn bad_overrides_and_sections_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("RUST_LOG is not a valid filter"));
+    // A configuration directory that does not exist, or holds none of the files, is refused
+    // naming it (never a silent fall-back to the built-in defaults).
+    let empty = tempfile::tempdir().unwrap();
+    qts(empty.path())
+        .args(["-C", "/no/such/dir", "config", "validate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "configuration directory /no/such/dir: no such directory",
+        ));
+    qts(empty.path())
+        .args(["-C", ".", "config", "validate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "configuration directory . holds none of base_config.yaml",
+        ));
 }
 
 #[test]

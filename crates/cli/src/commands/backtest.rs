@@ -123,7 +123,8 @@ pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Pre
         data_hash,
         cfg.fingerprint(),
         args.data.iter().map(|p| p.display().to_string()).collect(),
-    );
+    )
+    .with_config_files(super::setup::config_files(&loaded));
     let params = parse_params(&args.params)?;
     tracing::debug!(command, bars = market.bars()[0].len(), "data ready");
     Ok(Prepared {

@@ -44,12 +44,13 @@ pub fn inputs(live: &LiveArgs) -> Vec<String> {
 /// Reads `inputs` (files, or symbols refreshed from the default provider unless `offline`)
 /// up to `as_of` and validates them.
 pub fn read_through(
-    cfg: &QtsConfig,
+    loaded: &Loaded,
     inputs: &[String],
     as_of: NaiveDate,
     offline: bool,
     history_from: Option<NaiveDate>,
 ) -> Result<LiveMarket, Failure> {
+    let cfg = &loaded.config;
     if inputs.is_empty() {
         return Err(Failure::Input(anyhow!(
             "no data: give --data FILE (repeatable) or --symbols AAPL,MSFT"
@@ -84,7 +85,8 @@ pub fn read_through(
         data_hash,
         cfg.fingerprint(),
         paths.iter().map(|p| p.display().to_string()).collect(),
-    );
+    )
+    .with_config_files(super::setup::config_files(loaded));
     Ok(LiveMarket { market, stamp })
 }
 
@@ -224,7 +226,13 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
     let span = RunContext::new("decide").symbol(inputs.join(",")).span();
     let _run = span.enter();
     let day = as_of(args.as_of);
-    let live = read_through(cfg, &inputs, day, args.live.offline, args.live.history_from)?;
+    let live = read_through(
+        &loaded,
+        &inputs,
+        day,
+        args.live.offline,
+        args.live.history_from,
+    )?;
     let mut strategy = strategy(cfg, &args.strategy, &live.market)?;
     // Predictions trade from their first out-of-sample row, as a signal backtest does.
     let trade_from = match (&args.strategy.signals, args.strategy.name()) {

@@ -80,7 +80,13 @@ fn init(loaded: &Loaded, args: &PaperInitArgs) -> Result<(), Failure> {
     // The strategy is built once on the data now, so a bad name, parameter or signals file is
     // refused at init rather than at the first step.
     let today = chrono::Local::now().date_naive();
-    let live = read_through(cfg, &data, today, args.live.offline, args.live.history_from)?;
+    let live = read_through(
+        loaded,
+        &data,
+        today,
+        args.live.offline,
+        args.live.history_from,
+    )?;
     build_strategy(
         cfg,
         args.strategy.name(),
@@ -130,7 +136,7 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
     } else {
         args.data.iter().map(|p| p.display().to_string()).collect()
     };
-    let live = match read_through(cfg, &data, day, args.offline, args.history_from) {
+    let live = match read_through(loaded, &data, day, args.offline, args.history_from) {
         Ok(l) => l,
         Err(f) => {
             if let Some(e) = data_error(&f) {

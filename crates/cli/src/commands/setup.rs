@@ -20,7 +20,41 @@ pub fn environment(global: &GlobalArgs) -> Result<Environment, Failure> {
 }
 
 /// Loads the configuration from the directory, the section files and the overrides.
+///
+/// A configuration directory that does not exist, or that holds none of the four files (when
+/// no file is named), is an error: running from the wrong folder must not silently fall back
+/// to the built-in defaults.
 pub fn load_config(global: &GlobalArgs, files: &SectionFiles) -> Result<Loaded, Failure> {
+    let dir = &global.config_dir;
+    if !dir.is_dir() {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "configuration directory {}: no such directory (-C DIR or QTS_CONFIG_DIR; default `config`)",
+            dir.display()
+        )));
+    }
+    let named = [
+        &files.base,
+        &files.data_sources,
+        &files.backtest,
+        &files.model,
+    ]
+    .iter()
+    .any(|f| f.is_some());
+    if !named
+        && !Section::ALL
+            .iter()
+            .any(|s| dir.join(s.default_file()).is_file())
+    {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "configuration directory {} holds none of {}: run from the project directory or pass -C DIR",
+            dir.display(),
+            Section::ALL
+                .iter()
+                .map(|s| s.default_file())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     let env = environment(global)?;
     let mut loader = ConfigLoader::from_dir(&global.config_dir);
     let explicit = [
@@ -38,6 +72,20 @@ pub fn load_config(global: &GlobalArgs, files: &SectionFiles) -> Result<Loaded, 
         loader = loader.override_value(assignment);
     }
     Ok(loader.load(&env)?)
+}
+
+/// The configuration files read, with their SHA-256, for a result's stamp.
+pub fn config_files(loaded: &Loaded) -> Vec<qts_backtest::report::ConfigFile> {
+    loaded
+        .files
+        .iter()
+        .map(|p| qts_backtest::report::ConfigFile {
+            path: p.display().to_string(),
+            sha256: std::fs::read(p)
+                .map(|b| qts_core::hex::sha256(&b))
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Starts logging as the configuration and the flags say.

@@ -51,7 +51,13 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
         )));
     };
     let day = as_of(args.as_of);
-    let live = read_through(cfg, &data, day, args.live.offline, args.live.history_from)?;
+    let live = read_through(
+        &loaded,
+        &data,
+        day,
+        args.live.offline,
+        args.live.history_from,
+    )?;
     let bars = &live.market.bars()[0];
     let bars = if pipeline.adjust {
         if bars.adj_close.is_none() {
