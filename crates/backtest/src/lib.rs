@@ -26,6 +26,7 @@ pub mod optimize;
 pub mod order;
 pub mod overfitting;
 pub mod portfolio;
+pub mod render;
 pub mod report;
 mod schedule;
 pub mod sizing;

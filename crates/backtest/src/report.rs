@@ -205,6 +205,9 @@ pub struct BacktestReport {
     pub validation: Summary,
     /// The rules in force: sizer, caps, stops, breaker, rebalance rule, costs.
     pub settings: crate::engine::ActiveSettings,
+    /// The baseline beside it: the return metrics of holding the symbols over the same span
+    /// (equal weights rebalanced daily; for one symbol, the holding), no costs.
+    pub buy_and_hold: Metrics,
     /// Whether any number comes from trading predictions of the model's own training or
     /// validation rows (`--allow-in-sample`): such a result is not a test of the model.
     pub in_sample: bool,
@@ -250,6 +253,11 @@ pub fn backtest(
         None => None,
     };
     let metrics = summarize(&result, &bars[0].close, bench.as_deref(), &settings.metrics);
+    let buy_and_hold = crate::metrics::return_metrics(
+        &holding_returns(bars, result.first_bar, result.equity.len()),
+        bench.as_deref(),
+        &settings.metrics,
+    );
     Ok(BacktestReport {
         metrics,
         strategy: result.strategy.clone(),
@@ -260,6 +268,7 @@ pub fn backtest(
         open_positions: result.open_positions.clone(),
         validation: market.validation(),
         settings: settings.engine.active(),
+        buy_and_hold,
         in_sample: false,
         notes: Vec::new(),
         stamp,
@@ -267,7 +276,25 @@ pub fn backtest(
     })
 }
 
+/// Daily returns of holding every symbol with equal weights over `len` bars from `first`.
+fn holding_returns(bars: &[qts_data::BarSeries], first: usize, len: usize) -> Vec<f64> {
+    let n = bars.len() as f64;
+    (first + 1..first + len)
+        .map(|t| {
+            bars.iter()
+                .map(|b| b.close[t] / b.close[t - 1] - 1.0)
+                .sum::<f64>()
+                / n
+        })
+        .collect()
+}
+
 impl BacktestReport {
+    /// The terminal summary (see [`crate::render`]) of the metrics named in `report`.
+    pub fn summary(&self, report: &[String]) -> String {
+        crate::render::summary(self, report)
+    }
+
     /// The metrics named in `report` (`metrics.report`), in the user's order; all of them when
     /// the list is empty.
     pub fn selected(&self, report: &[String]) -> Vec<(&'static str, crate::metrics::Value)> {

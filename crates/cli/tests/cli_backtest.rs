@@ -118,11 +118,62 @@ fn the_default_execution_runs_with_the_shipped_configuration() {
     assert_eq!(v["execution"], "default");
     assert!(v["num_trades"].as_u64().unwrap() > 0);
     assert!(v["total_costs"].as_f64().unwrap() > 0.0);
-    qts(dir.path())
-        .args(["backtest", "--data", &goog(), "--strategy", "buy-and-hold"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("final_equity"));
+    // The terminal summary: a header naming what was run, the groups, buy-and-hold beside
+    // the strategy, percentages as percentages, and the result in words.
+    let out = qts(dir.path())
+        .args([
+            "backtest",
+            "--data",
+            &goog(),
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=20",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("sma-cross(10, 20) on goog_daily · 2004-08-19 .. 2013-03-01"),
+        "{text}"
+    );
+    for needle in [
+        "costs: commission 0.05% of value, slippage 5 bps",
+        "rules: volatility-scaled to 15% a year, position cap 25%, stop-loss 8%, breaker at 20% drawdown",
+        "weekly rebalance (monday)",
+        "strategy     buy & hold",
+        "\nReturns\n",
+        "\nRisk-adjusted\n",
+        "\nTrades\n",
+        "\nCosts\n",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in\n{text}");
+    }
+    let total = v["total_return"].as_f64().unwrap();
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("total return"))
+        .unwrap();
+    assert!(row.contains(&format!("{:+.2}%", 100.0 * total)), "{row}");
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("Trailed buy-and-hold by ") && last.contains("; Sharpe "),
+        "{last}"
+    );
+    // metrics.report keeps the user's order.
+    let out = qts(dir.path())
+        .args([
+            "--set",
+            "backtest.metrics.report=[win_rate,sharpe_ratio,total_return]",
+        ])
+        .args(["backtest", "--data", &goog()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} in {text}"));
+    assert!(at("  win rate") < at("  Sharpe") && at("  Sharpe") < at("  total return"));
+    assert!(!text.contains("  CAGR"), "{text}");
 }
 
 #[test]
@@ -663,7 +714,13 @@ fn in_sample_predictions_are_refused_unless_asked_for_and_then_marked() {
         .arg("--allow-in-sample")
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&table.stdout).starts_with("note: IN-SAMPLE"));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.lines().next().unwrap().ends_with("· IN-SAMPLE"),
+        "{text}"
+    );
+    assert!(text.contains("\nnote: IN-SAMPLE"), "{text}");
+    assert!(text.trim_end().ends_with("— IN-SAMPLE."), "{text}");
 
     // Train and validation before 2012, test after: only the test rows trade, and the result
     // starts where they do.

@@ -251,18 +251,18 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     report.in_sample = p.in_sample;
     report.notes = p.notes.clone();
     let json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
-    if !args.json {
-        for note in &report.notes {
-            println!("note: {note}");
-        }
-    }
     if let Some(dir) = &args.out {
         write_outputs(dir, &report, &json)?;
     }
-    print(
-        &report.selected(&cfg.backtest.metrics.report),
-        args.json.then_some(json),
-    )?;
+    if args.json {
+        print(&[], Some(json))?;
+    } else {
+        std::io::Write::write_all(
+            &mut std::io::stdout().lock(),
+            report.summary(&cfg.backtest.metrics.report).as_bytes(),
+        )
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    }
     if let Some(dir) = &args.out
         && !args.json
     {
