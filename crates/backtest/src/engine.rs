@@ -235,8 +235,12 @@ pub struct BacktestResult {
     pub cash: Vec<f64>,
     /// Drawdown from the running equity peak at each close (≤ 0).
     pub drawdown: Vec<f64>,
-    /// Closed trades.
+    /// Closed trades: round trips, each a position from open to flat (or a flip), however
+    /// often it was resized in between. What the trade statistics count.
     pub trades: Vec<Trade>,
+    /// The closed lots behind them (FIFO): a resize that sells part of a position closes a
+    /// lot but not a trade.
+    pub lots: Vec<Trade>,
     /// Every fill.
     pub fills: Vec<Fill>,
     /// Every order with its outcome.
@@ -577,7 +581,8 @@ impl<'a> Engine<'a> {
             equity: window(marks.equity),
             cash: window(marks.cash),
             drawdown: window(marks.drawdown),
-            trades: self.portfolio.trades,
+            trades: self.portfolio.round_trips,
+            lots: self.portfolio.trades,
             fills: self.fills,
             orders: self.records,
             open_positions,

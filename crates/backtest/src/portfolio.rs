@@ -70,8 +70,13 @@ pub struct Portfolio {
     pub cash: f64,
     /// Open lots per symbol, oldest first (changed only through `apply`).
     lots: Vec<Vec<Lot>>,
-    /// Closed trades in closing order.
+    /// Closed lots (or closed parts of lots) in closing order.
     pub trades: Vec<Trade>,
+    /// Round trips in closing order: a position from open to flat (or to a flip), however
+    /// often it was resized in between — what the trade statistics count.
+    pub round_trips: Vec<Trade>,
+    /// Each symbol's round trip in progress: the lots closed so far since it opened.
+    trips: Vec<Option<Trade>>,
     /// Net shares per symbol (the sum of its lots), kept in step by [`Portfolio::apply`]: the
     /// engine asks for positions several times a bar.
     net: Vec<f64>,
@@ -86,6 +91,8 @@ impl Portfolio {
             cash,
             lots: vec![Vec::new(); n],
             trades: Vec::new(),
+            round_trips: Vec::new(),
+            trips: vec![None; n],
             net: vec![0.0; n],
         }
     }
@@ -162,7 +169,7 @@ impl Portfolio {
             let gross = closed * (price - lot.entry_price);
             let pnl = gross - entry_commission - exit_commission;
             let entry_value = closed.abs() * lot.entry_price;
-            self.trades.push(Trade {
+            let lot_trade = Trade {
                 symbol: self.symbols[symbol].clone(),
                 side: if closed > 0.0 {
                     TradeSide::Long
@@ -181,7 +188,12 @@ impl Portfolio {
                 commission: entry_commission + exit_commission,
                 duration_days: (time - lot.entry_time).num_seconds() as f64 / 86_400.0,
                 exit_reason: reason,
+            };
+            self.trips[symbol] = Some(match self.trips[symbol].take() {
+                None => lot_trade.clone(),
+                Some(trip) => extend(trip, &lot_trade),
             });
+            self.trades.push(lot_trade);
             lot.entry_commission -= entry_commission;
             lot.size -= closed;
             left += closed;
@@ -190,6 +202,12 @@ impl Portfolio {
             }
         }
         self.net[symbol] = self.lots[symbol].iter().map(|l| l.size).sum::<f64>();
+        if self.lots[symbol].is_empty()
+            && let Some(trip) = self.trips[symbol].take()
+        {
+            // Flat (or about to flip): the round trip is over.
+            self.round_trips.push(trip);
+        }
         if left.abs() > 1e-12 {
             self.net[symbol] += left;
             self.lots[symbol].push(Lot {
@@ -200,6 +218,31 @@ impl Portfolio {
                 entry_commission: per_share * left.abs(),
             });
         }
+    }
+}
+
+/// A round trip with one more closed lot: shares, values, P&L and commissions add up; prices
+/// are share-weighted averages; the return is on the whole entry value.
+fn extend(trip: Trade, lot: &Trade) -> Trade {
+    let size = trip.size + lot.size;
+    let entry_value = trip.size * trip.entry_price + lot.size * lot.entry_price;
+    let exit_value = trip.size * trip.exit_price + lot.size * lot.exit_price;
+    let pnl = trip.pnl + lot.pnl;
+    let entry_time = trip.entry_time.min(lot.entry_time);
+    Trade {
+        size,
+        entry_bar: trip.entry_bar.min(lot.entry_bar),
+        exit_bar: lot.exit_bar,
+        entry_time,
+        exit_time: lot.exit_time,
+        entry_price: entry_value / size,
+        exit_price: exit_value / size,
+        pnl,
+        ret: pnl / entry_value,
+        commission: trip.commission + lot.commission,
+        duration_days: (lot.exit_time - entry_time).num_seconds() as f64 / 86_400.0,
+        exit_reason: lot.exit_reason,
+        ..trip
     }
 }
 
@@ -239,5 +282,40 @@ mod tests {
         assert_eq!(p.position(0), -3.0);
         assert_eq!(p.trades[0].side, "long");
         assert!((p.trades[0].pnl + 50.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_resized_position_is_one_round_trip_and_a_flip_is_two() {
+        let mut p = Portfolio::new(vec!["A".into()], 10_000.0);
+        p.apply(0, 10.0, 100.0, 2.0, 1, t(2), "rebalance");
+        p.apply(0, 10.0, 110.0, 2.0, 2, t(3), "rebalance");
+        p.apply(0, -15.0, 120.0, 3.0, 3, t(4), "rebalance");
+        // Still open: lots closed, no round trip yet.
+        assert_eq!(p.trades.len(), 2);
+        assert!(p.round_trips.is_empty());
+        p.apply(0, -5.0, 130.0, 1.0, 4, t(5), "stop_loss");
+        assert_eq!(p.trades.len(), 3);
+        assert_eq!(p.round_trips.len(), 1);
+        let trip = &p.round_trips[0];
+        let lots_pnl: f64 = p.trades.iter().map(|l| l.pnl).sum();
+        assert!((trip.pnl - lots_pnl).abs() < 1e-9);
+        // 20 shares in at 105 on average, out at (15 × 120 + 5 × 130) / 20.
+        assert_eq!(trip.size, 20.0);
+        assert!((trip.entry_price - 105.0).abs() < 1e-12);
+        assert!((trip.exit_price - 122.5).abs() < 1e-12);
+        assert!((trip.commission - 8.0).abs() < 1e-12);
+        assert!((trip.ret - trip.pnl / 2100.0).abs() < 1e-15);
+        assert_eq!((trip.entry_bar, trip.exit_bar), (1, 4));
+        assert_eq!(trip.duration_days, 3.0);
+        assert_eq!(trip.exit_reason, "stop_loss");
+        // A flip ends one round trip and starts the next.
+        p.apply(0, 5.0, 100.0, 0.0, 5, t(6), "x");
+        p.apply(0, -8.0, 90.0, 0.0, 6, t(7), "x");
+        assert_eq!(p.round_trips.len(), 2);
+        assert_eq!(p.round_trips[1].side, "long");
+        p.apply(0, 3.0, 95.0, 0.0, 7, t(8), "x");
+        assert_eq!(p.round_trips.len(), 3);
+        assert_eq!(p.round_trips[2].side, "short");
+        assert!((p.round_trips[2].pnl + 15.0).abs() < 1e-12);
     }
 }

@@ -898,3 +898,35 @@ fn buy_and_hold_is_the_holding_minus_its_costs_unless_overlays_are_asked_for() {
     assert_eq!(s["settings"]["limits"]["max_position_fraction"], 0.25);
     assert_eq!(s["settings"]["stops"]["circuit_breaker"]["enabled"], true);
 }
+
+#[test]
+fn trades_are_round_trips_from_open_to_flat() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = json(
+        &qts(dir.path())
+            .args(["backtest", "--json", "--data", &goog(), "--out", "run"])
+            .args(["--param", "fast=10", "--param", "slow=20"])
+            .output()
+            .unwrap(),
+    );
+    let csv = std::fs::read_to_string(dir.path().join("run/trades.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len() as u64, r["num_trades"].as_u64().unwrap());
+    // One symbol: a round trip starts after the previous one ended (weekly resizes of the
+    // volatility-scaled position are inside a trip, not trades of their own).
+    for w in rows.windows(2) {
+        assert!(w[1][0] >= w[0][1], "{:?} overlaps {:?}", w[1], w[0]);
+    }
+    let wins = rows
+        .iter()
+        .filter(|r| r[6].parse::<f64>().unwrap() > 0.0)
+        .count();
+    let rate = r["win_rate"].as_f64().unwrap();
+    assert!((rate - wins as f64 / rows.len() as f64).abs() < 1e-12);
+    // The shipped rules resize weekly: far fewer round trips than the 196 FIFO lots.
+    assert!(rows.len() < 80, "{}", rows.len());
+}
