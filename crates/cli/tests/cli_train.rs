@@ -81,6 +81,34 @@ fn train_then_predict_on_the_sample_data() {
     ] {
         assert!(card["metrics"][k].is_number(), "{k}: {card}");
     }
+    // Every figure has its baseline, and the intervals their empirical coverage.
+    let m = |k: &str| {
+        card["metrics"][k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k}: {card}"))
+    };
+    for k in [
+        "test_up_share",
+        "val_up_share",
+        "test_coverage_mc_dropout_90",
+        "test_coverage_ensemble_90",
+    ] {
+        assert!((0.0..=1.0).contains(&m(k)), "{k}");
+    }
+    assert!(m("test_mae_zero") > 0.0 && m("test_mae_train_mean") > 0.0);
+    assert!(m("test_rmse") >= m("test_mae"));
+    assert!(m("test_ic_t").is_finite());
+    // Epochs count from 1 everywhere: the card's best epoch is the one printed.
+    assert!(m("best_epoch") >= 1.0);
+    assert!(
+        text.contains(&format!("best epoch {}:", m("best_epoch"))),
+        "{text}"
+    );
+    assert!(text.contains("(share of up days "), "{text}");
+    assert!(
+        text.contains("coverage of the 90% intervals on test: MC dropout "),
+        "{text}"
+    );
     let history: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(version.join("history.json")).unwrap())
             .unwrap();
@@ -616,4 +644,26 @@ fn decide_with_a_model_equals_the_signal_backtest_of_its_predictions() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("takes no model"));
+}
+
+#[test]
+fn resuming_a_finished_run_says_so_and_registers_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    train(dir.path(), "goog");
+    let out = qts(dir.path())
+        .args(SMALL)
+        .args(["-q", "train", "--resume", "--name", "goog", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--resume: the run of this configuration and data already finished (epoch 3 of 3)"
+        ),
+        "{err}"
+    );
+    assert!(dir.path().join("artifacts/models/goog/1").is_dir());
+    assert!(!dir.path().join("artifacts/models/goog/2").exists());
 }

@@ -373,3 +373,19 @@ fn a_webhook_is_https_or_http_to_a_loopback_host() {
         "{keys:?}"
     );
 }
+
+#[test]
+fn a_short_run_names_the_warm_up_to_lower() {
+    let err = ConfigLoader::from_dir(&repo_config_dir())
+        .override_value("model.training.epochs=2")
+        .load(&no_env())
+        .unwrap_err();
+    let found = problems(err);
+    assert!(
+        found
+            .iter()
+            .any(|(_, k, m)| k == "model.training.warmup_epochs"
+                && m.contains("--set model.training.warmup_epochs=1")),
+        "{found:#?}"
+    );
+}

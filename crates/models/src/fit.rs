@@ -197,7 +197,25 @@ pub fn train_model(
         if req.seeds > 1 {
             tracing::info!(seed = opts.seed, member = i + 1, of = req.seeds, "training");
         }
-        runs.push(train(model, &set, &opts, progress)?);
+        let run = train(model, &set, &opts, progress)?;
+        // A resumed run with nothing left to train was already finished (and registered when
+        // it finished): registering it again would make a duplicate version.
+        if let Some(after) = run.resumed_after
+            && run.history.len() <= after + 1
+        {
+            return Err(ModelError::Input(format!(
+                "--resume: the run of this configuration and data already finished (epoch {} of {}{}); \
+                 nothing was registered. Train without --resume to start it over",
+                after + 1,
+                model.training.epochs,
+                if run.stopped_early {
+                    ", stopped early"
+                } else {
+                    ""
+                }
+            )));
+        }
+        runs.push(run);
     }
     let seconds = started.elapsed().as_secs_f64();
     let best_loss = |t: &Trained| {
@@ -215,7 +233,7 @@ pub fn train_model(
         .into_iter()
         .min_by(|a, b| best_loss(a).total_cmp(&best_loss(b)))
         .ok_or_else(|| ModelError::Input("no run was trained".into()))?;
-    let metrics = test_metrics(cfg, &ds, &series, &run_dir, &trained)?;
+    let metrics = test_metrics(cfg, &ds, &series, &run_dir, &trained, &members)?;
 
     let family = format!("{:?}", model.architecture).to_lowercase();
     let pipeline = Pipeline {
@@ -296,7 +314,7 @@ pub fn train_model(
         metrics: card.metrics,
         architecture: family,
         epochs: trained.history.len(),
-        best_epoch: trained.best_epoch,
+        best_epoch: trained.best_epoch + 1,
     })
 }
 
@@ -308,6 +326,7 @@ fn test_metrics(
     series: &Series<'_>,
     run_dir: &std::path::Path,
     trained: &Trained,
+    members: &[Vec<u8>],
 ) -> Result<BTreeMap<String, f64>, ModelError> {
     let model = &cfg.model;
     let spec = NetSpec::new(model, ds.width())?;
@@ -330,7 +349,8 @@ fn test_metrics(
         .find(|l| l.epoch == trained.best_epoch)
         .ok_or_else(|| ModelError::Input("no epoch was trained".into()))?;
     let mut metrics = BTreeMap::from([
-        ("best_epoch".to_string(), best.epoch as f64),
+        // Counted from 1, as the training output prints it.
+        ("best_epoch".to_string(), best.epoch as f64 + 1.0),
         ("epochs".into(), trained.history.len() as f64),
         ("val_loss".into(), best.val_loss),
         ("val_mae".into(), best.val_mae),
@@ -355,6 +375,63 @@ fn test_metrics(
             .sum::<f64>()
             / y.len() as f64;
         metrics.insert("test_mse".into(), mse);
+    }
+    // Baselines beside every figure: a forecast is worth something only against them.
+    let targets = |split| -> Vec<f64> {
+        ds.samples(split)
+            .iter()
+            .map(|&r| f64::from(ds.target(r)))
+            .collect()
+    };
+    let train_y = targets(Split::Train);
+    let train_mean = qts_core::stats::mean(&train_y);
+    for (prefix, ys, pred) in [
+        ("val", targets(Split::Validation), None),
+        ("test", y.clone(), Some(&p.mean)),
+    ] {
+        for (k, v) in eval::baselines(&ys, train_mean, threshold, pred.map(Vec::as_slice)) {
+            metrics.insert(format!("{prefix}_{k}"), v);
+        }
+    }
+    // Interval calibration at the nominal level: MC dropout, and the ensemble when there is one.
+    let level = 0.9;
+    let mc = predictor.predict(
+        series,
+        test,
+        &PredictOptions {
+            batch_size: 1024,
+            mc_samples: 20,
+            level,
+            seed: cfg.reproducibility.seed,
+        },
+    )?;
+    if let Some((lo, hi)) = &mc.interval
+        && lo.iter().zip(hi).any(|(a, b)| b > a)
+    {
+        metrics.insert(
+            "test_coverage_mc_dropout_90".into(),
+            eval::coverage(&y, lo, hi),
+        );
+    }
+    if members.len() > 1 {
+        let refs: Vec<(&std::path::Path, &[u8])> =
+            members.iter().map(|w| (run_dir, w.as_slice())).collect();
+        let ensemble = Predictor::new(NetSpec::new(model, ds.width())?, &refs, &cfg.compute)?
+            .predict(
+                series,
+                test,
+                &PredictOptions {
+                    batch_size: 1024,
+                    level,
+                    ..PredictOptions::default()
+                },
+            )?;
+        if let Some((lo, hi)) = &ensemble.interval {
+            metrics.insert(
+                "test_coverage_ensemble_90".into(),
+                eval::coverage(&y, lo, hi),
+            );
+        }
     }
     metrics.retain(|_, v| v.is_finite());
     Ok(metrics)

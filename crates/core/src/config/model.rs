@@ -519,7 +519,18 @@ impl ModelConfig {
         }
         c.non_negative(&k, "gradient_clip_norm", t.gradient_clip_norm);
         if t.warmup_epochs >= t.epochs {
-            c.less_than(&k, ("warmup_epochs", t.warmup_epochs), ("epochs", t.epochs));
+            // Most often met as `--set model.training.epochs=2` on a file with a longer
+            // warm-up: say how to fix both.
+            c.fail(
+                &k,
+                "warmup_epochs",
+                format!(
+                    "must be less than {k}.epochs ({}), got {}: lower it too, e.g. --set {k}.warmup_epochs={}",
+                    t.epochs,
+                    t.warmup_epochs,
+                    t.epochs.saturating_sub(1)
+                ),
+            );
         }
         c.non_negative(&k, "early_stopping.min_delta", t.early_stopping.min_delta);
         c.positive(&k, "checkpoints.keep_top_k", t.checkpoints.keep_top_k);

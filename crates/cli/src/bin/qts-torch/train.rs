@@ -138,7 +138,9 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         let get = |k: &str| m.get(k).map_or("-".into(), |v| format!("{v:.6}"));
         format!(
             "registered {}@{} in {}\n{} on {}, {} epochs{} in {:.1}s; best epoch {}: val loss {}\n\
-             test: mae {}, directional accuracy {}, IC {}\n",
+             test: mae {} (zero forecast {}, training mean {}), directional accuracy {} (share of up days {}), IC {} (t {})\n\
+             validation: mae {} (zero forecast {}), directional accuracy {} (share of up days {})\n\
+             coverage of the 90% intervals on test: MC dropout {}, ensemble {}\n",
             report.name,
             report.version,
             report.directory.display(),
@@ -151,11 +153,21 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
                 ""
             },
             report.training_seconds,
-            report.best_epoch + 1,
+            report.best_epoch,
             get("val_loss"),
             get("test_mae"),
+            get("test_mae_zero"),
+            get("test_mae_train_mean"),
             get("test_directional_accuracy"),
+            get("test_up_share"),
             get("test_ic"),
+            get("test_ic_t"),
+            get("val_mae"),
+            get("val_mae_zero"),
+            get("val_directional_accuracy"),
+            get("val_up_share"),
+            get("test_coverage_mc_dropout_90"),
+            get("test_coverage_ensemble_90"),
         )
     };
     std::io::stdout()
