@@ -236,7 +236,21 @@ impl Dataset {
                 raw[r * width + j] = col[first + r];
             }
         }
-        let splits = split(&table.time[first..], n)?;
+        let splits = split(&table.time[first..], n).map_err(|e| {
+            if first == 0 {
+                return e;
+            }
+            // Say where the missing rows went: the warm-up of the slowest feature.
+            let slowest = table
+                .columns
+                .iter()
+                .max_by_key(|(_, c)| c.iter().position(|v| v.is_finite()).unwrap_or(0))
+                .map_or("", |(name, _)| name.as_str());
+            DataError::Parameter(format!(
+                "{e} ({first} of the {n_all} rows went to the features' warm-up, `{slowest}` the \
+                 longest: use more data or drop the longest features from data.features)"
+            ))
+        })?;
         let normalizer = Normalizer::fit(cfg.normalization, &raw, width, splits.train.clone());
         let mut values = vec![0.0f32; n * width];
         for r in 0..n {
@@ -517,6 +531,21 @@ mod tests {
             purge_gap: 5,
             ..ModelDataConfig::default()
         }
+    }
+
+    #[test]
+    fn too_few_rows_names_the_warm_up_that_took_them() {
+        let (mut t, close) = table(30);
+        // `slow` starts at row 25, as an sma_200 would on a short history.
+        let slow: Vec<f64> = (0..30)
+            .map(|i| if i < 25 { f64::NAN } else { 1.0 })
+            .collect();
+        t.columns.push(("slow".into(), slow));
+        let err = Dataset::build(&t, &close, &cfg()).unwrap_err().to_string();
+        assert!(
+            err.contains("5 rows cannot hold two purge gaps of 5 (25 of the 30 rows went to the features' warm-up, `slow` the longest"),
+            "{err}"
+        );
     }
 
     #[test]

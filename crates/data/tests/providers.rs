@@ -322,3 +322,31 @@ fn alpha_vantage_daily_series_rate_limit_note_and_unknown_symbol() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unreachable_host_fails_at_once_naming_it() {
+    // A loopback port nobody listens on: connection refused, which no retry can fix.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = HttpProvider {
+        base_url: format!("http://127.0.0.1:{port}"),
+        api_key: Secret::new(KEY),
+        max_retries: 5,
+        backoff_initial_ms: 1_000,
+        ..HttpProvider::default()
+    };
+    let fmp = Fmp::new(&c).unwrap();
+    let err = fmp
+        .fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert!(
+        matches!(&err, FetchError::Unreachable { host, .. } if *host == format!("127.0.0.1:{port}")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not retried"), "{err}");
+    assert!(!err.to_string().contains(KEY));
+    assert!(fmp.http().retry_delays().is_empty(), "no retry was decided");
+}

@@ -151,6 +151,25 @@ impl HttpClient {
                     }
                 }
                 Err(e) => {
+                    // A name that does not resolve, or a port nobody listens on, will not be
+                    // fixed by waiting: fail at once, naming the host.
+                    let hopeless = match &e {
+                        ureq::Error::HostNotFound => Some("no such host"),
+                        ureq::Error::Io(io)
+                            if io.kind() == std::io::ErrorKind::ConnectionRefused =>
+                        {
+                            Some("connection refused")
+                        }
+                        ureq::Error::ConnectionFailed => Some("connection refused or unreachable"),
+                        _ => None,
+                    };
+                    if let Some(reason) = hopeless {
+                        return Err(FetchError::Unreachable {
+                            provider: self.provider,
+                            host: host_of(&self.base_url),
+                            reason,
+                        });
+                    }
                     let timeout = matches!(e, ureq::Error::Timeout(_));
                     let error = if timeout {
                         FetchError::Timeout {
@@ -210,6 +229,16 @@ impl HttpClient {
             std::thread::sleep(wait);
         }
     }
+}
+
+/// The host (and port) of a URL, without credentials or path.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |x| x.1);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |x| x.1)
+        .to_string()
 }
 
 /// `Retry-After` as delta-seconds or an HTTP date.

@@ -82,6 +82,19 @@ pub enum FetchError {
         /// Transport error, key removed.
         detail: String,
     },
+    /// The host cannot be reached in a way no retry can fix (no such host, connection
+    /// refused): not retried.
+    #[error(
+        "cannot reach {provider} at {host}: {reason} (not retried: check the network or the provider's base_url)"
+    )]
+    Unreachable {
+        /// Provider.
+        provider: &'static str,
+        /// Host (and port) of the base URL.
+        host: String,
+        /// What failed.
+        reason: &'static str,
+    },
     /// Retries were spent.
     #[error("{provider} still failing after {attempts} attempts: {last}")]
     GaveUp {
