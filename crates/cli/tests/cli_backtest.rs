@@ -900,6 +900,69 @@ fn buy_and_hold_is_the_holding_minus_its_costs_unless_overlays_are_asked_for() {
 }
 
 #[test]
+fn a_result_folder_is_written_as_a_unit_and_a_mix_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    qts(d)
+        .args(["backtest", "--data", &goog(), "--out", "run"])
+        .assert()
+        .success();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("run/manifest.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["stats.json", "trades.csv", "equity.csv"]);
+    let mc = |run: &str| {
+        qts(d)
+            .args(["monte-carlo", "--run", run, "--paths", "200", "--json"])
+            .output()
+            .unwrap()
+    };
+    assert!(mc("run").status.success());
+    // Another run's equity.csv in the folder: refused, not simulated.
+    qts(d)
+        .args([
+            "backtest",
+            "--data",
+            &goog(),
+            "--strategy",
+            "buy-and-hold",
+            "--out",
+            "other",
+        ])
+        .assert()
+        .success();
+    std::fs::copy(d.join("other/equity.csv"), d.join("run/equity.csv")).unwrap();
+    let out = mc("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mixes two runs"));
+    // A folder whose write was cut before its manifest: incomplete.
+    std::fs::remove_file(d.join("other/manifest.json")).unwrap();
+    let out = mc("other");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no manifest.json"));
+}
+
+#[test]
+fn the_same_data_file_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = format!(
+        "{}/../data/goog_daily.csv",
+        repo().join("examples/data").display()
+    );
+    qts(dir.path())
+        .args(["backtest", "--data", &goog(), "--data", &other])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is the same file as --data"));
+}
+
+#[test]
 fn trades_are_round_trips_from_open_to_flat() {
     let dir = tempfile::tempdir().unwrap();
     let r = json(

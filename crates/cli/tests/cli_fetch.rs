@@ -179,3 +179,46 @@ fn a_missing_key_exits_2() {
         ));
     assert_eq!(server.hits(), 0);
 }
+
+#[test]
+fn symbols_are_checked_and_an_empty_answer_is_not_cached() {
+    let server = MockServer::start(|r, _| {
+        if r.query["symbol"] == "GONE" {
+            Response::json(200, "[]")
+        } else {
+            Response::json(200, fmp_bars(&r.query["symbol"]))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let fetch = |symbols: &str| {
+        qts(dir.path(), &server)
+            .args(["data", "fetch", "--symbols", symbols])
+            .args(["--from", "2024-01-02", "--to", "2024-01-03"])
+            .output()
+            .unwrap()
+    };
+    for (bad, shown) in [
+        ("../../x", "symbol `../../x`"),
+        ("GOOD/X", "symbol `GOOD/X`"),
+        (",,", "symbol ``"),
+        ("AAPL,,MSFT", "symbol ``"),
+    ] {
+        let out = fetch(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(shown), "{bad}: {err}");
+    }
+    assert_eq!(server.hits(), 0, "nothing requested for a refused list");
+    assert!(!dir.path().join("cache").exists(), "nothing written");
+    // Symbols that differ only where a file name could not show it get files of their own.
+    assert!(fetch("GOOD_X,GOOD.X").status.success());
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("cache/fmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    // An unknown symbol's empty answer fails the symbol and leaves no cache file.
+    let out = fetch("GONE");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.path().join("cache/fmp/GONE.parquet").exists());
+}

@@ -58,9 +58,91 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The file that marks a result folder complete: the names, sizes and SHA-256 of the files
+/// written, written last.
+pub const MANIFEST: &str = "manifest.json";
+
+/// Writes a result of several files into `dir` as one unit: the old manifest is removed first,
+/// each file is written atomically, and the manifest last. A folder whose manifest is missing
+/// or disagrees with its files was interrupted mid-write ([`check_result_dir`] says so), so a
+/// reader never takes a mix of two runs for one.
+///
+/// # Errors
+/// The I/O error of removing the old manifest or writing a file.
+pub fn write_result_dir(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    match std::fs::remove_file(dir.join(MANIFEST)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut entries = Vec::new();
+    for (name, bytes) in files {
+        write_atomic(&dir.join(name), bytes)?;
+        entries.push(serde_json::json!({
+            "name": name,
+            "bytes": bytes.len(),
+            "sha256": crate::hex::sha256(bytes),
+        }));
+    }
+    let manifest = serde_json::json!({
+        "qts_version": env!("CARGO_PKG_VERSION"),
+        "files": entries,
+    });
+    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
+    write_atomic(&dir.join(MANIFEST), text.as_bytes())
+}
+
+/// Checks that `dir` holds a complete result: a manifest, and every file it lists with the
+/// size and digest it lists.
+///
+/// # Errors
+/// A message naming the folder and what is missing or different.
+pub fn check_result_dir(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    let text = std::fs::read_to_string(dir.join(MANIFEST)).map_err(|_| {
+        format!("{shown} has no {MANIFEST}: an interrupted write, or not a qts result folder")
+    })?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{shown}/{MANIFEST} is not readable JSON ({e})"))?;
+    let files = manifest["files"].as_array().cloned().unwrap_or_default();
+    for f in files {
+        let name = f["name"].as_str().unwrap_or_default();
+        let bytes = std::fs::read(dir.join(name))
+            .map_err(|_| format!("{shown}/{name} is listed in {MANIFEST} but missing"))?;
+        if f["sha256"].as_str() != Some(crate::hex::sha256(&bytes).as_str()) {
+            return Err(format!(
+                "{shown}/{name} differs from the run {MANIFEST} records: the folder mixes two runs"
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_result_folder_is_complete_or_says_it_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        write_result_dir(&out, &[("a.csv", b"1\n"), ("b.json", b"{}")]).unwrap();
+        assert_eq!(check_result_dir(&out), Ok(()));
+        // A file from another run: a mix.
+        write_atomic(&out.join("a.csv"), b"2\n").unwrap();
+        assert!(
+            check_result_dir(&out)
+                .unwrap_err()
+                .contains("mixes two runs")
+        );
+        // A write interrupted after the old manifest went: incomplete.
+        std::fs::remove_file(out.join(MANIFEST)).unwrap();
+        assert!(
+            check_result_dir(&out)
+                .unwrap_err()
+                .contains("no manifest.json")
+        );
+    }
 
     #[test]
     fn the_same_file_by_another_name_is_the_same() {

@@ -52,6 +52,30 @@ pub struct FetchStats {
     pub repaired: bool,
 }
 
+/// Checks a ticker against the characters qts accepts: ASCII letters and digits and
+/// `. - ^ = _` (`BRK.B`, `BRK-B`, `^GSPC`, `EURUSD=X`), 1 to 32 of them, not starting with a
+/// dot. So a symbol is its own cache file name (no two symbols share one, none escapes the
+/// cache folder).
+///
+/// # Errors
+/// [`DataError::Parameter`] naming the symbol and the rule.
+pub fn check_symbol(symbol: &str) -> Result<(), DataError> {
+    let ok = !symbol.is_empty()
+        && symbol.len() <= 32
+        && !symbol.starts_with('.')
+        && symbol
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._^=".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(DataError::Parameter(format!(
+            "symbol `{}`: a symbol is 1 to 32 of A-Z, a-z, 0-9 and . - ^ = _ (not starting with a dot)",
+            symbol.escape_debug()
+        )))
+    }
+}
+
 impl Cache {
     /// A cache in `dir` (created on the first write).
     pub fn new(dir: impl Into<PathBuf>) -> Cache {
@@ -291,8 +315,11 @@ pub fn fetch_with_cache(
         cov_from.map_or(from, |c| c.min(from)),
         cov_to.map_or(to, |c| c.max(to)),
     );
+    // An empty answer (an unknown symbol, a range without trading) is not cached: the cache
+    // holds bars, never the absence of them.
     if let Some(c) = cache
         && policy != CachePolicy::Offline
+        && !held.is_empty()
         && (!gaps.is_empty() || stats.repaired || cov_from.is_none())
         && let Err(e) = c.store(name, &held, new_from, new_to)
     {

@@ -100,6 +100,10 @@ pub fn fetch_symbols(
             req.to, req.from
         )));
     }
+    // Every symbol is checked before anything is requested or written.
+    for symbol in req.symbols {
+        crate::cache::check_symbol(symbol.trim())?;
+    }
     // Local files are their own cache.
     let cached = cfg.cache.enabled && req.provider != ProviderName::Local;
     let cache = cached.then(|| Cache::new(&cfg.cache.directory));

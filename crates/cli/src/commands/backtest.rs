@@ -65,6 +65,7 @@ pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Pre
     let loaded = load_config(&global_with, &files)?;
     let guard = start_logging(global, &loaded)?;
     let cfg = &loaded.config;
+    super::setup::distinct_files(&args.data)?;
     let (series, data_hash) = read_all_hashed(&args.data)?;
     let checked = series
         .into_iter()
@@ -297,7 +298,20 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), Failure> {
 
 fn write_outputs(dir: &Path, r: &BacktestReport, stats: &serde_json::Value) -> Result<(), Failure> {
     let stats = serde_json::to_string_pretty(stats).map_err(|e| Failure::Runtime(e.into()))? + "\n";
-    write_file(dir, "stats.json", &stats)?;
-    write_file(dir, "trades.csv", &r.trades_csv())?;
-    write_file(dir, "equity.csv", &r.equity_csv())
+    let (trades, equity) = (r.trades_csv(), r.equity_csv());
+    write_result(
+        dir,
+        &[
+            ("stats.json", stats.as_bytes()),
+            ("trades.csv", trades.as_bytes()),
+            ("equity.csv", equity.as_bytes()),
+        ],
+    )
+}
+
+/// Writes a result's files into `dir` as one unit, with its manifest last
+/// ([`qts_core::fs::write_result_dir`]).
+pub fn write_result(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), Failure> {
+    qts_core::fs::write_result_dir(dir, files)
+        .map_err(|e| Failure::Runtime(anyhow!("{}: cannot write: {e}", dir.display())))
 }

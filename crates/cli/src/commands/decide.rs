@@ -68,6 +68,7 @@ pub fn read_through(
         .iter()
         .map(|i| qts_data::locate::resolve(i, cfg))
         .collect::<Result<Vec<PathBuf>, _>>()?;
+    super::setup::distinct_files(&paths)?;
     let (series, data_hash) = read_all_hashed(&paths)?;
     let checked = series
         .into_iter()

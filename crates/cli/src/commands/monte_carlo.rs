@@ -74,7 +74,11 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
     let periods = f64::from(cfg.backtest.metrics.periods_per_year);
     let equity_file = match (&args.returns, &args.run) {
         (Some(f), _) => f.clone(),
-        (None, Some(dir)) => dir.join("equity.csv"),
+        (None, Some(dir)) => {
+            qts_core::fs::check_result_dir(dir)
+                .map_err(|e| Failure::Input(anyhow!("--run {e}")))?;
+            dir.join("equity.csv")
+        }
         (None, None) => return Err(Failure::Input(anyhow!("give --returns FILE or --run DIR"))),
     };
     let returns = read_returns(&equity_file)?.returns;

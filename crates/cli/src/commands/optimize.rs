@@ -8,7 +8,7 @@ use qts_backtest::optimize::{Axis, Method, OptimizeRequest, optimize};
 use qts_backtest::strategy::Registry;
 use qts_core::logging::RunContext;
 
-use super::backtest::{Prepared, prepare, write_file};
+use super::backtest::{Prepared, prepare, write_result};
 use crate::cli::{GlobalArgs, MethodArg, OptimizeArgs, RunArgs, SearchArgs};
 use crate::failure::Failure;
 
@@ -101,10 +101,13 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         "optimized"
     );
     if let Some(dir) = &args.out {
-        write_file(dir, "trials.csv", &report.trials_csv())?;
-        if args.save_returns {
-            write_file(dir, "trial_returns.csv", &report.trial_returns_csv())?;
+        let trials = report.trials_csv();
+        let returns = args.save_returns.then(|| report.trial_returns_csv());
+        let mut files = vec![("trials.csv", trials.as_bytes())];
+        if let Some(r) = &returns {
+            files.push(("trial_returns.csv", r.as_bytes()));
         }
+        write_result(dir, &files)?;
     }
     let text = if args.json {
         serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"

@@ -74,6 +74,21 @@ pub fn load_config(global: &GlobalArgs, files: &SectionFiles) -> Result<Loaded, 
     Ok(loader.load(&env)?)
 }
 
+/// Refuses a data file named twice (after resolving links and `..`): it would be traded as two
+/// symbols.
+pub fn distinct_files(paths: &[std::path::PathBuf]) -> Result<(), Failure> {
+    for (i, a) in paths.iter().enumerate() {
+        if let Some(b) = paths[..i].iter().find(|b| qts_core::fs::same_file(a, b)) {
+            return Err(Failure::Input(anyhow::anyhow!(
+                "--data {} is the same file as --data {}: give each symbol's file once",
+                a.display(),
+                b.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The configuration files read, with their SHA-256, for a result's stamp.
 pub fn config_files(loaded: &Loaded) -> Vec<qts_backtest::report::ConfigFile> {
     loaded

@@ -10,7 +10,7 @@ use qts_backtest::strategy::Registry;
 use qts_backtest::walk_forward::{Schedule, walk_forward};
 use qts_core::logging::RunContext;
 
-use super::backtest::{prepare, write_file};
+use super::backtest::{prepare, write_result};
 use super::optimize::{parse_axes, progress_bar, search_request};
 use crate::cli::{GlobalArgs, WalkForwardArgs};
 use crate::failure::Failure;
@@ -51,8 +51,14 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
     let report = report?;
     if let Some(dir) = &args.out {
-        write_file(dir, "windows.csv", &report.windows_csv())?;
-        write_file(dir, "oos_equity.csv", &report.oos_equity_csv())?;
+        let (windows, equity) = (report.windows_csv(), report.oos_equity_csv());
+        write_result(
+            dir,
+            &[
+                ("windows.csv", windows.as_bytes()),
+                ("oos_equity.csv", equity.as_bytes()),
+            ],
+        )?;
     }
     let text = if args.json {
         serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
