@@ -357,3 +357,23 @@ fn quiet_and_verbose_change_the_console() {
         .success()
         .stderr(predicate::str::is_empty());
 }
+
+#[test]
+fn an_alias_bomb_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    std::fs::write(dir.path().join("base_config.yaml"), bomb).unwrap();
+    qts(dir.path())
+        .args(["-C", ".", "config", "validate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("base_config.yaml"))
+        .stderr(predicate::str::contains("more than 100000 values"))
+        .stderr(no_panic());
+}

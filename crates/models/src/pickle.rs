@@ -48,9 +48,56 @@ struct Machine<'a> {
     at: usize,
     stack: Vec<Value>,
     memo: BTreeMap<u32, Value>,
+    /// Values copied by memo look-ups so far.
+    copied: usize,
 }
 
 type Fail = String;
+
+/// The deepest nesting a value may reach: a state dict's is about five (dict, the rebuild
+/// call's argument tuple, its size tuple). Deeper is refused before it is built, so nothing
+/// recursive over a value (clone, drop) can overflow the stack.
+const MAX_DEPTH: usize = 64;
+
+/// The most values memo look-ups may copy in all (a pickle's "billion laughs").
+const MAX_COPIED: usize = 1_000_000;
+
+/// A value's nesting depth and how many values it holds, without recursion.
+fn measure(v: &Value) -> (usize, usize) {
+    let (mut depth, mut count) = (0, 0);
+    let mut todo = vec![(v, 1usize)];
+    while let Some((v, d)) = todo.pop() {
+        count += 1;
+        depth = depth.max(d);
+        match v {
+            Value::Tuple(items) | Value::List(items) => {
+                todo.extend(items.iter().map(|i| (i, d + 1)))
+            }
+            Value::Dict(entries) => {
+                for (k, x) in entries {
+                    todo.push((k, d + 1));
+                    todo.push((x, d + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    (depth, count)
+}
+
+/// Refuses a value that would nest too deep once put inside a container.
+fn nestable(v: &Value) -> Result<(), Fail> {
+    if measure(v).0 >= MAX_DEPTH {
+        return Err(format!(
+            "values nested deeper than {MAX_DEPTH} levels: not a state dict"
+        ));
+    }
+    Ok(())
+}
+
+fn nestable_all<'v>(items: impl IntoIterator<Item = &'v Value>) -> Result<(), Fail> {
+    items.into_iter().try_for_each(nestable)
+}
 
 impl Machine<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], Fail> {
@@ -201,31 +248,39 @@ impl Machine<'_> {
                     } else {
                         self.u32()?
                     };
-                    let v = self
-                        .memo
-                        .get(&i)
-                        .cloned()
-                        .ok_or("a memo entry is missing")?;
+                    let v = self.memo.get(&i).ok_or("a memo entry is missing")?;
+                    // Copies are counted before they are made.
+                    self.copied = self.copied.saturating_add(measure(v).1);
+                    if self.copied > MAX_COPIED {
+                        return Err(format!(
+                            "memo look-ups copy more than {MAX_COPIED} values: not a state dict"
+                        ));
+                    }
+                    let v = v.clone();
                     self.stack.push(v);
                 }
                 b't' => {
                     let items = self.pop_mark()?;
+                    nestable_all(&items)?;
                     self.stack.push(Value::Tuple(items));
                 }
                 0x85..=0x87 => {
                     let n = (op - 0x84) as usize;
                     let at = self.stack.len().checked_sub(n).ok_or("stack underflow")?;
                     let items = self.stack.split_off(at);
+                    nestable_all(&items)?;
                     self.stack.push(Value::Tuple(items));
                 }
                 b'a' => {
                     let v = self.pop()?;
+                    nestable(&v)?;
                     if let Value::List(l) = self.top()? {
                         l.push(v);
                     }
                 }
                 b'e' => {
                     let items = self.pop_mark()?;
+                    nestable_all(&items)?;
                     if let Value::List(l) = self.top()? {
                         l.extend(items);
                     }
@@ -233,12 +288,14 @@ impl Machine<'_> {
                 b's' => {
                     let v = self.pop()?;
                     let k = self.pop()?;
+                    nestable_all([&k, &v])?;
                     if let Value::Dict(d) = self.top()? {
                         d.push((k, v));
                     }
                 }
                 b'u' => {
                     let items = self.pop_mark()?;
+                    nestable_all(&items)?;
                     if let Value::Dict(d) = self.top()? {
                         let mut it = items.into_iter();
                         while let (Some(k), Some(v)) = (it.next(), it.next()) {
@@ -253,6 +310,7 @@ impl Machine<'_> {
                 b'R' | 0x81 => {
                     let args = self.pop()?;
                     let callable = self.pop()?;
+                    nestable(&args)?;
                     self.stack.push(reduce(callable, args)?);
                 }
                 b'b' => {
@@ -365,6 +423,7 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
+    let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut zip = zip::ZipArchive::new(file).map_err(|e| format(e.to_string()))?;
     let pkl = (0..zip.len())
         .filter_map(|i| zip.by_index(i).ok().map(|f| f.name().to_string()))
@@ -375,8 +434,18 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
         let mut f = zip
             .by_name(name)
             .map_err(|e| format(format!("{name}: {e}")))?;
-        let mut out = Vec::new();
-        f.read_to_end(&mut out)
+        // torch.save stores its entries uncompressed: none can be larger than the archive.
+        // Checked before anything is allocated, and the read is capped in case the header lies.
+        if f.size() > file_len {
+            return Err(format(format!(
+                "{name} claims {} bytes, more than the whole file ({file_len} bytes)",
+                f.size()
+            )));
+        }
+        let mut out = Vec::with_capacity(f.size() as usize);
+        (&mut f)
+            .take(file_len)
+            .read_to_end(&mut out)
             .map_err(|e| format(format!("{name}: {e}")))?;
         Ok(out)
     };
@@ -386,6 +455,7 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
         at: 0,
         stack: Vec::new(),
         memo: BTreeMap::new(),
+        copied: 0,
     };
     let Value::Dict(entries) = m.run().map_err(format)? else {
         return Err(format("the pickle holds no dictionary".into()));
@@ -397,7 +467,27 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
         };
         let (width, decode) = element(&t.kind).map_err(|e| format(format!("`{name}`: {e}")))?;
         let raw = read(&format!("{prefix}data/{}", t.key))?;
-        let count: usize = t.size.iter().product();
+        // The last element the view reaches must lie in the storage: checked (without
+        // overflow) before the output is allocated.
+        let elements = raw.len() / width;
+        let reach = t
+            .size
+            .iter()
+            .zip(&t.stride)
+            .try_fold(t.offset, |acc, (n, st)| {
+                n.checked_sub(1).map_or(Some(acc), |n| {
+                    n.checked_mul(*st).and_then(|x| acc.checked_add(x))
+                })
+            });
+        let count = t.size.iter().try_fold(1usize, |acc, n| acc.checked_mul(*n));
+        let (Some(reach), Some(count)) = (reach, count) else {
+            return Err(format(format!("`{name}` has a size that overflows")));
+        };
+        if count > 0 && reach >= elements {
+            return Err(format(format!(
+                "`{name}` claims {count} elements (up to element {reach}) of a storage of {elements}"
+            )));
+        }
         let mut values = Vec::with_capacity(count * 4);
         let mut index = vec![0usize; t.size.len()];
         for _ in 0..count {
@@ -425,4 +515,92 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
         return Err(format("it holds no tensors".into()));
     }
     crate::import::f32_safetensors(&host).map_err(format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn unicode(s: &str) -> Vec<u8> {
+        let mut out = vec![b'X'];
+        out.extend((s.len() as u32).to_le_bytes());
+        out.extend(s.as_bytes());
+        out
+    }
+
+    /// `{"w": tensor(size, stride) over storage "0"}` as a protocol-2 pickle.
+    fn state_dict_pickle(size: u8, stride: u8) -> Vec<u8> {
+        let mut p = vec![0x80, 2, b'}'];
+        p.extend(unicode("w"));
+        p.extend(b"ctorch._utils\n_rebuild_tensor_v2\n(");
+        p.push(b'(');
+        p.extend(unicode("storage"));
+        p.extend(b"ctorch\nFloatStorage\n");
+        p.extend(unicode("0"));
+        p.extend(unicode("cpu"));
+        p.extend([b'K', 2, b't', b'Q']);
+        p.extend([b'K', 0, b'K', size, 0x85, b'K', stride, 0x85, 0x89]);
+        p.extend(b"ccollections\nOrderedDict\n)R");
+        p.extend([b't', b'R', b's', b'.']);
+        p
+    }
+
+    fn archive(dir: &Path, entries: &[(&str, &[u8])]) -> std::path::PathBuf {
+        let path = dir.join("m.pt");
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let opts =
+            zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in entries {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(bytes).unwrap();
+        }
+        z.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn a_small_state_dict_reads_and_hostile_ones_are_refused_before_allocating() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let ok = archive(
+            dir.path(),
+            &[
+                ("m/data.pkl", &state_dict_pickle(2, 1)),
+                ("m/data/0", &storage),
+            ],
+        );
+        let st = pt_to_safetensors(&ok).unwrap();
+        let t = safetensors::SafeTensors::deserialize(&st).unwrap();
+        assert_eq!(t.tensor("w").unwrap().shape(), [2]);
+        // A tensor that claims more elements than its storage holds (a 4 TiB claim is the
+        // same check): refused, nothing allocated for it.
+        let big = archive(
+            dir.path(),
+            &[
+                ("m/data.pkl", &state_dict_pickle(200, 1)),
+                ("m/data/0", &storage),
+            ],
+        );
+        let err = pt_to_safetensors(&big).unwrap_err().to_string();
+        assert!(err.contains("claims 200 elements"), "{err}");
+        // Nesting deeper than a state dict ever is: refused before the stack can overflow.
+        let n = 100_000;
+        let mut deep = vec![0x80, 2];
+        deep.extend(std::iter::repeat_n(b']', n));
+        deep.extend(std::iter::repeat_n(b'a', n - 1));
+        deep.push(b'.');
+        let nested = archive(dir.path(), &[("m/data.pkl", &deep)]);
+        let err = pt_to_safetensors(&nested).unwrap_err().to_string();
+        assert!(err.contains("nested deeper than 64"), "{err}");
+        // Memo copies of copies: counted and refused.
+        let mut laughs = vec![0x80, 2, b']', b'K', 1, b'a', b'q', 0];
+        for i in 0..40u8 {
+            laughs.extend([b']', b'h', i, b'a', b'h', i, b'a', b'q', i + 1]);
+        }
+        laughs.push(b'.');
+        let bomb = archive(dir.path(), &[("m/data.pkl", &laughs)]);
+        let err = pt_to_safetensors(&bomb).unwrap_err().to_string();
+        assert!(err.contains("copy more than"), "{err}");
+    }
 }

@@ -98,6 +98,8 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
+        values: 0,
+        depth: 0,
     };
     let mut root = None;
     loop {
@@ -187,9 +189,20 @@ fn looks_like_float(text: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
+/// The most values a document may hold once its aliases are expanded: a configuration has a
+/// few hundred; a "billion laughs" (aliases of aliases) would have billions.
+pub const MAX_VALUES: usize = 100_000;
+
+/// The deepest nesting of sequences and mappings.
+pub const MAX_DEPTH: usize = 64;
+
 struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchor's value and how many values it holds.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Values built so far, aliases counted as the values they copy.
+    values: usize,
+    depth: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -210,7 +223,18 @@ impl<'a> Builder<'a> {
     }
 
     fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, SyntaxError> {
+        let before = self.values;
+        self.count(1, span)?;
         let line = span.start.line();
+        if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..)) {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(error_at(
+                    span,
+                    &format!("nested deeper than {MAX_DEPTH} levels"),
+                ));
+            }
+        }
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => (
                 Node {
@@ -238,18 +262,38 @@ impl<'a> Builder<'a> {
             }
             Event::MappingStart(anchor, _) => (self.mapping(line)?, anchor),
             Event::Alias(id) => {
-                return self
-                    .anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| error_at(span, "alias to an unknown anchor"));
+                let Some((node, size)) = self.anchors.get(&id) else {
+                    return Err(error_at(span, "alias to an unknown anchor"));
+                };
+                let (node, size) = (node.clone(), *size);
+                // The copy counts as the values it holds, checked before anything is copied.
+                self.count(size.saturating_sub(1), span)?;
+                return Ok(node);
             }
             _ => return Err(error_at(span, "unexpected YAML structure")),
         };
+        if matches!(node.value, Value::Seq(_) | Value::Map(_)) {
+            self.depth -= 1;
+        }
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors
+                .insert(anchor, (node.clone(), self.values - before));
         }
         Ok(node)
+    }
+
+    /// Counts `n` more values against [`MAX_VALUES`].
+    fn count(&mut self, n: usize, span: Span) -> Result<(), SyntaxError> {
+        self.values = self.values.saturating_add(n);
+        if self.values > MAX_VALUES {
+            return Err(error_at(
+                span,
+                &format!(
+                    "the document expands to more than {MAX_VALUES} values (aliases of aliases?); refused"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn mapping(&mut self, line: usize) -> Result<Node, SyntaxError> {
@@ -366,6 +410,25 @@ mod tests {
                 line: 7
             }
         );
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused_before_they_grow() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+                p = i - 1
+            ));
+        }
+        let err = parse(&bomb).unwrap_err();
+        assert!(err.message.contains("more than 100000 values"), "{err:?}");
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        let err = parse(&deep).unwrap_err();
+        assert!(err.message.contains("nested deeper than 64"), "{err:?}");
+        // Ordinary aliases still work.
+        let ok = parse("base: &b {x: 1}\nother: *b\n").unwrap();
+        assert!(ok.is_some());
     }
 
     #[test]
