@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine. Installs what the tests need first,
 # cached outside the clone so a machine pays for them once: libtorch (PyPI torch==2.13.0, in
-# a venv under ~/.cache/qts, see scripts/torch-env.sh) for the models crate.
+# a venv under ~/.cache/qts, see scripts/torch-env.sh) for the models crate, and MLflow
+# (mlflow==3.17.2, scripts/mlflow-env.sh) for the tracking tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,5 +13,8 @@ fi
 
 # shellcheck source=scripts/torch-env.sh
 source scripts/torch-env.sh
+# A real MLflow server for the tracking tests (crates/cli/tests/cli_tracking.rs).
+# shellcheck source=scripts/mlflow-env.sh
+source scripts/mlflow-env.sh
 
 cargo test --workspace --locked "$@"

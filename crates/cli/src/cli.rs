@@ -119,6 +119,34 @@ pub enum Command {
     /// A paper account in SQLite that follows a strategy one step per close.
     #[command(subcommand)]
     Paper(PaperCommand),
+    /// Tracked runs: the local run store, and sending it to an MLflow server.
+    #[command(subcommand)]
+    Experiments(ExperimentsCommand),
+}
+
+/// `qts experiments …`.
+#[derive(Debug, Subcommand)]
+pub enum ExperimentsCommand {
+    /// The runs in the local store (mlflow.local_store), oldest first, and where they were sent.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One run: params, metrics, tags, artifacts.
+    Show {
+        /// The run id (as `experiments list` prints it).
+        run: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sends every stored run not yet on mlflow.tracking_uri (after the server was down).
+    Sync {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Where a live command's bars come from, and the strategy it follows.

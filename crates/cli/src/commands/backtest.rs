@@ -235,6 +235,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     let mut settings = p.settings.clone();
     settings.engine.close_at_end = args.close_at_end;
     let started = std::time::Instant::now();
+    let start_ms = super::track::now_ms();
     let report = backtest(
         &p.market,
         strategy.as_mut(),
@@ -255,6 +256,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         write_outputs(dir, &report, &json)?;
     }
+    super::track::backtest(&p.loaded, &report, &json, start_ms)?;
     if args.json {
         print(&[], Some(json))?;
     } else {

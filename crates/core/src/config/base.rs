@@ -399,8 +399,12 @@ impl Validate for RiskLimits {
 pub struct MlflowConfig {
     /// Whether runs are tracked.
     pub enabled: bool,
-    /// `http(s)://host:port` of a server, or `file:./mlruns` for a local store.
+    /// `http(s)://host:port` of a server that every run is sent to as it ends; empty keeps
+    /// runs in the local store only (`qts experiments sync` sends them later).
     pub tracking_uri: String,
+    /// The local run store: every tracked run is written here first (one folder per run), so
+    /// nothing is lost when the server is down.
+    pub local_store: String,
     /// Experiment that runs are logged under.
     pub experiment_name: String,
     /// Basic-auth user of the tracking server.
@@ -415,7 +419,8 @@ impl Default for MlflowConfig {
     fn default() -> Self {
         MlflowConfig {
             enabled: true,
-            tracking_uri: "file:./mlruns".into(),
+            tracking_uri: String::new(),
+            local_store: "artifacts/runs".into(),
             experiment_name: "qts".into(),
             username: String::new(),
             password: Secret::default(),
@@ -427,15 +432,24 @@ impl Default for MlflowConfig {
 impl Validate for MlflowConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
         let uri = &self.tracking_uri;
-        if !["http://", "https://", "file:"]
-            .iter()
-            .any(|p| uri.starts_with(p))
-        {
+        if uri.starts_with("file:") {
             c.fail(
                 at,
                 "tracking_uri",
-                format!("must start with http://, https:// or file:, got `{uri}`"),
+                format!(
+                    "`{uri}` is MLflow's deprecated file store: leave tracking_uri empty (runs stay in \
+                     mlflow.local_store; `qts experiments ui` browses them) or give an http(s):// server"
+                ),
             );
+        } else if !uri.is_empty() && !["http://", "https://"].iter().any(|p| uri.starts_with(p)) {
+            c.fail(
+                at,
+                "tracking_uri",
+                format!("must be empty or start with http:// or https://, got `{uri}`"),
+            );
+        }
+        if self.local_store.trim().is_empty() {
+            c.fail(at, "local_store", "must not be empty");
         }
         if self.experiment_name.trim().is_empty() {
             c.fail(at, "experiment_name", "must not be empty");

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use qts_core::logging::RunContext;
 use qts_data::locate::load_for_model;
 use qts_data::validate::{Policy, require};
-use qts_models::fit::{SymbolBars, TrainRequest, train_model};
+use qts_models::fit::{SymbolBars, TrainReport, TrainRequest, train_model};
 use qts_models::train::{EpochLog, Progress};
 use sha2::Digest;
 
@@ -128,9 +128,11 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         bar,
         epochs: model.training.epochs,
     };
+    let start_ms = qts_cli::commands::track::now_ms();
     let report = train_model(&request, &mut progress);
     progress.bar.finish_and_clear();
     let report = report.map_err(crate::failure)?;
+    track(&loaded, &report, start_ms)?;
     let text = if args.json {
         serde_json::to_string_pretty(&report).map_err(runtime)? + "\n"
     } else {
@@ -174,4 +176,53 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(runtime)
+}
+
+/// The training run for tracking: the model's metrics, each epoch's numbers at its step (from
+/// the registered `history.json`), and the registered files.
+fn track(
+    loaded: &qts_core::config::Loaded,
+    report: &TrainReport,
+    start: i64,
+) -> Result<(), Failure> {
+    let name = format!("train {}@{}", report.name, report.version);
+    let mut run = qts_cli::commands::track::new_run(loaded, "train", name, start);
+    for (k, v) in &report.metrics {
+        run.metric(k, *v);
+    }
+    let history =
+        std::fs::read_to_string(report.directory.join("history.json")).unwrap_or_default();
+    let epochs: Vec<serde_json::Value> = serde_json::from_str(&history).unwrap_or_default();
+    for e in &epochs {
+        let step = e["epoch"].as_i64().unwrap_or(0) + 1;
+        for k in [
+            "loss",
+            "val_loss",
+            "val_mae",
+            "val_directional_accuracy",
+            "val_ic",
+            "lr",
+        ] {
+            if let Some(x) = e[k].as_f64() {
+                run.metric_at(&format!("epoch.{k}"), x, step);
+            }
+        }
+    }
+    run.tags.push((
+        "qts.model".into(),
+        format!("{}@{}", report.name, report.version),
+    ));
+    for f in [
+        "weights.safetensors",
+        "config.yaml",
+        "history.json",
+        "model.json",
+        "pipeline.json",
+    ] {
+        let path = report.directory.join(f);
+        if path.is_file() {
+            run.artifacts.push(path);
+        }
+    }
+    qts_cli::commands::track::finish(loaded, run).map(|_| ())
 }

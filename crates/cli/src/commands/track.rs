@@ -1,0 +1,142 @@
+//! Tracking a command's run: a report in, a [`qts_tracking::Run`] out (params, metrics, tags,
+//! artifacts), stored locally and sent to the configured server. Shared by every tracked
+//! command and by `qts-torch`.
+
+use qts_core::config::Loaded;
+use qts_tracking::Run;
+
+use crate::failure::Failure;
+
+/// Milliseconds since the epoch now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// `value` as dotted `key = value` pairs (lists and scalars as their JSON text).
+pub fn flatten(value: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(v, &key, out);
+            }
+        }
+        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// A run of `command` named `name`, started at `start`: the effective configuration
+/// flattened as params (secrets as `***`), and the provenance tags.
+pub fn new_run(loaded: &Loaded, command: &str, name: String, start: i64) -> Run {
+    let cfg = &loaded.config;
+    let mut params = Vec::new();
+    if let Ok(v) = serde_json::to_value(cfg) {
+        flatten(&v, "", &mut params);
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut tags = vec![
+        (
+            "qts.version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+        ("qts.command".to_string(), command.to_string()),
+        (
+            "qts.command_line".to_string(),
+            loaded.redactor.scrub(&format!("qts {}", args.join(" "))),
+        ),
+        ("qts.config_fingerprint".to_string(), cfg.fingerprint()),
+        ("mlflow.runName".to_string(), name.clone()),
+        ("mlflow.source.name".to_string(), "qts".to_string()),
+    ];
+    if let Some(commit) = qts_core::provenance::git_commit() {
+        tags.push(("mlflow.source.git.commit".to_string(), commit));
+    }
+    Run {
+        experiment: cfg.mlflow.experiment_name.clone(),
+        name,
+        start_time: start,
+        end_time: now_ms(),
+        status: "FINISHED".into(),
+        params,
+        metrics: Vec::new(),
+        tags,
+        artifacts: Vec::new(),
+        inline: Vec::new(),
+    }
+}
+
+/// Stores and sends `run` when tracking is on; a server that fails leaves a warning, not an
+/// error (the run is kept for `qts experiments sync`).
+pub fn finish(loaded: &Loaded, mut run: Run) -> Result<Option<qts_tracking::Tracked>, Failure> {
+    let cfg = &loaded.config.mlflow;
+    if !cfg.enabled {
+        return Ok(None);
+    }
+    run.end_time = now_ms();
+    let tracked = qts_tracking::track(cfg, &run).map_err(|e| Failure::Runtime(e.into()))?;
+    match (&tracked.server_run_id, &tracked.unsent) {
+        (Some(id), _) => tracing::info!(
+            run = %tracked.run_id,
+            server_run = %id,
+            server = %cfg.tracking_uri,
+            "tracked"
+        ),
+        (None, Some(why)) => tracing::warn!(
+            run = %tracked.run_id,
+            "tracked locally in {}; not sent to {}: {why}",
+            cfg.local_store,
+            cfg.tracking_uri
+        ),
+        (None, None) => {
+            tracing::info!(run = %tracked.run_id, store = %cfg.local_store, "tracked locally")
+        }
+    }
+    Ok(Some(tracked))
+}
+
+/// A backtest's run: its metrics, the description as params, the stamp as tags, its files.
+pub fn backtest(
+    loaded: &Loaded,
+    report: &qts_backtest::BacktestReport,
+    stats: &serde_json::Value,
+    start: i64,
+) -> Result<(), Failure> {
+    let name = format!("backtest {} {}", report.strategy, report.symbols.join(","));
+    let mut run = new_run(loaded, "backtest", name, start);
+    for (k, v) in report.metrics.iter() {
+        let x = match v {
+            qts_backtest::metrics::Value::Number(x) => *x,
+            qts_backtest::metrics::Value::Count(c) => *c as f64,
+        };
+        run.metric(k, x);
+    }
+    run.params.extend([
+        ("run.strategy".to_string(), report.strategy.clone()),
+        ("run.symbols".to_string(), report.symbols.join(",")),
+        (
+            "run.start".to_string(),
+            report.start.clone().unwrap_or_default(),
+        ),
+        (
+            "run.end".to_string(),
+            report.end.clone().unwrap_or_default(),
+        ),
+        ("run.in_sample".to_string(), report.in_sample.to_string()),
+    ]);
+    run.tags
+        .push(("qts.data_hash".into(), report.stamp.data_hash.clone()));
+    run.tags
+        .push(("qts.data_files".into(), report.stamp.files.join(",")));
+    let stats = serde_json::to_string_pretty(stats).unwrap_or_default() + "\n";
+    run.inline = vec![
+        ("stats.json".into(), stats.into_bytes()),
+        ("trades.csv".into(), report.trades_csv().into_bytes()),
+        ("equity.csv".into(), report.equity_csv().into_bytes()),
+    ];
+    finish(loaded, run).map(|_| ())
+}

@@ -1,0 +1,381 @@
+//! Tracking against a real MLflow server (`mlflow server`, pinned, installed by
+//! `scripts/test.sh`): a backtest appears in MLflow with its params, metrics, tags and
+//! artifacts as a user would see them in the UI; with the server down the run is kept in the
+//! local store and `qts experiments sync` sends it later. No mock stands in for MLflow.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{qts, sample};
+
+fn mlflow() -> PathBuf {
+    let path = std::env::var_os("QTS_MLFLOW").map_or_else(
+        || {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/qts/mlflow-3.17.2/bin/mlflow")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        path.is_file(),
+        "MLflow is not installed at {}: run scripts/test.sh (it installs mlflow==3.17.2), or set QTS_MLFLOW",
+        path.display()
+    );
+    path
+}
+
+/// A real `mlflow server` on a free loopback port, over SQLite, stopped when dropped.
+struct Server {
+    child: Child,
+    uri: String,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(mlflow())
+            .args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--workers", "1"])
+            .arg("--backend-store-uri")
+            .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
+            .arg("--artifacts-destination")
+            .arg(dir.join("mlartifacts"))
+            .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let uri = format!("http://127.0.0.1:{port}");
+        let server = Server { child, uri };
+        let started = Instant::now();
+        while get(&format!("{}/health", server.uri)).is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "mlflow server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        server
+    }
+
+    fn search(&self) -> Vec<serde_json::Value> {
+        let v = post(
+            &format!("{}/api/2.0/mlflow/experiments/search", self.uri),
+            serde_json::json!({ "max_results": 100 }),
+        );
+        let ids: Vec<String> = v["experiments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["experiment_id"].as_str().unwrap().to_string())
+            .collect();
+        let runs = post(
+            &format!("{}/api/2.0/mlflow/runs/search", self.uri),
+            serde_json::json!({ "experiment_ids": ids }),
+        );
+        runs["runs"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn get(url: &str) -> Option<String> {
+    agent()
+        .get(url)
+        .call()
+        .ok()
+        .and_then(|mut r| r.body_mut().read_to_string().ok())
+}
+
+fn post(url: &str, body: serde_json::Value) -> serde_json::Value {
+    let text = agent()
+        .post(url)
+        .header("Content-Type", "application/json")
+        .send(body.to_string().as_bytes())
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+const SECRET: &str = "fmp-secret-tracking-42";
+
+fn backtest(dir: &Path, uri: &str) -> std::process::Output {
+    qts(dir)
+        .env("MLFLOW_TRACKING_URI", uri)
+        .env("FMP_API_KEY", SECRET)
+        .args(["backtest", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .args([
+            "--param", "fast=10", "--param", "slow=20", "--out", "run", "--json",
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_backtest_appears_in_mlflow_with_its_params_metrics_tags_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let out = backtest(dir.path(), &server.uri);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let runs = server.search();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+    assert_eq!(run["info"]["status"], "FINISHED");
+    assert_eq!(
+        run["info"]["run_name"],
+        "backtest sma-cross(10, 20) goog_daily"
+    );
+    let data = &run["data"];
+    let metric = |k: &str| {
+        data["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == k)
+            .map(|m| m["value"].as_f64().unwrap())
+            .unwrap_or_else(|| panic!("metric {k}"))
+    };
+    // The numbers MLflow shows are the result's, to the bit.
+    for k in ["sharpe_ratio", "final_equity", "max_drawdown", "num_trades"] {
+        assert_eq!(metric(k), stats[k].as_f64().unwrap(), "{k}");
+    }
+    let param = |k: &str| {
+        data["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["key"] == k)
+            .map(|p| p["value"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("param {k}"))
+    };
+    assert_eq!(param("run.strategy"), "sma-cross(10, 20)");
+    assert_eq!(param("backtest.initial_capital"), "100000.0");
+    assert_eq!(param("trading.rebalance"), "weekly");
+    assert_eq!(param("data.providers.fmp.api_key"), "***");
+    assert!(!run.to_string().contains(SECRET), "a key reached MLflow");
+    assert!(
+        data["params"].as_array().unwrap().len() > 100,
+        "the whole config, batched"
+    );
+    let tag = |k: &str| {
+        data["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["key"] == k)
+            .map(|t| t["value"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("tag {k}"))
+    };
+    assert_eq!(tag("qts.command"), "backtest");
+    assert_eq!(
+        tag("qts.data_hash"),
+        stats["stamp"]["data_hash"].as_str().unwrap()
+    );
+    assert_eq!(tag("qts.version"), env!("CARGO_PKG_VERSION"));
+    // The files, through the server's artifact proxy.
+    let run_id = run["info"]["run_id"].as_str().unwrap();
+    let listed: serde_json::Value = serde_json::from_str(
+        &get(&format!(
+            "{}/api/2.0/mlflow/artifacts/list?run_id={run_id}",
+            server.uri
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut files: Vec<&str> = listed["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    files.sort_unstable();
+    assert_eq!(files, ["equity.csv", "stats.json", "trades.csv"]);
+    let equity = get(&format!(
+        "{}/api/2.0/mlflow-artifacts/artifacts/{}/equity.csv",
+        server.uri,
+        run["info"]["artifact_uri"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("mlflow-artifacts:/")
+    ))
+    .unwrap();
+    assert_eq!(
+        equity,
+        std::fs::read_to_string(dir.path().join("run/equity.csv")).unwrap()
+    );
+    // The local store knows where it went.
+    let list = qts(dir.path())
+        .env("MLFLOW_TRACKING_URI", &server.uri)
+        .args(["experiments", "list", "--json"])
+        .output()
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(stored[0]["sent"][0]["server_run_id"], run_id);
+}
+
+#[test]
+fn with_the_server_down_nothing_is_lost_and_sync_sends_it_later() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nobody listens on: the server is down.
+    let down = format!(
+        "http://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    );
+    let out = backtest(dir.path(), &down);
+    assert!(out.status.success(), "the backtest itself succeeds");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not sent"), "{err}");
+    let listed = qts(dir.path())
+        .args(["experiments", "list", "--json"])
+        .output()
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(stored.as_array().unwrap().len(), 1);
+    assert!(stored[0]["sent"].as_array().unwrap().is_empty());
+
+    let server = Server::start(dir.path());
+    assert!(server.search().is_empty());
+    let sync = |uri: &str| {
+        qts(dir.path())
+            .env("MLFLOW_TRACKING_URI", uri)
+            .args(["experiments", "sync", "--json"])
+            .output()
+            .unwrap()
+    };
+    let first = sync(&server.uri);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(report["sent"].as_array().unwrap().len(), 1);
+    let runs = server.search();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["info"]["status"], "FINISHED");
+    // Sending again sends nothing twice.
+    let again: serde_json::Value = serde_json::from_slice(&sync(&server.uri).stdout).unwrap();
+    assert_eq!(again["already"], 1);
+    assert_eq!(server.search().len(), 1);
+    // Without a server, sync says what it needs.
+    let none = qts(dir.path())
+        .env("MLFLOW_TRACKING_URI", "")
+        .args(["experiments", "sync"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+}
+
+#[test]
+fn a_training_run_logs_every_epoch_at_its_step_and_the_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let out = qts(dir.path())
+        .env("MLFLOW_TRACKING_URI", &server.uri)
+        .args([
+            "--set",
+            "model.training.epochs=3",
+            "--set",
+            "model.training.warmup_epochs=1",
+        ])
+        .args([
+            "--set",
+            "model.lstm.hidden_size=8",
+            "--set",
+            "model.data.lookback=20",
+        ])
+        .args(["--set", "model.data.purge_gap=20"])
+        .args(["-q", "train", "--name", "goog", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs = server.search();
+    assert_eq!(runs.len(), 1);
+    let run_id = runs[0]["info"]["run_id"].as_str().unwrap();
+    assert_eq!(runs[0]["info"]["run_name"], "train goog@1");
+    let history: serde_json::Value = serde_json::from_str(
+        &get(&format!(
+            "{}/api/2.0/mlflow/metrics/get-history?run_id={run_id}&metric_key=epoch.val_loss",
+            server.uri
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let steps: Vec<i64> = history["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["step"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, [1, 2, 3]);
+    let logged: Vec<f64> = history["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_f64().unwrap())
+        .collect();
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("artifacts/models/goog/1/history.json")).unwrap(),
+    )
+    .unwrap();
+    let written: Vec<f64> = file
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["val_loss"].as_f64().unwrap())
+        .collect();
+    assert_eq!(logged, written);
+    let listed: serde_json::Value = serde_json::from_str(
+        &get(&format!(
+            "{}/api/2.0/mlflow/artifacts/list?run_id={run_id}",
+            server.uri
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let files = listed["files"].to_string();
+    assert!(
+        files.contains("weights.safetensors") && files.contains("model.json"),
+        "{files}"
+    );
+}

@@ -1,0 +1,318 @@
+//! A small blocking client of MLflow's REST API (`/api/2.0/mlflow/…`): the calls a run needs,
+//! batched as the server allows (`runs/log-batch` takes at most 1000 metrics and 100 params and
+//! tags together per call). Written here because the registry's MLflow clients are thin or
+//! async-only; it uses the HTTP stack the data providers already use.
+
+use std::time::Duration;
+
+use qts_core::config::MlflowConfig;
+use serde_json::{Value, json};
+
+use crate::error::TrackingError;
+use crate::store::StoredRun;
+
+/// MLflow's limits per `runs/log-batch` call.
+const BATCH_METRICS: usize = 1000;
+const BATCH_PARAMS_AND_TAGS: usize = 100;
+/// MLflow's longest parameter value.
+const PARAM_VALUE_MAX: usize = 6000;
+
+/// A client of one tracking server.
+pub struct Client {
+    uri: String,
+    agent: ureq::Agent,
+    auth: Option<String>,
+    requests: std::cell::Cell<usize>,
+}
+
+impl Client {
+    /// A client of `cfg.tracking_uri`, with its credentials.
+    pub fn new(cfg: &MlflowConfig) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let auth = if cfg.token.is_set() {
+            Some(format!("Bearer {}", cfg.token.expose()))
+        } else if !cfg.username.is_empty() {
+            Some(format!(
+                "Basic {}",
+                base64(&format!("{}:{}", cfg.username, cfg.password.expose()))
+            ))
+        } else {
+            None
+        };
+        Client {
+            uri: cfg.tracking_uri.trim_end_matches('/').to_string(),
+            agent,
+            auth,
+            requests: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The server's URI.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> usize {
+        self.requests.get()
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, TrackingError> {
+        self.requests.set(self.requests.get() + 1);
+        let url = format!("{}{path}", self.uri);
+        let unreachable = |e: ureq::Error| TrackingError::Unreachable {
+            uri: self.uri.clone(),
+            call: path.to_string(),
+            reason: match e {
+                ureq::Error::Timeout(_) => "timed out".into(),
+                ureq::Error::HostNotFound => "no such host".into(),
+                ureq::Error::ConnectionFailed => "connection failed".into(),
+                ureq::Error::Io(io) => format!("{:?}", io.kind()),
+                _ => "request failed".into(),
+            },
+        };
+        let response = match (method, body) {
+            ("GET", _) => {
+                let mut r = self.agent.get(&url);
+                if let Some(a) = &self.auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            (_, body) => {
+                let mut r = self
+                    .agent
+                    .post(&url)
+                    .header("Content-Type", "application/json");
+                if let Some(a) = &self.auth {
+                    r = r.header("Authorization", a);
+                }
+                r.send(body.map(Value::to_string).unwrap_or_default().as_bytes())
+            }
+        };
+        let mut response = response.map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        if !(200..300).contains(&status) {
+            return Err(TrackingError::Server {
+                uri: self.uri.clone(),
+                call: path.to_string(),
+                status,
+                detail: text
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(300)
+                    .collect(),
+            });
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    fn post(&self, call: &str, body: Value) -> Result<Value, TrackingError> {
+        self.call("POST", &format!("/api/2.0/mlflow/{call}"), Some(&body))
+    }
+
+    /// The id of experiment `name`, created when missing.
+    ///
+    /// # Errors
+    /// [`TrackingError`] from the server.
+    pub fn experiment_id(&self, name: &str) -> Result<String, TrackingError> {
+        let path = format!(
+            "/api/2.0/mlflow/experiments/get-by-name?experiment_name={}",
+            encode(name)
+        );
+        match self.call("GET", &path, None) {
+            Ok(v) => Ok(v["experiment"]["experiment_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()),
+            Err(TrackingError::Server { status: 404, .. }) => {
+                let v = self.post("experiments/create", json!({ "name": name }))?;
+                Ok(v["experiment_id"].as_str().unwrap_or_default().to_string())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a stored run: the run, its params, metrics and tags in batches, its artifacts,
+    /// its end. Returns the server's run id.
+    ///
+    /// # Errors
+    /// [`TrackingError`] from the server (the run may then exist there, unfinished).
+    pub fn send(&self, stored: &StoredRun) -> Result<String, TrackingError> {
+        let run = &stored.run;
+        let experiment = self.experiment_id(&run.experiment)?;
+        let mut tags: Vec<(String, String)> = run.tags.clone();
+        tags.push(("qts.local_run_id".into(), stored.run_id.clone()));
+        let created = self.post(
+            "runs/create",
+            json!({
+                "experiment_id": experiment,
+                "run_name": run.name,
+                "start_time": run.start_time,
+                "tags": [],
+            }),
+        )?;
+        let info = &created["run"]["info"];
+        let run_id = info["run_id"].as_str().unwrap_or_default().to_string();
+        let artifact_uri = info["artifact_uri"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let params: Vec<Value> = run
+            .params
+            .iter()
+            .map(|(k, v)| json!({ "key": k, "value": clip(v) }))
+            .collect();
+        let tags: Vec<Value> = tags
+            .iter()
+            .map(|(k, v)| json!({ "key": k, "value": clip(v) }))
+            .collect();
+        let metrics: Vec<Value> = run
+            .metrics
+            .iter()
+            .map(|m| json!({ "key": m.key, "value": m.value, "timestamp": m.timestamp, "step": m.step }))
+            .collect();
+        // Params and tags share one budget per call, metrics another.
+        let mut keyed: Vec<(bool, Value)> = params.into_iter().map(|p| (true, p)).collect();
+        keyed.extend(tags.into_iter().map(|t| (false, t)));
+        let mut metrics = metrics.into_iter().peekable();
+        let mut keyed = keyed.into_iter().peekable();
+        while metrics.peek().is_some() || keyed.peek().is_some() {
+            let m: Vec<Value> = metrics.by_ref().take(BATCH_METRICS).collect();
+            let (mut p, mut t) = (Vec::new(), Vec::new());
+            for (is_param, v) in keyed.by_ref().take(BATCH_PARAMS_AND_TAGS) {
+                if is_param { p.push(v) } else { t.push(v) }
+            }
+            self.post(
+                "runs/log-batch",
+                json!({ "run_id": run_id, "metrics": m, "params": p, "tags": t }),
+            )?;
+        }
+        self.upload_artifacts(stored, &artifact_uri)?;
+        self.post(
+            "runs/update",
+            json!({ "run_id": run_id, "status": run.status, "end_time": run.end_time }),
+        )?;
+        Ok(run_id)
+    }
+
+    /// Uploads the run's artifacts through the server's artifact proxy
+    /// (`mlflow-artifacts:/…` roots); other roots are left to the server's own storage.
+    fn upload_artifacts(
+        &self,
+        stored: &StoredRun,
+        artifact_uri: &str,
+    ) -> Result<(), TrackingError> {
+        if stored.run.artifacts.is_empty() {
+            return Ok(());
+        }
+        let Some(root) = artifact_uri.strip_prefix("mlflow-artifacts:") else {
+            tracing::warn!(
+                artifact_uri,
+                "the server does not proxy artifacts (start it with --serve-artifacts): artifacts stay in the local store"
+            );
+            return Ok(());
+        };
+        let root = root.trim_start_matches('/');
+        for a in &stored.run.artifacts {
+            let name = a
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let local = stored.folder.join(a);
+            let bytes = std::fs::read(&local).map_err(|e| TrackingError::Store {
+                path: local.display().to_string(),
+                reason: "cannot read the artifact".into(),
+                source: Some(e),
+            })?;
+            let path = format!(
+                "/api/2.0/mlflow-artifacts/artifacts/{root}/{}",
+                encode(&name)
+            );
+            self.requests.set(self.requests.get() + 1);
+            let url = format!("{}{path}", self.uri);
+            let mut r = self.agent.put(&url);
+            if let Some(auth) = &self.auth {
+                r = r.header("Authorization", auth);
+            }
+            let response = r.send(&bytes[..]).map_err(|_| TrackingError::Unreachable {
+                uri: self.uri.clone(),
+                call: path.clone(),
+                reason: "the upload failed".into(),
+            })?;
+            let status = response.status().as_u16();
+            if !(200..300).contains(&status) {
+                return Err(TrackingError::Server {
+                    uri: self.uri.clone(),
+                    call: path,
+                    status,
+                    detail: String::new(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn clip(v: &str) -> String {
+    if v.len() <= PARAM_VALUE_MAX {
+        return v.to_string();
+    }
+    let mut end = PARAM_VALUE_MAX;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    v[..end].to_string()
+}
+
+/// Percent-encoding of a query value or path segment.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn base64(s: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_and_encoding_as_the_rfcs() {
+        assert_eq!(base64("user:pass"), "dXNlcjpwYXNz");
+        assert_eq!(base64("a"), "YQ==");
+        assert_eq!(base64("ab"), "YWI=");
+        assert_eq!(encode("qts exp/1"), "qts%20exp%2F1");
+        assert_eq!(clip(&"é".repeat(4000)).len(), 6000);
+    }
+}

@@ -1,0 +1,229 @@
+//! The local run store: `<local_store>/<run id>/run.json` (the run, written last and
+//! atomically: a folder without it is an interrupted write and is ignored), `artifacts/` (copies
+//! of the run's files) and `sent.json` (the servers it reached, with their run ids).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::TrackingError;
+
+/// One metric value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// Name.
+    pub key: String,
+    /// Value (finite: MLflow's JSON cannot carry NaN).
+    pub value: f64,
+    /// Step (an epoch, a trial); 0 for a single value.
+    pub step: i64,
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+}
+
+/// A run as a front end describes it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Run {
+    /// Experiment name.
+    pub experiment: String,
+    /// Run name.
+    pub name: String,
+    /// Start, milliseconds since the epoch.
+    pub start_time: i64,
+    /// End, milliseconds since the epoch.
+    pub end_time: i64,
+    /// `FINISHED` or `FAILED`.
+    pub status: String,
+    /// Parameters (the flattened effective configuration and the command's own).
+    pub params: Vec<(String, String)>,
+    /// Metrics.
+    pub metrics: Vec<Metric>,
+    /// Tags (`qts.version`, `qts.command`, `mlflow.source.git.commit`, …).
+    pub tags: Vec<(String, String)>,
+    /// Files to keep with the run (copied into the store, then uploaded).
+    pub artifacts: Vec<PathBuf>,
+    /// Artifacts given as bytes (name, content): written into the store like copies.
+    #[serde(skip)]
+    pub inline: Vec<(String, Vec<u8>)>,
+}
+
+impl Run {
+    /// Adds a metric at step 0 now (non-finite values are skipped).
+    pub fn metric(&mut self, key: &str, value: f64) {
+        self.metric_at(key, value, 0);
+    }
+
+    /// Adds a metric at `step`.
+    pub fn metric_at(&mut self, key: &str, value: f64, step: i64) {
+        if value.is_finite() {
+            self.metrics.push(Metric {
+                key: key.to_string(),
+                value,
+                step,
+                timestamp: chrono::Utc::now().timestamp_millis(),
+            });
+        }
+    }
+}
+
+/// A server a run reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sent {
+    /// The tracking URI.
+    pub uri: String,
+    /// The server's run id.
+    pub server_run_id: String,
+}
+
+/// A run read back from the store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRun {
+    /// The folder name.
+    pub run_id: String,
+    /// The run (artifacts as paths inside the store).
+    pub run: Run,
+    /// Servers it reached.
+    pub sent: Vec<Sent>,
+    /// Its folder in the store.
+    #[serde(skip)]
+    pub folder: PathBuf,
+}
+
+/// The store in a folder.
+#[derive(Debug, Clone)]
+pub struct RunStore {
+    dir: PathBuf,
+}
+
+fn store_err(path: &Path, reason: &str, source: std::io::Error) -> TrackingError {
+    TrackingError::Store {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+        source: Some(source),
+    }
+}
+
+impl RunStore {
+    /// The store in `dir` (created on the first save).
+    pub fn new(dir: impl Into<PathBuf>) -> RunStore {
+        RunStore { dir: dir.into() }
+    }
+
+    /// Saves `run` (copying its artifacts) and returns its id.
+    ///
+    /// # Errors
+    /// [`TrackingError::Store`] when a file cannot be copied or written.
+    pub fn save(&self, run: &Run) -> Result<String, TrackingError> {
+        let body = serde_json::to_vec(run).unwrap_or_default();
+        let digest = qts_core::hex::sha256(&body);
+        let run_id = format!("{}-{}", run.start_time, &digest[..8]);
+        let dir = self.dir.join(&run_id);
+        let mut stored = run.clone();
+        stored.artifacts.clear();
+        stored.inline.clear();
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        for a in &run.artifacts {
+            let name = a
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let bytes =
+                std::fs::read(a).map_err(|e| store_err(a, "cannot read the artifact", e))?;
+            files.push((name, bytes));
+        }
+        files.extend(run.inline.iter().cloned());
+        for (name, bytes) in files {
+            let to = dir.join("artifacts").join(&name);
+            qts_core::fs::write_atomic(&to, &bytes)
+                .map_err(|e| store_err(&to, "cannot write", e))?;
+            stored.artifacts.push(PathBuf::from("artifacts").join(name));
+        }
+        let text = serde_json::to_string_pretty(&stored).unwrap_or_default() + "\n";
+        let path = dir.join("run.json");
+        qts_core::fs::write_atomic(&path, text.as_bytes())
+            .map_err(|e| store_err(&path, "cannot write", e))?;
+        Ok(run_id)
+    }
+
+    /// The run `run_id`.
+    ///
+    /// # Errors
+    /// [`TrackingError::UnknownRun`], or [`TrackingError::Store`] for an unreadable file.
+    pub fn load(&self, run_id: &str) -> Result<StoredRun, TrackingError> {
+        let dir = self.dir.join(run_id);
+        let path = dir.join("run.json");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(TrackingError::UnknownRun(run_id.to_string()));
+            }
+            Err(e) => return Err(store_err(&path, "cannot read", e)),
+        };
+        let run: Run = serde_json::from_str(&text).map_err(|e| TrackingError::Store {
+            path: path.display().to_string(),
+            reason: format!("not a qts run ({e})"),
+            source: None,
+        })?;
+        let sent = std::fs::read_to_string(dir.join("sent.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        Ok(StoredRun {
+            run_id: run_id.to_string(),
+            run,
+            sent,
+            folder: dir,
+        })
+    }
+
+    /// The folder of a run's artifacts.
+    pub fn dir_of(&self, run_id: &str) -> PathBuf {
+        self.dir.join(run_id)
+    }
+
+    /// Every complete run, oldest first.
+    ///
+    /// # Errors
+    /// [`TrackingError::Store`] for a run file that cannot be read.
+    pub fn list(&self) -> Result<Vec<StoredRun>, TrackingError> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(Vec::new());
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("run.json").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        ids.sort_by_key(|id| {
+            let start: i64 = id
+                .split('-')
+                .next()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            (start, id.clone())
+        });
+        ids.iter().map(|id| self.load(id)).collect()
+    }
+
+    /// Records that `run_id` reached `uri` as `server_run_id`.
+    ///
+    /// # Errors
+    /// [`TrackingError::Store`] when the marker cannot be written.
+    pub fn mark_sent(
+        &self,
+        run_id: &str,
+        uri: &str,
+        server_run_id: &str,
+    ) -> Result<(), TrackingError> {
+        let mut sent = self.load(run_id)?.sent;
+        sent.retain(|s| s.uri != uri);
+        sent.push(Sent {
+            uri: uri.to_string(),
+            server_run_id: server_run_id.to_string(),
+        });
+        let path = self.dir.join(run_id).join("sent.json");
+        let text = serde_json::to_string_pretty(&sent).unwrap_or_default() + "\n";
+        qts_core::fs::write_atomic(&path, text.as_bytes())
+            .map_err(|e| store_err(&path, "cannot write", e))
+    }
+}
