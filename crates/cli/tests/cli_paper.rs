@@ -551,3 +551,94 @@ fn bad_input_is_exit_2_naming_the_thing_and_touches_nothing() {
     );
     assert_eq!(status(d)["steps"], 5);
 }
+
+#[test]
+fn a_model_that_stops_working_live_raises_an_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    // Right about every next return on its validation rows, wrong about every one live.
+    let text = std::fs::read_to_string(sample(GOOG)).unwrap();
+    let rows: Vec<(String, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_string(), c[4].parse().unwrap())
+        })
+        .collect();
+    let mut csv = String::from("date,prediction,lower,upper,split\n");
+    for w in rows.windows(2) {
+        let (day, r) = (&w[0].0, w[1].1 / w[0].1 - 1.0);
+        if day.as_str() < "2012-06-01" {
+            continue;
+        }
+        let (p, split) = if day.as_str() < "2013-01-02" {
+            (r, "validation")
+        } else {
+            (-r, "test")
+        };
+        csv.push_str(&format!("{day},{p},{},{},{split}\n", p - 0.001, p + 0.001));
+    }
+    std::fs::write(dir.path().join("preds.csv"), csv).unwrap();
+    let out = qts(dir.path())
+        .args([
+            "-q",
+            "paper",
+            "init",
+            "--cash",
+            "100000",
+            "--strategy",
+            "signal",
+        ])
+        .args(["--signals", "preds.csv", "--data"])
+        .arg(sample(GOOG))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut kinds = Vec::new();
+    for day in days("2013-01-02", "2013-01-14") {
+        let out = qts(dir.path())
+            .args([
+                "--set",
+                "monitoring.enabled=true",
+                "--set",
+                "monitoring.model_window=5",
+            ])
+            .args([
+                "-q",
+                "paper",
+                "step",
+                "--offline",
+                "--json",
+                "--as-of",
+                &day,
+            ])
+            .output()
+            .unwrap();
+        let s = json(&out);
+        for a in s["alerts"].as_array().unwrap() {
+            kinds.push((day.clone(), a["kind"].as_str().unwrap().to_string()));
+        }
+        if !s["model"].is_null() {
+            assert_eq!(s["model"]["validation_accuracy"], 1.0);
+            assert_eq!(s["model"]["live_accuracy"], 0.0);
+            assert_eq!(s["model"]["decisions"], 5);
+        }
+    }
+    // Five judged forecasts need six closes after the first step: from 2013-01-09 on.
+    assert!(
+        kinds
+            .iter()
+            .any(|(d, k)| k == "model_accuracy" && d.as_str() >= "2013-01-09"),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|(_, k)| k == "model_coverage"),
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds
+            .iter()
+            .any(|(d, k)| k.starts_with("model") && d.as_str() < "2013-01-09"),
+        "{kinds:?}"
+    );
+}

@@ -68,6 +68,114 @@ pub fn check(decision: &Decision, day_return: f64, cfg: &MonitoringConfig) -> Ve
     alerts
 }
 
+/// A model's live record against its validation figures, from the forecasts it followed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelRecord {
+    /// Forecasts judged (the window, or fewer early on).
+    pub decisions: usize,
+    /// Share of them on the right side of zero.
+    pub live_accuracy: f64,
+    /// The same share over the model's validation rows.
+    pub validation_accuracy: f64,
+    /// Share of outcomes inside the forecast interval (when the forecasts have one).
+    pub live_coverage: Option<f64>,
+    /// The same over the validation rows.
+    pub validation_coverage: Option<f64>,
+}
+
+/// The live record of the forecasts in `signals` (aligned to `close`) over the last `window`
+/// bars before `last` from `first` on, whose next close is known by `last`; `None` without
+/// validation rows to compare with or before `window` forecasts were judged.
+pub fn model_record(
+    signals: &qts_backtest::strategy::SignalSeries,
+    close: &[f64],
+    first: usize,
+    last: usize,
+    window: usize,
+) -> Option<ModelRecord> {
+    let split = signals.split.as_ref()?;
+    let judged = |rows: &mut dyn Iterator<Item = usize>| -> (usize, f64, Option<f64>) {
+        let (mut n, mut hits, mut inside, mut with_interval) = (0usize, 0usize, 0usize, 0usize);
+        for t in rows {
+            let p = signals.prediction[t];
+            if !p.is_finite() || t + 1 >= close.len() {
+                continue;
+            }
+            let r = close[t + 1] / close[t] - 1.0;
+            n += 1;
+            hits += usize::from((p > 0.0) == (r > 0.0));
+            if let (Some(lo), Some(hi)) = (&signals.lower, &signals.upper)
+                && lo[t].is_finite()
+                && hi[t].is_finite()
+            {
+                with_interval += 1;
+                inside += usize::from(lo[t] <= r && r <= hi[t]);
+            }
+        }
+        let coverage = (with_interval > 0).then(|| inside as f64 / with_interval as f64);
+        (n, hits as f64 / n.max(1) as f64, coverage)
+    };
+    let (nv, validation_accuracy, validation_coverage) =
+        judged(&mut (0..close.len()).filter(|&t| split[t] == "validation"));
+    if nv == 0 || window == 0 {
+        return None;
+    }
+    // The last `window` forecasts whose outcome is known at `last` (forecast at t, outcome t+1).
+    let mut recent: Vec<usize> = (first..last)
+        .rev()
+        .filter(|&t| signals.prediction[t].is_finite())
+        .take(window)
+        .collect();
+    recent.reverse();
+    let (n, live_accuracy, live_coverage) = judged(&mut recent.into_iter());
+    (n >= window).then_some(ModelRecord {
+        decisions: n,
+        live_accuracy,
+        validation_accuracy,
+        live_coverage,
+        validation_coverage,
+    })
+}
+
+/// The alerts of a model's live record: accuracy or coverage below the validation figure.
+pub fn model_alerts(record: &ModelRecord, day: &str, cfg: &MonitoringConfig) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    if !cfg.enabled {
+        return alerts;
+    }
+    if record.live_accuracy < record.validation_accuracy {
+        alerts.push(Alert {
+            day: day.to_string(),
+            kind: "model_accuracy".into(),
+            message: format!(
+                "the model's last {} forecasts were right {:.1}% of the time, below its {:.1}% on validation",
+                record.decisions,
+                100.0 * record.live_accuracy,
+                100.0 * record.validation_accuracy
+            ),
+            value: Some(record.live_accuracy),
+            threshold: Some(record.validation_accuracy),
+        });
+    }
+    if let (Some(live), Some(val)) = (record.live_coverage, record.validation_coverage)
+        && live < val
+    {
+        alerts.push(Alert {
+            day: day.to_string(),
+            kind: "model_coverage".into(),
+            message: format!(
+                "the model's intervals held {:.1}% of the last {} outcomes, below their {:.1}% on validation",
+                100.0 * live,
+                record.decisions,
+                100.0 * val
+            ),
+            value: Some(live),
+            threshold: Some(val),
+        });
+    }
+    alerts
+}
+
 /// The alert of a step refused for its data (stale or invalid), if it is one; `day` is the
 /// day asked for.
 pub fn alert_for(error: &PaperError, day: &str, cfg: &MonitoringConfig) -> Option<Alert> {

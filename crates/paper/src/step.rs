@@ -38,6 +38,9 @@ pub struct StepRequest<'a> {
     pub stale_after_days: u32,
     /// Provenance of the data.
     pub stamp: Stamp,
+    /// The live record of the model behind the signals, when there is one
+    /// ([`crate::monitor::model_record`]).
+    pub model: Option<crate::monitor::ModelRecord>,
 }
 
 /// A fill as recorded.
@@ -80,6 +83,8 @@ pub struct StepReport {
     pub decision: Decision,
     /// Alerts raised by the step.
     pub alerts: Vec<Alert>,
+    /// The model's live record against its validation figures, when it follows one.
+    pub model: Option<crate::monitor::ModelRecord>,
 }
 
 /// A fingerprint of the settings that shape trading: `backtest` (without the starting cash,
@@ -251,7 +256,14 @@ pub fn step(
     } else {
         0.0
     };
-    let alerts = crate::monitor::check(&decision, day_return, monitoring);
+    let mut alerts = crate::monitor::check(&decision, day_return, monitoring);
+    if let Some(record) = &request.model {
+        alerts.extend(crate::monitor::model_alerts(
+            record,
+            &decision.as_of,
+            monitoring,
+        ));
+    }
     for a in &alerts {
         tx.execute(
             "INSERT INTO alerts (day, kind, message, value, threshold) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -293,6 +305,7 @@ pub fn step(
         fills,
         decision,
         alerts,
+        model: request.model,
     })
 }
 

@@ -153,6 +153,7 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
         &live.market,
     )?;
     let settings = live_settings(cfg, &spec.strategy, spec.overlays)?;
+    let model = model_record(&account, &spec, &live.market, day, monitoring.model_window)?;
     let fingerprint = settings_fingerprint(cfg);
     let started = Instant::now();
     let report = match qts_paper::step(
@@ -165,6 +166,7 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
             settings_fingerprint: &fingerprint,
             stale_after_days: monitoring.stale_data_alert_days,
             stamp: live.stamp,
+            model,
         },
         monitoring,
         wait.as_secs_f64(),
@@ -229,6 +231,39 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
     }
     text.push_str(&render(&report.decision));
     out(&text)
+}
+
+/// The live record of the model behind a signal account: its out-of-sample forecasts since
+/// the account opened against its own validation rows (both from the predictions file).
+fn model_record(
+    account: &Account,
+    spec: &AccountSpec,
+    market: &qts_backtest::Market,
+    day: chrono::NaiveDate,
+    window: usize,
+) -> Result<Option<qts_paper::monitor::ModelRecord>, Failure> {
+    let (Some(path), "signal") = (&spec.signals, spec.strategy.as_str()) else {
+        return Ok(None);
+    };
+    let time = &market.bars()[0].time;
+    let signals = qts_backtest::strategy::SignalSeries::from_table(
+        &qts_data::io::read_csv_table(Path::new(path))?,
+        time,
+        path,
+    )?;
+    let last = time.partition_point(|t| t.date() <= day).saturating_sub(1);
+    let first = account
+        .status()?
+        .first_day
+        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+        .map_or(last, |d| time.partition_point(|t| t.date() < d));
+    Ok(qts_paper::monitor::model_record(
+        &signals,
+        &market.bars()[0].close,
+        first,
+        last,
+        window,
+    ))
 }
 
 /// A step refused for its data (stale, invalid) is an alert too.

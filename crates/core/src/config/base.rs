@@ -469,6 +469,10 @@ pub struct MonitoringConfig {
     pub daily_loss_alert: f64,
     /// Alert when the newest bar is older than this many trading days.
     pub stale_data_alert_days: u32,
+    /// Decisions a model is judged on: alert when the directional accuracy or the interval
+    /// coverage of the last this many out-of-sample forecasts falls below the model's own
+    /// figure on its validation rows (0 turns the check off).
+    pub model_window: usize,
     /// Webhook (Slack-compatible) that receives alerts; empty to only log them.
     pub webhook_url: Secret,
     /// Seconds a webhook delivery may take, retries included: a step never waits longer.
@@ -486,6 +490,7 @@ impl Default for MonitoringConfig {
             drawdown_alert: 0.10,
             daily_loss_alert: 0.03,
             stale_data_alert_days: 2,
+            model_window: 20,
             webhook_url: Secret::default(),
             webhook_timeout_seconds: 5.0,
             webhook_attempts: 3,
