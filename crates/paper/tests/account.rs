@@ -57,6 +57,7 @@ fn step(
             settings_fingerprint: &settings_fingerprint(cfg),
             stale_after_days: 2,
             stamp: Stamp::new("hash".into(), String::new(), Vec::new()),
+            model: None,
         },
         monitoring,
         0.1,
