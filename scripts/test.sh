@@ -2,7 +2,8 @@
 # Runs every test of the workspace on a fresh machine. Installs what the tests need first,
 # cached outside the clone so a machine pays for them once: libtorch (PyPI torch==2.13.0, in
 # a venv under ~/.cache/qts, see scripts/torch-env.sh) for the models crate, and MLflow
-# (mlflow==3.17.2, scripts/mlflow-env.sh) for the tracking tests.
+# (mlflow==3.17.2, scripts/mlflow-env.sh) for the tracking tests, and Debian's chromium for the
+# browser tests of the HTML reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,18 @@ fi
 
 # shellcheck source=scripts/torch-env.sh
 source scripts/torch-env.sh
+# Headless Chromium for the browser tests of the HTML reports (crates/cli/tests/cli_report.rs):
+# Debian's package, installed when missing (CI runs as root).
+if [ ! -x "${QTS_CHROMIUM:-/usr/bin/chromium}" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "installing chromium (Debian package) for the report tests" >&2
+        apt-get update -qq >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "error: the report tests need Chromium: sudo apt-get install -y chromium (or set QTS_CHROMIUM)" >&2
+        exit 1
+    fi
+fi
 # A real MLflow server for the tracking tests (crates/cli/tests/cli_tracking.rs).
 # shellcheck source=scripts/mlflow-env.sh
 source scripts/mlflow-env.sh

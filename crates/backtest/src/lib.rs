@@ -20,6 +20,7 @@ pub mod error;
 mod execution;
 mod fill_rules;
 pub mod grid;
+pub mod html;
 pub mod metrics;
 pub mod monte_carlo;
 pub mod optimize;

@@ -13,7 +13,7 @@ use crate::report::BacktestReport;
 
 /// How a metric's value is shown.
 #[derive(Clone, Copy)]
-enum Unit {
+pub(crate) enum Unit {
     /// A signed fraction shown as a percentage (a return).
     Percent,
     /// A share or a level shown as a percentage, unsigned.
@@ -27,10 +27,10 @@ enum Unit {
 }
 
 /// A metric's key, label and unit.
-type Row = (&'static str, &'static str, Unit);
+pub(crate) type Row = (&'static str, &'static str, Unit);
 
 /// The metric groups, in order; each metric with its label and unit.
-const GROUPS: &[(&str, &[Row])] = &[
+pub(crate) const GROUPS: &[(&str, &[Row])] = &[
     (
         "Returns",
         &[
@@ -118,7 +118,7 @@ const GROUPS: &[(&str, &[Row])] = &[
     ),
 ];
 
-fn show(v: Option<&Value>, unit: Unit) -> String {
+pub(crate) fn show(v: Option<&Value>, unit: Unit) -> String {
     match v {
         None => String::new(),
         Some(Value::Count(c)) => c.to_string(),

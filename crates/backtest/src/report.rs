@@ -208,6 +208,9 @@ pub struct BacktestReport {
     /// The baseline beside it: the return metrics of holding the symbols over the same span
     /// (equal weights rebalanced daily; for one symbol, the holding), no costs.
     pub buy_and_hold: Metrics,
+    /// The holding's equity at each close, from the same starting equity (`equity.csv`).
+    #[serde(skip)]
+    pub buy_and_hold_equity: Vec<f64>,
     /// Whether any number comes from trading predictions of the model's own training or
     /// validation rows (`--allow-in-sample`): such a result is not a test of the model.
     pub in_sample: bool,
@@ -253,11 +256,20 @@ pub fn backtest(
         None => None,
     };
     let metrics = summarize(&result, &bars[0].close, bench.as_deref(), &settings.metrics);
-    let buy_and_hold = crate::metrics::return_metrics(
-        &holding_returns(bars, result.first_bar, result.equity.len()),
-        bench.as_deref(),
-        &settings.metrics,
-    );
+    let holding = holding_returns(bars, result.first_bar, result.equity.len());
+    let buy_and_hold =
+        crate::metrics::return_metrics(&holding, bench.as_deref(), &settings.metrics);
+    let start_equity = result
+        .equity
+        .first()
+        .copied()
+        .unwrap_or(settings.engine.initial_capital);
+    let mut buy_and_hold_equity = Vec::with_capacity(result.equity.len());
+    buy_and_hold_equity.push(start_equity);
+    for r in &holding {
+        let last = buy_and_hold_equity[buy_and_hold_equity.len() - 1];
+        buy_and_hold_equity.push(last * (1.0 + r));
+    }
     Ok(BacktestReport {
         metrics,
         strategy: result.strategy.clone(),
@@ -269,6 +281,7 @@ pub fn backtest(
         validation: market.validation(),
         settings: settings.engine.active(),
         buy_and_hold,
+        buy_and_hold_equity,
         in_sample: false,
         notes: Vec::new(),
         stamp,
@@ -332,18 +345,20 @@ impl BacktestReport {
         out
     }
 
-    /// `equity.csv`: equity, cash and drawdown at each close.
+    /// `equity.csv`: equity, cash and drawdown at each close, and buy-and-hold's equity from
+    /// the same start.
     pub fn equity_csv(&self) -> String {
         let r = &self.result;
-        let mut out = String::from("date,equity,cash,drawdown\n");
+        let mut out = String::from("date,equity,cash,drawdown,buy_and_hold\n");
         for i in 0..r.time.len() {
             let _ = writeln!(
                 out,
-                "{},{},{},{}",
+                "{},{},{},{},{}",
                 r.time[i].date(),
                 r.equity[i],
                 r.cash[i],
-                r.drawdown[i]
+                r.drawdown[i],
+                self.buy_and_hold_equity.get(i).copied().unwrap_or(f64::NAN)
             );
         }
         out

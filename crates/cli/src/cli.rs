@@ -122,6 +122,18 @@ pub enum Command {
     /// Tracked runs: the local run store, and sending it to an MLflow server.
     #[command(subcommand)]
     Experiments(ExperimentsCommand),
+    /// An HTML report of a result folder (`qts backtest --out DIR`), self-contained.
+    Report(ReportArgs),
+}
+
+/// `qts report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The result folder (stats.json, equity.csv, trades.csv).
+    pub run: PathBuf,
+    /// The page to write [default: RUN/report.html].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `qts experiments …`.
@@ -425,6 +437,9 @@ pub struct BacktestArgs {
     /// does.
     #[arg(long)]
     pub close_at_end: bool,
+    /// Also write the HTML report (self-contained; charts inline) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// The flags of every command that backtests: data, strategy, costs, execution, window.

@@ -82,11 +82,29 @@ fn the_quick_start_reproduces_backtesting_py_with_a_stamp() {
     assert_eq!(lines.count(), 93);
     let equity = std::fs::read_to_string(run.join("equity.csv")).unwrap();
     assert!(
-        equity.starts_with("date,equity,cash,drawdown\n2004-08-19,10000,10000,0\n"),
+        equity.starts_with(
+            "date,equity,cash,drawdown,buy_and_hold\n2004-08-19,10000,10000,0,10000\n"
+        ),
         "{}",
         &equity[..80]
     );
     assert_eq!(equity.lines().count(), 2149);
+    // The holding's equity beside it: the closes' growth from the same cash.
+    let last: Vec<f64> = equity
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let bars = std::fs::read_to_string(goog()).unwrap();
+    let close = |line: &str| line.split(',').nth(4).unwrap().parse::<f64>().unwrap();
+    let growth = close(bars.lines().last().unwrap()) / close(bars.lines().nth(1).unwrap());
+    assert!(
+        (last[3] / 10_000.0 - growth).abs() < 1e-9 * growth,
+        "{last:?}"
+    );
 
     // `qts metrics` on the equity curve gives the same return metrics.
     let m = json(

@@ -258,7 +258,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     }
     super::track::backtest(&p.loaded, &report, &json, start_ms)?;
     if args.json {
-        print(&[], Some(json))?;
+        print(&[], Some(json.clone()))?;
     } else {
         std::io::Write::write_all(
             &mut std::io::stdout().lock(),
@@ -273,6 +273,10 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
             "wrote stats.json, trades.csv and equity.csv to {}",
             dir.display()
         );
+    }
+    if let Some(path) = &args.report {
+        let page = qts_backtest::html::backtest_page(&super::report::from_report(&report, &json));
+        super::report::write_page(path, &page)?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod monte_carlo;
 pub mod optimize;
 pub mod overfitting;
 pub mod paper;
+pub mod report;
 pub mod setup;
 pub mod track;
 pub mod walk_forward;

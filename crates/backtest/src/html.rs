@@ -1,0 +1,604 @@
+//! The backtest report: one self-contained HTML page (no script, font or image from elsewhere:
+//! it opens offline and prints), its charts inline SVG drawn here. Hand-written SVG rather than
+//! a plotting crate: six charts of lines, bars and cells are a few hundred lines, and the page
+//! stays small and dependency-free. Long series are decimated for drawing only (at most
+//! [`MAX_POINTS`] a line); every number shown comes from the full data.
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::Value;
+
+use crate::render::{GROUPS, Unit};
+
+/// The most points a drawn line has.
+pub const MAX_POINTS: usize = 1500;
+
+/// A closed trade as the report reads it from `trades.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeRow {
+    /// Entry day.
+    pub entry: NaiveDate,
+    /// Exit day.
+    pub exit: NaiveDate,
+    /// Return after commissions.
+    pub ret: f64,
+}
+
+/// What a backtest report draws: a run folder's `stats.json`, `equity.csv`, `trades.csv`.
+#[derive(Debug, Clone, Default)]
+pub struct RunData {
+    /// `stats.json`.
+    pub stats: Value,
+    /// Days of the equity curve.
+    pub days: Vec<NaiveDate>,
+    /// Equity at each close.
+    pub equity: Vec<f64>,
+    /// Drawdown at each close (≤ 0).
+    pub drawdown: Vec<f64>,
+    /// Buy-and-hold's equity from the same start (empty when the file has none).
+    pub buy_and_hold: Vec<f64>,
+    /// Closed trades.
+    pub trades: Vec<TradeRow>,
+}
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d2330;padding:0 16px}\
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}\
+.sub{color:#5a6475}.verdict{font-size:16px;margin:12px 0;padding:10px 12px;background:#f3f6fb;border-left:4px solid #3868d8}\
+table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}th{text-align:left;color:#5a6475;font-weight:600}\
+td:first-child{text-align:left}.groups{display:flex;flex-wrap:wrap;gap:24px}.groups table{min-width:320px}\
+svg{display:block;margin:8px 0}pre{background:#f6f7f9;padding:10px;overflow:auto;font-size:12px}\
+.note{color:#8a5300}@media print{body{margin:0}h2{break-after:avoid}svg{break-inside:avoid}}";
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn fmt(v: &Value, unit: Unit) -> String {
+    match v.as_f64() {
+        None => "n/a".into(),
+        Some(x) => match unit {
+            Unit::Percent => format!("{:+.2}%", 100.0 * x),
+            Unit::Share => format!("{:.2}%", 100.0 * x),
+            Unit::Ratio => format!("{x:.3}"),
+            Unit::Money => format!("{x:.2}"),
+            Unit::Whole => format!("{x:.0}"),
+        },
+    }
+}
+
+/// Indices of at most `MAX_POINTS` points spread over `n` (first and last kept).
+fn decimate(n: usize) -> Vec<usize> {
+    if n <= MAX_POINTS {
+        return (0..n).collect();
+    }
+    let step = (n - 1) as f64 / (MAX_POINTS - 1) as f64;
+    (0..MAX_POINTS)
+        .map(|i| ((i as f64 * step).round() as usize).min(n - 1))
+        .collect()
+}
+
+/// A chart's frame: the plotting area and axis mapping.
+struct Frame {
+    w: f64,
+    h: f64,
+    left: f64,
+    top: f64,
+    y0: f64,
+    y1: f64,
+    n: usize,
+}
+
+impl Frame {
+    fn new(n: usize, lo: f64, hi: f64) -> Frame {
+        let (y0, y1) = if (hi - lo).abs() < 1e-12 {
+            (lo - 1.0, hi + 1.0)
+        } else {
+            (lo, hi)
+        };
+        Frame {
+            w: 1020.0,
+            h: 240.0,
+            left: 64.0,
+            top: 12.0,
+            y0,
+            y1,
+            n: n.max(2),
+        }
+    }
+    fn x(&self, i: usize) -> f64 {
+        self.left + (self.w - self.left - 10.0) * i as f64 / (self.n - 1) as f64
+    }
+    fn y(&self, v: f64) -> f64 {
+        self.top + (self.h - self.top - 28.0) * (1.0 - (v - self.y0) / (self.y1 - self.y0))
+    }
+    fn open(&self, out: &mut String, title: &str) {
+        let _ = write!(
+            out,
+            "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+            self.w,
+            self.h,
+            esc(title)
+        );
+    }
+    /// Horizontal grid lines with labels at `ticks`, and year labels along the bottom.
+    fn axes(&self, out: &mut String, ticks: &[(f64, String)], days: &[NaiveDate]) {
+        for (v, label) in ticks {
+            let y = self.y(*v);
+            let _ = write!(
+                out,
+                "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e3e7ee\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#5a6475\">{}</text>",
+                self.left,
+                self.w - 10.0,
+                self.left - 6.0,
+                y + 4.0,
+                esc(label)
+            );
+        }
+        let mut last_year = None;
+        for (i, d) in days.iter().enumerate() {
+            if last_year != Some(d.year()) {
+                if last_year.is_some() {
+                    let x = self.x(i);
+                    let _ = write!(
+                        out,
+                        "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6475\">{}</text>",
+                        self.h - 8.0,
+                        d.year()
+                    );
+                }
+                last_year = Some(d.year());
+            }
+        }
+    }
+    fn line(&self, out: &mut String, values: &[f64], color: &str, name: &str) {
+        let mut pts = String::new();
+        for i in decimate(values.len()) {
+            if values[i].is_finite() {
+                let _ = write!(pts, "{:.1},{:.1} ", self.x(i), self.y(values[i]));
+            }
+        }
+        let _ = write!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"><title>{}</title></polyline>",
+            pts.trim_end(),
+            esc(name)
+        );
+    }
+}
+
+fn ticks(lo: f64, hi: f64, label: impl Fn(f64) -> String) -> Vec<(f64, String)> {
+    (0..=4)
+        .map(|i| {
+            let v = lo + (hi - lo) * f64::from(i) / 4.0;
+            (v, label(v))
+        })
+        .collect()
+}
+
+fn legend(items: &[(&str, &str)]) -> String {
+    let mut out = String::from("<div class=\"sub\">");
+    for (color, name) in items {
+        let _ = write!(
+            out,
+            "<span style=\"color:{color}\">&#9632;</span> {} &nbsp; ",
+            esc(name)
+        );
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// Equity against buy-and-hold, on a log scale.
+fn equity_chart(d: &RunData) -> String {
+    let logs = |v: &[f64]| v.iter().map(|x| x.max(1e-9).ln()).collect::<Vec<_>>();
+    let (a, b) = (logs(&d.equity), logs(&d.buy_and_hold));
+    let all = a.iter().chain(&b).copied().filter(|x| x.is_finite());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+        (l.min(x), h.max(x))
+    });
+    let f = Frame::new(d.equity.len(), lo, hi);
+    let mut out = String::new();
+    f.open(&mut out, "equity against buy-and-hold, log scale");
+    f.axes(
+        &mut out,
+        &ticks(lo, hi, |v| format!("{:.0}", v.exp())),
+        &d.days,
+    );
+    if !b.is_empty() {
+        f.line(&mut out, &b, "#9aa3b2", "buy and hold");
+    }
+    f.line(&mut out, &a, "#3868d8", "strategy");
+    out.push_str("</svg>");
+    out
+}
+
+/// The five deepest drawdown periods: (start, trough, end) indices.
+fn worst_drawdowns(dd: &[f64]) -> Vec<(usize, usize, usize)> {
+    let mut periods = Vec::new();
+    let mut i = 0;
+    while i < dd.len() {
+        if dd[i] < 0.0 {
+            let start = i;
+            let mut trough = i;
+            while i < dd.len() && dd[i] < 0.0 {
+                if dd[i] < dd[trough] {
+                    trough = i;
+                }
+                i += 1;
+            }
+            periods.push((start, trough, i - 1));
+        }
+        i += 1;
+    }
+    periods.sort_by(|a, b| dd[a.1].total_cmp(&dd[b.1]));
+    periods.truncate(5);
+    periods
+}
+
+fn drawdown_chart(d: &RunData) -> String {
+    let lo = d.drawdown.iter().copied().fold(0.0, f64::min).min(-1e-6);
+    let f = Frame::new(d.drawdown.len(), lo, 0.0);
+    let mut out = String::new();
+    f.open(&mut out, "underwater: drawdown from the running peak");
+    for (k, (s, t, e)) in worst_drawdowns(&d.drawdown).iter().enumerate() {
+        let _ = write!(
+            out,
+            "<rect class=\"worst\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#f7d9d6\" opacity=\"0.6\"><title>#{} {:.1}% from {} to {}</title></rect>",
+            f.x(*s),
+            f.top,
+            (f.x(*e) - f.x(*s)).max(1.0),
+            f.h - f.top - 28.0,
+            k + 1,
+            100.0 * d.drawdown[*t],
+            d.days[*s],
+            d.days[*e]
+        );
+    }
+    f.axes(
+        &mut out,
+        &ticks(lo, 0.0, |v| format!("{:.0}%", 100.0 * v)),
+        &d.days,
+    );
+    f.line(&mut out, &d.drawdown, "#c0392b", "drawdown");
+    out.push_str("</svg>");
+    out
+}
+
+/// Returns compounded per key (a month or a year) from the equity curve.
+fn period_returns(d: &RunData, key: impl Fn(NaiveDate) -> (i32, u32)) -> Vec<((i32, u32), f64)> {
+    let mut out: Vec<((i32, u32), f64)> = Vec::new();
+    for i in 1..d.equity.len() {
+        let r = d.equity[i] / d.equity[i - 1] - 1.0;
+        let k = key(d.days[i]);
+        match out.last_mut() {
+            Some((last, acc)) if *last == k => *acc = (1.0 + *acc) * (1.0 + r) - 1.0,
+            _ => out.push((k, r)),
+        }
+    }
+    out
+}
+
+fn color(r: f64, scale: f64) -> String {
+    let t = (r / scale).clamp(-1.0, 1.0);
+    let (r0, g0, b0) = if t >= 0.0 {
+        (46, 139, 87)
+    } else {
+        (192, 57, 43)
+    };
+    let a = t.abs();
+    let mix = |c: i32| (255.0 + (f64::from(c) - 255.0) * a).round() as i32;
+    format!("rgb({},{},{})", mix(r0), mix(g0), mix(b0))
+}
+
+fn monthly_heatmap(d: &RunData) -> String {
+    let months = period_returns(d, |t| (t.year(), t.month()));
+    let years: Vec<i32> = {
+        let mut y: Vec<i32> = months.iter().map(|((y, _), _)| *y).collect();
+        y.dedup();
+        y
+    };
+    let scale = months.iter().map(|(_, r)| r.abs()).fold(0.01, f64::max);
+    let (cw, ch) = (72.0, 22.0);
+    let mut out = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {:.0} {:.0}\" width=\"100%\" role=\"img\" aria-label=\"monthly returns\" xmlns=\"http://www.w3.org/2000/svg\">",
+        60.0 + 12.0 * cw,
+        24.0 + ch * years.len() as f64
+    );
+    for (m, name) in [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"16\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6475\">{name}</text>",
+            60.0 + cw * (m as f64 + 0.5)
+        );
+    }
+    for (row, y) in years.iter().enumerate() {
+        let top = 24.0 + ch * row as f64;
+        let _ = write!(
+            out,
+            "<text x=\"50\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#5a6475\">{y}</text>",
+            top + 15.0
+        );
+        for ((yy, m), r) in months.iter().filter(|((yy, _), _)| yy == y) {
+            let x = 60.0 + cw * f64::from(m - 1);
+            let _ = write!(
+                out,
+                "<rect class=\"cell\" x=\"{x:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{yy}-{m:02}: {:+.2}%</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{:+.1}</text>",
+                cw - 2.0,
+                ch - 2.0,
+                color(*r, scale),
+                100.0 * r,
+                x + cw / 2.0,
+                top + 14.0,
+                100.0 * r
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn yearly_bars(d: &RunData) -> String {
+    let ours = period_returns(d, |t| (t.year(), 0));
+    let theirs = if d.buy_and_hold.is_empty() {
+        Vec::new()
+    } else {
+        period_returns(
+            &RunData {
+                days: d.days.clone(),
+                equity: d.buy_and_hold.clone(),
+                ..RunData::default()
+            },
+            |t| (t.year(), 0),
+        )
+    };
+    let all = ours.iter().chain(&theirs).map(|(_, r)| *r);
+    let (lo, hi) = all.fold((0.0f64, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
+    let f = Frame::new(ours.len() + 1, lo, hi.max(lo + 1e-6));
+    let mut out = String::new();
+    f.open(&mut out, "yearly returns against buy-and-hold");
+    f.axes(
+        &mut out,
+        &ticks(lo, hi, |v| format!("{:.0}%", 100.0 * v)),
+        &[],
+    );
+    let slot = (f.w - f.left - 10.0) / ours.len().max(1) as f64;
+    for (i, ((y, _), r)) in ours.iter().enumerate() {
+        let x = f.left + slot * i as f64;
+        let mut bar = |r: f64, dx: f64, color: &str, who: &str| {
+            let (a, b) = (f.y(r.max(0.0)), f.y(r.min(0.0)));
+            let _ = write!(
+                out,
+                "<rect class=\"bar\" x=\"{:.1}\" y=\"{a:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{y} {who}: {:+.2}%</title></rect>",
+                x + dx,
+                slot * 0.38,
+                (b - a).max(0.5),
+                100.0 * r
+            );
+        };
+        bar(*r, slot * 0.1, "#3868d8", "strategy");
+        if let Some((_, t)) = theirs.iter().find(|(k, _)| k.0 == *y) {
+            bar(*t, slot * 0.5, "#9aa3b2", "buy and hold");
+        }
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6475\">{y}</text>",
+            x + slot / 2.0,
+            f.h - 8.0
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Rolling annualised Sharpe ratio over `window` returns.
+fn rolling_sharpe(equity: &[f64], window: usize, periods: f64) -> Vec<f64> {
+    let r: Vec<f64> = equity.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    let mut out = vec![f64::NAN; equity.len()];
+    for t in window..=r.len() {
+        let s = &r[t - window..t];
+        let m = qts_core::stats::mean(s);
+        let sd = qts_core::stats::std(s, 1);
+        if sd > 0.0 {
+            out[t] = m / sd * periods.sqrt();
+        }
+    }
+    out
+}
+
+fn sharpe_chart(d: &RunData, periods: f64) -> String {
+    let s = rolling_sharpe(&d.equity, 126, periods);
+    let b = if d.buy_and_hold.is_empty() {
+        Vec::new()
+    } else {
+        rolling_sharpe(&d.buy_and_hold, 126, periods)
+    };
+    let finite = s.iter().chain(&b).copied().filter(|x| x.is_finite());
+    let (lo, hi) = finite.fold((0.0f64, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
+    let f = Frame::new(d.equity.len(), lo, hi.max(lo + 1e-6));
+    let mut out = String::new();
+    f.open(&mut out, "rolling six-month Sharpe ratio");
+    f.axes(&mut out, &ticks(lo, hi, |v| format!("{v:.1}")), &d.days);
+    if !b.is_empty() {
+        f.line(&mut out, &b, "#9aa3b2", "buy and hold");
+    }
+    f.line(&mut out, &s, "#3868d8", "strategy");
+    out.push_str("</svg>");
+    out
+}
+
+fn histogram(values: &[f64], title: &str, color: &str) -> String {
+    let bins = 40;
+    let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let (lo, hi) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+            (l.min(*x), h.max(*x))
+        });
+    let mut counts = vec![0usize; bins];
+    if hi > lo {
+        for x in &finite {
+            let k = (((x - lo) / (hi - lo)) * bins as f64).floor() as usize;
+            counts[k.min(bins - 1)] += 1;
+        }
+    }
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let (w, h) = (500.0, 180.0);
+    let mut out = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"49%\" style=\"display:inline-block\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"8\" y=\"14\" font-size=\"12\" fill=\"#5a6475\">{} ({} values, {:+.2}% .. {:+.2}%)</text>",
+        esc(title),
+        esc(title),
+        finite.len(),
+        100.0 * lo.min(0.0),
+        100.0 * hi.max(0.0)
+    );
+    let bw = (w - 20.0) / bins as f64;
+    for (k, c) in counts.iter().enumerate() {
+        let bh = (h - 40.0) * *c as f64 / top;
+        let _ = write!(
+            out,
+            "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{c}</title></rect>",
+            10.0 + bw * k as f64,
+            h - 20.0 - bh,
+            (bw - 1.0).max(0.5)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// The report page.
+pub fn backtest_page(d: &RunData) -> String {
+    let s = &d.stats;
+    let text = |k: &str| s[k].as_str().unwrap_or("?").to_string();
+    let symbols = s["symbols"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let in_sample = s["in_sample"].as_bool().unwrap_or(false);
+    // Daily bars: the rolling Sharpe ratio is annualised over 252 sessions.
+    let periods = 252.0;
+    let mut out = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>qts backtest: {}</title><style>{STYLE}</style></head><body>",
+        esc(&text("strategy"))
+    );
+    let _ = write!(
+        out,
+        "<h1>{} on {}</h1><div class=\"sub\">{} .. {} · {} execution · {}</div>",
+        esc(&text("strategy")),
+        esc(&symbols),
+        esc(&text("start")),
+        esc(&text("end")),
+        esc(&text("execution")),
+        if in_sample {
+            "<b class=\"note\">IN-SAMPLE</b>"
+        } else {
+            "not in-sample"
+        }
+    );
+    for n in s["notes"].as_array().into_iter().flatten() {
+        let _ = write!(
+            out,
+            "<div class=\"note\">note: {}</div>",
+            esc(n.as_str().unwrap_or(""))
+        );
+    }
+    let (ours, theirs) = (
+        s["total_return"].as_f64(),
+        s["buy_and_hold"]["total_return"].as_f64(),
+    );
+    if let (Some(a), Some(b)) = (ours, theirs) {
+        let _ = write!(
+            out,
+            "<div class=\"verdict\">{} buy-and-hold by {:.1} points ({:+.1}% vs {:+.1}%); Sharpe {} vs {}.</div>",
+            if a >= b { "Beat" } else { "Trailed" },
+            100.0 * (a - b).abs(),
+            100.0 * a,
+            100.0 * b,
+            fmt(&s["sharpe_ratio"], Unit::Ratio),
+            fmt(&s["buy_and_hold"]["sharpe_ratio"], Unit::Ratio)
+        );
+    }
+    out.push_str("<h2>Equity against buy-and-hold (log scale)</h2>");
+    out.push_str(&legend(&[
+        ("#3868d8", "strategy"),
+        ("#9aa3b2", "buy and hold"),
+    ]));
+    out.push_str(&equity_chart(d));
+    out.push_str("<h2>Drawdown (the five worst periods shaded)</h2>");
+    out.push_str(&drawdown_chart(d));
+    out.push_str("<h2>Monthly returns (%)</h2>");
+    out.push_str(&monthly_heatmap(d));
+    out.push_str("<h2>Yearly returns</h2>");
+    out.push_str(&legend(&[
+        ("#3868d8", "strategy"),
+        ("#9aa3b2", "buy and hold"),
+    ]));
+    out.push_str(&yearly_bars(d));
+    out.push_str("<h2>Rolling six-month Sharpe ratio</h2>");
+    out.push_str(&sharpe_chart(d, periods));
+    out.push_str("<h2>Distributions</h2>");
+    let daily: Vec<f64> = d.equity.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    out.push_str(&histogram(&daily, "daily returns", "#3868d8"));
+    let trades: Vec<f64> = d.trades.iter().map(|t| t.ret).collect();
+    out.push_str(&histogram(&trades, "trade returns", "#6b4fbb"));
+    out.push_str("<h2>Metrics</h2><div class=\"groups\">");
+    for (group, rows) in GROUPS {
+        let _ = write!(
+            out,
+            "<table><tr><th>{group}</th><th>strategy</th><th>buy &amp; hold</th></tr>"
+        );
+        for (key, label, unit) in rows.iter() {
+            if s.get(*key).is_none() {
+                continue;
+            }
+            let _ = write!(
+                out,
+                "<tr title=\"{key}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(label),
+                fmt(&s[*key], *unit),
+                s["buy_and_hold"]
+                    .get(*key)
+                    .map_or(String::new(), |v| fmt(v, *unit))
+            );
+        }
+        out.push_str("</table>");
+    }
+    out.push_str("</div>");
+    let _ = write!(
+        out,
+        "<h2>Rules, validation and provenance</h2><pre>{}</pre><pre>{}</pre><pre>{}</pre>",
+        esc(&serde_json::to_string_pretty(&s["settings"]).unwrap_or_default()),
+        esc(&format!("validation: {}", s["validation"])),
+        esc(&serde_json::to_string_pretty(&s["stamp"]).unwrap_or_default())
+    );
+    out.push_str("</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimation_keeps_the_ends_and_the_worst_drawdowns_are_deepest_first() {
+        let idx = decimate(10_000);
+        assert_eq!(idx.len(), MAX_POINTS);
+        assert_eq!((idx[0], idx[MAX_POINTS - 1]), (0, 9_999));
+        let dd = [0.0, -0.1, -0.3, 0.0, -0.05, 0.0, -0.5, -0.2, 0.0];
+        assert_eq!(worst_drawdowns(&dd), [(6, 6, 7), (1, 2, 2), (4, 4, 4)]);
+    }
+}
