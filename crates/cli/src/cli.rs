@@ -153,6 +153,27 @@ pub enum ExperimentsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Runs side by side: the params that differ, the metrics, and the significance of each
+    /// Sharpe ratio's difference from the first run's (Jobson–Korkie with Memmel's correction,
+    /// on the days both traded).
+    Compare {
+        /// Run ids (the first is the reference).
+        #[arg(required = true, num_args = 2..)]
+        runs: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored run with the highest value of a metric, and whether its lead over the
+    /// runner-up's Sharpe ratio is significant.
+    Best {
+        /// The metric, e.g. sharpe_ratio.
+        #[arg(long)]
+        metric: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sends every stored run not yet on mlflow.tracking_uri (after the server was down).
     Sync {
         /// Print JSON.

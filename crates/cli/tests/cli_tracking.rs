@@ -379,3 +379,79 @@ fn a_training_run_logs_every_epoch_at_its_step_and_the_weights() {
         "{files}"
     );
 }
+
+#[test]
+fn compare_and_best_test_the_sharpe_difference_on_the_days_both_traded() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |params: &[&str], out: &str| {
+        let o = qts(dir.path())
+            .env("MLFLOW_TRACKING_URI", "")
+            .args(["-q", "backtest", "--data"])
+            .arg(sample("goog_daily.csv"))
+            .args(params)
+            .args(["--out", out])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&["--param", "fast=10", "--param", "slow=20"], "a");
+    run(&["--param", "fast=20", "--param", "slow=50"], "b");
+    let listed = qts(dir.path())
+        .args(["experiments", "list", "--json"])
+        .output()
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let ids: Vec<String> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let out = qts(dir.path())
+        .args(["experiments", "compare", &ids[0], &ids[1], "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let differing: Vec<&str> = c["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
+    assert_eq!(differing, ["run.strategy"]);
+    // The same test by the library on the two equity curves.
+    let r = |d: &str| {
+        qts_data::io::read_returns(&dir.path().join(d).join("equity.csv"))
+            .unwrap()
+            .returns
+    };
+    let want = qts_backtest::overfitting::sharpe_difference(&r("a"), &r("b")).unwrap();
+    let got = &c["significance"][0];
+    // serde_json's default float parser may be an ulp off the printed value.
+    let near = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs();
+    assert!(near(got["z"].as_f64().unwrap(), want.z), "{got}");
+    assert!(near(got["p_value"].as_f64().unwrap(), want.p_value), "{got}");
+    assert_eq!(got["periods"], 2147);
+    let best = qts(dir.path())
+        .args(["experiments", "best", "--metric", "sharpe_ratio", "--json"])
+        .output()
+        .unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&best.stdout).unwrap();
+    assert_eq!(
+        b["best"],
+        ids[0].as_str(),
+        "10/20 has the higher Sharpe ratio"
+    );
+    assert!(b["sharpe_difference"]["p_value"].as_f64().unwrap() > 0.05);
+    let none = qts(dir.path())
+        .args(["experiments", "best", "--metric", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+}

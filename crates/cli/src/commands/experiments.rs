@@ -4,7 +4,7 @@ use std::io::Write as _;
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_tracking::RunStore;
+use qts_tracking::{RunStore, StoredRun};
 
 use super::setup::{load_config, start_logging};
 use crate::cli::{ExperimentsCommand, GlobalArgs, SectionFiles};
@@ -112,6 +112,69 @@ pub fn run(global: &GlobalArgs, command: &ExperimentsCommand) -> Result<(), Fail
             ));
             out(&text)
         }
+        ExperimentsCommand::Compare {
+            runs,
+            json: as_json,
+        } => {
+            let stored = runs
+                .iter()
+                .map(|r| store.load(r))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(failure)?;
+            let c = compare(&stored)?;
+            if *as_json {
+                return out(&json(&c)?);
+            }
+            out(&render_compare(&c))
+        }
+        ExperimentsCommand::Best {
+            metric,
+            json: as_json,
+        } => {
+            let all = store.list().map_err(failure)?;
+            let mut ranked: Vec<(&StoredRun, f64)> = all
+                .iter()
+                .filter_map(|r| last_metric(r, metric).map(|v| (r, v)))
+                .collect();
+            if ranked.is_empty() {
+                return Err(Failure::Input(anyhow!(
+                    "no stored run has the metric `{metric}`"
+                )));
+            }
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let lead = match ranked.get(1) {
+                Some((second, _)) => Some(sharpe_test(ranked[0].0, second)?),
+                None => None,
+            };
+            let best = serde_json::json!({
+                "metric": metric,
+                "best": ranked[0].0.run_id,
+                "name": ranked[0].0.run.name,
+                "value": ranked[0].1,
+                "runner_up": ranked.get(1).map(|r| r.0.run_id.clone()),
+                "runner_up_value": ranked.get(1).map(|r| r.1),
+                "sharpe_difference": lead,
+            });
+            if *as_json {
+                return out(&json(&best)?);
+            }
+            let verdict = match &lead {
+                Some(Some(d)) if d.p_value < 0.05 => format!(
+                    "its Sharpe ratio is significantly different from the runner-up's (z {:.2}, p {:.3}, {} days)",
+                    d.z, d.p_value, d.periods
+                ),
+                Some(Some(d)) => format!(
+                    "its lead is not significant: the Sharpe ratios do not differ at 5% (z {:.2}, p {:.3}, {} days)",
+                    d.z, d.p_value, d.periods
+                ),
+                Some(None) => "no equity curves in common to test the lead".into(),
+                None => "the only run with this metric".into(),
+            };
+            out(&format!(
+                "best by {metric}: {} ({}) = {:.6}; {verdict}\n",
+                ranked[0].0.run_id, ranked[0].0.run.name, ranked[0].1
+            ))
+        }
         ExperimentsCommand::Sync { json: as_json } => {
             let report = qts_tracking::sync(cfg).map_err(failure)?;
             if *as_json {
@@ -139,4 +202,159 @@ pub fn run(global: &GlobalArgs, command: &ExperimentsCommand) -> Result<(), Fail
             }
         }
     }
+}
+
+/// A metric's last logged value (step 0 metrics have one).
+fn last_metric(r: &StoredRun, key: &str) -> Option<f64> {
+    r.run
+        .metrics
+        .iter()
+        .rev()
+        .find(|m| m.key == key)
+        .map(|m| m.value)
+}
+
+/// A run's daily returns by day, from its stored `equity.csv`.
+fn returns_of(r: &StoredRun) -> Result<Option<Vec<(chrono::NaiveDate, f64)>>, Failure> {
+    let path = r.folder.join("artifacts/equity.csv");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let series = qts_data::io::read_returns(&path)?;
+    Ok(Some(
+        series
+            .time
+            .iter()
+            .map(|t| t.date())
+            .zip(series.returns)
+            .collect(),
+    ))
+}
+
+/// The Jobson–Korkie–Memmel test of `a` against `b` on the days both have.
+fn sharpe_test(
+    a: &StoredRun,
+    b: &StoredRun,
+) -> Result<Option<qts_backtest::overfitting::SharpeDifference>, Failure> {
+    let (Some(ra), Some(rb)) = (returns_of(a)?, returns_of(b)?) else {
+        return Ok(None);
+    };
+    let by_day: std::collections::HashMap<_, _> = rb.into_iter().collect();
+    let (x, y): (Vec<f64>, Vec<f64>) = ra
+        .iter()
+        .filter_map(|(d, r)| by_day.get(d).map(|s| (*r, *s)))
+        .unzip();
+    Ok(qts_backtest::overfitting::sharpe_difference(&x, &y).ok())
+}
+
+/// Runs side by side.
+#[derive(serde::Serialize)]
+struct Comparison {
+    runs: Vec<String>,
+    names: Vec<String>,
+    /// Params whose values differ, with each run's value.
+    params: Vec<(String, Vec<Option<String>>)>,
+    /// Every metric, with each run's value.
+    metrics: Vec<(String, Vec<Option<f64>>)>,
+    /// Each later run's Sharpe difference from the first.
+    significance: Vec<Option<qts_backtest::overfitting::SharpeDifference>>,
+}
+
+fn compare(runs: &[StoredRun]) -> Result<Comparison, Failure> {
+    let mut param_keys: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.run.params.iter().map(|(k, _)| k.clone()))
+        .collect();
+    param_keys.sort();
+    param_keys.dedup();
+    let params = param_keys
+        .into_iter()
+        .filter_map(|k| {
+            let values: Vec<Option<String>> = runs
+                .iter()
+                .map(|r| {
+                    r.run
+                        .params
+                        .iter()
+                        .find(|(p, _)| *p == k)
+                        .map(|p| p.1.clone())
+                })
+                .collect();
+            values
+                .windows(2)
+                .any(|w| w[0] != w[1])
+                .then_some((k, values))
+        })
+        .collect();
+    let mut metric_keys: Vec<String> = runs
+        .iter()
+        .flat_map(|r| {
+            r.run
+                .metrics
+                .iter()
+                .filter(|m| m.step == 0)
+                .map(|m| m.key.clone())
+        })
+        .collect();
+    metric_keys.sort();
+    metric_keys.dedup();
+    let metrics = metric_keys
+        .into_iter()
+        .map(|k| {
+            let v = runs.iter().map(|r| last_metric(r, &k)).collect();
+            (k, v)
+        })
+        .collect();
+    let significance = runs[1..]
+        .iter()
+        .map(|r| sharpe_test(&runs[0], r))
+        .collect::<Result<_, _>>()?;
+    Ok(Comparison {
+        runs: runs.iter().map(|r| r.run_id.clone()).collect(),
+        names: runs.iter().map(|r| r.run.name.clone()).collect(),
+        params,
+        metrics,
+        significance,
+    })
+}
+
+fn render_compare(c: &Comparison) -> String {
+    let mut header = vec!["".to_string()];
+    header.extend(c.names.iter().cloned());
+    let mut t = Table::new();
+    t.set_header(header.clone());
+    for (k, v) in &c.params {
+        let mut row = vec![k.clone()];
+        row.extend(v.iter().map(|x| x.clone().unwrap_or_else(|| "-".into())));
+        t.add_row(row);
+    }
+    let mut m = Table::new();
+    m.set_header(header);
+    for (k, v) in &c.metrics {
+        let mut row = vec![k.clone()];
+        row.extend(
+            v.iter()
+                .map(|x| x.map_or("-".into(), |x| format!("{x:.6}"))),
+        );
+        m.add_row(row);
+    }
+    let mut text = format!("Params that differ:\n{t}\nMetrics:\n{m}\n");
+    text.push_str("Sharpe ratio against the first run (Jobson–Korkie–Memmel, days both traded):\n");
+    for (name, s) in c.names[1..].iter().zip(&c.significance) {
+        match s {
+            Some(d) => text.push_str(&format!(
+                "  {name}: z {:.3}, p {:.4} over {} days ({})\n",
+                d.z,
+                d.p_value,
+                d.periods,
+                if d.p_value < 0.05 {
+                    "significant at 5%"
+                } else {
+                    "not significant at 5%"
+                }
+            )),
+            None => text.push_str(&format!("  {name}: no equity curve in common\n")),
+        }
+    }
+    text
 }
