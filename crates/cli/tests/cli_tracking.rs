@@ -436,7 +436,10 @@ fn compare_and_best_test_the_sharpe_difference_on_the_days_both_traded() {
     // serde_json's default float parser may be an ulp off the printed value.
     let near = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs();
     assert!(near(got["z"].as_f64().unwrap(), want.z), "{got}");
-    assert!(near(got["p_value"].as_f64().unwrap(), want.p_value), "{got}");
+    assert!(
+        near(got["p_value"].as_f64().unwrap(), want.p_value),
+        "{got}"
+    );
     assert_eq!(got["periods"], 2147);
     let best = qts(dir.path())
         .args(["experiments", "best", "--metric", "sharpe_ratio", "--json"])
