@@ -458,3 +458,74 @@ fn compare_and_best_test_the_sharpe_difference_on_the_days_both_traded() {
         .unwrap();
     assert_eq!(none.status.code(), Some(2));
 }
+
+#[test]
+fn a_search_is_one_run_with_a_nested_run_per_trial_in_three_requests_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let out = qts(dir.path())
+        .env("MLFLOW_TRACKING_URI", &server.uri)
+        .args(["optimize", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .args(["--grid", "fast=5:20:5", "--grid", "slow=30:60:10"])
+        .args(["--maximize", "sharpe_ratio", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = server.search();
+    assert_eq!(runs.len(), 10, "the search and its 9 trials");
+    let tag = |r: &serde_json::Value, k: &str| {
+        r["data"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["key"] == k)
+            .map(|t| t["value"].as_str().unwrap().to_string())
+    };
+    let parent = runs
+        .iter()
+        .find(|r| tag(r, "qts.command").as_deref() == Some("optimize"))
+        .unwrap();
+    let parent_id = parent["info"]["run_id"].as_str().unwrap();
+    let children: Vec<&serde_json::Value> = runs
+        .iter()
+        .filter(|r| tag(r, "mlflow.parentRunId").as_deref() == Some(parent_id))
+        .collect();
+    assert_eq!(children.len(), 9);
+    // Each trial carries its parameters and its metric, as trials.csv has them.
+    let best = report["best"]["metrics"]["sharpe_ratio"].as_f64().unwrap();
+    let sharpes: Vec<f64> = children
+        .iter()
+        .map(|c| {
+            c["data"]["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["key"] == "sharpe_ratio")
+                .unwrap()["value"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert!(sharpes.contains(&best), "{sharpes:?} {best}");
+    assert!(
+        children
+            .iter()
+            .all(|c| c["data"]["params"].as_array().unwrap().len() == 2)
+    );
+    // Requests: the parent's (experiment, create, batches, artifact, end) and three per trial.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let requests: usize = err
+        .split("requests=")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(requests <= 10 + 3 * 9, "{requests} requests");
+    assert!(requests >= 3 * 9, "{requests} requests");
+}

@@ -31,6 +31,8 @@ pub struct Tracked {
     pub server_run_id: Option<String>,
     /// Why it was not sent, when a server was configured and failed.
     pub unsent: Option<String>,
+    /// Requests sent to the server.
+    pub requests: usize,
 }
 
 /// Stores `run` locally and, when `cfg.tracking_uri` names a server, sends it there. A server
@@ -47,6 +49,7 @@ pub fn track(cfg: &MlflowConfig, run: &Run) -> Result<Tracked, TrackingError> {
             run_id,
             server_run_id: None,
             unsent: None,
+            requests: 0,
         });
     }
     let client = Client::new(cfg);
@@ -55,6 +58,7 @@ pub fn track(cfg: &MlflowConfig, run: &Run) -> Result<Tracked, TrackingError> {
             run_id,
             server_run_id: Some(server),
             unsent: None,
+            requests: client.requests(),
         }),
         Err(e) => {
             tracing::warn!(
@@ -66,6 +70,7 @@ pub fn track(cfg: &MlflowConfig, run: &Run) -> Result<Tracked, TrackingError> {
                 run_id,
                 server_run_id: None,
                 unsent: Some(e.to_string()),
+                requests: client.requests(),
             })
         }
     }

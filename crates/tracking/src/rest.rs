@@ -150,6 +150,27 @@ impl Client {
         let experiment = self.experiment_id(&run.experiment)?;
         let mut tags: Vec<(String, String)> = run.tags.clone();
         tags.push(("qts.local_run_id".into(), stored.run_id.clone()));
+        let (run_id, artifact_uri) = self.open_run(run, &experiment, &tags)?;
+        self.upload_artifacts(stored, &artifact_uri)?;
+        // Nested runs: three requests each (create, one batch, end) whatever their size.
+        for child in &run.children {
+            let mut tags = child.tags.clone();
+            tags.push(("mlflow.parentRunId".into(), run_id.clone()));
+            let (child_id, _) = self.open_run(child, &experiment, &tags)?;
+            self.close_run(child, &child_id)?;
+        }
+        self.close_run(run, &run_id)?;
+        Ok(run_id)
+    }
+
+    /// Creates a run and logs its params, metrics and tags in batches; returns its id and
+    /// artifact root.
+    fn open_run(
+        &self,
+        run: &crate::store::Run,
+        experiment: &str,
+        tags: &[(String, String)],
+    ) -> Result<(String, String), TrackingError> {
         let created = self.post(
             "runs/create",
             json!({
@@ -195,12 +216,15 @@ impl Client {
                 json!({ "run_id": run_id, "metrics": m, "params": p, "tags": t }),
             )?;
         }
-        self.upload_artifacts(stored, &artifact_uri)?;
+        Ok((run_id, artifact_uri))
+    }
+
+    fn close_run(&self, run: &crate::store::Run, run_id: &str) -> Result<(), TrackingError> {
         self.post(
             "runs/update",
             json!({ "run_id": run_id, "status": run.status, "end_time": run.end_time }),
-        )?;
-        Ok(run_id)
+        )
+        .map(|_| ())
     }
 
     /// Uploads the run's artifacts through the server's artifact proxy

@@ -45,6 +45,10 @@ pub struct Run {
     /// Artifacts given as bytes (name, content): written into the store like copies.
     #[serde(skip)]
     pub inline: Vec<(String, Vec<u8>)>,
+    /// Nested runs (a search's trials): sent after this one, each tagged with its server id
+    /// as `mlflow.parentRunId`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Run>,
 }
 
 impl Run {

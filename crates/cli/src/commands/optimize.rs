@@ -92,6 +92,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         Method::Grid => size,
         Method::Random { trials, .. } => trials.min(size),
     } as u64);
+    let start_ms = super::track::now_ms();
     let report = optimize(&request, &|| bar.inc(1));
     bar.finish_and_clear();
     let report = report?;
@@ -100,6 +101,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         skipped = report.skipped,
         "optimized"
     );
+    super::track::optimize(&p.loaded, &report, &args.search.grid, start_ms)?;
     if let Some(dir) = &args.out {
         let trials = report.trials_csv();
         let returns = args.save_returns.then(|| report.trial_returns_csv());

@@ -67,6 +67,7 @@ pub fn new_run(loaded: &Loaded, command: &str, name: String, start: i64) -> Run 
         tags,
         artifacts: Vec::new(),
         inline: Vec::new(),
+        children: Vec::new(),
     }
 }
 
@@ -84,6 +85,8 @@ pub fn finish(loaded: &Loaded, mut run: Run) -> Result<Option<qts_tracking::Trac
             run = %tracked.run_id,
             server_run = %id,
             server = %cfg.tracking_uri,
+            requests = tracked.requests,
+            nested = run.children.len(),
             "tracked"
         ),
         (None, Some(why)) => tracing::warn!(
@@ -138,5 +141,74 @@ pub fn backtest(
         ("trades.csv".into(), report.trades_csv().into_bytes()),
         ("equity.csv".into(), report.equity_csv().into_bytes()),
     ];
+    finish(loaded, run).map(|_| ())
+}
+
+/// A parameter search's run: the search and its verdict, with one nested run per trial (its
+/// parameters and headline metrics).
+pub fn optimize(
+    loaded: &Loaded,
+    report: &qts_backtest::optimize::OptimizeReport,
+    grid: &[String],
+    start: i64,
+) -> Result<(), Failure> {
+    let name = format!("optimize {} ({} trials)", report.best.label, report.trials);
+    let mut run = new_run(loaded, "optimize", name, start);
+    run.params.push(("run.grid".into(), grid.join(" ")));
+    run.params
+        .push(("run.maximize".into(), report.maximize.clone()));
+    run.params
+        .push(("run.method".into(), report.method.to_string()));
+    run.metric("trials", report.trials as f64);
+    run.metric("skipped", report.skipped as f64);
+    if let Some(v) = report.deflated_sharpe_ratio {
+        run.metric("deflated_sharpe_ratio", v);
+    }
+    if let Some(v) = report.probability_of_backtest_overfitting {
+        run.metric("probability_of_backtest_overfitting", v);
+    }
+    let value = |m: &qts_backtest::metrics::Metrics, k: &str| match m.get(k) {
+        Some(qts_backtest::metrics::Value::Number(x)) => Some(*x),
+        Some(qts_backtest::metrics::Value::Count(c)) => Some(*c as f64),
+        None => None,
+    };
+    if let Some(best) = value(&report.best.metrics, &report.maximize) {
+        run.metric(&format!("best_{}", report.maximize), best);
+    }
+    run.inline = vec![("trials.csv".into(), report.trials_csv().into_bytes())];
+    let mut keys = vec![report.maximize.as_str()];
+    for k in [
+        "sharpe_ratio",
+        "total_return",
+        "cagr",
+        "max_drawdown",
+        "num_trades",
+    ] {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    for (i, trial) in report.all.iter().enumerate() {
+        let mut child = qts_tracking::Run {
+            experiment: run.experiment.clone(),
+            name: trial.label.clone(),
+            start_time: start,
+            end_time: now_ms(),
+            status: "FINISHED".into(),
+            params: trial
+                .params
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.text()))
+                .collect(),
+            tags: vec![("qts.trial".into(), (i + 1).to_string())],
+            ..qts_tracking::Run::default()
+        };
+        for k in &keys {
+            if let Some(x) = value(&trial.metrics, k) {
+                child.metric(k, x);
+            }
+        }
+        run.children.push(child);
+    }
     finish(loaded, run).map(|_| ())
 }
