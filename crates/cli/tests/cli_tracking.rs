@@ -9,7 +9,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{qts, sample};
 
@@ -56,16 +56,19 @@ impl Server {
             .spawn()
             .unwrap();
         let uri = format!("http://127.0.0.1:{port}");
-        let server = Server { child, uri };
-        let started = Instant::now();
-        while get(&format!("{}/health", server.uri)).is_none() {
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "mlflow server did not start"
-            );
+        let mut server = Server { child, uri };
+        // Ready when it answers; a server that exits (a bad flag, a taken port) fails the test
+        // at once with its status. The poll budget only keeps a hung start from hanging CI.
+        for _ in 0..2_400 {
+            if get(&format!("{}/health", server.uri)).is_some() {
+                return server;
+            }
+            if let Some(status) = server.child.try_wait().unwrap() {
+                panic!("mlflow server exited before it was ready: {status}");
+            }
             std::thread::sleep(Duration::from_millis(250));
         }
-        server
+        panic!("mlflow server never answered /health");
     }
 
     fn search(&self) -> Vec<serde_json::Value> {
