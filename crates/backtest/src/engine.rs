@@ -471,13 +471,12 @@ impl<'a> Engine<'a> {
             next_id: 0,
             vol,
             atr,
-            rebalance_bar: {
-                // The next session (live) is one more bar for the schedule only.
-                let until = bars[0].len().min(cfg.trade_until);
-                let mut time = bars[0].time[..until].to_vec();
-                time.extend(cfg.next_session);
-                rebalance_flags(&time, cfg)
-            },
+            // The next session (live) is one more bar for the schedule only.
+            rebalance_bar: rebalance_flags(
+                &bars[0].time[..bars[0].len().min(cfg.trade_until)],
+                cfg.next_session,
+                cfg,
+            ),
             targets: vec![None; n],
             fresh: vec![false; n],
             closes: vec![f64::NAN; n],

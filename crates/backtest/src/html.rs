@@ -58,16 +58,7 @@ fn esc(s: &str) -> String {
 }
 
 fn fmt(v: &Value, unit: Unit) -> String {
-    match v.as_f64() {
-        None => "n/a".into(),
-        Some(x) => match unit {
-            Unit::Percent => format!("{:+.2}%", 100.0 * x),
-            Unit::Share => format!("{:.2}%", 100.0 * x),
-            Unit::Ratio => format!("{x:.3}"),
-            Unit::Money => format!("{x:.2}"),
-            Unit::Whole => format!("{x:.0}"),
-        },
-    }
+    crate::render::in_unit(v.as_f64().unwrap_or(f64::NAN), unit)
 }
 
 /// Indices of at most `MAX_POINTS` points spread over `n` (first and last kept).
@@ -268,12 +259,16 @@ fn drawdown_chart(d: &RunData) -> String {
     out
 }
 
-/// Returns compounded per key (a month or a year) from the equity curve.
-fn period_returns(d: &RunData, key: impl Fn(NaiveDate) -> (i32, u32)) -> Vec<((i32, u32), f64)> {
+/// Returns compounded per key (a month or a year) from an equity curve.
+fn period_returns(
+    days: &[NaiveDate],
+    equity: &[f64],
+    key: impl Fn(NaiveDate) -> (i32, u32),
+) -> Vec<((i32, u32), f64)> {
     let mut out: Vec<((i32, u32), f64)> = Vec::new();
-    for i in 1..d.equity.len() {
-        let r = d.equity[i] / d.equity[i - 1] - 1.0;
-        let k = key(d.days[i]);
+    for i in 1..equity.len().min(days.len()) {
+        let r = equity[i] / equity[i - 1] - 1.0;
+        let k = key(days[i]);
         match out.last_mut() {
             Some((last, acc)) if *last == k => *acc = (1.0 + *acc) * (1.0 + r) - 1.0,
             _ => out.push((k, r)),
@@ -295,7 +290,7 @@ fn color(r: f64, scale: f64) -> String {
 }
 
 fn monthly_heatmap(d: &RunData) -> String {
-    let months = period_returns(d, |t| (t.year(), t.month()));
+    let months = period_returns(&d.days, &d.equity, |t| (t.year(), t.month()));
     let years: Vec<i32> = {
         let mut y: Vec<i32> = months.iter().map(|((y, _), _)| *y).collect();
         y.dedup();
@@ -347,19 +342,8 @@ fn monthly_heatmap(d: &RunData) -> String {
 }
 
 fn yearly_bars(d: &RunData) -> String {
-    let ours = period_returns(d, |t| (t.year(), 0));
-    let theirs = if d.buy_and_hold.is_empty() {
-        Vec::new()
-    } else {
-        period_returns(
-            &RunData {
-                days: d.days.clone(),
-                equity: d.buy_and_hold.clone(),
-                ..RunData::default()
-            },
-            |t| (t.year(), 0),
-        )
-    };
+    let ours = period_returns(&d.days, &d.equity, |t| (t.year(), 0));
+    let theirs = period_returns(&d.days, &d.buy_and_hold, |t| (t.year(), 0));
     let all = ours.iter().chain(&theirs).map(|(_, r)| *r);
     let (lo, hi) = all.fold((0.0f64, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
     let f = Frame::new(ours.len() + 1, lo, hi.max(lo + 1e-6));

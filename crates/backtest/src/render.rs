@@ -122,14 +122,21 @@ pub(crate) fn show(v: Option<&Value>, unit: Unit) -> String {
     match v {
         None => String::new(),
         Some(Value::Count(c)) => c.to_string(),
-        Some(Value::Number(x)) if !x.is_finite() => "n/a".into(),
-        Some(Value::Number(x)) => match unit {
-            Unit::Percent => format!("{:+.2}%", 100.0 * x),
-            Unit::Share => format!("{:.2}%", 100.0 * x),
-            Unit::Ratio => format!("{x:.3}"),
-            Unit::Money => format!("{x:.2}"),
-            Unit::Whole => format!("{x:.0}"),
-        },
+        Some(Value::Number(x)) => in_unit(*x, unit),
+    }
+}
+
+/// A metric's value as shown in its unit ("n/a" when not finite).
+pub(crate) fn in_unit(x: f64, unit: Unit) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    match unit {
+        Unit::Percent => format!("{:+.2}%", 100.0 * x),
+        Unit::Share => format!("{:.2}%", 100.0 * x),
+        Unit::Ratio => format!("{x:.3}"),
+        Unit::Money => format!("{x:.2}"),
+        Unit::Whole => format!("{x:.0}"),
     }
 }
 

@@ -5,8 +5,13 @@ use qts_core::config::{Frequency, Weekday};
 
 use crate::engine::EngineConfig;
 
-/// Which bars a rebalance may execute on.
-pub(crate) fn rebalance_flags(time: &[NaiveDateTime], cfg: &EngineConfig) -> Vec<bool> {
+/// Which bars a rebalance may execute on: `time`, then the live session after it (`next`),
+/// when there is one.
+pub(crate) fn rebalance_flags(
+    time: &[NaiveDateTime],
+    next: Option<NaiveDateTime>,
+    cfg: &EngineConfig,
+) -> Vec<bool> {
     let target = match cfg.weekday {
         Weekday::Monday => 0,
         Weekday::Tuesday => 1,
@@ -14,9 +19,9 @@ pub(crate) fn rebalance_flags(time: &[NaiveDateTime], cfg: &EngineConfig) -> Vec
         Weekday::Thursday => 3,
         Weekday::Friday => 4,
     };
-    let mut flags = vec![false; time.len()];
+    let mut flags = vec![false; time.len() + usize::from(next.is_some())];
     let mut last_key = None;
-    for (i, t) in time.iter().enumerate() {
+    for (i, t) in time.iter().chain(next.iter()).enumerate() {
         let d = t.date();
         flags[i] = match cfg.rebalance {
             // Every bar may act; the engine acts only on a changed target.

@@ -10,3 +10,4 @@ pub mod logging;
 pub mod provenance;
 pub mod stats;
 mod text_enum;
+pub mod url;

@@ -239,11 +239,13 @@ pub fn deliver(alerts: &[Alert], cfg: &MonitoringConfig) -> Result<Vec<Delivery>
         let d = post(url, a, cfg.webhook_attempts, deadline);
         match &d.error {
             Some(e) => tracing::warn!(
-                host = %host_of(url),
+                host = %qts_core::url::host(url),
                 attempts = d.attempts,
                 "alert not delivered to the webhook: {e}"
             ),
-            None => tracing::info!(host = %host_of(url), attempts = d.attempts, "alert delivered"),
+            None => {
+                tracing::info!(host = %qts_core::url::host(url), attempts = d.attempts, "alert delivered")
+            }
         }
         out.push(d);
     }
@@ -348,14 +350,4 @@ fn describe(e: &ureq::Error) -> String {
         ureq::Error::Io(io) => format!("I/O error ({:?})", io.kind()),
         _ => "request failed".into(),
     }
-}
-
-/// The host of a URL, without credentials, path or query (what may be logged).
-pub fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |x| x.1);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |x| x.1)
-        .to_string()
 }

@@ -12,7 +12,6 @@ use qts_backtest::strategy::SmaCross;
 use qts_core::config::{MonitoringConfig, QtsConfig};
 use qts_data::io::read_bars;
 use qts_data::validate::{Policy, require};
-use qts_paper::monitor::host_of;
 use qts_paper::{
     Account, AccountSpec, PaperError, SCHEMA_VERSION, StepRequest, settings_fingerprint,
 };
@@ -190,13 +189,4 @@ fn the_monitoring_checks_fire_at_their_thresholds() {
     // The first trade's costs are a loss and a drawdown on 2013-01-07; flat days raise nothing.
     assert_eq!(kinds, ["drawdown", "daily_loss"]);
     assert_eq!(account.status().unwrap().alerts, 2);
-}
-
-#[test]
-fn only_the_host_of_a_webhook_is_ever_shown() {
-    assert_eq!(
-        host_of("https://user:pw@hooks.example.com/services/T0/B0/secret?x=1"),
-        "hooks.example.com"
-    );
-    assert_eq!(host_of("http://127.0.0.1:8080/x/token"), "127.0.0.1:8080");
 }

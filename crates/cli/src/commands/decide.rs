@@ -21,7 +21,7 @@ use qts_data::validate::{Policy, require};
 
 use super::backtest::parse_params;
 use super::setup::{load_config, start_logging};
-use crate::cli::{DecideArgs, GlobalArgs, LiveArgs, SectionFiles, StrategyArgs};
+use crate::cli::{DecideArgs, GlobalArgs, LiveArgs, SectionFiles};
 use crate::failure::Failure;
 
 /// The bars a live command may read: every input's bars up to `as_of`, validated.
@@ -133,14 +133,13 @@ fn refresh(
     Ok(())
 }
 
-/// Builds the strategy a live command follows, with its signals aligned to `market`.
-pub fn strategy(
-    cfg: &QtsConfig,
-    args: &StrategyArgs,
-    market: &Market,
-) -> Result<Box<dyn Strategy>, Failure> {
-    let params = parse_params(&args.params)?;
-    build_strategy(cfg, args.name(), &params, args.signals.as_deref(), market)
+/// A predictions file's series aligned to `market`, every row kept (see [`live_signals`]).
+pub fn read_signals(path: &Path, market: &Market) -> Result<SignalSeries, Failure> {
+    Ok(SignalSeries::from_table(
+        &read_csv_table(path)?,
+        &market.bars()[0].time,
+        &path.display().to_string(),
+    )?)
 }
 
 /// Builds `name` with `params` (and the signals file for `signal`).
@@ -152,12 +151,10 @@ pub fn build_strategy(
     market: &Market,
 ) -> Result<Box<dyn Strategy>, Failure> {
     let signals = match signals {
-        Some(path) if name == "signal" => {
-            let shown = path.display().to_string();
-            let all =
-                SignalSeries::from_table(&read_csv_table(path)?, &market.bars()[0].time, &shown)?;
-            Some(live_signals(all, &shown)?)
-        }
+        Some(path) if name == "signal" => Some(live_signals(
+            read_signals(path, market)?,
+            &path.display().to_string(),
+        )?),
         _ => None,
     };
     build_with_signals(cfg, name, params, signals, market)
@@ -234,23 +231,20 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
         args.live.offline,
         args.live.history_from,
     )?;
-    let mut strategy = strategy(cfg, &args.strategy, &live.market)?;
-    // Predictions trade from their first out-of-sample row, as a signal backtest does.
-    let trade_from = match (&args.strategy.signals, args.strategy.name()) {
-        (Some(path), "signal") => first_signal_day(
-            &live_signals(
-                SignalSeries::from_table(
-                    &read_csv_table(path)?,
-                    &live.market.bars()[0].time,
-                    &path.display().to_string(),
-                )?,
-                &path.display().to_string(),
-            )?,
-            &live.market,
-        ),
+    let name = args.strategy.name();
+    let params = parse_params(&args.strategy.params)?;
+    let signals = match (&args.strategy.signals, name) {
+        (Some(path), "signal") => Some(live_signals(
+            read_signals(path, &live.market)?,
+            &path.display().to_string(),
+        )?),
         _ => None,
     };
-    let name = args.strategy.name();
+    // Predictions trade from their first out-of-sample row, as a signal backtest does.
+    let trade_from = signals
+        .as_ref()
+        .and_then(|s| first_signal_day(s, &live.market));
+    let mut strategy = build_with_signals(cfg, name, &params, signals, &live.market)?;
     finish(
         cfg,
         live,

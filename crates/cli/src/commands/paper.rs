@@ -12,7 +12,10 @@ use qts_paper::monitor::{alert_for, deliver};
 use qts_paper::{Account, AccountSpec, PaperError, StepRequest, settings_fingerprint};
 
 use super::backtest::parse_params;
-use super::decide::{as_of, build_strategy, inputs, live_settings, read_through, render};
+use super::decide::{
+    as_of, build_strategy, build_with_signals, inputs, live_settings, live_signals, read_signals,
+    read_through, render,
+};
 use super::setup::{load_config, start_logging};
 use crate::cli::{
     GlobalArgs, PaperCommand, PaperHistoryArgs, PaperInitArgs, PaperStatusArgs, PaperStepArgs,
@@ -145,15 +148,29 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
             return Err(f);
         }
     };
-    let mut strategy = build_strategy(
-        cfg,
-        &spec.strategy,
-        &spec.params,
-        spec.signals.as_deref().map(Path::new),
-        &live.market,
-    )?;
+    // A signal account's predictions are read once: every row for the model's record, the
+    // out-of-sample ones for the strategy.
+    let full = match (&spec.signals, spec.strategy.as_str()) {
+        (Some(path), "signal") => Some(read_signals(Path::new(path), &live.market)?),
+        _ => None,
+    };
+    let model = match &full {
+        Some(signals) => model_record(
+            &account,
+            signals,
+            &live.market,
+            day,
+            monitoring.model_window,
+        )?,
+        None => None,
+    };
+    let signals = match (full, &spec.signals) {
+        (Some(all), Some(path)) => Some(live_signals(all, path)?),
+        _ => None,
+    };
+    let mut strategy =
+        build_with_signals(cfg, &spec.strategy, &spec.params, signals, &live.market)?;
     let settings = live_settings(cfg, &spec.strategy, spec.overlays)?;
-    let model = model_record(&account, &spec, &live.market, day, monitoring.model_window)?;
     let fingerprint = settings_fingerprint(cfg);
     let started = Instant::now();
     let report = match qts_paper::step(
@@ -237,20 +254,12 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
 /// the account opened against its own validation rows (both from the predictions file).
 fn model_record(
     account: &Account,
-    spec: &AccountSpec,
+    signals: &qts_backtest::strategy::SignalSeries,
     market: &qts_backtest::Market,
     day: chrono::NaiveDate,
     window: usize,
 ) -> Result<Option<qts_paper::monitor::ModelRecord>, Failure> {
-    let (Some(path), "signal") = (&spec.signals, spec.strategy.as_str()) else {
-        return Ok(None);
-    };
     let time = &market.bars()[0].time;
-    let signals = qts_backtest::strategy::SignalSeries::from_table(
-        &qts_data::io::read_csv_table(Path::new(path))?,
-        time,
-        path,
-    )?;
     let last = time.partition_point(|t| t.date() <= day).saturating_sub(1);
     let first = account
         .status()?
@@ -258,7 +267,7 @@ fn model_record(
         .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
         .map_or(last, |d| time.partition_point(|t| t.date() < d));
     Ok(qts_paper::monitor::model_record(
-        &signals,
+        signals,
         &market.bars()[0].close,
         first,
         last,

@@ -532,16 +532,10 @@ fn webhook_scheme_ok(url: &str) -> bool {
     if url.starts_with("https://") {
         return true;
     }
-    let Some(rest) = url.strip_prefix("http://") else {
+    if !url.starts_with("http://") {
         return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host = if let Some(v6) = host.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        host.split(':').next().unwrap_or_default()
-    };
+    }
+    let host = crate::url::host_name(url);
     host == "localhost"
         || host
             .parse::<std::net::IpAddr>()

@@ -166,7 +166,7 @@ impl HttpClient {
                     if let Some(reason) = hopeless {
                         return Err(FetchError::Unreachable {
                             provider: self.provider,
-                            host: host_of(&self.base_url),
+                            host: qts_core::url::host(&self.base_url).to_string(),
                             reason,
                         });
                     }
@@ -229,16 +229,6 @@ impl HttpClient {
             std::thread::sleep(wait);
         }
     }
-}
-
-/// The host (and port) of a URL, without credentials or path.
-fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |x| x.1);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |x| x.1)
-        .to_string()
 }
 
 /// `Retry-After` as delta-seconds or an HTTP date.
