@@ -85,6 +85,25 @@ impl Axis {
     }
 }
 
+/// Refuses a `--maximize` that is not a metric of a backtest (without a benchmark).
+///
+/// # Errors
+/// [`BacktestError::Grid`] listing the known metrics.
+pub fn check_metric(name: &str) -> Result<(), BacktestError> {
+    let known: Vec<&str> = qts_core::config::KNOWN_METRICS
+        .iter()
+        .copied()
+        .filter(|k| !matches!(*k, "alpha" | "beta" | "information_ratio"))
+        .collect();
+    if !known.contains(&name) {
+        return Err(BacktestError::Grid(format!(
+            "--maximize {name}: not a metric of a backtest; known: {}",
+            known.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// How the grid is searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -255,18 +274,7 @@ pub fn optimize(
             "no --grid: give at least one NAME=START:STOP:STEP or NAME=a,b,c".into(),
         ));
     }
-    let known: Vec<&str> = qts_core::config::KNOWN_METRICS
-        .iter()
-        .copied()
-        .filter(|k| !matches!(*k, "alpha" | "beta" | "information_ratio"))
-        .collect();
-    if !known.contains(&req.maximize) {
-        return Err(BacktestError::Grid(format!(
-            "--maximize {}: not a metric of a backtest; known: {}",
-            req.maximize,
-            known.join(", ")
-        )));
-    }
+    check_metric(req.maximize)?;
     let mut grid = points(req.axes);
     if let Method::Random { trials, seed } = req.method {
         if trials == 0 {

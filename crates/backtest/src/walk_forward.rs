@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::BacktestError;
 use crate::metrics::{Metrics, Value, return_metrics, simple_returns};
 use crate::optimize::{OptimizeRequest, optimize};
-use crate::report::{Settings, Window, backtest};
+use crate::report::{Market, Settings, Stamp, Window, backtest};
 use crate::strategy::registry::Inputs;
 
 /// Window lengths, in bars.
@@ -151,6 +151,29 @@ pub fn windows(n: usize, s: &Schedule) -> Result<Vec<(usize, usize, usize, usize
     Ok(out)
 }
 
+/// The bars of one window, ends included (indices into the market's bars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// 1-based window number.
+    pub window: usize,
+    /// First and last train bar.
+    pub train: (usize, usize),
+    /// First and last test bar.
+    pub test: (usize, usize),
+}
+
+/// What trades a test window, chosen from its train window only.
+pub struct Fold {
+    /// The strategy that trades the test window.
+    pub strategy: Box<dyn crate::strategy::Strategy>,
+    /// What was chosen, as the `params` column shows it (`fast=10;slow=40`, `model=NAME@3`).
+    pub label: String,
+    /// The maximised metric in sample.
+    pub in_sample: Option<f64>,
+    /// The in-sample annual return of the choice (for the walk-forward efficiency).
+    pub in_sample_annual_return: f64,
+}
+
 /// Walks `search` forward over `schedule`'s windows; `progress` hears each finished window.
 ///
 /// # Errors
@@ -162,13 +185,9 @@ pub fn walk_forward(
 ) -> Result<WalkForwardReport, BacktestError> {
     let bars = search.market.bars();
     let time = &bars[0].time;
-    let spans = windows(time.len(), schedule)?;
     let day = |i: usize| time[i].date();
-    let mut cash = search.settings.engine.initial_capital;
-    let mut rows = Vec::with_capacity(spans.len());
-    let mut stitched: Vec<(String, f64)> = Vec::new();
-    let mut trades = 0u64;
-    for (k, &(a, b, c, d)) in spans.iter().enumerate() {
+    let mut choose = |span: Span| -> Result<Fold, BacktestError> {
+        let (a, b) = span.train;
         let train = Settings {
             window: Window {
                 from: Some(day(a)),
@@ -186,15 +205,6 @@ pub fn walk_forward(
             &|| {},
         )?;
         let best = &found.best;
-        let mut test = Settings {
-            window: Window {
-                from: Some(day(c)),
-                to: Some(day(d)),
-            },
-            ..search.settings.clone()
-        };
-        test.engine.initial_capital = cash;
-        test.engine.close_at_end = true;
         let params: Vec<(String, String)> = best
             .params
             .iter()
@@ -204,17 +214,71 @@ pub fn walk_forward(
             symbols: bars.len(),
             signals: search.signals.cloned(),
         };
-        let mut strategy =
+        let strategy =
             search
                 .registry
                 .build(search.strategy, &params, &mut inputs, search.regime)?;
-        let report = backtest(
-            search.market,
-            strategy.as_mut(),
-            &test,
-            None,
-            search.stamp.clone(),
-        )?;
+        Ok(Fold {
+            strategy,
+            label: best_label(&best.params),
+            in_sample: best.metrics.get(search.maximize).map(Value::as_f64),
+            in_sample_annual_return: best
+                .metrics
+                .get("annual_return")
+                .map_or(f64::NAN, |v| v.as_f64()),
+        })
+    };
+    walk(
+        search.market,
+        search.settings,
+        schedule,
+        search.maximize,
+        &search.stamp,
+        &mut choose,
+        progress,
+    )
+}
+
+/// The walk itself, whatever chooses each window's strategy: `choose` sees a window's bars
+/// and must use only its train bars (a strategy search, or a model trained on them); the
+/// choice then trades the test window from the equity the previous window ended with, flat,
+/// its positions closed at the window's last close.
+///
+/// # Errors
+/// As [`windows`], the backtests, and whatever `choose` returns.
+pub fn walk<E: From<BacktestError>>(
+    market: &Market,
+    settings: &Settings,
+    schedule: &Schedule,
+    maximize: &str,
+    stamp: &Stamp,
+    choose: &mut dyn FnMut(Span) -> Result<Fold, E>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<WalkForwardReport, E> {
+    crate::optimize::check_metric(maximize)?;
+    let time = &market.bars()[0].time;
+    let spans = windows(time.len(), schedule)?;
+    let day = |i: usize| time[i].date();
+    let mut cash = settings.engine.initial_capital;
+    let mut rows = Vec::with_capacity(spans.len());
+    let mut stitched: Vec<(String, f64)> = Vec::new();
+    let mut trades = 0u64;
+    for (k, &(a, b, c, d)) in spans.iter().enumerate() {
+        let mut fold = choose(Span {
+            window: k + 1,
+            train: (a, b),
+            test: (c, d),
+        })?;
+        let mut test = Settings {
+            window: Window {
+                from: Some(day(c)),
+                to: Some(day(d)),
+            },
+            ..settings.clone()
+        };
+        test.engine.initial_capital = cash;
+        test.engine.close_at_end = true;
+        let report = backtest(market, fold.strategy.as_mut(), &test, None, stamp.clone())?;
         let r = &report.result;
         stitched.extend(
             r.time
@@ -224,27 +288,22 @@ pub fn walk_forward(
         );
         cash = r.equity.last().copied().unwrap_or(cash);
         trades += r.trades.len() as u64;
-        let metric = |m: &Metrics| m.get(search.maximize).map(Value::as_f64);
         rows.push(WindowResult {
             window: k + 1,
             train_start: day(a).to_string(),
             train_end: day(b).to_string(),
             test_start: day(c).to_string(),
             test_end: day(d).to_string(),
-            params: best_label(&best.params),
-            in_sample: metric(&best.metrics),
-            out_of_sample: metric(&report.metrics),
-            in_sample_annual_return: best
-                .metrics
-                .get("annual_return")
-                .map_or(f64::NAN, |v| v.as_f64()),
+            params: fold.label,
+            in_sample: fold.in_sample,
+            out_of_sample: report.metrics.get(maximize).map(Value::as_f64),
+            in_sample_annual_return: fold.in_sample_annual_return,
         });
         progress(k + 1, spans.len());
     }
     let equity: Vec<f64> = stitched.iter().map(|(_, e)| *e).collect();
-    let mut out_of_sample =
-        return_metrics(&simple_returns(&equity), None, &search.settings.metrics);
-    let first = search.settings.engine.initial_capital;
+    let mut out_of_sample = return_metrics(&simple_returns(&equity), None, &settings.metrics);
+    let first = settings.engine.initial_capital;
     let last = equity.last().copied().unwrap_or(first);
     out_of_sample.insert("final_equity", Value::Number(last));
     out_of_sample.insert("total_return", Value::Number(last / first - 1.0));
@@ -259,7 +318,7 @@ pub fn walk_forward(
         walk_forward_efficiency: (is_annual != 0.0 && is_annual.is_finite())
             .then(|| oos_annual / is_annual),
         out_of_sample,
-        maximize: search.maximize.to_string(),
+        maximize: maximize.to_string(),
         oos_equity: stitched,
     })
 }

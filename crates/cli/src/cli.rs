@@ -514,9 +514,16 @@ pub struct SearchArgs {
     /// (repeatable; the first varies slowest).
     #[arg(long = "grid", value_name = "NAME=VALUES")]
     pub grid: Vec<String>,
-    /// The metric to maximise: a key of the backtest JSON (final_equity, sharpe_ratio, …).
+    /// The metric to maximise: a key of the backtest JSON (final_equity, sharpe_ratio, …);
+    /// with --model-config, a validation metric of `qts train` for `optimize` (val_ic, …)
+    /// and a backtest metric for `walk-forward` [default there: sharpe_ratio].
     #[arg(long, value_name = "METRIC")]
-    pub maximize: String,
+    pub maximize: Option<String>,
+    /// A model's YAML (as `qts train --config`): `optimize` searches its hyper-parameters
+    /// (the file's `search` space, or --search), `walk-forward` retrains it on every train
+    /// window and trades its forecasts with the signal strategy. Runs in qts-torch.
+    #[arg(long, value_name = "FILE")]
+    pub model_config: Option<PathBuf>,
 }
 
 /// `qts optimize`.
@@ -549,6 +556,21 @@ pub struct OptimizeArgs {
     /// With --out, also write trial_returns.csv (date, then each trial's per-bar returns).
     #[arg(long, requires = "out")]
     pub save_returns: bool,
+    /// With --model-config: a searched hyper-parameter under `model`, replacing the file's
+    /// search space: `KEY=a,b,c` (a choice), `KEY=uniform:LOW:HIGH`,
+    /// `KEY=log_uniform:LOW:HIGH` or `KEY=int_uniform:LOW:HIGH` (repeatable), e.g.
+    /// `--search model.training.learning_rate=log_uniform:0.0001:0.01`.
+    #[arg(long = "search", value_name = "KEY=SPACE", requires = "model_config")]
+    pub search_space: Vec<String>,
+    /// With --model-config: the validation metric to minimise [default: val_loss, when no
+    /// --maximize].
+    #[arg(
+        long,
+        value_name = "METRIC",
+        conflicts_with = "maximize",
+        requires = "model_config"
+    )]
+    pub minimize: Option<String>,
 }
 
 /// `qts walk-forward`.

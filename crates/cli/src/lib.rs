@@ -16,6 +16,8 @@ pub fn needs_torch(command: &Command) -> bool {
     match command {
         Command::Train(_) | Command::Predict(_) | Command::Models(_) => true,
         Command::Decide(args) => args.model.is_some(),
+        Command::Optimize(args) => args.search.model_config.is_some(),
+        Command::WalkForward(args) => args.search.model_config.is_some(),
         _ => false,
     }
 }
@@ -32,6 +34,12 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Backtest(args) => commands::backtest::run(&cli.global, args),
         Command::Metrics(args) => commands::metrics::run(&cli.global, args),
         Command::Overfitting(args) => commands::overfitting::run(&cli.global, args),
+        Command::Optimize(args) if args.search.model_config.is_some() => {
+            Err(torch_only("optimize --model-config"))
+        }
+        Command::WalkForward(args) if args.search.model_config.is_some() => {
+            Err(torch_only("walk-forward --model-config"))
+        }
         Command::Optimize(args) => commands::optimize::run(&cli.global, args),
         Command::WalkForward(args) => commands::walk_forward::run(&cli.global, args),
         Command::MonteCarlo(args) => commands::monte_carlo::run(&cli.global, args),
@@ -48,4 +56,10 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             )))
         }
     }
+}
+
+fn torch_only(what: &str) -> Failure {
+    Failure::Input(anyhow::anyhow!(
+        "{what} runs in qts-torch (built with the default cargo feature `torch`)"
+    ))
 }

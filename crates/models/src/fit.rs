@@ -56,6 +56,9 @@ pub struct TrainRequest<'a> {
     pub resume: bool,
     /// The commit of the code, recorded on the card.
     pub git_commit: Option<String>,
+    /// Only rows from this day on form the dataset; earlier bars only warm the features up
+    /// (a walk-forward's rolling train window).
+    pub from: Option<chrono::NaiveDate>,
 }
 
 /// What a training run did, as `qts train --json` prints it.
@@ -129,22 +132,30 @@ pub fn train_model(
     if req.seeds == 0 {
         return Err(ModelError::Input("--seeds must be at least 1".into()));
     }
+    // Each table with the row its closes start at (rows before `from` cut off).
     let tables = req
         .data
         .iter()
         .map(|d| {
-            compute(&d.bars, &cfg.data.features)
-                .map_err(|e| ModelError::Input(format!("{}: {e}", d.source)))
+            let table = compute(&d.bars, &cfg.data.features)
+                .map_err(|e| ModelError::Input(format!("{}: {e}", d.source)))?;
+            Ok(match req.from {
+                Some(from) => {
+                    let first = table.time.partition_point(|t| t.date() < from);
+                    (table.rows_from(first), first)
+                }
+                None => (table, 0),
+            })
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, ModelError>>()?;
     let parts: Vec<Part> = req
         .data
         .iter()
         .zip(&tables)
-        .map(|(d, table)| Part {
+        .map(|(d, (table, first))| Part {
             symbol: &d.symbol,
             table,
-            close: &d.bars.close,
+            close: &d.bars.close[*first..],
         })
         .collect();
     let symbols: Vec<String> = req.data.iter().map(|d| d.symbol.clone()).collect();

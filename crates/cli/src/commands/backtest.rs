@@ -43,6 +43,16 @@ pub struct Prepared {
 
 /// Prepares a backtesting command (see [`Prepared`]).
 pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Prepared, Failure> {
+    prepare_with_model(global, args, command, None)
+}
+
+/// [`prepare`] with `model` as the model's YAML (a model walk-forward or search).
+pub fn prepare_with_model(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    command: &str,
+    model: Option<&std::path::Path>,
+) -> Result<Prepared, Failure> {
     // --cash and --commission are overrides like any --set: validated with the rest.
     let mut global_with = global.clone();
     if let Some(cash) = args.cash {
@@ -60,6 +70,7 @@ pub fn prepare(global: &GlobalArgs, args: &RunArgs, command: &str) -> Result<Pre
     }
     let files = SectionFiles {
         backtest: args.config.clone(),
+        model: model.map(std::path::Path::to_path_buf),
         ..SectionFiles::default()
     };
     let loaded = load_config(&global_with, &files)?;

@@ -28,9 +28,14 @@ pub fn search_request<'a>(
     run: &'a RunArgs,
     search: &'a SearchArgs,
     method: Method,
-) -> OptimizeRequest<'a> {
+) -> Result<OptimizeRequest<'a>, Failure> {
     let cfg = &p.loaded.config;
-    OptimizeRequest {
+    let Some(maximize) = search.maximize.as_deref() else {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "--maximize METRIC is required: a key of the backtest JSON (final_equity, sharpe_ratio, …)"
+        )));
+    };
+    Ok(OptimizeRequest {
         market: &p.market,
         registry,
         strategy: &run.strategy,
@@ -39,12 +44,12 @@ pub fn search_request<'a>(
         signals: p.signals.as_ref(),
         regime: &cfg.backtest.regime_filter,
         settings: &p.settings,
-        maximize: &search.maximize,
+        maximize,
         method,
         pbo_splits: 16,
         overfitting: true,
         stamp: p.stamp.clone(),
-    }
+    })
 }
 
 /// A progress bar, hidden with `-q` or `--json`.
@@ -81,7 +86,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
     let registry = Registry::builtin();
     let request = OptimizeRequest {
         pbo_splits: args.pbo_splits,
-        ..search_request(&p, &registry, &axes, &args.run, &args.search, method)
+        ..search_request(&p, &registry, &axes, &args.run, &args.search, method)?
     };
     let size: usize = axes.iter().map(|a| a.values.len()).product();
     let bar = progress_bar(

@@ -7,13 +7,23 @@ use anyhow::anyhow;
 use comfy_table::Table;
 use qts_backtest::optimize::{Method, OptimizeRequest};
 use qts_backtest::strategy::Registry;
-use qts_backtest::walk_forward::{Schedule, walk_forward};
+use qts_backtest::walk_forward::{Schedule, WalkForwardReport, walk_forward};
 use qts_core::logging::RunContext;
 
 use super::backtest::{prepare, write_result};
 use super::optimize::{parse_axes, progress_bar, search_request};
 use crate::cli::{GlobalArgs, WalkForwardArgs};
 use crate::failure::Failure;
+
+/// The windows' lengths of the flags.
+pub fn schedule(args: &WalkForwardArgs) -> Schedule {
+    Schedule {
+        train: args.train,
+        test: args.test,
+        step: args.step.unwrap_or(args.test),
+        anchored: args.anchored,
+    }
+}
 
 /// Runs `qts walk-forward`.
 pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
@@ -32,14 +42,9 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     let registry = Registry::builtin();
     let search = OptimizeRequest {
         overfitting: false,
-        ..search_request(&p, &registry, &axes, &args.run, &args.search, Method::Grid)
+        ..search_request(&p, &registry, &axes, &args.run, &args.search, Method::Grid)?
     };
-    let schedule = Schedule {
-        train: args.train,
-        test: args.test,
-        step: args.step.unwrap_or(args.test),
-        anchored: args.anchored,
-    };
+    let schedule = schedule(args);
     let bar = progress_bar(
         "walk-forward [{bar:30}] {pos}/{len} windows {elapsed}",
         global.quiet > 0 || args.json,
@@ -49,7 +54,11 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
         bar.set_position(done as u64);
     });
     bar.finish_and_clear();
-    let report = report?;
+    finish(args, &report?)
+}
+
+/// Writes `--out` and prints a walk-forward's table or JSON (strategy and model alike).
+pub fn finish(args: &WalkForwardArgs, report: &WalkForwardReport) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         let (windows, equity) = (report.windows_csv(), report.oos_equity_csv());
         write_result(
@@ -61,7 +70,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
         )?;
     }
     let text = if args.json {
-        serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
+        serde_json::to_string_pretty(report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
     } else {
         let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
         let mut t = Table::new();

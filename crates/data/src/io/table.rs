@@ -49,6 +49,24 @@ impl Table {
             .collect()
     }
 
+    /// The rows from `first` on (all columns cut alike).
+    pub fn rows_from(&self, first: usize) -> Table {
+        let first = first.min(self.time.len());
+        Table {
+            time: self.time[first..].to_vec(),
+            columns: self
+                .columns
+                .iter()
+                .map(|(n, v)| (n.clone(), v[first..].to_vec()))
+                .collect(),
+            labels: self
+                .labels
+                .iter()
+                .map(|(n, v)| (n.clone(), v[first..].to_vec()))
+                .collect(),
+        }
+    }
+
     pub(crate) fn is_daily(&self) -> bool {
         self.time.iter().all(|t| t.time() == chrono::NaiveTime::MIN)
     }

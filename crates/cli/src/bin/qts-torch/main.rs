@@ -6,6 +6,7 @@ mod decide;
 mod models;
 mod predict;
 mod train;
+mod walk_forward;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Predict(args) => predict::run(&cli.global, args),
         Command::Models(command) => models::run(&cli.global, command),
         Command::Decide(args) if args.model.is_some() => decide::run(&cli.global, args),
+        Command::WalkForward(args) if args.search.model_config.is_some() => {
+            walk_forward::run(&cli.global, args)
+        }
         _ => qts_cli::run(cli),
     }
 }

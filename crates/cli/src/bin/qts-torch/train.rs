@@ -114,6 +114,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         seeds: args.seeds,
         resume: args.resume,
         git_commit: qts_core::provenance::git_commit(),
+        from: None,
     };
     let bar = ProgressBar::new(0);
     bar.set_style(
