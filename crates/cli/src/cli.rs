@@ -535,12 +535,14 @@ pub struct OptimizeArgs {
     /// The grid and the metric.
     #[command(flatten)]
     pub search: SearchArgs,
-    /// Every grid point, or a seeded random sample of them.
-    #[arg(long, value_enum, default_value = "grid")]
-    pub method: MethodArg,
-    /// Points drawn with `--method random`.
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub trials: usize,
+    /// Every grid point, or a seeded random sample of them [default: grid; with
+    /// --model-config, the model YAML's `search.method`].
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// Points drawn with `--method random` [default: 100; with --model-config, the model
+    /// YAML's `search.trials`].
+    #[arg(long, value_name = "N")]
+    pub trials: Option<usize>,
     /// Seed of `--method random` [default: reproducibility.seed].
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,

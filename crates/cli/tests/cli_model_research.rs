@@ -201,3 +201,186 @@ fn a_model_walk_forward_refuses_what_does_not_apply() {
     // Nothing was trained for any of them.
     assert!(!dir.path().join("artifacts/models").exists());
 }
+
+fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn a_model_search_trains_registers_and_chooses_on_validation_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let search = |extra: &[&str], out: &str| {
+        json(
+            &qts(dir.path())
+                .args(SMALL)
+                .args(["-q", "optimize", "--data"])
+                .arg(sample("goog_daily.csv"))
+                .args(["--model-config", &model_yaml(), "--json", "--out", out])
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    };
+    let v = search(
+        &[
+            "--search",
+            "lstm.hidden_size=8,16",
+            "--search",
+            "model.training.learning_rate=0.001,0.01",
+            "--method",
+            "grid",
+        ],
+        "grid",
+    );
+    assert_eq!(v["trials"], 4);
+    assert_eq!(v["method"], "grid");
+    assert_eq!(v["objective"]["metric"], "val_loss");
+    let csv = rows(&std::fs::read_to_string(dir.path().join("grid/trials.csv")).unwrap());
+    let col = |name: &str| csv[0].iter().position(|c| c == name).unwrap();
+    assert_eq!(
+        csv[0][..4],
+        [
+            "trial",
+            "lstm.hidden_size",
+            "training.learning_rate",
+            "model"
+        ]
+    );
+    assert_eq!(csv.len(), 5);
+    // The grid in order, each trial registered with its own settings and metrics.
+    let expected = [
+        ("8", "0.001"),
+        ("8", "0.01"),
+        ("16", "0.001"),
+        ("16", "0.01"),
+    ];
+    for (i, (hidden, lr)) in expected.iter().enumerate() {
+        let row = &csv[i + 1];
+        assert_eq!((row[1].as_str(), row[2].as_str()), (*hidden, *lr));
+        assert_eq!(row[3], format!("lstm_default@{}", i + 1));
+        let card: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!(
+                "artifacts/models/lstm_default/{}/model.json",
+                i + 1
+            )))
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(card["config"]["lstm"]["hidden_size"].to_string(), *hidden);
+        assert_eq!(
+            card["config"]["training"]["learning_rate"]
+                .as_f64()
+                .unwrap(),
+            lr.parse::<f64>().unwrap()
+        );
+        let val: f64 = row[col("val_loss")].parse().unwrap();
+        assert_eq!(card["metrics"]["val_loss"].as_f64().unwrap(), val);
+    }
+    // The best is the lowest validation loss, whatever the test split says.
+    let val = |r: &Vec<String>| r[col("val_loss")].parse::<f64>().unwrap();
+    let best = csv[1..]
+        .iter()
+        .min_by(|a, b| val(a).total_cmp(&val(b)))
+        .unwrap();
+    assert_eq!(v["best"]["model"].as_str().unwrap(), best[3]);
+    assert_eq!(
+        v["best"]["metrics"]["val_loss"].as_f64().unwrap(),
+        val(best)
+    );
+    // A trial is the model `qts train` makes with the same settings.
+    let trained = json(
+        &qts(dir.path())
+            .args(SMALL)
+            .args([
+                "--set",
+                "model.lstm.hidden_size=8",
+                "--set",
+                "model.training.learning_rate=0.01",
+            ])
+            .args(["-q", "train", "--json", "--name", "check", "--data"])
+            .arg(sample("goog_daily.csv"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        trained["metrics"]["val_loss"].as_f64().unwrap(),
+        val(&csv[2])
+    );
+
+    // Random search: seeded draws from the YAML's space narrowed by --search.
+    let random = |out: &str| {
+        search(
+            &[
+                "--search",
+                "lstm.hidden_size=8,16",
+                "--search",
+                "training.learning_rate=log_uniform:0.0005:0.02",
+                "--method",
+                "random",
+                "--trials",
+                "2",
+                "--seed",
+                "11",
+                "--maximize",
+                "val_ic",
+            ],
+            out,
+        )
+    };
+    let a = random("r1");
+    let b = random("r2");
+    assert_eq!(a["trials"], 2);
+    assert_eq!(a["seed"], 11);
+    assert_eq!(a["best"]["params"], b["best"]["params"]);
+    assert_eq!(a["best"]["metrics"], b["best"]["metrics"]);
+    let params = |out: &str| -> Vec<Vec<String>> {
+        rows(&std::fs::read_to_string(dir.path().join(out).join("trials.csv")).unwrap())
+            .into_iter()
+            .map(|r| r[..3].to_vec())
+            .collect()
+    };
+    assert_eq!(params("r1"), params("r2"));
+    for r in &params("r1")[1..] {
+        let lr: f64 = r[2].parse().unwrap();
+        assert!((0.0005..=0.02).contains(&lr), "{lr}");
+    }
+}
+
+#[test]
+fn a_model_search_refuses_bad_spaces_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = qts(dir.path())
+            .args(["optimize", "--data"])
+            .arg(sample("goog_daily.csv"))
+            .args(["--model-config", &model_yaml()])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let e = run(&["--search", "lstm.hiden_size=8,16"]);
+    assert!(
+        e.contains("model.search.space.lstm.hiden_size: is not a setting under `model`"),
+        "{e}"
+    );
+    let e = run(&["--search", "lstm.dropout=uniform:0:0.5", "--method", "grid"]);
+    assert!(
+        e.contains("grid search takes `choice` parameters only"),
+        "{e}"
+    );
+    let e = run(&["--search", "lstm.dropout=uniform:0.5:0.1"]);
+    assert!(e.contains("model.search.space.lstm.dropout"), "{e}");
+    let e = run(&["--search", "lstm.hidden_size=big,small", "--method", "grid"]);
+    assert!(e.contains("lstm.hidden_size=big"), "{e}");
+    let e = run(&["--minimize", "test_mae"]);
+    assert!(e.contains("scored on its validation split"), "{e}");
+    let e = run(&["--grid", "fast=5,10"]);
+    assert!(e.contains("--grid searches a strategy's parameters"), "{e}");
+    let e = run(&["--trials", "0", "--method", "random"]);
+    assert!(e.contains("trials"), "{e}");
+    assert!(!dir.path().join("artifacts/models").exists());
+}

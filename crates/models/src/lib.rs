@@ -13,6 +13,7 @@ pub mod pickle;
 pub mod pipeline;
 pub mod registry;
 pub mod schedule;
+pub mod search;
 
 #[cfg(feature = "torch")]
 pub mod batches;

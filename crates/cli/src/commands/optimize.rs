@@ -76,10 +76,10 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         .span();
     let _run = span.enter();
     let axes = parse_axes(&args.search.grid)?;
-    let method = match args.method {
+    let method = match args.method.unwrap_or(MethodArg::Grid) {
         MethodArg::Grid => Method::Grid,
         MethodArg::Random => Method::Random {
-            trials: args.trials,
+            trials: args.trials.unwrap_or(100),
             seed: args.seed.unwrap_or(cfg.reproducibility.seed),
         },
     };

@@ -5,6 +5,7 @@
 mod decide;
 mod models;
 mod predict;
+mod search;
 mod train;
 mod walk_forward;
 
@@ -29,6 +30,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Predict(args) => predict::run(&cli.global, args),
         Command::Models(command) => models::run(&cli.global, command),
         Command::Decide(args) if args.model.is_some() => decide::run(&cli.global, args),
+        Command::Optimize(args) if args.search.model_config.is_some() => {
+            search::run(&cli.global, args)
+        }
         Command::WalkForward(args) if args.search.model_config.is_some() => {
             walk_forward::run(&cli.global, args)
         }

@@ -55,23 +55,17 @@ fn runtime(e: impl std::fmt::Display) -> Failure {
     Failure::Runtime(anyhow!("{e}"))
 }
 
-/// Runs `qts train`.
-pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
-    let files = SectionFiles {
-        model: args.config.clone(),
-        ..SectionFiles::default()
-    };
-    let loaded = load_config(global, &files)?;
-    let _guard = start_logging(global, &loaded)?;
-    let cfg = &loaded.config;
-    let model = &cfg.model;
-    let name = args.name.clone().unwrap_or_else(|| model.name.clone());
-    qts_models::registry::check_name(&name).map_err(crate::failure)?;
-    // A file, or one or more symbols (`AAPL,MSFT`): several are pooled into one dataset.
-    let inputs: Vec<&str> = if Path::new(&args.data).is_file() {
-        vec![args.data.as_str()]
+/// The bars of `--data` (a file, or one or more symbols `AAPL,MSFT`, pooled into one
+/// dataset), validated as `qts backtest` validates them, and the SHA-256 of their bytes.
+pub fn load_data(
+    cfg: &qts_core::config::QtsConfig,
+    given: &str,
+    adjust: bool,
+) -> Result<(Vec<SymbolBars>, String), Failure> {
+    let inputs: Vec<&str> = if Path::new(given).is_file() {
+        vec![given]
     } else {
-        args.data
+        given
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
@@ -80,7 +74,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     let mut data = Vec::new();
     let mut hasher = sha2::Sha256::new();
     for input in &inputs {
-        let (bars, path) = load_for_model(input, cfg, args.adjust, &mut hasher)?;
+        let (bars, path) = load_for_model(input, cfg, adjust, &mut hasher)?;
         // As `qts backtest`: data that fails validation does not train a model.
         let source = path.display().to_string();
         let bars = require(bars, &source, Policy::of(cfg))?.into_inner();
@@ -94,6 +88,22 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
             bars,
         });
     }
+    Ok((data, qts_core::hex::encode(&hasher.finalize())))
+}
+
+/// Runs `qts train`.
+pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
+    let files = SectionFiles {
+        model: args.config.clone(),
+        ..SectionFiles::default()
+    };
+    let loaded = load_config(global, &files)?;
+    let _guard = start_logging(global, &loaded)?;
+    let cfg = &loaded.config;
+    let model = &cfg.model;
+    let name = args.name.clone().unwrap_or_else(|| model.name.clone());
+    qts_models::registry::check_name(&name).map_err(crate::failure)?;
+    let (data, data_hash) = load_data(cfg, &args.data, args.adjust)?;
     let family = format!("{:?}", model.architecture).to_lowercase();
     let symbols: Vec<&str> = data.iter().map(|d| d.symbol.as_str()).collect();
     let span = RunContext::new("train")
@@ -109,7 +119,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
         name,
         data,
         data_name: args.data.clone(),
-        data_hash: qts_core::hex::encode(&hasher.finalize()),
+        data_hash,
         adjust: args.adjust,
         seeds: args.seeds,
         resume: args.resume,
