@@ -222,18 +222,20 @@ pub struct Overfitting {
 /// Per-trial sums over each row block, from which any union of blocks has its Sharpe ratio.
 struct BlockSums {
     count: Vec<f64>,
-    /// `[block][trial]`.
-    sum: Vec<Vec<f64>>,
-    sumsq: Vec<Vec<f64>>,
+    splits: usize,
+    /// `[trial * splits + block]`: one trial's blocks side by side, read together.
+    sum: Vec<f64>,
+    sumsq: Vec<f64>,
 }
 
 impl BlockSums {
     fn sharpe(&self, blocks: &[usize], trial: usize) -> f64 {
         let (mut n, mut s, mut q) = (0.0, 0.0, 0.0);
+        let at = trial * self.splits;
         for &b in blocks {
             n += self.count[b];
-            s += self.sum[b][trial];
-            q += self.sumsq[b][trial];
+            s += self.sum[at + b];
+            q += self.sumsq[at + b];
         }
         let mean = s / n;
         let var = (q - n * mean * mean) / (n - 1.0);
@@ -246,21 +248,38 @@ impl BlockSums {
 
     fn mean(&self, blocks: &[usize], trial: usize) -> f64 {
         let n: f64 = blocks.iter().map(|&b| self.count[b]).sum();
-        blocks.iter().map(|&b| self.sum[b][trial]).sum::<f64>() / n
+        let at = trial * self.splits;
+        blocks.iter().map(|&b| self.sum[at + b]).sum::<f64>() / n
     }
+}
+
+/// NaN sorts lowest in a ranking.
+fn rank_key(x: f64) -> f64 {
+    if x.is_nan() { f64::NEG_INFINITY } else { x }
+}
+
+/// The rank [`ranks`] gives `values[i]`, without sorting: the values below it, plus the
+/// average position among its equals.
+fn rank_of(values: &[f64], i: usize) -> f64 {
+    let v = rank_key(values[i]);
+    let (mut less, mut equal) = (0usize, 0usize);
+    for &x in values {
+        let x = rank_key(x);
+        if x < v {
+            less += 1;
+        } else if x == v {
+            equal += 1;
+        }
+    }
+    less as f64 + (equal as f64 + 1.0) / 2.0
 }
 
 /// The ranks of `values` from 1 (the least) to N, ties sharing their average rank; NaN ranks
 /// lowest.
+#[cfg(test)]
 fn ranks(values: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
-    let key = |i: usize| {
-        if values[i].is_nan() {
-            f64::NEG_INFINITY
-        } else {
-            values[i]
-        }
-    };
+    let key = |i: usize| rank_key(values[i]);
     order.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
     let mut r = vec![0.0; values.len()];
     let mut i = 0;
@@ -325,14 +344,15 @@ pub fn probability_of_backtest_overfitting(
     let skip = t - block * splits;
     let mut sums = BlockSums {
         count: vec![block as f64; splits],
-        sum: vec![vec![0.0; n]; splits],
-        sumsq: vec![vec![0.0; n]; splits],
+        splits,
+        sum: vec![0.0; n * splits],
+        sumsq: vec![0.0; n * splits],
     };
     for (j, r) in trials.returns.iter().enumerate() {
         for b in 0..splits {
             for &x in &r[skip + b * block..skip + (b + 1) * block] {
-                sums.sum[b][j] += x;
-                sums.sumsq[b][j] += x * x;
+                sums.sum[j * splits + b] += x;
+                sums.sumsq[j * splits + b] += x * x;
             }
         }
     }
@@ -354,7 +374,7 @@ pub fn probability_of_backtest_overfitting(
                 }
             }
             let oos_sharpe: Vec<f64> = (0..n).map(|j| sums.sharpe(&oos, j)).collect();
-            let omega = ranks(&oos_sharpe)[best] / (n as f64 + 1.0);
+            let omega = rank_of(&oos_sharpe, best) / (n as f64 + 1.0);
             ((omega / (1.0 - omega)).ln(), sums.mean(&oos, best) < 0.0)
         })
         .collect();
@@ -438,6 +458,11 @@ mod tests {
         assert_eq!(combinations(4, 2)[0], vec![0, 1]);
         assert_eq!(combinations(4, 2)[5], vec![2, 3]);
         assert_eq!(ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.5, 1.0, 3.5, 2.0]);
+        let v = [3.0, f64::NAN, 1.0, 3.0, 2.0, f64::NAN, 3.0];
+        let all = ranks(&v);
+        for i in 0..v.len() {
+            assert_eq!(rank_of(&v, i), all[i], "{i}");
+        }
     }
 
     #[test]

@@ -532,3 +532,85 @@ fn a_search_is_one_run_with_a_nested_run_per_trial_in_three_requests_each() {
     assert!(requests <= 10 + 3 * 9, "{requests} requests");
     assert!(requests >= 3 * 9, "{requests} requests");
 }
+
+#[test]
+fn a_walk_forward_is_one_run_with_a_nested_run_per_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let out = qts(dir.path())
+        .env("MLFLOW_TRACKING_URI", &server.uri)
+        .args(["walk-forward", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .args(["--grid", "fast=5:20:5", "--grid", "slow=30:60:10"])
+        .args([
+            "--maximize",
+            "sharpe_ratio",
+            "--train",
+            "500",
+            "--test",
+            "250",
+        ])
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let windows = report["windows"].as_array().unwrap();
+    let runs = server.search();
+    assert_eq!(runs.len(), 1 + windows.len());
+    let tag = |r: &serde_json::Value, k: &str| {
+        r["data"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["key"] == k)
+            .map(|t| t["value"].as_str().unwrap().to_string())
+    };
+    let metric = |r: &serde_json::Value, k: &str| {
+        r["data"]["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == k)
+            .and_then(|m| m["value"].as_f64())
+    };
+    let param = |r: &serde_json::Value, k: &str| {
+        r["data"]["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == k)
+            .map(|m| m["value"].as_str().unwrap().to_string())
+    };
+    let parent = runs
+        .iter()
+        .find(|r| tag(r, "qts.command").as_deref() == Some("walk-forward"))
+        .unwrap();
+    assert_eq!(
+        metric(parent, "oos_final_equity"),
+        report["out_of_sample"]["final_equity"].as_f64()
+    );
+    let id = parent["info"]["run_id"].as_str().unwrap();
+    for w in windows {
+        let child = runs
+            .iter()
+            .find(|r| {
+                tag(r, "mlflow.parentRunId").as_deref() == Some(id)
+                    && tag(r, "qts.window") == Some(w["window"].to_string())
+            })
+            .unwrap();
+        assert_eq!(param(child, "params").as_deref(), w["params"].as_str());
+        assert_eq!(
+            param(child, "test_start").as_deref(),
+            w["test_start"].as_str()
+        );
+        assert_eq!(
+            metric(child, "out_of_sample_sharpe_ratio"),
+            w["out_of_sample"].as_f64()
+        );
+    }
+}

@@ -212,3 +212,62 @@ pub fn optimize(
     }
     finish(loaded, run).map(|_| ())
 }
+
+/// A walk-forward's run: the stitched out-of-sample metrics, with one nested run per window
+/// (its spans, what it chose, the metric in and out of sample).
+pub fn walk_forward(
+    loaded: &Loaded,
+    report: &qts_backtest::walk_forward::WalkForwardReport,
+    what: &str,
+    start: i64,
+) -> Result<(), Failure> {
+    let name = format!("walk-forward {what} ({} windows)", report.windows.len());
+    let mut run = new_run(loaded, "walk-forward", name, start);
+    run.params
+        .push(("run.maximize".into(), report.maximize.clone()));
+    run.params.push(("run.what".into(), what.to_string()));
+    for (k, v) in report.out_of_sample.iter() {
+        let x = match v {
+            qts_backtest::metrics::Value::Number(x) => *x,
+            qts_backtest::metrics::Value::Count(c) => *c as f64,
+        };
+        run.metric(&format!("oos_{k}"), x);
+    }
+    if let Some(e) = report.walk_forward_efficiency {
+        run.metric("walk_forward_efficiency", e);
+    }
+    run.inline = vec![
+        ("windows.csv".into(), report.windows_csv().into_bytes()),
+        (
+            "oos_equity.csv".into(),
+            report.oos_equity_csv().into_bytes(),
+        ),
+    ];
+    for w in &report.windows {
+        let mut child = qts_tracking::Run {
+            experiment: run.experiment.clone(),
+            name: format!("window {} {} .. {}", w.window, w.test_start, w.test_end),
+            start_time: start,
+            end_time: now_ms(),
+            status: "FINISHED".into(),
+            params: vec![
+                ("window".into(), w.window.to_string()),
+                ("train_start".into(), w.train_start.clone()),
+                ("train_end".into(), w.train_end.clone()),
+                ("test_start".into(), w.test_start.clone()),
+                ("test_end".into(), w.test_end.clone()),
+                ("params".into(), w.params.clone()),
+            ],
+            tags: vec![("qts.window".into(), w.window.to_string())],
+            ..qts_tracking::Run::default()
+        };
+        if let Some(x) = w.in_sample {
+            child.metric(&format!("in_sample_{}", report.maximize), x);
+        }
+        if let Some(x) = w.out_of_sample {
+            child.metric(&format!("out_of_sample_{}", report.maximize), x);
+        }
+        run.children.push(child);
+    }
+    finish(loaded, run).map(|_| ())
+}

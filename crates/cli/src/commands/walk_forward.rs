@@ -49,12 +49,15 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
         "walk-forward [{bar:30}] {pos}/{len} windows {elapsed}",
         global.quiet > 0 || args.json,
     );
+    let start_ms = super::track::now_ms();
     let report = walk_forward(&search, &schedule, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     });
     bar.finish_and_clear();
-    finish(args, &report?)
+    let report = report?;
+    super::track::walk_forward(&p.loaded, &report, &args.run.strategy, start_ms)?;
+    finish(args, &report)
 }
 
 /// Writes `--out` and prints a walk-forward's table or JSON (strategy and model alike).

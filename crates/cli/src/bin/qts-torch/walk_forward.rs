@@ -187,6 +187,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
             in_sample_annual_return,
         })
     };
+    let start_ms = qts_cli::commands::track::now_ms();
     let report = walk(
         &p.market,
         &p.settings,
@@ -200,5 +201,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
         },
     );
     bar.finish_and_clear();
-    finish(args, &report?)
+    let report = report?;
+    qts_cli::commands::track::walk_forward(&p.loaded, &report, &name, start_ms)?;
+    finish(args, &report)
 }
