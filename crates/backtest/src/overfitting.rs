@@ -460,8 +460,8 @@ mod tests {
         assert_eq!(ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.5, 1.0, 3.5, 2.0]);
         let v = [3.0, f64::NAN, 1.0, 3.0, 2.0, f64::NAN, 3.0];
         let all = ranks(&v);
-        for i in 0..v.len() {
-            assert_eq!(rank_of(&v, i), all[i], "{i}");
+        for (i, r) in all.iter().enumerate() {
+            assert_eq!(rank_of(&v, i), *r, "{i}");
         }
     }
 
