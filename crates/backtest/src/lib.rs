@@ -13,6 +13,7 @@
 //! assert!(!result.trades.is_empty());
 //! ```
 
+pub mod compare;
 pub mod costs;
 pub mod decide;
 pub mod engine;

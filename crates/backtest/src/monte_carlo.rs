@@ -106,6 +106,8 @@ pub struct Report {
     pub level: f64,
     /// Seed.
     pub seed: u64,
+    /// Each path's starting equity.
+    pub initial_equity: f64,
     /// Final equity.
     pub final_equity: Interval,
     /// Compound annual growth rate.
@@ -127,10 +129,16 @@ pub struct Report {
     /// The distribution fitted (parametric methods).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fitted: Option<Fit>,
+    /// Quantile bands of the equity over the horizon (the report's fan chart).
+    pub fan: Fan,
+    /// The distributions of final equity, CAGR, Sharpe ratio and max drawdown.
+    pub histograms: Histograms,
 }
 
 /// One path's numbers.
 struct PathStats {
+    /// Equity at each of the fan's steps.
+    marks: Vec<f64>,
     final_equity: f64,
     cagr: f64,
     mean: f64,
@@ -223,6 +231,13 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
         }
     };
     let years = horizon as f64 / req.periods_per_year;
+    // The fan's steps: at most FAN_STEPS + 1 evenly spread periods, the start and end included.
+    let steps: Vec<usize> = {
+        let k = horizon.min(FAN_STEPS);
+        let mut v: Vec<usize> = (0..=k).map(|i| i * horizon / k).collect();
+        v.dedup();
+        v
+    };
     let paths: Vec<PathStats> = (0..req.paths)
         .into_par_iter()
         .map(|k| {
@@ -254,7 +269,7 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
                     r.extend((0..horizon).map(|_| m + scale * t.sample(&mut rng)));
                 }
             }
-            path_stats(&r, req.initial, years, req.periods_per_year)
+            path_stats(&r, req.initial, years, req.periods_per_year, &steps)
         })
         .collect();
     let interval = |f: &dyn Fn(&PathStats) -> f64| {
@@ -274,6 +289,7 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
         horizon,
         level: req.level,
         seed: req.seed,
+        initial_equity: req.initial,
         final_equity: interval(&|p| p.final_equity),
         cagr: interval(&|p| p.cagr),
         mean_return: interval(&|p| p.mean),
@@ -292,18 +308,132 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
             / n,
         drawdown_threshold: req.drawdown,
         fitted,
+        fan: fan(&paths, &steps),
+        histograms: Histograms {
+            final_equity: Histogram::of(paths.iter().map(|p| p.final_equity)),
+            cagr: Histogram::of(paths.iter().map(|p| p.cagr)),
+            sharpe_ratio: Histogram::of(paths.iter().map(|p| p.sharpe)),
+            max_drawdown: Histogram::of(paths.iter().map(|p| p.max_drawdown)),
+        },
     })
 }
 
-fn path_stats(r: &[f64], initial: f64, years: f64, periods: f64) -> PathStats {
+/// Steps of the fan chart.
+pub const FAN_STEPS: usize = 200;
+
+/// The quantiles of the paths' equity at each of `steps`.
+fn fan(paths: &[PathStats], steps: &[usize]) -> Fan {
+    let mut bands = vec![Vec::with_capacity(steps.len()); FAN_QUANTILES.len()];
+    let mut column = Vec::with_capacity(paths.len());
+    for k in 0..steps.len() {
+        column.clear();
+        column.extend(paths.iter().map(|p| p.marks[k]));
+        column.sort_unstable_by(f64::total_cmp);
+        for (band, q) in bands.iter_mut().zip(FAN_QUANTILES) {
+            band.push(stats::quantile_sorted(&column, q));
+        }
+    }
+    Fan {
+        steps: steps.to_vec(),
+        quantiles: FAN_QUANTILES.to_vec(),
+        bands,
+    }
+}
+
+/// The quantiles drawn as the fan's bands.
+pub const FAN_QUANTILES: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/// Quantile bands of the paths' equity over the horizon (the fan chart).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fan {
+    /// Periods from the start (0 = the starting equity).
+    pub steps: Vec<usize>,
+    /// The quantiles, e.g. 0.05 … 0.95.
+    pub quantiles: Vec<f64>,
+    /// `bands[q][k]`: quantile `q` of the equity at `steps[k]`.
+    pub bands: Vec<Vec<f64>>,
+}
+
+/// Equal-width bins of a metric over the paths (NaN left out).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    /// Left edge of the first bin.
+    pub low: f64,
+    /// Right edge of the last bin.
+    pub high: f64,
+    /// Paths in each of the bins.
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    /// Bins of the histograms.
+    pub const BINS: usize = 40;
+
+    /// The bins of the finite `values`.
+    pub fn of(values: impl Iterator<Item = f64>) -> Histogram {
+        let v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+                (l.min(*x), h.max(*x))
+            });
+        let mut counts = vec![0u64; Self::BINS];
+        if v.is_empty() {
+            return Histogram {
+                low: 0.0,
+                high: 0.0,
+                counts,
+            };
+        }
+        for x in &v {
+            let k = if hi > lo {
+                (((x - lo) / (hi - lo)) * Self::BINS as f64).floor() as usize
+            } else {
+                0
+            };
+            counts[k.min(Self::BINS - 1)] += 1;
+        }
+        Histogram {
+            low: lo,
+            high: hi,
+            counts,
+        }
+    }
+}
+
+/// The distributions of four metrics over the paths.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histograms {
+    /// Final equity.
+    pub final_equity: Histogram,
+    /// CAGR.
+    pub cagr: Histogram,
+    /// Annualised Sharpe ratio.
+    pub sharpe_ratio: Histogram,
+    /// Maximum drawdown.
+    pub max_drawdown: Histogram,
+}
+
+fn path_stats(r: &[f64], initial: f64, years: f64, periods: f64, steps: &[usize]) -> PathStats {
     let (mut equity, mut peak, mut mdd) = (initial, initial, 0.0f64);
-    for &x in r {
+    let mut marks = Vec::with_capacity(steps.len());
+    let mut next = steps.iter().peekable();
+    if next.peek() == Some(&&0) {
+        marks.push(initial);
+        next.next();
+    }
+    for (i, &x) in r.iter().enumerate() {
         equity *= 1.0 + x;
         peak = peak.max(equity);
         mdd = mdd.min(equity / peak - 1.0);
+        if next.peek() == Some(&&(i + 1)) {
+            marks.push(equity);
+            next.next();
+        }
     }
     let (m, sd) = (stats::mean(r), stats::std(r, 1));
     PathStats {
+        marks,
         final_equity: equity,
         cagr: (equity / initial).powf(1.0 / years) - 1.0,
         mean: m,

@@ -192,6 +192,9 @@ pub struct OptimizeReport {
     /// The dates of the returns.
     #[serde(skip)]
     pub dates: Vec<String>,
+    /// λ of every CSCV combination (PBO is the share ≤ 0), when PBO was computed.
+    #[serde(skip)]
+    pub logits: Vec<f64>,
 }
 
 impl OptimizeReport {
@@ -360,14 +363,17 @@ pub fn optimize(
         returns: &columns,
     };
     let mut notes = Vec::new();
-    let (mut dsr, mut pbo) = (None, None);
+    let (mut dsr, mut pbo, mut logits) = (None, None, Vec::new());
     if req.overfitting {
         match deflated_sharpe_ratio(&trials) {
             Ok(d) => dsr = Some(d.deflated_sharpe_ratio),
             Err(e) => notes.push(format!("deflated_sharpe_ratio: {e}")),
         }
         match probability_of_backtest_overfitting(&trials, req.pbo_splits) {
-            Ok(p) => pbo = Some(p.probability_of_backtest_overfitting),
+            Ok(p) => {
+                pbo = Some(p.probability_of_backtest_overfitting);
+                logits = p.logits;
+            }
             Err(e) => notes.push(format!("probability_of_backtest_overfitting: {e}")),
         }
     }
@@ -394,6 +400,7 @@ pub fn optimize(
             .map(|t| t.date().to_string())
             .collect(),
         all,
+        logits,
     })
 }
 

@@ -211,6 +211,10 @@ pub struct BacktestReport {
     /// The holding's equity at each close, from the same starting equity (`equity.csv`).
     #[serde(skip)]
     pub buy_and_hold_equity: Vec<f64>,
+    /// The first symbol's close at each close of the equity curve (`equity.csv`, the
+    /// report's price chart).
+    #[serde(skip)]
+    pub first_close: Vec<f64>,
     /// Whether any number comes from trading predictions of the model's own training or
     /// validation rows (`--allow-in-sample`): such a result is not a test of the model.
     pub in_sample: bool,
@@ -282,6 +286,8 @@ pub fn backtest(
         settings: settings.engine.active(),
         buy_and_hold,
         buy_and_hold_equity,
+        first_close: bars[0].close[result.first_bar..result.first_bar + result.equity.len()]
+            .to_vec(),
         in_sample: false,
         notes: Vec::new(),
         stamp,
@@ -345,20 +351,21 @@ impl BacktestReport {
         out
     }
 
-    /// `equity.csv`: equity, cash and drawdown at each close, and buy-and-hold's equity from
-    /// the same start.
+    /// `equity.csv`: equity, cash and drawdown at each close, buy-and-hold's equity from the
+    /// same start, and the first symbol's close.
     pub fn equity_csv(&self) -> String {
         let r = &self.result;
-        let mut out = String::from("date,equity,cash,drawdown,buy_and_hold\n");
+        let mut out = String::from("date,equity,cash,drawdown,buy_and_hold,price\n");
         for i in 0..r.time.len() {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{}",
+                "{},{},{},{},{},{}",
                 r.time[i].date(),
                 r.equity[i],
                 r.cash[i],
                 r.drawdown[i],
-                self.buy_and_hold_equity.get(i).copied().unwrap_or(f64::NAN)
+                self.buy_and_hold_equity.get(i).copied().unwrap_or(f64::NAN),
+                self.first_close.get(i).copied().unwrap_or(f64::NAN)
             );
         }
         out

@@ -66,9 +66,31 @@ pub struct WalkForwardReport {
     pub walk_forward_efficiency: Option<f64>,
     /// The metric maximised.
     pub maximize: String,
-    /// The stitched out-of-sample equity: (date, equity).
+    /// The baseline beside it: the return metrics of holding the symbols over the same
+    /// out-of-sample days, no costs.
+    pub buy_and_hold: Metrics,
+    /// The search's overfitting over the out-of-sample span (a strategy's walk-forward): the
+    /// whole grid backtested there, its DSR and PBO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overfitting: Option<SpanOverfitting>,
+    /// The stitched out-of-sample equity: (date, equity, buy-and-hold's equity).
     #[serde(skip)]
-    pub oos_equity: Vec<(String, f64)>,
+    pub oos_equity: Vec<(String, f64, f64)>,
+}
+
+/// DSR and PBO of the grid over the out-of-sample span.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpanOverfitting {
+    /// Trials backtested.
+    pub trials: usize,
+    /// First and last day of the span.
+    pub span: (String, String),
+    /// DSR of the trial with the best Sharpe ratio over the span.
+    pub deflated_sharpe_ratio: Option<f64>,
+    /// PBO by CSCV.
+    pub probability_of_backtest_overfitting: Option<f64>,
+    /// The distribution of λ over the CSCV combinations.
+    pub lambda: Option<crate::monte_carlo::Histogram>,
 }
 
 impl WalkForwardReport {
@@ -100,9 +122,9 @@ impl WalkForwardReport {
 
     /// `oos_equity.csv`.
     pub fn oos_equity_csv(&self) -> String {
-        let mut out = String::from("date,equity\n");
-        for (d, e) in &self.oos_equity {
-            let _ = writeln!(out, "{d},{e}");
+        let mut out = String::from("date,equity,buy_and_hold\n");
+        for (d, e, b) in &self.oos_equity {
+            let _ = writeln!(out, "{d},{e},{b}");
         }
         out
     }
@@ -228,7 +250,7 @@ pub fn walk_forward(
                 .map_or(f64::NAN, |v| v.as_f64()),
         })
     };
-    walk(
+    let mut report = walk(
         search.market,
         search.settings,
         schedule,
@@ -236,7 +258,36 @@ pub fn walk_forward(
         &search.stamp,
         &mut choose,
         progress,
-    )
+    )?;
+    // How much the search itself overfits, over the days traded out of sample: the whole grid
+    // backtested on that span, its DSR and PBO (what the report's λ histogram draws).
+    if let (Some(first), Some(last)) = (report.windows.first(), report.windows.last()) {
+        let span = Settings {
+            window: Window {
+                from: first.test_start.parse().ok(),
+                to: last.test_end.parse().ok(),
+            },
+            ..search.settings.clone()
+        };
+        let all = optimize(
+            &OptimizeRequest {
+                settings: &span,
+                stamp: search.stamp.clone(),
+                overfitting: true,
+                ..*search
+            },
+            &|| {},
+        )?;
+        report.overfitting = Some(SpanOverfitting {
+            trials: all.trials,
+            span: (first.test_start.clone(), last.test_end.clone()),
+            deflated_sharpe_ratio: all.deflated_sharpe_ratio,
+            probability_of_backtest_overfitting: all.probability_of_backtest_overfitting,
+            lambda: (!all.logits.is_empty())
+                .then(|| crate::monte_carlo::Histogram::of(all.logits.iter().copied())),
+        });
+    }
+    Ok(report)
 }
 
 /// The walk itself, whatever chooses each window's strategy: `choose` sees a window's bars
@@ -261,8 +312,9 @@ pub fn walk<E: From<BacktestError>>(
     let day = |i: usize| time[i].date();
     let mut cash = settings.engine.initial_capital;
     let mut rows = Vec::with_capacity(spans.len());
-    let mut stitched: Vec<(String, f64)> = Vec::new();
+    let mut stitched: Vec<(String, f64, f64)> = Vec::new();
     let mut trades = 0u64;
+    let mut holding = cash;
     for (k, &(a, b, c, d)) in spans.iter().enumerate() {
         let mut fold = choose(Span {
             window: k + 1,
@@ -280,12 +332,16 @@ pub fn walk<E: From<BacktestError>>(
         test.engine.close_at_end = true;
         let report = backtest(market, fold.strategy.as_mut(), &test, None, stamp.clone())?;
         let r = &report.result;
+        // Buy-and-hold continues from where it ended the window before.
+        let scale = holding / cash;
         stitched.extend(
             r.time
                 .iter()
                 .zip(&r.equity)
-                .map(|(t, e)| (t.date().to_string(), *e)),
+                .zip(&report.buy_and_hold_equity)
+                .map(|((t, e), h)| (t.date().to_string(), *e, h * scale)),
         );
+        holding = stitched.last().map_or(holding, |s| s.2);
         cash = r.equity.last().copied().unwrap_or(cash);
         trades += r.trades.len() as u64;
         rows.push(WindowResult {
@@ -301,7 +357,8 @@ pub fn walk<E: From<BacktestError>>(
         });
         progress(k + 1, spans.len());
     }
-    let equity: Vec<f64> = stitched.iter().map(|(_, e)| *e).collect();
+    let equity: Vec<f64> = stitched.iter().map(|s| s.1).collect();
+    let held: Vec<f64> = stitched.iter().map(|s| s.2).collect();
     let mut out_of_sample = return_metrics(&simple_returns(&equity), None, &settings.metrics);
     let first = settings.engine.initial_capital;
     let last = equity.last().copied().unwrap_or(first);
@@ -319,6 +376,8 @@ pub fn walk<E: From<BacktestError>>(
             .then(|| oos_annual / is_annual),
         out_of_sample,
         maximize: maximize.to_string(),
+        buy_and_hold: return_metrics(&simple_returns(&held), None, &settings.metrics),
+        overfitting: None,
         oos_equity: stitched,
     })
 }

@@ -194,7 +194,7 @@ fn walk_forward_never_looks_past_a_test_window() {
     let upto = |r: &qts_backtest::walk_forward::WalkForwardReport| {
         r.oos_equity
             .iter()
-            .take_while(|(d, _)| d <= end)
+            .take_while(|(d, _, _)| d <= end)
             .cloned()
             .collect::<Vec<_>>()
     };

@@ -184,3 +184,57 @@ fn bad_matrices_are_refused_naming_the_problem() {
     let e = overfitting(&one, 4).unwrap_err().to_string();
     assert!(e.contains("at least 2 trials"), "{e}");
 }
+
+#[test]
+fn the_sharpe_difference_test_matches_the_reference() {
+    // `scripts/golden/sharpe_difference.py`: Jobson–Korkie with Memmel's correction, written
+    // from the paper with numpy and scipy, on GOOG against the S&P 500.
+    let text =
+        std::fs::read_to_string(root().join("crates/backtest/tests/golden/sharpe_difference.json"))
+            .unwrap();
+    let g: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = g["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2, "the fixture's cases");
+    let returns = |name: &str| -> Vec<(chrono::NaiveDate, f64)> {
+        let b = read_bars(&root().join("examples/data").join(name)).unwrap();
+        b.time
+            .iter()
+            .skip(1)
+            .map(|t| t.date())
+            .zip(b.close.windows(2).map(|w| w[1] / w[0] - 1.0))
+            .collect()
+    };
+    let (goog, spx) = (returns("goog_daily.csv"), returns("sp500_daily.csv"));
+    let spx: std::collections::HashMap<_, _> = spx.into_iter().collect();
+    for case in cases {
+        let (start, end) = (
+            case["start"]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::NaiveDate>()
+                .unwrap(),
+            case["end"]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::NaiveDate>()
+                .unwrap(),
+        );
+        let (a, b): (Vec<f64>, Vec<f64>) = goog
+            .iter()
+            .filter(|(d, _)| *d >= start && *d <= end)
+            .filter_map(|(d, r)| spx.get(d).map(|s| (*r, *s)))
+            .unzip();
+        let name = case["name"].as_str().unwrap();
+        assert_eq!(a.len() as u64, case["periods"].as_u64().unwrap(), "{name}");
+        let d = qts_backtest::overfitting::sharpe_difference(&a, &b).unwrap();
+        close_to(d.sharpe_a, &case["sharpe_a"], &format!("{name} sharpe_a"));
+        close_to(d.sharpe_b, &case["sharpe_b"], &format!("{name} sharpe_b"));
+        close_to(
+            d.correlation,
+            &case["correlation"],
+            &format!("{name} correlation"),
+        );
+        close_to(d.z, &case["z"], &format!("{name} z"));
+        close_to(d.p_value, &case["p_value"], &format!("{name} p_value"));
+    }
+}

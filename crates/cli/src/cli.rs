@@ -122,18 +122,38 @@ pub enum Command {
     /// Tracked runs: the local run store, and sending it to an MLflow server.
     #[command(subcommand)]
     Experiments(ExperimentsCommand),
-    /// An HTML report of a result folder (`qts backtest --out DIR`), self-contained.
+    /// An HTML report of a result folder (`backtest`, `optimize`, `walk-forward` or
+    /// `monte-carlo --out DIR`), self-contained.
     Report(ReportArgs),
+    /// Backtests side by side: equity together, metrics with the best marked, the
+    /// correlation of their returns, each Sharpe ratio tested against the first's.
+    Compare(CompareArgs),
 }
 
 /// `qts report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The result folder (stats.json, equity.csv, trades.csv).
+    /// The result folder: of `backtest` (stats.json, equity.csv, trades.csv), `optimize`
+    /// (optimize.json, trials.csv), `walk-forward` (walk_forward.json, oos_equity.csv) or
+    /// `monte-carlo` (monte_carlo.json).
     pub run: PathBuf,
     /// The page to write [default: RUN/report.html].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `qts compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Result folders of `qts backtest --out` (at least two; the first is the reference).
+    #[arg(required = true, num_args = 2..)]
+    pub runs: Vec<PathBuf>,
+    /// The page to write [default: compare.html].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print the comparison as JSON (the page is still written).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `qts experiments …`.
@@ -558,6 +578,9 @@ pub struct OptimizeArgs {
     /// With --out, also write trial_returns.csv (date, then each trial's per-bar returns).
     #[arg(long, requires = "out")]
     pub save_returns: bool,
+    /// Also write the HTML page (the metric over two parameters, the λ histogram) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// With --model-config: a searched hyper-parameter under `model`, replacing the file's
     /// search space: `KEY=a,b,c` (a choice), `KEY=uniform:LOW:HIGH`,
     /// `KEY=log_uniform:LOW:HIGH` or `KEY=int_uniform:LOW:HIGH` (repeatable), e.g.
@@ -600,9 +623,12 @@ pub struct WalkForwardArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Write windows.csv and oos_equity.csv into DIR.
+    /// Write windows.csv, oos_equity.csv and walk_forward.json into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Also write the HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// `qts monte-carlo`.
@@ -639,6 +665,12 @@ pub struct MonteCarloArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write monte_carlo.json (the JSON, with the fan and the histograms) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write the HTML report (fan chart, distributions) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// Monte Carlo methods.
@@ -727,6 +759,10 @@ pub enum DataCommand {
         /// Judge freshness as of this date (YYYY-MM-DD) instead of today.
         #[arg(long, value_name = "DATE")]
         as_of: Option<chrono::NaiveDate>,
+        /// Also write the HTML data-quality report (price and volume with the findings
+        /// marked, the findings, a missing-days calendar) to FILE.
+        #[arg(long, value_name = "FILE")]
+        report: Option<std::path::PathBuf>,
     },
 }
 

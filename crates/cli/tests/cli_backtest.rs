@@ -83,7 +83,7 @@ fn the_quick_start_reproduces_backtesting_py_with_a_stamp() {
     let equity = std::fs::read_to_string(run.join("equity.csv")).unwrap();
     assert!(
         equity.starts_with(
-            "date,equity,cash,drawdown,buy_and_hold\n2004-08-19,10000,10000,0,10000\n"
+            "date,equity,cash,drawdown,buy_and_hold,price\n2004-08-19,10000,10000,0,10000,100.34\n"
         ),
         "{}",
         &equity[..80]
@@ -513,16 +513,58 @@ fn a_walk_forward_window_equals_the_backtest_of_its_test_window() {
     // 2,148 bars: test windows start at 500, 750, …, 1,750 (the last one ends at bar 1,999).
     assert_eq!(windows.len(), 6);
     let equity = std::fs::read_to_string(dir.path().join("wf/oos_equity.csv")).unwrap();
+    assert!(equity.starts_with("date,equity,buy_and_hold\n"));
     let rows: Vec<(String, f64)> = equity
         .lines()
         .skip(1)
         .map(|l| {
-            let (d, e) = l.split_once(',').unwrap();
-            (d.to_string(), e.parse().unwrap())
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_string(), c[1].parse().unwrap())
         })
         .collect();
     assert_eq!(rows.len(), 6 * 250);
     let at = |d: &str| rows.iter().find(|(x, _)| x == d).unwrap().1;
+    // The baseline: holding GOOG through the same test windows, from the same cash.
+    let closes: std::collections::HashMap<String, f64> = std::fs::read_to_string(goog())
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_string(), c[4].parse().unwrap())
+        })
+        .collect();
+    let held = windows.iter().fold(100_000.0, |acc, w| {
+        acc * closes[w["test_end"].as_str().unwrap()] / closes[w["test_start"].as_str().unwrap()]
+    });
+    let last_held: f64 = equity
+        .lines()
+        .last()
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (last_held - held).abs() <= 1e-9 * held,
+        "{last_held} vs {held}"
+    );
+    assert!(
+        (v["buy_and_hold"]["total_return"].as_f64().unwrap() - (held / 100_000.0 - 1.0)).abs()
+            < 1e-9
+    );
+    // The search over the out-of-sample span: its DSR, PBO and λ distribution.
+    let o = &v["overfitting"];
+    assert_eq!(o["span"][0], windows[0]["test_start"]);
+    assert!(o["probability_of_backtest_overfitting"].as_f64().is_some());
+    let lambda: u64 = o["lambda"]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(lambda, 12_870, "C(16, 8) combinations");
     let csv = std::fs::read_to_string(dir.path().join("wf/windows.csv")).unwrap();
     assert!(csv.starts_with(
         "window,train_start,train_end,test_start,test_end,params,in_sample,out_of_sample\n"

@@ -59,8 +59,8 @@ fn equity(dir: &Path, out: &str) -> Vec<(String, f64)> {
         .lines()
         .skip(1)
         .map(|l| {
-            let (d, e) = l.split_once(',').unwrap();
-            (d.to_string(), e.parse().unwrap())
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_string(), c[1].parse().unwrap())
         })
         .collect()
 }

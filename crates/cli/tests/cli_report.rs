@@ -37,6 +37,227 @@ fn headless(args: &[&str], page: &std::path::Path) -> std::process::Output {
         .unwrap()
 }
 
+/// Checks a written page as a browser sees it: self-contained, under 2 MB, `charts` charts in
+/// the DOM Chromium built; keeps a screenshot `NAME.png` under the test's output folder.
+/// Returns the DOM.
+fn open_in_browser(page: &std::path::Path, name: &str, charts: usize, height: u32) -> String {
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(html.len() < 2 << 20, "{name}: {} bytes", html.len());
+    for needle in [
+        "<script", "<link", "src=", "url(", "@import", "<img", "http://", "https://",
+    ] {
+        let allowed = needle == "http://"
+            && html.matches(needle).count() == html.matches("http://www.w3.org/2000/svg").count();
+        assert!(allowed || !html.contains(needle), "{name}: {needle}");
+    }
+    let dom = headless(&["--dump-dom"], page);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    assert_eq!(
+        dom.matches("<svg class=\"chart\"").count(),
+        charts,
+        "{name}: charts"
+    );
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join(format!("{name}.png"));
+    let _ = std::fs::remove_file(&shot);
+    let s = headless(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            &format!("--window-size=1200,{height}"),
+        ],
+        page,
+    );
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{name}: {} bytes",
+        png.len()
+    );
+    dom
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        err.trim_end().ends_with("KB)"),
+        "the report's path is printed last: {err}"
+    );
+    err
+}
+
+/// `qts report DIR` of a folder gives the page the command wrote.
+fn same_page_from_the_folder(dir: &std::path::Path, run: &str, page: &str) {
+    ok(qts(dir)
+        .args(["-q", "report", run, "--out", "again.html"])
+        .output()
+        .unwrap());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("again.html")).unwrap(),
+        std::fs::read_to_string(dir.join(page)).unwrap(),
+        "{run}"
+    );
+}
+
+#[test]
+fn the_research_reports_render_every_chart_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = sample("goog_daily.csv");
+    ok(qts(d)
+        .args(["-q", "walk-forward", "--data"])
+        .arg(&goog)
+        .args(["--grid", "fast=5:30:5", "--grid", "slow=20:100:20"])
+        .args([
+            "--maximize",
+            "sharpe_ratio",
+            "--train",
+            "500",
+            "--test",
+            "250",
+        ])
+        .args(["--out", "wf", "--report", "walk_forward.html"])
+        .output()
+        .unwrap());
+    same_page_from_the_folder(d, "wf", "walk_forward.html");
+    let dom = open_in_browser(&d.join("walk_forward.html"), "walk_forward", 5, 2400);
+    let count = |dom: &str, s: &str| dom.matches(s).count();
+    assert_eq!(count(&dom, "class=\"train\""), 6, "a train span per window");
+    assert_eq!(count(&dom, "class=\"test\""), 6);
+    assert!(dom.contains("Walk-forward efficiency"));
+    assert!(dom.contains("probability of backtest overfitting"));
+
+    ok(qts(d)
+        .args(["-q", "optimize", "--data"])
+        .arg(&goog)
+        .args(["--grid", "fast=5:60:5", "--grid", "slow=10:200:10"])
+        .args([
+            "--maximize",
+            "sharpe_ratio",
+            "--out",
+            "opt",
+            "--report",
+            "optimize.html",
+        ])
+        .output()
+        .unwrap());
+    same_page_from_the_folder(d, "opt", "optimize.html");
+    let dom = open_in_browser(&d.join("optimize.html"), "optimize", 2, 1600);
+    // 11 × 19 grid points, 30 refused by fast < slow: 179 cells, one outlined as the best.
+    assert_eq!(count(&dom, "class=\"cell\""), 179);
+    assert_eq!(count(&dom, "class=\"best\""), 1);
+    assert!(count(&dom, "class=\"bar\"") > 10, "the λ histogram");
+
+    let run = qts(d)
+        .args(["-q", "backtest", "--data"])
+        .arg(&goog)
+        .args(["--out", "run"])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    ok(qts(d)
+        .args(["-q", "monte-carlo", "--run", "run", "--method", "block"])
+        .args([
+            "--paths",
+            "2000",
+            "--seed",
+            "5",
+            "--out",
+            "mc",
+            "--report",
+            "monte_carlo.html",
+        ])
+        .output()
+        .unwrap());
+    same_page_from_the_folder(d, "mc", "monte_carlo.html");
+    let dom = open_in_browser(&d.join("monte_carlo.html"), "monte_carlo", 5, 2000);
+    assert_eq!(count(&dom, "class=\"band\""), 2, "5–95% and 25–75% bands");
+    assert_eq!(
+        count(&dom, "class=\"bar\""),
+        4 * 40,
+        "four histograms of 40 bins"
+    );
+    assert_eq!(count(&dom, "class=\"mark\""), 8, "each interval's two ends");
+}
+
+#[test]
+fn the_comparison_and_data_quality_pages_render_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = sample("goog_daily.csv");
+    for (name, extra) in [
+        ("sma", vec!["--param", "fast=10", "--param", "slow=20"]),
+        ("hold", vec!["--strategy", "buy-and-hold"]),
+        ("slow", vec!["--param", "fast=20", "--param", "slow=50"]),
+    ] {
+        let out = qts(d)
+            .args(["-q", "backtest", "--data"])
+            .arg(&goog)
+            .args(extra)
+            .args(["--out", name])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let out = qts(d)
+        .args([
+            "-q",
+            "compare",
+            "sma",
+            "hold",
+            "slow",
+            "--json",
+            "--out",
+            "compare.html",
+        ])
+        .output()
+        .unwrap();
+    ok(out.clone());
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(c["runs"], serde_json::json!(["sma", "hold", "slow"]));
+    assert_eq!(c["periods"], 2147);
+    assert!(c["against_first"][0].is_null());
+    assert!(c["against_first"][1]["p_value"].as_f64().unwrap() > 0.0);
+    let dom = open_in_browser(&d.join("compare.html"), "compare", 2, 1400);
+    assert_eq!(
+        dom.matches("class=\"cell\"").count(),
+        9,
+        "a 3 × 3 correlation matrix"
+    );
+    assert!(dom.matches("<polyline").count() >= 3, "three equity curves");
+    assert!(dom.contains("Jobson–Korkie"));
+    // One run is no comparison.
+    let one = qts(d).args(["compare", "sma"]).output().unwrap();
+    assert_eq!(one.status.code(), Some(2));
+
+    ok(qts(d)
+        .args(["-q", "data", "validate"])
+        .arg(&goog)
+        .args(["--as-of", "2013-03-04", "--report", "data_quality.html"])
+        .output()
+        .unwrap());
+    let dom = open_in_browser(&d.join("data_quality.html"), "data_quality", 3, 2200);
+    // The sample's findings: 13 z-score and 30 IQR outliers, each marked on its day.
+    assert_eq!(dom.matches("class=\"finding\"").count(), 13 + 30);
+    assert_eq!(dom.matches("class=\"missing\"").count(), 0);
+    assert_eq!(
+        dom.matches("class=\"bar\"").count(),
+        2148,
+        "a calendar cell per bar"
+    );
+}
+
 #[test]
 fn the_backtest_report_renders_every_chart_offline_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
@@ -88,7 +309,9 @@ fn the_backtest_report_renders_every_chart_offline_in_a_browser() {
     );
     let dom = String::from_utf8_lossy(&dom.stdout);
     let count = |s: &str| dom.matches(s).count();
-    assert_eq!(count("<svg class=\"chart\""), 7, "charts");
+    assert_eq!(count("<svg class=\"chart\""), 10, "charts");
+    assert_eq!(count("class=\"entry\""), 42, "a mark per trade's entry");
+    assert_eq!(count("class=\"exit\""), 42);
     assert!(
         count("<polyline") >= 5,
         "equity, buy-and-hold, drawdown, Sharpe lines"
@@ -107,7 +330,7 @@ fn the_backtest_report_renders_every_chart_offline_in_a_browser() {
     let s = headless(
         &[
             &format!("--screenshot={}", shot.display()),
-            "--window-size=1200,3400",
+            "--window-size=1200,4200",
         ],
         &page,
     );

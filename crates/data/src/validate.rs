@@ -50,6 +50,12 @@ pub struct Finding {
     pub count: usize,
     /// Source rows concerned (1-based file lines), the first few.
     pub rows: Vec<usize>,
+    /// Every source row concerned (the report's chart marks them).
+    #[serde(skip)]
+    pub all_rows: Vec<usize>,
+    /// Every day concerned that has no row (missing trading days).
+    #[serde(skip)]
+    pub days: Vec<NaiveDate>,
 }
 
 /// The result of validating one series.
@@ -246,6 +252,8 @@ fn finding(check: Check, severity: Severity, message: String, rows: &[usize]) ->
         message,
         count: rows.len(),
         rows: rows.iter().take(SHOWN).copied().collect(),
+        all_rows: rows.to_vec(),
+        days: Vec::new(),
     }
 }
 
@@ -372,6 +380,8 @@ fn missing_days(bars: &BarSeries, threshold: f64, f: &mut Vec<Finding>) {
             message: msg,
             count: missing.len(),
             rows: Vec::new(),
+            all_rows: Vec::new(),
+            days: missing.clone(),
         });
     }
     if !closed.is_empty() {
@@ -466,6 +476,8 @@ fn freshness(last: NaiveDate, today: NaiveDate, max_age: u32, f: &mut Vec<Findin
             message: msg,
             count: age,
             rows: Vec::new(),
+            all_rows: Vec::new(),
+            days: Vec::new(),
         });
     }
 }

@@ -19,7 +19,12 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
     match command {
         DataCommand::Fetch(args) => super::fetch::fetch(&loaded.config, args),
         DataCommand::Cache(c) => super::fetch::cache(&loaded.config, c),
-        DataCommand::Validate { input, json, as_of } => {
+        DataCommand::Validate {
+            input,
+            json,
+            as_of,
+            report: page,
+        } => {
             let path = qts_data::locate::resolve(input, &loaded.config)?;
             let span = RunContext::new("data validate")
                 .symbol(input.as_str())
@@ -49,6 +54,16 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                 .lock()
                 .write_all(text.as_bytes())
                 .map_err(|e| Failure::Runtime(e.into()))?;
+            if let Some(out) = page {
+                super::report::write_page(
+                    out,
+                    &qts_backtest::html::data_quality_page(
+                        &path.display().to_string(),
+                        &bars,
+                        &report,
+                    ),
+                )?;
+            }
             match report.worst() {
                 Some(worst) if worst >= cfg.data.quality.fail_on => Err(Failure::Verdict),
                 _ => Ok(()),

@@ -116,8 +116,24 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
         drawdown: args.drawdown,
         initial: cfg.backtest.initial_capital,
     })?;
+    let mut json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
+    json["source"] = serde_json::Value::String(match args.method {
+        MonteCarloMethod::Trades => format!(
+            "the trades of {}",
+            args.run.as_deref().unwrap_or(Path::new("?")).display()
+        ),
+        _ => equity_file.display().to_string(),
+    });
+    let pretty =
+        serde_json::to_string_pretty(&json).map_err(|e| Failure::Runtime(e.into()))? + "\n";
+    if let Some(dir) = &args.out {
+        super::backtest::write_result(dir, &[("monte_carlo.json", pretty.as_bytes())])?;
+    }
+    if let Some(path) = &args.report {
+        super::report::write_page(path, &qts_backtest::html::monte_carlo_page(&json))?;
+    }
     let text = if args.json {
-        serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
+        pretty
     } else {
         let mut t = Table::new();
         t.set_header(vec![

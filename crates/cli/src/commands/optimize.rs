@@ -107,14 +107,45 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         "optimized"
     );
     super::track::optimize(&p.loaded, &report, &args.search.grid, start_ms)?;
-    if let Some(dir) = &args.out {
-        let trials = report.trials_csv();
-        let returns = args.save_returns.then(|| report.trial_returns_csv());
-        let mut files = vec![("trials.csv", trials.as_bytes())];
-        if let Some(r) = &returns {
-            files.push(("trial_returns.csv", r.as_bytes()));
+    let trials = report.trials_csv();
+    if args.out.is_some() || args.report.is_some() {
+        // What the page draws: the JSON with where the data came from and the λ histogram.
+        let mut page_json =
+            serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
+        page_json["data"] = serde_json::Value::String(
+            args.run
+                .data
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        if !report.logits.is_empty() {
+            page_json["lambda"] = serde_json::to_value(qts_backtest::monte_carlo::Histogram::of(
+                report.logits.iter().copied(),
+            ))
+            .map_err(|e| Failure::Runtime(e.into()))?;
         }
-        write_result(dir, &files)?;
+        let summary = serde_json::to_string_pretty(&page_json)
+            .map_err(|e| Failure::Runtime(e.into()))?
+            + "\n";
+        if let Some(dir) = &args.out {
+            let returns = args.save_returns.then(|| report.trial_returns_csv());
+            let mut files = vec![
+                ("trials.csv", trials.as_bytes()),
+                ("optimize.json", summary.as_bytes()),
+            ];
+            if let Some(r) = &returns {
+                files.push(("trial_returns.csv", r.as_bytes()));
+            }
+            write_result(dir, &files)?;
+        }
+        if let Some(path) = &args.report {
+            super::report::write_page(
+                path,
+                &qts_backtest::html::optimize_page(&page_json, &trials),
+            )?;
+        }
     }
     let text = if args.json {
         serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"

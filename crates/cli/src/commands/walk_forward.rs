@@ -57,11 +57,29 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
     let report = report?;
     super::track::walk_forward(&p.loaded, &report, &args.run.strategy, start_ms)?;
-    finish(args, &report)
+    let grid = args.search.grid.join(" ");
+    finish(args, &report, &format!("{} over {grid}", args.run.strategy))
 }
 
-/// Writes `--out` and prints a walk-forward's table or JSON (strategy and model alike).
-pub fn finish(args: &WalkForwardArgs, report: &WalkForwardReport) -> Result<(), Failure> {
+/// Writes `--out` and `--report`, and prints a walk-forward's table or JSON (strategy and
+/// model alike); `what` names what was walked forward, for the page.
+pub fn finish(
+    args: &WalkForwardArgs,
+    report: &WalkForwardReport,
+    what: &str,
+) -> Result<(), Failure> {
+    let mut json = serde_json::to_value(report).map_err(|e| Failure::Runtime(e.into()))?;
+    json["what"] = serde_json::Value::String(what.to_string());
+    json["data"] = serde_json::Value::String(
+        args.run
+            .data
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let pretty =
+        serde_json::to_string_pretty(&json).map_err(|e| Failure::Runtime(e.into()))? + "\n";
     if let Some(dir) = &args.out {
         let (windows, equity) = (report.windows_csv(), report.oos_equity_csv());
         write_result(
@@ -69,11 +87,20 @@ pub fn finish(args: &WalkForwardArgs, report: &WalkForwardReport) -> Result<(), 
             &[
                 ("windows.csv", windows.as_bytes()),
                 ("oos_equity.csv", equity.as_bytes()),
+                ("walk_forward.json", pretty.as_bytes()),
             ],
         )?;
     }
+    if let Some(path) = &args.report {
+        let rows: Vec<qts_backtest::html::EquityRow> = report
+            .oos_equity
+            .iter()
+            .filter_map(|(d, e, b)| Some((d.parse().ok()?, *e, *b)))
+            .collect();
+        super::report::write_page(path, &qts_backtest::html::walk_forward_page(&json, &rows))?;
+    }
     let text = if args.json {
-        serde_json::to_string_pretty(report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
+        pretty
     } else {
         let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
         let mut t = Table::new();

@@ -203,5 +203,9 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
     let report = report?;
     qts_cli::commands::track::walk_forward(&p.loaded, &report, &name, start_ms)?;
-    finish(args, &report)
+    finish(
+        args,
+        &report,
+        &format!("the model {} retrained on each window", cfg.model.name),
+    )
 }

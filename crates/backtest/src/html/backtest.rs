@@ -1,18 +1,14 @@
-//! The backtest report: one self-contained HTML page (no script, font or image from elsewhere:
-//! it opens offline and prints), its charts inline SVG drawn here. Hand-written SVG rather than
-//! a plotting crate: six charts of lines, bars and cells are a few hundred lines, and the page
-//! stays small and dependency-free. Long series are decimated for drawing only (at most
-//! [`MAX_POINTS`] a line); every number shown comes from the full data.
+//! The backtest report: equity against buy-and-hold, drawdowns, monthly and yearly returns,
+//! rolling Sharpe ratio and volatility, return distributions, trades on the price, exposure,
+//! every metric, the rules and the provenance.
 
 use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
+use super::{Frame, STYLE, color, esc, fmt, histogram, legend, ticks};
 use crate::render::{GROUPS, Unit};
-
-/// The most points a drawn line has.
-pub const MAX_POINTS: usize = 1500;
 
 /// A closed trade as the report reads it from `trades.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +19,8 @@ pub struct TradeRow {
     pub exit: NaiveDate,
     /// Return after commissions.
     pub ret: f64,
+    /// `long` or `short`.
+    pub side: String,
 }
 
 /// What a backtest report draws: a run folder's `stats.json`, `equity.csv`, `trades.csv`.
@@ -38,149 +36,12 @@ pub struct RunData {
     pub drawdown: Vec<f64>,
     /// Buy-and-hold's equity from the same start (empty when the file has none).
     pub buy_and_hold: Vec<f64>,
+    /// Cash at each close (empty when the file has none).
+    pub cash: Vec<f64>,
+    /// The first symbol's close at each close (empty when the file has none).
+    pub close: Vec<f64>,
     /// Closed trades.
     pub trades: Vec<TradeRow>,
-}
-
-const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d2330;padding:0 16px}\
-h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}\
-.sub{color:#5a6475}.verdict{font-size:16px;margin:12px 0;padding:10px 12px;background:#f3f6fb;border-left:4px solid #3868d8}\
-table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}th{text-align:left;color:#5a6475;font-weight:600}\
-td:first-child{text-align:left}.groups{display:flex;flex-wrap:wrap;gap:24px}.groups table{min-width:320px}\
-svg{display:block;margin:8px 0}pre{background:#f6f7f9;padding:10px;overflow:auto;font-size:12px}\
-.note{color:#8a5300}@media print{body{margin:0}h2{break-after:avoid}svg{break-inside:avoid}}";
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn fmt(v: &Value, unit: Unit) -> String {
-    crate::render::in_unit(v.as_f64().unwrap_or(f64::NAN), unit)
-}
-
-/// Indices of at most `MAX_POINTS` points spread over `n` (first and last kept).
-fn decimate(n: usize) -> Vec<usize> {
-    if n <= MAX_POINTS {
-        return (0..n).collect();
-    }
-    let step = (n - 1) as f64 / (MAX_POINTS - 1) as f64;
-    (0..MAX_POINTS)
-        .map(|i| ((i as f64 * step).round() as usize).min(n - 1))
-        .collect()
-}
-
-/// A chart's frame: the plotting area and axis mapping.
-struct Frame {
-    w: f64,
-    h: f64,
-    left: f64,
-    top: f64,
-    y0: f64,
-    y1: f64,
-    n: usize,
-}
-
-impl Frame {
-    fn new(n: usize, lo: f64, hi: f64) -> Frame {
-        let (y0, y1) = if (hi - lo).abs() < 1e-12 {
-            (lo - 1.0, hi + 1.0)
-        } else {
-            (lo, hi)
-        };
-        Frame {
-            w: 1020.0,
-            h: 240.0,
-            left: 64.0,
-            top: 12.0,
-            y0,
-            y1,
-            n: n.max(2),
-        }
-    }
-    fn x(&self, i: usize) -> f64 {
-        self.left + (self.w - self.left - 10.0) * i as f64 / (self.n - 1) as f64
-    }
-    fn y(&self, v: f64) -> f64 {
-        self.top + (self.h - self.top - 28.0) * (1.0 - (v - self.y0) / (self.y1 - self.y0))
-    }
-    fn open(&self, out: &mut String, title: &str) {
-        let _ = write!(
-            out,
-            "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
-            self.w,
-            self.h,
-            esc(title)
-        );
-    }
-    /// Horizontal grid lines with labels at `ticks`, and year labels along the bottom.
-    fn axes(&self, out: &mut String, ticks: &[(f64, String)], days: &[NaiveDate]) {
-        for (v, label) in ticks {
-            let y = self.y(*v);
-            let _ = write!(
-                out,
-                "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e3e7ee\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#5a6475\">{}</text>",
-                self.left,
-                self.w - 10.0,
-                self.left - 6.0,
-                y + 4.0,
-                esc(label)
-            );
-        }
-        let mut last_year = None;
-        for (i, d) in days.iter().enumerate() {
-            if last_year != Some(d.year()) {
-                if last_year.is_some() {
-                    let x = self.x(i);
-                    let _ = write!(
-                        out,
-                        "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6475\">{}</text>",
-                        self.h - 8.0,
-                        d.year()
-                    );
-                }
-                last_year = Some(d.year());
-            }
-        }
-    }
-    fn line(&self, out: &mut String, values: &[f64], color: &str, name: &str) {
-        let mut pts = String::new();
-        for i in decimate(values.len()) {
-            if values[i].is_finite() {
-                let _ = write!(pts, "{:.1},{:.1} ", self.x(i), self.y(values[i]));
-            }
-        }
-        let _ = write!(
-            out,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"><title>{}</title></polyline>",
-            pts.trim_end(),
-            esc(name)
-        );
-    }
-}
-
-fn ticks(lo: f64, hi: f64, label: impl Fn(f64) -> String) -> Vec<(f64, String)> {
-    (0..=4)
-        .map(|i| {
-            let v = lo + (hi - lo) * f64::from(i) / 4.0;
-            (v, label(v))
-        })
-        .collect()
-}
-
-fn legend(items: &[(&str, &str)]) -> String {
-    let mut out = String::from("<div class=\"sub\">");
-    for (color, name) in items {
-        let _ = write!(
-            out,
-            "<span style=\"color:{color}\">&#9632;</span> {} &nbsp; ",
-            esc(name)
-        );
-    }
-    out.push_str("</div>");
-    out
 }
 
 /// Equity against buy-and-hold, on a log scale.
@@ -275,18 +136,6 @@ fn period_returns(
         }
     }
     out
-}
-
-fn color(r: f64, scale: f64) -> String {
-    let t = (r / scale).clamp(-1.0, 1.0);
-    let (r0, g0, b0) = if t >= 0.0 {
-        (46, 139, 87)
-    } else {
-        (192, 57, 43)
-    };
-    let a = t.abs();
-    let mix = |c: i32| (255.0 + (f64::from(c) - 255.0) * a).round() as i32;
-    format!("rgb({},{},{})", mix(r0), mix(g0), mix(b0))
 }
 
 fn monthly_heatmap(d: &RunData) -> String {
@@ -419,41 +268,142 @@ fn sharpe_chart(d: &RunData, periods: f64) -> String {
     out
 }
 
-fn histogram(values: &[f64], title: &str, color: &str) -> String {
-    let bins = 40;
-    let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    let (lo, hi) = finite
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
-            (l.min(*x), h.max(*x))
-        });
-    let mut counts = vec![0usize; bins];
-    if hi > lo {
-        for x in &finite {
-            let k = (((x - lo) / (hi - lo)) * bins as f64).floor() as usize;
-            counts[k.min(bins - 1)] += 1;
-        }
+/// Rolling annualised volatility over `window` returns.
+fn rolling_volatility(equity: &[f64], window: usize, periods: f64) -> Vec<f64> {
+    let r: Vec<f64> = equity.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    let mut out = vec![f64::NAN; equity.len()];
+    for t in window..=r.len() {
+        out[t] = qts_core::stats::std(&r[t - window..t], 1) * periods.sqrt();
     }
-    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let (w, h) = (500.0, 180.0);
-    let mut out = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"49%\" style=\"display:inline-block\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"8\" y=\"14\" font-size=\"12\" fill=\"#5a6475\">{} ({} values, {:+.2}% .. {:+.2}%)</text>",
-        esc(title),
-        esc(title),
-        finite.len(),
-        100.0 * lo.min(0.0),
-        100.0 * hi.max(0.0)
+    out
+}
+
+fn volatility_chart(d: &RunData, periods: f64) -> String {
+    let s = rolling_volatility(&d.equity, 126, periods);
+    let b = if d.buy_and_hold.is_empty() {
+        Vec::new()
+    } else {
+        rolling_volatility(&d.buy_and_hold, 126, periods)
+    };
+    let hi = s
+        .iter()
+        .chain(&b)
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, f64::max);
+    let f = Frame::new(d.equity.len(), 0.0, hi.max(1e-6));
+    let mut out = String::new();
+    f.open(&mut out, "rolling six-month volatility");
+    f.axes(
+        &mut out,
+        &ticks(0.0, hi, |v| format!("{:.0}%", 100.0 * v)),
+        &d.days,
     );
-    let bw = (w - 20.0) / bins as f64;
-    for (k, c) in counts.iter().enumerate() {
-        let bh = (h - 40.0) * *c as f64 / top;
-        let _ = write!(
-            out,
-            "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{c}</title></rect>",
-            10.0 + bw * k as f64,
-            h - 20.0 - bh,
-            (bw - 1.0).max(0.5)
-        );
+    if !b.is_empty() {
+        f.line(&mut out, &b, "#9aa3b2", "buy and hold");
+    }
+    f.line(&mut out, &s, "#3868d8", "strategy");
+    out.push_str("</svg>");
+    out
+}
+
+/// Net exposure: the market value of the positions over the equity, at each close.
+fn exposure_chart(d: &RunData) -> String {
+    if d.cash.len() != d.equity.len() {
+        return String::new();
+    }
+    let x: Vec<f64> = d
+        .equity
+        .iter()
+        .zip(&d.cash)
+        .map(|(e, c)| if *e > 0.0 { (e - c) / e } else { f64::NAN })
+        .collect();
+    let finite = x.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((0.0f64, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
+    let f = Frame::new(x.len(), lo, hi.max(lo + 1e-6));
+    let mut out = String::new();
+    f.open(&mut out, "net exposure");
+    f.axes(
+        &mut out,
+        &ticks(lo, hi, |v| format!("{:.0}%", 100.0 * v)),
+        &d.days,
+    );
+    f.line(&mut out, &x, "#2e8b57", "net exposure");
+    out.push_str("</svg>");
+    out
+}
+
+/// The first symbol's close (log scale) with every trade's entry (▲ long, ▼ short) and exit
+/// (●, green for a gain, red for a loss).
+fn trades_chart(d: &RunData) -> String {
+    if d.close.len() != d.days.len() || d.close.iter().all(|c| !c.is_finite()) {
+        return String::new();
+    }
+    let logs: Vec<f64> = d.close.iter().map(|c| c.max(1e-9).ln()).collect();
+    let (lo, hi) = logs
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+            (l.min(x), h.max(x))
+        });
+    let f = Frame::new(d.days.len(), lo, hi);
+    let mut out = String::new();
+    f.open(&mut out, "trades on the price");
+    f.axes(
+        &mut out,
+        &ticks(lo, hi, |v| format!("{:.2}", v.exp())),
+        &d.days,
+    );
+    f.line(&mut out, &logs, "#9aa3b2", "close");
+    let at = |day: NaiveDate| d.days.binary_search(&day).ok();
+    for t in &d.trades {
+        if let Some(i) = at(t.entry) {
+            let (x, y) = (f.x(i), f.y(logs[i]));
+            let (pts, color) = if t.side == "short" {
+                (
+                    format!(
+                        "{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                        x - 4.0,
+                        y - 9.0,
+                        x + 4.0,
+                        y - 9.0,
+                        x,
+                        y - 2.0
+                    ),
+                    "#c0392b",
+                )
+            } else {
+                (
+                    format!(
+                        "{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                        x - 4.0,
+                        y + 9.0,
+                        x + 4.0,
+                        y + 9.0,
+                        x,
+                        y + 2.0
+                    ),
+                    "#2e8b57",
+                )
+            };
+            let _ = write!(
+                out,
+                "<polygon class=\"entry\" points=\"{pts}\" fill=\"{color}\"><title>{} entry {}</title></polygon>",
+                t.side, t.entry
+            );
+        }
+        if let Some(i) = at(t.exit) {
+            let _ = write!(
+                out,
+                "<circle class=\"exit\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{}\"><title>exit {}: {:+.2}%</title></circle>",
+                f.x(i),
+                f.y(logs[i]),
+                if t.ret >= 0.0 { "#2e8b57" } else { "#c0392b" },
+                t.exit,
+                100.0 * t.ret
+            );
+        }
     }
     out.push_str("</svg>");
     out
@@ -534,6 +484,18 @@ pub fn backtest_page(d: &RunData) -> String {
     out.push_str(&yearly_bars(d));
     out.push_str("<h2>Rolling six-month Sharpe ratio</h2>");
     out.push_str(&sharpe_chart(d, periods));
+    out.push_str("<h2>Rolling six-month volatility</h2>");
+    out.push_str(&volatility_chart(d, periods));
+    let trades = trades_chart(d);
+    if !trades.is_empty() {
+        out.push_str("<h2>Trades on the price (▲ long and ▼ short entries, ● exits: green a gain, red a loss)</h2>");
+        out.push_str(&trades);
+    }
+    let exposure = exposure_chart(d);
+    if !exposure.is_empty() {
+        out.push_str("<h2>Net exposure (positions' market value over equity)</h2>");
+        out.push_str(&exposure);
+    }
     out.push_str("<h2>Distributions</h2>");
     let daily: Vec<f64> = d.equity.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
     out.push_str(&histogram(&daily, "daily returns", "#3868d8"));
@@ -578,10 +540,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimation_keeps_the_ends_and_the_worst_drawdowns_are_deepest_first() {
-        let idx = decimate(10_000);
-        assert_eq!(idx.len(), MAX_POINTS);
-        assert_eq!((idx[0], idx[MAX_POINTS - 1]), (0, 9_999));
+    fn the_worst_drawdowns_are_deepest_first() {
         let dd = [0.0, -0.1, -0.3, 0.0, -0.05, 0.0, -0.5, -0.2, 0.0];
         assert_eq!(worst_drawdowns(&dd), [(6, 6, 7), (1, 2, 2), (4, 4, 4)]);
     }

@@ -1,0 +1,425 @@
+//! The comparison dashboard (several backtests: equity together, metrics side by side with the
+//! best marked, the correlation of their daily returns, each Sharpe ratio tested against the
+//! first's) and the optimisation page (the metric over two parameters as a heatmap, the λ
+//! histogram of its PBO).
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::{Frame, binned, color, esc, legend, page, ticks};
+use crate::compare::{Comparison, RunSeries};
+
+const COLORS: [&str; 8] = [
+    "#3868d8", "#c0392b", "#2e8b57", "#6b4fbb", "#b8860b", "#1b9aaa", "#8e44ad", "#5a6475",
+];
+
+/// Headline metrics of the dashboard: key, label, whether higher is better, percent.
+const HEADLINE: [(&str, &str, bool, bool); 12] = [
+    ("total_return", "total return", true, true),
+    ("cagr", "CAGR", true, true),
+    ("annual_volatility", "annual volatility", false, true),
+    ("sharpe_ratio", "Sharpe", true, false),
+    ("sortino_ratio", "Sortino", true, false),
+    ("calmar_ratio", "Calmar", true, false),
+    ("max_drawdown", "max drawdown", true, true),
+    ("probabilistic_sharpe_ratio", "PSR", true, false),
+    ("win_rate", "win rate", true, true),
+    ("profit_factor", "profit factor", true, false),
+    ("exposure_time", "time in the market", true, true),
+    ("num_trades", "trades", true, false),
+];
+
+/// Equity curves as growth of 1 on one date axis.
+fn equity_chart(runs: &[RunSeries]) -> String {
+    let mut days: Vec<NaiveDate> = runs.iter().flat_map(|r| r.days.iter().copied()).collect();
+    days.sort_unstable();
+    days.dedup();
+    let lines: Vec<Vec<f64>> = runs
+        .iter()
+        .map(|r| {
+            let start = r.equity.first().copied().unwrap_or(1.0);
+            let mut out = vec![f64::NAN; days.len()];
+            for (d, e) in r.days.iter().zip(&r.equity) {
+                if let Ok(i) = days.binary_search(d) {
+                    out[i] = (e / start).max(1e-9).ln();
+                }
+            }
+            out
+        })
+        .collect();
+    let all = lines.iter().flatten().copied().filter(|x| x.is_finite());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+        (l.min(x), h.max(x))
+    });
+    if !lo.is_finite() {
+        return String::new();
+    }
+    let f = Frame::new(days.len(), lo, hi);
+    let mut out = String::new();
+    f.open(&mut out, "equity curves, growth of 1, log scale");
+    f.axes(
+        &mut out,
+        &ticks(lo, hi, |v| format!("{:.2}", v.exp())),
+        &days,
+    );
+    for (k, (r, l)) in runs.iter().zip(&lines).enumerate() {
+        f.line(&mut out, l, COLORS[k % COLORS.len()], &r.name);
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn cell(v: &Value, percent: bool) -> String {
+    match v.as_f64() {
+        Some(x) if percent => format!("{:+.2}%", 100.0 * x),
+        Some(x) if v.is_u64() || v.is_i64() => format!("{x:.0}"),
+        Some(x) => format!("{x:.3}"),
+        None => "-".into(),
+    }
+}
+
+/// The comparison dashboard of `runs` (the first is the reference of the tests).
+pub fn compare_page(runs: &[RunSeries], c: &Comparison) -> String {
+    let mut body = format!(
+        "<h1>{} backtests compared</h1><div class=\"sub\">returns compared on the {} days all of them traded: {} .. {} · the first run is the reference of the Sharpe tests</div>",
+        runs.len(),
+        c.periods,
+        esc(&c.common.0),
+        esc(&c.common.1)
+    );
+    let items: Vec<(&str, &str)> = runs
+        .iter()
+        .enumerate()
+        .map(|(k, r)| (COLORS[k % COLORS.len()], r.name.as_str()))
+        .collect();
+    body.push_str("<h2>Equity (growth of 1 from each run's start, log scale)</h2>");
+    body.push_str(&legend(&items));
+    body.push_str(&equity_chart(runs));
+    body.push_str("<h2>Metrics (the best of each row in bold)</h2><table><tr><th>metric</th>");
+    for r in runs {
+        let _ = write!(body, "<th>{}</th>", esc(&r.name));
+    }
+    body.push_str("</tr>");
+    for (key, label, higher, percent) in HEADLINE {
+        let values: Vec<Option<f64>> = runs.iter().map(|r| r.stats[key].as_f64()).collect();
+        if values.iter().all(Option::is_none) {
+            continue;
+        }
+        let best = values
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|x| x.is_finite())
+            .reduce(|a, b| if (b > a) == higher { b } else { a });
+        let _ = write!(body, "<tr title=\"{key}\"><td>{label}</td>");
+        for (r, v) in runs.iter().zip(&values) {
+            let text = cell(&r.stats[key], percent);
+            if key != "num_trades" && v.is_some() && *v == best {
+                let _ = write!(body, "<td class=\"best\"><b>{text}</b></td>");
+            } else {
+                let _ = write!(body, "<td>{text}</td>");
+            }
+        }
+        body.push_str("</tr>");
+    }
+    body.push_str("<tr><td>span</td>");
+    for r in runs {
+        let _ = write!(
+            body,
+            "<td>{} .. {}</td>",
+            esc(r.stats["start"].as_str().unwrap_or("?")),
+            esc(r.stats["end"].as_str().unwrap_or("?"))
+        );
+    }
+    body.push_str("</tr><tr><td>strategy</td>");
+    for r in runs {
+        let _ = write!(
+            body,
+            "<td>{}</td>",
+            esc(r.stats["strategy"].as_str().unwrap_or("?"))
+        );
+    }
+    body.push_str("</tr><tr><td>in-sample</td>");
+    for r in runs {
+        let _ = write!(
+            body,
+            "<td>{}</td>",
+            if r.stats["in_sample"].as_bool().unwrap_or(false) {
+                "IN-SAMPLE"
+            } else {
+                "no"
+            }
+        );
+    }
+    body.push_str("</tr></table>");
+    body.push_str("<h2>Correlation of daily returns</h2><svg class=\"chart\" role=\"img\" aria-label=\"correlation matrix\" xmlns=\"http://www.w3.org/2000/svg\"");
+    let n = runs.len();
+    let cellw = 90.0;
+    let _ = write!(
+        body,
+        " viewBox=\"0 0 {:.0} {:.0}\" width=\"{:.0}\">",
+        160.0 + cellw * n as f64,
+        30.0 + 26.0 * n as f64,
+        160.0 + cellw * n as f64
+    );
+    for (i, row) in c.correlation.iter().enumerate() {
+        let y = 24.0 + 26.0 * i as f64;
+        let _ = write!(
+            body,
+            "<text x=\"150\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+            y + 16.0,
+            esc(&runs[i].name)
+        );
+        for (j, v) in row.iter().enumerate() {
+            let x = 160.0 + cellw * j as f64;
+            let _ = write!(
+                body,
+                "<rect class=\"cell\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"24\" fill=\"{}\"><title>{} vs {}: {v:.3}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">{v:.2}</text>",
+                cellw - 2.0,
+                color(*v, 1.0),
+                esc(&runs[i].name),
+                esc(&runs[j].name),
+                x + cellw / 2.0,
+                y + 16.0
+            );
+        }
+    }
+    for (j, r) in runs.iter().enumerate() {
+        let _ = write!(
+            body,
+            "<text x=\"{:.1}\" y=\"16\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+            160.0 + cellw * (j as f64 + 0.5),
+            esc(&r.name)
+        );
+    }
+    body.push_str("</svg>");
+    let _ = write!(
+        body,
+        "<h2>Is the difference of Sharpe ratios significant?</h2><div class=\"sub\">Jobson–Korkie test with Memmel's correction on the {} common daily returns, each run against {} (per-period Sharpe ratios; two-sided p-value)</div><table><tr><th>run</th><th>Sharpe (per period)</th><th>reference's</th><th>correlation</th><th>z</th><th>p-value</th><th>verdict at 5%</th></tr>",
+        c.periods,
+        esc(&runs[0].name)
+    );
+    for (r, d) in runs.iter().zip(&c.against_first).skip(1) {
+        match d {
+            Some(d) => {
+                let _ = write!(
+                    body,
+                    "<tr><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.3}</td><td>{:.3}</td><td>{:.4}</td><td>{}</td></tr>",
+                    esc(&r.name),
+                    d.sharpe_a,
+                    d.sharpe_b,
+                    d.correlation,
+                    d.z,
+                    d.p_value,
+                    if d.p_value < 0.05 {
+                        if d.sharpe_a > d.sharpe_b {
+                            "better, significant"
+                        } else {
+                            "worse, significant"
+                        }
+                    } else {
+                        "no significant difference"
+                    }
+                );
+            }
+            None => {
+                let _ = write!(
+                    body,
+                    "<tr><td>{}</td><td colspan=\"6\">not computable (constant returns)</td></tr>",
+                    esc(&r.name)
+                );
+            }
+        }
+    }
+    body.push_str("</table>");
+    page("qts comparison", &body)
+}
+
+/// The optimisation page: `summary` is `optimize.json` (the `--json` output with the λ
+/// histogram), `trials` the text of `trials.csv`.
+pub fn optimize_page(summary: &Value, trials: &str) -> String {
+    let metric = summary["maximize"].as_str().unwrap_or("?");
+    let mut lines = trials.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let params: Vec<&str> = summary["best"]["params"]
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let col = |n: &str| header.iter().position(|h| *h == n);
+    // The searched parameters: those that take more than one value.
+    let searched: Vec<&str> = params
+        .iter()
+        .copied()
+        .filter(|p| {
+            col(p).is_some_and(|c| {
+                let mut v: Vec<&str> = rows.iter().filter_map(|r| r.get(c).copied()).collect();
+                v.sort_unstable();
+                v.dedup();
+                v.len() > 1
+            })
+        })
+        .collect();
+    let num = |v: &Value| v.as_f64().map_or("n/a".to_string(), |x| format!("{x:.3}"));
+    let best_label = summary["best"]["params"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), str::to_string)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let mut body = format!(
+        "<h1>Parameter search: {} trials, {metric} maximised</h1><div class=\"sub\">{} · data: {}</div><div class=\"verdict\">Best: {} with {metric} {}. Deflated Sharpe ratio {}, probability of backtest overfitting {} (a high PBO means the in-sample best is often below the median out of sample).</div>",
+        summary["trials"],
+        esc(summary["method"].as_str().unwrap_or("grid")),
+        esc(summary["data"].as_str().unwrap_or("?")),
+        esc(&best_label),
+        num(&summary["best"]["metrics"][metric]),
+        num(&summary["deflated_sharpe_ratio"]),
+        num(&summary["probability_of_backtest_overfitting"]),
+    );
+    if let (Some(&py), Some(&px), Some(m)) = (searched.first(), searched.get(1), col(metric)) {
+        let (cy, cx) = (col(py).unwrap_or(0), col(px).unwrap_or(0));
+        // Other searched parameters are held at the best trial's values.
+        let fixed: Vec<(usize, String)> = searched[2..]
+            .iter()
+            .filter_map(|p| {
+                let v = &summary["best"]["params"][*p];
+                Some((col(p)?, v.as_str().map_or(v.to_string(), str::to_string)))
+            })
+            .collect();
+        let keep: Vec<&Vec<&str>> = rows
+            .iter()
+            .filter(|r| fixed.iter().all(|(c, v)| r.get(*c) == Some(&v.as_str())))
+            .collect();
+        let values = |c: usize| {
+            let mut v: Vec<f64> = keep.iter().filter_map(|r| r.get(c)?.parse().ok()).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        };
+        let (ys, xs) = (values(cy), values(cx));
+        let score = |r: &Vec<&str>| r.get(m).and_then(|v| v.parse::<f64>().ok());
+        let finite: Vec<f64> = keep.iter().filter_map(|r| score(r)).collect();
+        let mid = if finite.is_empty() {
+            0.0
+        } else {
+            let mut s = finite.clone();
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        };
+        let scale = finite.iter().map(|v| (v - mid).abs()).fold(1e-12, f64::max);
+        let (cw, ch) = (
+            (940.0 / xs.len().max(1) as f64).clamp(4.0, 60.0),
+            (420.0 / ys.len().max(1) as f64).clamp(3.0, 24.0),
+        );
+        let _ = write!(
+            body,
+            "<h2>{metric} over {py} × {px}{}</h2><div class=\"sub\">green above the median trial, red below; outlined: the best; blank: a point the strategy refused</div><svg class=\"chart\" viewBox=\"0 0 {:.0} {:.0}\" width=\"100%\" role=\"img\" aria-label=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\">",
+            if fixed.is_empty() {
+                String::new()
+            } else {
+                " (other parameters at the best's values)".into()
+            },
+            70.0 + cw * xs.len() as f64,
+            44.0 + ch * ys.len() as f64
+        );
+        let ix = |v: f64| xs.iter().position(|x| *x == v);
+        let iy = |v: f64| ys.iter().position(|y| *y == v);
+        let best_at = |p: &str| {
+            let v = &summary["best"]["params"][p];
+            v.as_f64()
+                .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+                .unwrap_or(f64::NAN)
+        };
+        let (bx, by) = (ix(best_at(px)), iy(best_at(py)));
+        for r in &keep {
+            let (Some(x), Some(y), Some(s)) = (
+                r.get(cx).and_then(|v| v.parse().ok()).and_then(ix),
+                r.get(cy).and_then(|v| v.parse().ok()).and_then(iy),
+                score(r),
+            ) else {
+                continue;
+            };
+            let _ = write!(
+                body,
+                "<rect class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{py}={}, {px}={}: {s:.4}</title></rect>",
+                60.0 + cw * x as f64,
+                10.0 + ch * y as f64,
+                (cw - 1.0).max(1.0),
+                (ch - 1.0).max(1.0),
+                color(s - mid, scale),
+                ys[y],
+                xs[x]
+            );
+        }
+        if let (Some(x), Some(y)) = (bx, by) {
+            let _ = write!(
+                body,
+                "<rect class=\"best\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#1d2330\" stroke-width=\"2\"><title>the best: {py}={}, {px}={}</title></rect>",
+                60.0 + cw * x as f64,
+                10.0 + ch * y as f64,
+                (cw - 1.0).max(1.0),
+                (ch - 1.0).max(1.0),
+                ys[y],
+                xs[x]
+            );
+        }
+        let _ = write!(
+            body,
+            "<text x=\"12\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6475\" transform=\"rotate(-90 12 {:.1})\" text-anchor=\"middle\">{py}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6475\" text-anchor=\"middle\">{px}</text>",
+            10.0 + ch * ys.len() as f64 / 2.0,
+            10.0 + ch * ys.len() as f64 / 2.0,
+            60.0 + cw * xs.len() as f64 / 2.0,
+            37.0 + ch * ys.len() as f64
+        );
+        for (k, y) in ys.iter().enumerate() {
+            if ys.len() <= 30 || k % (ys.len() / 15).max(1) == 0 {
+                let _ = write!(
+                    body,
+                    "<text x=\"54\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#5a6475\">{y}</text>",
+                    10.0 + ch * (k as f64 + 0.7)
+                );
+            }
+        }
+        for (k, x) in xs.iter().enumerate() {
+            if xs.len() <= 30 || k % (xs.len() / 15).max(1) == 0 {
+                let _ = write!(
+                    body,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5a6475\">{x}</text>",
+                    60.0 + cw * (k as f64 + 0.5),
+                    24.0 + ch * ys.len() as f64
+                );
+            }
+        }
+        body.push_str("</svg>");
+    }
+    let l = &summary["lambda"];
+    if let Some(counts) = l["counts"].as_array() {
+        let counts: Vec<u64> = counts.iter().filter_map(Value::as_u64).collect();
+        body.push_str("<h2>Overfitting: λ over the CSCV combinations</h2>");
+        body.push_str(&binned(
+            "λ of each combination (PBO: the share ≤ 0)",
+            (
+                l["low"].as_f64().unwrap_or(0.0),
+                l["high"].as_f64().unwrap_or(0.0),
+                &counts,
+            ),
+            &[(0.0, "λ = 0")],
+            &|v| format!("{v:.2}"),
+            "#6b4fbb",
+        ));
+    }
+    body.push_str("<h2>Settings</h2><pre>");
+    let mut s = summary.clone();
+    if let Some(o) = s.as_object_mut() {
+        o.remove("lambda");
+    }
+    body.push_str(&esc(&serde_json::to_string_pretty(&s).unwrap_or_default()));
+    body.push_str("</pre>");
+    page("qts parameter search", &body)
+}

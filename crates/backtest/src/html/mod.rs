@@ -1,0 +1,313 @@
+//! The HTML reports: one self-contained page per result (no script, font or image from
+//! elsewhere: it opens offline and prints), its charts inline SVG drawn here. Hand-written SVG
+//! rather than a plotting crate: lines, bars, bands and cells are a few hundred lines, and the
+//! pages stay small and dependency-free. Long series are decimated for drawing only (at most
+//! [`MAX_POINTS`] a line); every number shown comes from the full data.
+
+mod backtest;
+mod compare;
+mod data_quality;
+mod monte_carlo;
+mod walk_forward;
+
+pub use backtest::{RunData, TradeRow, backtest_page};
+pub use compare::{compare_page, optimize_page};
+pub use data_quality::data_quality_page;
+pub use monte_carlo::monte_carlo_page;
+pub use walk_forward::{EquityRow, walk_forward_page};
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::Value;
+
+use crate::render::Unit;
+
+/// The most points a drawn line has.
+pub const MAX_POINTS: usize = 1500;
+
+pub(crate) const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d2330;padding:0 16px}\
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}\
+.sub{color:#5a6475}.verdict{font-size:16px;margin:12px 0;padding:10px 12px;background:#f3f6fb;border-left:4px solid #3868d8}\
+table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}th{text-align:left;color:#5a6475;font-weight:600}\
+td:first-child{text-align:left}.groups{display:flex;flex-wrap:wrap;gap:24px}.groups table{min-width:320px}\
+svg{display:block;margin:8px 0}pre{background:#f6f7f9;padding:10px;overflow:auto;font-size:12px}\
+.note{color:#8a5300}@media print{body{margin:0}h2{break-after:avoid}svg{break-inside:avoid}}";
+
+pub(crate) fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub(crate) fn fmt(v: &Value, unit: Unit) -> String {
+    crate::render::in_unit(v.as_f64().unwrap_or(f64::NAN), unit)
+}
+
+/// Indices of at most `MAX_POINTS` points spread over `n` (first and last kept).
+pub(crate) fn decimate(n: usize) -> Vec<usize> {
+    if n <= MAX_POINTS {
+        return (0..n).collect();
+    }
+    let step = (n - 1) as f64 / (MAX_POINTS - 1) as f64;
+    (0..MAX_POINTS)
+        .map(|i| ((i as f64 * step).round() as usize).min(n - 1))
+        .collect()
+}
+
+/// A chart's frame: the plotting area and axis mapping.
+pub(crate) struct Frame {
+    pub(crate) w: f64,
+    pub(crate) h: f64,
+    pub(crate) left: f64,
+    pub(crate) top: f64,
+    pub(crate) y0: f64,
+    pub(crate) y1: f64,
+    pub(crate) n: usize,
+}
+
+impl Frame {
+    pub(crate) fn new(n: usize, lo: f64, hi: f64) -> Frame {
+        let (y0, y1) = if (hi - lo).abs() < 1e-12 {
+            (lo - 1.0, hi + 1.0)
+        } else {
+            (lo, hi)
+        };
+        Frame {
+            w: 1020.0,
+            h: 240.0,
+            left: 64.0,
+            top: 12.0,
+            y0,
+            y1,
+            n: n.max(2),
+        }
+    }
+    pub(crate) fn x(&self, i: usize) -> f64 {
+        self.left + (self.w - self.left - 10.0) * i as f64 / (self.n - 1) as f64
+    }
+    pub(crate) fn y(&self, v: f64) -> f64 {
+        self.top + (self.h - self.top - 28.0) * (1.0 - (v - self.y0) / (self.y1 - self.y0))
+    }
+    pub(crate) fn open(&self, out: &mut String, title: &str) {
+        let _ = write!(
+            out,
+            "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+            self.w,
+            self.h,
+            esc(title)
+        );
+    }
+    /// Horizontal grid lines with labels at `ticks`, and year labels along the bottom.
+    pub(crate) fn axes(&self, out: &mut String, ticks: &[(f64, String)], days: &[NaiveDate]) {
+        for (v, label) in ticks {
+            let y = self.y(*v);
+            let _ = write!(
+                out,
+                "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e3e7ee\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#5a6475\">{}</text>",
+                self.left,
+                self.w - 10.0,
+                self.left - 6.0,
+                y + 4.0,
+                esc(label)
+            );
+        }
+        let mut last_year = None;
+        for (i, d) in days.iter().enumerate() {
+            if last_year != Some(d.year()) {
+                if last_year.is_some() {
+                    let x = self.x(i);
+                    let _ = write!(
+                        out,
+                        "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6475\">{}</text>",
+                        self.h - 8.0,
+                        d.year()
+                    );
+                }
+                last_year = Some(d.year());
+            }
+        }
+    }
+    pub(crate) fn line(&self, out: &mut String, values: &[f64], color: &str, name: &str) {
+        let mut pts = String::new();
+        for i in decimate(values.len()) {
+            if values[i].is_finite() {
+                let _ = write!(pts, "{:.1},{:.1} ", self.x(i), self.y(values[i]));
+            }
+        }
+        let _ = write!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"><title>{}</title></polyline>",
+            pts.trim_end(),
+            esc(name)
+        );
+    }
+}
+
+pub(crate) fn ticks(lo: f64, hi: f64, label: impl Fn(f64) -> String) -> Vec<(f64, String)> {
+    (0..=4)
+        .map(|i| {
+            let v = lo + (hi - lo) * f64::from(i) / 4.0;
+            (v, label(v))
+        })
+        .collect()
+}
+
+pub(crate) fn legend(items: &[(&str, &str)]) -> String {
+    let mut out = String::from("<div class=\"sub\">");
+    for (color, name) in items {
+        let _ = write!(
+            out,
+            "<span style=\"color:{color}\">&#9632;</span> {} &nbsp; ",
+            esc(name)
+        );
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// A diverging colour: green for `r > 0`, red below, paler towards 0 (`scale` is full).
+pub(crate) fn color(r: f64, scale: f64) -> String {
+    let t = (r / scale).clamp(-1.0, 1.0);
+    let (r0, g0, b0) = if t >= 0.0 {
+        (46, 139, 87)
+    } else {
+        (192, 57, 43)
+    };
+    let a = t.abs();
+    let mix = |c: i32| (255.0 + (f64::from(c) - 255.0) * a).round() as i32;
+    format!("rgb({},{},{})", mix(r0), mix(g0), mix(b0))
+}
+
+pub(crate) fn histogram(values: &[f64], title: &str, color: &str) -> String {
+    let bins = 40;
+    let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let (lo, hi) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+            (l.min(*x), h.max(*x))
+        });
+    let mut counts = vec![0usize; bins];
+    if hi > lo {
+        for x in &finite {
+            let k = (((x - lo) / (hi - lo)) * bins as f64).floor() as usize;
+            counts[k.min(bins - 1)] += 1;
+        }
+    }
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let (w, h) = (500.0, 180.0);
+    let mut out = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"49%\" style=\"display:inline-block\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"8\" y=\"14\" font-size=\"12\" fill=\"#5a6475\">{} ({} values, {:+.2}% .. {:+.2}%)</text>",
+        esc(title),
+        esc(title),
+        finite.len(),
+        100.0 * lo.min(0.0),
+        100.0 * hi.max(0.0)
+    );
+    let bw = (w - 20.0) / bins as f64;
+    for (k, c) in counts.iter().enumerate() {
+        let bh = (h - 40.0) * *c as f64 / top;
+        let _ = write!(
+            out,
+            "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{c}</title></rect>",
+            10.0 + bw * k as f64,
+            h - 20.0 - bh,
+            (bw - 1.0).max(0.5)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A histogram of precomputed equal-width bins over `[low, high]`, with vertical marks
+/// (an interval's ends, a threshold) at values; `label` formats the axis values.
+pub(crate) fn binned(
+    title: &str,
+    (low, high, counts): (f64, f64, &[u64]),
+    marks: &[(f64, &str)],
+    label: &dyn Fn(f64) -> String,
+    color: &str,
+) -> String {
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let (w, h) = (500.0, 200.0);
+    let total: u64 = counts.iter().sum();
+    let mut out = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"49%\" style=\"display:inline-block\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"8\" y=\"14\" font-size=\"12\" fill=\"#5a6475\">{} ({total} values)</text>",
+        esc(title),
+        esc(title),
+    );
+    let span = (high - low).max(1e-300);
+    let x = |v: f64| 10.0 + (w - 20.0) * (v - low) / span;
+    let bw = (w - 20.0) / counts.len().max(1) as f64;
+    for (k, c) in counts.iter().enumerate() {
+        let bh = (h - 50.0) * *c as f64 / top;
+        let _ = write!(
+            out,
+            "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{} .. {}: {c}</title></rect>",
+            10.0 + bw * k as f64,
+            h - 30.0 - bh,
+            (bw - 1.0).max(0.5),
+            esc(&label(low + span * k as f64 / counts.len() as f64)),
+            esc(&label(low + span * (k + 1) as f64 / counts.len() as f64)),
+        );
+    }
+    for (v, name) in marks {
+        if v.is_finite() && *v >= low && *v <= high {
+            let _ = write!(
+                out,
+                "<line class=\"mark\" x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"20\" y2=\"{1:.1}\" stroke=\"#c0392b\" stroke-dasharray=\"4 3\"><title>{2}: {3}</title></line>",
+                x(*v),
+                h - 30.0,
+                esc(name),
+                esc(&label(*v))
+            );
+        }
+    }
+    for (v, anchor) in [(low, "start"), (high, "end")] {
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"{anchor}\" fill=\"#5a6475\">{}</text>",
+            x(v),
+            h - 14.0,
+            esc(&label(v))
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A table of rows of cells, the first row the header.
+pub(crate) fn table(rows: &[Vec<String>]) -> String {
+    let mut out = String::from("<table>");
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str("<tr>");
+        for c in row {
+            let tag = if i == 0 { "th" } else { "td" };
+            let _ = write!(out, "<{tag}>{}</{tag}>", esc(c));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
+}
+
+/// A whole page: `<head>` with the style, `body`, and the closing tags.
+pub(crate) fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>\n",
+        esc(title)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimation_keeps_the_ends() {
+        let idx = decimate(10_000);
+        assert_eq!(idx.len(), MAX_POINTS);
+        assert_eq!((idx[0], idx[MAX_POINTS - 1]), (0, 9_999));
+    }
+}

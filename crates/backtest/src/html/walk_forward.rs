@@ -1,0 +1,318 @@
+//! The walk-forward report: the windows on a timeline, the metric in and out of sample per
+//! window, the stitched out-of-sample equity against buy-and-hold, the chosen parameters over
+//! time, the walk-forward efficiency, and the search's DSR and PBO with the λ histogram.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::{Frame, binned, esc, legend, page, table, ticks};
+
+/// One row of `oos_equity.csv`: the day, the equity, buy-and-hold's equity.
+pub type EquityRow = (NaiveDate, f64, f64);
+
+fn day(v: &Value) -> Option<NaiveDate> {
+    v.as_str()?.parse().ok()
+}
+
+/// Train (grey) and test (blue) spans of every window on one date axis.
+fn timeline(windows: &[Value]) -> String {
+    let spans: Vec<(NaiveDate, NaiveDate, NaiveDate, NaiveDate)> = windows
+        .iter()
+        .filter_map(|w| {
+            Some((
+                day(&w["train_start"])?,
+                day(&w["train_end"])?,
+                day(&w["test_start"])?,
+                day(&w["test_end"])?,
+            ))
+        })
+        .collect();
+    let (Some(first), Some(last)) = (
+        spans.iter().map(|s| s.0).min(),
+        spans.iter().map(|s| s.3).max(),
+    ) else {
+        return String::new();
+    };
+    let total = (last - first).num_days().max(1) as f64;
+    let (w, row) = (1020.0, 12.0);
+    let h = 30.0 + row * spans.len() as f64;
+    let x = |d: NaiveDate| 64.0 + (w - 74.0) * (d - first).num_days() as f64 / total;
+    let mut out = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"windows on a timeline\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    for (k, (a, b, c, d)) in spans.iter().enumerate() {
+        let y = 4.0 + row * k as f64;
+        let _ = write!(
+            out,
+            "<text x=\"56\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#5a6475\">{}</text>\
+             <rect class=\"train\" x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#c9ced8\"><title>window {}: train {a} .. {b}</title></rect>\
+             <rect class=\"test\" x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#3868d8\"><title>window {}: test {c} .. {d}</title></rect>",
+            y + 9.0,
+            k + 1,
+            x(*a),
+            (x(*b) - x(*a)).max(1.0),
+            row - 3.0,
+            k + 1,
+            x(*c),
+            (x(*d) - x(*c)).max(1.0),
+            row - 3.0,
+            k + 1,
+        );
+    }
+    let _ = write!(
+        out,
+        "<text x=\"64\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6475\">{first}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#5a6475\">{last}</text></svg>",
+        h - 6.0,
+        w - 10.0,
+        h - 6.0
+    );
+    out
+}
+
+/// The maximised metric in and out of sample, window by window.
+fn metric_bars(windows: &[Value], metric: &str) -> String {
+    let vals: Vec<(f64, f64)> = windows
+        .iter()
+        .map(|w| {
+            (
+                w["in_sample"].as_f64().unwrap_or(f64::NAN),
+                w["out_of_sample"].as_f64().unwrap_or(f64::NAN),
+            )
+        })
+        .collect();
+    let finite = vals
+        .iter()
+        .flat_map(|(a, b)| [*a, *b])
+        .filter(|x| x.is_finite());
+    let (lo, hi) = finite.fold((0.0f64, 0.0f64), |(l, h), x| (l.min(x), h.max(x)));
+    let f = Frame::new(vals.len() + 1, lo, hi.max(lo + 1e-9));
+    let mut out = String::new();
+    f.open(&mut out, &format!("{metric} in and out of sample"));
+    f.axes(&mut out, &ticks(lo, hi, |v| format!("{v:.2}")), &[]);
+    let slot = (f.w - f.left - 10.0) / vals.len().max(1) as f64;
+    for (i, (a, b)) in vals.iter().enumerate() {
+        let x0 = f.left + slot * i as f64;
+        for (v, dx, color, who) in [
+            (*a, 0.1, "#9aa3b2", "in sample"),
+            (*b, 0.5, "#3868d8", "out of sample"),
+        ] {
+            if !v.is_finite() {
+                continue;
+            }
+            let (top, bottom) = (f.y(v.max(0.0)), f.y(v.min(0.0)));
+            let _ = write!(
+                out,
+                "<rect class=\"bar\" x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>window {} {who}: {v:.4}</title></rect>",
+                x0 + slot * dx,
+                slot * 0.38,
+                (bottom - top).max(0.5),
+                i + 1
+            );
+        }
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5a6475\">{}</text>",
+            x0 + slot / 2.0,
+            f.h - 8.0,
+            i + 1
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn equity_chart(rows: &[EquityRow]) -> String {
+    let days: Vec<NaiveDate> = rows.iter().map(|r| r.0).collect();
+    let (a, b): (Vec<f64>, Vec<f64>) = rows.iter().map(|r| (r.1, r.2)).unzip();
+    let all = a.iter().chain(&b).copied().filter(|x| x.is_finite());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+        (l.min(x), h.max(x))
+    });
+    if !lo.is_finite() {
+        return String::new();
+    }
+    let f = Frame::new(rows.len(), lo, hi);
+    let mut out = String::new();
+    f.open(
+        &mut out,
+        "stitched out-of-sample equity against buy-and-hold",
+    );
+    f.axes(&mut out, &ticks(lo, hi, |v| format!("{v:.0}")), &days);
+    f.line(&mut out, &b, "#9aa3b2", "buy and hold");
+    f.line(&mut out, &a, "#3868d8", "walk-forward, out of sample");
+    out.push_str("</svg>");
+    out
+}
+
+/// Numeric chosen parameters as step lines, one chart each (a model's name is not drawn).
+fn params_chart(windows: &[Value]) -> String {
+    let parsed: Vec<Vec<(String, String)>> = windows
+        .iter()
+        .map(|w| {
+            w["params"]
+                .as_str()
+                .unwrap_or("")
+                .split(';')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect();
+    let Some(first) = parsed.first() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let colors = ["#3868d8", "#c0392b", "#2e8b57", "#6b4fbb", "#b8860b"];
+    let mut drawn = Vec::new();
+    let mut series = Vec::new();
+    for (name, _) in first {
+        let v: Vec<f64> = parsed
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .find(|(k, _)| k == name)
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(f64::NAN)
+            })
+            .collect();
+        let distinct = v
+            .iter()
+            .filter(|x| x.is_finite())
+            .any(|x| v.iter().any(|y| y.is_finite() && y != x));
+        if v.iter().all(|x| x.is_finite()) && distinct {
+            series.push((name.clone(), v));
+        }
+    }
+    if series.is_empty() {
+        return out;
+    }
+    let (lo, hi) = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+            (l.min(x), h.max(x))
+        });
+    let f = Frame::new(windows.len(), lo, hi);
+    f.open(&mut out, "chosen parameters by window");
+    f.axes(&mut out, &ticks(lo, hi, |v| format!("{v:.0}")), &[]);
+    for (k, (name, v)) in series.iter().enumerate() {
+        let c = colors[k % colors.len()];
+        f.line(&mut out, v, c, name);
+        drawn.push((c, name.as_str()));
+    }
+    out.push_str("</svg>");
+    legend(&drawn) + &out
+}
+
+/// The report page of a walk-forward (`walk_forward.json` and `oos_equity.csv`).
+pub fn walk_forward_page(s: &Value, equity: &[EquityRow]) -> String {
+    let windows: Vec<Value> = s["windows"].as_array().cloned().unwrap_or_default();
+    let metric = s["maximize"].as_str().unwrap_or("?");
+    let what = s["what"].as_str().unwrap_or("a strategy");
+    let num = |v: &Value| v.as_f64().map_or("n/a".to_string(), |x| format!("{x:.3}"));
+    let pct = |v: &Value| {
+        v.as_f64()
+            .map_or("n/a".to_string(), |x| format!("{:+.1}%", 100.0 * x))
+    };
+    let (first, last) = (
+        equity.first().map(|r| r.0.to_string()).unwrap_or_default(),
+        equity.last().map(|r| r.0.to_string()).unwrap_or_default(),
+    );
+    let o = &s["out_of_sample"];
+    let b = &s["buy_and_hold"];
+    let mut body = format!(
+        "<h1>Walk-forward of {}</h1><div class=\"sub\">{} windows · out of sample {first} .. {last} ({} bars) · each window chosen by {metric} on its train window only · data: {}</div>",
+        esc(what),
+        windows.len(),
+        o["num_bars"],
+        esc(s["data"].as_str().unwrap_or("?")),
+    );
+    let _ = write!(
+        body,
+        "<div class=\"verdict\">Out of sample: {} total return against buy-and-hold's {} over the same days; Sharpe {} vs {}; max drawdown {} vs {}; {} trades. Walk-forward efficiency {}.</div>",
+        pct(&o["total_return"]),
+        pct(&b["total_return"]),
+        num(&o["sharpe_ratio"]),
+        num(&b["sharpe_ratio"]),
+        pct(&o["max_drawdown"]),
+        pct(&b["max_drawdown"]),
+        o["num_trades"],
+        num(&s["walk_forward_efficiency"]),
+    );
+    body.push_str("<h2>Windows (grey: train, blue: test)</h2>");
+    body.push_str(&timeline(&windows));
+    body.push_str("<h2>Stitched out-of-sample equity</h2>");
+    body.push_str(&legend(&[
+        ("#3868d8", "walk-forward, out of sample"),
+        ("#9aa3b2", "buy and hold, the same days"),
+    ]));
+    body.push_str(&equity_chart(equity));
+    let _ = write!(body, "<h2>{} in and out of sample</h2>", esc(metric));
+    body.push_str(&legend(&[
+        ("#9aa3b2", "in sample (train window)"),
+        ("#3868d8", "out of sample (test window)"),
+    ]));
+    body.push_str(&metric_bars(&windows, metric));
+    let chosen = params_chart(&windows);
+    if !chosen.is_empty() {
+        body.push_str("<h2>Chosen parameters over time</h2>");
+        body.push_str(&chosen);
+    }
+    if let Some(ov) = s.get("overfitting").filter(|v| v.is_object()) {
+        let _ = write!(
+            body,
+            "<h2>Overfitting of the search</h2><div class=\"sub\">the whole grid ({} trials) over the out-of-sample span {} .. {}: deflated Sharpe ratio {}, probability of backtest overfitting {}</div>",
+            ov["trials"],
+            esc(ov["span"][0].as_str().unwrap_or("")),
+            esc(ov["span"][1].as_str().unwrap_or("")),
+            num(&ov["deflated_sharpe_ratio"]),
+            num(&ov["probability_of_backtest_overfitting"]),
+        );
+        let l = &ov["lambda"];
+        if let Some(counts) = l["counts"].as_array() {
+            let counts: Vec<u64> = counts.iter().filter_map(Value::as_u64).collect();
+            body.push_str(&binned(
+                "λ over the CSCV combinations (PBO: the share ≤ 0)",
+                (
+                    l["low"].as_f64().unwrap_or(0.0),
+                    l["high"].as_f64().unwrap_or(0.0),
+                    &counts,
+                ),
+                &[(0.0, "λ = 0")],
+                &|v| format!("{v:.2}"),
+                "#6b4fbb",
+            ));
+        }
+    }
+    body.push_str("<h2>Every window</h2>");
+    let mut rows = vec![vec![
+        "window".to_string(),
+        "train".into(),
+        "test".into(),
+        "chosen".into(),
+        format!("{metric} in sample"),
+        "out of sample".into(),
+    ]];
+    for w in &windows {
+        rows.push(vec![
+            w["window"].to_string(),
+            format!(
+                "{} .. {}",
+                w["train_start"].as_str().unwrap_or(""),
+                w["train_end"].as_str().unwrap_or("")
+            ),
+            format!(
+                "{} .. {}",
+                w["test_start"].as_str().unwrap_or(""),
+                w["test_end"].as_str().unwrap_or("")
+            ),
+            w["params"].as_str().unwrap_or("").to_string(),
+            num(&w["in_sample"]),
+            num(&w["out_of_sample"]),
+        ]);
+    }
+    body.push_str(&table(&rows));
+    page("qts walk-forward", &body)
+}
