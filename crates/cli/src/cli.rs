@@ -448,6 +448,9 @@ pub enum ModelsCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also write the HTML comparison (training curves, metrics, interval coverage).
+        #[arg(long, value_name = "FILE")]
+        report: Option<std::path::PathBuf>,
     },
     /// Point an alias (production, staging, …) at a version.
     Promote {

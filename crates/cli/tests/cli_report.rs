@@ -352,3 +352,77 @@ fn a_report_of_an_incomplete_folder_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no manifest.json"));
 }
+
+#[test]
+fn the_model_comparison_page_renders_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let small = [
+        "--set",
+        "model.training.epochs=3",
+        "--set",
+        "model.training.warmup_epochs=1",
+        "--set",
+        "model.lstm.hidden_size=16",
+        "--set",
+        "model.data.lookback=20",
+        "--set",
+        "model.data.purge_gap=20",
+    ];
+    for (name, extra) in [("lstm", vec!["--seeds", "2"]), ("mlp", vec![])] {
+        let mut cmd = qts(d);
+        cmd.args(small);
+        if name == "mlp" {
+            cmd.args(["--set", "model.architecture=mlp"]);
+        }
+        let out = cmd
+            .args(["-q", "train", "--name", name, "--data"])
+            .arg(sample("goog_daily.csv"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    ok(qts(d)
+        .args([
+            "-q",
+            "models",
+            "compare",
+            "lstm",
+            "mlp",
+            "--report",
+            "models.html",
+        ])
+        .output()
+        .unwrap());
+    let dom = open_in_browser(&d.join("models.html"), "models", 2, 1600);
+    assert_eq!(
+        dom.matches("<polyline").count(),
+        4,
+        "training and validation loss of each"
+    );
+    // A coverage bar for each interval a card measured (MC dropout, the checkpoint ensemble).
+    let coverages: usize = ["lstm", "mlp"]
+        .iter()
+        .map(|m| {
+            let card: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(d.join(format!("artifacts/models/{m}/1/model.json"))).unwrap(),
+            )
+            .unwrap();
+            card["metrics"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| k.starts_with("test_coverage_"))
+                .count()
+        })
+        .sum();
+    assert!(coverages >= 2, "{coverages}");
+    assert_eq!(dom.matches("class=\"bar\"").count(), coverages);
+    assert!(dom.contains("lstm@1") && dom.contains("mlp@1"));
+    assert!(dom.matches("class=\"best\"").count() >= 4);
+}

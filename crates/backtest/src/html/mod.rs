@@ -7,12 +7,14 @@
 mod backtest;
 mod compare;
 mod data_quality;
+mod models;
 mod monte_carlo;
 mod walk_forward;
 
 pub use backtest::{RunData, TradeRow, backtest_page};
 pub use compare::{compare_page, optimize_page};
 pub use data_quality::data_quality_page;
+pub use models::{ModelColumn, models_page};
 pub use monte_carlo::monte_carlo_page;
 pub use walk_forward::{EquityRow, walk_forward_page};
 

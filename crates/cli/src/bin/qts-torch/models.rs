@@ -125,6 +125,7 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
         ModelsCommand::Compare {
             models,
             json: as_json,
+            report,
         } => {
             let cards: Vec<ModelCard> = models
                 .iter()
@@ -132,6 +133,16 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
                 .collect::<Result<_, _>>()
                 .map_err(crate::failure)?;
             let table = compare(&cards);
+            if let Some(path) = report {
+                let columns: Vec<qts_backtest::html::ModelColumn> = cards
+                    .iter()
+                    .map(|c| column(&registry, c))
+                    .collect::<Result<_, _>>()?;
+                qts_cli::commands::report::write_page(
+                    path,
+                    &qts_backtest::html::models_page(&columns),
+                )?;
+            }
             if *as_json {
                 return out(json(&table)?);
             }
@@ -200,4 +211,48 @@ pub fn import(
         shape.num_layers,
         registry.version_dir(&card.name, card.version).display()
     ))
+}
+
+/// What the comparison page draws of a registered version: its card and `history.json`.
+fn column(registry: &Registry, c: &ModelCard) -> Result<qts_backtest::html::ModelColumn, Failure> {
+    let path = registry
+        .version_dir(&c.name, c.version)
+        .join("history.json");
+    let history = if path.is_file() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::Runtime(anyhow::anyhow!("{}: {e}", path.display())))?;
+        let epochs: Vec<serde_json::Value> = serde_json::from_str(&text)
+            .map_err(|e| Failure::Input(anyhow::anyhow!("{}: {e}", path.display())))?;
+        epochs
+            .iter()
+            .map(|e| {
+                (
+                    e["loss"].as_f64().unwrap_or(f64::NAN),
+                    e["val_loss"].as_f64().unwrap_or(f64::NAN),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(qts_backtest::html::ModelColumn {
+        name: format!("{}@{}", c.name, c.version),
+        architecture: c.architecture.clone(),
+        data: c.data.as_ref().map_or("imported".into(), |d| {
+            format!("{} {} .. {}", d.symbols.join(","), d.start, d.end)
+        }),
+        splits: c.splits.as_ref().map_or("-".into(), |s| {
+            format!(
+                "train {} .. {}, validation {} .. {}, test {} .. {}",
+                s.train.start,
+                s.train.end,
+                s.validation.start,
+                s.validation.end,
+                s.test.start,
+                s.test.end
+            )
+        }),
+        metrics: c.metrics.clone(),
+        history,
+    })
 }
