@@ -50,12 +50,20 @@ fn open_in_browser(page: &std::path::Path, name: &str, charts: usize, height: u3
             && html.matches(needle).count() == html.matches("http://www.w3.org/2000/svg").count();
         assert!(allowed || !html.contains(needle), "{name}: {needle}");
     }
-    let dom = headless(&["--dump-dom"], page);
+    // The browser's console goes to stderr: a page that asks for anything, or errs, says so.
+    let dom = headless(&["--dump-dom", "--enable-logging=stderr", "--v=0"], page);
     assert!(
         dom.status.success(),
         "{}",
         String::from_utf8_lossy(&dom.stderr)
     );
+    let log = String::from_utf8_lossy(&dom.stderr);
+    for bad in ["CONSOLE", "Failed to load resource", "net::ERR"] {
+        assert!(
+            !log.contains(bad),
+            "{name}: {bad} in the browser's log:\n{log}"
+        );
+    }
     let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
     assert_eq!(
         dom.matches("<svg class=\"chart\"").count(),
@@ -309,7 +317,8 @@ fn the_backtest_report_renders_every_chart_offline_in_a_browser() {
     );
     let dom = String::from_utf8_lossy(&dom.stdout);
     let count = |s: &str| dom.matches(s).count();
-    assert_eq!(count("<svg class=\"chart\""), 10, "charts");
+    // Ten charts, the equity twice (log and linear scale, a checkbox shows one).
+    assert_eq!(count("<svg class=\"chart\""), 11, "charts");
     assert_eq!(count("class=\"entry\""), 42, "a mark per trade's entry");
     assert_eq!(count("class=\"exit\""), 42);
     assert!(

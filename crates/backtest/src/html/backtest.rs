@@ -44,20 +44,139 @@ pub struct RunData {
     pub trades: Vec<TradeRow>,
 }
 
+/// Each metric's definition, as docs/backtest.md gives it (a test keeps the two the same).
+const DEFINITIONS: &[(&str, &str)] = &[
+    ("total_return", "final equity / initial − 1"),
+    ("annual_return", "(1 + total)^(periods / n) − 1"),
+    ("cagr", "(1 + total)^(periods / n) − 1"),
+    ("annual_volatility", "std(returns, n−1) × √periods"),
+    ("sharpe_ratio", "mean(r − rf) / std(r − rf) × √periods"),
+    ("sortino_ratio", "mean(r − rf) × periods / downside_risk"),
+    ("downside_risk", "√mean(min(r − rf, 0)²) × √periods"),
+    ("calmar_ratio", "annual return / |max drawdown|"),
+    ("omega_ratio", "Σ gains above rf / Σ losses below rf"),
+    (
+        "max_drawdown",
+        "deepest fall from a running peak (negative)",
+    ),
+    (
+        "max_drawdown_duration",
+        "longest run of bars below a previous peak",
+    ),
+    ("average_drawdown", "mean depth of the distinct drawdowns"),
+    (
+        "ulcer_index",
+        "√(Σ drawdown² / (n − 1)), drawdowns as fractions (quantstats)",
+    ),
+    (
+        "value_at_risk",
+        "5th percentile of returns (historical, 95%)",
+    ),
+    (
+        "conditional_value_at_risk",
+        "mean of returns at or below that percentile's index",
+    ),
+    (
+        "skew",
+        "bias-corrected sample skewness and excess kurtosis (pandas)",
+    ),
+    (
+        "kurtosis",
+        "bias-corrected sample skewness and excess kurtosis (pandas)",
+    ),
+    ("tail_ratio", "|95th percentile| / |5th percentile|"),
+    (
+        "stability_of_timeseries",
+        "R² of a line fitted to cumulative log returns",
+    ),
+    (
+        "alpha",
+        "(1 + mean(r − rf − β(b − rf)))^periods − 1 (with --benchmark)",
+    ),
+    ("beta", "cov(r, b) / var(b) (with --benchmark)"),
+    (
+        "information_ratio",
+        "mean(r − b) / std(r − b), per period (quantstats; with --benchmark)",
+    ),
+    ("best_day", "largest and smallest period return"),
+    ("worst_day", "largest and smallest period return"),
+    (
+        "probabilistic_sharpe_ratio",
+        "PSR(0): the probability that the true per-period Sharpe ratio exceeds 0 (Bailey & López de Prado 2012, eq. 11; see overfitting.md)",
+    ),
+    (
+        "min_track_record_length",
+        "periods needed for PSR(0) to reach 0.95 (eq. 14); null when the Sharpe ratio is not positive",
+    ),
+    ("num_trades", "closed round trips"),
+    ("win_rate", "share of trades with P&L > 0"),
+    (
+        "best_trade",
+        "largest and smallest trade return (after commissions)",
+    ),
+    (
+        "worst_trade",
+        "largest and smallest trade return (after commissions)",
+    ),
+    ("avg_trade", "geometric mean trade return"),
+    ("avg_win", "mean return of winning / losing trades"),
+    ("avg_loss", "mean return of winning / losing trades"),
+    ("payoff_ratio", "avg win / |avg loss|"),
+    ("profit_factor", "Σ winning returns / |Σ losing returns|"),
+    ("expectancy", "arithmetic mean trade return"),
+    ("sqn", "√n × mean P&L / std P&L"),
+    (
+        "kelly_criterion",
+        "W − (1 − W) / (mean win P&L / mean loss P&L)",
+    ),
+    ("max_consecutive_wins", "longest streaks"),
+    ("max_consecutive_losses", "longest streaks"),
+    ("avg_trade_duration", "mean calendar days held"),
+    ("exposure_time", "share of bars ending with a position"),
+    ("turnover", "traded value / mean equity / years"),
+    ("total_costs", "commission + slippage; commission alone"),
+    (
+        "total_commission",
+        "commission + slippage; commission alone",
+    ),
+    (
+        "buy_and_hold_return",
+        "last close / close at the end of the warm-up − 1 (first symbol)",
+    ),
+];
+
+fn definition(key: &str) -> &'static str {
+    DEFINITIONS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, d)| d)
+}
+
 /// Equity against buy-and-hold, on a log scale.
-fn equity_chart(d: &RunData) -> String {
-    let logs = |v: &[f64]| v.iter().map(|x| x.max(1e-9).ln()).collect::<Vec<_>>();
-    let (a, b) = (logs(&d.equity), logs(&d.buy_and_hold));
+fn equity_chart(d: &RunData, log: bool) -> String {
+    let scale = |v: &[f64]| {
+        v.iter()
+            .map(|x| if log { x.max(1e-9).ln() } else { *x })
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (scale(&d.equity), scale(&d.buy_and_hold));
     let all = a.iter().chain(&b).copied().filter(|x| x.is_finite());
     let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
         (l.min(x), h.max(x))
     });
     let f = Frame::new(d.equity.len(), lo, hi);
     let mut out = String::new();
-    f.open(&mut out, "equity against buy-and-hold, log scale");
+    f.open(
+        &mut out,
+        if log {
+            "equity against buy-and-hold, log scale"
+        } else {
+            "equity against buy-and-hold, linear scale"
+        },
+    );
     f.axes(
         &mut out,
-        &ticks(lo, hi, |v| format!("{:.0}", v.exp())),
+        &ticks(lo, hi, |v| format!("{:.0}", if log { v.exp() } else { v })),
         &d.days,
     );
     if !b.is_empty() {
@@ -466,12 +585,17 @@ pub fn backtest_page(d: &RunData) -> String {
             fmt(&s["buy_and_hold"]["sharpe_ratio"], Unit::Ratio)
         );
     }
-    out.push_str("<h2>Equity against buy-and-hold (log scale)</h2>");
+    out.push_str("<h2>Equity against buy-and-hold (log scale; tick for linear)</h2>");
     out.push_str(&legend(&[
         ("#3868d8", "strategy"),
         ("#9aa3b2", "buy and hold"),
     ]));
-    out.push_str(&equity_chart(d));
+    // The scale toggles without a script: a checkbox and sibling selectors in the style.
+    out.push_str("<input type=\"checkbox\" id=\"linear\" class=\"toggle\"><label for=\"linear\" class=\"sub\"> linear scale</label><div class=\"log\">");
+    out.push_str(&equity_chart(d, true));
+    out.push_str("</div><div class=\"lin\">");
+    out.push_str(&equity_chart(d, false));
+    out.push_str("</div>");
     out.push_str("<h2>Drawdown (the five worst periods shaded)</h2>");
     out.push_str(&drawdown_chart(d));
     out.push_str("<h2>Monthly returns (%)</h2>");
@@ -513,7 +637,8 @@ pub fn backtest_page(d: &RunData) -> String {
             }
             let _ = write!(
                 out,
-                "<tr title=\"{key}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr title=\"{key}: {}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(definition(key)),
                 esc(label),
                 fmt(&s[*key], *unit),
                 s["buy_and_hold"]
@@ -538,6 +663,32 @@ pub fn backtest_page(d: &RunData) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_definition_is_the_documented_one() {
+        let docs = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/backtest.md"),
+        )
+        .unwrap()
+        .replace("\\|", "|")
+        .replace('`', "");
+        assert!(DEFINITIONS.len() >= 40, "{}", DEFINITIONS.len());
+        for (key, text) in DEFINITIONS {
+            let documented = docs
+                .replace("[overfitting.md](overfitting.md)", "overfitting.md")
+                .lines()
+                .filter(|l| {
+                    l.split(" | ")
+                        .next()
+                        .is_some_and(|c| c.trim_start_matches("| ").split(", ").any(|k| k == *key))
+                })
+                .any(|row| row.contains(text));
+            assert!(
+                documented,
+                "{key}: {text:?} is not its row in docs/backtest.md"
+            );
+        }
+    }
 
     #[test]
     fn the_worst_drawdowns_are_deepest_first() {

@@ -34,7 +34,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}th{text-align:left;color:#5a6475;font-weight:600}\
 td:first-child{text-align:left}.groups{display:flex;flex-wrap:wrap;gap:24px}.groups table{min-width:320px}\
 svg{display:block;margin:8px 0}pre{background:#f6f7f9;padding:10px;overflow:auto;font-size:12px}\
-.note{color:#8a5300}@media print{body{margin:0}h2{break-after:avoid}svg{break-inside:avoid}}";
+.note{color:#8a5300}.lin{display:none}#linear:checked~.log{display:none}#linear:checked~.lin{display:block}\
+@media print{body{margin:0}h2{break-after:avoid}svg{break-inside:avoid}}";
 
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
