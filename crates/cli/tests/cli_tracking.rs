@@ -614,3 +614,91 @@ fn a_walk_forward_is_one_run_with_a_nested_run_per_window() {
         );
     }
 }
+
+#[test]
+fn monte_carlo_and_paper_steps_are_runs_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let d = dir.path();
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(qts(d)
+        .args(["-q", "backtest", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .args(["--out", "run"])
+        .output()
+        .unwrap());
+    let mc = ok(qts(d)
+        .env("MLFLOW_TRACKING_URI", &server.uri)
+        .args([
+            "-q",
+            "monte-carlo",
+            "--run",
+            "run",
+            "--paths",
+            "300",
+            "--seed",
+            "2",
+        ])
+        .arg("--json")
+        .output()
+        .unwrap());
+    let mc: serde_json::Value = serde_json::from_slice(&mc.stdout).unwrap();
+    ok(qts(d)
+        .args(["-q", "paper", "init", "--cash", "100000", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .output()
+        .unwrap());
+    let step = ok(qts(d)
+        .env("MLFLOW_TRACKING_URI", &server.uri)
+        .args([
+            "-q",
+            "paper",
+            "step",
+            "--offline",
+            "--json",
+            "--as-of",
+            "2013-01-02",
+        ])
+        .output()
+        .unwrap());
+    let step: serde_json::Value = serde_json::from_slice(&step.stdout).unwrap();
+    let runs = server.search();
+    let by_command = |c: &str| {
+        runs.iter()
+            .find(|r| {
+                r["data"]["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t["key"] == "qts.command" && t["value"] == c)
+            })
+            .unwrap_or_else(|| panic!("no {c} run in {runs:?}"))
+    };
+    let metric = |r: &serde_json::Value, k: &str| {
+        r["data"]["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == k)
+            .and_then(|m| m["value"].as_f64())
+    };
+    let m = by_command("monte-carlo");
+    assert_eq!(
+        metric(m, "final_equity.lower"),
+        mc["final_equity"]["lower"].as_f64()
+    );
+    assert_eq!(metric(m, "prob_loss"), mc["prob_loss"].as_f64());
+    let p = by_command("paper step");
+    assert_eq!(metric(p, "equity"), step["equity"].as_f64());
+    assert_eq!(
+        metric(p, "orders"),
+        Some(step["decision"]["orders"].as_array().unwrap().len() as f64)
+    );
+}

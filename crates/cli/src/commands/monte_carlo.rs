@@ -116,6 +116,7 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
         drawdown: args.drawdown,
         initial: cfg.backtest.initial_capital,
     })?;
+    let start_ms = super::track::now_ms();
     let mut json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
     json["source"] = serde_json::Value::String(match args.method {
         MonteCarloMethod::Trades => format!(
@@ -126,6 +127,7 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
     });
     let pretty =
         serde_json::to_string_pretty(&json).map_err(|e| Failure::Runtime(e.into()))? + "\n";
+    super::track::monte_carlo(&loaded, &report, &json, start_ms)?;
     if let Some(dir) = &args.out {
         super::backtest::write_result(dir, &[("monte_carlo.json", pretty.as_bytes())])?;
     }

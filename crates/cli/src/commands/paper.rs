@@ -173,6 +173,7 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
     let settings = live_settings(cfg, &spec.strategy, spec.overlays)?;
     let fingerprint = settings_fingerprint(cfg);
     let started = Instant::now();
+    let start_ms = super::track::now_ms();
     let report = match qts_paper::step(
         &mut account,
         StepRequest {
@@ -206,6 +207,7 @@ fn step(loaded: &Loaded, args: &PaperStepArgs, _guard: LogGuard) -> Result<(), F
     for d in deliveries.iter().filter(|d| d.delivered) {
         account.mark_delivered(&report.day, &d.kind)?;
     }
+    super::track::paper_step(loaded, &path.display().to_string(), &report, start_ms)?;
     if args.json {
         let mut v = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
         v["deliveries"] = serde_json::to_value(&deliveries).unwrap_or_default();

@@ -271,3 +271,80 @@ pub fn walk_forward(
     }
     finish(loaded, run).map(|_| ())
 }
+
+/// A Monte Carlo's run: its settings as params, every interval's ends and the probabilities as
+/// metrics, the JSON (fan and histograms included) as an artifact.
+pub fn monte_carlo(
+    loaded: &Loaded,
+    report: &qts_backtest::monte_carlo::Report,
+    json: &serde_json::Value,
+    start: i64,
+) -> Result<(), Failure> {
+    let name = format!("monte-carlo {} ({} paths)", report.method, report.paths);
+    let mut run = new_run(loaded, "monte-carlo", name, start);
+    run.params.extend([
+        ("run.method".to_string(), report.method.to_string()),
+        ("run.paths".to_string(), report.paths.to_string()),
+        ("run.horizon".to_string(), report.horizon.to_string()),
+        ("run.seed".to_string(), report.seed.to_string()),
+        ("run.level".to_string(), report.level.to_string()),
+        (
+            "run.source".to_string(),
+            json["source"].as_str().unwrap_or("").to_string(),
+        ),
+    ]);
+    for (key, i) in [
+        ("final_equity", &report.final_equity),
+        ("cagr", &report.cagr),
+        ("mean_return", &report.mean_return),
+        ("sharpe_ratio", &report.sharpe_ratio),
+        ("max_drawdown", &report.max_drawdown),
+        ("annual_volatility", &report.annual_volatility),
+    ] {
+        for (end, v) in [
+            ("mean", i.mean),
+            ("lower", i.lower),
+            ("median", i.median),
+            ("upper", i.upper),
+        ] {
+            run.metric(&format!("{key}.{end}"), v);
+        }
+    }
+    run.metric("prob_loss", report.prob_loss);
+    run.metric("prob_drawdown_beyond", report.prob_drawdown_beyond);
+    run.inline = vec![(
+        "monte_carlo.json".into(),
+        (serde_json::to_string_pretty(json).unwrap_or_default() + "\n").into_bytes(),
+    )];
+    finish(loaded, run).map(|_| ())
+}
+
+/// A paper step's run: the day, equity, cash, the day's return and P&L, the orders decided,
+/// the alerts raised; the step's JSON as an artifact.
+pub fn paper_step(
+    loaded: &Loaded,
+    account: &str,
+    report: &qts_paper::StepReport,
+    start: i64,
+) -> Result<(), Failure> {
+    let name = format!("paper step {}", report.day);
+    let mut run = new_run(loaded, "paper step", name, start);
+    run.params.extend([
+        ("run.account".to_string(), account.to_string()),
+        ("run.day".to_string(), report.day.clone()),
+    ]);
+    run.metric("equity", report.equity);
+    run.metric("cash", report.cash);
+    run.metric("day_return", report.day_return);
+    run.metric("pnl", report.pnl);
+    run.metric("fills", report.fills.len() as f64);
+    run.metric("orders", report.decision.orders.len() as f64);
+    run.metric("alerts", report.alerts.len() as f64);
+    if !report.alerts.is_empty() {
+        let kinds: Vec<&str> = report.alerts.iter().map(|a| a.kind.as_str()).collect();
+        run.tags.push(("qts.alerts".into(), kinds.join(",")));
+    }
+    let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
+    run.inline = vec![("step.json".into(), json.into_bytes())];
+    finish(loaded, run).map(|_| ())
+}
