@@ -31,6 +31,7 @@ pub mod portfolio;
 pub mod render;
 pub mod report;
 mod schedule;
+pub mod significance;
 pub mod sizing;
 pub mod strategy;
 pub mod summary;

@@ -238,3 +238,46 @@ fn the_sharpe_difference_test_matches_the_reference() {
         close_to(d.p_value, &case["p_value"], &format!("{name} p_value"));
     }
 }
+
+#[test]
+fn the_diebold_mariano_test_matches_the_reference() {
+    // `scripts/golden/diebold_mariano.py`, written from the papers with numpy and scipy: GOOG's
+    // daily return forecast as 0 and as the mean of the 20 returns before it.
+    let text =
+        std::fs::read_to_string(root().join("crates/backtest/tests/golden/diebold_mariano.json"))
+            .unwrap();
+    let g: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = g["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3, "the fixture's cases");
+    let close = read_bars(&root().join("examples/data/goog_daily.csv"))
+        .unwrap()
+        .close;
+    let r: Vec<f64> = close.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    let (a, b): (Vec<f64>, Vec<f64>) = (20..r.len())
+        .map(|i| (r[i], r[i] - r[i - 20..i].iter().sum::<f64>() / 20.0))
+        .unzip();
+    use qts_backtest::significance::{Loss, diebold_mariano};
+    for case in cases {
+        let loss = match case["loss"].as_str().unwrap() {
+            "squared" => Loss::Squared,
+            _ => Loss::Absolute,
+        };
+        let h = case["horizon"].as_u64().unwrap() as usize;
+        let d = diebold_mariano(&a, &b, h, loss).unwrap();
+        let name = format!("{loss:?} h={h}");
+        assert_eq!(
+            d.periods as u64,
+            case["periods"].as_u64().unwrap(),
+            "{name}"
+        );
+        for (got, key) in [
+            (d.mean_loss_a, "mean_loss_a"),
+            (d.mean_loss_b, "mean_loss_b"),
+            (d.statistic, "statistic"),
+            (d.corrected, "corrected"),
+            (d.p_value, "p_value"),
+        ] {
+            close_to(got, &case[key], &format!("{name} {key}"));
+        }
+    }
+}

@@ -384,3 +384,73 @@ fn a_model_search_refuses_bad_spaces_before_training() {
     assert!(e.contains("trials"), "{e}");
     assert!(!dir.path().join("artifacts/models").exists());
 }
+
+#[test]
+fn experiments_compare_tests_two_training_runs_forecasts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, arch) in [("a", "lstm"), ("b", "mlp")] {
+        let out = qts(d)
+            .args(SMALL)
+            .args(["--set", &format!("model.architecture={arch}")])
+            .args(["-q", "train", "--name", name, "--data"])
+            .arg(sample("goog_daily.csv"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let list = json(
+        &qts(d)
+            .args(["experiments", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let c = json(
+        &qts(d)
+            .args(["experiments", "compare", &ids[0], &ids[1], "--json"])
+            .output()
+            .unwrap(),
+    );
+    let errors = |m: &str| -> Vec<f64> {
+        std::fs::read_to_string(d.join(format!("artifacts/models/{m}/1/test_predictions.csv")))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<f64> = l.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+                c[0] - c[1]
+            })
+            .collect()
+    };
+    let want = qts_backtest::significance::diebold_mariano(
+        &errors("b"),
+        &errors("a"),
+        1,
+        qts_backtest::significance::Loss::Squared,
+    )
+    .unwrap();
+    let got = &c["forecast_significance"][0];
+    assert_eq!(got["periods"], want.periods);
+    assert_eq!(got["statistic"].as_f64().unwrap(), want.statistic);
+    assert_eq!(got["p_value"].as_f64().unwrap(), want.p_value);
+    let text = String::from_utf8(
+        qts(d)
+            .args(["experiments", "compare", &ids[0], &ids[1]])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(text.contains("Diebold–Mariano"), "{text}");
+}

@@ -433,5 +433,33 @@ fn the_model_comparison_page_renders_in_a_browser() {
     assert!(coverages >= 2, "{coverages}");
     assert_eq!(dom.matches("class=\"bar\"").count(), coverages);
     assert!(dom.contains("lstm@1") && dom.contains("mlp@1"));
+    // Diebold–Mariano of the MLP's test errors against the LSTM's, from the files each
+    // version registered.
+    let errors = |m: &str| -> Vec<f64> {
+        std::fs::read_to_string(d.join(format!("artifacts/models/{m}/1/test_predictions.csv")))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<f64> = l.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+                c[0] - c[1]
+            })
+            .collect()
+    };
+    let (lstm, mlp) = (errors("lstm"), errors("mlp"));
+    assert!(lstm.len() > 100 && lstm.len() == mlp.len());
+    let dm = qts_backtest::significance::diebold_mariano(
+        &mlp,
+        &lstm,
+        1,
+        qts_backtest::significance::Loss::Squared,
+    )
+    .unwrap();
+    assert!(dom.contains("Diebold–Mariano"));
+    assert!(
+        dom.contains(&format!("<td>{:.4}</td>", dm.p_value)),
+        "p {:.4} not on the page",
+        dm.p_value
+    );
     assert!(dom.matches("class=\"best\"").count() >= 4);
 }

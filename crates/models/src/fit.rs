@@ -244,7 +244,8 @@ pub fn train_model(
         .into_iter()
         .min_by(|a, b| best_loss(a).total_cmp(&best_loss(b)))
         .ok_or_else(|| ModelError::Input("no run was trained".into()))?;
-    let metrics = test_metrics(cfg, &ds, &series, &run_dir, &trained, &members)?;
+    let (metrics, test_predictions) =
+        test_metrics(cfg, &ds, &series, &run_dir, &trained, &members)?;
 
     let family = format!("{:?}", model.architecture).to_lowercase();
     let pipeline = Pipeline {
@@ -281,6 +282,7 @@ pub fn train_model(
         ("run_config.yaml", run_yaml.as_bytes()),
         (pipeline::FILE, &pipeline_json),
         ("history.json", &history_json),
+        (TEST_PREDICTIONS, test_predictions.as_bytes()),
     ];
     for (n, w) in member_names.iter().zip(&members) {
         files.push((n, w));
@@ -329,8 +331,12 @@ pub fn train_model(
     })
 }
 
+/// The registered file of the test split's forecasts: `date,target,prediction`, one row per
+/// test window (what `qts models compare` tests two models' errors on).
+pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
+
 /// The best epoch's validation numbers, and the best weights on the test split, never seen in
-/// training or model selection.
+/// training or model selection; with the test forecasts as [`TEST_PREDICTIONS`].
 fn test_metrics(
     cfg: &QtsConfig,
     ds: &Dataset,
@@ -338,7 +344,7 @@ fn test_metrics(
     run_dir: &std::path::Path,
     trained: &Trained,
     members: &[Vec<u8>],
-) -> Result<BTreeMap<String, f64>, ModelError> {
+) -> Result<(BTreeMap<String, f64>, String), ModelError> {
     let model = &cfg.model;
     let spec = NetSpec::new(model, ds.width())?;
     let predictor = Predictor::new(spec, &[(run_dir, &trained.weights)], &cfg.compute)?;
@@ -352,6 +358,10 @@ fn test_metrics(
         },
     )?;
     let y: Vec<f64> = test.iter().map(|&r| f64::from(ds.target(r))).collect();
+    let mut csv = String::from("date,target,prediction\n");
+    for ((&r, t), p) in test.iter().zip(&y).zip(&p.mean) {
+        csv.push_str(&format!("{},{t},{p}\n", ds.time[r].date()));
+    }
     let classify = model.data.target == Target::Direction;
     let threshold = if classify { 0.5 } else { 0.0 };
     let best = trained
@@ -445,5 +455,5 @@ fn test_metrics(
         }
     }
     metrics.retain(|_, v| v.is_finite());
-    Ok(metrics)
+    Ok((metrics, csv))
 }

@@ -86,8 +86,12 @@ fn curves(models: &[ModelColumn]) -> String {
     out
 }
 
-/// The page comparing `models`.
-pub fn models_page(models: &[ModelColumn]) -> String {
+/// The page comparing `models`; `tests` holds each model's Diebold–Mariano test against the
+/// first (`None` for the first, or where there is nothing in common to test).
+pub fn models_page(
+    models: &[ModelColumn],
+    tests: &[(String, Option<crate::significance::ForecastDifference>)],
+) -> String {
     let mut body = format!(
         "<h1>{} models compared</h1><div class=\"sub\">validation metrics chose each model's epoch; test metrics are of rows no choice saw</div>",
         models.len()
@@ -216,6 +220,47 @@ pub fn models_page(models: &[ModelColumn]) -> String {
             "<line class=\"mark\" x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"0\" y2=\"{h:.1}\" stroke=\"#1d2330\" stroke-dasharray=\"4 3\"><title>nominal 90%</title></line></svg>",
             x(0.9)
         );
+    }
+    if tests.len() > 1 {
+        let _ = write!(
+            body,
+            "<h2>Are the forecasts significantly different?</h2><div class=\"sub\">Diebold–Mariano test on the test days both models forecast, squared error, each against {} (negative: lower loss than it; Harvey–Leybourne–Newbold corrected, p from t(T − 1))</div><table><tr><th>model</th><th>forecasts</th><th>mean loss</th><th>reference's</th><th>DM</th><th>corrected</th><th>p-value</th><th>verdict at 5%</th></tr>",
+            esc(&tests[0].0)
+        );
+        for (name, d) in &tests[1..] {
+            match d {
+                Some(d) => {
+                    let _ = write!(
+                        body,
+                        "<tr><td>{}</td><td>{}</td><td>{:.4e}</td><td>{:.4e}</td><td>{:.3}</td><td>{:.3}</td><td>{:.4}</td><td>{}</td></tr>",
+                        esc(name),
+                        d.periods,
+                        d.mean_loss_a,
+                        d.mean_loss_b,
+                        d.statistic,
+                        d.corrected,
+                        d.p_value,
+                        if d.p_value < 0.05 {
+                            if d.statistic < 0.0 {
+                                "better, significant"
+                            } else {
+                                "worse, significant"
+                            }
+                        } else {
+                            "no significant difference"
+                        }
+                    );
+                }
+                None => {
+                    let _ = write!(
+                        body,
+                        "<tr><td>{}</td><td colspan=\"7\">no test forecasts in common</td></tr>",
+                        esc(name)
+                    );
+                }
+            }
+        }
+        body.push_str("</table>");
     }
     page("qts model comparison", &body)
 }

@@ -258,6 +258,48 @@ struct Comparison {
     metrics: Vec<(String, Vec<Option<f64>>)>,
     /// Each later run's Sharpe difference from the first.
     significance: Vec<Option<qts_backtest::overfitting::SharpeDifference>>,
+    /// For training runs: each later model's Diebold–Mariano test against the first's, on the
+    /// test forecasts both made of the same days (squared error, h = 1).
+    forecast_significance: Vec<Option<qts_backtest::significance::ForecastDifference>>,
+}
+
+/// A training run's test forecasts by day: (target, prediction), from its stored
+/// `test_predictions.csv`; `None` when it has none or repeats days (pooled symbols).
+fn forecasts_of(r: &StoredRun) -> Option<std::collections::BTreeMap<String, (f64, f64)>> {
+    let text = std::fs::read_to_string(r.folder.join("artifacts/test_predictions.csv")).ok()?;
+    let mut out = std::collections::BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let num = |k: usize| c.get(k).and_then(|v| v.parse::<f64>().ok());
+        if out
+            .insert(c.first()?.to_string(), (num(1)?, num(2)?))
+            .is_some()
+        {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn forecast_test(
+    a: &StoredRun,
+    b: &StoredRun,
+) -> Option<qts_backtest::significance::ForecastDifference> {
+    let (fa, fb) = (forecasts_of(a)?, forecasts_of(b)?);
+    let (eb, ea): (Vec<f64>, Vec<f64>) = fb
+        .iter()
+        .filter_map(|(day, (tb, pb))| {
+            let (ta, pa) = fa.get(day)?;
+            ((ta - tb).abs() <= 1e-6 * ta.abs().max(1e-12)).then_some((tb - pb, ta - pa))
+        })
+        .unzip();
+    qts_backtest::significance::diebold_mariano(
+        &eb,
+        &ea,
+        1,
+        qts_backtest::significance::Loss::Squared,
+    )
+    .ok()
 }
 
 fn compare(runs: &[StoredRun]) -> Result<Comparison, Failure> {
@@ -309,12 +351,17 @@ fn compare(runs: &[StoredRun]) -> Result<Comparison, Failure> {
         .iter()
         .map(|r| sharpe_test(&runs[0], r))
         .collect::<Result<_, _>>()?;
+    let forecast_significance = runs[1..]
+        .iter()
+        .map(|r| forecast_test(&runs[0], r))
+        .collect();
     Ok(Comparison {
         runs: runs.iter().map(|r| r.run_id.clone()).collect(),
         names: runs.iter().map(|r| r.run.name.clone()).collect(),
         params,
         metrics,
         significance,
+        forecast_significance,
     })
 }
 
@@ -339,6 +386,29 @@ fn render_compare(c: &Comparison) -> String {
         m.add_row(row);
     }
     let mut text = format!("Params that differ:\n{t}\nMetrics:\n{m}\n");
+    if c.forecast_significance.iter().any(Option::is_some) {
+        text.push_str(
+            "Forecasts against the first run's (Diebold–Mariano, squared error, test days both forecast):\n",
+        );
+        for (name, d) in c.names[1..].iter().zip(&c.forecast_significance) {
+            match d {
+                Some(d) => text.push_str(&format!(
+                    "  {name}: mean loss {:.6e} vs {:.6e}, DM {:.3}, p {:.4} over {} forecasts ({})\n",
+                    d.mean_loss_a,
+                    d.mean_loss_b,
+                    d.statistic,
+                    d.p_value,
+                    d.periods,
+                    if d.p_value < 0.05 {
+                        "significant at 5%"
+                    } else {
+                        "not significant at 5%"
+                    }
+                )),
+                None => text.push_str(&format!("  {name}: no test forecasts in common\n")),
+            }
+        }
+    }
     text.push_str("Sharpe ratio against the first run (Jobson–Korkie–Memmel, days both traded):\n");
     for (name, s) in c.names[1..].iter().zip(&c.significance) {
         match s {

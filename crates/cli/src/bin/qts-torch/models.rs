@@ -133,6 +133,7 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
                 .collect::<Result<_, _>>()
                 .map_err(crate::failure)?;
             let table = compare(&cards);
+            let tests = forecast_tests(&registry, &cards)?;
             if let Some(path) = report {
                 let columns: Vec<qts_backtest::html::ModelColumn> = cards
                     .iter()
@@ -140,7 +141,7 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
                     .collect::<Result<_, _>>()?;
                 qts_cli::commands::report::write_page(
                     path,
-                    &qts_backtest::html::models_page(&columns),
+                    &qts_backtest::html::models_page(&columns, &tests),
                 )?;
             }
             if *as_json {
@@ -165,7 +166,20 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
                 );
                 t.add_row(row);
             }
-            out(format!("{t}\n"))
+            let mut text = format!("{t}\n");
+            for (name, d) in tests.iter().skip(1) {
+                text.push_str(&match d {
+                    Some(d) => format!(
+                        "{name} against {}: Diebold–Mariano on {} common test forecasts (squared error, h={}): mean loss {:.6e} vs {:.6e}, DM {:.3} (corrected {:.3}), p {:.4}\n",
+                        tests[0].0, d.periods, d.horizon, d.mean_loss_a, d.mean_loss_b, d.statistic, d.corrected, d.p_value
+                    ),
+                    None => format!(
+                        "{name} against {}: no common test forecasts to compare (test_predictions.csv missing, or other days)\n",
+                        tests[0].0
+                    ),
+                });
+            }
+            out(text)
         }
         ModelsCommand::Promote { model, alias } => {
             let r = ModelRef::parse(model).map_err(crate::failure)?;
@@ -255,4 +269,82 @@ fn column(registry: &Registry, c: &ModelCard) -> Result<qts_backtest::html::Mode
         metrics: c.metrics.clone(),
         history,
     })
+}
+
+/// A version's test forecasts by day: (target, prediction), from its `test_predictions.csv`;
+/// `None` for a model without one (imported) or with repeated days (several symbols pooled).
+fn test_forecasts(
+    registry: &Registry,
+    c: &ModelCard,
+) -> Result<Option<std::collections::BTreeMap<String, (f64, f64)>>, Failure> {
+    let path = registry
+        .version_dir(&c.name, c.version)
+        .join(qts_models::fit::TEST_PREDICTIONS);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::Runtime(anyhow::anyhow!("{}: {e}", path.display())))?;
+    let mut out = std::collections::BTreeMap::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let num = |k: usize| cells.get(k).and_then(|v| v.parse::<f64>().ok());
+        let (Some(day), Some(t), Some(p)) = (cells.first(), num(1), num(2)) else {
+            return Err(Failure::Input(anyhow::anyhow!(
+                "{}:{}: not date,target,prediction",
+                path.display(),
+                i + 1
+            )));
+        };
+        if out.insert((*day).to_string(), (t, p)).is_some() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Each model's Diebold–Mariano test against the first on the test days both forecast (the
+/// same targets), squared error, at the first model's horizon.
+fn forecast_tests(
+    registry: &Registry,
+    cards: &[ModelCard],
+) -> Result<
+    Vec<(
+        String,
+        Option<qts_backtest::significance::ForecastDifference>,
+    )>,
+    Failure,
+> {
+    let first = test_forecasts(registry, &cards[0])?;
+    let horizon = cards[0].config["data"]["horizon"]
+        .as_u64()
+        .unwrap_or(1)
+        .max(1) as usize;
+    let mut out = vec![(format!("{}@{}", cards[0].name, cards[0].version), None)];
+    for c in &cards[1..] {
+        let other = test_forecasts(registry, c)?;
+        let test = match (&first, &other) {
+            (Some(a), Some(b)) => {
+                let (ea, eb): (Vec<f64>, Vec<f64>) = b
+                    .iter()
+                    .filter_map(|(day, (tb, pb))| {
+                        let (ta, pa) = a.get(day)?;
+                        // The same target: the two forecast the same thing.
+                        ((ta - tb).abs() <= 1e-6 * ta.abs().max(1e-12))
+                            .then_some((ta - pa, tb - pb))
+                    })
+                    .unzip();
+                qts_backtest::significance::diebold_mariano(
+                    &eb,
+                    &ea,
+                    horizon,
+                    qts_backtest::significance::Loss::Squared,
+                )
+                .ok()
+            }
+            _ => None,
+        };
+        out.push((format!("{}@{}", c.name, c.version), test));
+    }
+    Ok(out)
 }

@@ -229,6 +229,7 @@ fn track(
         "history.json",
         "model.json",
         "pipeline.json",
+        qts_models::fit::TEST_PREDICTIONS,
     ] {
         let path = report.directory.join(f);
         if path.is_file() {
