@@ -271,12 +271,14 @@ fn column(registry: &Registry, c: &ModelCard) -> Result<qts_backtest::html::Mode
     })
 }
 
+use qts_backtest::significance::ForecastDifference;
+
+/// Test forecasts by day: (target, prediction).
+type Forecasts = std::collections::BTreeMap<String, (f64, f64)>;
+
 /// A version's test forecasts by day: (target, prediction), from its `test_predictions.csv`;
 /// `None` for a model without one (imported) or with repeated days (several symbols pooled).
-fn test_forecasts(
-    registry: &Registry,
-    c: &ModelCard,
-) -> Result<Option<std::collections::BTreeMap<String, (f64, f64)>>, Failure> {
+fn test_forecasts(registry: &Registry, c: &ModelCard) -> Result<Option<Forecasts>, Failure> {
     let path = registry
         .version_dir(&c.name, c.version)
         .join(qts_models::fit::TEST_PREDICTIONS);
@@ -308,13 +310,7 @@ fn test_forecasts(
 fn forecast_tests(
     registry: &Registry,
     cards: &[ModelCard],
-) -> Result<
-    Vec<(
-        String,
-        Option<qts_backtest::significance::ForecastDifference>,
-    )>,
-    Failure,
-> {
+) -> Result<Vec<(String, Option<ForecastDifference>)>, Failure> {
     let first = test_forecasts(registry, &cards[0])?;
     let horizon = cards[0].config["data"]["horizon"]
         .as_u64()
