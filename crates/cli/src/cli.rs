@@ -128,6 +128,9 @@ pub enum Command {
     /// Backtests side by side: equity together, metrics with the best marked, the
     /// correlation of their returns, each Sharpe ratio tested against the first's.
     Compare(CompareArgs),
+    /// Re-runs a tracked run from its logged arguments, configuration and data fingerprint
+    /// and says whether its metrics came out the same (exit status 1 if not).
+    Reproduce(ReproduceArgs),
 }
 
 /// `qts report`.
@@ -140,6 +143,16 @@ pub struct ReportArgs {
     /// The page to write [default: RUN/report.html].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `qts reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// A run id of the local run store (`qts experiments list`).
+    pub run: String,
+    /// Print the check as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `qts compare`.

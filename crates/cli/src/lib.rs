@@ -51,6 +51,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Experiments(command) => commands::experiments::run(&cli.global, command),
         Command::Report(args) => commands::report::run(&cli.global, args),
         Command::Compare(args) => commands::report::compare(&cli.global, args),
+        Command::Reproduce(args) => commands::reproduce::run(&cli.global, args),
         Command::Train(_) | Command::Predict(_) | Command::Models(_) => {
             Err(Failure::Input(anyhow::anyhow!(
                 "model commands run in qts-torch (built with the default cargo feature `torch`)"

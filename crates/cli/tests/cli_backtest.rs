@@ -1053,3 +1053,62 @@ fn trades_are_round_trips_from_open_to_flat() {
     // The shipped rules resize weekly: far fewer round trips than the 196 FIFO lots.
     assert!(rows.len() < 80, "{}", rows.len());
 }
+
+#[test]
+fn a_tracked_run_is_reproduced_from_what_it_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(goog(), d.join("goog.csv")).unwrap();
+    let out = qts(d)
+        .args(["-q", "backtest", "--data", "goog.csv", "--param", "fast=12"])
+        .args(["--cash", "50000", "--out", "run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let list = json(
+        &qts(d)
+            .args(["experiments", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let id = list[0]["run_id"].as_str().unwrap().to_string();
+    let r = json(&qts(d).args(["reproduce", &id, "--json"]).output().unwrap());
+    assert_eq!(r["same"], true);
+    assert_eq!(r["data_unchanged"], true);
+    assert_eq!(r["command"], "backtest");
+    let n = r["metrics"].as_array().unwrap().len();
+    assert!(n > 30, "{n} metrics checked");
+    // The re-run wrote nothing of the user's: its folders were the scratch directory's.
+    assert_eq!(
+        std::fs::read_dir(d.join("artifacts/runs")).unwrap().count(),
+        1
+    );
+    // A logged number that the code no longer produces: exit 1, the metric named.
+    let path = d.join(format!("artifacts/runs/{id}/run.json"));
+    let mut stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let metrics = stored["metrics"].as_array_mut().unwrap();
+    let i = metrics
+        .iter()
+        .position(|m| m["key"] == "sharpe_ratio")
+        .unwrap();
+    let logged = metrics[i]["value"].as_f64().unwrap();
+    metrics[i]["value"] = serde_json::json!(logged + 1e-12);
+    std::fs::write(&path, serde_json::to_string(&stored).unwrap()).unwrap();
+    let out = qts(d).args(["reproduce", &id]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("{} of {n} metrics", n - 1)),
+        "{text}"
+    );
+    assert!(text.contains("sharpe_ratio"), "{text}");
+    // Other data than the run read: refused before anything runs.
+    let csv = std::fs::read_to_string(d.join("goog.csv")).unwrap();
+    std::fs::write(d.join("goog.csv"), csv.replacen("100.34", "100.35", 1)).unwrap();
+    let out = qts(d).args(["reproduce", &id]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the bytes the run read"));
+    let out = qts(d).args(["reproduce", "no-such-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -453,4 +453,14 @@ fn experiments_compare_tests_two_training_runs_forecasts() {
     )
     .unwrap();
     assert!(text.contains("Diebold–Mariano"), "{text}");
+    // A training run re-runs to the same numbers (seeded, deterministic on the CPU).
+    let r = json(
+        &qts(d)
+            .args(["reproduce", &ids[1], "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r["command"], "train");
+    assert_eq!(r["same"], true, "{r}");
+    assert!(r["metrics"].as_array().unwrap().len() > 20);
 }

@@ -13,6 +13,7 @@ pub mod optimize;
 pub mod overfitting;
 pub mod paper;
 pub mod report;
+pub mod reproduce;
 pub mod setup;
 pub mod track;
 pub mod walk_forward;

@@ -127,7 +127,26 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
     });
     let pretty =
         serde_json::to_string_pretty(&json).map_err(|e| Failure::Runtime(e.into()))? + "\n";
-    super::track::monte_carlo(&loaded, &report, &json, start_ms)?;
+    // The files read, hashed, so `qts reproduce` can tell whether they changed.
+    let mut read = vec![equity_file.clone()];
+    if args.method == MonteCarloMethod::Trades
+        && let Some(dir) = &args.run
+    {
+        read.push(dir.join("trades.csv"));
+    }
+    let mut bytes = Vec::new();
+    for f in &read {
+        bytes
+            .extend(std::fs::read(f).map_err(|e| Failure::Input(anyhow!("{}: {e}", f.display())))?);
+    }
+    let data = super::track::data_tags(
+        &qts_core::hex::sha256(&bytes),
+        &read
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>(),
+    );
+    super::track::monte_carlo(&loaded, &report, &json, data, start_ms)?;
     if let Some(dir) = &args.out {
         super::backtest::write_result(dir, &[("monte_carlo.json", pretty.as_bytes())])?;
     }

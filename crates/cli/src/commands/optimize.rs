@@ -106,7 +106,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         skipped = report.skipped,
         "optimized"
     );
-    super::track::optimize(&p.loaded, &report, &args.search.grid, start_ms)?;
+    super::track::optimize(&p.loaded, &report, &args.search.grid, &p.stamp, start_ms)?;
     let trials = report.trials_csv();
     if args.out.is_some() || args.report.is_some() {
         // What the page draws: the JSON with where the data came from and the λ histogram.

@@ -56,6 +56,19 @@ pub fn new_run(loaded: &Loaded, command: &str, name: String, start: i64) -> Run 
     if let Some(commit) = qts_core::provenance::git_commit() {
         tags.push(("mlflow.source.git.commit".to_string(), commit));
     }
+    // What `qts reproduce` re-runs: the arguments one by one (secrets scrubbed) and where.
+    let argv: Vec<String> = args.iter().map(|a| loaded.redactor.scrub(a)).collect();
+    tags.push((
+        "qts.argv".to_string(),
+        serde_json::to_string(&argv).unwrap_or_default(),
+    ));
+    if let Ok(cwd) = std::env::current_dir() {
+        tags.push(("qts.cwd".to_string(), cwd.display().to_string()));
+    }
+    // The effective configuration, secrets as ***: the run's own record of its settings.
+    let inline = qts_core::config::to_yaml(cfg)
+        .map(|y| vec![("config.yaml".to_string(), y.into_bytes())])
+        .unwrap_or_default();
     Run {
         experiment: cfg.mlflow.experiment_name.clone(),
         name,
@@ -66,7 +79,7 @@ pub fn new_run(loaded: &Loaded, command: &str, name: String, start: i64) -> Run 
         metrics: Vec::new(),
         tags,
         artifacts: Vec::new(),
-        inline: Vec::new(),
+        inline,
         children: Vec::new(),
     }
 }
@@ -136,12 +149,21 @@ pub fn backtest(
     run.tags
         .push(("qts.data_files".into(), report.stamp.files.join(",")));
     let stats = serde_json::to_string_pretty(stats).unwrap_or_default() + "\n";
-    run.inline = vec![
+    run.inline.extend([
         ("stats.json".into(), stats.into_bytes()),
         ("trades.csv".into(), report.trades_csv().into_bytes()),
         ("equity.csv".into(), report.equity_csv().into_bytes()),
-    ];
+    ]);
     finish(loaded, run).map(|_| ())
+}
+
+/// The tags that say which data a run read: the files and the SHA-256 of their bytes (what
+/// `qts reproduce` checks before re-running).
+pub fn data_tags(hash: &str, files: &[String]) -> Vec<(String, String)> {
+    vec![
+        ("qts.data_hash".to_string(), hash.to_string()),
+        ("qts.data_files".to_string(), files.join(",")),
+    ]
 }
 
 /// A parameter search's run: the search and its verdict, with one nested run per trial (its
@@ -150,10 +172,12 @@ pub fn optimize(
     loaded: &Loaded,
     report: &qts_backtest::optimize::OptimizeReport,
     grid: &[String],
+    stamp: &qts_backtest::report::Stamp,
     start: i64,
 ) -> Result<(), Failure> {
     let name = format!("optimize {} ({} trials)", report.best.label, report.trials);
     let mut run = new_run(loaded, "optimize", name, start);
+    run.tags.extend(data_tags(&stamp.data_hash, &stamp.files));
     run.params.push(("run.grid".into(), grid.join(" ")));
     run.params
         .push(("run.maximize".into(), report.maximize.clone()));
@@ -175,7 +199,8 @@ pub fn optimize(
     if let Some(best) = value(&report.best.metrics, &report.maximize) {
         run.metric(&format!("best_{}", report.maximize), best);
     }
-    run.inline = vec![("trials.csv".into(), report.trials_csv().into_bytes())];
+    run.inline
+        .extend([("trials.csv".into(), report.trials_csv().into_bytes())]);
     let mut keys = vec![report.maximize.as_str()];
     for k in [
         "sharpe_ratio",
@@ -219,10 +244,12 @@ pub fn walk_forward(
     loaded: &Loaded,
     report: &qts_backtest::walk_forward::WalkForwardReport,
     what: &str,
+    stamp: &qts_backtest::report::Stamp,
     start: i64,
 ) -> Result<(), Failure> {
     let name = format!("walk-forward {what} ({} windows)", report.windows.len());
     let mut run = new_run(loaded, "walk-forward", name, start);
+    run.tags.extend(data_tags(&stamp.data_hash, &stamp.files));
     run.params
         .push(("run.maximize".into(), report.maximize.clone()));
     run.params.push(("run.what".into(), what.to_string()));
@@ -236,13 +263,13 @@ pub fn walk_forward(
     if let Some(e) = report.walk_forward_efficiency {
         run.metric("walk_forward_efficiency", e);
     }
-    run.inline = vec![
+    run.inline.extend([
         ("windows.csv".into(), report.windows_csv().into_bytes()),
         (
             "oos_equity.csv".into(),
             report.oos_equity_csv().into_bytes(),
         ),
-    ];
+    ]);
     for w in &report.windows {
         let mut child = qts_tracking::Run {
             experiment: run.experiment.clone(),
@@ -278,10 +305,12 @@ pub fn monte_carlo(
     loaded: &Loaded,
     report: &qts_backtest::monte_carlo::Report,
     json: &serde_json::Value,
+    data: Vec<(String, String)>,
     start: i64,
 ) -> Result<(), Failure> {
     let name = format!("monte-carlo {} ({} paths)", report.method, report.paths);
     let mut run = new_run(loaded, "monte-carlo", name, start);
+    run.tags.extend(data);
     run.params.extend([
         ("run.method".to_string(), report.method.to_string()),
         ("run.paths".to_string(), report.paths.to_string()),
@@ -312,10 +341,10 @@ pub fn monte_carlo(
     }
     run.metric("prob_loss", report.prob_loss);
     run.metric("prob_drawdown_beyond", report.prob_drawdown_beyond);
-    run.inline = vec![(
+    run.inline.extend([(
         "monte_carlo.json".into(),
         (serde_json::to_string_pretty(json).unwrap_or_default() + "\n").into_bytes(),
-    )];
+    )]);
     finish(loaded, run).map(|_| ())
 }
 
@@ -345,6 +374,6 @@ pub fn paper_step(
         run.tags.push(("qts.alerts".into(), kinds.join(",")));
     }
     let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
-    run.inline = vec![("step.json".into(), json.into_bytes())];
+    run.inline.extend([("step.json".into(), json.into_bytes())]);
     finish(loaded, run).map(|_| ())
 }

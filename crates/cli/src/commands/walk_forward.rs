@@ -56,7 +56,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     });
     bar.finish_and_clear();
     let report = report?;
-    super::track::walk_forward(&p.loaded, &report, &args.run.strategy, start_ms)?;
+    super::track::walk_forward(&p.loaded, &report, &args.run.strategy, &p.stamp, start_ms)?;
     let grid = args.search.grid.join(" ");
     finish(args, &report, &format!("{} over {grid}", args.run.strategy))
 }

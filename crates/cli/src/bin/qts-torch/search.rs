@@ -88,6 +88,10 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
     }
     let given = run.data[0].display().to_string();
     let (data, data_hash) = crate::train::load_data(cfg, &given, false)?;
+    let data_tags = qts_cli::commands::track::data_tags(
+        &data_hash,
+        &data.iter().map(|d| d.source.clone()).collect::<Vec<_>>(),
+    );
     let span = RunContext::new("optimize")
         .model_type(format!("{:?}", cfg.model.architecture).to_lowercase())
         .symbol(data[0].symbol.clone())
@@ -125,7 +129,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         write_result(dir, &[("trials.csv", report.trials_csv().as_bytes())])?;
     }
-    track(&loaded, &report, start_ms)?;
+    track(&loaded, &report, start_ms, data_tags)?;
     let text = if args.json {
         serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
     } else {
@@ -206,6 +210,7 @@ fn track(
     loaded: &qts_core::config::Loaded,
     report: &SearchReport,
     start: i64,
+    data_tags: Vec<(String, String)>,
 ) -> Result<(), Failure> {
     use qts_cli::commands::track::{finish, new_run, now_ms};
     let name = format!("optimize {} ({} trials)", report.best.model, report.trials);
@@ -222,7 +227,9 @@ fn track(
     }
     run.tags
         .push(("qts.model".into(), report.best.model.clone()));
-    run.inline = vec![("trials.csv".into(), report.trials_csv().into_bytes())];
+    run.tags.extend(data_tags);
+    run.inline
+        .extend([("trials.csv".into(), report.trials_csv().into_bytes())]);
     for t in &report.all {
         let mut child = qts_tracking::Run {
             experiment: run.experiment.clone(),

@@ -104,6 +104,16 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     let name = args.name.clone().unwrap_or_else(|| model.name.clone());
     qts_models::registry::check_name(&name).map_err(crate::failure)?;
     let (data, data_hash) = load_data(cfg, &args.data, args.adjust)?;
+    let data_tags = vec![
+        ("qts.data_hash".to_string(), data_hash.clone()),
+        (
+            "qts.data_files".to_string(),
+            data.iter()
+                .map(|d| d.source.clone())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    ];
     let family = format!("{:?}", model.architecture).to_lowercase();
     let symbols: Vec<&str> = data.iter().map(|d| d.symbol.as_str()).collect();
     let span = RunContext::new("train")
@@ -143,7 +153,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     let report = train_model(&request, &mut progress);
     progress.bar.finish_and_clear();
     let report = report.map_err(crate::failure)?;
-    track(&loaded, &report, start_ms)?;
+    track(&loaded, &report, start_ms, data_tags)?;
     let text = if args.json {
         serde_json::to_string_pretty(&report).map_err(runtime)? + "\n"
     } else {
@@ -195,6 +205,7 @@ fn track(
     loaded: &qts_core::config::Loaded,
     report: &TrainReport,
     start: i64,
+    data_tags: Vec<(String, String)>,
 ) -> Result<(), Failure> {
     let name = format!("train {}@{}", report.name, report.version);
     let mut run = qts_cli::commands::track::new_run(loaded, "train", name, start);
@@ -223,6 +234,7 @@ fn track(
         "qts.model".into(),
         format!("{}@{}", report.name, report.version),
     ));
+    run.tags.extend(data_tags);
     for f in [
         "weights.safetensors",
         "config.yaml",

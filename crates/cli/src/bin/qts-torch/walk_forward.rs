@@ -202,7 +202,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     );
     bar.finish_and_clear();
     let report = report?;
-    qts_cli::commands::track::walk_forward(&p.loaded, &report, &name, start_ms)?;
+    qts_cli::commands::track::walk_forward(&p.loaded, &report, &name, &p.stamp, start_ms)?;
     finish(
         args,
         &report,
