@@ -213,6 +213,17 @@ pub enum ExperimentsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Starts a real MLflow server (the pinned one the test command installs, or $QTS_MLFLOW)
+    /// on a SQLite file in DIR, sends the local run store to it, and serves its UI until
+    /// interrupted.
+    Ui {
+        /// Where the server keeps its database and artifacts.
+        #[arg(long, value_name = "DIR", default_value = "artifacts/mlflow")]
+        dir: std::path::PathBuf,
+        /// Port on 127.0.0.1.
+        #[arg(long, value_name = "N", default_value_t = 5000)]
+        port: u16,
+    },
 }
 
 /// Where a live command's bars come from, and the strategy it follows.

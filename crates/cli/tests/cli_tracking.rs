@@ -42,7 +42,11 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
+        use std::os::unix::process::CommandExt;
+        // Its own process group: `mlflow server` runs uvicorn as a child, and stopping the
+        // server must stop both (a killed parent alone leaves ~250 MB running).
         let child = Command::new(mlflow())
+            .process_group(0)
             .args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--workers", "1"])
             .arg("--backend-store-uri")
@@ -92,9 +96,27 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_group(&mut self.child);
     }
+}
+
+/// Stops a child started in its own process group, and everything it started.
+fn stop_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{}", child.id())])
+        .stderr(Stdio::null())
+        .status();
+    for _ in 0..40 {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.wait();
 }
 
 fn agent() -> ureq::Agent {
@@ -223,7 +245,22 @@ fn a_backtest_appears_in_mlflow_with_its_params_metrics_tags_and_files() {
         .map(|f| f["path"].as_str().unwrap())
         .collect();
     files.sort_unstable();
-    assert_eq!(files, ["equity.csv", "stats.json", "trades.csv"]);
+    assert_eq!(
+        files,
+        ["config.yaml", "equity.csv", "stats.json", "trades.csv"]
+    );
+    // The effective configuration is logged with its secrets as ***.
+    let config = get(&format!(
+        "{}/api/2.0/mlflow-artifacts/artifacts/{}/config.yaml",
+        server.uri,
+        run["info"]["artifact_uri"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("mlflow-artifacts:/")
+    ))
+    .unwrap();
+    assert!(config.contains("initial_capital"), "{config}");
+    assert!(!config.contains(SECRET));
     let equity = get(&format!(
         "{}/api/2.0/mlflow-artifacts/artifacts/{}/equity.csv",
         server.uri,
@@ -370,7 +407,7 @@ fn a_training_run_logs_every_epoch_at_its_step_and_the_weights() {
     assert_eq!(logged, written);
     let listed: serde_json::Value = serde_json::from_str(
         &get(&format!(
-            "{}/api/2.0/mlflow/artifacts/list?run_id={run_id}",
+            "{}/api/2.0/mlflow/artifacts/list?run_id={run_id}&path=model",
             server.uri
         ))
         .unwrap(),
@@ -378,8 +415,91 @@ fn a_training_run_logs_every_epoch_at_its_step_and_the_weights() {
     .unwrap();
     let files = listed["files"].to_string();
     assert!(
-        files.contains("weights.safetensors") && files.contains("model.json"),
+        files.contains("model/weights.safetensors") && files.contains("model/model.json"),
         "{files}"
+    );
+
+    // Promoted: registered in MLflow's registry too, the alias set there.
+    let promote = qts(dir.path())
+        .env("MLFLOW_TRACKING_URI", &server.uri)
+        .args(["models", "promote", "goog@1", "--alias", "production"])
+        .output()
+        .unwrap();
+    assert!(
+        promote.status.success(),
+        "{}",
+        String::from_utf8_lossy(&promote.stderr)
+    );
+    assert!(String::from_utf8_lossy(&promote.stdout).contains("MLflow"));
+    let alias: serde_json::Value = serde_json::from_str(
+        &get(&format!(
+            "{}/api/2.0/mlflow/registered-models/alias?name=goog&alias=production",
+            server.uri
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mv = &alias["model_version"];
+    assert_eq!(mv["run_id"], run_id);
+    assert!(mv["source"].as_str().unwrap().ends_with("/model"), "{mv}");
+    assert!(mv["tags"].to_string().contains("qts.version"), "{mv}");
+    // Promoting again reuses the version.
+    let again = qts(dir.path())
+        .env("MLFLOW_TRACKING_URI", &server.uri)
+        .args(["models", "promote", "goog@1", "--alias", "staging"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    let versions: serde_json::Value = serde_json::from_str(
+        &get(&format!(
+            "{}/api/2.0/mlflow/model-versions/search?filter=name%3D%27goog%27",
+            server.uri
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(versions["model_versions"].as_array().unwrap().len(), 1);
+
+    // Another machine with only the server: NAME@ALIAS loads from MLflow's registry, and
+    // predicts what the local model predicts.
+    let predict = |cwd: &std::path::Path, uri: Option<&str>| {
+        let mut cmd = qts(cwd);
+        if let Some(u) = uri {
+            cmd.env("MLFLOW_TRACKING_URI", u);
+        }
+        let out = cmd
+            .args(["-q", "predict", "--model", "goog@production", "--data"])
+            .arg(sample("goog_daily.csv"))
+            .args(["--from", "2013-01-02"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let here = predict(dir.path(), None);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let none = qts(elsewhere.path())
+        .args(["predict", "--model", "goog@production", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2), "no server, no such model");
+    let there = predict(elsewhere.path(), Some(&server.uri));
+    assert_eq!(there, here);
+    assert!(here.lines().count() > 30);
+    let fetched: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(elsewhere.path().join("artifacts/models/goog/1/model.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        fetched["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("mlflow:goog/")
     );
 }
 
@@ -701,4 +821,70 @@ fn monte_carlo_and_paper_steps_are_runs_too() {
         metric(p, "orders"),
         Some(step["decision"]["orders"].as_array().unwrap().len() as f64)
     );
+}
+
+#[test]
+fn experiments_ui_serves_the_local_runs_in_mlflows_own_server() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = qts(d)
+        .args(["-q", "backtest", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut ui = Command::new(env!("CARGO_BIN_EXE_qts"))
+        .current_dir(d)
+        .env("QTS_MLFLOW", mlflow())
+        .env_remove("MLFLOW_TRACKING_URI")
+        .arg("-C")
+        .arg(common::repo().join("config"))
+        .args(["experiments", "ui", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let uri = format!("http://127.0.0.1:{port}");
+    let server = Server {
+        child: Command::new("true").spawn().unwrap(),
+        uri: uri.clone(),
+    };
+    // The run arrives once the server is up and the store is sent.
+    let mut runs = Vec::new();
+    for _ in 0..2_400 {
+        if get(&format!("{uri}/health")).is_some() {
+            runs = server.search();
+            if !runs.is_empty() {
+                break;
+            }
+        }
+        if let Some(status) = ui.try_wait().unwrap() {
+            panic!("qts experiments ui exited: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // Stop qts and its server together.
+    let mut stdout = ui.stdout.take().unwrap();
+    stop_group(&mut ui);
+    assert_eq!(runs.len(), 1, "the stored backtest");
+    assert!(
+        runs[0]["info"]["run_name"]
+            .as_str()
+            .unwrap()
+            .starts_with("backtest"),
+        "{}",
+        runs[0]
+    );
+    assert!(d.join("artifacts/mlflow/mlflow.db").is_file());
+    let mut line = String::new();
+    use std::io::Read as _;
+    stdout.read_to_string(&mut line).unwrap();
+    assert!(line.contains(&format!("MLflow UI: {uri}")), "{line}");
 }

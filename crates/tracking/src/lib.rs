@@ -13,6 +13,7 @@
 //! crate) and call [`track`].
 
 pub mod error;
+pub mod registry;
 pub mod rest;
 pub mod store;
 

@@ -61,7 +61,12 @@ impl Client {
         self.requests.get()
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, TrackingError> {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, TrackingError> {
         self.requests.set(self.requests.get() + 1);
         let url = format!("{}{path}", self.uri);
         let unreachable = |e: ureq::Error| TrackingError::Unreachable {
@@ -114,7 +119,46 @@ impl Client {
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    fn post(&self, call: &str, body: Value) -> Result<Value, TrackingError> {
+    /// Whether the server answers its health check.
+    pub fn ready(&self) -> bool {
+        self.bytes("/health").is_ok()
+    }
+
+    /// The raw body of a GET (an artifact's bytes).
+    pub(crate) fn bytes(&self, path: &str) -> Result<Vec<u8>, TrackingError> {
+        self.requests.set(self.requests.get() + 1);
+        let url = format!("{}{path}", self.uri);
+        let mut r = self.agent.get(&url);
+        if let Some(a) = &self.auth {
+            r = r.header("Authorization", a);
+        }
+        let mut response = r.call().map_err(|_| TrackingError::Unreachable {
+            uri: self.uri.clone(),
+            call: path.to_string(),
+            reason: "the download failed".into(),
+        })?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(TrackingError::Server {
+                uri: self.uri.clone(),
+                call: path.to_string(),
+                status,
+                detail: String::new(),
+            });
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(4 << 30)
+            .read_to_vec()
+            .map_err(|_| TrackingError::Unreachable {
+                uri: self.uri.clone(),
+                call: path.to_string(),
+                reason: "the download was cut".into(),
+            })
+    }
+
+    pub(crate) fn post(&self, call: &str, body: Value) -> Result<Value, TrackingError> {
         self.call("POST", &format!("/api/2.0/mlflow/{call}"), Some(&body))
     }
 
@@ -246,20 +290,22 @@ impl Client {
         };
         let root = root.trim_start_matches('/');
         for a in &stored.run.artifacts {
+            // Its path under the run's artifacts (`model/weights.safetensors`), each segment
+            // encoded.
             let name = a
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+                .strip_prefix("artifacts")
+                .unwrap_or(a)
+                .iter()
+                .map(|s| encode(&s.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join("/");
             let local = stored.folder.join(a);
             let bytes = std::fs::read(&local).map_err(|e| TrackingError::Store {
                 path: local.display().to_string(),
                 reason: "cannot read the artifact".into(),
                 source: Some(e),
             })?;
-            let path = format!(
-                "/api/2.0/mlflow-artifacts/artifacts/{root}/{}",
-                encode(&name)
-            );
+            let path = format!("/api/2.0/mlflow-artifacts/artifacts/{root}/{name}");
             self.requests.set(self.requests.get() + 1);
             let url = format!("{}{path}", self.uri);
             let mut r = self.agent.put(&url);
@@ -304,7 +350,7 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encoding of a query value or path segment.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 

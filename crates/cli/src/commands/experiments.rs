@@ -175,6 +175,7 @@ pub fn run(global: &GlobalArgs, command: &ExperimentsCommand) -> Result<(), Fail
                 ranked[0].0.run_id, ranked[0].0.run.name, ranked[0].1
             ))
         }
+        ExperimentsCommand::Ui { dir, port } => ui(&loaded.config, dir, *port),
         ExperimentsCommand::Sync { json: as_json } => {
             let report = qts_tracking::sync(cfg).map_err(failure)?;
             if *as_json {
@@ -266,7 +267,8 @@ struct Comparison {
 /// A training run's test forecasts by day: (target, prediction), from its stored
 /// `test_predictions.csv`; `None` when it has none or repeats days (pooled symbols).
 fn forecasts_of(r: &StoredRun) -> Option<std::collections::BTreeMap<String, (f64, f64)>> {
-    let text = std::fs::read_to_string(r.folder.join("artifacts/test_predictions.csv")).ok()?;
+    let text =
+        std::fs::read_to_string(r.folder.join("artifacts/model/test_predictions.csv")).ok()?;
     let mut out = std::collections::BTreeMap::new();
     for line in text.lines().skip(1) {
         let c: Vec<&str> = line.split(',').collect();
@@ -427,4 +429,89 @@ fn render_compare(c: &Comparison) -> String {
         }
     }
     text
+}
+
+/// The MLflow executable: `$QTS_MLFLOW`, the pinned venv of `scripts/mlflow-env.sh`, or
+/// `mlflow` on the PATH.
+fn mlflow_executable() -> Result<std::path::PathBuf, Failure> {
+    if let Some(p) = std::env::var_os("QTS_MLFLOW") {
+        return Ok(p.into());
+    }
+    let pinned = std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+        .join(".cache/qts/mlflow-3.17.2/bin/mlflow");
+    if pinned.is_file() {
+        return Ok(pinned);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("mlflow"))
+            .find(|p| p.is_file())
+    });
+    on_path.ok_or_else(|| {
+        Failure::Input(anyhow!(
+            "MLflow is not installed: run `source scripts/mlflow-env.sh` (it installs mlflow==3.17.2 in ~/.cache/qts), or set QTS_MLFLOW to an mlflow executable"
+        ))
+    })
+}
+
+/// Runs `qts experiments ui`.
+fn ui(cfg: &qts_core::config::QtsConfig, dir: &std::path::Path, port: u16) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::Runtime(anyhow!("{}: {e}", dir.display())))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| Failure::Runtime(anyhow!("{}: {e}", dir.display())))?;
+    let exe = mlflow_executable()?;
+    let mut child = std::process::Command::new(&exe)
+        .args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--workers", "1"])
+        .arg("--backend-store-uri")
+        .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
+        .arg("--artifacts-destination")
+        .arg(dir.join("artifacts"))
+        .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| Failure::Runtime(anyhow!("{}: {e}", exe.display())))?;
+    let uri = format!("http://127.0.0.1:{port}");
+    let mut m = cfg.mlflow.clone();
+    m.tracking_uri = uri.clone();
+    let client = qts_tracking::Client::new(&m);
+    // Ready when it answers /health; a server that exits (a taken port) is reported at once.
+    let started = std::time::Instant::now();
+    loop {
+        if client.ready() {
+            break;
+        }
+        if let Some(status) = child.try_wait().map_err(|e| Failure::Runtime(e.into()))? {
+            return Err(Failure::Runtime(anyhow!(
+                "mlflow server exited before it was ready ({status}); is port {port} taken? (--port N)"
+            )));
+        }
+        if started.elapsed() > std::time::Duration::from_secs(180) {
+            let _ = child.kill();
+            return Err(Failure::Runtime(anyhow!(
+                "mlflow server did not answer on {uri} within 180 s"
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let report = qts_tracking::sync(&m).map_err(|e| Failure::Runtime(e.into()));
+    match &report {
+        Ok(r) => eprintln!(
+            "sent {} run(s) from {} ({} already there, {} failed)",
+            r.sent.len(),
+            cfg.mlflow.local_store,
+            r.already,
+            r.failed.len()
+        ),
+        Err(e) => eprintln!("warning: the runs could not be sent: {e:?}"),
+    }
+    println!(
+        "MLflow UI: {uri} (database {}; Ctrl-C stops it)",
+        dir.join("mlflow.db").display()
+    );
+    let status = child.wait().map_err(|e| Failure::Runtime(e.into()))?;
+    tracing::info!(%status, "mlflow server stopped");
+    Ok(())
 }

@@ -23,9 +23,11 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
     let cfg = &loaded.config;
     let model_ref = args.model.as_deref().unwrap_or_default();
     let registry = Registry::new(&cfg.registry.directory);
-    let card = registry
-        .card(&ModelRef::parse(model_ref).map_err(crate::failure)?)
-        .map_err(crate::failure)?;
+    let card = crate::mlflow_registry::card(
+        cfg,
+        &registry,
+        &ModelRef::parse(model_ref).map_err(crate::failure)?,
+    )?;
     let dir = registry.version_dir(&card.name, card.version);
     let span = RunContext::new("decide")
         .model_type(card.architecture.clone())

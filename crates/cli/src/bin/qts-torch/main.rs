@@ -3,6 +3,7 @@
 //! commands live here, not in the library, so that `qts` links no libtorch.
 
 mod decide;
+mod mlflow_registry;
 mod models;
 mod predict;
 mod search;

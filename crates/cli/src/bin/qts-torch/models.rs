@@ -34,6 +34,7 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
     let loaded = load_config(global, &SectionFiles::default())?;
     let _guard = start_logging(global, &loaded)?;
     let registry = Registry::new(&loaded.config.registry.directory);
+    let cfg = &loaded.config;
     match command {
         ModelsCommand::Import {
             safetensors: Some(path),
@@ -83,9 +84,11 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             model,
             json: as_json,
         } => {
-            let card = registry
-                .card(&ModelRef::parse(model).map_err(crate::failure)?)
-                .map_err(crate::failure)?;
+            let card = crate::mlflow_registry::card(
+                cfg,
+                &registry,
+                &ModelRef::parse(model).map_err(crate::failure)?,
+            )?;
             if *as_json {
                 return out(json(&card)?);
             }
@@ -184,7 +187,14 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
         ModelsCommand::Promote { model, alias } => {
             let r = ModelRef::parse(model).map_err(crate::failure)?;
             let v = registry.promote(&r, alias).map_err(crate::failure)?;
-            out(format!("{}@{alias} → version {v}\n", r.name))
+            let mut text = format!("{}@{alias} → version {v}\n", r.name);
+            if let Some(m) = crate::mlflow_registry::promote(cfg, &r.name, v, alias)? {
+                text.push_str(&format!(
+                    "MLflow ({}): registered model {} version {} (from run {}), alias {alias}\n",
+                    cfg.mlflow.tracking_uri, r.name, m.version, m.run_id
+                ));
+            }
+            out(text)
         }
     }
 }

@@ -36,9 +36,11 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
     let _guard = start_logging(global, &loaded)?;
     let cfg = &loaded.config;
     let registry = Registry::new(&cfg.registry.directory);
-    let card = registry
-        .card(&ModelRef::parse(&args.model).map_err(crate::failure)?)
-        .map_err(crate::failure)?;
+    let card = crate::mlflow_registry::card(
+        cfg,
+        &registry,
+        &ModelRef::parse(&args.model).map_err(crate::failure)?,
+    )?;
     let dir = registry.version_dir(&card.name, card.version);
     let span = RunContext::new("predict")
         .model_type(card.architecture.clone())

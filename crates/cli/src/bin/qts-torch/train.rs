@@ -235,18 +235,18 @@ fn track(
         format!("{}@{}", report.name, report.version),
     ));
     run.tags.extend(data_tags);
-    for f in [
-        "weights.safetensors",
-        "config.yaml",
-        "history.json",
-        "model.json",
-        "pipeline.json",
-        qts_models::fit::TEST_PREDICTIONS,
-    ] {
-        let path = report.directory.join(f);
-        if path.is_file() {
-            run.artifacts.push(path);
-        }
+    // The registered version's files, under `model/`: what MLflow's registry points a model
+    // version at when the version is promoted.
+    let card = std::fs::read(report.directory.join("model.json")).unwrap_or_default();
+    let files: Vec<String> = serde_json::from_slice::<serde_json::Value>(&card)
+        .ok()
+        .and_then(|c| serde_json::from_value(c["files"].clone()).ok())
+        .unwrap_or_default();
+    for f in files {
+        let path = report.directory.join(&f);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Failure::Runtime(anyhow!("{}: {e}", path.display())))?;
+        run.inline.push((format!("model/{f}"), bytes));
     }
     qts_cli::commands::track::finish(loaded, run).map(|_| ())
 }
