@@ -267,7 +267,11 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         write_outputs(dir, &report, &json)?;
     }
-    super::track::backtest(&p.loaded, &report, &json, start_ms)?;
+    let page = args
+        .report
+        .as_ref()
+        .map(|_| qts_backtest::html::backtest_page(&super::report::from_report(&report, &json)));
+    super::track::backtest(&p.loaded, &report, &json, page.as_deref(), start_ms)?;
     if args.json {
         print(&[], Some(json.clone()))?;
     } else {
@@ -285,9 +289,8 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
             dir.display()
         );
     }
-    if let Some(path) = &args.report {
-        let page = qts_backtest::html::backtest_page(&super::report::from_report(&report, &json));
-        super::report::write_page(path, &page)?;
+    if let (Some(path), Some(page)) = (&args.report, &page) {
+        super::report::write_page(path, page)?;
     }
     Ok(())
 }

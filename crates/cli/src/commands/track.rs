@@ -120,6 +120,7 @@ pub fn backtest(
     loaded: &Loaded,
     report: &qts_backtest::BacktestReport,
     stats: &serde_json::Value,
+    page: Option<&str>,
     start: i64,
 ) -> Result<(), Failure> {
     let name = format!("backtest {} {}", report.strategy, report.symbols.join(","));
@@ -154,6 +155,9 @@ pub fn backtest(
         ("trades.csv".into(), report.trades_csv().into_bytes()),
         ("equity.csv".into(), report.equity_csv().into_bytes()),
     ]);
+    if let Some(page) = page {
+        run.inline.push(("report.html".into(), page.as_bytes().to_vec()));
+    }
     finish(loaded, run).map(|_| ())
 }
 
