@@ -131,6 +131,11 @@ pub enum Command {
     /// Re-runs a tracked run from its logged arguments, configuration and data fingerprint
     /// and says whether its metrics came out the same (exit status 1 if not).
     Reproduce(ReproduceArgs),
+    /// The main job, end to end: validate, walk the model forward (retrained on each window)
+    /// against buy-and-hold and the SMA crossover on the same windows, test the lead, deflate
+    /// the Sharpe ratio, Monte Carlo the out-of-sample equity, write the reports, track it, and
+    /// decide the next session.
+    Run(PipelineArgs),
 }
 
 /// `qts report`.
@@ -143,6 +148,33 @@ pub struct ReportArgs {
     /// The page to write [default: RUN/report.html].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `qts run`.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// The bars (CSV or Parquet).
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "examples/data/goog_daily.csv"
+    )]
+    pub data: PathBuf,
+    /// Bars in each train window.
+    #[arg(long, value_name = "N", default_value_t = 756)]
+    pub train: usize,
+    /// Bars in each test window.
+    #[arg(long, value_name = "M", default_value_t = 252)]
+    pub test: usize,
+    /// Monte Carlo paths (stationary block bootstrap of the model's out-of-sample returns).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub paths: usize,
+    /// Where the reports, the summary and the fold models' checkpoints go.
+    #[arg(long, value_name = "DIR", default_value = "artifacts/run")]
+    pub out: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `qts reproduce`.

@@ -14,7 +14,7 @@ use crate::failure::Failure;
 /// Whether the command needs libtorch (and so runs in `qts-torch`).
 pub fn needs_torch(command: &Command) -> bool {
     match command {
-        Command::Train(_) | Command::Predict(_) | Command::Models(_) => true,
+        Command::Train(_) | Command::Predict(_) | Command::Models(_) | Command::Run(_) => true,
         Command::Decide(args) => args.model.is_some(),
         Command::Optimize(args) => args.search.model_config.is_some(),
         Command::WalkForward(args) => args.search.model_config.is_some(),
@@ -52,7 +52,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Report(args) => commands::report::run(&cli.global, args),
         Command::Compare(args) => commands::report::compare(&cli.global, args),
         Command::Reproduce(args) => commands::reproduce::run(&cli.global, args),
-        Command::Train(_) | Command::Predict(_) | Command::Models(_) => {
+        Command::Train(_) | Command::Predict(_) | Command::Models(_) | Command::Run(_) => {
             Err(Failure::Input(anyhow::anyhow!(
                 "model commands run in qts-torch (built with the default cargo feature `torch`)"
             )))

@@ -464,3 +464,125 @@ fn experiments_compare_tests_two_training_runs_forecasts() {
     assert_eq!(r["same"], true, "{r}");
     assert!(r["metrics"].as_array().unwrap().len() > 20);
 }
+
+#[test]
+fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = sample("goog_daily.csv");
+    let out = qts(d)
+        .args(SMALL)
+        .args(["-q", "run", "--data"])
+        .arg(&goog)
+        .args([
+            "--train", "500", "--test", "250", "--paths", "300", "--json",
+        ])
+        .output()
+        .unwrap();
+    let s = json(&out);
+    assert_eq!(s["out_of_sample"]["windows"], 6);
+    assert_eq!(s["out_of_sample"]["bars"], 1500);
+    for who in ["model", "sma_cross", "buy_and_hold"] {
+        for k in [
+            "total_return",
+            "sharpe_ratio",
+            "max_drawdown",
+            "final_equity",
+        ] {
+            assert!(s[who][k].as_f64().unwrap().is_finite(), "{who} {k}");
+        }
+    }
+    // The baseline is buy-and-hold traded through the same six test windows (next-open entry,
+    // costs, closed at each window's end): each window is `qts backtest --strategy
+    // buy-and-hold` of it, from the equity the one before ended with.
+    let days: Vec<String> = std::fs::read_to_string(&goog)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let mut cash = 100_000.0;
+    for k in 0..6 {
+        let (from, to) = (&days[500 + 250 * k], &days[500 + 250 * k + 249]);
+        let b = json(
+            &qts(d)
+                .args([
+                    "-q",
+                    "backtest",
+                    "--strategy",
+                    "buy-and-hold",
+                    "--close-at-end",
+                ])
+                .arg("--data")
+                .arg(&goog)
+                .args([
+                    "--from",
+                    from,
+                    "--to",
+                    to,
+                    "--cash",
+                    &cash.to_string(),
+                    "--json",
+                ])
+                .output()
+                .unwrap(),
+        );
+        cash = b["final_equity"].as_f64().unwrap();
+    }
+    let bh = s["buy_and_hold"]["final_equity"].as_f64().unwrap();
+    assert!((bh - cash).abs() <= 1e-9 * cash, "{bh} vs {cash}");
+    // The verdict follows from the numbers printed beside it.
+    let beat = ["sma_cross", "buy_and_hold"].iter().all(|b| {
+        s["model"]["total_return"].as_f64() > s[*b]["total_return"].as_f64()
+            && s["model"]["sharpe_ratio"].as_f64() > s[*b]["sharpe_ratio"].as_f64()
+    });
+    assert_eq!(s["beat_both"], beat);
+    let p = s["against_buy_and_hold"]["p_value"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    assert!(s["deflated_sharpe_ratio"].as_f64().is_some());
+    // Tomorrow's decision is for the session after the last bar (Friday 2013-03-01).
+    assert_eq!(s["decision"]["as_of"], "2013-03-01");
+    assert_eq!(s["decision"]["next_session"], "2013-03-04");
+    // The reports, self-contained, and the run tracked with the numbers of the summary.
+    for f in [
+        "report.html",
+        "walk_forward.html",
+        "monte_carlo.html",
+        "data_quality.html",
+    ] {
+        let page = std::fs::read_to_string(d.join("artifacts/run").join(f)).unwrap();
+        assert!(
+            !page.contains("<script") && page.contains("<svg class=\"chart\""),
+            "{f}"
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("artifacts/run/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["model"], s["model"]);
+    let list = json(
+        &qts(d)
+            .args(["experiments", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let run = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["run"]["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t[0] == "qts.command" && t[1] == "run")
+        })
+        .unwrap();
+    let metric = run["run"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "model.total_return")
+        .unwrap();
+    assert_eq!(metric["value"], s["model"]["total_return"]);
+}

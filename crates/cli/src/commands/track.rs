@@ -156,7 +156,8 @@ pub fn backtest(
         ("equity.csv".into(), report.equity_csv().into_bytes()),
     ]);
     if let Some(page) = page {
-        run.inline.push(("report.html".into(), page.as_bytes().to_vec()));
+        run.inline
+            .push(("report.html".into(), page.as_bytes().to_vec()));
     }
     finish(loaded, run).map(|_| ())
 }

@@ -5,6 +5,7 @@
 mod decide;
 mod mlflow_registry;
 mod models;
+mod pipeline;
 mod predict;
 mod search;
 mod train;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Train(args) => train::run(&cli.global, args),
+        Command::Run(args) => pipeline::run(&cli.global, args),
         Command::Predict(args) => predict::run(&cli.global, args),
         Command::Models(command) => models::run(&cli.global, command),
         Command::Decide(args) if args.model.is_some() => decide::run(&cli.global, args),

@@ -113,7 +113,12 @@ impl Folds<'_> {
         )
         .map_err(crate::failure)?;
         let pred = predictions.column("prediction").unwrap_or_default();
-        let rows = predictions.time.iter().copied().zip(pred.iter().copied()).collect();
+        let rows = predictions
+            .time
+            .iter()
+            .copied()
+            .zip(pred.iter().copied())
+            .collect();
         Ok((card, rows))
     }
 
@@ -180,10 +185,7 @@ impl Folds<'_> {
             val_loss = card.metrics.get("val_loss").copied().unwrap_or(f64::NAN),
             "fold trained"
         );
-        let tested = rows
-            .into_iter()
-            .filter(|(t, _)| t.date() > end)
-            .collect();
+        let tested = rows.into_iter().filter(|(t, _)| t.date() > end).collect();
         Ok((
             Fold {
                 strategy,
