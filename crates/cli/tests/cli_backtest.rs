@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::repo;
+use common::{json, repo};
 use predicates::prelude::*;
 
 fn qts(cwd: &Path) -> assert_cmd::Command {
@@ -20,15 +20,6 @@ fn goog() -> String {
         .join("examples/data/goog_daily.csv")
         .display()
         .to_string()
-}
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]

@@ -8,36 +8,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{qts, repo, sample};
-
-/// Small settings so a debug build trains each fold in well under a second.
-const SMALL: [&str; 10] = [
-    "--set",
-    "model.training.epochs=3",
-    "--set",
-    "model.training.warmup_epochs=1",
-    "--set",
-    "model.lstm.hidden_size=16",
-    "--set",
-    "model.data.lookback=20",
-    "--set",
-    "model.data.purge_gap=20",
-];
+use common::{SMALL, json, qts, repo, sample};
 
 fn model_yaml() -> String {
     repo()
         .join("config/model_configs/lstm_default.yaml")
         .display()
         .to_string()
-}
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn walk(dir: &Path, data: &Path, out: &str) -> serde_json::Value {

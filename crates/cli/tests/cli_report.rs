@@ -366,21 +366,9 @@ fn a_report_of_an_incomplete_folder_is_refused() {
 fn the_model_comparison_page_renders_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let small = [
-        "--set",
-        "model.training.epochs=3",
-        "--set",
-        "model.training.warmup_epochs=1",
-        "--set",
-        "model.lstm.hidden_size=16",
-        "--set",
-        "model.data.lookback=20",
-        "--set",
-        "model.data.purge_gap=20",
-    ];
     for (name, extra) in [("lstm", vec!["--seeds", "2"]), ("mlp", vec![])] {
         let mut cmd = qts(d);
-        cmd.args(small);
+        cmd.args(common::SMALL);
         if name == "mlp" {
             cmd.args(["--set", "model.architecture=mlp"]);
         }

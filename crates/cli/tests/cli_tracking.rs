@@ -602,14 +602,7 @@ fn a_search_is_one_run_with_a_nested_run_per_trial_in_three_requests_each() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let runs = server.search();
     assert_eq!(runs.len(), 10, "the search and its 9 trials");
-    let tag = |r: &serde_json::Value, k: &str| {
-        r["data"]["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["key"] == k)
-            .map(|t| t["value"].as_str().unwrap().to_string())
-    };
+    let tag = common::run_tag;
     let parent = runs
         .iter()
         .find(|r| tag(r, "qts.command").as_deref() == Some("optimize"))
@@ -682,30 +675,9 @@ fn a_walk_forward_is_one_run_with_a_nested_run_per_window() {
     let windows = report["windows"].as_array().unwrap();
     let runs = server.search();
     assert_eq!(runs.len(), 1 + windows.len());
-    let tag = |r: &serde_json::Value, k: &str| {
-        r["data"]["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["key"] == k)
-            .map(|t| t["value"].as_str().unwrap().to_string())
-    };
-    let metric = |r: &serde_json::Value, k: &str| {
-        r["data"]["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["key"] == k)
-            .and_then(|m| m["value"].as_f64())
-    };
-    let param = |r: &serde_json::Value, k: &str| {
-        r["data"]["params"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["key"] == k)
-            .map(|m| m["value"].as_str().unwrap().to_string())
-    };
+    let tag = common::run_tag;
+    let metric = common::run_metric;
+    let param = common::run_param;
     let parent = runs
         .iter()
         .find(|r| tag(r, "qts.command").as_deref() == Some("walk-forward"))
@@ -801,14 +773,7 @@ fn monte_carlo_and_paper_steps_are_runs_too() {
             })
             .unwrap_or_else(|| panic!("no {c} run in {runs:?}"))
     };
-    let metric = |r: &serde_json::Value, k: &str| {
-        r["data"]["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["key"] == k)
-            .and_then(|m| m["value"].as_f64())
-    };
+    let metric = common::run_metric;
     let m = by_command("monte-carlo");
     assert_eq!(
         metric(m, "final_equity.lower"),

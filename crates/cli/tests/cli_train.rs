@@ -7,27 +7,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{qts, repo, sample};
+use common::{SMALL, qts, repo, sample};
 
 fn golden(name: &str) -> std::path::PathBuf {
     repo()
         .join("crates/models/tests/golden/networks")
         .join(name)
 }
-
-/// Small settings so a debug build trains in seconds.
-const SMALL: [&str; 10] = [
-    "--set",
-    "model.training.epochs=3",
-    "--set",
-    "model.training.warmup_epochs=1",
-    "--set",
-    "model.lstm.hidden_size=16",
-    "--set",
-    "model.data.lookback=20",
-    "--set",
-    "model.data.purge_gap=20",
-];
 
 fn csv(text: &str) -> Vec<Vec<String>> {
     text.lines()
