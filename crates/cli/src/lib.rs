@@ -8,6 +8,31 @@ pub mod cli;
 pub mod commands;
 pub mod failure;
 
+/// Exits on SIGINT (status 130) and SIGTERM (143) after removing the temporary files that
+/// atomic writes have open, so an interrupted command leaves no half-written file: every
+/// output is either its old version or its new one, and a result folder without its manifest
+/// says it was interrupted. Call once, first thing in `main`.
+pub fn exit_cleanly_on_interrupt() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let removed = qts_core::fs::remove_in_progress();
+            eprintln!(
+                "interrupted ({}): {removed} unfinished file(s) removed; outputs are as they were before, or complete",
+                if signal == SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                }
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 use crate::cli::{Cli, Command};
 use crate::failure::Failure;
 

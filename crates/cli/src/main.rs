@@ -8,6 +8,7 @@ use qts_cli::cli::Cli;
 use qts_cli::failure::Failure;
 
 fn main() -> ExitCode {
+    qts_cli::exit_cleanly_on_interrupt();
     let cli = Cli::parse();
     let result = if qts_cli::needs_torch(&cli.command) {
         hand_over()

@@ -228,3 +228,58 @@ fn features_refuse_to_overwrite_their_input() {
         "the input is untouched"
     );
 }
+
+/// Interrupted while its output is half written (the `write_atomic` fault point pauses after
+/// the temporary file is written, before the rename): SIGINT exits 130 and SIGTERM 143, with
+/// no temporary file left and the previous output untouched.
+#[test]
+fn an_interrupted_write_leaves_the_old_output_and_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("features.csv"), "the previous output\n").unwrap();
+    for (signal, status) in [("-INT", 130), ("-TERM", 143)] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qts"))
+            .current_dir(d)
+            .env("QTS_FAULT_POINT", "write_atomic:sleep=60000")
+            .arg("-q")
+            .arg("-C")
+            .arg(common::repo().join("config"))
+            .arg("features")
+            .arg(common::sample("goog_daily.csv"))
+            .args(["--out", "features.csv"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the temporary file: the write is then paused before its rename.
+        let tmp = || {
+            std::fs::read_dir(d)
+                .unwrap()
+                .filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        };
+        for _ in 0..2_400 {
+            if tmp() {
+                break;
+            }
+            assert!(child.try_wait().unwrap().is_none(), "exited before writing");
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        assert!(tmp(), "no temporary file appeared");
+        std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(status), "{signal}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("1 unfinished file(s) removed"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!tmp(), "{signal}: a temporary file was left");
+        assert_eq!(
+            std::fs::read_to_string(d.join("features.csv")).unwrap(),
+            "the previous output\n"
+        );
+    }
+}

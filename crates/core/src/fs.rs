@@ -40,13 +40,50 @@ pub fn write_atomic_with(
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    // Known while it exists, so an interrupt removes it (see [`remove_in_progress`]).
+    let _pending = InProgress::new(tmp.path());
     let mut out = io::BufWriter::new(tmp);
     write(&mut out)?;
     out.flush()?;
     let tmp = out.into_inner().map_err(io::IntoInnerError::into_error)?;
     tmp.as_file().sync_all()?;
+    crate::fault::point("write_atomic");
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The temporary files being written now: what an interrupted process must not leave behind.
+static IN_PROGRESS: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// A temporary file registered in [`IN_PROGRESS`] for as long as it lives.
+struct InProgress(std::path::PathBuf);
+
+impl InProgress {
+    fn new(path: &Path) -> InProgress {
+        if let Ok(mut all) = IN_PROGRESS.lock() {
+            all.push(path.to_path_buf());
+        }
+        InProgress(path.to_path_buf())
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        if let Ok(mut all) = IN_PROGRESS.lock() {
+            all.retain(|p| *p != self.0);
+        }
+    }
+}
+
+/// Removes every temporary file an atomic write has open (for a signal handler: the process
+/// is about to exit without running destructors); returns how many there were.
+pub fn remove_in_progress() -> usize {
+    let Ok(all) = IN_PROGRESS.lock() else {
+        return 0;
+    };
+    all.iter()
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .count()
 }
 
 /// Whether `a` and `b` name the same existing file (after resolving links and `..`): an output

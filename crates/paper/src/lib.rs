@@ -21,7 +21,7 @@
 
 pub mod account;
 pub mod error;
-mod fault;
+use qts_core::fault;
 pub mod monitor;
 pub mod status;
 pub mod step;

@@ -19,6 +19,7 @@ use qts_cli::failure::Failure;
 use qts_models::ModelError;
 
 fn main() -> ExitCode {
+    qts_cli::exit_cleanly_on_interrupt();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,12 @@
 //! Named crash points for the fault tests. With `QTS_FAULT_POINT=<name>` in the environment
 //! the process aborts at that point (as `kill -9` would: no destructor, no commit), so a test
-//! can check that the account is exactly as it was before the step; `<name>:sleep=<ms>` pauses
-//! there instead (holding whatever the step holds), so a test can run a second step against it.
+//! can check that what it was writing is exactly as it was before; `<name>:sleep=<ms>` pauses
+//! there instead (holding whatever it holds), so a test can run a second process against it,
+//! or interrupt this one. Points: `write_atomic` (a temporary file written, not yet renamed),
+//! and the paper account's `paper-step-*`.
 
 /// Aborts (or pauses) the process when `QTS_FAULT_POINT` names this point.
-pub(crate) fn point(name: &str) {
+pub fn point(name: &str) {
     let Some(value) = std::env::var_os("QTS_FAULT_POINT") else {
         return;
     };
