@@ -7,7 +7,7 @@
 //!    then take-profit (when one bar reaches both, the stop is assumed hit first);
 //! 3. equity is marked at the close, and the drawdown circuit breaker is checked;
 //! 4. the strategy sees the bars up to this close and answers; the execution rules
-//!    ([`crate::execution`]) turn its targets into orders for the next bar (or, under qts's
+//!    (`execution.rs`) turn its targets into orders for the next bar (or, under qts's
 //!    rules with `fill_price: close`, fill them at this close).
 //!
 //! Nothing at bar t uses data after t. The loop allocates nothing per bar: buffers are kept

@@ -1,4 +1,6 @@
-//! Command-line grammar.
+//! Command-line grammar. The doc comments here are the commands' `--help` text, written for a
+//! terminal (`date,prediction[,lower,upper]`, `<SYMBOL>`), not rustdoc markup.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 

@@ -193,8 +193,8 @@ impl std::ops::Deref for CheckedBars {
 /// cannot use.
 ///
 /// # Errors
-/// [`DataError::Invalid`] naming the source and the most severe finding, or
-/// [`DataError::Unusable`].
+/// [`crate::DataError::Invalid`] naming the source and the most severe finding, or
+/// [`crate::DataError::Unusable`].
 pub fn require(
     bars: BarSeries,
     source: &str,

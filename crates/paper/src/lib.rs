@@ -1,5 +1,5 @@
 //! qts paper trading: an account in one SQLite file that follows a strategy with the
-//! backtest's own decisions ([`qts_backtest::decide`]), one all-or-nothing step after each
+//! backtest's own decisions ([`qts_backtest::decide()`]), one all-or-nothing step after each
 //! close, with monitoring and alerts.
 //!
 //! ```no_run

@@ -2,7 +2,7 @@
 //! session's open, the marks at this close, and the new decision, all in one transaction.
 //!
 //! The account is the engine's own replay: each step runs the engine from the account's first
-//! day to the close (the same [`qts_backtest::decide`] as `qts decide`), checks that the replay
+//! day to the close (the same [`qts_backtest::decide()`] as `qts decide`), checks that the replay
 //! still gives every equity the account recorded, and records what is new. So a paper account
 //! cannot drift from its backtest, and a revised price history is detected, not absorbed.
 

@@ -1,7 +1,7 @@
 //! Performance metrics: 30+ numbers from an equity curve, a trade list and optionally a
-//! benchmark. Each metric is a small pure function ([`returns`], [`trades`]); [`compute`]
-//! gathers them under their public JSON keys (empyrical's names where empyrical has the
-//! metric). Ratios and returns are fractions, not percent.
+//! benchmark. Each metric is a small pure function ([`returns`], [`trades`]);
+//! [`return_metrics`] and [`trade_metrics`] gather them under their public JSON keys
+//! (empyrical's names where empyrical has the metric). Ratios and returns are fractions, not percent.
 
 pub mod returns;
 pub use qts_core::stats;

@@ -1,4 +1,4 @@
-//! `qts decide`: the bars up to a close → [`qts_backtest::decide`] → the orders for the next
+//! `qts decide`: the bars up to a close → [`qts_backtest::decide()`] → the orders for the next
 //! open. Also what `qts paper` shares with it: reading the bars a live command may see.
 
 use std::io::Write as _;
