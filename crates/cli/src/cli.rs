@@ -162,6 +162,13 @@ pub struct PipelineArgs {
         default_value = "examples/data/goog_daily.csv"
     )]
     pub data: PathBuf,
+    /// A symbol fetched fresh from the default provider (FMP; `FMP_API_KEY`) into the cache
+    /// and run on instead of --data.
+    #[arg(long, value_name = "SYMBOL", conflicts_with = "data")]
+    pub symbols: Option<String>,
+    /// With --symbols: the first day fetched [default: 20 years ago].
+    #[arg(long, value_name = "DATE", requires = "symbols")]
+    pub history_from: Option<chrono::NaiveDate>,
     /// Bars in each train window.
     #[arg(long, value_name = "N", default_value_t = 756)]
     pub train: usize,

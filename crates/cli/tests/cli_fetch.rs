@@ -222,3 +222,68 @@ fn symbols_are_checked_and_an_empty_answer_is_not_cached() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!dir.path().join("cache/fmp/GONE.parquet").exists());
 }
+
+#[test]
+fn qts_run_on_a_symbol_fetches_it_fresh_and_runs_on_the_cached_bars() {
+    // FMP serves the sample GOOG history (newest first, as FMP answers).
+    let text = std::fs::read_to_string(repo().join("examples/data/goog_daily.csv")).unwrap();
+    let mut rows: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            format!(
+                r#"{{"symbol":"GOOG","date":"{}","open":{},"high":{},"low":{},"close":{},"volume":{}}}"#,
+                c[0], c[1], c[2], c[3], c[4], c[5]
+            )
+        })
+        .collect();
+    rows.reverse();
+    let body = format!("[{}]", rows.join(","));
+    let server = MockServer::start(move |r, _| {
+        assert_eq!(r.query["symbol"], "GOOG");
+        Response::json(200, body.clone())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = qts(dir.path(), &server)
+        .args([
+            "--set",
+            "model.training.epochs=2",
+            "--set",
+            "model.training.warmup_epochs=1",
+        ])
+        .args([
+            "--set",
+            "model.lstm.hidden_size=8",
+            "--set",
+            "model.data.lookback=20",
+        ])
+        .args(["--set", "model.data.purge_gap=20"])
+        .args([
+            "-q",
+            "run",
+            "--symbols",
+            "GOOG",
+            "--history-from",
+            "2004-01-01",
+        ])
+        .args([
+            "--train", "500", "--test", "250", "--paths", "200", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(server.hits(), 1, "one request: the whole history");
+    assert_eq!(s["out_of_sample"]["windows"], 6);
+    let data = s["data"].as_str().unwrap();
+    assert!(data.contains("cache"), "{data}");
+    assert_eq!(s["decision"]["as_of"], "2013-03-01");
+    // The key never reaches the output.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(KEY));
+}

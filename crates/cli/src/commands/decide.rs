@@ -92,7 +92,9 @@ pub fn read_through(
 }
 
 /// Brings the cache of `symbols` up to `as_of` from the default provider.
-fn refresh(
+/// Fetches `symbols` from the default provider into the cache (from `history_from`, or five
+/// years before `as_of`, to `as_of`); a symbol the provider fails on is exit 2 naming it.
+pub fn refresh(
     cfg: &QtsConfig,
     symbols: &[String],
     as_of: NaiveDate,

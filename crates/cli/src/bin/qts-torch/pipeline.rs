@@ -87,10 +87,36 @@ fn headline(m: &Metrics) -> Value {
 /// Runs `qts run`.
 pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    if !args.data.is_file() {
+    let fetched;
+    let data = match &args.symbols {
+        Some(symbol) => {
+            // Fresh bars into the cache, then the cached file is the data.
+            let loaded = qts_cli::commands::setup::load_config(
+                global,
+                &qts_cli::cli::SectionFiles::default(),
+            )?;
+            let cfg = &loaded.config;
+            let today = chrono::Local::now().date_naive();
+            let from = args.history_from.unwrap_or_else(|| {
+                today
+                    .checked_sub_months(chrono::Months::new(240))
+                    .unwrap_or(today)
+            });
+            qts_cli::commands::decide::refresh(
+                cfg,
+                std::slice::from_ref(symbol),
+                today,
+                Some(from),
+            )?;
+            fetched = qts_data::locate::resolve(symbol, cfg)?;
+            &fetched
+        }
+        None => &args.data,
+    };
+    if !data.is_file() {
         return Err(Failure::Input(anyhow!(
             "{}: no such file (qts run reads the bundled sample from the repository root by default; --data FILE for another)",
-            args.data.display()
+            data.display()
         )));
     }
     // Defaults that finish in minutes on a laptop, each yielding to the user's own --set.
@@ -113,7 +139,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
         }
     }
     let run_args = RunArgs {
-        data: vec![args.data.clone()],
+        data: vec![data.clone()],
         strategy: "signal".into(),
         params: Vec::new(),
         signals: None,
@@ -146,7 +172,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
     let quality = qts_data::validate::validate(bars, &cfg.validation, &cfg.data.quality, last_day);
     std::fs::create_dir_all(&args.out)
         .map_err(|e| runtime(format!("{}: {e}", args.out.display())))?;
-    let source = args.data.display().to_string();
+    let source = data.display().to_string();
     let page = |name: &str| args.out.join(name);
     write_page(
         &page("data_quality.html"),
