@@ -653,3 +653,76 @@ fn resuming_a_finished_run_says_so_and_registers_nothing() {
     assert!(dir.path().join("artifacts/models/goog/1").is_dir());
     assert!(!dir.path().join("artifacts/models/goog/2").exists());
 }
+
+/// docs/migration.md's commands, run as written (`qts` on the PATH) in a scratch copy of the
+/// repository's layout; the imported model predicts what PyTorch predicted.
+#[test]
+fn the_migration_guide_runs_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for entry in ["crates", "examples", "config"] {
+        std::os::unix::fs::symlink(repo().join(entry), d.join(entry)).unwrap();
+    }
+    let guide = std::fs::read_to_string(repo().join("docs/migration.md")).unwrap();
+    let mut commands = Vec::new();
+    let mut in_sh = false;
+    for line in guide.lines() {
+        match (in_sh, line.trim()) {
+            (false, "```sh") => in_sh = true,
+            (true, "```") => in_sh = false,
+            (true, l) if !l.is_empty() && !l.starts_with('#') => commands.push(l.to_string()),
+            _ => {}
+        }
+    }
+    assert_eq!(commands.len(), 7, "the guide's commands");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_qts"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for c in &commands {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(c)
+            .current_dir(d)
+            .env("PATH", &path)
+            .env_remove("QTS_CONFIG_DIR")
+            .env_remove("MLFLOW_TRACKING_URI")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "`{c}` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let read = |p: &std::path::Path| -> Vec<(String, f64)> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                (c[0].to_string(), c[1].parse().unwrap())
+            })
+            .collect()
+    };
+    let ours = read(&d.join("mine_predictions.csv"));
+    let torch = read(&golden("user_lstm_predictions.csv"));
+    assert_eq!(ours.len(), torch.len());
+    for (a, b) in ours.iter().zip(&torch) {
+        assert_eq!(a.0, b.0);
+        assert!(
+            (a.1 - b.1).abs() <= 1e-5,
+            "{}: qts {}, PyTorch {}",
+            a.0,
+            a.1,
+            b.1
+        );
+    }
+    assert!(d.join("guide_predictions.csv").is_file());
+}
