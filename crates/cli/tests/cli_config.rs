@@ -377,3 +377,40 @@ fn an_alias_bomb_is_refused_naming_the_file() {
         .stderr(predicate::str::contains("more than 100000 values"))
         .stderr(no_panic());
 }
+
+#[test]
+fn set_works_before_and_after_the_subcommand_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let show = |args: &[&str]| {
+        let out = qts(dir.path())
+            .arg("-C")
+            .arg(repo_config())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let before = show(&[
+        "--set",
+        "backtest.initial_capital=1234",
+        "config",
+        "show",
+        "--section",
+        "backtest",
+    ]);
+    let after = show(&[
+        "config",
+        "show",
+        "--section",
+        "backtest",
+        "--set",
+        "backtest.initial_capital=1234",
+    ]);
+    assert_eq!(before, after);
+    assert!(before.contains("initial_capital: 1234"), "{before}");
+}

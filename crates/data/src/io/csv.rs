@@ -156,6 +156,7 @@ fn parse_clean(path: &Path, bytes: &[u8]) -> Option<BarSeries> {
         source_rows: Vec::with_capacity(lines),
     };
     let mut record = csv::ByteRecord::new();
+    let mut lines = Lines::new(bytes);
     while reader.read_byte_record(&mut record).ok()? {
         std::str::from_utf8(record.as_slice()).ok()?;
         if record.iter().all(|f| f.trim_ascii().is_empty()) {
@@ -175,10 +176,48 @@ fn parse_clean(path: &Path, bytes: &[u8]) -> Option<BarSeries> {
         if let Some(adj) = &mut bars.adj_close {
             adj.push(clean_number(cell(6))?);
         }
-        bars.source_rows
-            .push(record.position().map_or(0, |p| p.line() as usize));
+        bars.source_rows.push(lines.of(record.position()));
     }
     (!bars.is_empty()).then_some(bars)
+}
+
+/// File line numbers of records, counted from the bytes: the csv crate's own line count is off
+/// after a CRLF line ending or a blank line (a record's position is where the one before it
+/// ended), so such files would name the wrong row in every error.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// Bytes counted so far.
+    at: usize,
+    /// Line feeds in them.
+    feeds: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Lines {
+            bytes,
+            at: 0,
+            feeds: 0,
+        }
+    }
+
+    /// The 1-based line a record whose reader position is `position` starts on (records come
+    /// in order): its first byte is the first after the line endings at that position.
+    fn of(&mut self, position: Option<&csv::Position>) -> usize {
+        let Some(p) = position else { return 0 };
+        let mut start = (p.byte() as usize).min(self.bytes.len());
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.at {
+            self.feeds += self.bytes[self.at..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            self.at = start;
+        }
+        self.feeds + 1
+    }
 }
 
 /// Any file: every problem is an error naming the file, row and column.
@@ -215,13 +254,14 @@ fn parse_general(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
         ..BarSeries::default()
     };
     let mut record = csv::StringRecord::new();
+    let mut lines = Lines::new(bytes);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => return Err(read_err(e.to_string())),
         }
-        let row = record.position().map_or(0, |p| p.line() as usize);
+        let row = lines.of(record.position());
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -336,9 +376,10 @@ pub fn parse_csv_table(path: &Path, bytes: &[u8]) -> Result<super::Table, DataEr
             .map(|h| (h.clone(), Vec::new()))
             .collect(),
     };
+    let mut lines = Lines::new(bytes);
     for record in reader.records() {
         let record = record.map_err(|e| read_err(e.to_string()))?;
-        let row = record.position().map_or(0, |p| p.line() as usize);
+        let row = lines.of(record.position());
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -395,6 +436,26 @@ mod tests {
         let path = dir.path().join("TEST.csv");
         std::fs::write(&path, text).unwrap();
         (dir, path)
+    }
+
+    #[test]
+    fn crlf_files_name_the_same_lines_as_lf_files() {
+        let lf = "date,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,100\n\n2024-01-03,1,2,0.5,1.4,100\n";
+        let crlf = lf.replace('\n', "\r\n");
+        for text in [lf.to_string(), crlf.clone()] {
+            // The clean path: each bar's source row is its file line (the blank line counts).
+            let (_d, path) = write(&text);
+            assert_eq!(read_csv(&path).unwrap().source_rows, [2, 4]);
+            // The general path names the line of a bad cell.
+            let bad = text.replace("1.4", "abc");
+            let (_d, path) = write(&bad);
+            let e = read_csv(&path).unwrap_err().to_string();
+            assert!(e.contains("TEST.csv:4:"), "{e}");
+            // And the table reader.
+            let (_d, path) = write(&bad.replace("volume", "value"));
+            let e = read_csv_table(&path).unwrap_err().to_string();
+            assert!(e.contains(":4"), "{e}");
+        }
     }
 
     #[test]
