@@ -264,44 +264,20 @@ struct Comparison {
     forecast_significance: Vec<Option<qts_backtest::significance::ForecastDifference>>,
 }
 
-/// A training run's test forecasts by day: (target, prediction), from its stored
-/// `test_predictions.csv`; `None` when it has none or repeats days (pooled symbols).
-fn forecasts_of(r: &StoredRun) -> Option<std::collections::BTreeMap<String, (f64, f64)>> {
-    let text =
-        std::fs::read_to_string(r.folder.join("artifacts/model/test_predictions.csv")).ok()?;
-    let mut out = std::collections::BTreeMap::new();
-    for line in text.lines().skip(1) {
-        let c: Vec<&str> = line.split(',').collect();
-        let num = |k: usize| c.get(k).and_then(|v| v.parse::<f64>().ok());
-        if out
-            .insert(c.first()?.to_string(), (num(1)?, num(2)?))
-            .is_some()
-        {
-            return None;
-        }
-    }
-    Some(out)
-}
-
+/// Each later training run's Diebold–Mariano test against the first's, on the test
+/// forecasts both stored (`model/test_predictions.csv`; h = 1).
 fn forecast_test(
     a: &StoredRun,
     b: &StoredRun,
 ) -> Option<qts_backtest::significance::ForecastDifference> {
-    let (fa, fb) = (forecasts_of(a)?, forecasts_of(b)?);
-    let (eb, ea): (Vec<f64>, Vec<f64>) = fb
-        .iter()
-        .filter_map(|(day, (tb, pb))| {
-            let (ta, pa) = fa.get(day)?;
-            ((ta - tb).abs() <= 1e-6 * ta.abs().max(1e-12)).then_some((tb - pb, ta - pa))
-        })
-        .unzip();
-    qts_backtest::significance::diebold_mariano(
-        &eb,
-        &ea,
-        1,
-        qts_backtest::significance::Loss::Squared,
-    )
-    .ok()
+    use qts_backtest::significance::{compare_forecasts, parse_test_forecasts};
+    let read = |r: &StoredRun| {
+        let path = r.folder.join("artifacts/model/test_predictions.csv");
+        parse_test_forecasts(&std::fs::read_to_string(path).ok()?)
+            .ok()
+            .flatten()
+    };
+    compare_forecasts(&read(a)?, &read(b)?, 1)
 }
 
 fn compare(runs: &[StoredRun]) -> Result<Comparison, Failure> {

@@ -281,14 +281,13 @@ fn column(registry: &Registry, c: &ModelCard) -> Result<qts_backtest::html::Mode
     })
 }
 
-use qts_backtest::significance::ForecastDifference;
+use qts_backtest::significance::{
+    ForecastDifference, TestForecasts, compare_forecasts, parse_test_forecasts,
+};
 
-/// Test forecasts by day: (target, prediction).
-type Forecasts = std::collections::BTreeMap<String, (f64, f64)>;
-
-/// A version's test forecasts by day: (target, prediction), from its `test_predictions.csv`;
-/// `None` for a model without one (imported) or with repeated days (several symbols pooled).
-fn test_forecasts(registry: &Registry, c: &ModelCard) -> Result<Option<Forecasts>, Failure> {
+/// A version's test forecasts by day, from its `test_predictions.csv`; `None` for a model
+/// without one (imported) or with repeated days (several symbols pooled).
+fn test_forecasts(registry: &Registry, c: &ModelCard) -> Result<Option<TestForecasts>, Failure> {
     let path = registry
         .version_dir(&c.name, c.version)
         .join(qts_models::fit::TEST_PREDICTIONS);
@@ -297,22 +296,12 @@ fn test_forecasts(registry: &Registry, c: &ModelCard) -> Result<Option<Forecasts
     }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure::Runtime(anyhow::anyhow!("{}: {e}", path.display())))?;
-    let mut out = std::collections::BTreeMap::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
-        let num = |k: usize| cells.get(k).and_then(|v| v.parse::<f64>().ok());
-        let (Some(day), Some(t), Some(p)) = (cells.first(), num(1), num(2)) else {
-            return Err(Failure::Input(anyhow::anyhow!(
-                "{}:{}: not date,target,prediction",
-                path.display(),
-                i + 1
-            )));
-        };
-        if out.insert((*day).to_string(), (t, p)).is_some() {
-            return Ok(None);
-        }
-    }
-    Ok(Some(out))
+    parse_test_forecasts(&text).map_err(|line| {
+        Failure::Input(anyhow::anyhow!(
+            "{}:{line}: not date,target,prediction",
+            path.display()
+        ))
+    })
 }
 
 /// Each model's Diebold–Mariano test against the first on the test days both forecast (the
@@ -328,26 +317,8 @@ fn forecast_tests(
         .max(1) as usize;
     let mut out = vec![(format!("{}@{}", cards[0].name, cards[0].version), None)];
     for c in &cards[1..] {
-        let other = test_forecasts(registry, c)?;
-        let test = match (&first, &other) {
-            (Some(a), Some(b)) => {
-                let (ea, eb): (Vec<f64>, Vec<f64>) = b
-                    .iter()
-                    .filter_map(|(day, (tb, pb))| {
-                        let (ta, pa) = a.get(day)?;
-                        // The same target: the two forecast the same thing.
-                        ((ta - tb).abs() <= 1e-6 * ta.abs().max(1e-12))
-                            .then_some((ta - pa, tb - pb))
-                    })
-                    .unzip();
-                qts_backtest::significance::diebold_mariano(
-                    &eb,
-                    &ea,
-                    horizon,
-                    qts_backtest::significance::Loss::Squared,
-                )
-                .ok()
-            }
+        let test = match (&first, &test_forecasts(registry, c)?) {
+            (Some(a), Some(b)) => compare_forecasts(a, b, horizon),
             _ => None,
         };
         out.push((format!("{}@{}", c.name, c.version), test));
