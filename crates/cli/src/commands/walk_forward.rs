@@ -61,6 +61,29 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     finish(args, &report, &format!("{} over {grid}", args.run.strategy))
 }
 
+/// What a walk-forward's files and page say of it: its JSON with `what` was walked forward and
+/// on which `data`.
+pub fn described(
+    report: &WalkForwardReport,
+    what: &str,
+    data: &str,
+) -> Result<serde_json::Value, Failure> {
+    let mut json = serde_json::to_value(report).map_err(|e| Failure::Runtime(e.into()))?;
+    json["what"] = serde_json::Value::String(what.to_string());
+    json["data"] = serde_json::Value::String(data.to_string());
+    Ok(json)
+}
+
+/// The walk-forward page of `report` described by `json` ([`described`]).
+pub fn page(report: &WalkForwardReport, json: &serde_json::Value) -> String {
+    let rows: Vec<qts_backtest::html::EquityRow> = report
+        .oos_equity
+        .iter()
+        .filter_map(|(d, e, b)| Some((d.parse().ok()?, *e, *b)))
+        .collect();
+    qts_backtest::html::walk_forward_page(json, &rows)
+}
+
 /// Writes `--out` and `--report`, and prints a walk-forward's table or JSON (strategy and
 /// model alike); `what` names what was walked forward, for the page.
 pub fn finish(
@@ -68,16 +91,13 @@ pub fn finish(
     report: &WalkForwardReport,
     what: &str,
 ) -> Result<(), Failure> {
-    let mut json = serde_json::to_value(report).map_err(|e| Failure::Runtime(e.into()))?;
-    json["what"] = serde_json::Value::String(what.to_string());
-    json["data"] = serde_json::Value::String(
-        args.run
-            .data
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
+    let data: Vec<String> = args
+        .run
+        .data
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let json = described(report, what, &data.join(", "))?;
     let pretty =
         serde_json::to_string_pretty(&json).map_err(|e| Failure::Runtime(e.into()))? + "\n";
     if let Some(dir) = &args.out {
@@ -92,12 +112,7 @@ pub fn finish(
         )?;
     }
     if let Some(path) = &args.report {
-        let rows: Vec<qts_backtest::html::EquityRow> = report
-            .oos_equity
-            .iter()
-            .filter_map(|(d, e, b)| Some((d.parse().ok()?, *e, *b)))
-            .collect();
-        super::report::write_page(path, &qts_backtest::html::walk_forward_page(&json, &rows))?;
+        super::report::write_page(path, &page(report, &json))?;
     }
     let text = if args.json {
         pretty

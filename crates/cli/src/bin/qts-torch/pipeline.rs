@@ -356,17 +356,11 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
         &page("report.html"),
         &qts_backtest::html::compare_page(&three, &c),
     )?;
-    let mut wf_json = serde_json::to_value(&model).map_err(runtime)?;
-    wf_json["what"] = format!("the model {} retrained on each window", cfg.model.name).into();
-    wf_json["data"] = source.clone().into();
-    let equity_rows: Vec<qts_backtest::html::EquityRow> = model
-        .oos_equity
-        .iter()
-        .filter_map(|(d, e, b)| Some((d.parse().ok()?, *e, *b)))
-        .collect();
+    let what = format!("the model {} retrained on each window", cfg.model.name);
+    let wf_json = qts_cli::commands::walk_forward::described(&model, &what, &source)?;
     write_page(
         &page("walk_forward.html"),
-        &qts_backtest::html::walk_forward_page(&wf_json, &equity_rows),
+        &qts_cli::commands::walk_forward::page(&model, &wf_json),
     )?;
     let mut mc_json = serde_json::to_value(&mc).map_err(runtime)?;
     mc_json["source"] = "the model's stitched out-of-sample daily returns".into();
