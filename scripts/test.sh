@@ -2,8 +2,9 @@
 # Runs every test of the workspace on a fresh machine. Installs what the tests need first,
 # cached outside the clone so a machine pays for them once: libtorch (PyPI torch==2.13.0, in
 # a venv under ~/.cache/qts, see scripts/torch-env.sh) for the models crate, and MLflow
-# (mlflow==3.17.2, scripts/mlflow-env.sh) for the tracking tests, and Debian's chromium for the
-# browser tests of the HTML reports.
+# (mlflow==3.17.2, scripts/mlflow-env.sh) for the tracking tests, Debian's chromium for the
+# browser tests of the HTML reports, and a venv for the Python package's tests
+# (scripts/python-env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,16 @@ fi
 # shellcheck source=scripts/mlflow-env.sh
 source scripts/mlflow-env.sh
 
+# The Python package's test venv (pytest, pandas, polars, pyarrow, nbclient).
+# shellcheck source=scripts/python-env.sh
+source scripts/python-env.sh
+
 cargo test --workspace --locked "$@"
+
+# The Python package, built as a user's `pip install` builds it (a wheel by maturin), installed
+# into the test venv, then its tests, which compare it with the `qts` just built.
+echo "== Python package (crates/python)" >&2
+rm -rf target/wheels
+(cd crates/python && "$(dirname "$QTS_PYTHON")/maturin" build --locked --quiet -o ../../target/wheels)
+"$QTS_PYTHON" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/qts-*.whl
+QTS_BIN="$PWD/target/debug/qts" "$QTS_PYTHON" -m pytest -q -p no:cacheprovider crates/python/tests

@@ -30,6 +30,7 @@ pub mod overfitting;
 pub mod portfolio;
 pub mod render;
 pub mod report;
+pub mod request;
 mod schedule;
 pub mod significance;
 pub mod sizing;

@@ -80,6 +80,22 @@ pub struct ConfigFile {
     pub sha256: String,
 }
 
+impl ConfigFile {
+    /// The configuration files read, each with the SHA-256 of its bytes (empty when a file
+    /// can no longer be read).
+    pub fn of_files(files: &[std::path::PathBuf]) -> Vec<ConfigFile> {
+        files
+            .iter()
+            .map(|p| ConfigFile {
+                path: p.display().to_string(),
+                sha256: std::fs::read(p)
+                    .map(|b| qts_core::hex::sha256(&b))
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
 impl Stamp {
     /// A stamp of this qts version.
     pub fn new(data_hash: String, config_hash: String, files: Vec<String>) -> Stamp {

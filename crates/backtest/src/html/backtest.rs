@@ -528,6 +528,32 @@ fn trades_chart(d: &RunData) -> String {
     out
 }
 
+impl RunData {
+    /// The page's data from a report just computed, with `stats` its JSON.
+    pub fn of_report(r: &crate::BacktestReport, stats: &Value) -> RunData {
+        RunData {
+            stats: stats.clone(),
+            days: r.result.time.iter().map(|t| t.date()).collect(),
+            equity: r.result.equity.clone(),
+            drawdown: r.result.drawdown.clone(),
+            buy_and_hold: r.buy_and_hold_equity.clone(),
+            cash: r.result.cash.clone(),
+            close: r.first_close.clone(),
+            trades: r
+                .result
+                .trades
+                .iter()
+                .map(|t| TradeRow {
+                    entry: t.entry_time.date(),
+                    exit: t.exit_time.date(),
+                    ret: t.ret,
+                    side: t.side.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The report page.
 pub fn backtest_page(d: &RunData) -> String {
     let s = &d.stats;

@@ -4,9 +4,9 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use qts_backtest::report::{Benchmark, Settings, Stamp, Window};
+use qts_backtest::request::{Request, plan_signals};
 use qts_backtest::strategy::SignalSeries;
-use qts_backtest::strategy::registry::Inputs;
-use qts_backtest::{BacktestReport, Execution, Market, backtest};
+use qts_backtest::{BacktestReport, Execution, Market};
 use qts_core::config::Loaded;
 use qts_core::logging::{LogGuard, RunContext};
 use qts_data::io::{read_all_hashed, read_csv_table, read_returns};
@@ -95,28 +95,11 @@ pub fn prepare_with_model(
             let time = &market.bars()[0].time;
             let shown = path.display().to_string();
             let all = SignalSeries::from_table(&read_csv_table(path)?, time, &shown)?;
-            let (signals, note) = out_of_sample(all, args.allow_in_sample, &shown)?;
-            in_sample = args.allow_in_sample && note.is_some();
-            notes.extend(note);
-            // Predictions that cover part of the data trade their span (and the bar their last
-            // decision fills on), not years of flat cash around it.
-            if let Some((first, last)) = signals.span() {
-                let to = time[(last + 1).min(time.len() - 1)].date();
-                if window.from.is_none() && first > 0 {
-                    window.from = Some(time[first].date());
-                }
-                if window.to.is_none() && last + 1 < time.len() - 1 {
-                    window.to = Some(to);
-                }
-                if window.from != args.from || window.to != args.to {
-                    notes.push(format!(
-                        "traded the span of the predictions: {} .. {} (--from/--to choose another)",
-                        window.from.unwrap_or(time[0].date()),
-                        window.to.unwrap_or(time[time.len() - 1].date())
-                    ));
-                }
-            }
-            Some(signals)
+            let plan = plan_signals(all, args.allow_in_sample, &shown, time, window)?;
+            in_sample = plan.in_sample;
+            notes.extend(plan.notes);
+            window = plan.window;
+            Some(plan.signals)
         }
         _ => None,
     };
@@ -153,63 +136,22 @@ pub fn prepare_with_model(
 }
 
 /// Drops the risk overlays for a strategy that holds the account whole (buy-and-hold) unless
-/// `overlays` asks for them; returns the note that says so.
+/// `overlays` asks for them ([`Settings::overlays_for`]); returns the note that says so.
 pub fn apply_overlays(
     settings: &mut Settings,
     strategy: &str,
     overlays: bool,
 ) -> Result<Option<String>, Failure> {
-    let declared = qts_backtest::strategy::Registry::builtin()
-        .entry(strategy)?
-        .overlays;
-    if declared || overlays || settings.engine.execution != Execution::Default {
-        return Ok(None);
-    }
-    settings.engine = settings.engine.clone().without_overlays();
-    Ok(Some(format!(
-        "{strategy} holds the whole account: no volatility sizing, position cap, stops, breaker or rebalancing (--overlays applies backtest_config.yaml's)"
-    )))
+    Ok(settings.overlays_for(strategy, overlays)?)
 }
 
-/// The predictions a signal backtest may trade: those of the model's test split and later,
-/// unless `allow` (then the in-sample ones too, with a note saying so).
+/// The predictions a signal backtest may trade ([`qts_backtest::request::out_of_sample`]).
 pub fn out_of_sample(
     signals: SignalSeries,
     allow: bool,
     path: &str,
 ) -> Result<(SignalSeries, Option<String>), Failure> {
-    let inside = signals.in_sample_rows();
-    if signals.split.is_none() {
-        return Ok((
-            signals,
-            Some(format!(
-                "{path} has no split column: qts cannot tell in-sample predictions from out-of-sample ones"
-            )),
-        ));
-    }
-    if inside == 0 {
-        return Ok((signals, None));
-    }
-    if allow {
-        return Ok((
-            signals,
-            Some(format!(
-                "IN-SAMPLE: {inside} prediction(s) of {path} are of the model's training or validation rows and were traded (--allow-in-sample)"
-            )),
-        ));
-    }
-    let kept = signals.out_of_sample();
-    if kept.span().is_none() {
-        return Err(Failure::Input(anyhow!(
-            "{path}: every prediction is of the model's training or validation rows ({inside}); predict the test split or later (`qts models show` lists the split dates), or pass --allow-in-sample to trade them, marked in-sample"
-        )));
-    }
-    Ok((
-        kept,
-        Some(format!(
-            "dropped {inside} in-sample prediction(s) of {path} (the model's training and validation rows); --allow-in-sample trades them"
-        )),
-    ))
+    Ok(qts_backtest::request::out_of_sample(signals, allow, path)?)
 }
 
 /// Runs `qts backtest`.
@@ -227,16 +169,6 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     let span = RunContext::new("backtest").symbol(symbol).span();
     let _run = span.enter();
 
-    let mut inputs = Inputs {
-        symbols: p.market.bars().len(),
-        signals: p.signals.clone(),
-    };
-    let mut strategy = qts_backtest::strategy::Registry::builtin().build(
-        &args.run.strategy,
-        &p.params,
-        &mut inputs,
-        &cfg.backtest.regime_filter,
-    )?;
     let bench_series = args.benchmark.as_deref().map(read_returns).transpose()?;
     let bench_name = args.benchmark.as_ref().map(|p| p.display().to_string());
     let benchmark = bench_series
@@ -247,22 +179,24 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     settings.engine.close_at_end = args.close_at_end;
     let started = std::time::Instant::now();
     let start_ms = super::track::now_ms();
-    let report = backtest(
-        &p.market,
-        strategy.as_mut(),
-        &settings,
+    let report = qts_backtest::request::run(Request {
+        market: &p.market,
+        strategy: &args.run.strategy,
+        params: &p.params,
+        signals: p.signals.clone(),
+        regime: &cfg.backtest.regime_filter,
+        settings: &settings,
         benchmark,
-        p.stamp.clone(),
-    )?;
+        stamp: p.stamp.clone(),
+        in_sample: p.in_sample,
+        notes: p.notes.clone(),
+    })?;
     tracing::info!(
         trades = report.result.trades.len(),
         micros = started.elapsed().as_micros() as u64,
         "backtest finished"
     );
 
-    let mut report = report;
-    report.in_sample = p.in_sample;
-    report.notes = p.notes.clone();
     let json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
     if let Some(dir) = &args.out {
         write_outputs(dir, &report, &json)?;

@@ -12,28 +12,9 @@ use super::setup::{load_config, start_logging};
 use crate::cli::{GlobalArgs, ReportArgs, SectionFiles};
 use crate::failure::Failure;
 
-/// The page's data from a report just computed.
+/// The page's data from a report just computed ([`RunData::of_report`]).
 pub fn from_report(r: &BacktestReport, stats: &serde_json::Value) -> RunData {
-    RunData {
-        stats: stats.clone(),
-        days: r.result.time.iter().map(|t| t.date()).collect(),
-        equity: r.result.equity.clone(),
-        drawdown: r.result.drawdown.clone(),
-        buy_and_hold: r.buy_and_hold_equity.clone(),
-        cash: r.result.cash.clone(),
-        close: r.first_close.clone(),
-        trades: r
-            .result
-            .trades
-            .iter()
-            .map(|t| TradeRow {
-                entry: t.entry_time.date(),
-                exit: t.exit_time.date(),
-                ret: t.ret,
-                side: t.side.to_string(),
-            })
-            .collect(),
-    }
+    RunData::of_report(r, stats)
 }
 
 /// Writes the page atomically and says where, last.

@@ -91,16 +91,7 @@ pub fn distinct_files(paths: &[std::path::PathBuf]) -> Result<(), Failure> {
 
 /// The configuration files read, with their SHA-256, for a result's stamp.
 pub fn config_files(loaded: &Loaded) -> Vec<qts_backtest::report::ConfigFile> {
-    loaded
-        .files
-        .iter()
-        .map(|p| qts_backtest::report::ConfigFile {
-            path: p.display().to_string(),
-            sha256: std::fs::read(p)
-                .map(|b| qts_core::hex::sha256(&b))
-                .unwrap_or_default(),
-        })
-        .collect()
+    qts_backtest::report::ConfigFile::of_files(&loaded.files)
 }
 
 /// Starts logging as the configuration and the flags say.

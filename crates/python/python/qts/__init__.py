@@ -1,0 +1,446 @@
+"""qts from Python: the same library the ``qts`` command runs, with Arrow tables in and out.
+
+>>> import qts
+>>> cfg = qts.Config.load("config")
+>>> bars = qts.read_bars("examples/data/goog_daily.csv")
+>>> result = qts.backtest(bars, "sma-cross", {"fast": 10, "slow": 30}, config=cfg)
+>>> result.stats["sharpe_ratio"], result.equity.to_pandas().tail()
+
+Every number equals the CLI's for the same data and configuration (``qts backtest --json``):
+both are one call into the same Rust crates. Tables are ``qts.Table`` (pyarrow underneath,
+``.to_pandas()``, ``.to_polars()``, and the Arrow stream interface, so ``polars.DataFrame(t)``
+and ``pyarrow.table(t)`` take them as they are).
+
+The model functions (train, predict) need libtorch and are not in this package yet: use the
+``qts-torch`` command (``qts train``, ``qts predict``) and pass its predictions here as
+``signals=``.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json as _json
+import os as _os
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+import pyarrow as _pa
+
+from . import _qts
+from ._frames import TimeInfo, bars_frame_back, normalise, restore_time
+from ._qts import BacktestError, ConfigError, DataError, QtsError
+
+__version__: str = _qts.__version__
+
+__all__ = [
+    "BacktestError",
+    "Bars",
+    "Config",
+    "ConfigError",
+    "DataError",
+    "Html",
+    "QtsError",
+    "Result",
+    "Table",
+    "ValidationReport",
+    "backtest",
+    "features",
+    "read_bars",
+    "report",
+    "strategies",
+    "validate",
+]
+
+PathLike = Union[str, "_os.PathLike[str]"]
+
+
+class Config:
+    """A configuration loaded as ``qts`` loads it: ``dir``'s four YAML files, then
+    ``overrides`` (``"key.path=value"``, as ``--set``), ``${VAR}`` from the environment and
+    ``env_file``. Every problem is reported at once, with file, line and key
+    (:class:`ConfigError`)."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    @staticmethod
+    def load(
+        dir: Optional[PathLike] = None,
+        overrides: Optional[Sequence[str]] = None,
+        env_file: Optional[PathLike] = None,
+    ) -> "Config":
+        """Loads ``dir`` (no ``dir``: the built-in defaults) with ``overrides``."""
+        return Config(
+            _qts.Config.load(
+                _os.fspath(dir) if dir is not None else None,
+                list(overrides or []),
+                _os.fspath(env_file) if env_file is not None else None,
+            )
+        )
+
+    def to_dict(self) -> dict:
+        """The effective configuration (secrets redacted), as ``qts config show --json``."""
+        return _json.loads(self._native.to_json())
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint stamped on results made under this configuration."""
+        return self._native.fingerprint
+
+    @property
+    def files(self) -> list[str]:
+        """The files read, in order."""
+        return self._native.files
+
+    def __repr__(self) -> str:
+        return f"Config(files={self.files!r}, fingerprint={self.fingerprint!r})"
+
+
+def _native_config(config: Optional[Config]) -> Any:
+    if config is None:
+        return None
+    if not isinstance(config, Config):
+        raise TypeError(f"config: expected qts.Config, got {type(config).__name__}")
+    return config._native
+
+
+class Table:
+    """A result table: pyarrow underneath; ``to_pandas()``, ``to_polars()``, ``to_arrow()``."""
+
+    def __init__(self, arrow: _pa.Table) -> None:
+        self._arrow = arrow
+
+    def to_arrow(self) -> _pa.Table:
+        """The pyarrow table (no copy)."""
+        return self._arrow
+
+    def to_pandas(self, **kwargs: Any) -> Any:
+        """A pandas DataFrame (pyarrow's conversion; times stay ``datetime64``)."""
+        return self._arrow.to_pandas(**kwargs)
+
+    def to_polars(self) -> Any:
+        """A polars DataFrame (zero-copy where the types allow)."""
+        import polars
+
+        return polars.from_arrow(self._arrow)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._arrow.__arrow_c_stream__(requested_schema)
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names."""
+        return self._arrow.column_names
+
+    def column(self, name: str) -> list:
+        """One column as a Python list."""
+        return self._arrow.column(name).to_pylist()
+
+    def __len__(self) -> int:
+        return self._arrow.num_rows
+
+    def __repr__(self) -> str:
+        return f"qts.Table({self._arrow.num_rows} rows: {', '.join(self.columns)})"
+
+    def _repr_html_(self) -> str:
+        head = self._arrow.slice(0, 10).to_pylist()
+        cells = "".join(f"<th>{_html.escape(c)}</th>" for c in self.columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{_html.escape(str(v))}</td>" for v in r.values()) + "</tr>"
+            for r in head
+        )
+        more = "" if len(self) <= 10 else f"<p>… {len(self) - 10} more rows</p>"
+        return f"<table><thead><tr>{cells}</tr></thead><tbody>{rows}</tbody></table>{more}"
+
+
+class Bars:
+    """One symbol's daily bars (not yet validated), from a file or a frame."""
+
+    def __init__(self, native: Any, time: TimeInfo = TimeInfo()) -> None:
+        self._native = native
+        self._time = time
+
+    @staticmethod
+    def from_frame(frame: Any, symbol: str = "frame", source: Optional[str] = None) -> "Bars":
+        """Bars from a pandas or polars DataFrame or a pyarrow Table: a ``DatetimeIndex`` or
+        a ``date``/``time`` column, and ``open``, ``high``, ``low``, ``close``, ``volume``
+        [, ``adj_close``] (any case). Rows are numbered from 0 in errors, as ``iloc``
+        counts them."""
+        shown = source or f"<{symbol} frame>"
+        table, info = normalise(frame, shown)
+        return Bars(_qts.bars_from_arrow(table, symbol, shown), info)
+
+    @property
+    def symbol(self) -> str:
+        """The symbol."""
+        return self._native.symbol
+
+    @property
+    def source(self) -> str:
+        """The file or frame the bars came from."""
+        return self._native.source
+
+    @property
+    def data_hash(self) -> str:
+        """SHA-256 of the file's bytes (or the frame's values), stamped on results."""
+        return self._native.data_hash
+
+    def __len__(self) -> int:
+        return len(self._native)
+
+    def to_arrow(self) -> _pa.Table:
+        """The bars as given: the time column's name, unit and zone restored."""
+        return bars_frame_back(self._native.to_arrow(), self._time)
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame; a frame that came with a ``DatetimeIndex`` gets it back."""
+        frame = self.to_arrow().to_pandas()
+        if self._time.was_index:
+            frame = frame.set_index(self._time.name)
+        return frame
+
+    def to_polars(self) -> Any:
+        """A polars DataFrame."""
+        import polars
+
+        return polars.from_arrow(self.to_arrow())
+
+    def __repr__(self) -> str:
+        return f"Bars({self.symbol!r}, {len(self)} bars from {self.source!r})"
+
+
+BarsLike = Union[Bars, PathLike, Any]
+
+
+def read_bars(path: PathLike) -> Bars:
+    """Reads a bar file (CSV or Parquet) as ``qts`` reads ``--data``; the symbol is the file's
+    stem. Errors name the file, row and column (:class:`DataError`)."""
+    return Bars(_qts.read_bars(_os.fspath(path)))
+
+
+def _bars(data: BarsLike, what: str = "bars") -> Bars:
+    if isinstance(data, Bars):
+        return data
+    if isinstance(data, (str, _os.PathLike)):
+        return read_bars(data)
+    return Bars.from_frame(data)
+
+
+class ValidationReport:
+    """What ``qts data validate`` finds: ``summary`` (counts by severity), ``findings`` (one
+    row per finding), ``fails`` (whether a backtest would refuse the data)."""
+
+    def __init__(self, bars: Bars, doc: dict, config: Optional[Config], as_of: Optional[str]) -> None:
+        self._bars, self._config, self._as_of = bars, config, as_of
+        self.doc = doc
+        self.summary: dict = doc["summary"]
+        self.fails: bool = doc["fails"]
+        rows = doc["report"]["findings"]
+        self.findings = Table(
+            _pa.table(
+                {
+                    "severity": [r["severity"] for r in rows],
+                    "check": [r["check"] for r in rows],
+                    "message": [r["message"] for r in rows],
+                    "count": [r["count"] for r in rows],
+                    "first_rows": [r["rows"] for r in rows],
+                }
+            )
+        )
+
+    def page(self) -> "Html":
+        """The data-quality page (``qts data validate --report``)."""
+        return Html(_qts.quality_page(self._bars._native, _native_config(self._config), self._as_of))
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return f"ValidationReport({self._bars.source!r}: {s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos)"
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        head = (
+            f"<p><b>{_html.escape(self._bars.source)}</b>: {self.doc['report']['bars']} bars, "
+            f"{s['errors']} errors, {s['warnings']} warnings, {s['infos']} infos"
+            f"{' — a backtest refuses it' if self.fails else ''}</p>"
+        )
+        return head + (self.findings._repr_html_() if len(self.findings) else "<p>every check passed</p>")
+
+
+def validate(
+    bars: BarsLike, config: Optional[Config] = None, as_of: Optional[str] = None
+) -> ValidationReport:
+    """Validates bars (a :class:`Bars`, a path or a frame) as ``qts data validate`` does,
+    as of ``as_of`` (``YYYY-MM-DD``; default today)."""
+    b = _bars(bars)
+    doc = _json.loads(_qts.validate(b._native, _native_config(config), as_of))
+    return ValidationReport(b, doc, config, as_of)
+
+
+def features(bars: BarsLike, config: Optional[Config] = None, adjust: bool = False) -> Table:
+    """The configured technical and calendar features (``qts features``): one row per bar,
+    NaN in each feature's warm-up rows; on adjusted prices when ``adjust``."""
+    b = _bars(bars)
+    table = _qts.features(b._native, _native_config(config), adjust)
+    return Table(restore_time(table, b._time, ("time",)))
+
+
+def strategies() -> dict:
+    """The registered strategies: each one's parameters with their defaults."""
+    return _json.loads(_qts.strategies())
+
+
+class Result:
+    """A backtest: ``stats`` (the JSON of ``qts backtest --json``: every metric, the span,
+    the rules, buy-and-hold beside it, the stamp) and the ``trades``, ``equity``, ``orders``
+    and ``fills`` behind it."""
+
+    def __init__(self, native: Any, time: TimeInfo) -> None:
+        self._native = native
+        self._time = time
+        self.stats: dict = _json.loads(native.stats_json())
+
+    @property
+    def trades(self) -> Table:
+        """Closed trades (``trades.csv``'s columns, with symbol and exit reason)."""
+        return Table(restore_time(self._native.trades(), self._time, ("entry_time", "exit_time")))
+
+    @property
+    def equity(self) -> Table:
+        """Equity, cash, drawdown, buy-and-hold and price at each close (``equity.csv``)."""
+        return Table(restore_time(self._native.equity(), self._time, ("date",)))
+
+    @property
+    def orders(self) -> Table:
+        """Every order with its outcome."""
+        return Table(restore_time(self._native.orders(), self._time, ("submitted",)))
+
+    @property
+    def fills(self) -> Table:
+        """Every fill, with commission and slippage."""
+        return Table(restore_time(self._native.fills(), self._time, ("time",)))
+
+    def __repr__(self) -> str:
+        s = self.stats
+        return (
+            f"Result({s['strategy']} on {','.join(s['symbols'])}, {s['start']} .. {s['end']}: "
+            f"total return {s['total_return']:.2%}, Sharpe {s['sharpe_ratio']:.2f}, "
+            f"{s['num_trades']} trades; buy-and-hold {s['buy_and_hold']['total_return']:.2%})"
+        )
+
+    def _repr_html_(self) -> str:
+        s, b = self.stats, self.stats["buy_and_hold"]
+        keys = [
+            ("total_return", "%"), ("cagr", "%"), ("sharpe_ratio", ""), ("sortino_ratio", ""),
+            ("max_drawdown", "%"), ("annual_volatility", "%"), ("num_trades", "n"),
+            ("win_rate", "%"), ("exposure_time", "%"), ("total_costs", "$"),
+        ]
+
+        def cell(v: Any, unit: str) -> str:
+            if v is None:
+                return "–"
+            if unit == "%":
+                return f"{v:.2%}"
+            if unit == "n":
+                return f"{v}"
+            if unit == "$":
+                return f"{v:,.2f}"
+            return f"{v:.3f}"
+
+        rows = "".join(
+            f"<tr><td>{k}</td><td>{cell(s.get(k), u)}</td><td>{cell(b.get(k), u) if k in b else ''}</td></tr>"
+            for k, u in keys
+        )
+        notes = "".join(f"<li>{_html.escape(n)}</li>" for n in s.get("notes", []))
+        flag = "<p><b>IN-SAMPLE predictions traded</b></p>" if s.get("in_sample") else ""
+        return (
+            f"<p><b>{_html.escape(s['strategy'])}</b> on {_html.escape(','.join(s['symbols']))}, "
+            f"{s['start']} .. {s['end']} ({s['execution']} execution)</p>{flag}"
+            f"<table><thead><tr><th>metric</th><th>strategy</th><th>buy-and-hold</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>" + (f"<ul>{notes}</ul>" if notes else "")
+        )
+
+
+def _signals(signals: Any) -> Optional[tuple]:
+    if signals is None:
+        return None
+    if isinstance(signals, (str, _os.PathLike)):
+        path = _os.fspath(signals)
+        return (_qts.read_table(path), path)
+    table, _ = normalise(signals, "signals", text_columns=("split",))
+    return (table, "<signals frame>")
+
+
+def backtest(
+    bars: Union[BarsLike, Sequence[BarsLike]],
+    strategy: str = "sma-cross",
+    params: Optional[Mapping[str, Any]] = None,
+    config: Optional[Config] = None,
+    *,
+    signals: Any = None,
+    execution: str = "default",
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    close_at_end: bool = False,
+    overlays: bool = False,
+    allow_in_sample: bool = False,
+) -> Result:
+    """Backtests ``strategy`` (a name of :func:`strategies`) with ``params`` on ``bars`` (one
+    symbol, or a list), as ``qts backtest`` does: the bars validated under the configuration,
+    orders at the close filled at the next open under ``execution`` (``"default"`` or
+    ``"backtesting-py"``), metrics over ``start`` .. ``end``. ``signals`` (a frame or a
+    predictions CSV of ``qts predict``: ``date``, ``prediction`` [, ``lower``, ``upper``,
+    ``split``]) feeds the ``signal`` strategy; in-sample predictions are dropped unless
+    ``allow_in_sample``."""
+    many = bars if isinstance(bars, (list, tuple)) else [bars]
+    loaded = [_bars(b) for b in many]
+    pairs = [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+    native = _qts.backtest(
+        [b._native for b in loaded],
+        strategy,
+        pairs,
+        _native_config(config),
+        _signals(signals),
+        execution,
+        start,
+        end,
+        close_at_end,
+        overlays,
+        allow_in_sample,
+    )
+    return Result(native, loaded[0]._time)
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        raise TypeError("strategy parameters are numbers, not booleans")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+class Html:
+    """An HTML page (a report) that shows inline in Jupyter and saves to a file."""
+
+    def __init__(self, page: str) -> None:
+        self.page = page
+
+    def save(self, path: PathLike) -> str:
+        """Writes the page (temp file + rename) and returns the path."""
+        path = _os.fspath(path)
+        tmp = f"{path}.{_os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(self.page)
+        _os.replace(tmp, path)
+        return path
+
+    def _repr_html_(self) -> str:
+        # In a frame of its own: the page's styles and scripts stay out of the notebook's.
+        return (
+            f'<iframe srcdoc="{_html.escape(self.page, quote=True)}" '
+            'style="width:100%;height:900px;border:0" sandbox="allow-scripts"></iframe>'
+        )
+
+
+def report(result: Result) -> Html:
+    """The backtest report page (``qts backtest --report``): equity against buy-and-hold,
+    drawdowns, monthly returns, trades, every metric, the rules and the provenance."""
+    if not isinstance(result, Result):
+        raise TypeError(f"report: expected qts.Result, got {type(result).__name__}")
+    return Html(result._native.page())

@@ -1,0 +1,69 @@
+//! Python exceptions for the library's errors, with the messages the CLI prints.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+create_exception!(qts, QtsError, PyException, "Base class of every qts error.");
+create_exception!(
+    qts,
+    ConfigError,
+    QtsError,
+    "A configuration that cannot be loaded: every problem, each with its file, line and key."
+);
+create_exception!(
+    qts,
+    DataError,
+    QtsError,
+    "Data that cannot be read or used: names the file or frame, the row and the column."
+);
+create_exception!(
+    qts,
+    BacktestError,
+    QtsError,
+    "A backtest that cannot run as asked: unknown strategy or parameter, bad window, signals."
+);
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("QtsError", py.get_type::<QtsError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("DataError", py.get_type::<DataError>())?;
+    m.add("BacktestError", py.get_type::<BacktestError>())?;
+    Ok(())
+}
+
+/// The message with its causes, as the CLI shows them: each cause once, when the message does
+/// not already hold it.
+fn message(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+pub(crate) fn config(e: qts_core::config::ConfigError) -> PyErr {
+    ConfigError::new_err(message(&e))
+}
+
+pub(crate) fn data(e: qts_data::DataError) -> PyErr {
+    DataError::new_err(message(&e))
+}
+
+pub(crate) fn backtest(e: qts_backtest::BacktestError) -> PyErr {
+    match e {
+        qts_backtest::BacktestError::Data(d) => data(d),
+        other => BacktestError::new_err(message(&other)),
+    }
+}
+
+pub(crate) fn other(e: impl std::fmt::Display) -> PyErr {
+    QtsError::new_err(e.to_string())
+}

@@ -1,0 +1,54 @@
+"""Shared fixtures: the repository's sample data and configuration, and the `qts` command the
+Python results are compared with (``QTS_BIN``, set by scripts/test.sh)."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+GOOG = ROOT / "examples" / "data" / "goog_daily.csv"
+SP500 = ROOT / "examples" / "data" / "sp500_daily.csv"
+CONFIG = ROOT / "config"
+
+
+@pytest.fixture(scope="session")
+def qts_bin() -> str:
+    path = os.environ.get("QTS_BIN")
+    if not path or not Path(path).is_file():
+        pytest.fail(
+            "QTS_BIN must name the `qts` executable the results are compared with "
+            "(scripts/test.sh sets it after `cargo test` builds it)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def cli(qts_bin):
+    """Runs `qts ARGS` from the repository root; returns stdout, failing on a non-zero exit."""
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [qts_bin, *args], cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}
+        )
+        if check and done.returncode != 0:
+            pytest.fail(f"qts {' '.join(args)} exited {done.returncode}: {done.stderr}")
+        return done
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def cli_json(cli):
+    def run(*args: str) -> dict:
+        return json.loads(cli(*args).stdout)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch):
+    # The configuration files are stamped as the CLI names them: relative to the root.
+    monkeypatch.chdir(ROOT)
