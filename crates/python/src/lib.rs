@@ -11,6 +11,7 @@
 use pyo3::prelude::*;
 
 mod api;
+mod backtest;
 mod convert;
 mod errors;
 
@@ -19,6 +20,7 @@ mod errors;
 fn _qts(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     api::register(m)?;
+    backtest::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

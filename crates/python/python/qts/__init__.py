@@ -42,12 +42,17 @@ __all__ = [
     "Result",
     "Table",
     "ValidationReport",
+    "Optimization",
+    "WalkForward",
     "backtest",
     "features",
+    "monte_carlo",
+    "optimize",
     "read_bars",
     "report",
     "strategies",
     "validate",
+    "walk_forward",
 ]
 
 PathLike = Union[str, "_os.PathLike[str]"]
@@ -293,9 +298,10 @@ class Result:
     the rules, buy-and-hold beside it, the stamp) and the ``trades``, ``equity``, ``orders``
     and ``fills`` behind it."""
 
-    def __init__(self, native: Any, time: TimeInfo) -> None:
+    def __init__(self, native: Any, time: TimeInfo, config: Optional[Config] = None) -> None:
         self._native = native
         self._time = time
+        self._config = config
         self.stats: dict = _json.loads(native.stats_json())
 
     @property
@@ -390,9 +396,7 @@ def backtest(
     predictions CSV of ``qts predict``: ``date``, ``prediction`` [, ``lower``, ``upper``,
     ``split``]) feeds the ``signal`` strategy; in-sample predictions are dropped unless
     ``allow_in_sample``."""
-    many = bars if isinstance(bars, (list, tuple)) else [bars]
-    loaded = [_bars(b) for b in many]
-    pairs = [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+    loaded, pairs = _backtest_inputs(bars, params)
     native = _qts.backtest(
         [b._native for b in loaded],
         strategy,
@@ -406,7 +410,149 @@ def backtest(
         overlays,
         allow_in_sample,
     )
-    return Result(native, loaded[0]._time)
+    return Result(native, loaded[0]._time, config)
+
+
+def _grid_specs(grid: Mapping[str, Any]) -> list[str]:
+    """``{"fast": range(5, 50, 5), "slow": "20:200:20"}`` as ``--grid`` specs."""
+    if not grid:
+        raise ValueError("grid: give at least one parameter, e.g. {'fast': range(5, 50, 5)}")
+    specs = []
+    for name, values in grid.items():
+        if isinstance(values, str):
+            specs.append(f"{name}={values}")
+        else:
+            specs.append(f"{name}=" + ",".join(_param_text(v) for v in values))
+    return specs
+
+
+def _csv_table(text: str) -> Table:
+    import io
+
+    import pyarrow.csv as pacsv
+
+    return Table(pacsv.read_csv(io.BytesIO(text.encode())))
+
+
+def _backtest_inputs(bars: Any, params: Optional[Mapping[str, Any]]) -> tuple[list, list]:
+    many = bars if isinstance(bars, (list, tuple)) else [bars]
+    loaded = [_bars(b) for b in many]
+    return loaded, [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+
+
+class Optimization:
+    """A parameter search (``qts optimize``): ``report`` (its ``--json``: the best trial, the
+    deflated Sharpe ratio and the probability of backtest overfitting over every trial) and
+    ``trials`` (``trials.csv``: one row per point)."""
+
+    def __init__(self, report: dict, trials: Table) -> None:
+        self.report = report
+        self.trials = trials
+
+    @property
+    def best(self) -> dict:
+        """The best trial: its parameters and metrics."""
+        return self.report["best"]
+
+    def __repr__(self) -> str:
+        b = self.report["best"]
+        return f"Optimization({self.report['trials']} trials; best {b['params']})"
+
+
+def optimize(
+    bars: Union[BarsLike, Sequence[BarsLike]],
+    strategy: str,
+    grid: Mapping[str, Any],
+    *,
+    maximize: str,
+    params: Optional[Mapping[str, Any]] = None,
+    config: Optional[Config] = None,
+    signals: Any = None,
+    execution: str = "default",
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    method: str = "grid",
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    pbo_splits: int = 16,
+) -> Optimization:
+    """Searches ``grid`` (each parameter's values: a list, a range, or ``"START:STOP:STEP"``)
+    for the trial with the highest ``maximize`` (a key of the backtest JSON), as
+    ``qts optimize`` does: every point (``method="grid"``) or ``trials`` of them drawn with
+    ``seed`` (``"random"``), in parallel, the same answer on any thread count."""
+    loaded, fixed = _backtest_inputs(bars, params)
+    report, trials_csv = _qts.optimize(
+        [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed,
+        _native_config(config), _signals(signals), execution, start, end, method, trials, seed,
+        pbo_splits,
+    )
+    return Optimization(_json.loads(report), _csv_table(trials_csv))
+
+
+class WalkForward:
+    """A walk-forward analysis (``qts walk-forward``): ``report`` (windows, the stitched
+    out-of-sample metrics beside buy-and-hold, the walk-forward efficiency), ``windows``
+    (``windows.csv``) and ``oos_equity`` (``oos_equity.csv``)."""
+
+    def __init__(self, report: dict, windows: Table, oos_equity: Table) -> None:
+        self.report = report
+        self.windows = windows
+        self.oos_equity = oos_equity
+
+    def __repr__(self) -> str:
+        o = self.report["out_of_sample"]
+        return f"WalkForward({len(self.windows)} windows; out of sample: Sharpe {o['sharpe_ratio']:.2f})"
+
+
+def walk_forward(
+    bars: Union[BarsLike, Sequence[BarsLike]],
+    strategy: str,
+    grid: Mapping[str, Any],
+    *,
+    maximize: str,
+    train: int,
+    test: int,
+    step: Optional[int] = None,
+    anchored: bool = False,
+    params: Optional[Mapping[str, Any]] = None,
+    config: Optional[Config] = None,
+    signals: Any = None,
+    execution: str = "default",
+) -> WalkForward:
+    """Optimises on each ``train``-bar window and trades the winner on the next ``test`` bars
+    (every ``step`` bars; train windows growing from the first bar when ``anchored``), as
+    ``qts walk-forward`` does."""
+    loaded, fixed = _backtest_inputs(bars, params)
+    report, windows, equity = _qts.walk_forward(
+        [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed, train, test,
+        step, anchored, _native_config(config), _signals(signals), execution,
+    )
+    return WalkForward(_json.loads(report), _csv_table(windows), _csv_table(equity))
+
+
+def monte_carlo(
+    result: "Result",
+    method: str = "iid",
+    paths: int = 10_000,
+    seed: Optional[int] = None,
+    block_size: int = 20,
+    horizon: Optional[int] = None,
+    level: float = 0.95,
+    drawdown: float = 0.2,
+    config: Optional[Config] = None,
+) -> dict:
+    """Confidence intervals of a backtest's metrics from ``paths`` resampled paths (``qts
+    monte-carlo --run DIR``): ``iid``, ``block`` (stationary bootstrap, mean ``block_size``),
+    ``trades``, ``normal`` or ``student-t``; the seed defaults to the configuration's."""
+    if not isinstance(result, Result):
+        raise TypeError(f"monte_carlo: expected qts.Result, got {type(result).__name__}")
+    cfg = config if config is not None else result._config
+    return _json.loads(
+        _qts.monte_carlo(
+            result._native, method, paths, seed, block_size, horizon, level, drawdown,
+            _native_config(cfg),
+        )
+    )
 
 
 def _param_text(value: Any) -> str:

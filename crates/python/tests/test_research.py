@@ -1,0 +1,64 @@
+"""The research tools from Python: the CLI's answers, from the same library calls."""
+
+import pytest
+
+import qts
+from conftest import GOOG, SP500
+
+
+def test_a_search_is_the_cli_search(cli_json, tmp_path):
+    expected = cli_json(
+        "optimize", "--data", "examples/data/goog_daily.csv", "--strategy", "sma-cross",
+        "--grid", "fast=5:30:5", "--grid", "slow=20,40,60,80", "--maximize", "sharpe_ratio", "--json",
+    )
+    got = qts.optimize(
+        "examples/data/goog_daily.csv", "sma-cross", {"fast": "5:30:5", "slow": [20, 40, 60, 80]},
+        maximize="sharpe_ratio", config=qts.Config.load("config"),
+    )
+    assert got.report == expected
+    assert len(got.trials) == expected["trials"]
+    # The same grid written as ranges (STOP excluded, as Python's range).
+    again = qts.optimize(
+        "examples/data/goog_daily.csv", "sma-cross", {"fast": range(5, 30, 5), "slow": range(20, 81, 20)},
+        maximize="sharpe_ratio", config=qts.Config.load("config"),
+    )
+    assert again.report == expected
+    random = qts.optimize(
+        GOOG, "sma-cross", {"fast": range(5, 31, 5), "slow": range(20, 81, 20)},
+        maximize="final_equity", method="random", trials=7, seed=3,
+    )
+    # Seven points drawn; those with fast ≥ slow are skipped and counted.
+    assert random.report["trials"] + random.report["skipped"] == 7
+    with pytest.raises(qts.BacktestError, match="grid"):
+        qts.optimize(GOOG, "sma-cross", {"fast": "5:1:0"}, maximize="final_equity")
+    with pytest.raises(ValueError, match="at least one parameter"):
+        qts.optimize(GOOG, "sma-cross", {}, maximize="final_equity")
+
+
+def test_a_walk_forward_is_the_cli_walk_forward(cli_json):
+    expected = cli_json(
+        "walk-forward", "--data", "examples/data/sp500_daily.csv", "--strategy", "sma-cross",
+        "--grid", "fast=10,20,40", "--grid", "slow=60,120", "--maximize", "sharpe_ratio",
+        "--train", "756", "--test", "252", "--json",
+    )
+    got = qts.walk_forward(
+        "examples/data/sp500_daily.csv", "sma-cross", {"fast": [10, 20, 40], "slow": [60, 120]},
+        maximize="sharpe_ratio", train=756, test=252, config=qts.Config.load("config"),
+    )
+    for key in ("what", "data"):
+        expected.pop(key)
+    assert got.report == expected
+    assert len(got.windows) == len(expected["windows"]) > 5
+    assert got.oos_equity.columns == ["date", "equity", "buy_and_hold"]
+
+
+@pytest.mark.parametrize("method", ["iid", "block", "trades", "student-t"])
+def test_monte_carlo_of_a_result_is_the_cli_on_its_folder(cli, cli_json, tmp_path, method):
+    out = tmp_path / "run"
+    cli("backtest", "--data", "examples/data/goog_daily.csv", "--out", str(out))
+    expected = cli_json("monte-carlo", "--run", str(out), "--method", method, "--paths", "500", "--json")
+    result = qts.backtest("examples/data/goog_daily.csv", "sma-cross", config=qts.Config.load("config"))
+    got = qts.monte_carlo(result, method=method, paths=500)
+    expected.pop("source")
+    assert got == expected
+    assert got["final_equity"]["lower"] < got["final_equity"]["upper"]
