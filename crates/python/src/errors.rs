@@ -54,7 +54,13 @@ pub(crate) fn config(e: qts_core::config::ConfigError) -> PyErr {
 }
 
 pub(crate) fn data(e: qts_data::DataError) -> PyErr {
-    DataError::new_err(message(&e))
+    match e {
+        // The CLI's hint names its command; in Python the function.
+        qts_data::DataError::Invalid { path, first } => DataError::new_err(format!(
+            "{path}: data validation failed ({first}); qts.validate(bars) lists every finding"
+        )),
+        other => DataError::new_err(message(&other)),
+    }
 }
 
 pub(crate) fn backtest(e: qts_backtest::BacktestError) -> PyErr {

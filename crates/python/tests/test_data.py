@@ -51,7 +51,7 @@ def test_bad_bars_name_the_row_and_the_column():
     report = qts.validate(broken, as_of="2013-03-01")
     assert report.fails
     assert any(7 in rows for rows in report.findings.column("first_rows"))
-    with pytest.raises(qts.DataError, match=r"rows 7"):
+    with pytest.raises(qts.DataError, match=r"^<frame>: data validation failed \(.*rows 7\)\); qts.validate\(bars\) lists every finding$"):
         qts.backtest(broken, "sma-cross")
     with pytest.raises(qts.DataError, match=r"no `close` column"):
         qts.Bars.from_frame(frame.drop(columns=["close"]))

@@ -170,7 +170,7 @@ class Bars:
         a ``date``/``time`` column, and ``open``, ``high``, ``low``, ``close``, ``volume``
         [, ``adj_close``] (any case). Rows are numbered from 0 in errors, as ``iloc``
         counts them."""
-        shown = source or f"<{symbol} frame>"
+        shown = source or ("<frame>" if symbol == "frame" else f"<{symbol} frame>")
         table, info = normalise(frame, shown)
         return Bars(_qts.bars_from_arrow(table, symbol, shown), info)
 
