@@ -6,7 +6,12 @@
 //! the library's use case (`qts_backtest::backtest` on bars validated once), and again with
 //! the bars checked on every run; then the engine and the metrics alone.
 //! `bench_backtest grid BARS.csv`: 10,000 SMA pairs (fast 2..=101 × slow fast+1..=fast+100), on
-//! all cores. Both print one JSON object.
+//! all cores.
+//! `bench_backtest request BARS.csv REPEATS`: what one `qts.backtest(...)` call from Python
+//! does in Rust, best of REPEATS — the bars validated, the request run
+//! ([`qts_backtest::request::run`]) and its JSON written — under the same configuration
+//! (backtesting.py's rules, cash 10,000, commission 0.002); `bench/python.py` divides the
+//! Python call's time by it. Each prints one JSON object.
 
 use std::path::Path;
 use std::time::Instant;
@@ -115,6 +120,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "{{\"secs\": {secs:e}, \"pairs\": {}, \"best_total_return\": {best}, \"threads\": {threads}}}",
                 rows.len()
             );
+        }
+        "request" => {
+            let repeats: usize = args.get(3).map_or(Ok(100), |r| r.parse())?;
+            let loaded = qts_core::config::ConfigLoader::new()
+                .override_value("backtest.initial_capital=10000")
+                .override_value("backtest.costs.commission_model=percent")
+                .override_value("backtest.costs.commission_rate=0.002")
+                .load(&qts_core::config::Environment::process())?;
+            let qts_cfg = &loaded.config;
+            let params = [
+                ("fast".to_string(), "10".to_string()),
+                ("slow".to_string(), "20".to_string()),
+            ];
+            let (mut best, mut final_equity) = (f64::INFINITY, 0.0);
+            for _ in 0..repeats {
+                let t = Instant::now();
+                let checked = require(bars.clone(), "bars", Policy::of(qts_cfg))?;
+                let market = Market::new(vec![checked])?;
+                let settings = Settings::from_config(
+                    qts_cfg,
+                    qts_backtest::engine::Execution::BacktestingPy,
+                );
+                let report = qts_backtest::request::run(qts_backtest::request::Request {
+                    market: &market,
+                    strategy: "sma-cross",
+                    params: &params,
+                    signals: None,
+                    regime: &qts_cfg.backtest.regime_filter,
+                    settings: &settings,
+                    benchmark: None,
+                    stamp: Stamp::new(String::new(), qts_cfg.fingerprint(), Vec::new()),
+                    in_sample: false,
+                    notes: Vec::new(),
+                })?;
+                let json = serde_json::to_string(&serde_json::to_value(&report)?)?;
+                best = best.min(t.elapsed().as_secs_f64());
+                final_equity = *report.result.equity.last().unwrap_or(&0.0);
+                assert!(json.len() > 100);
+            }
+            println!("{{\"secs\": {best:e}, \"final_equity\": {final_equity}}}");
         }
         other => return Err(format!("unknown mode {other}").into()),
     }

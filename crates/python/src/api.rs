@@ -198,10 +198,13 @@ fn bars_from_arrow(table: PyArrowType<Table>, symbol: String, source: String) ->
     };
     series.check_lengths().map_err(errors::data)?;
     // The frame's values, each to the bit, in a fixed order: the same frame gives the same
-    // stamp.
-    let mut bytes = Vec::with_capacity(rows * 56);
+    // stamp. Hashed row by row: a 1M-row frame needs no second copy for it.
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut row = Vec::with_capacity(56);
     for i in 0..rows {
-        bytes.extend(series.time[i].and_utc().timestamp_micros().to_le_bytes());
+        row.clear();
+        row.extend(series.time[i].and_utc().timestamp_micros().to_le_bytes());
         for column in [
             &series.open,
             &series.high,
@@ -209,14 +212,15 @@ fn bars_from_arrow(table: PyArrowType<Table>, symbol: String, source: String) ->
             &series.close,
             &series.volume,
         ] {
-            bytes.extend(column[i].to_bits().to_le_bytes());
+            row.extend(column[i].to_bits().to_le_bytes());
         }
         if let Some(adj) = &series.adj_close {
-            bytes.extend(adj[i].to_bits().to_le_bytes());
+            row.extend(adj[i].to_bits().to_le_bytes());
         }
+        hasher.update(&row);
     }
     Ok(Bars {
-        hash: qts_core::hex::sha256(&bytes),
+        hash: qts_core::hex::encode(&hasher.finalize()),
         series: Arc::new(series),
         source,
     })

@@ -18,6 +18,7 @@ The model functions (train, predict) need libtorch and are not in this package y
 
 from __future__ import annotations
 
+import functools as _functools
 import html as _html
 import json as _json
 import os as _os
@@ -302,7 +303,11 @@ class Result:
         self._native = native
         self._time = time
         self._config = config
-        self.stats: dict = _json.loads(native.stats_json())
+
+    @_functools.cached_property
+    def stats(self) -> dict:
+        """The JSON of ``qts backtest --json``, read on first use."""
+        return _json.loads(self._native.stats_json())
 
     @property
     def trades(self) -> Table:

@@ -56,8 +56,11 @@ def to_arrow(obj: Any, what: str) -> tuple[pa.Table, bool, Optional[str]]:
             name = obj.index.name or "date"
             if name in obj.columns:
                 raise DataError(f"{what}: the index and a column are both called `{name}`")
-            frame = obj.reset_index(names=name)
-            return pa.Table.from_pandas(frame, preserve_index=False), True, name
+            # The index as a column, without copying the frame (reset_index would).
+            table = pa.Table.from_pandas(obj, preserve_index=True)
+            stored = obj.index.name if obj.index.name is not None else "__index_level_0__"
+            names = [name if n == stored else n for n in table.column_names]
+            return table.rename_columns(names).replace_schema_metadata(None), True, name
         return pa.Table.from_pandas(obj, preserve_index=False), False, None
     if _is_polars(obj):
         return obj.to_arrow(), False, None
