@@ -138,10 +138,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let t = Instant::now();
                 let checked = require(bars.clone(), "bars", Policy::of(qts_cfg))?;
                 let market = Market::new(vec![checked])?;
-                let settings = Settings::from_config(
-                    qts_cfg,
-                    qts_backtest::engine::Execution::BacktestingPy,
-                );
+                let settings =
+                    Settings::from_config(qts_cfg, qts_backtest::engine::Execution::BacktestingPy);
                 let report = qts_backtest::request::run(qts_backtest::request::Request {
                     market: &market,
                     strategy: "sma-cross",
