@@ -37,10 +37,13 @@ source scripts/python-env.sh
 
 cargo test --workspace --locked "$@"
 
-# The Python package, built as a user's `pip install` builds it (a wheel by maturin), installed
-# into the test venv, then its tests, which compare it with the `qts` just built.
-echo "== Python package (crates/python)" >&2
+# The Python package and its model extension, built as a user's `pip install` builds them
+# (wheels by maturin), installed into the test venv, then their tests, which compare them with
+# the `qts` and `qts-torch` just built.
+echo "== Python package (crates/python, crates/python-torch)" >&2
 rm -rf target/wheels
-(cd crates/python && "$(dirname "$QTS_PYTHON")/maturin" build --locked --quiet -o ../../target/wheels)
-"$QTS_PYTHON" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/qts-*.whl
+for package in python python-torch; do
+    (cd "crates/$package" && "$(dirname "$QTS_PYTHON")/maturin" build --locked --quiet -o ../../target/wheels)
+done
+"$QTS_PYTHON" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/*.whl
 QTS_BIN="$PWD/target/debug/qts" "$QTS_PYTHON" -m pytest -q -p no:cacheprovider crates/python/tests

@@ -152,6 +152,38 @@ pub fn compare_forecasts(
     diebold_mariano(&eb, &ea, horizon, Loss::Squared).ok()
 }
 
+/// [`parse_test_forecasts`] of the text of the file at `path` (named in the error).
+///
+/// # Errors
+/// [`BacktestError::Input`] naming the file and the line that is not `date,target,prediction`.
+pub fn read_test_forecasts(path: &str, text: &str) -> Result<Option<TestForecasts>, BacktestError> {
+    parse_test_forecasts(text).map_err(|line| BacktestError::Input {
+        path: format!("{path}:{line}"),
+        reason: "not date,target,prediction".into(),
+    })
+}
+
+/// Each model's test against the first model's (`series[0]`), on the days both forecast the
+/// same target, at `horizon`: `None` for the first, and where either has no forecasts by day
+/// (imported, or several symbols pooled) or too few common days.
+pub fn against_first(
+    series: &[(String, Option<TestForecasts>)],
+    horizon: usize,
+) -> Vec<(String, Option<ForecastDifference>)> {
+    let Some((first_name, first)) = series.first() else {
+        return Vec::new();
+    };
+    let mut out = vec![(first_name.clone(), None)];
+    for (name, f) in &series[1..] {
+        let test = match (first, f) {
+            (Some(a), Some(b)) => compare_forecasts(a, b, horizon),
+            _ => None,
+        };
+        out.push((name.clone(), test));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

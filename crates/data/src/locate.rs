@@ -27,6 +27,17 @@ pub fn load_for_model(
     let bytes = crate::io::read_file(&path)?;
     hasher.update(&bytes);
     let bars = crate::io::parse_bytes(&path, bytes)?;
+    let bars = for_model(bars, &path.display().to_string(), adjust)?;
+    Ok((bars, path))
+}
+
+/// Bars read from `source` as a model reads them: duplicate timestamps dropped (the last bar
+/// of each kept, as providers revise a bar by sending it again), adjusted for splits and
+/// dividends when `adjust`.
+///
+/// # Errors
+/// [`DataError::Content`] when `adjust` is asked of bars without `adj_close`.
+pub fn for_model(bars: BarSeries, source: &str, adjust: bool) -> Result<BarSeries, DataError> {
     let (bars, removed) = crate::validate::drop_duplicates(&bars);
     if removed > 0 {
         tracing::warn!(
@@ -35,15 +46,15 @@ pub fn load_for_model(
         );
     }
     if !adjust {
-        return Ok((bars, path));
+        return Ok(bars);
     }
     if bars.adj_close.is_none() {
         return Err(DataError::Content {
-            path: path.display().to_string(),
+            path: source.to_string(),
             reason: "--adjust needs an adj_close column".into(),
         });
     }
-    Ok((bars.adjusted(), path))
+    Ok(bars.adjusted())
 }
 
 /// The file that holds `input`'s bars (see the module comment).

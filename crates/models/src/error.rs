@@ -53,4 +53,9 @@ pub enum ModelError {
     /// libtorch failed (out of memory, a CUDA error, …).
     #[error("libtorch: {0}")]
     Torch(String),
+    /// The caller stopped the run (Ctrl-C in a notebook).
+    #[error(
+        "training interrupted; the last finished epoch's checkpoint is kept (resume=True continues)"
+    )]
+    Cancelled,
 }

@@ -331,9 +331,7 @@ pub fn train_model(
     })
 }
 
-/// The registered file of the test split's forecasts: `date,target,prediction`, one row per
-/// test window (what `qts models compare` tests two models' errors on).
-pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
+pub use crate::registry::TEST_PREDICTIONS;
 
 /// The best epoch's validation numbers, and the best weights on the test split, never seen in
 /// training or model selection; with the test forecasts as [`TEST_PREDICTIONS`].

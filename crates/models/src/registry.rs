@@ -168,6 +168,15 @@ fn io(path: &Path, e: impl std::fmt::Display) -> ModelError {
     }
 }
 
+/// The registered file of the test split's forecasts: `date,target,prediction`, one row per
+/// test window (what `qts models compare` tests two models' errors on).
+pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
+
+/// The forecast horizon a model was trained for (1 when its configuration does not say).
+pub fn horizon(card: &ModelCard) -> usize {
+    card.config["data"]["horizon"].as_u64().unwrap_or(1).max(1) as usize
+}
+
 impl Registry {
     /// A registry in `root` (created on the first registration).
     pub fn new(root: impl Into<PathBuf>) -> Registry {
@@ -314,6 +323,25 @@ impl Registry {
         let path = self.version_dir(&r.name, v).join("model.json");
         let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
         serde_json::from_str(&text).map_err(|e| io(&path, e))
+    }
+
+    /// A version's test forecasts, the text of its [`TEST_PREDICTIONS`] with the file's path;
+    /// `None` for a version without one (imported).
+    ///
+    /// # Errors
+    /// [`ModelError::Io`] when the file is there but cannot be read.
+    pub fn test_predictions(
+        &self,
+        card: &ModelCard,
+    ) -> Result<Option<(PathBuf, String)>, ModelError> {
+        let path = self
+            .version_dir(&card.name, card.version)
+            .join(TEST_PREDICTIONS);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+        Ok(Some((path, text)))
     }
 
     /// The directory of a version.

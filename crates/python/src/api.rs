@@ -7,11 +7,11 @@ use std::sync::Arc;
 use arrow_pyarrow::{PyArrowType, Table};
 use pyo3::prelude::*;
 use qts_backtest::html::data_quality_page;
-use qts_core::config::{ConfigLoader, Environment, Loaded};
+use qts_core::config::{ConfigLoader, ConfigRequest, Environment, Loaded};
 use qts_data::bars::BarSeries;
 
-use crate::convert::{self, Batch, Columns, TIME};
 use crate::errors;
+use crate::tables::{columns, refused, to_py};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Config>()?;
@@ -35,40 +35,49 @@ pub(crate) fn json_text(value: &impl serde::Serialize) -> PyResult<String> {
 #[pyclass(module = "qts._qts", frozen)]
 pub(crate) struct Config {
     pub(crate) loaded: Loaded,
+    request: ConfigRequest,
 }
 
 #[pymethods]
 impl Config {
-    /// Loads `dir` (the four files it holds), then `overrides` (`"key.path=value"`); `${VAR}`
-    /// from the process environment and `env_file`. No `dir`: the built-in defaults.
+    /// Loads `dir` (the four files it holds; none: the built-in defaults), `model` in place of
+    /// its model file, then `overrides` (`"key.path=value"`); `${VAR}` from the process
+    /// environment and `env_file`.
     #[staticmethod]
-    #[pyo3(signature = (dir=None, overrides=Vec::new(), env_file=None))]
+    #[pyo3(signature = (dir=None, overrides=Vec::new(), env_file=None, model=None))]
     fn load(
         dir: Option<PathBuf>,
         overrides: Vec<String>,
         env_file: Option<PathBuf>,
+        model: Option<PathBuf>,
     ) -> PyResult<Config> {
-        let mut loader = match &dir {
-            Some(dir) if !dir.is_dir() => {
-                return Err(errors::ConfigError::new_err(format!(
-                    "configuration directory {}: no such directory",
-                    dir.display()
-                )));
-            }
-            Some(dir) => ConfigLoader::from_dir(dir),
-            None => ConfigLoader::new(),
+        let request = ConfigRequest {
+            dir,
+            model,
+            overrides,
+            env_file,
         };
-        for o in overrides {
-            loader = loader.override_value(o);
-        }
-        let mut env = Environment::process();
-        if let Some(file) = &env_file {
-            env = env
-                .with_dotenv(file)
-                .map_err(|e| errors::ConfigError::new_err(e.to_string()))?;
-        }
-        let loaded = loader.load(&env).map_err(errors::config)?;
-        Ok(Config { loaded })
+        let loaded = request.load().map_err(errors::config)?;
+        Ok(Config { loaded, request })
+    }
+
+    /// What it was loaded from, `(dir, model, overrides, env_file)`, for the model extension
+    /// to load the same.
+    fn request(
+        &self,
+    ) -> (
+        Option<PathBuf>,
+        Option<PathBuf>,
+        Vec<String>,
+        Option<PathBuf>,
+    ) {
+        let r = &self.request;
+        (
+            r.dir.clone(),
+            r.model.clone(),
+            r.overrides.clone(),
+            r.env_file.clone(),
+        )
     }
 
     /// The effective configuration as JSON (secrets redacted), as `qts config show --json`.
@@ -144,18 +153,7 @@ impl Bars {
     /// The bars as a pyarrow table: `time`, `open`, `high`, `low`, `close`, `volume`
     /// [, `adj_close`].
     fn to_arrow(&self) -> PyResult<PyArrowType<Table>> {
-        let s = &self.series;
-        let mut b = Batch::default()
-            .time(TIME, &s.time)
-            .float("open", s.open.iter().copied())
-            .float("high", s.high.iter().copied())
-            .float("low", s.low.iter().copied())
-            .float("close", s.close.iter().copied())
-            .float("volume", s.volume.iter().copied());
-        if let Some(adj) = &s.adj_close {
-            b = b.float("adj_close", adj.iter().copied());
-        }
-        Ok(PyArrowType(b.finish()?))
+        to_py(qts_arrow::bars_batch(&self.series))
     }
 }
 
@@ -177,55 +175,15 @@ fn read_bars(py: Python<'_>, path: PathBuf) -> PyResult<Bars> {
 /// messages, as `DataFrame.iloc` counts them.
 #[pyfunction]
 fn bars_from_arrow(table: PyArrowType<Table>, symbol: String, source: String) -> PyResult<Bars> {
-    let columns = Columns::new(table.0, &source);
-    let time = columns.time()?;
-    let rows = time.len();
-    let adj_close = if columns.has("adj_close") {
-        Some(columns.float("adj_close")?)
-    } else {
-        None
-    };
-    let series = BarSeries {
-        symbol,
-        open: columns.float("open")?,
-        high: columns.float("high")?,
-        low: columns.float("low")?,
-        close: columns.float("close")?,
-        volume: columns.float("volume")?,
-        adj_close,
-        source_rows: (0..rows).collect(),
-        time,
-    };
-    series.check_lengths().map_err(errors::data)?;
-    // The frame's values, each to the bit, in a fixed order: the same frame gives the same
-    // stamp. Hashed row by row: a 1M-row frame needs no second copy for it.
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
-    let mut row = Vec::with_capacity(56);
-    for i in 0..rows {
-        row.clear();
-        row.extend(series.time[i].and_utc().timestamp_micros().to_le_bytes());
-        for column in [
-            &series.open,
-            &series.high,
-            &series.low,
-            &series.close,
-            &series.volume,
-        ] {
-            row.extend(column[i].to_bits().to_le_bytes());
-        }
-        if let Some(adj) = &series.adj_close {
-            row.extend(adj[i].to_bits().to_le_bytes());
-        }
-        hasher.update(&row);
-    }
+    let series = columns(table, &source).bars(&symbol).map_err(refused)?;
     Ok(Bars {
-        hash: qts_core::hex::encode(&hasher.finalize()),
+        hash: qts_arrow::values_hash(&series),
         series: Arc::new(series),
         source,
     })
 }
 
+/// A `YYYY-MM-DD` argument.
 pub(crate) fn parse_day(text: &str, what: &str) -> PyResult<chrono::NaiveDate> {
     text.parse().map_err(|_| {
         pyo3::exceptions::PyValueError::new_err(format!(
@@ -296,7 +254,7 @@ fn features(
     let table = py
         .detach(|| qts_data::features::compute(&series, &loaded.config.data.features))
         .map_err(errors::data)?;
-    Ok(PyArrowType(convert::table(&table)?))
+    to_py(qts_arrow::table_batch(&table))
 }
 
 /// A CSV table (predictions) as `qts backtest --signals` reads it.
@@ -305,7 +263,7 @@ fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<PyArrowType<Table>> {
     let table = py
         .detach(|| qts_data::io::read_csv_table(&path))
         .map_err(errors::data)?;
-    Ok(PyArrowType(convert::table(&table)?))
+    to_py(qts_arrow::table_batch(&table))
 }
 
 /// The registered strategies with their parameters and defaults, as JSON.

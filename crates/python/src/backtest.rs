@@ -19,8 +19,10 @@ use qts_data::bars::BarSeries;
 use qts_data::validate::{Policy, require};
 
 use crate::api::{Bars, Config, json_text, loaded, parse_day};
-use crate::convert::{self, Batch, Columns};
+use qts_arrow::Batch;
+
 use crate::errors;
+use crate::tables::{columns, refused, to_py};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BacktestRun>()?;
@@ -28,6 +30,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(optimize, m)?)?;
     m.add_function(wrap_pyfunction!(walk_forward, m)?)?;
     m.add_function(wrap_pyfunction!(monte_carlo, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_models, m)?)?;
+    m.add_function(wrap_pyfunction!(diebold_mariano, m)?)?;
     Ok(())
 }
 
@@ -67,7 +71,7 @@ impl BacktestRun {
             .float("commission", t.iter().map(|t| t.commission))
             .float("duration_days", t.iter().map(|t| t.duration_days))
             .text("exit_reason", t.iter().map(|t| t.exit_reason));
-        Ok(PyArrowType(b.finish()?))
+        to_py(b)
     }
 
     /// `equity.csv`'s columns: equity, cash and drawdown at each close, buy-and-hold's equity
@@ -86,7 +90,7 @@ impl BacktestRun {
                 (0..n).map(|i| at(&r.buy_and_hold_equity, i)),
             )
             .float("price", (0..n).map(|i| at(&r.first_close, i)));
-        Ok(PyArrowType(b.finish()?))
+        to_py(b)
     }
 
     /// Every order with its outcome.
@@ -112,7 +116,7 @@ impl BacktestRun {
             .text("reason", o.iter().map(|o| o.order.reason.to_string()))
             .text("status", o.iter().map(|o| o.status.to_string()))
             .float("filled", o.iter().map(|o| o.filled));
-        Ok(PyArrowType(b.finish()?))
+        to_py(b)
     }
 
     /// Every fill: price with slippage, commission, slippage cost.
@@ -127,7 +131,7 @@ impl BacktestRun {
             .float("commission", f.iter().map(|f| f.commission))
             .float("slippage", f.iter().map(|f| f.slippage))
             .text("reason", f.iter().map(|f| f.reason.to_string()));
-        Ok(PyArrowType(b.finish()?))
+        to_py(b)
     }
 
     /// The backtest page (`qts backtest --report`) as HTML.
@@ -192,8 +196,10 @@ fn ask(
     };
     let signals = signals
         .map(|(table, source)| {
-            let columns = Columns::new(table.0, &source);
-            convert::from_table(&columns).map(|t| (t, source))
+            columns(table, &source)
+                .table()
+                .map(|t| (t, source))
+                .map_err(refused)
         })
         .transpose()?;
     Ok(Ask {
@@ -540,4 +546,67 @@ fn monte_carlo(
         })
         .map_err(errors::backtest)?;
     json_text(&report)
+}
+
+/// `qts models compare --json` (each model's metrics) and each model's Diebold–Mariano test
+/// against the first on their common test forecasts: two JSON texts.
+#[pyfunction]
+#[pyo3(signature = (models, config=None))]
+fn compare_models(models: Vec<String>, config: Option<&Config>) -> PyResult<(String, String)> {
+    use qts_backtest::significance::{against_first, read_test_forecasts};
+    use qts_models::{ModelRef, Registry};
+    if models.len() < 2 {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "compare_models: give at least two models",
+        ));
+    }
+    let loaded = loaded(config)?;
+    let registry = Registry::new(&loaded.config.registry.directory);
+    let model = |e: qts_models::ModelError| errors::QtsError::new_err(e.to_string());
+    let cards = models
+        .iter()
+        .map(|m| ModelRef::parse(m).and_then(|r| registry.card(&r)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(model)?;
+    let series = cards
+        .iter()
+        .map(|c| {
+            let tests = match registry.test_predictions(c).map_err(model)? {
+                Some((path, text)) => read_test_forecasts(&path.display().to_string(), &text)
+                    .map_err(errors::backtest)?,
+                None => None,
+            };
+            Ok((format!("{}@{}", c.name, c.version), tests))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let tests = against_first(&series, qts_models::registry::horizon(&cards[0]));
+    Ok((
+        json_text(&qts_models::registry::compare(&cards))?,
+        json_text(&tests)?,
+    ))
+}
+
+/// The Diebold–Mariano test of two forecasts' errors on the same targets (Harvey, Leybourne &
+/// Newbold's correction), `loss` `squared` or `absolute`; JSON.
+#[pyfunction]
+#[pyo3(signature = (errors_a, errors_b, horizon=1, loss="squared"))]
+fn diebold_mariano(
+    errors_a: Vec<f64>,
+    errors_b: Vec<f64>,
+    horizon: usize,
+    loss: &str,
+) -> PyResult<String> {
+    use qts_backtest::significance::Loss;
+    let loss = match loss {
+        "squared" => Loss::Squared,
+        "absolute" => Loss::Absolute,
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "loss=`{other}`: expected `squared` or `absolute`"
+            )));
+        }
+    };
+    let d = qts_backtest::significance::diebold_mariano(&errors_a, &errors_b, horizon, loss)
+        .map_err(errors::backtest)?;
+    json_text(&d)
 }

@@ -12,8 +12,8 @@ use pyo3::prelude::*;
 
 mod api;
 mod backtest;
-mod convert;
 mod errors;
+mod tables;
 
 /// The module `qts._qts`.
 #[pymodule]

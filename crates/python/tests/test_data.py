@@ -24,7 +24,7 @@ def test_a_bad_configuration_names_the_key_and_the_file(tmp_path):
     (tmp_path / "backtest_config.yaml").write_text("backtest:\n  initial_capital: -5\n")
     with pytest.raises(qts.ConfigError, match=r"backtest_config\.yaml:2.*initial_capital"):
         qts.Config.load(tmp_path)
-    with pytest.raises(qts.ConfigError, match="no such directory"):
+    with pytest.raises(qts.ConfigError, match="no such configuration directory"):
         qts.Config.load(tmp_path / "missing")
     # One base class for every qts error.
     assert issubclass(qts.ConfigError, qts.QtsError) and issubclass(qts.DataError, qts.QtsError)

@@ -17,6 +17,7 @@ def test_there_are_notebooks():
         "01_data_quality.ipynb",
         "02_features.ipynb",
         "03_backtest_walk_forward.ipynb",
+        "04_models.ipynb",
     ]
 
 

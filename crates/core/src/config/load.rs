@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::QtsConfig;
 use super::checks::{Checks, Validate};
-use super::interpolate::{EnvSource, expand, expand_tree};
+use super::interpolate::{EnvSource, Environment, expand, expand_tree};
 use super::path::{self, Segment};
 use super::problem::{ConfigError, Origins, Problem, Source};
 use super::redact::Redactor;
@@ -506,5 +506,53 @@ fn reset_json(root: &mut serde_json::Value, defaults: &serde_json::Value, key: &
             true
         }
         _ => false,
+    }
+}
+
+/// How a front end without flags (the Python packages) asks for a configuration: a directory
+/// of the four files (none: the built-in defaults), a model file in place of the directory's,
+/// overrides, and a `.env` file for `${VAR}` besides the process environment. Both Python
+/// extensions load from the same request, so they see the same configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigRequest {
+    /// The configuration directory.
+    pub dir: Option<PathBuf>,
+    /// The model section's file (`qts train --config FILE`).
+    pub model: Option<PathBuf>,
+    /// `section.key=value` overrides, as `--set`.
+    pub overrides: Vec<String>,
+    /// `NAME=value` lines for `${VAR}`.
+    pub env_file: Option<PathBuf>,
+}
+
+impl ConfigRequest {
+    /// Loads what the request names.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] for a directory that does not exist (running from the wrong
+    /// folder must not fall back to the defaults), [`ConfigError::Dotenv`] for a bad `.env`,
+    /// and what [`ConfigLoader::load`] finds.
+    pub fn load(&self) -> Result<Loaded, ConfigError> {
+        let mut loader = match &self.dir {
+            Some(dir) if !dir.is_dir() => {
+                return Err(ConfigError::Read {
+                    path: dir.clone(),
+                    reason: "no such configuration directory".into(),
+                });
+            }
+            Some(dir) => ConfigLoader::from_dir(dir),
+            None => ConfigLoader::new(),
+        };
+        if let Some(model) = &self.model {
+            loader = loader.file(Section::Model, model);
+        }
+        for o in &self.overrides {
+            loader = loader.override_value(o.clone());
+        }
+        let mut env = Environment::process();
+        if let Some(file) = &self.env_file {
+            env = env.with_dotenv(file)?;
+        }
+        loader.load(&env)
     }
 }

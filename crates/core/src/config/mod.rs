@@ -38,7 +38,7 @@ pub use base::*;
 pub use checks::{Checks, Validate};
 pub use data_sources::*;
 pub use interpolate::{DotenvError, EnvSource, Environment, is_secret_name};
-pub use load::{ConfigLoader, Loaded, Section};
+pub use load::{ConfigLoader, ConfigRequest, Loaded, Section};
 pub use model::*;
 pub use problem::{ConfigError, Origins, Problem, Source};
 pub use redact::{REDACTED, Redactor, Secret};

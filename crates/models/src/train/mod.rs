@@ -86,6 +86,11 @@ pub trait Progress {
     fn batch(&mut self, _epoch: usize, _done: usize, _total: usize) {}
     /// After each epoch.
     fn epoch(&mut self, _log: &EpochLog) {}
+    /// Asked after each batch: true stops the run with [`ModelError::Cancelled`] (the last
+    /// finished epoch's checkpoint stays, so `--resume` continues from it).
+    fn cancelled(&mut self) -> bool {
+        false
+    }
 }
 
 impl Progress for () {}
@@ -317,6 +322,9 @@ pub fn train(
             }
             total += l.detach() * len as f64;
             progress.batch(epoch, b + 1, batches);
+            if progress.cancelled() {
+                return Err(ModelError::Cancelled);
+            }
         }
         let train_loss = f64::try_from(&total)? / order.len() as f64;
         let (val_loss, val_mae, val_da, val_ic) = ctx.validate(set.validation)?;

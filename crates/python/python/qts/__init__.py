@@ -11,9 +11,9 @@ both are one call into the same Rust crates. Tables are ``qts.Table`` (pyarrow u
 ``.to_pandas()``, ``.to_polars()``, and the Arrow stream interface, so ``polars.DataFrame(t)``
 and ``pyarrow.table(t)`` take them as they are).
 
-The model functions (train, predict) need libtorch and are not in this package yet: use the
-``qts-torch`` command (``qts train``, ``qts predict``) and pass its predictions here as
-``signals=``.
+Training and prediction (:func:`train`, :func:`predict`) need libtorch: they run in the
+model extension, ``qts_torch`` (``pip install ./crates/python-torch``), which ``import qts``
+never loads.
 """
 
 from __future__ import annotations
@@ -45,13 +45,18 @@ __all__ = [
     "ValidationReport",
     "Optimization",
     "WalkForward",
+    "ModelComparison",
     "backtest",
+    "compare_models",
+    "diebold_mariano",
     "features",
     "monte_carlo",
     "optimize",
+    "predict",
     "read_bars",
     "report",
     "strategies",
+    "train",
     "validate",
     "walk_forward",
 ]
@@ -73,15 +78,12 @@ class Config:
         dir: Optional[PathLike] = None,
         overrides: Optional[Sequence[str]] = None,
         env_file: Optional[PathLike] = None,
+        model: Optional[PathLike] = None,
     ) -> "Config":
-        """Loads ``dir`` (no ``dir``: the built-in defaults) with ``overrides``."""
-        return Config(
-            _qts.Config.load(
-                _os.fspath(dir) if dir is not None else None,
-                list(overrides or []),
-                _os.fspath(env_file) if env_file is not None else None,
-            )
-        )
+        """Loads ``dir`` (no ``dir``: the built-in defaults) with ``overrides``; ``model``
+        replaces the directory's model file (``qts train --config FILE``)."""
+        path = lambda p: _os.fspath(p) if p is not None else None  # noqa: E731
+        return Config(_qts.Config.load(path(dir), list(overrides or []), path(env_file), path(model)))
 
     def to_dict(self) -> dict:
         """The effective configuration (secrets redacted), as ``qts config show --json``."""
@@ -376,6 +378,8 @@ def _signals(signals: Any) -> Optional[tuple]:
     if isinstance(signals, (str, _os.PathLike)):
         path = _os.fspath(signals)
         return (_qts.read_table(path), path)
+    if isinstance(signals, Table):
+        signals = signals.to_arrow()
     table, _ = normalise(signals, "signals", text_columns=("split",))
     return (table, "<signals frame>")
 
@@ -558,6 +562,137 @@ def monte_carlo(
             _native_config(cfg),
         )
     )
+
+
+def _model_extension() -> Any:
+    try:
+        import qts_torch
+    except ImportError as e:
+        raise QtsError(
+            "qts.train and qts.predict run in the model extension, which links libtorch: "
+            f"pip install ./crates/python-torch (with torch==2.13.0 where it was not built) [{e}]"
+        ) from None
+    return qts_torch
+
+
+def _request(config: Optional[Config]) -> tuple:
+    return _native_config(config).request() if config is not None else (None, None, [], None)
+
+
+def _given(b: Bars) -> tuple:
+    return (b._native.to_arrow(), b.symbol, b.source, b.data_hash)
+
+
+def _print_epoch(log: dict) -> None:
+    print(
+        f"epoch {log['epoch']}: loss {log['loss']:.6f}, val loss {log['val_loss']:.6f}, "
+        f"val IC {log['val_ic']:.3f} ({log['seconds']:.1f}s)",
+        flush=True,
+    )
+
+
+def train(
+    data: Union[BarsLike, Sequence[BarsLike]],
+    config: Optional[Config] = None,
+    *,
+    name: Optional[str] = None,
+    seeds: int = 1,
+    adjust: bool = False,
+    resume: bool = False,
+    progress: Any = None,
+) -> dict:
+    """Trains the configuration's model on ``data`` (one symbol, or several pooled) and
+    registers it, as ``qts train`` does: the bars validated, a leak-free chronological split
+    (normalisation from the training rows only), early stopping, the best checkpoints kept.
+    Returns the JSON of ``qts train --json``: name, version, directory, validation and test
+    metrics beside their baselines. ``progress``: ``True`` prints each epoch, a callable gets
+    each epoch's log as a dict. Ctrl-C stops the run after the current batch (the last
+    finished epoch's checkpoint stays; ``resume=True`` continues from it)."""
+    native = _model_extension()
+    many = data if isinstance(data, (list, tuple)) else [data]
+    loaded = [_bars(b) for b in many]
+    callback = _print_epoch if progress is True else (progress or None)
+    report = native.train([_given(b) for b in loaded], _request(config), name, seeds, adjust, resume, callback)
+    return _json.loads(report)
+
+
+def predict(
+    model: str,
+    data: BarsLike,
+    config: Optional[Config] = None,
+    *,
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    mc_dropout: int = 0,
+    ensemble: bool = False,
+    level: float = 0.9,
+    adjust: bool = False,
+) -> Table:
+    """Predicts with a registered model (``NAME``, ``NAME@VERSION``, ``NAME@ALIAS``) over
+    ``data`` through the feature pipeline saved with it, as ``qts predict`` does: ``time``,
+    ``prediction``, an interval (``lower``, ``upper``) from ``mc_dropout`` passes or the
+    ``ensemble``, and each row's ``split`` (train, validation, test, unseen) — pass the table
+    to :func:`backtest` as ``signals=``."""
+    native = _model_extension()
+    b = _bars(data)
+    table = native.predict(model, _given(b), _request(config), start, end, mc_dropout, ensemble, level, adjust)
+    return Table(restore_time(table, b._time, ("time",)))
+
+
+class ModelComparison:
+    """Registered models side by side (``qts models compare``): ``metrics`` (each metric of
+    each model, ``None`` where a model lacks it) and ``tests`` (each model's Diebold–Mariano
+    test against the first on the test days both forecast; ``None`` where they share none)."""
+
+    def __init__(self, metrics: dict, tests: list) -> None:
+        self.metrics = metrics
+        self.tests = tests
+
+    def to_pandas(self) -> Any:
+        """The metrics as a DataFrame: a row per metric, a column per model."""
+        import pandas as pd
+
+        return pd.DataFrame(self.metrics)
+
+    def __repr__(self) -> str:
+        return f"ModelComparison({', '.join(self.metrics)})"
+
+    def _repr_html_(self) -> str:
+        models = list(self.metrics)
+        keys = sorted({k for m in self.metrics.values() for k in m})
+        head = "".join(f"<th>{_html.escape(m)}</th>" for m in models)
+        fmt = lambda v: "–" if v is None else f"{v:.6g}"  # noqa: E731
+        rows = "".join(
+            f"<tr><td>{_html.escape(k)}</td>" + "".join(f"<td>{fmt(self.metrics[m].get(k))}</td>" for m in models) + "</tr>"
+            for k in keys
+        )
+        first = self.tests[0][0] if self.tests else ""
+        notes = "".join(
+            f"<li>{_html.escape(name)} against {_html.escape(first)}: "
+            + (
+                f"Diebold–Mariano on {t['periods']} test forecasts, DM {t['corrected']:.3f}, p {t['p_value']:.4f}"
+                if t
+                else "no common test forecasts"
+            )
+            + "</li>"
+            for name, t in self.tests[1:]
+        )
+        return f"<table><thead><tr><th>metric</th>{head}</tr></thead><tbody>{rows}</tbody></table><ul>{notes}</ul>"
+
+
+def compare_models(models: Sequence[str], config: Optional[Config] = None) -> ModelComparison:
+    """Compares registered models (``NAME``, ``NAME@VERSION``, ``NAME@ALIAS``): their
+    validation and test metrics, and whether each one's test errors differ from the first's
+    (Diebold–Mariano, squared error, Harvey–Leybourne–Newbold correction). Needs no libtorch."""
+    metrics, tests = _qts.compare_models(list(models), _native_config(config))
+    return ModelComparison(_json.loads(metrics), [list(t) for t in _json.loads(tests)])
+
+
+def diebold_mariano(errors_a: Sequence[float], errors_b: Sequence[float], horizon: int = 1, loss: str = "squared") -> dict:
+    """The Diebold–Mariano test of two forecasts' errors on the same targets, with Harvey,
+    Leybourne & Newbold's small-sample correction: ``statistic`` (negative when ``a`` is
+    better), ``corrected``, ``p_value`` (two-sided), the mean losses."""
+    return _json.loads(_qts.diebold_mariano([float(x) for x in errors_a], [float(x) for x in errors_b], horizon, loss))
 
 
 def _param_text(value: Any) -> str:

@@ -281,28 +281,7 @@ fn column(registry: &Registry, c: &ModelCard) -> Result<qts_backtest::html::Mode
     })
 }
 
-use qts_backtest::significance::{
-    ForecastDifference, TestForecasts, compare_forecasts, parse_test_forecasts,
-};
-
-/// A version's test forecasts by day, from its `test_predictions.csv`; `None` for a model
-/// without one (imported) or with repeated days (several symbols pooled).
-fn test_forecasts(registry: &Registry, c: &ModelCard) -> Result<Option<TestForecasts>, Failure> {
-    let path = registry
-        .version_dir(&c.name, c.version)
-        .join(qts_models::fit::TEST_PREDICTIONS);
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Failure::Runtime(anyhow::anyhow!("{}: {e}", path.display())))?;
-    parse_test_forecasts(&text).map_err(|line| {
-        Failure::Input(anyhow::anyhow!(
-            "{}:{line}: not date,target,prediction",
-            path.display()
-        ))
-    })
-}
+use qts_backtest::significance::{ForecastDifference, against_first, read_test_forecasts};
 
 /// Each model's Diebold–Mariano test against the first on the test days both forecast (the
 /// same targets), squared error, at the first model's horizon.
@@ -310,18 +289,18 @@ fn forecast_tests(
     registry: &Registry,
     cards: &[ModelCard],
 ) -> Result<Vec<(String, Option<ForecastDifference>)>, Failure> {
-    let first = test_forecasts(registry, &cards[0])?;
-    let horizon = cards[0].config["data"]["horizon"]
-        .as_u64()
-        .unwrap_or(1)
-        .max(1) as usize;
-    let mut out = vec![(format!("{}@{}", cards[0].name, cards[0].version), None)];
-    for c in &cards[1..] {
-        let test = match (&first, &test_forecasts(registry, c)?) {
-            (Some(a), Some(b)) => compare_forecasts(a, b, horizon),
-            _ => None,
-        };
-        out.push((format!("{}@{}", c.name, c.version), test));
-    }
-    Ok(out)
+    let series = cards
+        .iter()
+        .map(|c| {
+            let tests = match registry.test_predictions(c).map_err(crate::failure)? {
+                Some((path, text)) => read_test_forecasts(&path.display().to_string(), &text)?,
+                None => None,
+            };
+            Ok((format!("{}@{}", c.name, c.version), tests))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    Ok(against_first(
+        &series,
+        qts_models::registry::horizon(&cards[0]),
+    ))
 }
