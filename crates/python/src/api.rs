@@ -23,6 +23,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features, m)?)?;
     m.add_function(wrap_pyfunction!(strategies, m)?)?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
+    m.add_function(wrap_pyfunction!(fetch, m)?)?;
+    m.add_function(wrap_pyfunction!(locate, m)?)?;
     Ok(())
 }
 
@@ -155,6 +157,75 @@ impl Bars {
     fn to_arrow(&self) -> PyResult<PyArrowType<Table>> {
         to_py(qts_arrow::bars_batch(&self.series))
     }
+}
+
+/// The file that holds `input`'s bars, as `--data FILE|SYMBOL` finds it: the file itself,
+/// else `<SYMBOL>.csv|.parquet` in `data.providers.local.directory`, else the cache.
+#[pyfunction]
+#[pyo3(signature = (input, config=None))]
+fn locate(input: &str, config: Option<&Config>) -> PyResult<String> {
+    let loaded = loaded(config)?;
+    qts_data::locate::resolve(input, &loaded.config)
+        .map(|p| p.display().to_string())
+        .map_err(errors::data)
+}
+
+/// `qts data fetch --json`: each symbol's daily bars from the provider (the configured
+/// default when `None`) into the cache, with the configured rate limits and retries; a
+/// symbol that fails is reported in its row.
+#[pyfunction]
+#[pyo3(signature = (symbols, start, end=None, provider=None, out=None, config=None))]
+fn fetch(
+    py: Python<'_>,
+    symbols: Vec<String>,
+    start: String,
+    end: Option<String>,
+    provider: Option<String>,
+    out: Option<PathBuf>,
+    config: Option<&Config>,
+) -> PyResult<String> {
+    use qts_core::config::ProviderName;
+    let loaded = loaded(config)?;
+    let cfg = &loaded.config;
+    let name = match provider.as_deref() {
+        None => cfg.data.default_provider,
+        Some("fmp") => ProviderName::Fmp,
+        Some("yahoo") => ProviderName::Yahoo,
+        Some("alpha-vantage") => ProviderName::AlphaVantage,
+        Some("local") => ProviderName::Local,
+        Some(other) => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "provider=`{other}`: expected fmp, yahoo, alpha-vantage or local"
+            )));
+        }
+    };
+    let today = chrono::Local::now().date_naive();
+    let from = parse_day(&start, "start")?;
+    let to = end
+        .as_deref()
+        .map(|d| parse_day(d, "end"))
+        .transpose()?
+        .unwrap_or(today);
+    let request = qts_data::fetch::FetchRequest {
+        provider: name,
+        symbols: &symbols,
+        from,
+        to,
+        today,
+        out: out.as_deref(),
+    };
+    // The provider (its HTTP agent and rate limiter) lives on this thread only.
+    let report = py.detach(|| -> PyResult<_> {
+        let provider = qts_data::provider::from_config(name, &cfg.data).map_err(|e| match e {
+            qts_data::provider::FetchError::MissingKey { .. } => {
+                errors::ConfigError::new_err(e.to_string())
+            }
+            other => errors::DataError::new_err(other.to_string()),
+        })?;
+        qts_data::fetch::fetch_symbols(&request, provider.as_ref(), &cfg.data, &mut |_| {})
+            .map_err(errors::data)
+    })?;
+    json_text(&report)
 }
 
 /// Reads a bar file (CSV or Parquet) as `qts` reads `--data`.

@@ -50,6 +50,7 @@ __all__ = [
     "compare_models",
     "diebold_mariano",
     "features",
+    "fetch",
     "monte_carlo",
     "optimize",
     "predict",
@@ -219,10 +220,34 @@ class Bars:
 BarsLike = Union[Bars, PathLike, Any]
 
 
-def read_bars(path: PathLike) -> Bars:
-    """Reads a bar file (CSV or Parquet) as ``qts`` reads ``--data``; the symbol is the file's
-    stem. Errors name the file, row and column (:class:`DataError`)."""
-    return Bars(_qts.read_bars(_os.fspath(path)))
+def read_bars(source: PathLike, config: Optional[Config] = None) -> Bars:
+    """Reads bars as ``qts`` reads ``--data FILE|SYMBOL``: a CSV or Parquet file, or a
+    symbol's file in ``data.providers.local.directory`` or the cache that :func:`fetch` fills.
+    The symbol is the file's stem. Errors name the file, row and column (:class:`DataError`)."""
+    path = _os.fspath(source)
+    if not _os.path.isfile(path):
+        path = _qts.locate(path, _native_config(config))
+    return Bars(_qts.read_bars(path))
+
+
+def fetch(
+    symbols: Union[str, Sequence[str]],
+    start: str,
+    end: Optional[str] = None,
+    *,
+    provider: Optional[str] = None,
+    out: Optional[PathLike] = None,
+    config: Optional[Config] = None,
+) -> dict:
+    """Fetches daily bars (``qts data fetch --json``) from ``provider`` (``fmp``, ``yahoo``,
+    ``alpha-vantage``, ``local``; default the configuration's) into the cache, with its rate
+    limits, retries and freshness rules; ``out`` also writes ``<SYMBOL>.csv`` there. A symbol
+    that fails is reported in its row (``error``); then ``read_bars(symbol, config)`` reads
+    what was fetched. API keys come from the configuration (``${FMP_API_KEY}``) and appear in
+    no message."""
+    names = [symbols] if isinstance(symbols, str) else list(symbols)
+    report = _qts.fetch(names, start, end, provider, _os.fspath(out) if out is not None else None, _native_config(config))
+    return _json.loads(report)
 
 
 def _bars(data: BarsLike, what: str = "bars") -> Bars:
