@@ -55,6 +55,9 @@ pub enum BacktestError {
     /// An invalid setting.
     #[error("{0}")]
     Config(String),
+    /// The caller stopped the run (Ctrl-C in a notebook).
+    #[error("interrupted")]
+    Cancelled,
     /// The newest bar is too old to decide on.
     #[error(
         "stale data: the newest bar is {newest}, {sessions} trading day(s) behind {as_of} \

@@ -147,6 +147,9 @@ pub struct OptimizeRequest<'a> {
     pub overfitting: bool,
     /// The stamp every trial's report carries.
     pub stamp: Stamp,
+    /// Set from another thread to stop the search: the next trial to start returns
+    /// [`BacktestError::Cancelled`] (a notebook's Ctrl-C).
+    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// One backtested point.
@@ -309,6 +312,12 @@ pub fn optimize(
     let outcomes: Vec<Option<Trial>> = parsed
         .par_iter()
         .map(|(params, label)| {
+            if req
+                .cancel
+                .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                return Err(BacktestError::Cancelled);
+            }
             let mut inputs = Inputs {
                 symbols: req.market.bars().len(),
                 signals: req.signals.cloned(),

@@ -46,6 +46,7 @@ fn search(file: &str, axes: &[Axis], cash: f64, commission: f64, method: Method)
         pbo_splits: 16,
         overfitting: true,
         stamp: Stamp::new(String::new(), String::new(), Vec::new()),
+        cancel: None,
     };
     optimize(&req, &|| {}).unwrap()
 }
@@ -166,6 +167,7 @@ fn walk_forward_never_looks_past_a_test_window() {
             pbo_splits: 16,
             overfitting: false,
             stamp: Stamp::new(String::new(), String::new(), Vec::new()),
+            cancel: None,
         };
         walk_forward(&req, &schedule, &|_, _| {}).unwrap()
     };

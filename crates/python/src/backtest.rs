@@ -3,6 +3,7 @@
 //! into `qts-backtest`.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use arrow_pyarrow::{PyArrowType, Table};
 use pyo3::prelude::*;
@@ -22,6 +23,7 @@ use crate::api::{Bars, Config, json_text, loaded, parse_day};
 use qts_arrow::Batch;
 
 use crate::errors;
+use crate::interrupt::interruptible;
 use crate::tables::{columns, refused, to_py};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -362,7 +364,7 @@ fn axes(grid: &[String]) -> PyResult<Vec<Axis>> {
 #[pyfunction]
 #[pyo3(signature = (
     bars, strategy, grid, maximize, fixed, config=None, signals=None, execution="default",
-    start=None, end=None, method="grid", trials=None, seed=None, pbo_splits=16
+    start=None, end=None, method="grid", trials=None, seed=None, pbo_splits=16, progress=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn optimize(
@@ -381,6 +383,7 @@ fn optimize(
     trials: Option<usize>,
     seed: Option<u64>,
     pbo_splits: usize,
+    progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<(String, String)> {
     let ask = ask(
         bars, strategy, config, signals, execution, start, end, false, false,
@@ -388,7 +391,13 @@ fn optimize(
     let method = search_method(method, trials, seed, &ask.config)?;
     let axes = axes(&grid)?;
     let strategy = ask.strategy.clone();
-    py.detach(move || -> PyResult<(String, String)> {
+    let points: usize = axes.iter().map(|a| a.values.len()).product();
+    let points = match method {
+        Method::Grid => points,
+        Method::Random { trials, .. } => trials.min(points),
+    };
+    interruptible(py, progress.as_ref(), move |watch| {
+        watch.total.store(points, Ordering::Relaxed);
         let p = ask.prepare()?;
         let registry = Registry::builtin();
         let report = qts_backtest::optimize::optimize(
@@ -406,8 +415,11 @@ fn optimize(
                 pbo_splits,
                 overfitting: true,
                 stamp: p.stamp.clone(),
+                cancel: Some(&watch.cancel),
             },
-            &|| {},
+            &|| {
+                watch.done.fetch_add(1, Ordering::Relaxed);
+            },
         )
         .map_err(errors::backtest)?;
         Ok((json_text(&report)?, report.trials_csv()))
@@ -418,7 +430,7 @@ fn optimize(
 #[pyfunction]
 #[pyo3(signature = (
     bars, strategy, grid, maximize, fixed, train, test, step=None, anchored=false,
-    config=None, signals=None, execution="default"
+    config=None, signals=None, execution="default", progress=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn walk_forward(
@@ -435,6 +447,7 @@ fn walk_forward(
     config: Option<&Config>,
     signals: Option<(PyArrowType<Table>, String)>,
     execution: &str,
+    progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<(String, String, String)> {
     let ask = ask(
         bars, strategy, config, signals, execution, None, None, false, false,
@@ -447,7 +460,7 @@ fn walk_forward(
         step: step.unwrap_or(test),
         anchored,
     };
-    py.detach(move || -> PyResult<(String, String, String)> {
+    interruptible(py, progress.as_ref(), move |watch| {
         let p = ask.prepare()?;
         let registry = Registry::builtin();
         let search = OptimizeRequest {
@@ -464,8 +477,13 @@ fn walk_forward(
             pbo_splits: 16,
             overfitting: false,
             stamp: p.stamp.clone(),
+            cancel: Some(&watch.cancel),
         };
-        let report = qts_backtest::walk_forward::walk_forward(&search, &schedule, &|_, _| {})
+        let report =
+            qts_backtest::walk_forward::walk_forward(&search, &schedule, &|done, total| {
+                watch.total.store(total, Ordering::Relaxed);
+                watch.done.store(done, Ordering::Relaxed);
+            })
             .map_err(errors::backtest)?;
         Ok((
             json_text(&report)?,

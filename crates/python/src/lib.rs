@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 mod api;
 mod backtest;
 mod errors;
+mod interrupt;
 mod tables;
 
 /// The module `qts._qts`.

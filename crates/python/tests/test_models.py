@@ -121,3 +121,21 @@ def test_models_compare_with_their_significance_as_the_cli(qts_torch_bin, tmp_pa
         qts.compare_models(["lstm_default@1"], cfg)
     with pytest.raises(ValueError, match="loss"):
         qts.diebold_mariano([0.1, 0.2, 0.3], [0.1, 0.2, 0.4], loss="cubic")
+
+
+def test_ctrl_c_stops_a_training_and_resume_continues_it(tmp_path):
+    import _thread
+    import threading
+
+    cfg = qts.Config.load("config", settings(tmp_path, "py") + ["model.training.epochs=400",
+                                                                 "model.training.early_stopping.enabled=false"])
+    epochs = []
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        qts.train(GOOG, cfg, progress=epochs.append)
+    timer.join()
+    assert 0 < len(epochs) < 400, len(epochs)
+    # Nothing was registered; the checkpoint of the last finished epoch is there to resume.
+    assert not (tmp_path / "py" / "models" / "lstm_default").exists()
+    assert any((tmp_path / "py" / "checkpoints").rglob("*"))

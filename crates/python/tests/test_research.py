@@ -62,3 +62,36 @@ def test_monte_carlo_of_a_result_is_the_cli_on_its_folder(cli, cli_json, tmp_pat
     expected.pop("source")
     assert got == expected
     assert got["final_equity"]["lower"] < got["final_equity"]["upper"]
+
+
+def test_a_long_search_reports_progress_and_stops_on_ctrl_c():
+    seen = []
+    grid = {"fast": range(2, 100), "slow": range(101, 300)}
+    done = qts.optimize(SP500, "sma-cross", {"fast": range(5, 30, 5), "slow": [40, 80]}, maximize="final_equity",
+                        progress=lambda d, t: seen.append((d, t)))
+    # The last report is the whole grid.
+    assert seen[-1] == (10, 10) and done.report["trials"] == 10
+
+    import _thread
+    import threading
+
+    seen.clear()
+    # Ctrl-C as Python delivers it (SIGINT's flag), a moment into a search of 19,502 points.
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        qts.optimize(SP500, "sma-cross", grid, maximize="final_equity", progress=lambda d, t: seen.append((d, t)))
+    timer.join()
+    total = 98 * 199
+    assert seen and all(t == total for _, t in seen)
+    assert seen[-1][0] < total, "the search ran to its end after Ctrl-C"
+    # The pool is free again: the next search runs.
+    again = qts.optimize(GOOG, "sma-cross", {"fast": [5, 10], "slow": [40]}, maximize="final_equity")
+    assert again.report["trials"] == 2
+
+
+def test_a_walk_forward_reports_its_windows(capsys):
+    qts.walk_forward(SP500, "sma-cross", {"fast": [10, 20], "slow": [60]}, maximize="sharpe_ratio",
+                     train=756, test=252, progress=True)
+    out = capsys.readouterr().out
+    assert out.endswith("windows\n") and "\rwalk-forward: " in out

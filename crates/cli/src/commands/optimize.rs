@@ -49,6 +49,7 @@ pub fn search_request<'a>(
         pbo_splits: 16,
         overfitting: true,
         stamp: p.stamp.clone(),
+        cancel: None,
     })
 }
 

@@ -460,6 +460,28 @@ def _grid_specs(grid: Mapping[str, Any]) -> list[str]:
     return specs
 
 
+class _Progress:
+    """``progress=True`` as one line rewritten in place (a terminal and Jupyter both honour
+    the carriage return), a callable as given, ``None`` as nothing."""
+
+    def __init__(self, what: str, unit: str, progress: Any) -> None:
+        self.what, self.unit, self.progress = what, unit, progress
+        self.shown = False
+
+    def _line(self, done: int, total: int) -> None:
+        print(f"\r{self.what}: {done}/{total or '?'} {self.unit}", end="", flush=True)
+        self.shown = True
+
+    def __enter__(self) -> Any:
+        if self.progress is True:
+            return self._line
+        return self.progress or None
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.shown:
+            print(flush=True)
+
+
 def _csv_table(text: str) -> Table:
     import io
 
@@ -509,17 +531,21 @@ def optimize(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     pbo_splits: int = 16,
+    progress: Any = None,
 ) -> Optimization:
     """Searches ``grid`` (each parameter's values: a list, a range, or ``"START:STOP:STEP"``)
     for the trial with the highest ``maximize`` (a key of the backtest JSON), as
     ``qts optimize`` does: every point (``method="grid"``) or ``trials`` of them drawn with
-    ``seed`` (``"random"``), in parallel, the same answer on any thread count."""
+    ``seed`` (``"random"``), in parallel, the same answer on any thread count. ``progress``:
+    ``True`` shows the trials done, a callable gets ``(done, total)``; Ctrl-C stops the
+    search (``KeyboardInterrupt``)."""
     loaded, fixed = _backtest_inputs(bars, params)
-    report, trials_csv = _qts.optimize(
-        [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed,
-        _native_config(config), _signals(signals), execution, start, end, method, trials, seed,
-        pbo_splits,
-    )
+    with _Progress("optimize", "trials", progress) as callback:
+        report, trials_csv = _qts.optimize(
+            [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed,
+            _native_config(config), _signals(signals), execution, start, end, method, trials, seed,
+            pbo_splits, callback,
+        )
     return Optimization(_json.loads(report), _csv_table(trials_csv))
 
 
@@ -552,15 +578,18 @@ def walk_forward(
     config: Optional[Config] = None,
     signals: Any = None,
     execution: str = "default",
+    progress: Any = None,
 ) -> WalkForward:
     """Optimises on each ``train``-bar window and trades the winner on the next ``test`` bars
     (every ``step`` bars; train windows growing from the first bar when ``anchored``), as
-    ``qts walk-forward`` does."""
+    ``qts walk-forward`` does. ``progress``: ``True`` shows the windows done, a callable gets
+    ``(done, total)``; Ctrl-C stops the analysis (``KeyboardInterrupt``)."""
     loaded, fixed = _backtest_inputs(bars, params)
-    report, windows, equity = _qts.walk_forward(
-        [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed, train, test,
-        step, anchored, _native_config(config), _signals(signals), execution,
-    )
+    with _Progress("walk-forward", "windows", progress) as callback:
+        report, windows, equity = _qts.walk_forward(
+            [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed, train, test,
+            step, anchored, _native_config(config), _signals(signals), execution, callback,
+        )
     return WalkForward(_json.loads(report), _csv_table(windows), _csv_table(equity))
 
 

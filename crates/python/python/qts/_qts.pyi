@@ -1,6 +1,6 @@
 """Type stubs of the native module (crates/python/src): the public API is in ``qts``."""
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import pyarrow
 
@@ -79,6 +79,7 @@ def optimize(
     trials: Optional[int] = None,
     seed: Optional[int] = None,
     pbo_splits: int = 16,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> tuple[str, str]: ...
 def walk_forward(
     bars: Sequence[Bars],
@@ -93,6 +94,7 @@ def walk_forward(
     config: Optional[Config] = None,
     signals: Optional[tuple[pyarrow.Table, str]] = None,
     execution: str = "default",
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> tuple[str, str, str]: ...
 def monte_carlo(
     run: BacktestRun,
