@@ -161,15 +161,7 @@ fn train(
         .into_iter()
         .map(self::bars)
         .collect::<PyResult<Vec<_>>>()?;
-    let data_hash = match given.as_slice() {
-        [one] => one.2.clone(),
-        many => qts_core::hex::sha256(
-            many.iter()
-                .map(|b| b.2.as_str())
-                .collect::<String>()
-                .as_bytes(),
-        ),
-    };
+    let data_hash = qts_arrow::combined_hash(given.iter().map(|b| b.2.as_str()));
     let data_name = given
         .iter()
         .map(|b| b.1.as_str())

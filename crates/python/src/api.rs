@@ -263,11 +263,13 @@ pub(crate) fn parse_day(text: &str, what: &str) -> PyResult<chrono::NaiveDate> {
     })
 }
 
-/// Validates bars as `qts data validate --json` does (as of `as_of`, default today); the JSON
-/// holds `file`, `report` and `summary`.
-#[pyfunction]
-#[pyo3(signature = (bars, config=None, as_of=None))]
-fn validate(bars: &Bars, config: Option<&Config>, as_of: Option<String>) -> PyResult<String> {
+/// The validation report of `bars` under `config` as of `as_of` (default today), and
+/// whether a backtest would refuse them.
+fn quality(
+    bars: &Bars,
+    config: Option<&Config>,
+    as_of: Option<String>,
+) -> PyResult<(qts_data::validate::Report, bool)> {
     let loaded = loaded(config)?;
     let cfg = &loaded.config;
     let today = match as_of {
@@ -276,11 +278,23 @@ fn validate(bars: &Bars, config: Option<&Config>, as_of: Option<String>) -> PyRe
     };
     let report =
         qts_data::validate::validate(&bars.series, &cfg.validation, &cfg.data.quality, today);
+    let fails = report
+        .worst()
+        .is_some_and(|w| w >= cfg.data.quality.fail_on);
+    Ok((report, fails))
+}
+
+/// Validates bars as `qts data validate --json` does (as of `as_of`, default today); the JSON
+/// holds `file`, `report` and `summary`, and `fails`.
+#[pyfunction]
+#[pyo3(signature = (bars, config=None, as_of=None))]
+fn validate(bars: &Bars, config: Option<&Config>, as_of: Option<String>) -> PyResult<String> {
+    let (report, fails) = quality(bars, config, as_of)?;
     json_text(&serde_json::json!({
         "file": bars.source,
         "report": report,
         "summary": report.summary(),
-        "fails": report.worst().is_some_and(|w| w >= cfg.data.quality.fail_on),
+        "fails": fails,
     }))
 }
 
@@ -288,14 +302,7 @@ fn validate(bars: &Bars, config: Option<&Config>, as_of: Option<String>) -> PyRe
 #[pyfunction]
 #[pyo3(signature = (bars, config=None, as_of=None))]
 fn quality_page(bars: &Bars, config: Option<&Config>, as_of: Option<String>) -> PyResult<String> {
-    let loaded = loaded(config)?;
-    let cfg = &loaded.config;
-    let today = match as_of {
-        Some(d) => parse_day(&d, "as_of")?,
-        None => chrono::Local::now().date_naive(),
-    };
-    let report =
-        qts_data::validate::validate(&bars.series, &cfg.validation, &cfg.data.quality, today);
+    let (report, _) = quality(bars, config, as_of)?;
     Ok(data_quality_page(&bars.source, &bars.series, &report))
 }
 

@@ -225,15 +225,7 @@ impl Ask {
     fn prepare(self) -> PyResult<Prepared> {
         let cfg = &self.config.config;
         let sources: Vec<String> = self.bars.iter().map(|b| b.1.clone()).collect();
-        let data_hash = match self.bars.as_slice() {
-            [one] => one.2.clone(),
-            many => qts_core::hex::sha256(
-                many.iter()
-                    .map(|b| b.2.as_str())
-                    .collect::<String>()
-                    .as_bytes(),
-            ),
-        };
+        let data_hash = qts_arrow::combined_hash(self.bars.iter().map(|b| b.2.as_str()));
         let checked = self
             .bars
             .into_iter()
@@ -279,6 +271,37 @@ impl Ask {
             in_sample,
             notes,
         })
+    }
+}
+
+impl Prepared {
+    /// A grid search of `strategy` over `axes` on the prepared data (the overfitting
+    /// statistics on, 16 CSCV blocks), stopped by `cancel`.
+    fn search<'a>(
+        &'a self,
+        registry: &'a Registry,
+        strategy: &'a str,
+        axes: &'a [Axis],
+        fixed: &'a [(String, String)],
+        maximize: &'a str,
+        cancel: &'a std::sync::atomic::AtomicBool,
+    ) -> OptimizeRequest<'a> {
+        OptimizeRequest {
+            market: &self.market,
+            registry,
+            strategy,
+            axes,
+            fixed,
+            signals: self.signals.as_ref(),
+            regime: &self.config.config.backtest.regime_filter,
+            settings: &self.settings,
+            maximize,
+            method: Method::Grid,
+            pbo_splits: 16,
+            overfitting: true,
+            stamp: self.stamp.clone(),
+            cancel: Some(cancel),
+        }
     }
 }
 
@@ -402,20 +425,16 @@ fn optimize(
         let registry = Registry::builtin();
         let report = qts_backtest::optimize::optimize(
             &OptimizeRequest {
-                market: &p.market,
-                registry: &registry,
-                strategy: &strategy,
-                axes: &axes,
-                fixed: &fixed,
-                signals: p.signals.as_ref(),
-                regime: &p.config.config.backtest.regime_filter,
-                settings: &p.settings,
-                maximize: &maximize,
                 method,
                 pbo_splits,
-                overfitting: true,
-                stamp: p.stamp.clone(),
-                cancel: Some(&watch.cancel),
+                ..p.search(
+                    &registry,
+                    &strategy,
+                    &axes,
+                    &fixed,
+                    &maximize,
+                    &watch.cancel,
+                )
             },
             &|| {
                 watch.done.fetch_add(1, Ordering::Relaxed);
@@ -464,20 +483,15 @@ fn walk_forward(
         let p = ask.prepare()?;
         let registry = Registry::builtin();
         let search = OptimizeRequest {
-            market: &p.market,
-            registry: &registry,
-            strategy: &strategy,
-            axes: &axes,
-            fixed: &fixed,
-            signals: p.signals.as_ref(),
-            regime: &p.config.config.backtest.regime_filter,
-            settings: &p.settings,
-            maximize: &maximize,
-            method: Method::Grid,
-            pbo_splits: 16,
             overfitting: false,
-            stamp: p.stamp.clone(),
-            cancel: Some(&watch.cancel),
+            ..p.search(
+                &registry,
+                &strategy,
+                &axes,
+                &fixed,
+                &maximize,
+                &watch.cancel,
+            )
         };
         let report =
             qts_backtest::walk_forward::walk_forward(&search, &schedule, &|done, total| {
