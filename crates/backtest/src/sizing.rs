@@ -195,10 +195,19 @@ mod tests {
             max_gross_exposure: 0.8,
             ..RiskLimits::default()
         };
+        // The short goes, the first is capped at 0.5, and then the total (0.8) is within the
+        // limit: without the per-position cap the total rule alone would give [0.6, 0.2, 0].
         let mut w = vec![0.9, 0.3, -0.2];
         cap(&mut w, &limits, false);
-        assert_eq!(w[2], 0.0);
-        assert!((w[0] - 0.5).abs() < 1e-12 || (w.iter().sum::<f64>() - 0.8).abs() < 1e-12);
-        assert!((w.iter().map(|x| x.abs()).sum::<f64>() - 0.8).abs() < 1e-12);
+        assert_eq!(w, vec![0.5, 0.3, 0.0]);
+        // Shorts allowed: capped at -0.5 too, then all scaled to a total of 0.8.
+        let mut w = vec![0.9, 0.3, -0.7];
+        cap(&mut w, &limits, true);
+        let k = 0.8 / 1.3;
+        assert_eq!(w, vec![0.5 * k, 0.3 * k, -0.5 * k]);
+        // Within both limits: untouched.
+        let mut w = vec![0.2, 0.1];
+        cap(&mut w, &limits, false);
+        assert_eq!(w, vec![0.2, 0.1]);
     }
 }
