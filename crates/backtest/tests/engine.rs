@@ -341,6 +341,48 @@ fn the_circuit_breaker_flattens_and_stands_aside() {
     assert!(r.open_positions.is_empty());
 }
 
+/// Long, said again at every close: a strategy that would re-enter as soon as it may.
+struct AlwaysLong;
+
+impl Strategy for AlwaysLong {
+    fn name(&self) -> String {
+        "always-long".into()
+    }
+    fn warmup(&self) -> usize {
+        0
+    }
+    fn on_bar(&mut self, _: &Context<'_>) -> Vec<Action> {
+        vec![Action::Target {
+            symbol: 0,
+            strength: 1.0,
+            forecast: None,
+        }]
+    }
+}
+
+#[test]
+fn the_breaker_stands_aside_for_its_cool_down_then_trading_resumes() {
+    let mut data = flat(40, 100.0);
+    for d in data.iter_mut().skip(5) {
+        *d = (70.0, 71.0, 69.0, 70.0);
+    }
+    let mut cfg = plain();
+    cfg.stops.circuit_breaker.enabled = true;
+    cfg.stops.circuit_breaker.max_drawdown = 0.2;
+    cfg.stops.circuit_breaker.cooldown_days = 10;
+    let r = run(&[bars(&data)], &mut AlwaysLong, &cfg).unwrap();
+    let fills: Vec<(usize, &str)> = r.fills.iter().map(|f| (f.bar, f.reason.as_str())).collect();
+    // In at bar 1's open; the 30% fall trips the breaker at bar 5's close, out at bar 6's
+    // open; the target is said again at every close, but nothing is bought for the 10 bars of
+    // the cool-down (decisions at the closes of bars 6..=15 are ignored), then the close of
+    // bar 16 decides and bar 17's open buys; the peak restarted, so it does not trip again.
+    assert_eq!(
+        fills,
+        vec![(1, "rebalance"), (6, "circuit_breaker"), (17, "rebalance")]
+    );
+    assert_eq!(r.open_positions.len(), 1);
+}
+
 #[test]
 fn limit_stop_and_day_orders() {
     let mut data = flat(6, 100.0);

@@ -18,7 +18,21 @@ fn schedules_match_pytorch_step_by_step() {
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect();
-    for case in golden["cases"].as_array().unwrap() {
+    let cases = golden["cases"].as_array().unwrap();
+    // What the golden script writes (scripts/golden/torch_lr_schedules.py): every schedule,
+    // with and without warm-up, 40 epochs each. An empty or cut fixture must not pass.
+    assert_eq!(cases.len(), 7, "cases in the fixture");
+    let kinds: std::collections::BTreeSet<&str> = cases
+        .iter()
+        .map(|c| c["schedule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["constant", "cosine", "reduce_on_plateau", "step"]
+    );
+    assert!(cases.iter().any(|c| c["warmup_epochs"].as_u64() > Some(0)));
+    let mut epochs = 0;
+    for case in cases {
         let get = |k: &str| case[k].as_f64();
         let schedule = match case["schedule"].as_str().unwrap() {
             "constant" => Schedule::Constant,
@@ -48,6 +62,8 @@ fn schedules_match_pytorch_step_by_step() {
                 cfg.warmup_epochs
             );
             s.step(Some(losses[e]));
+            epochs += 1;
         }
     }
+    assert_eq!(epochs, 7 * 40, "epochs compared");
 }

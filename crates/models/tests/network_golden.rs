@@ -1,6 +1,6 @@
 //! Our networks against PyTorch's modules (`nn.LSTM`, `nn.TransformerEncoder`, `nn.Linear`,
 //! `nn.LayerNorm`) with the same weights and input: outputs and every parameter's gradient
-//! agree to 1e-5. Golden files: scripts/golden/torch_networks.py.
+//! agree to 10× the float32 error measured. Golden files: scripts/golden/torch_networks.py.
 
 #![allow(clippy::unwrap_used)]
 
@@ -48,6 +48,9 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn outputs_and_gradients_match_pytorch() {
+    // One thread: float32 sums in one order whatever the machine's load, so the measured
+    // error is the error.
+    tch::set_num_threads(1);
     let cases: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(golden_dir().join("cases.json")).unwrap())
             .unwrap();
@@ -69,7 +72,8 @@ fn outputs_and_gradients_match_pytorch() {
         let want = &extra["__output"];
         let got = tch::no_grad(|| net.forward(x, false));
         let d = max_abs_diff(&got, want);
-        assert!(d <= 1e-5, "{name}: output differs from PyTorch by {d:e}");
+        // 10× the largest difference measured (1.2e-7, float32; 2026-12-02).
+        assert!(d <= 1.2e-6, "{name}: output differs from PyTorch by {d:e}");
 
         let out = net.forward(x, false);
         let y = &extra["__target"];
@@ -91,7 +95,8 @@ fn outputs_and_gradients_match_pytorch() {
             let scale = f64::try_from(want.abs().max()).unwrap().max(1e-3);
             let d = max_abs_diff(&g, want);
             assert!(
-                d <= 1e-5 * scale.max(1.0),
+                // 10× the largest measured (3.0e-7 of the largest gradient).
+                d <= 3e-6 * scale.max(1.0),
                 "{name}: gradient of {pname} differs by {d:e} (largest {scale:e})"
             );
         }

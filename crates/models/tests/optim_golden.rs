@@ -18,6 +18,9 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn adam_adamw_and_clipping_match_pytorch_step_by_step() {
+    // One thread: float32 sums in one order whatever the machine's load, so the measured
+    // error is the error.
+    tch::set_num_threads(1);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/optim.safetensors");
     let bytes = std::fs::read(&path).unwrap();
     let golden: BTreeMap<String, Tensor> = read_safetensors(&path, &bytes).unwrap();
@@ -75,7 +78,8 @@ fn adam_adamw_and_clipping_match_pytorch_step_by_step() {
             let want = &golden[&format!("{case}.{k}")];
             let d = max_diff(&p.detach(), want);
             assert!(
-                d <= 1e-6,
+                // 10× the largest difference measured (1.5e-8; 2026-12-02).
+                d <= 1.5e-7,
                 "{case}: {k} after 12 steps differs from PyTorch by {d:e}"
             );
         }
