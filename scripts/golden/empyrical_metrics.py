@@ -7,7 +7,9 @@ Series: daily simple returns of the bundled GOOG closes (2004-08-19 .. 2013-03-0
 S&P 500 closes of the same dates as the benchmark, for two annual risk-free rates (0 and 2%,
 turned into a per-day rate as (1 + R)^(1/252) - 1, as qts does). Also the S&P 500 alone over
 its whole 1999-2018 history. skew/kurtosis are pandas' (bias-corrected, excess kurtosis);
-ulcer_index and information_ratio are quantstats' (empyrical has neither).
+ulcer_index, information_ratio, best_day, worst_day and average_drawdown (the mean depth of
+quantstats' drawdown periods) are quantstats' (empyrical has none of them);
+max_drawdown_duration, in bars, is counted here with pandas (quantstats counts calendar days).
 """
 
 import json
@@ -46,6 +48,17 @@ def metrics(r, b, rf_annual):
     rs = r.copy()
     rs.index = pd.to_datetime(rs.index)
     out["ulcer_index"] = qs.stats.ulcer_index(rs)
+    out["best_day"] = qs.stats.best(rs)
+    out["worst_day"] = qs.stats.worst(rs)
+    # Distinct drawdowns as quantstats finds them (percent in its table).
+    details = qs.stats.drawdown_details(qs.stats.to_drawdown_series(rs))
+    out["average_drawdown"] = details["max drawdown"].mean() / 100
+    # Bars below a previous peak, the longest run (quantstats counts calendar days instead):
+    # on the equity curve from 1 before the first return.
+    equity = pd.concat([pd.Series([1.0]), (1 + r.reset_index(drop=True)).cumprod()], ignore_index=True)
+    under = equity < equity.cummax()
+    runs = under.groupby((~under).cumsum()).sum()
+    out["max_drawdown_duration"] = int(runs.max())
     if b is not None:
         out["alpha"] = ep.alpha(r, b, risk_free=rf)
         out["beta"] = ep.beta(r, b, risk_free=rf)

@@ -598,3 +598,115 @@ fn the_regime_filter_holds_longs_flat_below_the_average() {
         assert!(first.size > 0.0);
     }
 }
+
+/// Long at the closes listed, flat at the others.
+struct Script(Vec<bool>);
+
+impl Strategy for Script {
+    fn name(&self) -> String {
+        "script".into()
+    }
+    fn warmup(&self) -> usize {
+        0
+    }
+    fn on_bar(&mut self, ctx: &Context<'_>) -> Vec<Action> {
+        vec![Action::Target {
+            symbol: 0,
+            strength: if self.0[ctx.t()] { 1.0 } else { 0.0 },
+            forecast: None,
+        }]
+    }
+}
+
+#[test]
+fn trade_and_account_metrics_of_a_hand_computed_case() {
+    use qts_backtest::metrics::MetricsConfig;
+    use qts_backtest::summary::summarize;
+    // Four round trips of 1,000 shares, each priced flat while held and left at the next
+    // open: +10%, -5%, -4%, +6%.
+    let p = [100.0, 110.0, 104.5, 100.32, 106.3392];
+    let level = |t: usize| match t {
+        0..=2 => p[0],
+        3..=5 => p[1],
+        6..=8 => p[2],
+        9..=11 => p[3],
+        _ => p[4],
+    };
+    let data: Vec<_> = (0..14)
+        .map(|t| {
+            let x = level(t);
+            (x, x + 1.0, x - 1.0, x)
+        })
+        .collect();
+    let b = bars(&data);
+    let long = [0, 1, 3, 4, 6, 7, 9, 10];
+    let script = Script((0..14).map(|t| long.contains(&t)).collect());
+    let mut s = script;
+    let r = run(std::slice::from_ref(&b), &mut s, &plain()).unwrap();
+    let m = summarize(&r, &b.close, None, &MetricsConfig::default());
+    let get = |k: &str| m[k].as_f64();
+
+    let rets = [
+        p[1] / p[0] - 1.0,
+        p[2] / p[1] - 1.0,
+        p[3] / p[2] - 1.0,
+        p[4] / p[3] - 1.0,
+    ];
+    assert_eq!(r.trades.len(), 4);
+    for (t, want) in r.trades.iter().zip(rets) {
+        assert!((t.ret - want).abs() < 1e-15, "{} vs {want}", t.ret);
+        assert_eq!(t.size, 1000.0);
+    }
+    let close = |k: &str, want: f64| {
+        let g = get(k);
+        assert!(
+            (g - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{k}: {g} vs {want}"
+        );
+    };
+    close("win_rate", 0.5);
+    close("avg_win", (rets[0] + rets[3]) / 2.0);
+    close("avg_loss", (rets[1] + rets[2]) / 2.0);
+    close(
+        "payoff_ratio",
+        ((rets[0] + rets[3]) / 2.0) / ((rets[1] + rets[2]) / 2.0).abs(),
+    );
+    close("max_consecutive_wins", 1.0);
+    close("max_consecutive_losses", 2.0);
+    // Entry and exit days: Tue 2 → Thu 4 Jan, Fri 5 → Tue 9, Wed 10 → Fri 12, Mon 15 → Wed 17.
+    close("avg_trade_duration", (2.0 + 4.0 + 2.0 + 2.0) / 4.0);
+    // Held over the closes of bars 1, 2, 4, 5, 7, 8, 10 and 11.
+    close("exposure_time", 8.0 / 14.0);
+    // 1,000 shares bought and sold at each level; equity flat between the exits.
+    let traded = 1000.0 * (p[0] + 2.0 * (p[1] + p[2] + p[3]) + p[4]);
+    let equity: Vec<f64> = (0..14)
+        .map(|t| 1000.0 * level(t) + (100_000.0 - 1000.0 * p[0]))
+        .collect();
+    let mean = equity.iter().sum::<f64>() / 14.0;
+    close("turnover", traded / mean / (14.0 / 252.0));
+    close("final_equity", equity[13]);
+    close("num_bars", 14.0);
+    close("total_costs", 0.0);
+    close("best_day", p[1] / p[0] - 1.0);
+    close("worst_day", p[2] / p[1] - 1.0);
+    // The peak is 110,000 (bars 3..=5); from bar 6 on the equity never gets back to it
+    // (104,500, 100,320, then 106,339.2 to the end): bars 6..=13, eight bars.
+    close("max_drawdown_duration", 8.0);
+    // One drawdown, to 100,320 from 110,000.
+    close("average_drawdown", 100_320.0 / 110_000.0 - 1.0);
+
+    // Commission: the rate on every fill's value, summed (and part of the costs).
+    let mut cfg = plain();
+    cfg.costs.commission_rate = 0.001;
+    let mut s = Script((0..14).map(|t| long.contains(&t)).collect());
+    let r = run(std::slice::from_ref(&b), &mut s, &cfg).unwrap();
+    let m = summarize(&r, &b.close, None, &MetricsConfig::default());
+    let paid: f64 = r
+        .fills
+        .iter()
+        .map(|f| 0.001 * (f.size * f.price).abs())
+        .sum();
+    assert!(paid > 0.0);
+    assert!((m["total_commission"].as_f64() - paid).abs() < 1e-9);
+    assert!((m["total_costs"].as_f64() - paid).abs() < 1e-9);
+}
