@@ -304,13 +304,44 @@ fn a_signal_file_drives_the_signal_strategy() {
                 "--signals",
                 "signals.csv",
                 "--json",
+                "--out",
+                "run",
             ])
             .args(["--set", "trading.rebalance=daily"])
             .output()
             .unwrap(),
     );
-    assert!(v["num_trades"].as_u64().unwrap() > 10);
-    assert!(v["final_equity"].as_f64().unwrap() > 0.0);
+    let trades = std::fs::read_to_string(dir.path().join("run/trades.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = trades
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len() as u64, v["num_trades"].as_u64().unwrap());
+    assert!(rows.len() > 10, "{} trades", rows.len());
+    // Every trade opens at the bar after a close whose prediction said long (> 0): the
+    // decision at a close, the fill at the next open, never the prediction's own bar (with
+    // `fill_price: close` this fails at the first trade: checked once).
+    let day = |text: &str| {
+        bars.time
+            .iter()
+            .position(|t| t.date().to_string() == text)
+            .unwrap()
+    };
+    let prediction = |i: usize| bars.close[i + 1] / bars.close[i] - 1.0;
+    for row in &rows {
+        let entry = day(row[0]);
+        assert!(entry >= 1, "{row:?}");
+        assert_eq!(row[2], "long", "shorts are off by default: {row:?}");
+        assert!(
+            prediction(entry - 1) > 0.0,
+            "{}: entered without a long signal at the close before ({})",
+            row[0],
+            prediction(entry - 1)
+        );
+    }
+    // A perfect forecast of the next return, traded at the next open, makes money.
+    assert!(v["total_return"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
