@@ -821,6 +821,19 @@ fn experiments_ui_serves_the_local_runs_in_mlflows_own_server() {
         child: Command::new("true").spawn().unwrap(),
         uri: uri.clone(),
     };
+    // What qts prints, read as it comes: it says where the UI is once the runs are sent,
+    // which may be a moment after the server shows them.
+    let (tx, printed) = std::sync::mpsc::channel();
+    let stdout = ui.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
     // The run arrives once the server is up and the store is sent.
     let mut runs = Vec::new();
     for _ in 0..2_400 {
@@ -835,8 +848,10 @@ fn experiments_ui_serves_the_local_runs_in_mlflows_own_server() {
         }
         std::thread::sleep(Duration::from_millis(250));
     }
+    let said = printed
+        .recv_timeout(Duration::from_secs(120))
+        .unwrap_or_default();
     // Stop qts and its server together.
-    let mut stdout = ui.stdout.take().unwrap();
     stop_group(&mut ui);
     assert_eq!(runs.len(), 1, "the stored backtest");
     assert!(
@@ -848,8 +863,5 @@ fn experiments_ui_serves_the_local_runs_in_mlflows_own_server() {
         runs[0]
     );
     assert!(d.join("artifacts/mlflow/mlflow.db").is_file());
-    let mut line = String::new();
-    use std::io::Read as _;
-    stdout.read_to_string(&mut line).unwrap();
-    assert!(line.contains(&format!("MLflow UI: {uri}")), "{line}");
+    assert!(said.contains(&format!("MLflow UI: {uri}")), "{said}");
 }
