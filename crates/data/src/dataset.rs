@@ -661,7 +661,12 @@ mod tests {
         assert_eq!(values, d.values());
         let mut bad = d.normalizer.clone();
         bad.shift.pop();
-        assert!(model_inputs(&t, &bad).is_err());
+        let e = model_inputs(&t, &bad).unwrap_err().to_string();
+
+        assert!(
+            e.contains("the model was trained on 1 features, the data has 2"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -691,7 +696,14 @@ mod tests {
             "{e}"
         );
         let (t, close) = table(20);
-        assert!(Dataset::build(&t, &close, &cfg()).is_err());
+        let e = Dataset::build(&t, &close, &cfg()).unwrap_err().to_string();
+
+        assert!(
+            e.contains(
+                "the train split is shorter than lookback + horizon (6 rows): use more data"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -175,7 +175,12 @@ fn a_corrupt_cache_file_is_reported_and_fetched_again() {
     let path = cache.path("fmp", "AAA");
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap(); // truncated
-    assert!(cache.load("fmp", "AAA").is_err());
+    let e = cache.load("fmp", "AAA").unwrap_err().to_string();
+
+    assert!(
+        e.contains("AAA.parquet: cannot read: not a readable Parquet file"),
+        "{e}"
+    );
     let (again, stats) = go();
     assert!(stats.repaired);
     assert_eq!(stats.requests, 1);
@@ -200,7 +205,12 @@ fn a_failed_fetch_writes_nothing() {
         d(2023, 3, 31),
         &opts(CachePolicy::Incremental, d(2024, 1, 1)),
     );
-    assert!(result.is_err());
+    let e = result.unwrap_err().to_string();
+
+    assert!(
+        e.contains("fmp still failing after 2 attempts: fmp answered HTTP 500: boom"),
+        "{e}"
+    );
     assert!(!cache.path("fmp", "AAA").exists());
     assert!(cache.entries().is_empty());
     let leftovers = walk(dir.path());

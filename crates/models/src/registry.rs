@@ -431,9 +431,27 @@ mod tests {
             .resolve(&ModelRef::parse("m@staging").unwrap())
             .unwrap_err();
         assert_eq!(e.to_string(), "model `m` has no alias `staging`");
-        assert!(reg.resolve(&ModelRef::parse("m@9").unwrap()).is_err());
-        assert!(ModelRef::parse("../x").is_err());
-        assert!(ModelRef::parse("m@").is_err());
+        let e = reg
+            .resolve(&ModelRef::parse("m@9").unwrap())
+            .unwrap_err()
+            .to_string();
+
+        assert!(
+            e.contains("model `m` has no version 9 (versions: [1, 2])"),
+            "{e}"
+        );
+        let e = ModelRef::parse("../x").unwrap_err().to_string();
+
+        assert!(
+            e.contains("`../x` is not a model name: use letters, digits, `_`, `-` or `.`"),
+            "{e}"
+        );
+        let e = ModelRef::parse("m@").unwrap_err().to_string();
+
+        assert!(
+            e.contains("`m@`: expected NAME, NAME@VERSION or NAME@ALIAS"),
+            "{e}"
+        );
         assert_eq!(reg.names(), vec!["m".to_string()]);
         assert_eq!(
             std::fs::read(reg.version_dir("m", 2).join("weights.safetensors")).unwrap(),

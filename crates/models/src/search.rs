@@ -474,7 +474,12 @@ mod tests {
         let e = apply(&base, &typo).unwrap_err().to_string();
         assert!(e.contains("model.lstm.hiden_size: not a setting"), "{e}");
         let wrong = Point::from([("lstm.hidden_size".into(), Value::from("big"))]);
-        assert!(apply(&base, &wrong).is_err());
+        let e = apply(&base, &wrong).unwrap_err().to_string();
+
+        assert!(
+            e.contains("lstm.hidden_size=big: invalid type: string \"big\", expected usize"),
+            "{e}"
+        );
         let refused = Point::from([("lstm.dropout".into(), Value::from(1.5))]);
         let e = apply(&base, &refused).unwrap_err().to_string();
         assert!(e.contains("model.lstm.dropout"), "{e}");

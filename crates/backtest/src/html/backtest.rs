@@ -129,11 +129,20 @@ const DEFINITIONS: &[(&str, &str)] = &[
         "kelly_criterion",
         "W − (1 − W) / (mean win P&L / mean loss P&L)",
     ),
-    ("max_consecutive_wins", "longest streaks"),
-    ("max_consecutive_losses", "longest streaks"),
+    (
+        "max_consecutive_wins",
+        "longest streaks of trades with P&L > 0 (< 0); a zero P&L ends both",
+    ),
+    (
+        "max_consecutive_losses",
+        "longest streaks of trades with P&L > 0 (< 0); a zero P&L ends both",
+    ),
     ("avg_trade_duration", "mean calendar days held"),
     ("exposure_time", "share of bars ending with a position"),
-    ("turnover", "traded value / mean equity / years"),
+    (
+        "turnover",
+        "Σ |shares × price| over every fill / mean equity of the curve / years (bars ÷ periods_per_year)",
+    ),
     ("total_costs", "commission + slippage; commission alone"),
     (
         "total_commission",
