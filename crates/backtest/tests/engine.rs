@@ -710,3 +710,47 @@ fn trade_and_account_metrics_of_a_hand_computed_case() {
     assert!((m["total_commission"].as_f64() - paid).abs() < 1e-9);
     assert!((m["total_costs"].as_f64() - paid).abs() < 1e-9);
 }
+
+#[test]
+fn monthly_rebalancing_trades_on_each_months_first_bar_only() {
+    let b = goog();
+    let mut cfg = EngineConfig::from_config(&QtsConfig::default());
+    cfg.rebalance = Frequency::Monthly;
+    cfg.stops.stop_loss.enabled = false;
+    cfg.stops.circuit_breaker.enabled = false;
+    let r = run(
+        std::slice::from_ref(&b),
+        &mut SmaCross::new(10, 20).unwrap(),
+        &cfg,
+    )
+    .unwrap();
+    let mut first = std::collections::BTreeMap::new();
+    for t in &b.time {
+        first.entry((t.year(), t.month())).or_insert(t.date());
+    }
+    let months: std::collections::BTreeSet<_> = r
+        .fills
+        .iter()
+        .map(|f| (f.time.year(), f.time.month()))
+        .collect();
+    assert!(months.len() > 20, "{} months with fills", months.len());
+    for f in &r.fills {
+        assert_eq!(
+            first.get(&(f.time.year(), f.time.month())),
+            Some(&f.time.date()),
+            "{} is not its month's first bar",
+            f.time
+        );
+    }
+}
+
+#[test]
+fn fractional_shares_buy_the_exact_weight_and_whole_shares_round_down() {
+    let b = bars(&flat(4, 333.0));
+    let mut cfg = plain();
+    cfg.fractional_shares = true;
+    let r = run(std::slice::from_ref(&b), &mut LongOnce, &cfg).unwrap();
+    assert_eq!(r.fills[0].size, 100_000.0 / 333.0);
+    let r = run(std::slice::from_ref(&b), &mut LongOnce, &plain()).unwrap();
+    assert_eq!(r.fills[0].size, 300.0);
+}

@@ -38,3 +38,48 @@ impl LossScale {
         ok
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::optim::AdamConfig;
+
+    /// A parameter whose gradient is `2 × scale × values` (the loss `scale × Σ v·p²`, at p = 1).
+    fn scaled(values: &[f64], scale: f64) -> Adam {
+        let p = Tensor::ones([values.len() as i64], (tch::Kind::Double, tch::Device::Cpu))
+            .set_requires_grad(true);
+        let v = Tensor::from_slice(values);
+        (&p * &p * v * scale).sum(tch::Kind::Double).backward();
+        Adam::new(vec![("p".into(), p)], AdamConfig::new(0.0, false))
+    }
+
+    #[test]
+    fn the_scale_is_divided_out_halved_on_overflow_and_doubled_after_2000_clean_steps() {
+        let mut s = LossScale {
+            scale: 65_536.0,
+            good: 0,
+        };
+        let opt = scaled(&[0.5, -1.5], s.scale);
+        assert!(s.unscale(&opt));
+        // The gradients the optimiser steps with are the unscaled ones: 2 × v.
+        let g: Vec<f64> = Vec::try_from(opt.grads()[0].shallow_clone()).unwrap();
+        assert_eq!(g, vec![1.0, -3.0]);
+        assert_eq!((s.scale, s.good), (65_536.0, 1));
+
+        // An overflow: the step is skipped and the scale halved.
+        let opt = scaled(&[f64::INFINITY, 1.0], s.scale);
+        assert!(!s.unscale(&opt));
+        assert_eq!((s.scale, s.good), (32_768.0, 0));
+        let opt = scaled(&[f64::NAN, 1.0], s.scale);
+        assert!(!s.unscale(&opt));
+        assert_eq!(s.scale, 16_384.0);
+
+        // 2,000 clean steps in a row double it.
+        s.good = 1_999;
+        let opt = scaled(&[1.0], s.scale);
+        assert!(s.unscale(&opt));
+        assert_eq!((s.scale, s.good), (32_768.0, 0));
+    }
+}
