@@ -1134,3 +1134,72 @@ fn a_tracked_run_is_reproduced_from_what_it_logged() {
     let out = qts(d).args(["reproduce", "no-such-run"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_regime_filter_set_in_the_configuration_keeps_longs_above_the_average() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        json(
+            &qts(dir.path())
+                .args([
+                    "backtest",
+                    "--data",
+                    &goog(),
+                    "--json",
+                    "--param",
+                    "fast=5",
+                    "--param",
+                    "slow=20",
+                ])
+                .args(["--set", "trading.rebalance=daily"])
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    };
+    let plain = run(&["--out", "plain"]);
+    let filtered = run(&[
+        "--set",
+        "backtest.regime_filter.enabled=true",
+        "--set",
+        "backtest.regime_filter.period=100",
+        "--out",
+        "filtered",
+    ]);
+    let bars = qts_data::io::read_bars(Path::new(&goog())).unwrap();
+    let sma = |i: usize| bars.close[i + 1 - 100..=i].iter().sum::<f64>() / 100.0;
+    let entries = |name: &str| -> Vec<usize> {
+        std::fs::read_to_string(dir.path().join(name).join("trades.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let day = l.split(',').next().unwrap();
+                bars.time
+                    .iter()
+                    .position(|t| t.date().to_string() == day)
+                    .unwrap()
+            })
+            .collect()
+    };
+    let (all, kept) = (entries("plain"), entries("filtered"));
+    assert!(
+        !kept.is_empty() && kept.len() < all.len(),
+        "{} of {}",
+        kept.len(),
+        all.len()
+    );
+    // Each filtered entry was decided at a close above its 100-bar average (enough bars
+    // for it), and the plain run has entries the filter refused.
+    for &i in &kept {
+        assert!(
+            i > 100 && bars.close[i - 1] > sma(i - 1),
+            "entry at bar {i}"
+        );
+    }
+    assert!(
+        all.iter()
+            .any(|&i| i > 100 && bars.close[i - 1] <= sma(i - 1))
+    );
+    assert_ne!(plain["final_equity"], filtered["final_equity"]);
+}

@@ -283,3 +283,68 @@ fn an_interrupted_write_leaves_the_old_output_and_no_temporary_file() {
         );
     }
 }
+
+#[test]
+fn fetch_from_the_local_provider_writes_each_symbol_to_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = qts(dir.path())
+        .args(["--set"])
+        .arg(format!(
+            "data.providers.local.directory={}",
+            repo().join("examples/data").display()
+        ))
+        .args([
+            "data",
+            "fetch",
+            "--symbols",
+            "goog_daily,sp500_daily",
+            "--from",
+            "2010-01-01",
+        ])
+        .args([
+            "--to",
+            "2010-12-31",
+            "--provider",
+            "local",
+            "--out",
+            "bars",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["provider"], "local");
+    for (row, name) in report["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["goog_daily", "sp500_daily"])
+    {
+        // 2010 has 252 NYSE sessions.
+        assert_eq!(
+            (row["symbol"].as_str(), row["bars"].as_u64()),
+            (Some(name), Some(252))
+        );
+        assert_eq!(row["first"], "2010-01-04");
+        assert_eq!(row["last"], "2010-12-31");
+        // The file written holds the source's rows of 2010, value for value.
+        let written =
+            qts_data::io::read_bars(&dir.path().join("bars").join(format!("{name}.csv"))).unwrap();
+        let source =
+            qts_data::io::read_bars(&repo().join("examples/data").join(format!("{name}.csv")))
+                .unwrap();
+        let from = source
+            .time
+            .iter()
+            .position(|t| t.date().to_string() == "2010-01-04")
+            .unwrap();
+        assert_eq!(written.time, source.time[from..from + 252].to_vec());
+        assert_eq!(written.close, source.close[from..from + 252].to_vec());
+        assert_eq!(written.volume, source.volume[from..from + 252].to_vec());
+    }
+}
