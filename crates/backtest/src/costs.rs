@@ -78,5 +78,11 @@ mod tests {
         cfg.slippage_volatility_fraction = 0.5;
         assert!((Costs::new(&cfg).slipped(1.0, 100.0, 0.02) - 101.0).abs() < 1e-12);
         assert_eq!(Costs::new(&cfg).volume_cap(10_000.0), 250.0);
+        // A bar without a volume (missing or zero: some sources report none) caps nothing, and
+        // neither does a fraction of 1.
+        assert_eq!(Costs::new(&cfg).volume_cap(0.0), f64::INFINITY);
+        assert_eq!(Costs::new(&cfg).volume_cap(f64::NAN), f64::INFINITY);
+        cfg.max_volume_fraction = 1.0;
+        assert_eq!(Costs::new(&cfg).volume_cap(10_000.0), f64::INFINITY);
     }
 }
