@@ -42,9 +42,35 @@ mod tests {
 
     #[test]
     fn python_floor_division() {
-        assert_eq!(python_floordiv(7.0, 2.0), 3.0);
-        assert_eq!(python_floordiv(-7.0, 2.0), -4.0);
         assert_eq!(python_floordiv(9999.999999999998, 100.2), 99.0);
+        // (a, b, a // b, whether the result is negative) as CPython 3.11 gives them
+        // (`print(a // b, math.copysign(1, a // b) < 0)`), signs of zero included.
+        let cases = [
+            (7.0, 2.0, 3.0, false),
+            (-7.0, 2.0, -4.0, true),
+            (7.0, -2.0, -4.0, true),
+            (-7.0, -2.0, 3.0, false),
+            (0.0, 5.0, 0.0, false),
+            (-0.0, 5.0, -0.0, true),
+            (0.0, -5.0, -0.0, true),
+            (1.0, 0.1, 9.0, false),
+            (-1.0, 0.1, -10.0, true),
+            (9999.99999, 25.03, 399.0, false),
+            (5.0, 5.0, 1.0, false),
+            (-5.0, 5.0, -1.0, true),
+            (0.3, 0.1, 2.0, false),
+            (-0.3, 0.1, -3.0, true),
+            (1.0000000000000002e16, 3.0, 3333333333333334.0, false),
+        ];
+        for (a, b, want, negative) in cases {
+            let got = python_floordiv(a, b);
+            assert_eq!(got, want, "{a} // {b}");
+            assert_eq!(
+                got.is_sign_negative(),
+                negative,
+                "{a} // {b}: sign of {got}"
+            );
+        }
     }
 
     #[test]

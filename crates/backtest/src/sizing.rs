@@ -164,6 +164,67 @@ mod tests {
             (w - 0.25).abs() < 1e-12,
             "half Kelly (0.5) capped at 0.25: {w}"
         );
+        // Below the cap: half of μ/σ² = 0.125, times |strength|; signs from the forecast.
+        let kelly = |expected: f64, strength: f64, daily_vol: f64| {
+            let forecast = Some(Forecast {
+                expected,
+                lower: None,
+                upper: None,
+            });
+            let i = Input {
+                strength,
+                forecast,
+                daily_vol,
+            };
+            weights(&[i], &cfg, 252.0)[0]
+        };
+        assert!((kelly(0.0001, 0.5, 0.02) - 0.0625).abs() < 1e-15);
+        assert!((kelly(-0.0001, -0.5, 0.02) + 0.0625).abs() < 1e-15);
+        // No volatility to size from: the capped fraction with the strength's sign.
+        assert_eq!(kelly(0.0001, -0.5, 0.0), -0.125);
+        assert_eq!(kelly(0.0001, 0.0, 0.02), 0.0);
+        // No forecast: the capped fraction.
+        assert_eq!(weights(&[input(-0.5, 0.02)], &cfg, 252.0), vec![-0.125]);
+        // Volatility sizing without a usable volatility sizes nothing.
+        cfg.method = SizingMethod::VolatilityScaled;
+        assert_eq!(weights(&[input(1.0, 0.0)], &cfg, 252.0), vec![0.0]);
+        assert_eq!(weights(&[input(1.0, f64::NAN)], &cfg, 252.0), vec![0.0]);
+        // Risk parity: a flat symbol and one without volatility take no share of the budget;
+        // a short keeps its sign and its strength; nothing to hold sizes nothing.
+        cfg.method = SizingMethod::RiskParity;
+        let w = weights(
+            &[
+                input(-0.5, 0.01),
+                input(0.0, 0.02),
+                input(1.0, 0.0),
+                input(1.0, 0.03),
+            ],
+            &cfg,
+            252.0,
+        );
+        let (a, b) = (1.0 / 0.01, 1.0 / 0.03);
+        assert!((w[0] + 0.5 * a / (a + b)).abs() < 1e-15, "{w:?}");
+        assert_eq!((w[1], w[2]), (0.0, 0.0));
+        assert!((w[3] - b / (a + b)).abs() < 1e-15, "{w:?}");
+        assert_eq!(
+            weights(&[input(0.0, 0.01), input(0.0, 0.02)], &cfg, 252.0),
+            vec![0.0, 0.0]
+        );
+        // The interval shrinks the weight (by ½ when the half width equals the forecast).
+        cfg.method = SizingMethod::FixedFractional;
+        cfg.shrink_by_interval = true;
+        let wide = Input {
+            strength: 1.0,
+            forecast: Some(Forecast {
+                expected: 0.01,
+                lower: Some(0.0),
+                upper: Some(0.02),
+            }),
+            daily_vol: 0.02,
+        };
+        assert_eq!(weights(&[wide], &cfg, 252.0), vec![0.05]);
+        cfg.shrink_by_interval = false;
+        assert_eq!(weights(&[wide], &cfg, 252.0), vec![0.1]);
     }
 
     #[test]
@@ -185,6 +246,20 @@ mod tests {
         };
         assert_eq!(interval_factor(Some(point)), 1.0);
         assert_eq!(interval_factor(Some(wide)), 0.5);
+        // A forecast of exactly nothing with no spread keeps the weight; an interval centred
+        // on zero is a coin toss and sizes nothing.
+        let nothing = Forecast {
+            expected: 0.0,
+            lower: Some(0.0),
+            upper: Some(0.0),
+        };
+        let centred = Forecast {
+            expected: 0.0,
+            lower: Some(-0.01),
+            upper: Some(0.01),
+        };
+        assert_eq!(interval_factor(Some(nothing)), 1.0);
+        assert_eq!(interval_factor(Some(centred)), 0.0);
         assert!(interval_factor(Some(wider)) < 0.5);
     }
 
