@@ -5,6 +5,7 @@
 
 mod common;
 
+use arrow_array::Array as _;
 use common::{qts, repo, sample};
 use predicates::prelude::*;
 
@@ -191,6 +192,50 @@ fn features_write_csv_and_parquet_with_the_contract_names() {
         .args(["--adjust", "--out", "sp.parquet"])
         .assert()
         .success();
+    // The Parquet file holds the CSV's values: a column per feature, warm-up cells null
+    // where the CSV's are empty, every other cell the same number.
+    qts(dir.path())
+        .arg("features")
+        .arg(sample("sp500_daily.csv"))
+        .args(["--adjust", "--out", "sp.csv"])
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(dir.path().join("sp.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let file = std::fs::File::open(dir.path().join("sp.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut seen = 0;
+    for batch in reader {
+        let batch = batch.unwrap();
+        for (k, name) in header.iter().enumerate().skip(1) {
+            let column = batch
+                .column_by_name(name)
+                .unwrap_or_else(|| panic!("no {name}"));
+            let values = column
+                .as_any()
+                .downcast_ref::<arrow_array::Float64Array>()
+                .unwrap_or_else(|| panic!("{name} is not float64"));
+            for i in 0..values.len() {
+                let cell = rows[seen + i][k];
+                if cell.is_empty() {
+                    assert!(values.is_null(i), "{name} row {}: null expected", seen + i);
+                } else {
+                    let want: f64 = cell.parse().unwrap();
+                    assert_eq!(values.value(i), want, "{name} row {}", seen + i);
+                }
+            }
+        }
+        seen += batch.num_rows();
+    }
+    assert_eq!(seen, rows.len());
     let bars = qts_data::io::read_parquet(&dir.path().join("sp.parquet"));
     // A feature file has no OHLCV columns, so it is not a bar file: the reader says which are missing.
     assert!(
