@@ -68,6 +68,38 @@ pub struct Request<'a> {
     pub initial: f64,
 }
 
+/// The sample of the `trades` method: each trade's P&L over the equity at the close of its
+/// entry day (`entries`: entry day and P&L, in order; `equity`: the run's equity by day), and
+/// the trades a year over the run's `periods` returns — what a strategy sized as a fraction of
+/// its equity compounds, where raw lot returns would overstate it.
+///
+/// # Errors
+/// The index of the first trade whose P&L is not finite, or whose entry day has no positive
+/// equity.
+pub fn trade_sample(
+    entries: &[(Option<chrono::NaiveDate>, Option<f64>)],
+    equity: &[(chrono::NaiveDate, f64)],
+    periods: usize,
+    periods_per_year: f64,
+) -> Result<(Vec<f64>, f64), usize> {
+    let by_day: std::collections::HashMap<chrono::NaiveDate, f64> =
+        equity.iter().copied().collect();
+    let sample = entries
+        .iter()
+        .enumerate()
+        .map(|(i, (day, pnl))| {
+            let e = day.and_then(|d| by_day.get(&d).copied());
+            match (pnl, e) {
+                (Some(p), Some(e)) if p.is_finite() && e > 0.0 => Ok(p / e),
+                _ => Err(i),
+            }
+        })
+        .collect::<Result<Vec<f64>, usize>>()?;
+    let years = periods as f64 / periods_per_year;
+    let per_year = sample.len() as f64 / years;
+    Ok((sample, per_year))
+}
+
 /// A percentile interval and the mean of a metric over the paths.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Interval {

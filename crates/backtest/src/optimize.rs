@@ -118,6 +118,26 @@ pub enum Method {
     },
 }
 
+impl Method {
+    /// A random search of `trials` points (100 when not given) drawn with `seed` (`default_seed`,
+    /// the configuration's, when not given).
+    pub fn random(trials: Option<usize>, seed: Option<u64>, default_seed: u64) -> Method {
+        Method::Random {
+            trials: trials.unwrap_or(100),
+            seed: seed.unwrap_or(default_seed),
+        }
+    }
+
+    /// The points this method backtests over `axes` (before constraints skip any).
+    pub fn points(&self, axes: &[Axis]) -> usize {
+        let all: usize = axes.iter().map(|a| a.values.len()).product();
+        match self {
+            Method::Grid => all,
+            Method::Random { trials, .. } => (*trials).min(all),
+        }
+    }
+}
+
 /// What to search.
 pub struct OptimizeRequest<'a> {
     /// The market every trial trades.

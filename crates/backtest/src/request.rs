@@ -10,6 +10,79 @@ use crate::report::{BacktestReport, Benchmark, Market, Settings, Stamp, Window, 
 use crate::strategy::registry::Inputs;
 use crate::strategy::{Registry, SignalSeries};
 
+/// What a backtesting command asks for besides the data: the strategy by name, the
+/// predictions read for it, the execution rules, the window and the overlay and in-sample
+/// choices.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    /// A registered strategy name.
+    pub strategy: &'a str,
+    /// The predictions table and where it was read (used by the `signal` strategy only).
+    pub signals: Option<(&'a qts_data::io::Table, &'a str)>,
+    /// Execution rules.
+    pub execution: Execution,
+    /// The window asked for.
+    pub window: Window,
+    /// Apply the risk overlays even to a strategy that holds the account whole.
+    pub overlays: bool,
+    /// Trade in-sample predictions too (marked).
+    pub allow_in_sample: bool,
+}
+
+/// A request made ready on checked data: the predictions planned, the settings in force, and
+/// what the reader of the result must be told.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// Predictions to trade (the signal strategy).
+    pub signals: Option<SignalSeries>,
+    /// Engine, metrics and window.
+    pub settings: Settings,
+    /// Whether in-sample predictions are traded.
+    pub in_sample: bool,
+    /// What shaped the result.
+    pub notes: Vec<String>,
+}
+
+/// Readies `ask` on `market` under `cfg`, as every front end does before a backtest, a
+/// search or a walk-forward: predictions aligned and planned ([`plan_signals`]), the
+/// configuration's settings under the execution rules with the window, and the overlays as
+/// the strategy declares ([`Settings::overlays_for`]).
+///
+/// # Errors
+/// [`BacktestError`] for predictions that cannot be traded or an unknown strategy.
+pub fn ready(
+    market: &Market,
+    cfg: &qts_core::config::QtsConfig,
+    ask: Ask<'_>,
+) -> Result<Ready, BacktestError> {
+    let mut notes = Vec::new();
+    let mut in_sample = false;
+    let mut window = ask.window;
+    let signals = match ask.signals {
+        Some((table, source)) if ask.strategy == "signal" => {
+            let time = &market.bars()[0].time;
+            let all = SignalSeries::from_table(table, time, source)?;
+            let plan = plan_signals(all, ask.allow_in_sample, source, time, window)?;
+            in_sample = plan.in_sample;
+            notes.extend(plan.notes);
+            window = plan.window;
+            Some(plan.signals)
+        }
+        _ => None,
+    };
+    let mut settings = Settings {
+        window,
+        ..Settings::from_config(cfg, ask.execution)
+    };
+    notes.extend(settings.overlays_for(ask.strategy, ask.overlays)?);
+    Ok(Ready {
+        signals,
+        settings,
+        in_sample,
+        notes,
+    })
+}
+
 /// Predictions made ready to trade: the out-of-sample ones (or all, when asked), the window
 /// they span, and what the reader of the result should be told about both.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use qts_backtest::engine::Execution;
 use qts_backtest::html::{RunData, backtest_page};
 use qts_backtest::optimize::{Axis, Method, OptimizeRequest};
 use qts_backtest::report::{ConfigFile, Settings, Stamp, Window};
-use qts_backtest::request::{Request, plan_signals};
+use qts_backtest::request::Request;
 use qts_backtest::strategy::{Registry, SignalSeries};
 use qts_backtest::walk_forward::Schedule;
 use qts_backtest::{BacktestReport, Market};
@@ -233,43 +233,32 @@ impl Ask {
             .collect::<Result<Vec<_>, _>>()
             .map_err(errors::data)?;
         let market = Market::new(checked).map_err(errors::backtest)?;
-        let mut notes = Vec::new();
-        let mut in_sample = false;
-        let mut window = self.window;
-        let signals = match (&self.signals, self.strategy.as_str()) {
-            (Some((table, source)), "signal") => {
-                let time = &market.bars()[0].time;
-                let all =
-                    SignalSeries::from_table(table, time, source).map_err(errors::backtest)?;
-                let plan = plan_signals(all, self.allow_in_sample, source, time, window)
-                    .map_err(errors::backtest)?;
-                in_sample = plan.in_sample;
-                notes.extend(plan.notes);
-                window = plan.window;
-                Some(plan.signals)
-            }
-            _ => None,
-        };
-        let mut settings = Settings {
-            window,
-            ..Settings::from_config(cfg, self.execution)
-        };
-        if let Some(note) = settings
-            .overlays_for(&self.strategy, self.overlays)
-            .map_err(errors::backtest)?
-        {
-            notes.push(note);
-        }
+        let ready = qts_backtest::request::ready(
+            &market,
+            cfg,
+            qts_backtest::request::Ask {
+                strategy: &self.strategy,
+                signals: self
+                    .signals
+                    .as_ref()
+                    .map(|(t, source)| (t, source.as_str())),
+                execution: self.execution,
+                window: self.window,
+                overlays: self.overlays,
+                allow_in_sample: self.allow_in_sample,
+            },
+        )
+        .map_err(errors::backtest)?;
         let stamp = Stamp::new(data_hash, cfg.fingerprint(), sources)
             .with_config_files(ConfigFile::of_files(&self.config.files));
         Ok(Prepared {
             config: self.config,
             market,
-            signals,
-            settings,
+            signals: ready.signals,
+            settings: ready.settings,
             stamp,
-            in_sample,
-            notes,
+            in_sample: ready.in_sample,
+            notes: ready.notes,
         })
     }
 }
@@ -367,10 +356,11 @@ fn search_method(
 ) -> PyResult<Method> {
     match method {
         "grid" => Ok(Method::Grid),
-        "random" => Ok(Method::Random {
-            trials: trials.unwrap_or(100),
-            seed: seed.unwrap_or(cfg.config.reproducibility.seed),
-        }),
+        "random" => Ok(Method::random(
+            trials,
+            seed,
+            cfg.config.reproducibility.seed,
+        )),
         other => Err(pyo3::exceptions::PyValueError::new_err(format!(
             "method=`{other}`: expected `grid` or `random`"
         ))),
@@ -414,13 +404,8 @@ fn optimize(
     let method = search_method(method, trials, seed, &ask.config)?;
     let axes = axes(&grid)?;
     let strategy = ask.strategy.clone();
-    let points: usize = axes.iter().map(|a| a.values.len()).product();
-    let points = match method {
-        Method::Grid => points,
-        Method::Random { trials, .. } => trials.min(points),
-    };
-    interruptible(py, progress.as_ref(), move |watch| {
-        watch.total.store(points, Ordering::Relaxed);
+    let points = method.points(&axes);
+    interruptible(py, progress.as_ref(), points, move |watch| {
         let p = ask.prepare()?;
         let registry = Registry::builtin();
         let report = qts_backtest::optimize::optimize(
@@ -479,7 +464,7 @@ fn walk_forward(
         step: step.unwrap_or(test),
         anchored,
     };
-    interruptible(py, progress.as_ref(), move |watch| {
+    interruptible(py, progress.as_ref(), 0, move |watch| {
         let p = ask.prepare()?;
         let registry = Registry::builtin();
         let search = OptimizeRequest {
@@ -535,19 +520,25 @@ fn monte_carlo(
     let returns = qts_data::io::simple_returns(&result.equity);
     let (sample, periods_per_year, draw) = match method {
         "trades" => {
-            let at: std::collections::HashMap<chrono::NaiveDate, f64> = result
+            let entries: Vec<_> = result
+                .trades
+                .iter()
+                .map(|t| (Some(t.entry_time.date()), Some(t.pnl)))
+                .collect();
+            let equity: Vec<_> = result
                 .time
                 .iter()
                 .zip(&result.equity)
                 .map(|(t, e)| (t.date(), *e))
                 .collect();
-            let trades: Vec<f64> = result
-                .trades
-                .iter()
-                .map(|t| t.pnl / at.get(&t.entry_time.date()).copied().unwrap_or(f64::NAN))
-                .collect();
-            let years = returns.len() as f64 / periods;
-            let per_year = trades.len() as f64 / years;
+            let (trades, per_year) =
+                qts_backtest::monte_carlo::trade_sample(&entries, &equity, returns.len(), periods)
+                    .map_err(|k| {
+                        errors::BacktestError::new_err(format!(
+                            "trade {}: its P&L is not a number, or its entry day has no equity",
+                            k + 1
+                        ))
+                    })?;
             (trades, per_year, Draw::Trades)
         }
         "iid" => (returns, periods, Draw::Iid),

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use qts_backtest::report::{Benchmark, Settings, Stamp, Window};
-use qts_backtest::request::{Request, plan_signals};
+use qts_backtest::request::{Ask, Request, ready};
 use qts_backtest::strategy::SignalSeries;
 use qts_backtest::{BacktestReport, Execution, Market};
 use qts_core::config::Loaded;
@@ -84,36 +84,30 @@ pub fn prepare_with_model(
         .map(|(bars, path)| require(bars, &path.display().to_string(), Policy::of(cfg)))
         .collect::<Result<Vec<_>, _>>()?;
     let market = Market::new(checked)?;
-    let mut notes = Vec::new();
-    let mut in_sample = false;
-    let mut window = Window {
-        from: args.from,
-        to: args.to,
-    };
-    let signals = match &args.signals {
+    let table = match &args.signals {
         Some(path) if args.strategy == "signal" => {
-            let time = &market.bars()[0].time;
-            let shown = path.display().to_string();
-            let all = SignalSeries::from_table(&read_csv_table(path)?, time, &shown)?;
-            let plan = plan_signals(all, args.allow_in_sample, &shown, time, window)?;
-            in_sample = plan.in_sample;
-            notes.extend(plan.notes);
-            window = plan.window;
-            Some(plan.signals)
+            Some((read_csv_table(path)?, path.display().to_string()))
         }
         _ => None,
     };
-    let execution = match args.execution {
-        ExecutionArg::Default => Execution::Default,
-        ExecutionArg::BacktestingPy => Execution::BacktestingPy,
-    };
-    let mut settings = Settings {
-        window,
-        ..Settings::from_config(cfg, execution)
-    };
-    if let Some(note) = apply_overlays(&mut settings, &args.strategy, args.overlays)? {
-        notes.push(note);
-    }
+    let ready = ready(
+        &market,
+        cfg,
+        Ask {
+            strategy: &args.strategy,
+            signals: table.as_ref().map(|(t, shown)| (t, shown.as_str())),
+            execution: match args.execution {
+                ExecutionArg::Default => Execution::Default,
+                ExecutionArg::BacktestingPy => Execution::BacktestingPy,
+            },
+            window: Window {
+                from: args.from,
+                to: args.to,
+            },
+            overlays: args.overlays,
+            allow_in_sample: args.allow_in_sample,
+        },
+    )?;
     let stamp = Stamp::new(
         data_hash,
         cfg.fingerprint(),
@@ -126,12 +120,12 @@ pub fn prepare_with_model(
         loaded,
         guard,
         market,
-        signals,
-        settings,
+        signals: ready.signals,
+        settings: ready.settings,
         stamp,
         params,
-        in_sample,
-        notes,
+        in_sample: ready.in_sample,
+        notes: ready.notes,
     })
 }
 

@@ -13,10 +13,9 @@ use super::setup::{load_config, start_logging};
 use crate::cli::{GlobalArgs, MonteCarloArgs, MonteCarloMethod, SectionFiles};
 use crate::failure::Failure;
 
-/// Each trade of a run as a return on the account: its P&L over the equity at its entry
-/// (`trades.csv` and `equity.csv` of `qts backtest --out`), so that compounding them is right
-/// whatever fraction of the account a position took.
-fn trade_returns(dir: &Path) -> Result<Vec<f64>, Failure> {
+/// The `trades` sample of a result folder: `trades.csv`'s entries and P&Ls against
+/// `equity.csv` ([`qts_backtest::monte_carlo::trade_sample`]).
+fn trade_returns(dir: &Path, periods: usize, per_year: f64) -> Result<(Vec<f64>, f64), Failure> {
     let read = |name: &str| {
         let path = dir.join(name);
         std::fs::read_to_string(&path)
@@ -24,12 +23,12 @@ fn trade_returns(dir: &Path) -> Result<Vec<f64>, Failure> {
             .map(|t| (path, t))
     };
     let (epath, equity) = read("equity.csv")?;
-    let by_date: std::collections::HashMap<&str, f64> = equity
+    let by_date: Vec<(chrono::NaiveDate, f64)> = equity
         .lines()
         .skip(1)
         .filter_map(|l| {
             let mut cells = l.split(',');
-            Some((cells.next()?, cells.next()?.parse().ok()?))
+            Some((cells.next()?.parse().ok()?, cells.next()?.parse().ok()?))
         })
         .collect();
     let (tpath, trades) = read("trades.csv")?;
@@ -44,24 +43,28 @@ fn trade_returns(dir: &Path) -> Result<Vec<f64>, Failure> {
         })
     };
     let (entry, pnl) = (col("entry_time")?, col("pnl")?);
-    lines
+    let rows: Vec<(usize, &str)> = lines
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
+        .collect();
+    let entries: Vec<_> = rows
+        .iter()
+        .map(|(_, l)| {
             let cells: Vec<&str> = l.split(',').collect();
-            let p = cells.get(pnl).and_then(|v| v.trim().parse::<f64>().ok());
-            let e = cells.get(entry).and_then(|d| by_date.get(d.trim()));
-            match (p, e) {
-                (Some(p), Some(&e)) if p.is_finite() && e > 0.0 => Ok(p / e),
-                _ => Err(Failure::Input(anyhow!(
-                    "{}:{}: the trade's pnl is not a number, or its entry date is not in {}",
-                    tpath.display(),
-                    i + 2,
-                    epath.display()
-                ))),
-            }
+            (
+                cells.get(entry).and_then(|d| d.trim().parse().ok()),
+                cells.get(pnl).and_then(|v| v.trim().parse::<f64>().ok()),
+            )
         })
-        .collect()
+        .collect();
+    qts_backtest::monte_carlo::trade_sample(&entries, &by_date, periods, per_year).map_err(|k| {
+        Failure::Input(anyhow!(
+            "{}:{}: the trade's pnl is not a number, or its entry date is not in {}",
+            tpath.display(),
+            rows[k].0 + 2,
+            epath.display()
+        ))
+    })
 }
 
 /// Runs `qts monte-carlo`.
@@ -89,10 +92,8 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
                     "--method trades needs --run DIR (the trades.csv of `qts backtest --out`)"
                 )));
             };
-            let trades = trade_returns(dir)?;
-            // Trades a year over the run's span.
-            let years = returns.len() as f64 / periods;
-            (trades.clone(), trades.len() as f64 / years, Method::Trades)
+            let (trades, per_year) = trade_returns(dir, returns.len(), periods)?;
+            (trades, per_year, Method::Trades)
         }
         MonteCarloMethod::Iid => (returns, periods, Method::Iid),
         MonteCarloMethod::Block => (

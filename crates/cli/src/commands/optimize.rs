@@ -79,25 +79,18 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
     let axes = parse_axes(&args.search.grid)?;
     let method = match args.method.unwrap_or(MethodArg::Grid) {
         MethodArg::Grid => Method::Grid,
-        MethodArg::Random => Method::Random {
-            trials: args.trials.unwrap_or(100),
-            seed: args.seed.unwrap_or(cfg.reproducibility.seed),
-        },
+        MethodArg::Random => Method::random(args.trials, args.seed, cfg.reproducibility.seed),
     };
     let registry = Registry::builtin();
     let request = OptimizeRequest {
         pbo_splits: args.pbo_splits,
         ..search_request(&p, &registry, &axes, &args.run, &args.search, method)?
     };
-    let size: usize = axes.iter().map(|a| a.values.len()).product();
     let bar = progress_bar(
         "optimize [{bar:30}] {pos}/{len} trials {elapsed}",
         global.quiet > 0 || args.json,
     );
-    bar.set_length(match method {
-        Method::Grid => size,
-        Method::Random { trials, .. } => trials.min(size),
-    } as u64);
+    bar.set_length(method.points(&axes) as u64);
     let start_ms = super::track::now_ms();
     let report = optimize(&request, &|| bar.inc(1));
     bar.finish_and_clear();
