@@ -22,17 +22,19 @@ pub(crate) struct Watch {
     pub total: AtomicUsize,
 }
 
-/// Runs `work`, reporting `(done, total)` to `progress` (a Python callable) as it goes;
+/// Runs `work`, reporting `(done, total)` to `progress` (a Python callable) as it goes
+/// (`total` as known before the work starts, 0 when it is not);
 /// Ctrl-C stops it and raises `KeyboardInterrupt` here.
 pub(crate) fn interruptible<T: Send>(
     py: Python<'_>,
     progress: Option<&Bound<'_, PyAny>>,
+    total: usize,
     work: impl FnOnce(&Watch) -> PyResult<T> + Send,
 ) -> PyResult<T> {
     let watch = Watch {
         cancel: AtomicBool::new(false),
         done: AtomicUsize::new(0),
-        total: AtomicUsize::new(0),
+        total: AtomicUsize::new(total),
     };
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {

@@ -73,15 +73,18 @@ def test_a_long_search_reports_progress_and_stops_on_ctrl_c():
     assert seen[-1] == (10, 10) and done.report["trials"] == 10
 
     import _thread
-    import threading
 
     seen.clear()
-    # Ctrl-C as Python delivers it (SIGINT's flag), a moment into a search of 19,502 points.
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
+
+    def watch(done, total):
+        seen.append((done, total))
+        if len(seen) == 1:
+            # Ctrl-C as Python delivers it (SIGINT's flag), at the first report of a search of
+            # 19,502 points.
+            _thread.interrupt_main()
+
     with pytest.raises(KeyboardInterrupt):
-        qts.optimize(SP500, "sma-cross", grid, maximize="final_equity", progress=lambda d, t: seen.append((d, t)))
-    timer.join()
+        qts.optimize(SP500, "sma-cross", grid, maximize="final_equity", progress=watch)
     total = 98 * 199
     assert seen and all(t == total for _, t in seen)
     assert seen[-1][0] < total, "the search ran to its end after Ctrl-C"
