@@ -1,0 +1,287 @@
+//! qts's default execution rules against a second, independent implementation of them: a
+//! plain Python simulator written from docs/backtest.md alone
+//! (`scripts/golden/default_rules.py`, which wrote `tests/golden/default_rules/*.json.gz`).
+//! Each case configures the engine through the same `--set` keys a user writes and compares
+//! every fill (bar, size, price, commission, slippage, reason), the equity, cash and drawdown
+//! at every close, every round trip, the open position and every metric. Cases: GOOG and the
+//! S&P 500 daily, BTC/USD monthly; volatility-scaled, fixed-fractional and Kelly sizing;
+//! fixed, trailing and ATR stops, take-profit, the breaker's cool-down; daily, weekly (three
+//! weekdays) and monthly rebalancing; whole and fractional shares; percent, per-share and
+//! fixed commissions, fixed and volatility-scaled slippage; the volume cap; shorts.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use qts_backtest::engine::{EngineConfig, run};
+use qts_backtest::metrics::MetricsConfig;
+use qts_backtest::strategy::{SignalSeries, SignalStrategy, SmaCross, Strategy};
+use qts_backtest::summary::summarize;
+use qts_core::config::ConfigRequest;
+use qts_data::io::read_bars;
+use serde_json::Value;
+
+/// Relative agreement asked of every number. The simulator computes each value in its own
+/// order (pandas' rolling statistics, sums over lot lists), so the measured differences are a
+/// few units of rounding; see `MEASURED` below.
+const TOLERANCE: f64 = 1e-9;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn golden(name: &str) -> Value {
+    let path = repo().join(format!(
+        "crates/backtest/tests/golden/default_rules/{name}.json.gz"
+    ));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The worst relative error seen, per kind of value, for the report at the end of a case.
+#[derive(Default)]
+struct Errors(Vec<(&'static str, f64)>);
+
+impl Errors {
+    fn check(&mut self, kind: &'static str, what: &str, got: f64, want: f64) {
+        let err = if got == want {
+            0.0
+        } else {
+            (got - want).abs() / want.abs().max(f64::MIN_POSITIVE)
+        };
+        assert!(
+            err <= TOLERANCE,
+            "{what}: qts {got}, simulator {want} (relative error {err:e})"
+        );
+        match self.0.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, worst)) => *worst = worst.max(err),
+            None => self.0.push((kind, err)),
+        }
+    }
+}
+
+fn number(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn case(name: &str) {
+    let g = golden(name);
+    let bars = read_bars(
+        &repo()
+            .join("examples/data")
+            .join(g["data"].as_str().unwrap()),
+    )
+    .unwrap();
+    let overrides: Vec<String> = g["sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    let loaded = ConfigRequest {
+        dir: Some(repo().join("config")),
+        overrides,
+        ..ConfigRequest::default()
+    }
+    .load()
+    .unwrap();
+    let cfg = EngineConfig::from_config(&loaded.config);
+    let s = &g["strategy"];
+    let mut strategy: Box<dyn Strategy> = match s["name"].as_str().unwrap() {
+        "sma-cross" => Box::new(
+            SmaCross::new(
+                s["fast"].as_u64().unwrap() as usize,
+                s["slow"].as_u64().unwrap() as usize,
+            )
+            .unwrap(),
+        ),
+        "signal" => {
+            let rows: Vec<_> = g["predictions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let date =
+                        chrono::NaiveDate::parse_from_str(r["date"].as_str().unwrap(), "%Y-%m-%d")
+                            .unwrap();
+                    (
+                        date.and_hms_opt(0, 0, 0).unwrap(),
+                        number(&r["prediction"]),
+                        Some(number(&r["lower"])),
+                        Some(number(&r["upper"])),
+                    )
+                })
+                .collect();
+            let series = SignalSeries::align(&bars.time, &rows);
+            Box::new(
+                SignalStrategy::new(series, number(&s["long_above"]), number(&s["short_below"]))
+                    .unwrap(),
+            )
+        }
+        other => panic!("unknown strategy {other}"),
+    };
+    let result = run(std::slice::from_ref(&bars), strategy.as_mut(), &cfg).unwrap();
+    let mut e = Errors::default();
+
+    let fills = g["fills"].as_array().unwrap();
+    for (i, (got, want)) in result.fills.iter().zip(fills).enumerate() {
+        let what = |f: &str| format!("{name}: fill {i} ({}) {f}", want["date"]);
+        assert_eq!(
+            got.bar as u64,
+            want["bar"].as_u64().unwrap(),
+            "{}",
+            what("bar")
+        );
+        assert_eq!(
+            got.reason.as_str(),
+            want["reason"].as_str().unwrap(),
+            "{}",
+            what("reason")
+        );
+        e.check("fill size", &what("size"), got.size, number(&want["size"]));
+        e.check(
+            "fill price",
+            &what("price"),
+            got.price,
+            number(&want["price"]),
+        );
+        e.check(
+            "commission",
+            &what("commission"),
+            got.commission,
+            number(&want["commission"]),
+        );
+        e.check(
+            "slippage",
+            &what("slippage"),
+            got.slippage,
+            number(&want["slippage"]),
+        );
+    }
+    assert_eq!(result.fills.len(), fills.len(), "{name}: fill count");
+
+    for (col, got) in [
+        ("equity", &result.equity),
+        ("cash", &result.cash),
+        ("drawdown", &result.drawdown),
+    ] {
+        let want = g[col].as_array().unwrap();
+        assert_eq!(got.len(), want.len(), "{name}: {col} length");
+        for (i, (x, w)) in got.iter().zip(want).enumerate() {
+            e.check(
+                "curves",
+                &format!("{name}: {col}[{i}] ({})", bars.time[i].date()),
+                *x,
+                number(w),
+            );
+        }
+    }
+
+    let trades = g["trades"].as_array().unwrap();
+    assert_eq!(result.trades.len(), trades.len(), "{name}: round trips");
+    for (i, (got, want)) in result.trades.iter().zip(trades).enumerate() {
+        let what = |f: &str| format!("{name}: trade {i} ({}) {f}", want["entry_date"]);
+        assert_eq!(
+            got.side.as_str(),
+            want["side"].as_str().unwrap(),
+            "{}",
+            what("side")
+        );
+        assert_eq!(
+            got.entry_bar as u64,
+            want["entry_bar"].as_u64().unwrap(),
+            "{}",
+            what("entry")
+        );
+        assert_eq!(
+            got.exit_bar as u64,
+            want["exit_bar"].as_u64().unwrap(),
+            "{}",
+            what("exit")
+        );
+        for (kind, field, x) in [
+            ("trade size", "size", got.size),
+            ("trade prices", "entry_price", got.entry_price),
+            ("trade prices", "exit_price", got.exit_price),
+            ("trade pnl", "pnl", got.pnl),
+            ("trade return", "return", got.ret),
+            ("commission", "commission", got.commission),
+            ("trade duration", "duration_days", got.duration_days),
+        ] {
+            e.check(kind, &what(field), x, number(&want[field]));
+        }
+    }
+    let open: f64 = result.open_positions.iter().map(|(_, x)| x).sum();
+    e.check(
+        "fill size",
+        &format!("{name}: open position"),
+        open,
+        number(&g["open_positions"][0]),
+    );
+
+    let metrics_cfg = MetricsConfig::from_config(&loaded.config.backtest.metrics);
+    let m = summarize(&result, &bars.close, None, &metrics_cfg);
+    let want = g["metrics"].as_object().unwrap();
+    assert_eq!(want.len(), 45, "{name}: the simulator's metrics");
+    for (key, w) in want {
+        let got = m
+            .get(key.as_str())
+            .unwrap_or_else(|| panic!("{name}: qts has no {key}"));
+        let got = got.as_f64();
+        if w.is_null() {
+            assert!(got.is_nan(), "{name}: {key}: qts {got}, simulator null");
+        } else {
+            e.check("metrics", &format!("{name}: {key}"), got, number(w));
+        }
+    }
+    assert_eq!(m.len(), want.len(), "{name}: metric count");
+    eprintln!(
+        "{name}: {} fills, {} trades, {} bars; worst relative error: {}",
+        fills.len(),
+        trades.len(),
+        result.equity.len(),
+        e.0.iter()
+            .map(|(k, v)| format!("{k} {v:.1e}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+#[test]
+fn goog_shipped_defaults() {
+    case("goog_sma_defaults");
+}
+
+#[test]
+fn goog_signal_shorts_trailing_stop_take_profit_daily() {
+    case("goog_signal_trailing_take_profit");
+}
+
+#[test]
+fn goog_atr_stop_monthly_fractional_per_share_vol_slippage() {
+    case("goog_atr_monthly_fractional");
+}
+
+#[test]
+fn sp500_breaker_cool_down_wednesday_fixed_commission() {
+    case("sp500_sma_breaker");
+}
+
+#[test]
+fn sp500_kelly_shorts_stops_friday() {
+    case("sp500_signal_kelly_short");
+}
+
+#[test]
+fn btc_monthly_volume_cap_fractional() {
+    case("btc_monthly_sma");
+}
+
+#[test]
+fn btc_monthly_weekly_rule_whole_shares_trailing() {
+    case("btc_monthly_weekly_whole");
+}

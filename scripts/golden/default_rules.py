@@ -1,0 +1,635 @@
+"""A second, independent implementation of qts's default execution rules (`--execution
+default`), written from docs/backtest.md ("Execution rules", sizing, costs, trades, metrics),
+not from the engine's code. crates/backtest/tests/default_rules_golden.rs runs the engine on
+the same cases and compares every fill, the equity curve, every round trip and every metric.
+
+Run:  "$(scripts/golden/setup_venv.sh)" scripts/golden/default_rules.py
+
+Each case writes crates/backtest/tests/golden/default_rules/<case>.json.gz: the settings (as
+`--set` overrides, so the engine is configured through the same keys a user writes), the
+strategy, the predictions of a signal case, and what this simulator produced. The metrics are
+computed from the simulator's own equity curve and trades: empyrical for the return metrics it
+defines, quantstats for those only it has, scipy for PSR/MinTRL, and the documented formulas
+for the trade and account figures.
+
+Kept deliberately plain: one loop over the bars in the documented order, dicts and lists, no
+vectorisation, so it reads as the rules do.
+"""
+
+import gzip
+import json
+import math
+import pathlib
+import warnings
+
+import empyrical as ep
+import numpy as np
+import pandas as pd
+import quantstats as qs
+import talib
+from scipy import stats
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DATA = ROOT / "examples" / "data"
+OUT = ROOT / "crates" / "backtest" / "tests" / "golden" / "default_rules"
+
+# The documented defaults (config/backtest_config.yaml, config/base_config.yaml). Every case
+# states all of them as overrides, so the golden file does not depend on the shipped files.
+DEFAULTS = {
+    "backtest.initial_capital": 100000.0,
+    "backtest.execution.fill_price": "next_open",
+    "backtest.execution.margin": 0.0,
+    "backtest.costs.commission_model": "percent",
+    "backtest.costs.commission_rate": 0.0005,
+    "backtest.costs.commission_per_share": 0.005,
+    "backtest.costs.commission_minimum": 1.0,
+    "backtest.costs.commission_fixed": 0.0,
+    "backtest.costs.slippage_model": "fixed_bps",
+    "backtest.costs.slippage_bps": 5.0,
+    "backtest.costs.slippage_volatility_fraction": 0.1,
+    "backtest.costs.max_volume_fraction": 0.025,
+    "backtest.position_sizing.method": "volatility_scaled",
+    "backtest.position_sizing.fixed_fraction": 0.10,
+    "backtest.position_sizing.target_volatility": 0.15,
+    "backtest.position_sizing.volatility_lookback": 20,
+    "backtest.position_sizing.kelly_fraction": 0.5,
+    "backtest.position_sizing.kelly_cap": 0.25,
+    "backtest.position_sizing.shrink_by_interval": True,
+    "backtest.risk.stop_loss.enabled": True,
+    "backtest.risk.stop_loss.pct": 0.08,
+    "backtest.risk.take_profit.enabled": False,
+    "backtest.risk.take_profit.pct": 0.20,
+    "backtest.risk.trailing_stop.enabled": False,
+    "backtest.risk.trailing_stop.pct": 0.10,
+    "backtest.risk.atr_stop.enabled": False,
+    "backtest.risk.atr_stop.period": 14,
+    "backtest.risk.atr_stop.multiple": 3.0,
+    "backtest.risk.circuit_breaker.enabled": True,
+    "backtest.risk.circuit_breaker.max_drawdown": 0.20,
+    "backtest.risk.circuit_breaker.cooldown_days": 20,
+    "backtest.metrics.periods_per_year": 252,
+    "trading.rebalance": "weekly",
+    "trading.rebalance_weekday": "monday",
+    "trading.allow_short": False,
+    "trading.fractional_shares": False,
+    "risk.max_position_fraction": 0.25,
+    "risk.max_gross_exposure": 1.0,
+    "risk.max_drawdown": 0.25,
+}
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+
+
+def load(name):
+    df = pd.read_csv(DATA / name)
+    df["date"] = pd.to_datetime(df["date"])
+    return df
+
+
+# ---- strategies: the targets a strategy gives at each close (docs/backtest.md, `--strategy`)
+
+
+def sma_cross_targets(close, fast, slow):
+    """Long on a cross above, short on a cross below (backtesting.py's `crossover`: the fast
+    average below the slow one at the previous close and above it at this one). Decides from
+    bar `slow` on (its warm-up)."""
+    f = pd.Series(close).rolling(fast).mean().to_numpy()
+    s = pd.Series(close).rolling(slow).mean().to_numpy()
+    targets = [None] * len(close)
+    for t in range(slow, len(close)):
+        if f[t - 1] < s[t - 1] and f[t] > s[t]:
+            targets[t] = (1.0, None)
+        elif s[t - 1] < f[t - 1] and s[t] > f[t]:
+            targets[t] = (-1.0, None)
+    return targets, slow
+
+
+def signal_targets(pred, lower, upper, long_above, short_below):
+    """A target at every close with a prediction: long above `long_above`, short below
+    `short_below`, else flat; the forecast (and its interval) goes with it."""
+    targets = [None] * len(pred)
+    for t, p in enumerate(pred):
+        if p is None or not math.isfinite(p):
+            continue
+        strength = 1.0 if p > long_above else (-1.0 if p < short_below else 0.0)
+        targets[t] = (strength, (p, lower[t], upper[t]))
+    return targets, 0
+
+
+def momentum_forecasts(close, start):
+    """Predictions for the signal cases: the 5-bar log return as the forecast of the next
+    one's, its interval ± 1.645 × the 20-bar standard deviation of 1-bar log returns. Any
+    column known at its close would do; this one changes sign often and has real widths."""
+    lr = np.log(close[1:] / close[:-1])
+    pred, lower, upper = [None] * len(close), [None] * len(close), [None] * len(close)
+    for t in range(max(start, 21), len(close)):
+        p = math.log(close[t] / close[t - 5]) / 5
+        half = 1.645 * float(np.std(lr[t - 20:t], ddof=1))
+        pred[t], lower[t], upper[t] = p, p - half, p + half
+    return pred, lower, upper
+
+
+# ---- the account: FIFO lots, round trips (docs/backtest.md, "Trades are round trips")
+
+
+class Account:
+    def __init__(self, cash, n):
+        self.cash = cash
+        self.lots = [[] for _ in range(n)]  # each: [signed size, price, bar, date, entry commission]
+        self.trips = [None] * n  # the round trip in progress: its closed lots
+        self.round_trips = []
+
+    def position(self, s):
+        return sum(lot[0] for lot in self.lots[s])
+
+    def avg_entry(self, s):
+        lots = self.lots[s]
+        return sum(l[0] * l[1] for l in lots) / sum(l[0] for l in lots)
+
+    def fill(self, s, size, price, commission, bar, date):
+        self.cash -= size * price + commission
+        per_share = commission / abs(size)
+        left = size
+        lots = self.lots[s]
+        while left != 0 and lots and (lots[0][0] > 0) != (left > 0):
+            lot = lots[0]
+            closed = math.copysign(min(abs(left), abs(lot[0])), lot[0])
+            entry_commission = lot[4] * (closed / lot[0])
+            exit_commission = per_share * abs(closed)
+            part = {
+                "size": abs(closed), "long": closed > 0, "entry_bar": lot[2], "entry_date": lot[3],
+                "exit_bar": bar, "exit_date": date, "entry_value": abs(closed) * lot[1],
+                "exit_value": abs(closed) * price,
+                "pnl": closed * (price - lot[1]) - entry_commission - exit_commission,
+                "commission": entry_commission + exit_commission,
+            }
+            if self.trips[s] is None:
+                self.trips[s] = []
+            self.trips[s].append(part)
+            lot[4] -= entry_commission
+            lot[0] -= closed
+            left += closed
+            if abs(lot[0]) < 1e-12:
+                lots.pop(0)
+        if not lots and self.trips[s]:
+            self.round_trips.append(round_trip(self.trips[s]))
+            self.trips[s] = None
+        if abs(left) > 1e-12:
+            lots.append([left, price, bar, date, per_share * abs(left)])
+
+
+def round_trip(parts):
+    """A round trip from its closed lots: sizes, values, P&L and commissions add up; prices
+    are share-weighted; the return is the P&L over the whole entry value; the duration runs
+    from the first entry to the last exit, in calendar days."""
+    size = sum(p["size"] for p in parts)
+    entry_value = sum(p["entry_value"] for p in parts)
+    exit_value = sum(p["exit_value"] for p in parts)
+    pnl = sum(p["pnl"] for p in parts)
+    first = min(parts, key=lambda p: p["entry_bar"])
+    last = max(parts, key=lambda p: p["exit_bar"])
+    return {
+        "side": "long" if parts[0]["long"] else "short",
+        "size": size,
+        "entry_bar": first["entry_bar"],
+        "exit_bar": last["exit_bar"],
+        "entry_price": entry_value / size,
+        "exit_price": exit_value / size,
+        "pnl": pnl,
+        "return": pnl / entry_value,
+        "commission": sum(p["commission"] for p in parts),
+        "duration_days": (last["exit_date"] - first["entry_date"]).total_seconds() / 86400,
+    }
+
+
+# ---- the simulation (docs/backtest.md, "Execution rules (`--execution default`)")
+
+
+def rebalance_days(dates, rule, weekday):
+    """Which bars a rebalance executes on: every bar (daily); the first bar of each ISO week
+    on or after the weekday (weekly); the first bar of each month (monthly)."""
+    out, seen = [], set()
+    for d in dates:
+        if rule == "daily":
+            out.append(True)
+            continue
+        key = tuple(d.isocalendar())[:2] if rule == "weekly" else (d.year, d.month)
+        ok = key not in seen and (rule != "weekly" or d.weekday() >= WEEKDAYS.index(weekday))
+        if ok:
+            seen.add(key)
+        out.append(ok)
+    return out
+
+
+def simulate(bars, targets, warmup, cfg):
+    n_sym, n = len(bars), len(bars[0])
+    c = cfg
+    periods = c["backtest.metrics.periods_per_year"]
+    open_ = [b["open"].to_numpy(float) for b in bars]
+    high = [b["high"].to_numpy(float) for b in bars]
+    low = [b["low"].to_numpy(float) for b in bars]
+    close = [b["close"].to_numpy(float) for b in bars]
+    volume = [b["volume"].to_numpy(float) for b in bars]
+    dates = list(bars[0]["date"])
+    # Daily volatility known at each close: the sample standard deviation of the last
+    # `volatility_lookback` one-bar log returns.
+    lookback = c["backtest.position_sizing.volatility_lookback"]
+    vol = [pd.Series(np.log(cl / np.roll(cl, 1))).where(np.arange(n) > 0).rolling(lookback).std().to_numpy()
+           for cl in close]
+    atr = [talib.ATR(high[s], low[s], close[s], timeperiod=c["backtest.risk.atr_stop.period"])
+           for s in range(n_sym)]
+    rebalance = rebalance_days(dates, c["trading.rebalance"], c["trading.rebalance_weekday"])
+
+    acct = Account(c["backtest.initial_capital"], n_sym)
+    pending = []  # (symbol, size or "close", reason)
+    fills, equity, cash, drawdown = [], [], [], []
+    standing = [None] * n_sym  # each symbol's standing target: (strength, forecast)
+    stopped = [False] * n_sym  # flattened by a protective exit or the breaker since its target
+    best = [math.nan] * n_sym  # best price since entry (trailing stop)
+    atr_distance = [math.nan] * n_sym
+    peak = c["backtest.initial_capital"]
+    cooldown_until = -1
+    exposed = 0
+
+    def commission(size, price):
+        model = c["backtest.costs.commission_model"]
+        if model == "percent":
+            return abs(size) * price * c["backtest.costs.commission_rate"]
+        if model == "per_share":
+            return max(abs(size) * c["backtest.costs.commission_per_share"], c["backtest.costs.commission_minimum"])
+        return c["backtest.costs.commission_fixed"]
+
+    def slippage_fraction(s, t):
+        model = c["backtest.costs.slippage_model"]
+        if model == "fixed_bps":
+            return c["backtest.costs.slippage_bps"] / 10000
+        if model == "volatility_scaled":
+            # A fraction of the previous day's volatility (none known: no slippage).
+            v = vol[s][t - 1] if t > 0 else math.nan
+            return c["backtest.costs.slippage_volatility_fraction"] * v if math.isfinite(v) else 0.0
+        return 0.0
+
+    def round_shares(x):
+        return x if c["trading.fractional_shares"] else float(math.trunc(x))
+
+    def equity_at(t):
+        return acct.cash + sum(acct.position(s) * close[s][t] for s in range(n_sym))
+
+    def execute(s, want, reference, slips, t, reason):
+        held = acct.position(s)
+        size = -held if want == "close" else want
+        if size == 0:
+            return
+        price = reference * (1 + math.copysign(slippage_fraction(s, t), size)) if slips else reference
+        # At most max_volume_fraction of the bar's volume (whole shares of it), when the bar
+        # has a volume.
+        mvf, v = c["backtest.costs.max_volume_fraction"], volume[s][t]
+        if mvf < 1 and math.isfinite(v) and v > 0:
+            cap = math.floor(v * mvf)
+            if abs(size) > cap:
+                size = math.copysign(cap, size)
+        # A buy (that covers no short) is cut to what the cash and the margin can pay, whole
+        # shares unless fractional, a share costing its price and its commission.
+        if size > 0 and held >= 0:
+            budget = acct.cash + c["backtest.execution.margin"] * equity_at(t)
+            unit = price + max(commission(1.0, price), 0.0)
+            size = min(size, round_shares(max(budget / unit, 0.0)))
+        if size == 0:
+            return
+        fee = commission(size, price)
+        acct.fill(s, size, price, fee, t, dates[t])
+        now = acct.position(s)
+        if now != 0 and (held == 0 or (held > 0) != (now > 0)):
+            # A new position: its trailing and ATR stops start from this entry.
+            best[s] = price
+            atr_distance[s] = atr[s][t - 1] * c["backtest.risk.atr_stop.multiple"] if t > 0 else math.nan
+        fills.append({"bar": t, "symbol": s, "size": size, "price": price, "commission": fee,
+                      "slippage": abs(size) * abs(price - reference), "reason": reason})
+
+    def exit_levels(s):
+        held = acct.position(s)
+        entry, d = acct.avg_entry(s), (1 if held > 0 else -1)
+        stops = []
+        if c["backtest.risk.stop_loss.enabled"]:
+            stops.append((entry * (1 - d * c["backtest.risk.stop_loss.pct"]), "stop_loss"))
+        if c["backtest.risk.trailing_stop.enabled"]:
+            stops.append((best[s] * (1 - d * c["backtest.risk.trailing_stop.pct"]), "trailing_stop"))
+        if c["backtest.risk.atr_stop.enabled"] and math.isfinite(atr_distance[s]):
+            stops.append((entry - d * atr_distance[s], "atr_stop"))
+        stop = None
+        for level, why in stops:  # the tightest: for a long the highest
+            if math.isfinite(level) and (stop is None or d * level > d * stop[0]):
+                stop = (level, why)
+        tp = entry * (1 + d * c["backtest.risk.take_profit.pct"]) if c["backtest.risk.take_profit.enabled"] else None
+        return stop, tp
+
+    for t in range(n):
+        # 1. Orders submitted at the previous close fill at this open.
+        for s, want, reason in pending:
+            execute(s, want, open_[s][t], True, t, reason)
+        pending = []
+        # 2. Protective exits against this bar's range (a position entered at this open too):
+        #    a stop fills at min(open, level) for a long (gaps fill at the open), with slippage;
+        #    the take-profit at max(open, target), as a limit, without; the stop first.
+        for s in range(n_sym):
+            held = acct.position(s)
+            if held == 0:
+                continue
+            stop, tp = exit_levels(s)
+            o, h, l = open_[s][t], high[s][t], low[s][t]
+            hit = None
+            if stop is not None:
+                level, why = stop
+                if held > 0 and l <= level:
+                    hit = (min(o, level), why, True)
+                elif held < 0 and h >= level:
+                    hit = (max(o, level), why, True)
+            if hit is None and tp is not None:
+                if held > 0 and h >= tp:
+                    hit = (max(o, tp), "take_profit", False)
+                elif held < 0 and l <= tp:
+                    hit = (min(o, tp), "take_profit", False)
+            if hit is not None:
+                execute(s, "close", hit[0], hit[2], t, hit[1])
+                stopped[s] = True
+        # 3. Equity at the close; the drawdown circuit breaker.
+        e = equity_at(t)
+        peak = max(peak, e)
+        dd = e / peak - 1 if peak > 0 else 0.0
+        equity.append(e)
+        cash.append(acct.cash)
+        drawdown.append(dd)
+        if any(acct.position(s) != 0 for s in range(n_sym)):
+            exposed += 1
+        for s in range(n_sym):
+            held = acct.position(s)
+            if held > 0:
+                best[s] = max(best[s], high[s][t])
+            elif held < 0:
+                best[s] = min(best[s], low[s][t])
+        cooling = t < cooldown_until
+        if c["backtest.risk.circuit_breaker.enabled"] and not cooling \
+                and dd <= -c["backtest.risk.circuit_breaker.max_drawdown"]:
+            for s in range(n_sym):
+                if acct.position(s) != 0:
+                    pending.append((s, "close", "circuit_breaker"))
+                stopped[s] = True
+            # No rebalance at this close nor at the next cooldown_days closes; the drawdown is
+            # measured from this close's equity from now on.
+            cooldown_until = t + 1 + c["backtest.risk.circuit_breaker.cooldown_days"]
+            peak = e
+        # 4. The strategy decides at this close; when the next bar is a rebalancing bar, the
+        #    targets become orders that fill at its open.
+        if t < warmup or t + 1 >= n:
+            continue
+        for s in range(n_sym):
+            if targets[s][t] is not None:
+                standing[s] = targets[s][t]
+                stopped[s] = False
+        if not rebalance[t + 1] or t < cooldown_until:
+            continue
+        weights = size_weights(standing, stopped, [vol[s][t] for s in range(n_sym)], c, periods)
+        deltas = []
+        for s in range(n_sym):
+            if standing[s] is None and acct.position(s) == 0:
+                continue
+            want = round_shares(weights[s] * e / close[s][t])
+            delta = want - acct.position(s)
+            if abs(delta) > 1e-9:
+                deltas.append((delta, s))
+        deltas.sort(key=lambda x: x[0])  # sells first: a rotation frees cash before it spends
+        pending.extend((s, delta, "rebalance") for delta, s in deltas)
+
+    return {
+        "fills": fills, "equity": equity, "cash": cash, "drawdown": drawdown,
+        "trades": acct.round_trips,
+        "open_positions": [acct.position(s) for s in range(n_sym)],
+        "exposure_time": exposed / n,
+        "dates": dates,
+    }
+
+
+def size_weights(standing, stopped, daily_vol, c, periods):
+    """docs/backtest.md, "Sizing": strength → weight by the method, shrunk by the forecast
+    interval, capped per position and in gross, shorts removed unless allowed."""
+    method = c["backtest.position_sizing.method"]
+    inputs = [(t if t is not None and not stopped[s] else (0.0, None)) for s, t in enumerate(standing)]
+    w = []
+    for (strength, forecast), v in zip(inputs, daily_vol):
+        if method == "fixed_fractional":
+            w.append(strength * c["backtest.position_sizing.fixed_fraction"])
+        elif method == "volatility_scaled":
+            annual = v * math.sqrt(periods)
+            ok = math.isfinite(annual) and annual > 0
+            w.append(strength * c["backtest.position_sizing.target_volatility"] / annual if ok else 0.0)
+        elif method == "kelly":
+            cap = c["backtest.position_sizing.kelly_cap"]
+            if forecast is not None and v > 0 and strength != 0:
+                full = forecast[0] / (v * v)
+                w.append(min(max(c["backtest.position_sizing.kelly_fraction"] * full, -cap), cap) * abs(strength))
+            else:
+                w.append(strength * cap)
+        else:
+            raise ValueError(method)
+    if c["backtest.position_sizing.shrink_by_interval"]:
+        for i, (_, forecast) in enumerate(inputs):
+            if forecast is not None and forecast[1] is not None and forecast[2] is not None:
+                lo, hi = forecast[1], forecast[2]
+                mid, half = (lo + hi) / 2, abs(hi - lo) / 2
+                if not (mid == 0 and half == 0):
+                    w[i] *= abs(mid) / (abs(mid) + half)
+    cap = c["risk.max_position_fraction"]
+    for i in range(len(w)):
+        if not c["trading.allow_short"] and w[i] < 0:
+            w[i] = 0.0
+        w[i] = min(max(w[i], -cap), cap)
+    gross = sum(abs(x) for x in w)
+    if gross > c["risk.max_gross_exposure"] and gross > 0:
+        w = [x * c["risk.max_gross_exposure"] / gross for x in w]
+    return w
+
+
+# ---- metrics (docs/backtest.md, "Metrics")
+
+
+def metrics(sim, first_close_index, close, periods):
+    eq = pd.Series(sim["equity"], index=pd.DatetimeIndex(sim["dates"]))
+    r = eq.pct_change().iloc[1:]
+    out = {
+        "total_return": eq.iloc[-1] / eq.iloc[0] - 1,
+        "annual_return": ep.annual_return(r, annualization=periods),
+        "cagr": ep.cagr(r, annualization=periods),
+        "annual_volatility": ep.annual_volatility(r, annualization=periods),
+        "sharpe_ratio": ep.sharpe_ratio(r, annualization=periods),
+        "sortino_ratio": ep.sortino_ratio(r, annualization=periods),
+        "downside_risk": ep.downside_risk(r, annualization=periods),
+        "calmar_ratio": ep.calmar_ratio(r, annualization=periods),
+        "omega_ratio": ep.omega_ratio(r, annualization=periods),
+        "max_drawdown": ep.max_drawdown(r),
+        "stability_of_timeseries": ep.stability_of_timeseries(r),
+        "tail_ratio": ep.tail_ratio(r),
+        "value_at_risk": ep.value_at_risk(r, cutoff=0.05),
+        "conditional_value_at_risk": ep.conditional_value_at_risk(r, cutoff=0.05),
+        "skew": r.skew(),
+        "kurtosis": r.kurt(),
+        "ulcer_index": qs.stats.ulcer_index(r),
+        "best_day": qs.stats.best(r),
+        "worst_day": qs.stats.worst(r),
+    }
+    details = qs.stats.drawdown_details(qs.stats.to_drawdown_series(r))
+    out["average_drawdown"] = details["max drawdown"].mean() / 100 if len(details) else 0.0
+    under = eq < eq.cummax()
+    out["max_drawdown_duration"] = int(under.groupby((~under).cumsum()).sum().max())
+    x = r.to_numpy()
+    sr = x.mean() / x.std(ddof=1)
+    g3, g4 = stats.skew(x, bias=True), stats.kurtosis(x, fisher=False, bias=True)
+    out["probabilistic_sharpe_ratio"] = stats.norm.cdf(sr * math.sqrt(len(x) - 1) / math.sqrt(1 - g3 * sr + (g4 - 1) / 4 * sr**2))
+    out["min_track_record_length"] = (1 + (1 - g3 * sr + (g4 - 1) / 4 * sr**2) * (stats.norm.ppf(0.95) / sr) ** 2
+                                      if sr > 0 else None)
+
+    trades = sim["trades"]
+    rets = [t["return"] for t in trades]
+    pnls = [t["pnl"] for t in trades]
+    wins = [x for x in rets if x > 0]
+    losses = [x for x in rets if x < 0]
+    mean = lambda v: sum(v) / len(v) if v else None
+    out["num_trades"] = len(trades)
+    out["win_rate"] = sum(p > 0 for p in pnls) / len(pnls) if pnls else None
+    out["best_trade"] = max(rets) if rets else None
+    out["worst_trade"] = min(rets) if rets else None
+    out["avg_trade"] = (math.exp(sum(math.log1p(x) for x in rets) / len(rets)) - 1 if all(x > -1 for x in rets) else 0.0) if rets else None
+    out["avg_win"] = mean(wins)
+    out["avg_loss"] = mean(losses)
+    out["payoff_ratio"] = out["avg_win"] / abs(out["avg_loss"]) if wins and losses else None
+    out["profit_factor"] = sum(wins) / abs(sum(losses)) if losses else None
+    out["expectancy"] = mean(rets)
+    out["sqn"] = math.sqrt(len(pnls)) * np.mean(pnls) / np.std(pnls, ddof=1) if len(pnls) > 1 else None
+    win_pnl = [p for p in pnls if p > 0]
+    loss_pnl = [-p for p in pnls if p < 0]
+    out["kelly_criterion"] = (out["win_rate"] - (1 - out["win_rate"]) / (mean(win_pnl) / mean(loss_pnl))
+                              if win_pnl and loss_pnl else None)
+    streak = {"w": 0, "l": 0, "bw": 0, "bl": 0}
+    for p in pnls:
+        streak["w"], streak["l"] = (streak["w"] + 1, 0) if p > 0 else ((0, streak["l"] + 1) if p < 0 else (0, 0))
+        streak["bw"], streak["bl"] = max(streak["bw"], streak["w"]), max(streak["bl"], streak["l"])
+    out["max_consecutive_wins"] = streak["bw"]
+    out["max_consecutive_losses"] = streak["bl"]
+    out["avg_trade_duration"] = mean([t["duration_days"] for t in trades])
+
+    fills = sim["fills"]
+    out["final_equity"] = eq.iloc[-1]
+    out["exposure_time"] = sim["exposure_time"]
+    traded = sum(abs(f["size"] * f["price"]) for f in fills)
+    out["turnover"] = traded / eq.mean() / (len(eq) / periods)
+    out["total_costs"] = sum(f["commission"] + f["slippage"] for f in fills)
+    out["total_commission"] = sum(f["commission"] for f in fills)
+    out["buy_and_hold_return"] = close[-1] / close[first_close_index] - 1
+    out["num_bars"] = len(eq)
+    return {k: (None if v is None or (isinstance(v, float) and not math.isfinite(v)) else
+                (int(v) if isinstance(v, (int, np.integer)) else float(v))) for k, v in out.items()}
+
+
+# ---- the cases
+
+
+def case(name, data, strategy, sets, note, signal_from=None):
+    cfg = dict(DEFAULTS)
+    cfg.update(sets)
+    bars = load(data)
+    close = bars["close"].to_numpy(float)
+    predictions = None
+    if strategy["name"] == "sma-cross":
+        targets, warmup = sma_cross_targets(close, strategy["fast"], strategy["slow"])
+    else:
+        pred, lower, upper = momentum_forecasts(close, signal_from)
+        targets, warmup = signal_targets(pred, lower, upper, strategy["long_above"], strategy["short_below"])
+        predictions = [
+            {"date": str(bars["date"][t].date()), "prediction": pred[t], "lower": lower[t], "upper": upper[t]}
+            for t in range(len(close)) if pred[t] is not None
+        ]
+    sim = simulate([bars], [targets], warmup, cfg)
+    m = metrics(sim, max(warmup - 1, 0), close, cfg["backtest.metrics.periods_per_year"])
+    dates = sim["dates"]
+    doc = {
+        "case": name,
+        "note": note,
+        "data": data,
+        "strategy": strategy,
+        "sets": [f"{k}={json.dumps(v) if isinstance(v, bool) else v}" for k, v in cfg.items()],
+        "predictions": predictions,
+        "fills": [dict(f, date=str(dates[f["bar"]].date())) for f in sim["fills"]],
+        "equity": sim["equity"],
+        "cash": sim["cash"],
+        "drawdown": sim["drawdown"],
+        "trades": [dict(t, entry_date=str(dates[t["entry_bar"]].date()), exit_date=str(dates[t["exit_bar"]].date()))
+                   for t in sim["trades"]],
+        "open_positions": sim["open_positions"],
+        "metrics": m,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(doc, indent=None, separators=(",", ":")).encode()
+    # mtime=0: the gzip header carries no time, so a rerun writes the same bytes.
+    with open(OUT / f"{name}.json.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(text)
+    reasons = {}
+    for f in sim["fills"]:
+        reasons[f["reason"]] = reasons.get(f["reason"], 0) + 1
+    print(f"{name}: {len(sim['fills'])} fills {reasons}, {len(sim['trades'])} trades, "
+          f"final equity {sim['equity'][-1]:.2f}")
+
+
+def main():
+    warnings.simplefilter("ignore")
+    case("goog_sma_defaults", "goog_daily.csv", {"name": "sma-cross", "fast": 10, "slow": 30}, {},
+         "the shipped defaults: volatility-scaled sizing capped at 25%, 8% stop-loss, 20% breaker with 20 days "
+         "of cool-down, weekly on Mondays, whole shares, 5 bp commission and 5 bp slippage")
+    case("goog_signal_trailing_take_profit", "goog_daily.csv",
+         {"name": "signal", "long_above": 0.0, "short_below": 0.0},
+         {"backtest.position_sizing.method": "fixed_fractional", "backtest.position_sizing.fixed_fraction": 0.6,
+          "backtest.risk.stop_loss.enabled": False, "backtest.risk.trailing_stop.enabled": True,
+          "backtest.risk.trailing_stop.pct": 0.05, "backtest.risk.take_profit.enabled": True,
+          "backtest.risk.take_profit.pct": 0.06, "trading.rebalance": "daily", "trading.allow_short": True,
+          "risk.max_position_fraction": 0.5},
+         "forecasts with intervals (shrunk sizes), shorts, a 5% trailing stop and a 6% take-profit, daily",
+         signal_from=250)
+    case("goog_atr_monthly_fractional", "goog_daily.csv", {"name": "sma-cross", "fast": 5, "slow": 20},
+         {"backtest.risk.stop_loss.enabled": False, "backtest.risk.atr_stop.enabled": True,
+          "backtest.risk.atr_stop.multiple": 2.0, "trading.rebalance": "monthly", "trading.fractional_shares": True,
+          "backtest.costs.commission_model": "per_share", "backtest.costs.slippage_model": "volatility_scaled",
+          "backtest.costs.slippage_volatility_fraction": 0.5, "risk.max_position_fraction": 1.0,
+          "backtest.position_sizing.target_volatility": 0.4},
+         "an ATR stop (2 × ATR(14) at entry), monthly rebalancing, fractional shares, per-share commission with its "
+         "minimum, slippage half the previous day's volatility")
+    case("sp500_sma_breaker", "sp500_daily.csv", {"name": "sma-cross", "fast": 20, "slow": 50},
+         {"backtest.risk.circuit_breaker.max_drawdown": 0.04, "backtest.risk.circuit_breaker.cooldown_days": 10,
+          "trading.rebalance_weekday": "wednesday", "risk.max_position_fraction": 1.0,
+          "backtest.position_sizing.target_volatility": 0.3, "backtest.costs.commission_model": "fixed",
+          "backtest.costs.commission_fixed": 7.5},
+         "a tight breaker (4% drawdown, 10 days of cool-down) that trips and re-enters, weekly on Wednesdays, "
+         "a fixed commission per order")
+    case("sp500_signal_kelly_short", "sp500_daily.csv", {"name": "signal", "long_above": 0.0005, "short_below": -0.0005},
+         {"backtest.position_sizing.method": "kelly", "trading.allow_short": True,
+          "backtest.risk.stop_loss.pct": 0.03, "backtest.risk.take_profit.enabled": True,
+          "backtest.risk.take_profit.pct": 0.05, "trading.rebalance_weekday": "friday",
+          "backtest.position_sizing.shrink_by_interval": False},
+         "Kelly sizing from the forecast, shorts with their stops (3% stop-loss above a short's entry, 5% "
+         "take-profit below), a dead band between the thresholds, weekly on Fridays", signal_from=1000)
+    case("btc_monthly_sma", "btcusd_monthly.csv", {"name": "sma-cross", "fast": 3, "slow": 8},
+         {"backtest.metrics.periods_per_year": 12, "backtest.position_sizing.volatility_lookback": 6,
+          "trading.fractional_shares": True, "trading.rebalance": "daily", "backtest.risk.stop_loss.pct": 0.25,
+          "backtest.risk.circuit_breaker.max_drawdown": 0.5, "risk.max_drawdown": 0.5,
+          "backtest.risk.circuit_breaker.cooldown_days": 3,
+          "backtest.position_sizing.target_volatility": 0.6},
+         "monthly BTC/USD bars (12 periods a year): the volume cap binds early (2.5% of a month's BTC volume), "
+         "fractional shares, big gaps through a 25% stop, a breaker at 50%")
+    case("btc_monthly_weekly_whole", "btcusd_monthly.csv", {"name": "sma-cross", "fast": 2, "slow": 5},
+         {"backtest.metrics.periods_per_year": 12, "backtest.position_sizing.method": "fixed_fractional",
+          "backtest.position_sizing.fixed_fraction": 0.9, "risk.max_position_fraction": 0.9,
+          "backtest.risk.trailing_stop.enabled": True, "backtest.risk.trailing_stop.pct": 0.3,
+          "backtest.costs.max_volume_fraction": 0.01},
+         "monthly bars under the weekly rule (each month-end bar opens a new week; those on a weekend too), whole "
+         "shares, a 30% trailing stop and the stop-loss, 1% of volume per order")
+
+
+if __name__ == "__main__":
+    main()
