@@ -754,3 +754,26 @@ fn fractional_shares_buy_the_exact_weight_and_whole_shares_round_down() {
     let r = run(std::slice::from_ref(&b), &mut LongOnce, &plain()).unwrap();
     assert_eq!(r.fills[0].size, 300.0);
 }
+
+#[test]
+fn margin_lets_a_buy_borrow_up_to_its_multiple_of_equity() {
+    // A target of twice the equity (weight 2 under a gross limit of 2) at a flat 100: 2,000
+    // shares asked for with 100,000 of cash. `backtest.execution.margin` is what may be
+    // borrowed, as a multiple of equity: 0 cuts the buy to the cash, 0.5 to 150,000, 1 buys
+    // it all and leaves the cash at −100,000.
+    let b = bars(&flat(5, 100.0));
+    for (margin, shares) in [(0.0, 1000.0), (0.5, 1500.0), (1.0, 2000.0)] {
+        let mut cfg = plain();
+        cfg.sizing.fixed_fraction = 2.0;
+        cfg.limits.max_position_fraction = 2.0;
+        cfg.limits.max_gross_exposure = 2.0;
+        cfg.margin = margin;
+        let r = run(std::slice::from_ref(&b), &mut LongOnce, &cfg).unwrap();
+        assert_eq!(r.fills[0].size, shares, "margin {margin}");
+        assert_eq!(r.cash[1], 100_000.0 - shares * 100.0, "margin {margin}");
+        assert_eq!(r.equity[4], 100_000.0, "margin {margin}");
+        // The first rebalance was cut; later ones (daily) try again but the budget is spent.
+        let bought: f64 = r.fills.iter().map(|f| f.size).sum();
+        assert_eq!(bought, shares, "margin {margin}");
+    }
+}

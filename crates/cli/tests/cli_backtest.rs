@@ -1203,3 +1203,213 @@ fn a_regime_filter_set_in_the_configuration_keeps_longs_above_the_average() {
     );
     assert_ne!(plain["final_equity"], filtered["final_equity"]);
 }
+
+#[test]
+fn metrics_periods_annualise_by_the_bars_a_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let btc = repo().join("examples/data/btcusd_monthly.csv");
+    let run = |periods: &str| {
+        json(
+            &qts(dir.path())
+                .args(["metrics", "--returns"])
+                .arg(&btc)
+                .args(["--periods", periods, "--json"])
+                .output()
+                .unwrap(),
+        )
+    };
+    let (monthly, daily) = (run("12"), run("252"));
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    // The same 155 monthly returns: what does not annualise is unchanged, what does scales by
+    // √(12/252) (volatility, Sharpe) or compounds over n/12 years (annual return).
+    assert_eq!(monthly["periods"], 155);
+    assert_eq!(f(&monthly, "total_return"), f(&daily, "total_return"));
+    assert_eq!(f(&monthly, "max_drawdown"), f(&daily, "max_drawdown"));
+    let k = (12.0f64 / 252.0).sqrt();
+    for key in ["annual_volatility", "sharpe_ratio"] {
+        let (m, d) = (f(&monthly, key), f(&daily, key));
+        assert!((m / d - k).abs() < 1e-12, "{key}: {m} vs {d}");
+    }
+    let want = (1.0 + f(&monthly, "total_return")).powf(12.0 / 155.0) - 1.0;
+    assert!((f(&monthly, "annual_return") / want - 1.0).abs() < 1e-12);
+    qts(dir.path())
+        .args(["metrics", "--returns"])
+        .arg(&btc)
+        .args(["--periods", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--periods"));
+}
+
+#[test]
+fn data_quality_fail_on_sets_the_severity_that_refuses_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    // The bundled GOOG has warnings (outliers) and no error: traded by default (fail_on:
+    // error), refused when warnings are made to fail, with the check named.
+    let v = json(
+        &qts(dir.path())
+            .args(["backtest", "--data", &goog(), "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["validation"]["errors"], 0);
+    assert!(v["validation"]["warnings"].as_u64().unwrap() > 0, "{v}");
+    qts(dir.path())
+        .args(["--set", "data.quality.fail_on=warning"])
+        .args(["backtest", "--data", &goog()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("data validation failed"))
+        .stderr(predicate::str::contains(
+            "13 daily returns beyond 4 standard deviations",
+        ));
+}
+
+#[test]
+fn monte_carlo_horizon_and_drawdown_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let mc = |extra: &[&str]| {
+        json(
+            &qts(dir.path())
+                .args(["monte-carlo", "--returns", &goog()])
+                .args(["--method", "iid", "--paths", "300", "--seed", "7", "--json"])
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    };
+    // Without --horizon a path is as long as the input (2,147 returns).
+    assert_eq!(mc(&[])["horizon"], 2147);
+    let short = mc(&["--horizon", "100"]);
+    assert_eq!(short["horizon"], 100);
+    assert_eq!(short["fan"]["steps"].as_array().unwrap().len(), 101);
+    // --drawdown changes only the share of paths whose drawdown reaches it: the same seed
+    // gives the same paths, so every interval is unchanged and the share falls as the
+    // threshold deepens (every 100-day path of GOOG dips a little; none loses 99.9%).
+    let shares: Vec<f64> = ["0.0001", "0.1", "0.3", "0.999"]
+        .iter()
+        .map(|d| {
+            let v = mc(&["--horizon", "100", "--drawdown", d]);
+            assert_eq!(
+                v["drawdown_threshold"].as_f64().unwrap(),
+                d.parse::<f64>().unwrap()
+            );
+            assert_eq!(v["max_drawdown"], short["max_drawdown"], "--drawdown {d}");
+            assert_eq!(v["final_equity"], short["final_equity"], "--drawdown {d}");
+            v["prob_drawdown_beyond"].as_f64().unwrap()
+        })
+        .collect();
+    assert_eq!(shares[0], 1.0);
+    assert_eq!(shares[3], 0.0);
+    assert!(
+        shares[0] >= shares[1] && shares[1] >= shares[2] && shares[2] > 0.0,
+        "{shares:?}"
+    );
+    // The drawdown interval brackets the threshold's share: a share p of paths reaches 10%,
+    // so the 10% drawdown lies between the interval's ends when 2.5% < p < 97.5%.
+    let (lo, hi) = (
+        short["max_drawdown"]["lower"].as_f64().unwrap(),
+        short["max_drawdown"]["upper"].as_f64().unwrap(),
+    );
+    if shares[1] > 0.025 && shares[1] < 0.975 {
+        assert!(
+            lo <= -0.1 && -0.1 <= hi,
+            "{lo} .. {hi}, share {}",
+            shares[1]
+        );
+    }
+}
+
+#[test]
+fn an_anchored_walk_forward_trains_from_the_first_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let walk = |extra: &[&str]| {
+        json(
+            &qts(dir.path())
+                .args(["walk-forward", "--data", &goog()])
+                .args(["--grid", "fast=5:20:5", "--grid", "slow=30:60:30"])
+                .args([
+                    "--maximize",
+                    "sharpe_ratio",
+                    "--train",
+                    "500",
+                    "--test",
+                    "400",
+                ])
+                .arg("--json")
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    };
+    let (rolling, anchored) = (walk(&[]), walk(&["--anchored"]));
+    let (r, a) = (
+        rolling["windows"].as_array().unwrap(),
+        anchored["windows"].as_array().unwrap(),
+    );
+    // 2,148 bars: test windows at bars 500, 900, 1,300, 1,700 either way.
+    assert_eq!(r.len(), 4);
+    assert_eq!(a.len(), 4);
+    for (i, (r, a)) in r.iter().zip(a).enumerate() {
+        assert_eq!(a["train_start"], "2004-08-19", "anchored window {i}");
+        assert_eq!(a["test_start"], r["test_start"]);
+        assert_eq!(a["train_end"], r["train_end"]);
+        if i == 0 {
+            // The first window is the same window: the same choice and result.
+            assert_eq!(a, r);
+        } else {
+            assert_ne!(a["train_start"], r["train_start"], "rolling window {i}");
+        }
+    }
+}
+
+#[test]
+fn a_run_is_tagged_with_its_git_commit_and_mlflow_enabled_false_tracks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(d)
+            .args(["-c", "user.name=qts", "-c", "user.email=qts@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "start"]);
+    let head = git(&["rev-parse", "HEAD"]);
+    qts(d)
+        .args(["-q", "backtest", "--data", &goog()])
+        .assert()
+        .success();
+    let runs: Vec<_> = std::fs::read_dir(d.join("artifacts/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs[0].join("run.json")).unwrap()).unwrap();
+    let tag = run["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t[0] == "mlflow.source.git.commit")
+        .map(|t| t[1].as_str().unwrap().to_string());
+    assert_eq!(tag.as_deref(), Some(head.as_str()));
+    // mlflow.enabled=false: the same command tracks nothing.
+    let other = tempfile::tempdir().unwrap();
+    qts(other.path())
+        .args([
+            "-q",
+            "--set",
+            "mlflow.enabled=false",
+            "backtest",
+            "--data",
+            &goog(),
+        ])
+        .assert()
+        .success();
+    assert!(!other.path().join("artifacts/runs").exists());
+}

@@ -414,3 +414,143 @@ fn set_works_before_and_after_the_subcommand_alike() {
     assert_eq!(before, after);
     assert!(before.contains("initial_capital: 1234"), "{before}");
 }
+
+#[test]
+fn base_data_sources_and_backtest_flags_each_replace_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let base = write("my_base.yaml", "trading:\n  rebalance: monthly\n");
+    let sources = write("my_sources.yaml", "default_provider: yahoo\n");
+    let backtest = write("my_backtest.yaml", "initial_capital: 5000\n");
+    let shown = |args: &[&str]| {
+        let out = qts(dir.path())
+            .arg("-C")
+            .arg(repo_config())
+            .args(["config", "show", "--json"])
+            .args(args)
+            .assert()
+            .success();
+        json_of(&out.get_output().stdout)
+    };
+    let shipped = shown(&[]);
+    assert_eq!(shipped["trading"]["rebalance"], "weekly");
+    assert_eq!(shipped["data"]["default_provider"], "fmp");
+    assert_eq!(shipped["backtest"]["initial_capital"], 100000.0);
+    for (flag, file) in [
+        ("--base", &base),
+        ("--data-sources", &sources),
+        ("--backtest", &backtest),
+    ] {
+        let v = shown(&[flag, file.to_str().unwrap()]);
+        // The named file replaces its own file only: the other sections stay the shipped ones.
+        let changed = [
+            (v["trading"]["rebalance"] != "weekly", "--base"),
+            (v["data"]["default_provider"] != "fmp", "--data-sources"),
+            (v["backtest"]["initial_capital"] != 100000.0, "--backtest"),
+        ];
+        for (differs, by) in changed {
+            assert_eq!(differs, by == flag, "{flag}: {v}");
+        }
+        match flag {
+            "--base" => assert_eq!(v["trading"]["rebalance"], "monthly"),
+            "--data-sources" => assert_eq!(v["data"]["default_provider"], "yahoo"),
+            _ => assert_eq!(v["backtest"]["initial_capital"], 5000.0),
+        }
+        // validate reads the same files, and a file named this way must exist.
+        qts(dir.path())
+            .arg("-C")
+            .arg(repo_config())
+            .args(["config", "validate", flag])
+            .arg(file)
+            .assert()
+            .success();
+        let missing = dir.path().join(format!("missing{flag}.yaml"));
+        qts(dir.path())
+            .arg("-C")
+            .arg(repo_config())
+            .args(["config", "validate", flag])
+            .arg(&missing)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(missing.display().to_string()))
+            .stderr(no_panic());
+    }
+}
+
+#[test]
+fn every_secret_key_is_redacted_wherever_it_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each secret of the configuration, set on the command line: never printed back, in the
+    // settings or in the provenance of `--sources`.
+    for key in [
+        "data.providers.alpha_vantage.api_key",
+        "mlflow.password",
+        "mlflow.token",
+    ] {
+        for args in [
+            vec!["config", "show"],
+            vec!["config", "show", "--json"],
+            vec!["config", "show", "--sources"],
+        ] {
+            qts(dir.path())
+                .arg("-C")
+                .arg(repo_config())
+                .args(["--set", &format!("{key}={SECRET}")])
+                .args(&args)
+                .assert()
+                .success()
+                .stdout(predicate::str::contains("***"))
+                .stdout(predicate::str::contains(SECRET).not())
+                .stderr(predicate::str::contains(SECRET).not());
+        }
+    }
+    // The user name of basic authentication is not a secret: shown as given, beside its
+    // redacted password.
+    let out = qts(dir.path())
+        .arg("-C")
+        .arg(repo_config())
+        .args(["--set", "mlflow.username=alice"])
+        .args(["--set", &format!("mlflow.password={SECRET}")])
+        .args(["config", "show", "--json"])
+        .assert()
+        .success();
+    let v = json_of(&out.get_output().stdout);
+    assert_eq!(v["mlflow"]["username"], "alice");
+    assert_eq!(v["mlflow"]["password"], "***");
+}
+
+#[test]
+fn set_values_are_yaml_and_compute_gpus_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let show = |set: &str| {
+        let out = qts(dir.path())
+            .arg("-C")
+            .arg(repo_config())
+            .args(["--set", set, "config", "show", "--json"])
+            .assert()
+            .success();
+        json_of(&out.get_output().stdout)
+    };
+    // As docs/configuration.md says: a quoted value stays a string, a bracketed one a list.
+    assert_eq!(show("model.name=\"007\"")["model"]["name"], "007");
+    assert_eq!(
+        show("data.features.sma=[5,10]")["data"]["features"]["sma"],
+        serde_json::json!([5, 10])
+    );
+    assert_eq!(
+        show("compute.gpus=[1,0]")["compute"]["gpus"],
+        serde_json::json!([1, 0])
+    );
+    qts(dir.path())
+        .arg("-C")
+        .arg(repo_config())
+        .args(["--set", "compute.gpus=[0,0]", "config", "validate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("compute.gpus"))
+        .stderr(predicate::str::contains("lists a GPU more than once"));
+}

@@ -392,4 +392,31 @@ fn fetch_from_the_local_provider_writes_each_symbol_to_out() {
         assert_eq!(written.close, source.close[from..from + 252].to_vec());
         assert_eq!(written.volume, source.volume[from..from + 252].to_vec());
     }
+    // Without --provider, data.default_provider chooses: the same answer from the local files.
+    let out = qts(dir.path())
+        .args(["--set"])
+        .arg(format!(
+            "data.providers.local.directory={}",
+            repo().join("examples/data").display()
+        ))
+        .args(["--set", "data.default_provider=local"])
+        .args([
+            "data",
+            "fetch",
+            "--symbols",
+            "goog_daily",
+            "--from",
+            "2010-01-01",
+        ])
+        .args(["--to", "2010-12-31", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_default: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(by_default["provider"], "local");
+    assert_eq!(by_default["symbols"][0]["bars"], 252);
 }

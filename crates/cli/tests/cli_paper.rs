@@ -414,6 +414,7 @@ fn stale_data_is_refused_alerted_and_applies_nothing() {
     assert!(step(dir.path(), "2013-02-28").status.success());
     let out = qts(dir.path())
         .args(["--set", "monitoring.enabled=true"])
+        .args(["--set", "monitoring.alert_log=logs/my_alerts.jsonl"])
         .args(["-q", "paper", "step", "--offline", "--as-of", "2013-03-12"])
         .output()
         .unwrap();
@@ -423,11 +424,28 @@ fn stale_data_is_refused_alerted_and_applies_nothing() {
         "{}",
         stderr(&out)
     );
-    let log = std::fs::read_to_string(dir.path().join("artifacts/alerts.jsonl")).unwrap();
+    // The alert went where monitoring.alert_log says, not to the default file.
+    assert!(!dir.path().join("artifacts/alerts.jsonl").exists());
+    let log = std::fs::read_to_string(dir.path().join("logs/my_alerts.jsonl")).unwrap();
     let alert: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
     assert_eq!(alert["kind"], "stale_data");
     assert_eq!(alert["day"], "2013-03-12");
     assert_eq!(status(dir.path())["steps"], 1);
+    // 2013-03-01 is 7 trading days before 2013-03-12: stale at a limit of 7 (as many days
+    // behind as the limit), not at 8.
+    let with_limit = |days: &str| {
+        qts(dir.path())
+            .args(["--set", "monitoring.enabled=true"])
+            .args(["--set", &format!("monitoring.stale_data_alert_days={days}")])
+            .args(["-q", "paper", "step", "--offline", "--as-of", "2013-03-12"])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(with_limit("7").status.code(), Some(2));
+    assert_eq!(status(dir.path())["steps"], 1);
+    let out = with_limit("8");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(status(dir.path())["steps"], 2);
 }
 
 #[test]

@@ -811,6 +811,7 @@ fn experiments_ui_serves_the_local_runs_in_mlflows_own_server() {
         .arg("-C")
         .arg(common::repo().join("config"))
         .args(["experiments", "ui", "--port", &port.to_string()])
+        .args(["--dir", "ui-home"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .process_group(0)
@@ -862,6 +863,8 @@ fn experiments_ui_serves_the_local_runs_in_mlflows_own_server() {
         "{}",
         runs[0]
     );
-    assert!(d.join("artifacts/mlflow/mlflow.db").is_file());
+    // The server's SQLite file is where --dir says, not at the default artifacts/mlflow.
+    assert!(d.join("ui-home/mlflow.db").is_file());
+    assert!(!d.join("artifacts/mlflow").exists());
     assert!(said.contains(&format!("MLflow UI: {uri}")), "{said}");
 }

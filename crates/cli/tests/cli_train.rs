@@ -726,3 +726,153 @@ fn the_migration_guide_runs_as_written() {
     }
     assert!(d.join("guide_predictions.csv").is_file());
 }
+
+/// numpy's linear quantile of sorted values.
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    let pos = p * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+#[test]
+fn normalisation_target_and_optimizer_settings_are_the_ones_trained_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train_with = |name: &str, sets: &[&str]| {
+        let mut cmd = qts(d);
+        cmd.args(SMALL);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        cmd.args(["-q", "train", "--name", name, "--data"])
+            .arg(sample("goog_daily.csv"))
+            .assert()
+            .success();
+        d.join("artifacts/models").join(name).join("1")
+    };
+    let read_json = |p: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let robust = train_with(
+        "robust",
+        &[
+            "model.data.normalization=robust",
+            "model.data.target=horizon_return",
+            "model.data.horizon=5",
+        ],
+    );
+    let min_max = train_with("min_max", &["model.data.normalization=min_max"]);
+    // The features as `qts features` writes them (the same data.features).
+    qts(d)
+        .args(["-q", "features"])
+        .arg(sample("goog_daily.csv"))
+        .args(["--out", "features.csv"])
+        .assert()
+        .success();
+    let table = csv(&std::fs::read_to_string(d.join("features.csv")).unwrap());
+    let card = read_json(robust.join("model.json"));
+    let (start, end) = (
+        card["splits"]["train"]["start"].as_str().unwrap(),
+        card["splits"]["train"]["end"].as_str().unwrap(),
+    );
+    let train_rows: Vec<&Vec<String>> = table[1..]
+        .iter()
+        .filter(|r| r[0].as_str() >= start && r[0].as_str() <= end)
+        .collect();
+    assert!(
+        train_rows.len() > 1000,
+        "{} training rows",
+        train_rows.len()
+    );
+    for (model, kind) in [(&robust, "robust"), (&min_max, "min_max")] {
+        let pipeline = read_json(model.join("pipeline.json"));
+        let names = pipeline["feature_names"].as_array().unwrap();
+        let n = &pipeline["normalizer"];
+        for (j, name) in names.iter().enumerate() {
+            let col = table[0].iter().position(|c| c == name).unwrap();
+            let mut x: Vec<f64> = train_rows.iter().map(|r| r[col].parse().unwrap()).collect();
+            x.sort_by(f64::total_cmp);
+            // Fitted on the training split only: robust is (x − median) / IQR, min_max
+            // (x − min) / (max − min); a constant column keeps a scale of 1.
+            let (shift, scale) = match kind {
+                "robust" => (quantile(&x, 0.5), quantile(&x, 0.75) - quantile(&x, 0.25)),
+                _ => (x[0], x[x.len() - 1] - x[0]),
+            };
+            let scale = if scale > 0.0 { scale } else { 1.0 };
+            let (got_shift, got_scale) = (
+                n["shift"][j].as_f64().unwrap(),
+                n["scale"][j].as_f64().unwrap(),
+            );
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+            assert!(
+                close(got_shift, shift),
+                "{kind} {name}: shift {got_shift} vs {shift}"
+            );
+            assert!(
+                close(got_scale, scale),
+                "{kind} {name}: scale {got_scale} vs {scale}"
+            );
+        }
+    }
+    // horizon_return with horizon 5: each test target is close[t + 5] / close[t] − 1.
+    let bars = csv(&std::fs::read_to_string(sample("goog_daily.csv")).unwrap());
+    let close_at: Vec<(String, f64)> = bars[1..]
+        .iter()
+        .map(|r| (r[0].clone(), r[4].parse().unwrap()))
+        .collect();
+    let preds = csv(&std::fs::read_to_string(robust.join("test_predictions.csv")).unwrap());
+    assert_eq!(preds[0], ["date", "target", "prediction"]);
+    assert!(preds.len() > 200);
+    for r in &preds[1..] {
+        let t = close_at.iter().position(|(d, _)| *d == r[0]).unwrap();
+        let want = close_at[t + 5].1 / close_at[t].1 - 1.0;
+        let got: f64 = r[1].parse().unwrap();
+        // Targets are f32 in the dataset.
+        assert!(
+            (got - want).abs() <= 1e-6 * want.abs().max(1e-3),
+            "{}: {got} vs {want}",
+            r[0]
+        );
+    }
+    // The last test target looks 5 bars ahead: none is dated in the data's last 5 bars.
+    let last = &preds.last().unwrap()[0];
+    let t = close_at.iter().position(|(d, _)| d == last).unwrap();
+    assert_eq!(t, close_at.len() - 6);
+
+    // The optimizer, the gradient clip and mixed precision are the ones configured, and each
+    // changes the weights: Adam's L2 penalty and AdamW's decoupled decay differ once there is
+    // a decay; a clip this small bounds every step.
+    let weights = |p: &std::path::Path| std::fs::read(p.join("weights.safetensors")).unwrap();
+    let adam = train_with("adam", &["model.training.weight_decay=0.01"]);
+    let adamw = train_with(
+        "adamw",
+        &[
+            "model.training.weight_decay=0.01",
+            "model.training.optimizer=adamw",
+        ],
+    );
+    let clipped = train_with(
+        "clipped",
+        &[
+            "model.training.weight_decay=0.01",
+            "model.training.gradient_clip_norm=0.0001",
+            "model.training.mixed_precision=false",
+        ],
+    );
+    assert_ne!(weights(&adam), weights(&adamw));
+    assert_ne!(weights(&adam), weights(&clipped));
+    let config = std::fs::read_to_string(clipped.join("config.yaml")).unwrap();
+    for line in [
+        "optimizer: adam\n",
+        "gradient_clip_norm: 0.0001\n",
+        "mixed_precision: false\n",
+    ] {
+        assert!(config.contains(line), "{line}: {config}");
+    }
+    assert!(
+        std::fs::read_to_string(adamw.join("config.yaml"))
+            .unwrap()
+            .contains("optimizer: adamw\n")
+    );
+}
