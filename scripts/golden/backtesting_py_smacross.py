@@ -7,6 +7,9 @@ Cases (each writes <case>_trades.csv, <case>_equity.csv and <case>_stats.json in
 crates/backtest/tests/golden/):
   goog_10_20   the quick-start: GOOG daily, SmaCross(10, 20), cash 10,000, commission 0.002
   goog_5_30    other parameters: SmaCross(5, 30), cash 25,000, commission 0.001
+  goog_5_25    an exact tie: GOOG's 5- and 25-day averages are both 489.242 on 2010-08-17, so
+               whether 2010-08-18 is a crossover rests on the last bit of each average
+               (pandas' rolling mean, which qts's crossover reproduces bit for bit)
   sp500_20_50  other data: S&P 500 daily 1999-2018, SmaCross(20, 50), cash 1,000,000, commission 0.0005
 """
 
@@ -87,6 +90,7 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     run("goog_10_20", "goog_daily", 10, 20, 10_000, 0.002)
     run("goog_5_30", "goog_daily", 5, 30, 25_000, 0.001)
+    run("goog_5_25", "goog_daily", 5, 25, 25_000, 0.001)
     run("sp500_20_50", "sp500_daily", 20, 50, 1_000_000, 0.0005)
 
 

@@ -157,7 +157,7 @@ class Account:
             entry_commission = lot[4] * (closed / lot[0])
             exit_commission = per_share * abs(closed)
             part = {
-                "size": abs(closed), "long": closed > 0, "entry_bar": lot[2], "entry_date": lot[3],
+                "symbol": s, "size": abs(closed), "long": closed > 0, "entry_bar": lot[2], "entry_date": lot[3],
                 "exit_bar": bar, "exit_date": date, "entry_value": abs(closed) * lot[1],
                 "exit_value": abs(closed) * price,
                 "pnl": closed * (price - lot[1]) - entry_commission - exit_commission,
@@ -189,6 +189,7 @@ def round_trip(parts):
     first = min(parts, key=lambda p: p["entry_bar"])
     last = max(parts, key=lambda p: p["exit_bar"])
     return {
+        "symbol": parts[0]["symbol"],
         "side": "long" if parts[0]["long"] else "short",
         "size": size,
         "entry_bar": first["entry_bar"],
@@ -429,8 +430,14 @@ def size_weights(standing, stopped, daily_vol, c, periods):
                 w.append(min(max(c["backtest.position_sizing.kelly_fraction"] * full, -cap), cap) * abs(strength))
             else:
                 w.append(strength * cap)
+        elif method == "risk_parity":
+            w.append(None)  # below: needs every symbol's inverse volatility
         else:
             raise ValueError(method)
+    if method == "risk_parity":
+        inv = [1 / v if v > 0 and strength != 0 else 0.0 for (strength, _), v in zip(inputs, daily_vol)]
+        total = sum(inv)
+        w = [strength * x / total if total > 0 else 0.0 for (strength, _), x in zip(inputs, inv)]
     if c["backtest.position_sizing.shrink_by_interval"]:
         for i, (_, forecast) in enumerate(inputs):
             if forecast is not None and forecast[1] is not None and forecast[2] is not None:
@@ -532,28 +539,43 @@ def metrics(sim, first_close_index, close, periods):
 # ---- the cases
 
 
+def common_dates(frames):
+    """Several symbols trade one portfolio on the dates they share (qts requires files with
+    the same dates): each frame cut to the dates every one of them has."""
+    dates = set(frames[0]["date"])
+    for f in frames[1:]:
+        dates &= set(f["date"])
+    cut = [f[f["date"].isin(dates)].reset_index(drop=True) for f in frames]
+    assert len({len(c) for c in cut}) == 1
+    return cut
+
+
 def case(name, data, strategy, sets, note, signal_from=None):
     cfg = dict(DEFAULTS)
     cfg.update(sets)
-    bars = load(data)
-    close = bars["close"].to_numpy(float)
+    files = data if isinstance(data, list) else [data]
+    frames = common_dates([load(f) for f in files])
+    closes = [f["close"].to_numpy(float) for f in frames]
     predictions = None
     if strategy["name"] == "sma-cross":
-        targets, warmup = sma_cross_targets(close, strategy["fast"], strategy["slow"])
+        per_symbol = [sma_cross_targets(c, strategy["fast"], strategy["slow"]) for c in closes]
+        targets, warmup = [t for t, _ in per_symbol], per_symbol[0][1]
     else:
-        pred, lower, upper = momentum_forecasts(close, signal_from)
-        targets, warmup = signal_targets(pred, lower, upper, strategy["long_above"], strategy["short_below"])
+        assert len(files) == 1, "a signal case trades one symbol"
+        pred, lower, upper = momentum_forecasts(closes[0], signal_from)
+        t, warmup = signal_targets(pred, lower, upper, strategy["long_above"], strategy["short_below"])
+        targets = [t]
         predictions = [
-            {"date": str(bars["date"][t].date()), "prediction": pred[t], "lower": lower[t], "upper": upper[t]}
-            for t in range(len(close)) if pred[t] is not None
+            {"date": str(frames[0]["date"][i].date()), "prediction": pred[i], "lower": lower[i], "upper": upper[i]}
+            for i in range(len(closes[0])) if pred[i] is not None
         ]
-    sim = simulate([bars], [targets], warmup, cfg)
-    m = metrics(sim, max(warmup - 1, 0), close, cfg["backtest.metrics.periods_per_year"])
+    sim = simulate(frames, targets, warmup, cfg)
+    m = metrics(sim, max(warmup - 1, 0), closes[0], cfg["backtest.metrics.periods_per_year"])
     dates = sim["dates"]
     doc = {
         "case": name,
         "note": note,
-        "data": data,
+        "data": files,
         "strategy": strategy,
         "sets": [f"{k}={json.dumps(v) if isinstance(v, bool) else v}" for k, v in cfg.items()],
         "predictions": predictions,
@@ -629,6 +651,17 @@ def main():
           "backtest.costs.max_volume_fraction": 0.01},
          "monthly bars under the weekly rule (each month-end bar opens a new week; those on a weekend too), whole "
          "shares, a 30% trailing stop and the stop-loss, 1% of volume per order")
+    case("goog_sp500_risk_parity", ["goog_daily.csv", "sp500_daily.csv"], {"name": "sma-cross", "fast": 10, "slow": 40},
+         {"backtest.position_sizing.method": "risk_parity", "risk.max_position_fraction": 0.8,
+          "risk.max_gross_exposure": 0.9, "backtest.risk.stop_loss.pct": 0.06},
+         "two symbols in one portfolio (GOOG and the S&P 500 on GOOG's dates): risk-parity weights, each capped at "
+         "80%, their sum scaled to 90%, sells before buys when they rotate, a stop on each")
+    case("goog_sp500_fixed_gross", ["sp500_daily.csv", "goog_daily.csv"], {"name": "sma-cross", "fast": 5, "slow": 25},
+         {"backtest.position_sizing.method": "fixed_fractional", "backtest.position_sizing.fixed_fraction": 0.7,
+          "risk.max_position_fraction": 0.7, "trading.fractional_shares": True, "trading.rebalance": "daily",
+          "backtest.risk.circuit_breaker.max_drawdown": 0.08, "backtest.risk.circuit_breaker.cooldown_days": 5},
+         "two symbols at 70% each: together over the gross limit of 1, so both are scaled to 50%; fractional "
+         "shares, daily, a breaker at 8% that flattens both")
 
 
 if __name__ == "__main__":

@@ -130,3 +130,11 @@ fn other_data_sp500_20_50() {
         0.0005,
     );
 }
+
+#[test]
+fn an_exact_tie_of_the_averages_goog_5_25() {
+    // GOOG's 5- and 25-day averages are both 489.242 on 2010-08-17: 2010-08-18 is a cross
+    // below only if rounding says the 5-day one was above; pandas (backtesting.py's averages)
+    // says they are equal, and qts's crossover computes them as pandas does.
+    case("goog_5_25", "goog_daily.csv", 5, 25, 25_000.0, 0.001);
+}

@@ -19,6 +19,7 @@ use qts_backtest::metrics::MetricsConfig;
 use qts_backtest::strategy::{SignalSeries, SignalStrategy, SmaCross, Strategy};
 use qts_backtest::summary::summarize;
 use qts_core::config::ConfigRequest;
+use qts_data::BarSeries;
 use qts_data::io::read_bars;
 use serde_json::Value;
 
@@ -64,18 +65,55 @@ impl Errors {
     }
 }
 
+/// Several files trade one portfolio on the dates they share: each cut to the dates every one
+/// of them has (as the simulator cuts them).
+fn common_dates(mut all: Vec<BarSeries>) -> Vec<BarSeries> {
+    let shared: std::collections::BTreeSet<_> = all[0]
+        .time
+        .iter()
+        .filter(|t| all.iter().all(|b| b.time.binary_search(t).is_ok()))
+        .copied()
+        .collect();
+    for b in &mut all {
+        let keep: Vec<bool> = b.time.iter().map(|t| shared.contains(t)).collect();
+        let cut = |v: &mut Vec<f64>| {
+            let mut k = keep.iter();
+            v.retain(|_| *k.next().unwrap());
+        };
+        for col in [
+            &mut b.open,
+            &mut b.high,
+            &mut b.low,
+            &mut b.close,
+            &mut b.volume,
+        ] {
+            cut(col);
+        }
+        if let Some(adj) = b.adj_close.as_mut() {
+            cut(adj);
+        }
+        let mut k = keep.iter();
+        b.source_rows.retain(|_| *k.next().unwrap());
+        b.time.retain(|t| shared.contains(t));
+    }
+    all
+}
+
 fn number(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
 
 fn case(name: &str) {
     let g = golden(name);
-    let bars = read_bars(
-        &repo()
-            .join("examples/data")
-            .join(g["data"].as_str().unwrap()),
-    )
-    .unwrap();
+    let all = common_dates(
+        g["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| read_bars(&repo().join("examples/data").join(f.as_str().unwrap())).unwrap())
+            .collect(),
+    );
+    let bars = &all[0];
     let overrides: Vec<String> = g["sets"]
         .as_array()
         .unwrap()
@@ -124,7 +162,7 @@ fn case(name: &str) {
         }
         other => panic!("unknown strategy {other}"),
     };
-    let result = run(std::slice::from_ref(&bars), strategy.as_mut(), &cfg).unwrap();
+    let result = run(&all, strategy.as_mut(), &cfg).unwrap();
     let mut e = Errors::default();
 
     let fills = g["fills"].as_array().unwrap();
@@ -185,6 +223,8 @@ fn case(name: &str) {
     assert_eq!(result.trades.len(), trades.len(), "{name}: round trips");
     for (i, (got, want)) in result.trades.iter().zip(trades).enumerate() {
         let what = |f: &str| format!("{name}: trade {i} ({}) {f}", want["entry_date"]);
+        let symbol = &all[want["symbol"].as_u64().unwrap() as usize].symbol;
+        assert_eq!(&got.symbol, symbol, "{}", what("symbol"));
         assert_eq!(
             got.side.as_str(),
             want["side"].as_str().unwrap(),
@@ -215,13 +255,19 @@ fn case(name: &str) {
             e.check(kind, &what(field), x, number(&want[field]));
         }
     }
-    let open: f64 = result.open_positions.iter().map(|(_, x)| x).sum();
-    e.check(
-        "fill size",
-        &format!("{name}: open position"),
-        open,
-        number(&g["open_positions"][0]),
-    );
+    for (s, b) in all.iter().enumerate() {
+        let open = result
+            .open_positions
+            .iter()
+            .find(|(sym, _)| *sym == b.symbol)
+            .map_or(0.0, |(_, x)| *x);
+        e.check(
+            "fill size",
+            &format!("{name}: open position of {}", b.symbol),
+            open,
+            number(&g["open_positions"][s]),
+        );
+    }
 
     let metrics_cfg = MetricsConfig::from_config(&loaded.config.backtest.metrics);
     let m = summarize(&result, &bars.close, None, &metrics_cfg);
@@ -249,6 +295,16 @@ fn case(name: &str) {
             .collect::<Vec<_>>()
             .join(", ")
     );
+}
+
+#[test]
+fn two_symbols_risk_parity_gross_cap_sells_first() {
+    case("goog_sp500_risk_parity");
+}
+
+#[test]
+fn two_symbols_scaled_to_the_gross_limit_breaker_fractional_daily() {
+    case("goog_sp500_fixed_gross");
 }
 
 #[test]

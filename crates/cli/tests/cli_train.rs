@@ -876,3 +876,141 @@ fn normalisation_target_and_optimizer_settings_are_the_ones_trained_with() {
             .contains("optimizer: adamw\n")
     );
 }
+
+/// Ranks from 1, ties sharing their average rank.
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && x[order[j + 1]] == x[order[i]] {
+            j += 1;
+        }
+        for &k in &order[i..=j] {
+            r[k] = (i + j) as f64 / 2.0 + 1.0;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// The card's test metrics recomputed from the model's `test_predictions.csv` (its targets and
+/// forecasts, written in full precision), by their documented definitions.
+fn check_test_metrics(version: &Path, threshold: f64) {
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(version.join("model.json")).unwrap())
+            .unwrap();
+    let rows = csv(&std::fs::read_to_string(version.join("test_predictions.csv")).unwrap());
+    let (y, p): (Vec<f64>, Vec<f64>) = rows[1..]
+        .iter()
+        .map(|r| (r[1].parse::<f64>().unwrap(), r[2].parse::<f64>().unwrap()))
+        .unzip();
+    let n = y.len() as f64;
+    let mean = |v: &mut dyn Iterator<Item = f64>| v.sum::<f64>() / n;
+    let pearson = |a: &[f64], b: &[f64]| {
+        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+        cov / (va * vb).sqrt()
+    };
+    let ic = pearson(&ranks(&p), &ranks(&y));
+    let mut want = vec![
+        (
+            "test_mae",
+            mean(&mut p.iter().zip(&y).map(|(a, b)| (a - b).abs())),
+        ),
+        (
+            "test_rmse",
+            mean(&mut p.iter().zip(&y).map(|(a, b)| (a - b).powi(2))).sqrt(),
+        ),
+        (
+            "test_directional_accuracy",
+            mean(
+                &mut p
+                    .iter()
+                    .zip(&y)
+                    .map(|(a, b)| f64::from(u8::from((*a > threshold) == (*b > threshold)))),
+            ),
+        ),
+        (
+            "test_mae_zero",
+            mean(&mut y.iter().map(|b| (b - threshold).abs())),
+        ),
+        (
+            "test_rmse_zero",
+            mean(&mut y.iter().map(|b| (b - threshold).powi(2))).sqrt(),
+        ),
+        (
+            "test_up_share",
+            mean(&mut y.iter().map(|b| f64::from(u8::from(*b > threshold)))),
+        ),
+        ("test_ic", ic),
+        ("test_ic_t", ic * ((n - 2.0) / (1.0 - ic * ic)).sqrt()),
+    ];
+    if threshold == 0.0 {
+        want.push((
+            "test_mse",
+            mean(&mut p.iter().zip(&y).map(|(a, b)| (a - b).powi(2))),
+        ));
+    }
+    for (key, w) in want {
+        let got = card["metrics"][key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key}: {card}"));
+        assert!(
+            (got - w).abs() <= 1e-12 * w.abs().max(1e-3),
+            "{key}: card {got}, recomputed {w}"
+        );
+    }
+}
+
+#[test]
+fn the_cards_test_metrics_are_those_of_its_test_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, "goog");
+    let version = d.join("artifacts/models/goog/1");
+    check_test_metrics(&version, 0.0);
+    // `qts predict` gives the test rows' forecasts again, and each row's split is `test`.
+    let stored = csv(&std::fs::read_to_string(version.join("test_predictions.csv")).unwrap());
+    let out = qts(d)
+        .args(["-q", "predict", "--model", "goog", "--from"])
+        .arg(&stored[1][0])
+        .arg("--data")
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    let predicted = csv(&String::from_utf8_lossy(&out.get_output().stdout));
+    for s in &stored[1..] {
+        let r = predicted
+            .iter()
+            .find(|r| r[0] == s[0])
+            .unwrap_or_else(|| panic!("no prediction for {}", s[0]));
+        let (a, b): (f64, f64) = (r[1].parse().unwrap(), s[2].parse().unwrap());
+        assert!(
+            (a - b).abs() <= 1e-6 * b.abs().max(1e-4),
+            "{}: {a} vs {b}",
+            s[0]
+        );
+        assert_eq!(r[2], "test", "{}", s[0]);
+    }
+    // A classifier's figures are judged at 0.5: its forecasts are probabilities of an up move.
+    qts(d)
+        .args(SMALL)
+        .args(["-q", "--set", "model.data.target=direction"])
+        .args(["--set", "model.training.loss=cross_entropy"])
+        .args(["train", "--name", "updown", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+    let version = d.join("artifacts/models/updown/1");
+    check_test_metrics(&version, 0.5);
+    let targets = csv(&std::fs::read_to_string(version.join("test_predictions.csv")).unwrap());
+    assert!(
+        targets[1..].iter().all(|r| r[1] == "0" || r[1] == "1"),
+        "{targets:?}"
+    );
+}

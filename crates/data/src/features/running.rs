@@ -1,13 +1,28 @@
-//! Running forms of the kernels: fed one close a bar, they give the same values, bit for bit,
-//! as the kernel over the whole column. Strategies use them, so a backtest stays linear in
-//! the number of bars and sees exactly the feature values a model sees.
+//! Running forms of the averages strategies use, fed one close a bar, so a backtest stays
+//! linear in the number of bars. The EMA equals its kernel bit for bit (what a model sees);
+//! the SMA is pandas' rolling mean, bit for bit, because the crossover strategy's reference is
+//! backtesting.py's SmaCross, whose averages are `rolling(n).mean()`: where two averages tie
+//! exactly, the last bit decides whether a crossover happens.
 
-/// A simple moving average with the same running sum as [`super::kernels::sma`].
+/// A simple moving average computed as pandas' `Series.rolling(period).mean()` computes it:
+/// a running sum with Kahan compensation (one compensation for the values added, one for those
+/// removed, the removal first), a window of equal values giving that value exactly, and a
+/// window of values all of one sign never giving the other. It differs from
+/// [`super::kernels::sma`] (TA-Lib's plain running sum, the `sma_N` feature) in the last bits.
+/// Checked bit for bit against pandas on GOOG and the S&P 500 (`tests/pandas_rolling_mean.rs`).
+/// NaN values are skipped, as pandas skips them, and a window needs `period` values.
 #[derive(Debug, Clone, Default)]
 pub struct RunningSma {
     period: usize,
-    total: f64,
     seen: usize,
+    nobs: usize,
+    sum: f64,
+    add_compensation: f64,
+    remove_compensation: f64,
+    negatives: usize,
+    /// How many of the latest values added are equal, and the latest value.
+    same_run: usize,
+    latest: f64,
     prev: f64,
     last: f64,
 }
@@ -23,6 +38,62 @@ impl RunningSma {
         }
     }
 
+    fn kahan(sum: &mut f64, compensation: &mut f64, value: f64) {
+        let y = value - *compensation;
+        let t = *sum + y;
+        *compensation = t - *sum - y;
+        *sum = t;
+    }
+
+    fn add(&mut self, v: f64) {
+        if v.is_nan() {
+            return;
+        }
+        self.nobs += 1;
+        Self::kahan(&mut self.sum, &mut self.add_compensation, v);
+        if v < 0.0 {
+            self.negatives += 1;
+        }
+        // pandas starts the run at the window's first value with a count of 0, so the first
+        // value added counts as 1.
+        if self.seen == 1 {
+            self.latest = v;
+        }
+        self.same_run = if v == self.latest {
+            self.same_run + 1
+        } else {
+            1
+        };
+        self.latest = v;
+    }
+
+    fn remove(&mut self, v: f64) {
+        if v.is_nan() {
+            return;
+        }
+        self.nobs -= 1;
+        Self::kahan(&mut self.sum, &mut self.remove_compensation, -v);
+        if v < 0.0 {
+            self.negatives -= 1;
+        }
+    }
+
+    fn mean(&self) -> f64 {
+        if self.nobs < self.period.max(1) {
+            return f64::NAN;
+        }
+        let mean = self.sum / self.nobs as f64;
+        if self.same_run >= self.nobs {
+            self.latest
+        } else if self.negatives == 0 && mean < 0.0 {
+            0.0
+        } else if self.negatives == self.nobs && mean > 0.0 {
+            0.0
+        } else {
+            mean
+        }
+    }
+
     /// Catches up with `x` (every value up to now) and returns the current average (NaN
     /// during the warm-up).
     pub fn update(&mut self, x: &[f64]) -> f64 {
@@ -30,11 +101,11 @@ impl RunningSma {
             let t = self.seen;
             self.seen += 1;
             self.prev = self.last;
-            self.total += x[t];
-            if t + 1 >= self.period {
-                self.last = self.total / self.period as f64;
-                self.total -= x[t + 1 - self.period];
+            if t >= self.period {
+                self.remove(x[t - self.period]);
             }
+            self.add(x[t]);
+            self.last = self.mean();
         }
         self.last
     }
@@ -94,16 +165,28 @@ mod tests {
     use crate::features::kernels::{ema, sma};
 
     #[test]
-    fn the_running_average_equals_the_kernel_bit_for_bit() {
+    fn the_running_average_is_the_window_mean_and_keeps_pandas_edge_rules() {
         let x: Vec<f64> = (0..500)
             .map(|i| 100.0 + (i as f64 * 0.37).sin() * 7.3)
             .collect();
         let want = sma(&x, 20);
         let mut r = RunningSma::new(20);
         for t in 0..x.len() {
-            r.update(&x[..=t]);
-            assert_eq!(r.value().to_bits(), want[t].to_bits(), "{t}");
+            let got = r.update(&x[..=t]);
+            if t < 19 {
+                assert!(got.is_nan(), "{t}");
+            } else {
+                // TA-Lib's running sum and pandas' compensated one agree but for rounding.
+                assert!((got - want[t]).abs() < 1e-12, "{t}: {got} vs {}", want[t]);
+            }
         }
+        // A window of equal values gives that value exactly (0.1 + 0.1 + 0.1 is not 0.3).
+        let mut r = RunningSma::new(3);
+        assert_eq!(r.update(&[0.7, 0.1, 0.1, 0.1]), 0.1);
+        // NaN values are skipped: a window holding one has too few values.
+        let mut r = RunningSma::new(2);
+        assert!(r.update(&[1.0, f64::NAN, 3.0]).is_nan());
+        assert_eq!(r.update(&[1.0, f64::NAN, 3.0, 5.0]), 4.0);
     }
 
     #[test]
