@@ -430,6 +430,40 @@ fn experiments_compare_tests_two_training_runs_forecasts() {
     )
     .unwrap();
     assert!(text.contains("Diebold–Mariano"), "{text}");
+    // `models compare` of the same two: each model's figures are its card's, and its
+    // Diebold–Mariano line the same test as the library's.
+    let m = json(
+        &qts(d)
+            .args(["models", "compare", "a", "b", "--json"])
+            .output()
+            .unwrap(),
+    );
+    for name in ["a", "b"] {
+        let card: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join(format!("artifacts/models/{name}/1/model.json")))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(m[format!("{name}@1")], card["metrics"], "{name}");
+    }
+    let line = String::from_utf8(
+        qts(d)
+            .args(["models", "compare", "a", "b"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let dm = line
+        .lines()
+        .find(|l| l.starts_with("b@1 against a@1: Diebold–Mariano"))
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        dm.contains(&format!("on {} common test forecasts", want.periods))
+            && dm.contains(&format!("DM {:.3}", want.statistic))
+            && dm.contains(&format!("p {:.4}", want.p_value)),
+        "{dm} vs {want:?}"
+    );
     // A training run re-runs to the same numbers (seeded, deterministic on the CPU).
     let r = json(
         &qts(d)

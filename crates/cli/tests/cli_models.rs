@@ -93,6 +93,19 @@ fn import_list_show_compare_promote() {
         .args(["models", "compare", "mine@1", "mine@2"])
         .assert()
         .success();
+    // Imported weights were never scored on a test split: no figures, not made-up ones.
+    let out = qts(dir.path())
+        .args(reg)
+        .args(["models", "compare", "mine@1", "mine@2", "--json"])
+        .output()
+        .unwrap();
+    let compared: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(compared["mine@1"], serde_json::json!({}), "{compared}");
+    assert_eq!(compared["mine@1"], card["metrics"], "{compared}");
+    assert_eq!(
+        compared.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["mine@1", "mine@2"]
+    );
     let out = qts(dir.path())
         .args(reg)
         .args(["models", "list", "--json"])

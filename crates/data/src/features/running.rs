@@ -85,9 +85,9 @@ impl RunningSma {
         let mean = self.sum / self.nobs as f64;
         if self.same_run >= self.nobs {
             self.latest
-        } else if self.negatives == 0 && mean < 0.0 {
-            0.0
-        } else if self.negatives == self.nobs && mean > 0.0 {
+        } else if (self.negatives == 0 && mean < 0.0) || (self.negatives == self.nobs && mean > 0.0)
+        {
+            // Rounding never gives a window of one sign a mean of the other.
             0.0
         } else {
             mean
@@ -183,6 +183,10 @@ mod tests {
         // A window of equal values gives that value exactly (0.1 + 0.1 + 0.1 is not 0.3).
         let mut r = RunningSma::new(3);
         assert_eq!(r.update(&[0.7, 0.1, 0.1, 0.1]), 0.1);
+        // The current and the previous average, as the crossover reads them.
+        let mut r = RunningSma::new(2);
+        r.update(&[2.0, 4.0, 8.0]);
+        assert_eq!((r.previous(), r.value()), (3.0, 6.0));
         // NaN values are skipped: a window holding one has too few values.
         let mut r = RunningSma::new(2);
         assert!(r.update(&[1.0, f64::NAN, 3.0]).is_nan());
