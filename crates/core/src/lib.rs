@@ -6,6 +6,7 @@
 pub mod config;
 pub mod fault;
 pub mod fs;
+pub mod fuzz;
 pub mod hex;
 pub mod logging;
 pub mod provenance;

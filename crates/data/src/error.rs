@@ -105,6 +105,22 @@ pub enum DataError {
         /// Values expected.
         expected: usize,
     },
+    /// A file or a provider answer exceeds one of the `data.limits` caps: refused before the
+    /// reader allocates for it.
+    #[error(
+        "{source_name}: {what} exceeds the limit of {limit} set by data.limits.{key} \
+         (raise it with --set data.limits.{key}=N if the input is genuine)"
+    )]
+    Limit {
+        /// The file as the user named it, or the provider answer.
+        source_name: String,
+        /// What is too large, with its size.
+        what: String,
+        /// The key under `data.limits`.
+        key: &'static str,
+        /// The cap.
+        limit: u64,
+    },
     /// An indicator or dataset parameter is invalid.
     #[error("{0}")]
     Parameter(String),

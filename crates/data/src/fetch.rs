@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cache::{Cache, FetchOptions, fetch_with_cache};
 use crate::error::DataError;
 use crate::io::write_table;
-use crate::provider::Provider;
+use crate::provider::{FetchError, Provider};
 
 /// What to fetch.
 #[derive(Debug, Clone)]
@@ -153,6 +153,8 @@ pub fn fetch_symbols(
                     symbol,
                 }
             }
+            // A cap of `data.limits` holds for every symbol alike: the command stops, exit 2.
+            Err(FetchError::Data(e @ DataError::Limit { .. })) => return Err(e),
             Err(e) => {
                 tracing::error!(symbol, error = %e, "fetch failed");
                 SymbolFetch::Failed {

@@ -24,9 +24,10 @@ pub fn load_for_model(
     use sha2::Digest;
     let path = resolve(input, config)?;
     crate::io::Format::of(&path)?;
-    let bytes = crate::io::read_file(&path)?;
+    let limits = &config.data.limits;
+    let bytes = crate::io::limits::read_file(&path, limits)?;
     hasher.update(&bytes);
-    let bars = crate::io::parse_bytes(&path, bytes)?;
+    let bars = crate::io::parse_bytes(&path, bytes, limits)?;
     let bars = for_model(bars, &path.display().to_string(), adjust)?;
     Ok((bars, path))
 }

@@ -134,12 +134,7 @@ pub fn forecast(req: &ForecastRequest<'_>, inputs: &Inputs) -> Result<Table, Mod
         .iter()
         .map(|f| {
             let path = dir.join(f);
-            std::fs::read(&path)
-                .map(|bytes| (path.clone(), bytes))
-                .map_err(|e| ModelError::Io {
-                    path,
-                    reason: e.to_string(),
-                })
+            crate::import::read_weights(&path).map(|bytes| (path.clone(), bytes))
         })
         .collect::<Result<_, _>>()?;
     let refs: Vec<(&std::path::Path, &[u8])> = members

@@ -165,6 +165,48 @@ pub fn check_lstm_safetensors(
     })
 }
 
+/// The largest weights file qts reads: 4 GiB of float32 is a billion parameters, far above
+/// any network qts trains or imports; a larger file is refused before it is read.
+pub const MAX_WEIGHTS_BYTES: u64 = 4 << 30;
+
+/// The bytes of a weights file (safetensors, or a `torch.save` archive), refused before
+/// reading when larger than [`MAX_WEIGHTS_BYTES`].
+///
+/// # Errors
+/// [`ModelError::Io`] naming the file, or [`ModelError::Format`] for one over the cap.
+pub fn read_weights(path: &Path) -> Result<Vec<u8>, ModelError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| ModelError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    check_weights_size(path, len)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(MAX_WEIGHTS_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    check_weights_size(path, bytes.len() as u64)?;
+    Ok(bytes)
+}
+
+/// Refuses a weights file of `len` bytes over [`MAX_WEIGHTS_BYTES`].
+///
+/// # Errors
+/// [`ModelError::Format`] naming the file and the cap.
+pub fn check_weights_size(path: &Path, len: u64) -> Result<(), ModelError> {
+    if len > MAX_WEIGHTS_BYTES {
+        return Err(ModelError::Format {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{len} bytes, more than the {MAX_WEIGHTS_BYTES} bytes (4 GiB) qts reads as weights"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Registers weights trained elsewhere: `bytes` (an LSTM state dict as safetensors, read
 /// from `weights`) are checked against `model` and registered as `name`, with the model
 /// configuration beside them; `source` names the original format (`safetensors`, `pytorch`).

@@ -424,6 +424,7 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
         reason: e.to_string(),
     })?;
     let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    crate::import::check_weights_size(path, file_len)?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| format(e.to_string()))?;
     let pkl = (0..zip.len())
         .filter_map(|i| zip.by_index(i).ok().map(|f| f.name().to_string()))
@@ -483,6 +484,13 @@ pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
         let (Some(reach), Some(count)) = (reach, count) else {
             return Err(format(format!("`{name}` has a size that overflows")));
         };
+        // A zero stride repeats elements: a few bytes of storage could claim terabytes. A
+        // state dict's tensors never do, so no tensor may hold more elements than its storage.
+        if count > elements {
+            return Err(format(format!(
+                "`{name}` claims {count} elements from a storage of {elements} (a broadcast view; save a contiguous copy)"
+            )));
+        }
         if count > 0 && reach >= elements {
             return Err(format(format!(
                 "`{name}` claims {count} elements (up to element {reach}) of a storage of {elements}"
@@ -602,5 +610,108 @@ mod tests {
         let bomb = archive(dir.path(), &[("m/data.pkl", &laughs)]);
         let err = pt_to_safetensors(&bomb).unwrap_err().to_string();
         assert!(err.contains("copy more than"), "{err}");
+        // A zero stride: 2^40 elements from a storage of two.
+        let mut broadcast = state_dict_pickle(0xAB, 0);
+        let at = broadcast
+            .windows(3)
+            .position(|w| w == [b'K', 0xAB, 0x85])
+            .unwrap();
+        // BININT (a signed 32-bit int, little-endian): 2^24.
+        broadcast.splice(at..at + 2, [b'J', 0, 0, 0, 1]);
+        let wide = archive(
+            dir.path(),
+            &[("m/data.pkl", &broadcast), ("m/data/0", &storage)],
+        );
+        let err = pt_to_safetensors(&wide).unwrap_err().to_string();
+        assert!(
+            err.contains("claims 16777216 elements from a storage of 2"),
+            "{err}"
+        );
+    }
+
+    mod fuzz {
+        //! The unpickler and the whole `.pt` conversion on edited inputs (proptest, a fixed
+        //! seed and number of cases): a panic, an abort or a stack overflow fails the test.
+        use super::*;
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngSeed};
+        use qts_core::fuzz::mutate;
+
+        fn config(cases: u32) -> Config {
+            Config {
+                cases,
+                rng_seed: RngSeed::Fixed(20_261_202),
+                failure_persistence: None,
+                ..Config::default()
+            }
+        }
+
+        /// The `data.pkl` of a real `torch.save` of an LSTM's state dict.
+        fn real_pickle() -> Vec<u8> {
+            let path =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/networks/user_lstm.pt");
+            let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+            let name = (0..zip.len())
+                .map(|i| zip.by_index(i).unwrap().name().to_string())
+                .find(|n| n.ends_with("data.pkl"))
+                .unwrap();
+            let mut out = Vec::new();
+            zip.by_name(&name).unwrap().read_to_end(&mut out).unwrap();
+            out
+        }
+
+        fn edits() -> impl Strategy<Value = Vec<(u8, u32, u8)>> {
+            prop::collection::vec(any::<(u8, u32, u8)>(), 0..10)
+        }
+
+        proptest! {
+            #![proptest_config(config(3000))]
+
+            #[test]
+            fn the_unpickler_on_edited_state_dicts(real in any::<bool>(), e in edits()) {
+                let seed = if real { real_pickle() } else { state_dict_pickle(2, 1) };
+                let code = mutate(&seed, &e);
+                let mut m = Machine { code: &code, at: 0, stack: Vec::new(), memo: BTreeMap::new(), copied: 0 };
+                let _ = m.run();
+            }
+
+            #[test]
+            fn the_unpickler_on_any_bytes(tail in prop::collection::vec(any::<u8>(), 0..300)) {
+                let mut code = vec![0x80, 2];
+                code.extend(tail);
+                let mut m = Machine { code: &code, at: 0, stack: Vec::new(), memo: BTreeMap::new(), copied: 0 };
+                let _ = m.run();
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config(300))]
+
+            #[test]
+            fn pt_archives_with_edited_pickles_and_storages(e in edits(), s in edits()) {
+                let dir = tempfile::tempdir().unwrap();
+                let storage: Vec<u8> = [1.0f32, 2.0, 3.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+                let path = archive(
+                    dir.path(),
+                    &[
+                        ("m/data.pkl", &mutate(&state_dict_pickle(3, 1), &e)),
+                        ("m/data/0", &mutate(&storage, &s)),
+                    ],
+                );
+                if let Ok(st) = pt_to_safetensors(&path) {
+                    safetensors::SafeTensors::deserialize(&st).unwrap();
+                }
+            }
+
+            #[test]
+            fn edited_pt_archives(e in edits()) {
+                let real = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/golden/networks/user_lstm.pt")).unwrap();
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("m.pt");
+                std::fs::write(&path, mutate(&real, &e)).unwrap();
+                let _ = pt_to_safetensors(&path);
+            }
+        }
     }
 }

@@ -231,6 +231,7 @@ impl Registry {
             let json = serde_json::to_vec_pretty(card).map_err(|e| io(tmp, e))?;
             std::fs::write(tmp.join("model.json"), json).map_err(|e| io(tmp, e))?;
             let target = dir.join(card.version.to_string());
+            qts_core::fault::point("registry-staged");
             match std::fs::rename(tmp, &target) {
                 Ok(()) => return Ok(()),
                 // Another process took this version first: try the next one.

@@ -58,7 +58,19 @@ pub fn read_safetensors(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Te
             Dtype::BF16 => Kind::BFloat16,
             other => return Err(format(format!("`{name}` is {other:?}, not a float tensor"))),
         };
-        let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        // The header's dimensions are checked by safetensors only through their product with
+        // the data's length: a zero beside 2^63 passes, and would reach libtorch as negative.
+        let shape: Vec<i64> = view
+            .shape()
+            .iter()
+            .map(|&d| i64::try_from(d))
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                format(format!(
+                    "`{name}` has a dimension beyond 2^63 ({:?})",
+                    view.shape()
+                ))
+            })?;
         let t = Tensor::f_from_data_size(view.data(), &shape, kind)?;
         out.insert(name, t.to_kind(Kind::Float));
     }

@@ -9,7 +9,7 @@ use qts_backtest::strategy::SignalSeries;
 use qts_backtest::{BacktestReport, Execution, Market};
 use qts_core::config::Loaded;
 use qts_core::logging::{LogGuard, RunContext};
-use qts_data::io::{read_all_hashed, read_csv_table, read_returns};
+use qts_data::io::{read_all_hashed_with, read_csv_table_with, read_returns};
 use qts_data::validate::{Policy, require};
 
 use super::metrics::print;
@@ -77,7 +77,7 @@ pub fn prepare_with_model(
     let guard = start_logging(global, &loaded)?;
     let cfg = &loaded.config;
     super::setup::distinct_files(&args.data)?;
-    let (series, data_hash) = read_all_hashed(&args.data)?;
+    let (series, data_hash) = read_all_hashed_with(&args.data, &cfg.data.limits)?;
     let checked = series
         .into_iter()
         .zip(&args.data)
@@ -85,9 +85,10 @@ pub fn prepare_with_model(
         .collect::<Result<Vec<_>, _>>()?;
     let market = Market::new(checked)?;
     let table = match &args.signals {
-        Some(path) if args.strategy == "signal" => {
-            Some((read_csv_table(path)?, path.display().to_string()))
-        }
+        Some(path) if args.strategy == "signal" => Some((
+            read_csv_table_with(path, &cfg.data.limits)?,
+            path.display().to_string(),
+        )),
         _ => None,
     };
     let ready = ready(

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use comfy_table::{ContentArrangement, Table};
 use qts_core::logging::RunContext;
-use qts_data::io::read_bars;
+use qts_data::io::read_bars_with;
 use qts_data::validate::{Report, validate};
 
 use super::setup::{load_config, start_logging};
@@ -30,7 +30,7 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                 .symbol(input.as_str())
                 .span();
             let _run = span.enter();
-            let bars = read_bars(&path)?;
+            let bars = read_bars_with(&path, &loaded.config.data.limits)?;
             let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let cfg = &loaded.config;
             let report = validate(&bars, &cfg.validation, &cfg.data.quality, today);

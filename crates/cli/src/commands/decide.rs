@@ -16,7 +16,7 @@ use qts_core::config::Loaded;
 use qts_core::config::{ProviderName, QtsConfig};
 use qts_core::logging::{LogGuard, RunContext};
 use qts_data::fetch::{FetchRequest, SymbolFetch, fetch_symbols};
-use qts_data::io::{read_all_hashed, read_csv_table};
+use qts_data::io::{read_all_hashed_with, read_csv_table};
 use qts_data::validate::{Policy, require};
 
 use super::backtest::parse_params;
@@ -69,7 +69,7 @@ pub fn read_through(
         .map(|i| qts_data::locate::resolve(i, cfg))
         .collect::<Result<Vec<PathBuf>, _>>()?;
     super::setup::distinct_files(&paths)?;
-    let (series, data_hash) = read_all_hashed(&paths)?;
+    let (series, data_hash) = read_all_hashed_with(&paths, &cfg.data.limits)?;
     let checked = series
         .into_iter()
         .zip(&paths)

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use qts_core::logging::RunContext;
 use qts_data::features::compute;
-use qts_data::io::{read_bars, write_table};
+use qts_data::io::{read_bars_with, write_table};
 use qts_data::validate::drop_duplicates;
 
 use super::setup::{load_config, start_logging};
@@ -30,7 +30,7 @@ pub fn run(global: &GlobalArgs, args: &FeaturesArgs) -> Result<(), Failure> {
         )));
     }
 
-    let bars = read_bars(&args.input)?;
+    let bars = read_bars_with(&args.input, &loaded.config.data.limits)?;
     let (bars, removed) = drop_duplicates(&bars);
     if removed > 0 {
         tracing::warn!(

@@ -35,6 +35,36 @@ pub struct DataSourcesConfig {
     pub features: FeatureSpec,
     /// The on-disk cache of fetched bars.
     pub cache: CacheConfig,
+    /// Caps on what qts reads from provider answers and data files it did not write.
+    pub limits: ReadLimits,
+}
+
+/// `data.limits`: caps on provider answers and on the bar and table files qts reads, so a
+/// hostile or broken input is refused (exit 2, naming the limit and its key) before it can
+/// take the memory or the time. The defaults are far above any daily series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReadLimits {
+    /// Bytes of one provider answer (read as it streams in, never past the cap) or of one
+    /// CSV/Parquet file.
+    pub max_bytes: u64,
+    /// Bars (rows) in one provider answer or one file.
+    pub max_rows: u64,
+    /// Columns of one file (its header).
+    pub max_columns: u64,
+    /// Bytes of one CSV line, the header included.
+    pub max_line_bytes: u64,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_bytes: 256 << 20,
+            max_rows: 2_000_000,
+            max_columns: 1_000,
+            max_line_bytes: 1 << 20,
+        }
+    }
 }
 
 /// `data.providers`.
@@ -437,6 +467,11 @@ impl Validate for DataSourcesConfig {
         }
         self.features
             .validate(&super::path::join(at, "features"), c);
+        let limits = super::path::join(at, "limits");
+        c.positive(&limits, "max_bytes", self.limits.max_bytes);
+        c.positive(&limits, "max_rows", self.limits.max_rows);
+        c.positive(&limits, "max_columns", self.limits.max_columns);
+        c.positive(&limits, "max_line_bytes", self.limits.max_line_bytes);
         if self.cache.enabled && self.cache.directory.trim().is_empty() {
             c.fail(
                 at,

@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use qts_core::config::ReadLimits;
 
-use super::{REQUIRED, bar_column, symbol_of};
+use super::{REQUIRED, bar_column, limits, symbol_of};
 use crate::bars::BarSeries;
 use crate::error::DataError;
 
@@ -75,7 +76,8 @@ fn open<R: std::io::Read>(
 /// # Errors
 /// [`DataError`] naming the file, row and column of the first value that does not parse.
 pub fn read_csv(path: &Path) -> Result<BarSeries, DataError> {
-    parse_csv(path, &super::read_file(path)?)
+    let limits = ReadLimits::default();
+    parse_csv_with(path, &limits::read_file(path, &limits)?, &limits)
 }
 
 /// Parses the bytes of a CSV bar file read from `path` (named in errors); see [`read_csv`].
@@ -83,10 +85,54 @@ pub fn read_csv(path: &Path) -> Result<BarSeries, DataError> {
 /// # Errors
 /// As [`read_csv`].
 pub fn parse_csv(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
-    match parse_clean(path, bytes) {
+    parse_csv_with(path, bytes, &ReadLimits::default())
+}
+
+/// [`parse_csv`] under the configured `data.limits` (bytes, rows, line length, columns).
+///
+/// # Errors
+/// As [`read_csv`], and [`DataError::Limit`] for a file over a cap.
+pub fn parse_csv_with(
+    path: &Path,
+    bytes: &[u8],
+    limits: &ReadLimits,
+) -> Result<BarSeries, DataError> {
+    let lines = check_text(path, bytes, limits)?;
+    match parse_clean(path, bytes, lines) {
         Some(bars) => Ok(bars),
         None => parse_general(path, bytes),
     }
+}
+
+/// The caps every CSV reader checks before parsing: bytes, rows, the longest line and the
+/// header's columns. Returns the file's line count.
+fn check_text(path: &Path, bytes: &[u8], caps: &ReadLimits) -> Result<usize, DataError> {
+    let show = path.display();
+    limits::check(
+        &show,
+        bytes.len() as u64,
+        "bytes",
+        "max_bytes",
+        caps.max_bytes,
+    )?;
+    let lines = limits::check_lines(path, bytes, caps)?;
+    // A header line is at most `max_line_bytes` long, so this counts a bounded prefix.
+    let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&bytes[..header_end]);
+    let mut header = csv::ByteRecord::new();
+    if reader.read_byte_record(&mut header).unwrap_or(false) {
+        limits::check(
+            &show,
+            header.len() as u64,
+            "columns",
+            "max_columns",
+            caps.max_columns,
+        )?;
+    }
+    Ok(lines)
 }
 
 /// Column slots of a bar file's header: `date, open, high, low, close, volume, adj_close`
@@ -129,7 +175,7 @@ fn clean_number(cell: &[u8]) -> Option<f64> {
 /// The common case, fast: a well-formed UTF-8 file whose every cell parses. It answers `None`
 /// at the first thing it does not handle, and [`parse_general`] then reads the file and names
 /// the problem, so both give the same bars and the same errors.
-fn parse_clean(path: &Path, bytes: &[u8]) -> Option<BarSeries> {
+fn parse_clean(path: &Path, bytes: &[u8], lines: usize) -> Option<BarSeries> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers = reader.byte_headers().ok()?.clone();
     let names: Vec<&str> = headers
@@ -142,7 +188,6 @@ fn parse_clean(path: &Path, bytes: &[u8]) -> Option<BarSeries> {
     }
     let has_adj = index[6] != usize::MAX;
     // One line a bar: reserving for every line saves the columns' regrowth.
-    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
     let column = || Vec::with_capacity(lines);
     let mut bars = BarSeries {
         symbol: symbol_of(path),
@@ -325,22 +370,23 @@ fn parse_general(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
 /// # Errors
 /// [`DataError`] naming the file, row and column of what does not parse.
 pub fn read_csv_table(path: &Path) -> Result<super::Table, DataError> {
-    let bytes = super::read_file(path)?;
+    read_csv_table_with(path, &ReadLimits::default())
+}
+
+/// [`read_csv_table`] under the configured `data.limits`; a `.gz` file's caps apply to the
+/// bytes once decompressed.
+///
+/// # Errors
+/// As [`read_csv_table`], and [`DataError::Limit`] for a file over a cap.
+pub fn read_csv_table_with(path: &Path, caps: &ReadLimits) -> Result<super::Table, DataError> {
+    let bytes = limits::read_file(path, caps)?;
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
     {
-        use std::io::Read;
-        let mut text = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut text)
-            .map_err(|e| DataError::Read {
-                path: path.to_path_buf(),
-                source: format!("not a readable gzip file ({e})").into(),
-            })?;
-        return parse_csv_table(path, &text);
+        return parse_csv_table_with(path, &limits::gunzip(path, &bytes, caps)?, caps);
     }
-    parse_csv_table(path, &bytes)
+    parse_csv_table_with(path, &bytes, caps)
 }
 
 /// [`read_csv_table`] of bytes read from `path` (named in errors), e.g. decompressed.
@@ -348,6 +394,19 @@ pub fn read_csv_table(path: &Path) -> Result<super::Table, DataError> {
 /// # Errors
 /// As [`read_csv_table`].
 pub fn parse_csv_table(path: &Path, bytes: &[u8]) -> Result<super::Table, DataError> {
+    parse_csv_table_with(path, bytes, &ReadLimits::default())
+}
+
+/// [`parse_csv_table`] under the configured `data.limits`.
+///
+/// # Errors
+/// As [`read_csv_table`], and [`DataError::Limit`] for bytes over a cap.
+pub fn parse_csv_table_with(
+    path: &Path,
+    bytes: &[u8],
+    caps: &ReadLimits,
+) -> Result<super::Table, DataError> {
+    check_text(path, bytes, caps)?;
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
         source: reason.into(),

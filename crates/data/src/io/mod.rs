@@ -1,20 +1,25 @@
 //! Reading bars from and writing tables to CSV and Parquet files.
 
 mod csv;
+pub mod limits;
 mod parquet;
 mod returns;
 mod table;
 
 use std::path::Path;
 
+use qts_core::config::ReadLimits;
+
 use crate::bars::BarSeries;
 use crate::error::DataError;
 
 pub use self::csv::{
-    parse_csv, parse_csv_table, parse_number, parse_time, read_csv, read_csv_table,
+    parse_csv, parse_csv_table, parse_csv_table_with, parse_csv_with, parse_number, parse_time,
+    read_csv, read_csv_table, read_csv_table_with,
 };
 pub use self::parquet::{
-    parse_parquet, read_parquet, read_parquet_metadata, write_parquet, write_parquet_with_metadata,
+    parse_parquet, parse_parquet_with, read_parquet, read_parquet_metadata, write_parquet,
+    write_parquet_with_metadata,
 };
 pub use self::returns::{ReturnSeries, read_returns, simple_returns};
 pub use self::table::{TEXT_COLUMNS, Table, write_csv, write_table};
@@ -56,7 +61,16 @@ impl Format {
 /// # Errors
 /// [`DataError`] naming the file, and the row and column where a value does not parse.
 pub fn read_bars(path: &Path) -> Result<BarSeries, DataError> {
-    Ok(read_bars_hashed(path)?.0)
+    read_bars_with(path, &ReadLimits::default())
+}
+
+/// [`read_bars`] under the configured `data.limits`.
+///
+/// # Errors
+/// As [`read_bars`], and [`DataError::Limit`] for a file over a cap.
+pub fn read_bars_with(path: &Path, limits: &ReadLimits) -> Result<BarSeries, DataError> {
+    let (mut all, _) = read_all_hashed_with(&[path], limits)?;
+    Ok(all.remove(0))
 }
 
 /// [`read_bars`], and the SHA-256 (hex) of the bytes the bars were parsed from: the file is
@@ -75,33 +89,40 @@ pub fn read_bars_hashed(path: &Path) -> Result<(BarSeries, String), DataError> {
 /// # Errors
 /// As [`read_bars`], for the first file that fails.
 pub fn read_all_hashed(paths: &[impl AsRef<Path>]) -> Result<(Vec<BarSeries>, String), DataError> {
+    read_all_hashed_with(paths, &ReadLimits::default())
+}
+
+/// [`read_all_hashed`] under the configured `data.limits`.
+///
+/// # Errors
+/// As [`read_all_hashed`], and [`DataError::Limit`] for a file over a cap.
+pub fn read_all_hashed_with(
+    paths: &[impl AsRef<Path>],
+    limits: &ReadLimits,
+) -> Result<(Vec<BarSeries>, String), DataError> {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
     let mut all = Vec::with_capacity(paths.len());
     for path in paths {
         let path = path.as_ref();
         Format::of(path)?;
-        let bytes = read_file(path)?;
+        let bytes = limits::read_file(path, limits)?;
         hasher.update(&bytes);
-        all.push(parse_bytes(path, bytes)?);
+        all.push(parse_bytes(path, bytes, limits)?);
     }
     Ok((all, qts_core::hex::encode(&hasher.finalize())))
 }
 
 /// Bars from the bytes of the file at `path` (its extension says the format).
-pub(crate) fn parse_bytes(path: &Path, bytes: Vec<u8>) -> Result<BarSeries, DataError> {
+pub(crate) fn parse_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    limits: &ReadLimits,
+) -> Result<BarSeries, DataError> {
     match Format::of(path)? {
-        Format::Csv => parse_csv(path, &bytes),
-        Format::Parquet => parse_parquet(path, bytes.into()),
+        Format::Csv => parse_csv_with(path, &bytes, limits),
+        Format::Parquet => parse_parquet_with(path, bytes.into(), limits),
     }
-}
-
-/// The whole file, or [`DataError::Read`] naming it.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    std::fs::read(path).map_err(|e| DataError::Read {
-        path: path.to_path_buf(),
-        source: e.into(),
-    })
 }
 
 /// The canonical name of a bar column from a header cell, if it is one.

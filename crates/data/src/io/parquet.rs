@@ -19,6 +19,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use qts_core::config::ReadLimits;
 
 use super::table::{Table, atomic_write};
 use super::{REQUIRED, bar_column, symbol_of};
@@ -33,7 +34,12 @@ const EPOCH_DAYS_CE: i32 = 719_163;
 /// # Errors
 /// [`DataError`] naming the file, and the row and column of a value that cannot be used.
 pub fn read_parquet(path: &Path) -> Result<BarSeries, DataError> {
-    parse_parquet(path, super::read_file(path)?.into())
+    let limits = ReadLimits::default();
+    parse_parquet_with(
+        path,
+        super::limits::read_file(path, &limits)?.into(),
+        &limits,
+    )
 }
 
 /// Parses the bytes of a Parquet bar file read from `path` (named in errors); see
@@ -42,12 +48,47 @@ pub fn read_parquet(path: &Path) -> Result<BarSeries, DataError> {
 /// # Errors
 /// As [`read_parquet`].
 pub fn parse_parquet(path: &Path, bytes: bytes::Bytes) -> Result<BarSeries, DataError> {
+    parse_parquet_with(path, bytes, &ReadLimits::default())
+}
+
+/// [`parse_parquet`] under the configured `data.limits`: the rows and columns the file's
+/// footer declares are checked before any column is decoded.
+///
+/// # Errors
+/// As [`read_parquet`], and [`DataError::Limit`] for a file over a cap.
+pub fn parse_parquet_with(
+    path: &Path,
+    bytes: bytes::Bytes,
+    caps: &ReadLimits,
+) -> Result<BarSeries, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
         source: reason.into(),
     };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .and_then(|b| b.build())
+    let show = path.display();
+    super::limits::check(
+        &show,
+        bytes.len() as u64,
+        "bytes",
+        "max_bytes",
+        caps.max_bytes,
+    )?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .map_err(|e| read_err(format!("not a readable Parquet file ({e})")))?;
+    let meta = builder.metadata().file_metadata();
+    // The footer's total and its row groups' sum: a file could understate one of them.
+    let groups: i64 = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows().max(0))
+        .fold(0i64, i64::saturating_add);
+    let rows = u64::try_from(meta.num_rows().max(groups)).unwrap_or(u64::MAX);
+    super::limits::check(&show, rows, "rows", "max_rows", caps.max_rows)?;
+    let columns = meta.schema_descr().num_columns() as u64;
+    super::limits::check(&show, columns, "columns", "max_columns", caps.max_columns)?;
+    let reader = builder
+        .build()
         .map_err(|e| read_err(format!("not a readable Parquet file ({e})")))?;
     let mut bars = BarSeries {
         symbol: symbol_of(path),

@@ -23,6 +23,13 @@ pub struct AlphaVantage {
 }
 
 impl AlphaVantage {
+    /// The provider under `limits` (`data.limits`: body bytes, bars) instead of the defaults.
+    #[must_use]
+    pub fn with_limits(mut self, limits: qts_core::config::ReadLimits) -> AlphaVantage {
+        self.http = self.http.with_limits(limits);
+        self
+    }
+
     /// A provider from its `data_sources.yaml` section.
     ///
     /// # Errors
@@ -141,6 +148,7 @@ impl AlphaVantage {
             .get("Time Series (Daily)")
             .and_then(Value::as_object)
             .ok_or_else(|| malformed("no `Time Series (Daily)` object".into()))?;
+        self.http.check_rows(symbol, series.len())?;
         let mut bars = BarSeries {
             symbol: symbol.to_string(),
             ..BarSeries::default()

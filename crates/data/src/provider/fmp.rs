@@ -20,6 +20,13 @@ pub struct Fmp {
 }
 
 impl Fmp {
+    /// The provider under `limits` (`data.limits`: body bytes, bars) instead of the defaults.
+    #[must_use]
+    pub fn with_limits(mut self, limits: qts_core::config::ReadLimits) -> Fmp {
+        self.http = self.http.with_limits(limits);
+        self
+    }
+
     /// The HTTP client (its rate limiter's decisions, for tests and logs).
     pub fn http(&self) -> &HttpClient {
         &self.http
@@ -104,6 +111,7 @@ impl Provider for Fmp {
             },
             _ => return Err(malformed("neither a list of bars nor an object".into())),
         };
+        self.http.check_rows(symbol, rows.len())?;
         let bars = parse_rows(symbol, rows).map_err(malformed)?;
         Ok(normalise(bars, from, to))
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use qts_core::config::{HttpProvider, Secret};
+use qts_core::config::{HttpProvider, ReadLimits, Secret};
 
 use super::FetchError;
 
@@ -23,6 +23,8 @@ pub struct HttpClient {
     max_retries: u32,
     backoff_initial: Duration,
     backoff_max: Duration,
+    /// `data.limits`: the body cap (bytes) and the rows the provider parsers accept.
+    limits: ReadLimits,
     /// Requests the rate limiter held back, and for how long it said to wait in all (what
     /// tests check instead of the wall clock).
     held: std::sync::Mutex<(u64, Duration)>,
@@ -58,9 +60,38 @@ impl HttpClient {
             max_retries: cfg.max_retries,
             backoff_initial: Duration::from_millis(cfg.backoff_initial_ms),
             backoff_max: Duration::from_millis(cfg.backoff_max_ms.max(cfg.backoff_initial_ms)),
+            limits: ReadLimits::default(),
             held: std::sync::Mutex::new((0, Duration::ZERO)),
             retries: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// The client under `limits` (`data.limits`) instead of the defaults.
+    #[must_use]
+    pub fn with_limits(mut self, limits: ReadLimits) -> HttpClient {
+        self.limits = limits;
+        self
+    }
+
+    /// The caps this client reads under.
+    pub fn limits(&self) -> &ReadLimits {
+        &self.limits
+    }
+
+    /// Refuses an answer of `rows` bars for `symbol` over `data.limits.max_rows`, before the
+    /// bars are built.
+    ///
+    /// # Errors
+    /// [`FetchError::Data`] holding [`crate::DataError::Limit`].
+    pub fn check_rows(&self, symbol: &str, rows: usize) -> Result<(), FetchError> {
+        crate::io::limits::check(
+            format_args!("{} answer for `{symbol}`", self.provider),
+            rows as u64,
+            "bars",
+            "max_rows",
+            self.limits.max_rows,
+        )
+        .map_err(FetchError::Data)
     }
 
     /// The delays slept before each retry so far, in order.
@@ -131,7 +162,44 @@ impl HttpClient {
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok())
                         .and_then(parse_retry_after);
-                    let body = response.body_mut().read_to_string().unwrap_or_default();
+                    // The body is read as it streams in and never past the cap: a huge or
+                    // endless answer is refused, not held in memory.
+                    let read = response
+                        .body_mut()
+                        .with_config()
+                        .limit(self.limits.max_bytes)
+                        .read_to_string();
+                    let body = match read {
+                        Ok(body) => body,
+                        Err(ureq::Error::BodyExceedsLimit(_)) => {
+                            return Err(FetchError::Data(crate::io::limits::exceeded(
+                                format_args!("{} answer to GET {path}", self.provider),
+                                "a body of more bytes".to_string(),
+                                "max_bytes",
+                                self.limits.max_bytes,
+                            )));
+                        }
+                        // A body cut short or not text: the next attempt may be whole.
+                        Err(e) => {
+                            let error = FetchError::Network {
+                                provider: self.provider,
+                                detail: self.scrub(&format!("reading the answer: {e}")),
+                            };
+                            match delays.next() {
+                                Some(delay) => {
+                                    self.sleep_before_retry(attempt, delay, &error);
+                                    continue;
+                                }
+                                None => {
+                                    return Err(FetchError::GaveUp {
+                                        provider: self.provider,
+                                        attempts: attempt,
+                                        last: Box::new(error),
+                                    });
+                                }
+                            }
+                        }
+                    };
                     match status {
                         401 | 403 => {
                             return Err(FetchError::Auth {
@@ -193,13 +261,17 @@ impl HttpClient {
             };
             // The server's Retry-After wins when it asks for longer than our backoff.
             let delay = retry_after.map_or(backoff, |r| r.max(backoff));
-            self.retries
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(delay);
-            tracing::warn!(provider = self.provider, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
-            std::thread::sleep(delay);
+            self.sleep_before_retry(attempt, delay, &error);
         }
+    }
+
+    fn sleep_before_retry(&self, attempt: u32, delay: Duration, error: &FetchError) {
+        self.retries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(delay);
+        tracing::warn!(provider = self.provider, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+        std::thread::sleep(delay);
     }
 
     /// Takes a token from the rate limiter if one is there; else how long until one is.

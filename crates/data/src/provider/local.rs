@@ -6,11 +6,13 @@ use chrono::NaiveDate;
 
 use super::{FetchError, Provider, normalise};
 use crate::bars::BarSeries;
-use crate::io::read_bars;
+use crate::io::read_bars_with;
+use qts_core::config::ReadLimits;
 
 /// Bars from files in a directory.
 pub struct Local {
     directory: PathBuf,
+    limits: ReadLimits,
 }
 
 impl Local {
@@ -18,7 +20,15 @@ impl Local {
     pub fn new(directory: &str) -> Local {
         Local {
             directory: PathBuf::from(directory),
+            limits: ReadLimits::default(),
         }
+    }
+
+    /// The provider under `limits` (`data.limits`) instead of the defaults.
+    #[must_use]
+    pub fn with_limits(mut self, limits: ReadLimits) -> Local {
+        self.limits = limits;
+        self
     }
 }
 
@@ -31,7 +41,7 @@ impl Provider for Local {
         for ext in ["parquet", "csv"] {
             let path = self.directory.join(format!("{symbol}.{ext}"));
             if path.is_file() {
-                let mut bars = read_bars(&path)?;
+                let mut bars = read_bars_with(&path, &self.limits)?;
                 bars.symbol = symbol.to_string();
                 return Ok(normalise(bars, from, to));
             }

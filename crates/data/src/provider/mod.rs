@@ -128,11 +128,16 @@ pub fn from_config(
     name: ProviderName,
     cfg: &DataSourcesConfig,
 ) -> Result<Box<dyn Provider>, FetchError> {
+    let limits = cfg.limits;
     Ok(match name {
-        ProviderName::Fmp => Box::new(Fmp::new(&cfg.providers.fmp)?),
-        ProviderName::Yahoo => Box::new(Yahoo::new(&cfg.providers.yahoo)),
-        ProviderName::AlphaVantage => Box::new(AlphaVantage::new(&cfg.providers.alpha_vantage)?),
-        ProviderName::Local => Box::new(Local::new(&cfg.providers.local.directory)),
+        ProviderName::Fmp => Box::new(Fmp::new(&cfg.providers.fmp)?.with_limits(limits)),
+        ProviderName::Yahoo => Box::new(Yahoo::new(&cfg.providers.yahoo).with_limits(limits)),
+        ProviderName::AlphaVantage => {
+            Box::new(AlphaVantage::new(&cfg.providers.alpha_vantage)?.with_limits(limits))
+        }
+        ProviderName::Local => {
+            Box::new(Local::new(&cfg.providers.local.directory).with_limits(limits))
+        }
     })
 }
 

@@ -18,6 +18,13 @@ pub struct Yahoo {
 }
 
 impl Yahoo {
+    /// The provider under `limits` (`data.limits`: body bytes, bars) instead of the defaults.
+    #[must_use]
+    pub fn with_limits(mut self, limits: qts_core::config::ReadLimits) -> Yahoo {
+        self.http = self.http.with_limits(limits);
+        self
+    }
+
     /// A provider from its `data_sources.yaml` section.
     pub fn new(cfg: &HttpProvider) -> Yahoo {
         Yahoo {
@@ -94,6 +101,7 @@ impl Provider for Yahoo {
                 ..BarSeries::default()
             });
         };
+        self.http.check_rows(symbol, stamps.len())?;
         let quote = result
             .pointer("/indicators/quote/0")
             .ok_or_else(|| malformed("no `indicators.quote`"))?;

@@ -42,8 +42,9 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             name,
             ..
         } => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| Failure::Input(anyhow!("{}: {e}", path.display())))?;
+            // A weights file the user names that cannot be read is their input: exit 2.
+            let bytes =
+                qts_models::import::read_weights(path).map_err(|e| Failure::Input(e.into()))?;
             import(global, &registry, path, &bytes, "safetensors", config, name)
         }
         ModelsCommand::Import {

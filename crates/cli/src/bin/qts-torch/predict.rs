@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::anyhow;
 use qts_core::config::{ConfigLoader, ModelConfig, Section};
 use qts_core::logging::RunContext;
-use qts_data::io::{read_csv_table, write_table};
+use qts_data::io::{read_csv_table_with, write_table};
 use qts_data::locate::load_for_model;
 use qts_models::forecast::{ForecastRequest, Inputs, forecast, raw_inputs};
 use qts_models::pipeline::Pipeline;
@@ -62,7 +62,7 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
             )));
         }
         raw_inputs(
-            &read_csv_table(path)?,
+            &read_csv_table_with(path, &cfg.data.limits)?,
             card.input_size,
             &path.display().to_string(),
         )

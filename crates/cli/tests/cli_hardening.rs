@@ -1,0 +1,362 @@
+//! Hostile inputs and killed runs through the binaries, as a user meets them: inputs over a
+//! `data.limits` cap are exit 2 naming the cap's key (files and provider answers alike), and a
+//! command killed between any two of its writes (`QTS_FAULT_POINT=<point>#<n>` aborts the
+//! process there, as `kill -9` would) leaves outputs, the cache and the registry as they were
+//! or as they would have been, never a mix.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+#[path = "../../data/tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+
+use common::{SMALL, qts, sample};
+use support::{MockServer, Response};
+
+fn goog() -> String {
+    sample("goog_daily.csv").display().to_string()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn inputs_over_a_data_limit_are_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = goog();
+    // The sample (2,148 rows, 6 columns, lines of 31 to 45 bytes, 97,837 bytes) under caps
+    // below it.
+    for (set, shown) in [
+        (
+            "data.limits.max_rows=1000",
+            "goog_daily.csv: 2148 rows exceeds the limit of 1000 set by data.limits.max_rows",
+        ),
+        (
+            "data.limits.max_columns=5",
+            "goog_daily.csv: 6 columns exceeds the limit of 5 set by data.limits.max_columns",
+        ),
+        (
+            "data.limits.max_line_bytes=40",
+            "goog_daily.csv:2: a line of 43 bytes exceeds the limit of 40 set by data.limits.max_line_bytes",
+        ),
+        (
+            "data.limits.max_bytes=50000",
+            "goog_daily.csv: 97837 bytes exceeds the limit of 50000 set by data.limits.max_bytes",
+        ),
+    ] {
+        for command in [
+            vec!["backtest", "--data", goog.as_str()],
+            vec!["data", "validate", goog.as_str()],
+            vec!["features", goog.as_str(), "--out", "f.parquet"],
+        ] {
+            let out = qts(d).args(["--set", set]).args(&command).output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{set} {command:?}: {}",
+                stderr(&out)
+            );
+            let err = stderr(&out);
+            assert!(err.contains(shown), "{set} {command:?}: {err}");
+            assert!(err.contains("goog_daily.csv"), "{err}");
+        }
+    }
+    // A header of a million columns, refused before it is split into cells.
+    let wide = d.join("wide.csv");
+    let mut header = "date,open,high,low,close,volume".to_string();
+    header.push_str(&",x".repeat(1_000_000));
+    std::fs::write(&wide, format!("{header}\n2024-01-02,1,1,1,1,1\n")).unwrap();
+    let out = qts(d)
+        .args(["data", "validate"])
+        .arg(&wide)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("wide.csv:1: a line of 2000031 bytes exceeds the limit of 1048576 set by data.limits.max_line_bytes"), "{}", stderr(&out));
+    // A gzipped signals file that inflates past the cap: stopped at the cap.
+    let bomb = d.join("bomb.csv.gz");
+    {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&bomb).unwrap(),
+            flate2::Compression::best(),
+        );
+        gz.write_all(b"date,prediction\n").unwrap();
+        for _ in 0..200 {
+            gz.write_all(&[b'0'; 10_000]).unwrap();
+        }
+        gz.finish().unwrap();
+    }
+    let out = qts(d)
+        .args([
+            "--set",
+            "data.limits.max_bytes=1000000",
+            "backtest",
+            "--data",
+            &goog,
+        ])
+        .args(["--strategy", "signal", "--signals"])
+        .arg(&bomb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bytes once decompressed (or more) exceeds the limit of 1000000 set by data.limits.max_bytes"), "{}", stderr(&out));
+    // A cap must be positive.
+    qts(d)
+        .args(["--set", "data.limits.max_rows=0", "config", "validate"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("data.limits.max_rows"));
+}
+
+#[test]
+fn a_provider_answer_over_a_cap_is_exit_2_and_caches_nothing() {
+    let row = r#"{"symbol":"AAPL","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}"#;
+    let body = format!("[{}]", vec![row; 40_000].join(","));
+    let server = MockServer::start(move |_, _| Response::json(200, body.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fetch = |caps: &[&str]| {
+        let mut cmd = qts(d);
+        cmd.env("FMP_API_KEY", "fmp-hardening-key-31")
+            .args([
+                "--set",
+                &format!("data.providers.fmp.base_url={}", server.url()),
+            ])
+            .args([
+                "--set",
+                &format!("data.cache.directory={}", d.join("cache").display()),
+            ]);
+        for cap in caps {
+            cmd.args(["--set", cap]);
+        }
+        cmd.args([
+            "data",
+            "fetch",
+            "--symbols",
+            "AAPL",
+            "--from",
+            "2024-01-02",
+            "--to",
+            "2024-01-03",
+        ])
+        .output()
+        .unwrap()
+    };
+    // About 3.7 MB: over a 1 MB body cap, and 40,000 bars over a cap of 10,000.
+    for (cap, shown) in [
+        (
+            "data.limits.max_bytes=1000000",
+            "fmp answer to GET /stable/historical-price-eod/full: a body of more bytes exceeds the limit of 1000000 set by data.limits.max_bytes",
+        ),
+        (
+            "data.limits.max_rows=10000",
+            "fmp answer for `AAPL`: 40000 bars exceeds the limit of 10000 set by data.limits.max_rows",
+        ),
+    ] {
+        let out = fetch(&[cap]);
+        assert_eq!(out.status.code(), Some(2), "{cap}: {}", stderr(&out));
+        assert!(stderr(&out).contains(shown), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("fmp-hardening-key-31"));
+        assert!(!d.join("cache/fmp/AAPL.parquet").exists(), "nothing cached");
+    }
+    // Under the defaults the same answer is read (one bar: the rows repeat one day).
+    let out = fetch(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(d.join("cache/fmp/AAPL.parquet").exists());
+}
+
+/// Runs `args` with the process aborted at the `n`-th time it reaches `point`; `None` when the
+/// command finished before reaching it `n` times (its output, for the caller to check).
+fn killed_at(
+    cmd: &mut assert_cmd::Command,
+    point: &str,
+    n: usize,
+) -> Result<(), std::process::Output> {
+    let out = cmd
+        .env("QTS_FAULT_POINT", format!("{point}#{n}"))
+        .output()
+        .unwrap();
+    if out.status.code().is_none() {
+        Ok(())
+    } else {
+        Err(out)
+    }
+}
+
+#[test]
+fn a_backtest_killed_between_any_two_writes_leaves_the_old_result_or_an_incomplete_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = goog();
+    let old = ["backtest", "--data", goog.as_str(), "--out", "run"];
+    let new = [
+        "backtest",
+        "--data",
+        goog.as_str(),
+        "--strategy",
+        "buy-and-hold",
+        "--out",
+        "run",
+    ];
+    qts(d).args(old).assert().success();
+    let strategy = || -> Option<String> {
+        let out = qts(d)
+            .args(["monte-carlo", "--run", "run", "--paths", "20", "--json"])
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{err}");
+            assert!(
+                err.contains("no manifest.json"),
+                "refused as incomplete, not mixed: {err}"
+            );
+            return None;
+        }
+        let stats: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("run/stats.json")).unwrap())
+                .unwrap();
+        Some(stats["strategy"].to_string())
+    };
+    let old_strategy = strategy().unwrap();
+    let mut kills = 0;
+    for n in 1.. {
+        match killed_at(qts(d).args(new), "write_atomic", n) {
+            Ok(()) => kills += 1,
+            Err(out) => {
+                assert!(out.status.success(), "{}", stderr(&out));
+                break;
+            }
+        }
+        // Old, new or refused as incomplete: never a folder read as a result that mixes them.
+        if let Some(s) = strategy() {
+            assert!(s == old_strategy || s.contains("buy-and-hold"), "{s}");
+        }
+        // The run store it tracks into stays readable.
+        qts(d).args(["experiments", "list"]).assert().success();
+    }
+    // The result's three files and manifest, and the tracked run's files.
+    assert!(kills >= 4, "{kills}");
+    assert!(strategy().unwrap().contains("buy-and-hold"));
+}
+
+#[test]
+fn a_fetch_killed_at_any_cache_write_keeps_every_symbol_fetched_in_full() {
+    let server = MockServer::start(|r, _| {
+        let s = &r.query["symbol"];
+        Response::json(
+            200,
+            format!(
+                r#"[{{"symbol":"{s}","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}},
+                   {{"symbol":"{s}","date":"2024-01-02","open":10,"high":11,"low":9,"close":10.2,"volume":100}}]"#
+            ),
+        )
+    });
+    let symbols = ["AAA", "BBB", "CCC"];
+    for n in 1..=3 {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let fetch = || {
+            let mut cmd = qts(d);
+            cmd.env("FMP_API_KEY", "fmp-hardening-key-31")
+                .args([
+                    "--set",
+                    &format!("data.providers.fmp.base_url={}", server.url()),
+                ])
+                .args([
+                    "--set",
+                    &format!("data.cache.directory={}", d.join("cache").display()),
+                ])
+                .args(["data", "fetch", "--symbols", "AAA,BBB,CCC"])
+                .args(["--from", "2024-01-02", "--to", "2024-01-03", "--json"]);
+            cmd
+        };
+        assert!(
+            killed_at(&mut fetch(), "write_atomic", n).is_ok(),
+            "killed at write {n}"
+        );
+        // The symbols written before the kill are cached and readable; the rest are absent.
+        let list = qts(d)
+            .args([
+                "--set",
+                &format!("data.cache.directory={}", d.join("cache").display()),
+            ])
+            .args(["data", "cache", "list", "--json"])
+            .output()
+            .unwrap();
+        let entries: serde_json::Value = common::json(&list);
+        let cached: Vec<&str> = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert!(!e["covered"].is_null(), "readable: {e}");
+                e["symbol"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(cached, symbols[..n - 1], "killed at write {n}");
+        // Fetching again asks only for what is missing.
+        let v = common::json(&fetch().output().unwrap());
+        let requests: Vec<u64> = v["symbols"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["requests"].as_u64().unwrap())
+            .collect();
+        let expected: Vec<u64> = (0..3).map(|i| u64::from(i >= n - 1)).collect();
+        assert_eq!(requests, expected, "killed at write {n}");
+    }
+}
+
+fn versions(d: &Path) -> Vec<u64> {
+    let out = qts(d).args(["models", "list", "--json"]).output().unwrap();
+    let v = common::json(&out);
+    v.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| {
+            m["versions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn a_training_killed_at_any_write_registers_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = || {
+        let mut cmd = qts(d);
+        cmd.args(SMALL)
+            .args(["-q", "train", "--name", "k", "--data"])
+            .arg(sample("goog_daily.csv"));
+        cmd
+    };
+    // Killed as the version's files are staged but not yet renamed into place, and at the
+    // first writes of the run (checkpoints): no version appears, the registry still lists.
+    assert!(killed_at(&mut train(), "registry-staged", 1).is_ok());
+    for n in 1..=3 {
+        assert!(
+            killed_at(&mut train(), "write_atomic", n).is_ok(),
+            "write {n}"
+        );
+    }
+    assert_eq!(versions(d), Vec::<u64>::new());
+    train().assert().success();
+    assert_eq!(versions(d), [1]);
+    // The registered version is whole: it predicts.
+    qts(d)
+        .args(["-q", "predict", "--model", "k", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .assert()
+        .success();
+}
