@@ -360,3 +360,40 @@ fn a_training_killed_at_any_write_registers_nothing_half_written() {
         .assert()
         .success();
 }
+
+#[test]
+fn finite_prices_whose_arithmetic_overflows_are_findings_not_empty_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(sample("goog_daily.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = vec![lines.next().unwrap().to_string()];
+    for line in lines.take(300) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let scaled: Vec<String> = cells[1..5]
+            .iter()
+            .map(|x| format!("{:e}", x.parse::<f64>().unwrap() * 1e305))
+            .collect();
+        out.push(format!("{},{},{}", cells[0], scaled.join(","), cells[5]));
+    }
+    std::fs::write(d.join("huge.csv"), out.join("\n") + "\n").unwrap();
+    let v = qts(d)
+        .args(["data", "validate", "huge.csv", "--as-of", "2005-10-20"])
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(1), "an error finding");
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains("300 prices or volumes above 1e100"),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    for command in [
+        vec!["features", "huge.csv", "--out", "f.csv"],
+        vec!["backtest", "--data", "huge.csv"],
+    ] {
+        let out = qts(d).args(&command).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("above 1e100"), "{}", stderr(&out));
+    }
+    assert!(!d.join("f.csv").exists());
+}

@@ -4,6 +4,11 @@ use chrono::NaiveDateTime;
 
 use crate::error::DataError;
 
+/// The largest price or volume qts computes with: above it the features' running sums and
+/// squares (a 200-bar average, a variance) overflow to infinity and would come out empty. No
+/// market quotes within many orders of magnitude of it; validation reports such bars.
+pub const MAX_VALUE: f64 = 1e100;
+
 /// Bars of one symbol, oldest first, one column per field. Timestamps are naive (exchange
 /// local time); daily bars sit at midnight.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -126,7 +131,14 @@ impl BarSeries {
             .all(|((((&o, &h), &l), &c), &v)| {
                 let positive = o > 0.0 && h > 0.0 && l > 0.0 && c > 0.0;
                 let finite = o.is_finite() && h.is_finite() && l.is_finite() && c.is_finite();
-                positive & finite & (l <= o.min(c)) & (h >= o.max(c)) & v.is_finite() & (v >= 0.0)
+                let bounded = o.max(h).max(l).max(c).max(v) <= MAX_VALUE;
+                positive
+                    & finite
+                    & bounded
+                    & (l <= o.min(c))
+                    & (h >= o.max(c))
+                    & v.is_finite()
+                    & (v >= 0.0)
             });
         if prices_ok && self.time.windows(2).all(|w| w[0] < w[1]) {
             return Ok(());
@@ -155,6 +167,24 @@ impl BarSeries {
                 }
             }
             let (o, h, l, c) = (self.open[i], self.high[i], self.low[i], self.close[i]);
+            let v = self.volume[i];
+            if let Some((name, x)) = [
+                ("open", o),
+                ("high", h),
+                ("low", l),
+                ("close", c),
+                ("volume", v),
+            ]
+            .into_iter()
+            .find(|(_, x)| *x > MAX_VALUE)
+            {
+                return Err(fail(
+                    i,
+                    format!(
+                        "{name} is {x:e}, above 1e100: the features' sums and squares would overflow"
+                    ),
+                ));
+            }
             if l > o.min(c) || h < o.max(c) {
                 return Err(fail(
                     i,

@@ -295,8 +295,8 @@ fn order_and_duplicates(bars: &BarSeries, checks: &QualityConfig, f: &mut Vec<Fi
 }
 
 fn price_consistency(bars: &BarSeries, f: &mut Vec<Finding>) {
-    let (mut bad_price, mut inconsistent, mut bad_volume, mut zero_volume) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut bad_price, mut inconsistent, mut bad_volume, mut zero_volume, mut huge) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..bars.len() {
         let (o, h, l, c, v) = (
             bars.open[i],
@@ -307,6 +307,8 @@ fn price_consistency(bars: &BarSeries, f: &mut Vec<Finding>) {
         );
         if [o, h, l, c].iter().any(|p| !p.is_finite() || *p <= 0.0) {
             bad_price.push(bars.row(i));
+        } else if [o, h, l, c, v].iter().any(|x| *x > crate::bars::MAX_VALUE) {
+            huge.push(bars.row(i));
         } else if l > o.min(c) || h < o.max(c) || l > h {
             inconsistent.push(bars.row(i));
         }
@@ -328,6 +330,11 @@ fn price_consistency(bars: &BarSeries, f: &mut Vec<Finding>) {
             "bars where low > min(open, close) or high < max(open, close)",
         ),
         (bad_volume, Severity::Error, "missing or negative volumes"),
+        (
+            huge,
+            Severity::Error,
+            "prices or volumes above 1e100, where the features' sums and squares overflow",
+        ),
         (zero_volume, Severity::Warning, "bars with zero volume"),
     ];
     for (rows, severity, what) in groups {
