@@ -23,6 +23,21 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `qts` in `d` against the loopback FMP `server`, caching under `d/cache`.
+fn against(d: &Path, server: &MockServer) -> assert_cmd::Command {
+    let mut cmd = qts(d);
+    cmd.env("FMP_API_KEY", "fmp-hardening-key-31")
+        .args([
+            "--set",
+            &format!("data.providers.fmp.base_url={}", server.url()),
+        ])
+        .args([
+            "--set",
+            &format!("data.cache.directory={}", d.join("cache").display()),
+        ]);
+    cmd
+}
+
 #[test]
 fn inputs_over_a_data_limit_are_exit_2_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,16 +136,7 @@ fn a_provider_answer_over_a_cap_is_exit_2_and_caches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fetch = |caps: &[&str]| {
-        let mut cmd = qts(d);
-        cmd.env("FMP_API_KEY", "fmp-hardening-key-31")
-            .args([
-                "--set",
-                &format!("data.providers.fmp.base_url={}", server.url()),
-            ])
-            .args([
-                "--set",
-                &format!("data.cache.directory={}", d.join("cache").display()),
-            ]);
+        let mut cmd = against(d, &server);
         for cap in caps {
             cmd.args(["--set", cap]);
         }
@@ -247,32 +253,14 @@ fn a_backtest_killed_between_any_two_writes_leaves_the_old_result_or_an_incomple
 
 #[test]
 fn a_fetch_killed_at_any_cache_write_keeps_every_symbol_fetched_in_full() {
-    let server = MockServer::start(|r, _| {
-        let s = &r.query["symbol"];
-        Response::json(
-            200,
-            format!(
-                r#"[{{"symbol":"{s}","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}},
-                   {{"symbol":"{s}","date":"2024-01-02","open":10,"high":11,"low":9,"close":10.2,"volume":100}}]"#
-            ),
-        )
-    });
+    let server = MockServer::fmp_two_bars();
     let symbols = ["AAA", "BBB", "CCC"];
     for n in 1..=3 {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let fetch = || {
-            let mut cmd = qts(d);
-            cmd.env("FMP_API_KEY", "fmp-hardening-key-31")
-                .args([
-                    "--set",
-                    &format!("data.providers.fmp.base_url={}", server.url()),
-                ])
-                .args([
-                    "--set",
-                    &format!("data.cache.directory={}", d.join("cache").display()),
-                ])
-                .args(["data", "fetch", "--symbols", "AAA,BBB,CCC"])
+            let mut cmd = against(d, &server);
+            cmd.args(["data", "fetch", "--symbols", "AAA,BBB,CCC"])
                 .args(["--from", "2024-01-02", "--to", "2024-01-03", "--json"]);
             cmd
         };

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use clap::CommandFactory;
 use common::{SMALL, repo, sample};
-use support::{MockServer, Response};
+use support::MockServer;
 
 const FMP: &str = "PLANTED-fmp-7d3e91";
 const ALPHA: &str = "PLANTED-av-51c0aa";
@@ -121,16 +121,7 @@ fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn no_planted_secret_reaches_any_output_of_any_command() {
-    let server = MockServer::start(|r, _| {
-        let s = r.query.get("symbol").cloned().unwrap_or_default();
-        Response::json(
-            200,
-            format!(
-                r#"[{{"symbol":"{s}","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}},
-                   {{"symbol":"{s}","date":"2024-01-02","open":10,"high":11,"low":9,"close":10.2,"volume":100}}]"#
-            ),
-        )
-    });
+    let server = MockServer::fmp_two_bars();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let goog = sample("goog_daily.csv").display().to_string();

@@ -51,6 +51,22 @@ impl Response {
     }
 }
 
+impl MockServer {
+    /// A loopback FMP that answers every symbol with the same two bars (2024-01-02 and 03).
+    pub fn fmp_two_bars() -> MockServer {
+        MockServer::start(|r, _| {
+            let s = r.query.get("symbol").cloned().unwrap_or_default();
+            Response::json(
+                200,
+                format!(
+                    r#"[{{"symbol":"{s}","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}},
+                       {{"symbol":"{s}","date":"2024-01-02","open":10,"high":11,"low":9,"close":10.2,"volume":100}}]"#
+                ),
+            )
+        })
+    }
+}
+
 type Responder = dyn Fn(&Request, usize) -> Response + Send + Sync;
 
 /// The server; stops when dropped.
