@@ -5,6 +5,24 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+/// The whole file at `path` if it holds at most `cap` bytes, else `Err(size)`: the size is
+/// checked before reading, and the read stops past the cap should the file grow meanwhile.
+///
+/// # Errors
+/// The I/O error of opening or reading the file.
+pub fn read_capped(path: &Path, cap: u64) -> io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > cap {
+        return Ok(Err(len));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    let read = bytes.len() as u64;
+    Ok(if read > cap { Err(read) } else { Ok(bytes) })
+}
+
 /// Writes `bytes` to `path` atomically, creating missing parent directories.
 ///
 /// # Errors
@@ -158,6 +176,16 @@ pub fn check_result_dir(dir: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capped_read_refuses_a_larger_file_with_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"12345").unwrap();
+        assert_eq!(read_capped(&path, 5).unwrap(), Ok(b"12345".to_vec()));
+        assert_eq!(read_capped(&path, 4).unwrap(), Err(5));
+        assert!(read_capped(&dir.path().join("none"), 5).is_err());
+    }
 
     #[test]
     fn a_result_folder_is_complete_or_says_it_is_not() {

@@ -175,20 +175,11 @@ pub const MAX_WEIGHTS_BYTES: u64 = 4 << 30;
 /// # Errors
 /// [`ModelError::Io`] naming the file, or [`ModelError::Format`] for one over the cap.
 pub fn read_weights(path: &Path) -> Result<Vec<u8>, ModelError> {
-    use std::io::Read;
-    let io = |e: std::io::Error| ModelError::Io {
+    let read = qts_core::fs::read_capped(path, MAX_WEIGHTS_BYTES).map_err(|e| ModelError::Io {
         path: path.to_path_buf(),
         reason: e.to_string(),
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    check_weights_size(path, len)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(MAX_WEIGHTS_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    check_weights_size(path, bytes.len() as u64)?;
-    Ok(bytes)
+    })?;
+    read.map_err(|len| too_large(path, len))
 }
 
 /// Refuses a weights file of `len` bytes over [`MAX_WEIGHTS_BYTES`].
@@ -197,14 +188,18 @@ pub fn read_weights(path: &Path) -> Result<Vec<u8>, ModelError> {
 /// [`ModelError::Format`] naming the file and the cap.
 pub fn check_weights_size(path: &Path, len: u64) -> Result<(), ModelError> {
     if len > MAX_WEIGHTS_BYTES {
-        return Err(ModelError::Format {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{len} bytes, more than the {MAX_WEIGHTS_BYTES} bytes (4 GiB) qts reads as weights"
-            ),
-        });
+        return Err(too_large(path, len));
     }
     Ok(())
+}
+
+fn too_large(path: &Path, len: u64) -> ModelError {
+    ModelError::Format {
+        path: path.to_path_buf(),
+        reason: format!(
+            "{len} bytes, more than the {MAX_WEIGHTS_BYTES} bytes (4 GiB) qts reads as weights"
+        ),
+    }
 }
 
 /// Registers weights trained elsewhere: `bytes` (an LSTM state dict as safetensors, read

@@ -170,11 +170,10 @@ pub fn run(global: &GlobalArgs, args: &ReproduceArgs) -> Result<(), Failure> {
     let dir = scratch.path();
     let config_dir = dir.join("config");
     std::fs::create_dir_all(&config_dir).map_err(|e| Failure::Runtime(e.into()))?;
-    std::fs::write(
-        config_dir.join("base_config.yaml"),
-        without_secrets(&config),
-    )
-    .map_err(|e| Failure::Runtime(e.into()))?;
+    // Secrets were logged as `***`, which reads back as unset: the re-run has none (it reads
+    // the logged data files, not a provider).
+    std::fs::write(config_dir.join("base_config.yaml"), &config)
+        .map_err(|e| Failure::Runtime(e.into()))?;
     let logged = ConfigLoader::new()
         .file(Section::Base, config_dir.join("base_config.yaml"))
         .load(&environment(global)?)
@@ -300,43 +299,4 @@ pub fn run(global: &GlobalArgs, args: &ReproduceArgs) -> Result<(), Failure> {
         .write_all(text.as_bytes())
         .map_err(|e| Failure::Runtime(e.into()))?;
     if same { Ok(()) } else { Err(Failure::Verdict) }
-}
-
-/// The logged configuration with its redacted secrets (`***`: API keys, the webhook URL)
-/// emptied. Secrets are never logged, so the re-run has none; it reads the logged data files,
-/// not a provider, and a `***` left in place would fail the settings' checks (a webhook URL
-/// must be one).
-fn without_secrets(config: &str) -> String {
-    let redacted = qts_core::config::REDACTED;
-    let mut out = String::with_capacity(config.len());
-    for line in config.lines() {
-        match line.split_once(": ") {
-            Some((key, value))
-                if [
-                    redacted.to_string(),
-                    format!("'{redacted}'"),
-                    format!("\"{redacted}\""),
-                ]
-                .contains(&value.trim().to_string()) =>
-            {
-                out.push_str(key);
-                out.push_str(": ''");
-            }
-            _ => out.push_str(line),
-        }
-        out.push('\n');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacted_secrets_are_emptied_and_the_rest_kept() {
-        let text = "a:\n  api_key: '***'\n  webhook_url: \"***\"\n  token: ***\n  name: x***\n";
-        assert_eq!(
-            super::without_secrets(text),
-            "a:\n  api_key: ''\n  webhook_url: ''\n  token: ''\n  name: x***\n"
-        );
-    }
 }

@@ -53,7 +53,9 @@ impl<'de> Deserialize<'de> for Secret {
                 f.write_str("a secret as a string")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
-                Ok(Secret::new(v))
+                // A configuration written out (`config show`, a run's logged config.yaml)
+                // holds `***` for each secret: read back, that is no secret, not the key `***`.
+                Ok(Secret::new(if v == REDACTED { "" } else { v }))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Secret, E> {
                 Ok(Secret::new(v.to_string()))
@@ -108,6 +110,17 @@ impl Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redacted_secret_reads_back_as_unset() {
+        let read = |text: &str| serde_json::from_str::<Secret>(text).unwrap();
+        assert!(!read("\"***\"").is_set());
+        assert_eq!(read("\"k***\"").expose(), "k***");
+        assert_eq!(
+            serde_json::to_string(&Secret::new("key")).unwrap(),
+            "\"***\""
+        );
+    }
 
     #[test]
     fn secrets_never_print() {

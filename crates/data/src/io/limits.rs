@@ -43,31 +43,18 @@ pub fn check(
 /// # Errors
 /// [`DataError::Read`] naming the file, or [`DataError::Limit`].
 pub fn read_file(path: &Path, limits: &ReadLimits) -> Result<Vec<u8>, DataError> {
-    let read_err = |e: std::io::Error| DataError::Read {
+    let read = qts_core::fs::read_capped(path, limits.max_bytes).map_err(|e| DataError::Read {
         path: path.to_path_buf(),
         source: e.into(),
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let len = file.metadata().map_err(read_err)?.len();
-    let too_big = |n: u64| {
+    })?;
+    read.map_err(|n| {
         exceeded(
             path.display(),
             format!("{n} bytes"),
             "max_bytes",
             limits.max_bytes,
         )
-    };
-    if len > limits.max_bytes {
-        return Err(too_big(len));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(limits.max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
-    if bytes.len() as u64 > limits.max_bytes {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
+    })
 }
 
 /// Decompresses gzip `bytes` read from `path`, stopping at `limits.max_bytes` of output (a

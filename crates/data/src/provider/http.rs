@@ -73,11 +73,6 @@ impl HttpClient {
         self
     }
 
-    /// The caps this client reads under.
-    pub fn limits(&self) -> &ReadLimits {
-        &self.limits
-    }
-
     /// Refuses an answer of `rows` bars for `symbol` over `data.limits.max_rows`, before the
     /// bars are built.
     ///
@@ -169,9 +164,8 @@ impl HttpClient {
                         .with_config()
                         .limit(self.limits.max_bytes)
                         .read_to_string();
-                    let body = match read {
-                        Ok(body) => body,
-                        Err(ureq::Error::BodyExceedsLimit(_)) => {
+                    match (read, status) {
+                        (Err(ureq::Error::BodyExceedsLimit(_)), _) => {
                             return Err(FetchError::Data(crate::io::limits::exceeded(
                                 format_args!("{} answer to GET {path}", self.provider),
                                 "a body of more bytes".to_string(),
@@ -180,34 +174,20 @@ impl HttpClient {
                             )));
                         }
                         // A body cut short or not text: the next attempt may be whole.
-                        Err(e) => {
-                            let error = FetchError::Network {
+                        (Err(e), _) => (
+                            FetchError::Network {
                                 provider: self.provider,
                                 detail: self.scrub(&format!("reading the answer: {e}")),
-                            };
-                            match delays.next() {
-                                Some(delay) => {
-                                    self.sleep_before_retry(attempt, delay, &error);
-                                    continue;
-                                }
-                                None => {
-                                    return Err(FetchError::GaveUp {
-                                        provider: self.provider,
-                                        attempts: attempt,
-                                        last: Box::new(error),
-                                    });
-                                }
-                            }
-                        }
-                    };
-                    match status {
-                        401 | 403 => {
+                            },
+                            None,
+                        ),
+                        (Ok(body), 401 | 403) => {
                             return Err(FetchError::Auth {
                                 provider: self.provider,
                                 detail: self.scrub(&first_line(&body)),
                             });
                         }
-                        429 | 500..=599 => (
+                        (Ok(body), 429 | 500..=599) => (
                             FetchError::Status {
                                 provider: self.provider,
                                 status,
@@ -215,7 +195,7 @@ impl HttpClient {
                             },
                             retry_after,
                         ),
-                        _ => return Ok(Reply { status, body }),
+                        (Ok(body), _) => return Ok(Reply { status, body }),
                     }
                 }
                 Err(e) => {
@@ -261,17 +241,13 @@ impl HttpClient {
             };
             // The server's Retry-After wins when it asks for longer than our backoff.
             let delay = retry_after.map_or(backoff, |r| r.max(backoff));
-            self.sleep_before_retry(attempt, delay, &error);
+            self.retries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(delay);
+            tracing::warn!(provider = self.provider, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+            std::thread::sleep(delay);
         }
-    }
-
-    fn sleep_before_retry(&self, attempt: u32, delay: Duration, error: &FetchError) {
-        self.retries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(delay);
-        tracing::warn!(provider = self.provider, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
-        std::thread::sleep(delay);
     }
 
     /// Takes a token from the rate limiter if one is there; else how long until one is.
