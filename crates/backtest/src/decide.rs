@@ -195,7 +195,9 @@ pub fn decide(
             request.as_of
         )));
     }
-    let next = qts_data::calendar::next_trading_day(request.as_of);
+    // The orders fill at the open after the close they were decided at: with data a session
+    // behind `as_of` (before today's close is published), that is `as_of`'s own session.
+    let next = qts_data::calendar::next_trading_day(last);
     let cfg = EngineConfig {
         trade_from: from,
         trade_until: until,

@@ -304,6 +304,12 @@ fn stale_data_is_refused_with_the_dates() {
     )
     .unwrap();
     assert_eq!(d.as_of, last.to_string());
+    // Decided at the last close, so for the session right after it (the day asked for), not
+    // for the session after that day.
+    assert_eq!(
+        d.next_session,
+        qts_data::calendar::next_trading_day(last).to_string()
+    );
 }
 
 #[test]

@@ -221,7 +221,7 @@ pub enum ExperimentsCommand {
     },
     /// One run: params, metrics, tags, artifacts.
     Show {
-        /// The run id (as `experiments list` prints it).
+        /// The run id (as `experiments list` prints it), or `latest` for the newest run.
         run: String,
         /// Print JSON.
         #[arg(long)]

@@ -75,7 +75,15 @@ pub fn run(global: &GlobalArgs, command: &ExperimentsCommand) -> Result<(), Fail
             ))
         }
         ExperimentsCommand::Show { run, json: as_json } => {
-            let r = store.load(run).map_err(failure)?;
+            // `latest`: the newest run, so a script needs no id (run ids start with digits).
+            let r = if run == "latest" {
+                let mut runs = store.list().map_err(failure)?;
+                runs.pop().ok_or_else(|| {
+                    Failure::Input(anyhow!("no run in {} to show", cfg.local_store))
+                })?
+            } else {
+                store.load(run).map_err(failure)?
+            };
             if *as_json {
                 return out(&json(&r)?);
             }
