@@ -4,7 +4,9 @@
 # a venv under ~/.cache/qts, see scripts/torch-env.sh) for the models crate, and MLflow
 # (mlflow==3.17.2, scripts/mlflow-env.sh) for the tracking tests, Debian's chromium for the
 # browser tests of the HTML reports, and a venv for the Python package's tests
-# (scripts/python-env.sh).
+# (scripts/python-env.sh). The tests run instrumented (cargo-llvm-cov with Debian's llvm-22,
+# scripts/coverage-env.sh), and the script ends with the workspace's line coverage, which must
+# be at least 80% (QTS_COVERAGE_FLOOR) when every test ran (no arguments).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +37,13 @@ source scripts/mlflow-env.sh
 # shellcheck source=scripts/python-env.sh
 source scripts/python-env.sh
 
+# shellcheck source=scripts/coverage-env.sh
+source scripts/coverage-env.sh
+# The instrumented build: cargo-llvm-cov's rustc wrapper instruments the workspace's crates
+# only, in target/ as usual, so the binaries the CLI tests and pytest start write their
+# profiles too (target/*.profraw). `clean` drops the profiles and objects of an earlier run.
+eval "$(cargo llvm-cov show-env --sh 2>/dev/null)"
+cargo llvm-cov clean --workspace
 cargo test --workspace --locked "$@"
 
 # The Python package and its model extension, built as a user's `pip install` builds them
@@ -42,8 +51,19 @@ cargo test --workspace --locked "$@"
 # the `qts` and `qts-torch` just built.
 echo "== Python package (crates/python, crates/python-torch)" >&2
 rm -rf target/wheels
+# The wheels are release builds, not instrumented (the report reads the debug objects).
 for package in python python-torch; do
-    (cd "crates/$package" && "$(dirname "$QTS_PYTHON")/maturin" build --locked --quiet -o ../../target/wheels)
+    (cd "crates/$package" && env -u RUSTC_WRAPPER "$(dirname "$QTS_PYTHON")/maturin" build --locked --quiet -o ../../target/wheels)
 done
 "$QTS_PYTHON" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/*.whl
 QTS_BIN="$PWD/target/debug/qts" "$QTS_PYTHON" -m pytest -q -p no:cacheprovider crates/python/tests
+
+# Line coverage of the workspace, from every profile the tests above wrote (cargo tests, the
+# binaries they started, and the `qts` pytest ran). Below the floor fails the run.
+echo "== line coverage (cargo llvm-cov; the tests above, instrumented)" >&2
+if [ "$#" -eq 0 ]; then
+    cargo llvm-cov report --summary-only --fail-under-lines "${QTS_COVERAGE_FLOOR:-80}"
+else
+    echo "(a subset of the tests ran: the coverage floor is not applied)" >&2
+    cargo llvm-cov report --summary-only
+fi
