@@ -777,3 +777,42 @@ fn margin_lets_a_buy_borrow_up_to_its_multiple_of_equity() {
         assert_eq!(bought, shares, "margin {margin}");
     }
 }
+
+#[test]
+fn a_grid_row_is_the_single_backtest_of_its_pair_and_a_bad_pair_is_refused() {
+    use qts_backtest::grid::sma_grid;
+    use qts_backtest::metrics::{MetricsConfig, returns, simple_returns};
+
+    let bars = goog();
+    let cfg = EngineConfig::from_config(&QtsConfig::default());
+    let metrics = MetricsConfig::default();
+    let pairs = [(5, 20), (10, 30), (20, 50)];
+    let rows = sma_grid(&bars, &pairs, &cfg, &metrics).unwrap();
+    assert_eq!(rows.len(), pairs.len());
+    for (row, &(fast, slow)) in rows.iter().zip(&pairs) {
+        // Rows come back in the order of the pairs, whatever thread ran them.
+        assert_eq!((row.fast, row.slow), (fast, slow));
+        let single = run(
+            std::slice::from_ref(&bars),
+            &mut SmaCross::new(fast, slow).unwrap(),
+            &cfg,
+        )
+        .unwrap();
+        let last = *single.equity.last().unwrap();
+        assert_eq!(row.final_equity, last);
+        assert_eq!(row.total_return, last / cfg.initial_capital - 1.0);
+        assert_eq!(row.num_trades, single.trades.len());
+        let rets = simple_returns(&single.equity);
+        assert_eq!(row.max_drawdown, returns::max_drawdown(&rets));
+        assert_eq!(
+            row.sharpe_ratio,
+            returns::sharpe_ratio(
+                &rets,
+                metrics.risk_free_per_period(),
+                metrics.periods_per_year
+            )
+        );
+        assert!(row.num_trades > 0 && row.sharpe_ratio.is_finite());
+    }
+    assert!(sma_grid(&bars, &[(5, 20), (30, 10)], &cfg, &metrics).is_err());
+}

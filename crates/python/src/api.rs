@@ -228,12 +228,17 @@ fn fetch(
     json_text(&report)
 }
 
-/// Reads a bar file (CSV or Parquet) as `qts` reads `--data`.
+/// Reads a bar file (CSV or Parquet) as `qts` reads `--data`: under the configuration's
+/// `data.limits` (the defaults without one).
 #[pyfunction]
-fn read_bars(py: Python<'_>, path: PathBuf) -> PyResult<Bars> {
+#[pyo3(signature = (path, config=None))]
+fn read_bars(py: Python<'_>, path: PathBuf, config: Option<&Config>) -> PyResult<Bars> {
     let source = path.display().to_string();
+    let loaded = loaded(config)?;
+    let limits = &loaded.config.data.limits;
     let (series, hash) = py
-        .detach(|| qts_data::io::read_bars_hashed(&path))
+        .detach(|| qts_data::io::read_all_hashed_with(&[&path], limits))
+        .map(|(mut all, hash)| (all.remove(0), hash))
         .map_err(errors::data)?;
     Ok(Bars {
         series: Arc::new(series),
@@ -335,11 +340,19 @@ fn features(
     to_py(qts_arrow::table_batch(&table))
 }
 
-/// A CSV table (predictions) as `qts backtest --signals` reads it.
+/// A CSV table (predictions) as `qts backtest --signals` reads it, under the configuration's
+/// `data.limits`.
 #[pyfunction]
-fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<PyArrowType<Table>> {
+#[pyo3(signature = (path, config=None))]
+fn read_table(
+    py: Python<'_>,
+    path: PathBuf,
+    config: Option<&Config>,
+) -> PyResult<PyArrowType<Table>> {
+    let loaded = loaded(config)?;
+    let limits = &loaded.config.data.limits;
     let table = py
-        .detach(|| qts_data::io::read_csv_table(&path))
+        .detach(|| qts_data::io::read_csv_table_with(&path, limits))
         .map_err(errors::data)?;
     to_py(qts_arrow::table_batch(&table))
 }

@@ -30,6 +30,26 @@ def test_a_bad_configuration_names_the_key_and_the_file(tmp_path):
     assert issubclass(qts.ConfigError, qts.QtsError) and issubclass(qts.DataError, qts.QtsError)
 
 
+def test_files_are_read_under_the_configured_limits(tmp_path):
+    small = qts.Config.load("config", ["data.limits.max_rows=1000"])
+    limit = r"goog_daily\.csv: 2148 rows exceeds the limit of 1000 set by data\.limits\.max_rows"
+    with pytest.raises(qts.DataError, match=limit):
+        qts.read_bars(GOOG, small)
+    # Every function that takes a path reads it under the same caps.
+    with pytest.raises(qts.DataError, match=limit):
+        qts.backtest(str(GOOG), "sma-cross", config=small)
+    with pytest.raises(qts.DataError, match=limit):
+        qts.validate(str(GOOG), small)
+    signals = tmp_path / "signals.csv"
+    signals.write_text("date,prediction\n" + "".join(f"2010-01-{d:02},0.1\n" for d in range(1, 29)))
+    bars = qts.read_bars(GOOG)
+    with pytest.raises(qts.DataError, match=r"signals\.csv: 28 rows exceeds the limit of 10 set by data\.limits\.max_rows"):
+        qts.backtest(bars, "signal", config=qts.Config.load("config", ["data.limits.max_rows=10"]), signals=signals)
+    # The defaults, and a configuration with room, read the file.
+    assert len(qts.read_bars(GOOG).to_pandas()) == 2148
+    assert len(qts.read_bars(GOOG, qts.Config.load("config")).to_pandas()) == 2148
+
+
 def test_validation_is_the_cli_report(cli_json):
     for path in [GOOG, SP500]:
         shown = str(path.relative_to(path.parents[2]))

@@ -222,12 +222,15 @@ BarsLike = Union[Bars, PathLike, Any]
 
 def read_bars(source: PathLike, config: Optional[Config] = None) -> Bars:
     """Reads bars as ``qts`` reads ``--data FILE|SYMBOL``: a CSV or Parquet file, or a
-    symbol's file in ``data.providers.local.directory`` or the cache that :func:`fetch` fills.
-    The symbol is the file's stem. Errors name the file, row and column (:class:`DataError`)."""
+    symbol's file in ``data.providers.local.directory`` or the cache that :func:`fetch` fills,
+    under ``config``'s ``data.limits`` (a file over a cap is a :class:`DataError` naming the
+    key). The symbol is the file's stem. Errors name the file, row and column
+    (:class:`DataError`)."""
     path = _os.fspath(source)
+    native = _native_config(config)
     if not _os.path.isfile(path):
-        path = _qts.locate(path, _native_config(config))
-    return Bars(_qts.read_bars(path))
+        path = _qts.locate(path, native)
+    return Bars(_qts.read_bars(path, native))
 
 
 def fetch(
@@ -250,11 +253,11 @@ def fetch(
     return _json.loads(report)
 
 
-def _bars(data: BarsLike, what: str = "bars") -> Bars:
+def _bars(data: BarsLike, config: Optional[Config] = None) -> Bars:
     if isinstance(data, Bars):
         return data
     if isinstance(data, (str, _os.PathLike)):
-        return read_bars(data)
+        return read_bars(data, config)
     return Bars.from_frame(data)
 
 
@@ -303,7 +306,7 @@ def validate(
 ) -> ValidationReport:
     """Validates bars (a :class:`Bars`, a path or a frame) as ``qts data validate`` does,
     as of ``as_of`` (``YYYY-MM-DD``; default today)."""
-    b = _bars(bars)
+    b = _bars(bars, config)
     doc = _json.loads(_qts.validate(b._native, _native_config(config), as_of))
     return ValidationReport(b, doc, config, as_of)
 
@@ -311,7 +314,7 @@ def validate(
 def features(bars: BarsLike, config: Optional[Config] = None, adjust: bool = False) -> Table:
     """The configured technical and calendar features (``qts features``): one row per bar,
     NaN in each feature's warm-up rows; on adjusted prices when ``adjust``."""
-    b = _bars(bars)
+    b = _bars(bars, config)
     table = _qts.features(b._native, _native_config(config), adjust)
     return Table(restore_time(table, b._time, ("time",)))
 
@@ -397,12 +400,12 @@ class Result:
         )
 
 
-def _signals(signals: Any) -> Optional[tuple]:
+def _signals(signals: Any, config: Optional[Config]) -> Optional[tuple]:
     if signals is None:
         return None
     if isinstance(signals, (str, _os.PathLike)):
         path = _os.fspath(signals)
-        return (_qts.read_table(path), path)
+        return (_qts.read_table(path, _native_config(config)), path)
     if isinstance(signals, Table):
         signals = signals.to_arrow()
     table, _ = normalise(signals, "signals", text_columns=("split",))
@@ -430,13 +433,13 @@ def backtest(
     predictions CSV of ``qts predict``: ``date``, ``prediction`` [, ``lower``, ``upper``,
     ``split``]) feeds the ``signal`` strategy; in-sample predictions are dropped unless
     ``allow_in_sample``."""
-    loaded, pairs = _backtest_inputs(bars, params)
+    loaded, pairs = _backtest_inputs(bars, params, config)
     native = _qts.backtest(
         [b._native for b in loaded],
         strategy,
         pairs,
         _native_config(config),
-        _signals(signals),
+        _signals(signals, config),
         execution,
         start,
         end,
@@ -490,9 +493,11 @@ def _csv_table(text: str) -> Table:
     return Table(pacsv.read_csv(io.BytesIO(text.encode())))
 
 
-def _backtest_inputs(bars: Any, params: Optional[Mapping[str, Any]]) -> tuple[list, list]:
+def _backtest_inputs(
+    bars: Any, params: Optional[Mapping[str, Any]], config: Optional[Config]
+) -> tuple[list, list]:
     many = bars if isinstance(bars, (list, tuple)) else [bars]
-    loaded = [_bars(b) for b in many]
+    loaded = [_bars(b, config) for b in many]
     return loaded, [(str(k), _param_text(v)) for k, v in (params or {}).items()]
 
 
@@ -539,11 +544,11 @@ def optimize(
     ``seed`` (``"random"``), in parallel, the same answer on any thread count. ``progress``:
     ``True`` shows the trials done, a callable gets ``(done, total)``; Ctrl-C stops the
     search (``KeyboardInterrupt``)."""
-    loaded, fixed = _backtest_inputs(bars, params)
+    loaded, fixed = _backtest_inputs(bars, params, config)
     with _Progress("optimize", "trials", progress) as callback:
         report, trials_csv = _qts.optimize(
             [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed,
-            _native_config(config), _signals(signals), execution, start, end, method, trials, seed,
+            _native_config(config), _signals(signals, config), execution, start, end, method, trials, seed,
             pbo_splits, callback,
         )
     return Optimization(_json.loads(report), _csv_table(trials_csv))
@@ -584,11 +589,11 @@ def walk_forward(
     (every ``step`` bars; train windows growing from the first bar when ``anchored``), as
     ``qts walk-forward`` does. ``progress``: ``True`` shows the windows done, a callable gets
     ``(done, total)``; Ctrl-C stops the analysis (``KeyboardInterrupt``)."""
-    loaded, fixed = _backtest_inputs(bars, params)
+    loaded, fixed = _backtest_inputs(bars, params, config)
     with _Progress("walk-forward", "windows", progress) as callback:
         report, windows, equity = _qts.walk_forward(
             [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed, train, test,
-            step, anchored, _native_config(config), _signals(signals), execution, callback,
+            step, anchored, _native_config(config), _signals(signals, config), execution, callback,
         )
     return WalkForward(_json.loads(report), _csv_table(windows), _csv_table(equity))
 
@@ -664,7 +669,7 @@ def train(
     finished epoch's checkpoint stays; ``resume=True`` continues from it)."""
     native = _model_extension()
     many = data if isinstance(data, (list, tuple)) else [data]
-    loaded = [_bars(b) for b in many]
+    loaded = [_bars(b, config) for b in many]
     callback = _print_epoch if progress is True else (progress or None)
     report = native.train([_given(b) for b in loaded], _request(config), name, seeds, adjust, resume, callback)
     return _json.loads(report)
@@ -688,7 +693,7 @@ def predict(
     ``ensemble``, and each row's ``split`` (train, validation, test, unseen) — pass the table
     to :func:`backtest` as ``signals=``."""
     native = _model_extension()
-    b = _bars(data)
+    b = _bars(data, config)
     table = native.predict(model, _given(b), _request(config), start, end, mc_dropout, ensemble, level, adjust)
     return Table(restore_time(table, b._time, ("time",)))
 
