@@ -27,10 +27,10 @@ pub struct Checkpoints {
     keep_top_k: usize,
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> ModelError {
+fn io(path: &Path, e: impl Into<crate::error::Cause>) -> ModelError {
     ModelError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 

@@ -59,6 +59,6 @@ pub fn generator_lock() -> std::sync::MutexGuard<'static, ()> {
 // Here rather than in error.rs: only torch code converts libtorch's errors.
 impl From<tch::TchError> for ModelError {
     fn from(e: tch::TchError) -> Self {
-        ModelError::Torch(e.to_string())
+        ModelError::Torch(e.into())
     }
 }

@@ -2,24 +2,28 @@
 
 use std::path::PathBuf;
 
+/// The error beneath a model error (an OS, JSON, safetensors or libtorch error, or a message),
+/// kept as the error's `source` so callers can walk the chain.
+pub use qts_data::error::Cause;
+
 /// What went wrong with a model, its weights or the registry.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// A file could not be read or written.
-    #[error("{path}: {reason}")]
+    #[error("{path}: {source}")]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The OS error.
-        reason: String,
+        /// The OS error (or what was wrong with the file's contents).
+        source: Cause,
     },
     /// The weights file is not valid safetensors.
-    #[error("{path}: not a safetensors file ({reason})")]
+    #[error("{path}: not a safetensors file ({source})")]
     Format {
         /// The file.
         path: PathBuf,
-        /// The parser's message.
-        reason: String,
+        /// The parser's error.
+        source: Cause,
     },
     /// Weights do not fit the configured network.
     #[error("{path}: {problems}")]
@@ -40,19 +44,19 @@ pub enum ModelError {
     #[error("{0}")]
     Input(String),
     /// A file of a model version could not be encoded.
-    #[error("cannot write {what}: {reason}")]
+    #[error("cannot write {what}: {source}")]
     Encode {
         /// The file.
         what: &'static str,
-        /// The encoder's message.
-        reason: String,
+        /// The encoder's error.
+        source: Cause,
     },
     /// The data behind a model's inputs cannot be used.
     #[error(transparent)]
     Data(#[from] qts_data::DataError),
     /// libtorch failed (out of memory, a CUDA error, …).
     #[error("libtorch: {0}")]
-    Torch(String),
+    Torch(#[source] Cause),
     /// The caller stopped the run (Ctrl-C in a notebook).
     #[error(
         "training interrupted; the last finished epoch's checkpoint is kept (resume=True continues)"

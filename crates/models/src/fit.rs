@@ -259,7 +259,7 @@ pub fn train_model(
     let encode = |what: &'static str| {
         move |e: &dyn std::fmt::Display| ModelError::Encode {
             what,
-            reason: e.to_string(),
+            source: e.to_string().into(),
         }
     };
     let config_yaml = qts_core::config::to_yaml(model).map_err(|e| encode("config.yaml")(&e))?;

@@ -65,7 +65,7 @@ pub fn check_lstm_safetensors(
 ) -> Result<LstmShape, ModelError> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| ModelError::Format {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     })?;
     let shapes: BTreeMap<String, Vec<usize>> = st
         .tensors()
@@ -177,7 +177,7 @@ pub const MAX_WEIGHTS_BYTES: u64 = 4 << 30;
 pub fn read_weights(path: &Path) -> Result<Vec<u8>, ModelError> {
     let read = qts_core::fs::read_capped(path, MAX_WEIGHTS_BYTES).map_err(|e| ModelError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     })?;
     read.map_err(|len| too_large(path, len))
 }
@@ -196,9 +196,10 @@ pub fn check_weights_size(path: &Path, len: u64) -> Result<(), ModelError> {
 fn too_large(path: &Path, len: u64) -> ModelError {
     ModelError::Format {
         path: path.to_path_buf(),
-        reason: format!(
+        source: format!(
             "{len} bytes, more than the {MAX_WEIGHTS_BYTES} bytes (4 GiB) qts reads as weights"
-        ),
+        )
+        .into(),
     }
 }
 
@@ -230,7 +231,7 @@ pub fn register_import(
     let encode = |what: &'static str| {
         move |e: &dyn std::fmt::Display| ModelError::Encode {
             what,
-            reason: e.to_string(),
+            source: e.to_string().into(),
         }
     };
     let config_yaml = qts_core::config::to_yaml(model).map_err(|e| encode("config.yaml")(&e))?;

@@ -417,11 +417,12 @@ fn element(kind: &str) -> Result<(usize, Decode), Fail> {
 pub fn pt_to_safetensors(path: &Path) -> Result<Vec<u8>, ModelError> {
     let format = |reason: String| ModelError::Format {
         path: path.to_path_buf(),
-        reason: format!("not a state dict saved with torch.save(model.state_dict(), …): {reason}"),
+        source: format!("not a state dict saved with torch.save(model.state_dict(), …): {reason}")
+            .into(),
     };
     let file = std::fs::File::open(path).map_err(|e| ModelError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     })?;
     let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     crate::import::check_weights_size(path, file_len)?;

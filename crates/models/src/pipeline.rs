@@ -44,14 +44,14 @@ impl Pipeline {
         if !path.is_file() {
             return Ok(None);
         }
-        let io = |reason: String| ModelError::Io {
+        let io = |source: crate::error::Cause| ModelError::Io {
             path: path.clone(),
-            reason,
+            source,
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| io(e.to_string()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| io(e.into()))?;
         serde_json::from_str(&text)
             .map(Some)
-            .map_err(|e| io(e.to_string()))
+            .map_err(|e| io(e.into()))
     }
 
     /// The network's inputs for `bars`: the saved features, checked to be the columns the

@@ -161,10 +161,10 @@ pub struct Registry {
     root: PathBuf,
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> ModelError {
+fn io(path: &Path, e: impl Into<crate::error::Cause>) -> ModelError {
     ModelError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 

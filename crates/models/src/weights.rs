@@ -28,7 +28,12 @@ pub fn to_safetensors(tensors: &[(String, Tensor)]) -> Result<Vec<u8>, ModelErro
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         host.push((name.clone(), shape, bytes));
     }
-    crate::import::f32_safetensors(&host).map_err(ModelError::Torch)
+    // Serialising the views can only fail on an inconsistent shape: an encoding error, not
+    // libtorch's.
+    crate::import::f32_safetensors(&host).map_err(|e| ModelError::Encode {
+        what: "weights (safetensors)",
+        source: e.into(),
+    })
 }
 
 /// The variables of a var store, by name, sorted.
@@ -44,11 +49,14 @@ pub fn variables(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
 /// [`ModelError::Format`] naming `path` when the bytes are not safetensors or a dtype is not
 /// a float.
 pub fn read_safetensors(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Tensor>, ModelError> {
-    let format = |reason: String| ModelError::Format {
+    let format = |source: String| ModelError::Format {
         path: path.to_path_buf(),
-        reason,
+        source: source.into(),
     };
-    let st = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| ModelError::Format {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
         let kind = match view.dtype() {

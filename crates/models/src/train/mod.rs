@@ -358,7 +358,7 @@ pub fn train(
             };
             let state = serde_json::to_vec_pretty(&state).map_err(|e| ModelError::Encode {
                 what: "training state",
-                reason: e.to_string(),
+                source: e.into(),
             })?;
             let moments = weights::to_safetensors(&opt.state())?;
             store.save(

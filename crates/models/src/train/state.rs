@@ -25,7 +25,7 @@ pub(super) struct RunState {
 pub(super) fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
     std::fs::read(path).map_err(|e| ModelError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     })
 }
 
@@ -44,14 +44,14 @@ pub(super) fn restore(
     let spath = dir.join("state.json");
     let state: RunState = serde_json::from_slice(&read(&spath)?).map_err(|e| ModelError::Io {
         path: spath.clone(),
-        reason: format!("corrupt run state ({e})"),
+        source: format!("corrupt run state ({e})").into(),
     })?;
     let opath = dir.join("optimizer.safetensors");
     let moments: BTreeMap<String, Tensor> = weights::read_safetensors(&opath, &read(&opath)?)?;
     opt.restore(&moments, state.optimizer_steps)
         .map_err(|reason| ModelError::Io {
             path: opath,
-            reason,
+            source: reason.into(),
         })?;
     Ok(state)
 }
