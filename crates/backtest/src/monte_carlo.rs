@@ -14,6 +14,20 @@ use serde::Serialize;
 use crate::error::BacktestError;
 use qts_core::stats;
 
+impl Method {
+    /// `backtest.monte_carlo.method` with its `block_size`.
+    pub fn from_config(method: qts_core::config::ResampleMethod, block_size: usize) -> Method {
+        use qts_core::config::ResampleMethod as M;
+        match method {
+            M::Iid => Method::Iid,
+            M::Block => Method::Block { size: block_size },
+            M::Trades => Method::Trades,
+            M::Normal => Method::Normal,
+            M::StudentT => Method::StudentT,
+        }
+    }
+}
+
 /// How paths are drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Method {

@@ -29,6 +29,26 @@ pub struct Schedule {
     pub anchored: bool,
 }
 
+impl Schedule {
+    /// `backtest.walk_forward`'s windows, with what the caller gave in its place (flags,
+    /// arguments). The step follows an explicit `test` when none is given: `--test 63` alone
+    /// tiles 63-bar windows back to back, as it always has. `anchored` is either's.
+    pub fn from_config(
+        cfg: &qts_core::config::WalkForwardConfig,
+        train: Option<usize>,
+        test: Option<usize>,
+        step: Option<usize>,
+        anchored: bool,
+    ) -> Schedule {
+        Schedule {
+            train: train.unwrap_or(cfg.train_days),
+            test: test.unwrap_or(cfg.test_days),
+            step: step.or(test).unwrap_or(cfg.step_days),
+            anchored: anchored || cfg.anchored,
+        }
+    }
+}
+
 /// One window's outcome, a row of `windows.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WindowResult {
@@ -396,6 +416,34 @@ fn best_label(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_configuration_fills_in_what_is_not_given() {
+        let cfg = qts_core::config::WalkForwardConfig {
+            train_days: 500,
+            test_days: 100,
+            step_days: 120,
+            anchored: false,
+        };
+        let s =
+            |train, test, step, anchored| Schedule::from_config(&cfg, train, test, step, anchored);
+        let of = |train, test, step, anchored| Schedule {
+            train,
+            test,
+            step,
+            anchored,
+        };
+        assert_eq!(s(None, None, None, false), of(500, 100, 120, false));
+        assert_eq!(s(Some(300), None, None, true), of(300, 100, 120, true));
+        // An explicit test window without a step tiles back to back, as `--test` always did.
+        assert_eq!(s(None, Some(60), None, false), of(500, 60, 60, false));
+        assert_eq!(s(None, Some(60), Some(90), false), of(500, 60, 90, false));
+        let anchored = qts_core::config::WalkForwardConfig {
+            anchored: true,
+            ..cfg
+        };
+        assert!(Schedule::from_config(&anchored, None, None, None, false).anchored);
+    }
 
     #[test]
     fn test_windows_tile_and_train_windows_roll_or_anchor() {

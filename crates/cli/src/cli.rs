@@ -169,12 +169,12 @@ pub struct PipelineArgs {
     /// With --symbols: the first day fetched [default: 20 years ago].
     #[arg(long, value_name = "DATE", requires = "symbols")]
     pub history_from: Option<chrono::NaiveDate>,
-    /// Bars in each train window.
-    #[arg(long, value_name = "N", default_value_t = 756)]
-    pub train: usize,
-    /// Bars in each test window.
-    #[arg(long, value_name = "M", default_value_t = 252)]
-    pub test: usize,
+    /// Bars in each train window [default: backtest.walk_forward.train_days, 756].
+    #[arg(long, value_name = "N")]
+    pub train: Option<usize>,
+    /// Bars in each test window [default: backtest.walk_forward.test_days, 252].
+    #[arg(long, value_name = "M")]
+    pub test: Option<usize>,
     /// Monte Carlo paths (stationary block bootstrap of the model's out-of-sample returns).
     #[arg(long, value_name = "N", default_value_t = 2000)]
     pub paths: usize,
@@ -676,16 +676,17 @@ pub struct WalkForwardArgs {
     /// The grid and the metric each train window maximises.
     #[command(flatten)]
     pub search: SearchArgs,
-    /// Bars in each train window.
+    /// Bars in each train window [default: backtest.walk_forward.train_days].
     #[arg(long, value_name = "N")]
-    pub train: usize,
-    /// Bars in each test window.
+    pub train: Option<usize>,
+    /// Bars in each test window [default: backtest.walk_forward.test_days].
     #[arg(long, value_name = "M")]
-    pub test: usize,
-    /// Bars between test windows' starts [default: --test].
+    pub test: Option<usize>,
+    /// Bars between test windows' starts [default: --test when given, else
+    /// backtest.walk_forward.step_days].
     #[arg(long, value_name = "K")]
     pub step: Option<usize>,
-    /// Train windows all start at the first bar.
+    /// Train windows all start at the first bar [default: backtest.walk_forward.anchored].
     #[arg(long)]
     pub anchored: bool,
     /// Print one JSON object instead of the table.
@@ -709,24 +710,25 @@ pub struct MonteCarloArgs {
     /// A `qts backtest --out DIR`: its equity.csv (and trades.csv for `--method trades`).
     #[arg(long, value_name = "DIR")]
     pub run: Option<PathBuf>,
-    /// How paths are drawn.
-    #[arg(long, value_enum, default_value = "iid")]
-    pub method: MonteCarloMethod,
-    /// Mean block length of `--method block`, in bars.
-    #[arg(long, value_name = "B", default_value_t = 20)]
-    pub block_size: usize,
-    /// Paths.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub paths: usize,
+    /// How paths are drawn [default: backtest.monte_carlo.method, iid].
+    #[arg(long, value_enum)]
+    pub method: Option<MonteCarloMethod>,
+    /// Mean block length of `--method block`, in bars [default: backtest.monte_carlo.block_size,
+    /// 20].
+    #[arg(long, value_name = "B")]
+    pub block_size: Option<usize>,
+    /// Paths [default: backtest.monte_carlo.simulations, 10000].
+    #[arg(long, value_name = "N")]
+    pub paths: Option<usize>,
     /// Seed [default: reproducibility.seed].
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// Bars (or trades) per path [default: the input's length].
     #[arg(long, value_name = "BARS")]
     pub horizon: Option<usize>,
-    /// Interval coverage.
-    #[arg(long, value_name = "P", default_value_t = 0.95)]
-    pub level: f64,
+    /// Interval coverage [default: backtest.monte_carlo.confidence, 0.95].
+    #[arg(long, value_name = "P")]
+    pub level: Option<f64>,
     /// The drawdown whose probability of being passed is reported.
     #[arg(long, value_name = "D", default_value_t = 0.2)]
     pub drawdown: f64,
@@ -754,6 +756,19 @@ pub enum MonteCarloMethod {
     Normal,
     /// Student-t fitted to the returns (degrees of freedom from the excess kurtosis).
     StudentT,
+}
+
+impl From<MonteCarloMethod> for qts_core::config::ResampleMethod {
+    fn from(m: MonteCarloMethod) -> Self {
+        use qts_core::config::ResampleMethod as R;
+        match m {
+            MonteCarloMethod::Iid => R::Iid,
+            MonteCarloMethod::Block => R::Block,
+            MonteCarloMethod::Trades => R::Trades,
+            MonteCarloMethod::Normal => R::Normal,
+            MonteCarloMethod::StudentT => R::StudentT,
+        }
+    }
 }
 
 /// Search methods.

@@ -1413,3 +1413,115 @@ fn a_run_is_tagged_with_its_git_commit_and_mlflow_enabled_false_tracks_nothing()
         .success();
     assert!(!other.path().join("artifacts/runs").exists());
 }
+
+#[test]
+fn walk_forward_and_monte_carlo_take_their_defaults_from_the_backtest_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let walk = |sets: &[&str], flags: &[&str]| {
+        let mut cmd = qts(d);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        json(
+            &cmd.args(["walk-forward", "--data", &goog()])
+                .args(["--grid", "fast=5:15:5", "--grid", "slow=20:40:20"])
+                .args(["--maximize", "sharpe_ratio", "--json"])
+                .args(flags)
+                .output()
+                .unwrap(),
+        )
+    };
+    let by_config = walk(
+        &[
+            "backtest.walk_forward.train_days=600",
+            "backtest.walk_forward.test_days=200",
+            "backtest.walk_forward.step_days=300",
+            "backtest.walk_forward.anchored=true",
+        ],
+        &[],
+    );
+    let by_flags = walk(
+        &[],
+        &[
+            "--train",
+            "600",
+            "--test",
+            "200",
+            "--step",
+            "300",
+            "--anchored",
+        ],
+    );
+    assert_eq!(by_config["windows"], by_flags["windows"]);
+    assert_eq!(by_config["out_of_sample"], by_flags["out_of_sample"]);
+    let windows = by_config["windows"].as_array().unwrap();
+    // Anchored: every train window starts at the first bar; test windows 300 bars apart.
+    assert_eq!(windows.len(), 5, "{windows:?}");
+    assert!(windows.iter().all(|w| w["train_start"] == "2004-08-19"));
+    // The shipped defaults: 756 train bars, 252-bar test windows back to back.
+    let shipped = walk(&[], &[]);
+    let w = shipped["windows"].as_array().unwrap();
+    assert_eq!(w.len(), (2148 - 756) / 252);
+    assert_ne!(w[0]["train_start"], w[1]["train_start"], "rolling");
+    // A flag wins over the file; --test alone still sets the step.
+    let test_only = walk(&["backtest.walk_forward.test_days=100"], &["--test", "150"]);
+    let t = test_only["windows"].as_array().unwrap();
+    assert_eq!(t.len(), (2148 - 756) / 150);
+
+    qts(d)
+        .args(["backtest", "--data", &goog(), "--out", "run"])
+        .assert()
+        .success();
+    let mc = |sets: &[&str], flags: &[&str]| {
+        let mut cmd = qts(d);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        json(
+            &cmd.args(["monte-carlo", "--run", "run", "--json"])
+                .args(flags)
+                .output()
+                .unwrap(),
+        )
+    };
+    let by_config = mc(
+        &[
+            "backtest.monte_carlo.simulations=300",
+            "backtest.monte_carlo.method=block",
+            "backtest.monte_carlo.block_size=5",
+            "backtest.monte_carlo.confidence=0.8",
+        ],
+        &[],
+    );
+    let by_flags = mc(
+        &[],
+        &[
+            "--paths",
+            "300",
+            "--method",
+            "block",
+            "--block-size",
+            "5",
+            "--level",
+            "0.8",
+        ],
+    );
+    assert_eq!(by_config, by_flags);
+    assert_eq!(by_config["paths"], 300);
+    assert_eq!(by_config["method"], "block");
+    assert_ne!(by_config, mc(&[], &["--paths", "300", "--method", "block"]));
+    // A flag wins over the file; the shipped method is i.i.d.
+    let flagged = mc(
+        &["backtest.monte_carlo.simulations=10000"],
+        &["--paths", "400"],
+    );
+    assert_eq!(flagged["paths"], 400);
+    assert_eq!(flagged["method"], "iid");
+    // The old name of the block bootstrap is still read.
+    let old = mc(
+        &["backtest.monte_carlo.method=block_bootstrap"],
+        &["--paths", "300", "--block-size", "5", "--level", "0.8"],
+    );
+    assert_eq!(old, by_flags);
+}

@@ -98,6 +98,7 @@ fn main() {
             let opts = TrainOptions {
                 compute: device,
                 seed: 1,
+                deterministic: true,
                 checkpoint_dir: None,
                 resume: false,
                 max_epochs_this_run: None,

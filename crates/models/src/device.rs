@@ -6,11 +6,13 @@ use tch::{Cuda, Device};
 use crate::error::ModelError;
 
 /// The device `cfg` asks for: `cpu`, `cuda` (an error without a GPU) or `auto`; with
-/// `compute.gpus`, the first listed. Sets libtorch's CPU threads when `threads > 0`.
+/// `compute.gpus`, the first listed. Sets libtorch's CPU threads when `threads > 0`. On a GPU,
+/// `deterministic` (`reproducibility.deterministic`) keeps cuDNN from benchmarking kernels:
+/// the benchmark's winner can differ between runs, and with it the last bits of the weights.
 ///
 /// # Errors
 /// [`ModelError::Input`] when CUDA is asked for and none is usable.
-pub fn select(cfg: &ComputeConfig) -> Result<Device, ModelError> {
+pub fn select(cfg: &ComputeConfig, deterministic: bool) -> Result<Device, ModelError> {
     if cfg.threads > 0 {
         tch::set_num_threads(cfg.threads as i32);
     }
@@ -31,7 +33,7 @@ pub fn select(cfg: &ComputeConfig) -> Result<Device, ModelError> {
                 )));
             }
             // Deterministic kernel choice: the same seed gives the same run.
-            Cuda::cudnn_set_benchmark(false);
+            Cuda::cudnn_set_benchmark(!deterministic);
             Ok(Device::Cuda(ordinal))
         }
     }

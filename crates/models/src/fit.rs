@@ -201,6 +201,7 @@ pub fn train_model(
         let opts = TrainOptions {
             compute: cfg.compute.clone(),
             seed: cfg.reproducibility.seed.wrapping_add(i as u64),
+            deterministic: cfg.reproducibility.deterministic,
             checkpoint_dir: Some(dir),
             resume: req.resume,
             max_epochs_this_run: None,

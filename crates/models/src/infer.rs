@@ -69,7 +69,7 @@ impl Predictor {
         if members.is_empty() {
             return Err(ModelError::Input("no weights to predict with".into()));
         }
-        let device = crate::device::select(compute)?;
+        let device = crate::device::select(compute, true)?;
         // Creating a network draws its initial weights (overwritten below) from the shared
         // generator: not while a seeded run is using it.
         let _generator = crate::device::generator_lock();

@@ -68,6 +68,7 @@ fn cpu_options() -> TrainOptions {
             gpus: Vec::new(),
         },
         seed: 11,
+        deterministic: true,
         checkpoint_dir: None,
         resume: false,
         max_epochs_this_run: None,

@@ -433,7 +433,7 @@ fn optimize(
 /// `qts walk-forward`: the report's JSON, `windows.csv` and `oos_equity.csv` as text.
 #[pyfunction]
 #[pyo3(signature = (
-    bars, strategy, grid, maximize, fixed, train, test, step=None, anchored=false,
+    bars, strategy, grid, maximize, fixed, train=None, test=None, step=None, anchored=false,
     config=None, signals=None, execution="default", progress=None
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -444,8 +444,8 @@ fn walk_forward(
     grid: Vec<String>,
     maximize: String,
     fixed: Vec<(String, String)>,
-    train: usize,
-    test: usize,
+    train: Option<usize>,
+    test: Option<usize>,
     step: Option<usize>,
     anchored: bool,
     config: Option<&Config>,
@@ -458,12 +458,13 @@ fn walk_forward(
     )?;
     let axes = axes(&grid)?;
     let strategy = ask.strategy.clone();
-    let schedule = Schedule {
+    let schedule = Schedule::from_config(
+        &loaded(config)?.config.backtest.walk_forward,
         train,
         test,
-        step: step.unwrap_or(test),
+        step,
         anchored,
-    };
+    );
     interruptible(py, progress.as_ref(), 0, move |watch| {
         let p = ask.prepare()?;
         let registry = Registry::builtin();
@@ -496,26 +497,40 @@ fn walk_forward(
 /// `trades`, its trades' P&L over the equity at entry); the JSON of `--json`.
 #[pyfunction]
 #[pyo3(signature = (
-    run, method="iid", paths=10_000, seed=None, block_size=20, horizon=None, level=0.95,
+    run, method=None, paths=None, seed=None, block_size=None, horizon=None, level=None,
     drawdown=0.2, config=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn monte_carlo(
     py: Python<'_>,
     run: &BacktestRun,
-    method: &str,
-    paths: usize,
+    method: Option<&str>,
+    paths: Option<usize>,
     seed: Option<u64>,
-    block_size: usize,
+    block_size: Option<usize>,
     horizon: Option<usize>,
-    level: f64,
+    level: Option<f64>,
     drawdown: f64,
     config: Option<&Config>,
 ) -> PyResult<String> {
     use qts_backtest::monte_carlo::{Method as Draw, Request as Simulation, simulate};
+    use qts_core::config::ResampleMethod;
     let loaded = loaded(config)?;
     let cfg = &loaded.config;
     let periods = f64::from(cfg.backtest.metrics.periods_per_year);
+    let mc = &cfg.backtest.monte_carlo;
+    let (paths, level) = (
+        paths.unwrap_or(mc.simulations),
+        level.unwrap_or(mc.confidence),
+    );
+    let block_size = block_size.unwrap_or(mc.block_size);
+    let method = method.unwrap_or(match mc.method {
+        ResampleMethod::Iid => "iid",
+        ResampleMethod::Block => "block",
+        ResampleMethod::Trades => "trades",
+        ResampleMethod::Normal => "normal",
+        ResampleMethod::StudentT => "student-t",
+    });
     let result = &run.report.result;
     let returns = qts_data::io::simple_returns(&result.equity);
     let (sample, periods_per_year, draw) = match method {

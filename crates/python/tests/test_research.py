@@ -50,6 +50,12 @@ def test_a_walk_forward_is_the_cli_walk_forward(cli_json):
     assert got.report == expected
     assert len(got.windows) == len(expected["windows"]) > 5
     assert got.oos_equity.columns == ["date", "equity", "buy_and_hold"]
+    # No windows given: the configuration's backtest.walk_forward (756 / 252 / 252).
+    by_config = qts.walk_forward(
+        "examples/data/sp500_daily.csv", "sma-cross", {"fast": [10, 20, 40], "slow": [60, 120]},
+        maximize="sharpe_ratio", config=qts.Config.load("config"),
+    )
+    assert by_config.report == got.report
 
 
 @pytest.mark.parametrize("method", ["iid", "block", "trades", "student-t"])
@@ -62,6 +68,10 @@ def test_monte_carlo_of_a_result_is_the_cli_on_its_folder(cli, cli_json, tmp_pat
     expected.pop("source")
     assert got == expected
     assert got["final_equity"]["lower"] < got["final_equity"]["upper"]
+    # What is not given comes from backtest.monte_carlo.
+    cfg = qts.Config.load("config", [f"backtest.monte_carlo.method={method.replace('-', '_')}",
+                                     "backtest.monte_carlo.simulations=500"])
+    assert qts.monte_carlo(result, config=cfg) == got
 
 
 def test_a_long_search_reports_progress_and_stops_on_ctrl_c():

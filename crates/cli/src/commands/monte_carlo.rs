@@ -85,54 +85,48 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
         (None, None) => return Err(Failure::Input(anyhow!("give --returns FILE or --run DIR"))),
     };
     let returns = read_returns(&equity_file)?.returns;
-    let (sample, periods_per_year, method) = match args.method {
-        MonteCarloMethod::Trades => {
-            let Some(dir) = &args.run else {
-                return Err(Failure::Input(anyhow!(
-                    "--method trades needs --run DIR (the trades.csv of `qts backtest --out`)"
-                )));
-            };
-            let (trades, per_year) = trade_returns(dir, returns.len(), periods)?;
-            (trades, per_year, Method::Trades)
-        }
-        MonteCarloMethod::Iid => (returns, periods, Method::Iid),
-        MonteCarloMethod::Block => (
-            returns,
-            periods,
-            Method::Block {
-                size: args.block_size,
-            },
-        ),
-        MonteCarloMethod::Normal => (returns, periods, Method::Normal),
-        MonteCarloMethod::StudentT => (returns, periods, Method::StudentT),
+    let mc = &cfg.backtest.monte_carlo;
+    let method = Method::from_config(
+        args.method.map_or(mc.method, MonteCarloMethod::into),
+        args.block_size.unwrap_or(mc.block_size),
+    );
+    let trades = method == Method::Trades;
+    let (sample, periods_per_year) = if trades {
+        let Some(dir) = &args.run else {
+            return Err(Failure::Input(anyhow!(
+                "--method trades needs --run DIR (the trades.csv of `qts backtest --out`)"
+            )));
+        };
+        trade_returns(dir, returns.len(), periods)?
+    } else {
+        (returns, periods)
     };
     let report = simulate(&Request {
         sample: &sample,
         periods_per_year,
         method,
-        paths: args.paths,
+        paths: args.paths.unwrap_or(mc.simulations),
         seed: args.seed.unwrap_or(cfg.reproducibility.seed),
         horizon: args.horizon,
-        level: args.level,
+        level: args.level.unwrap_or(mc.confidence),
         drawdown: args.drawdown,
         initial: cfg.backtest.initial_capital,
     })?;
     let start_ms = super::track::now_ms();
     let mut json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
-    json["source"] = serde_json::Value::String(match args.method {
-        MonteCarloMethod::Trades => format!(
+    json["source"] = serde_json::Value::String(if trades {
+        format!(
             "the trades of {}",
             args.run.as_deref().unwrap_or(Path::new("?")).display()
-        ),
-        _ => equity_file.display().to_string(),
+        )
+    } else {
+        equity_file.display().to_string()
     });
     let pretty =
         serde_json::to_string_pretty(&json).map_err(|e| Failure::Runtime(e.into()))? + "\n";
     // The files read, hashed, so `qts reproduce` can tell whether they changed.
     let mut read = vec![equity_file.clone()];
-    if args.method == MonteCarloMethod::Trades
-        && let Some(dir) = &args.run
-    {
+    if trades && let Some(dir) = &args.run {
         read.push(dir.join("trades.csv"));
     }
     let mut bytes = Vec::new();

@@ -15,14 +15,15 @@ use super::optimize::{parse_axes, progress_bar, search_request};
 use crate::cli::{GlobalArgs, WalkForwardArgs};
 use crate::failure::Failure;
 
-/// The windows' lengths of the flags.
-pub fn schedule(args: &WalkForwardArgs) -> Schedule {
-    Schedule {
-        train: args.train,
-        test: args.test,
-        step: args.step.unwrap_or(args.test),
-        anchored: args.anchored,
-    }
+/// The windows' lengths of the flags, `backtest.walk_forward` where a flag is not given.
+pub fn schedule(args: &WalkForwardArgs, cfg: &qts_core::config::QtsConfig) -> Schedule {
+    Schedule::from_config(
+        &cfg.backtest.walk_forward,
+        args.train,
+        args.test,
+        args.step,
+        args.anchored,
+    )
 }
 
 /// Runs `qts walk-forward`.
@@ -44,7 +45,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
         overfitting: false,
         ..search_request(&p, &registry, &axes, &args.run, &args.search, Method::Grid)?
     };
-    let schedule = schedule(args);
+    let schedule = schedule(args, &p.loaded.config);
     let bar = progress_bar(
         "walk-forward [{bar:30}] {pos}/{len} windows {elapsed}",
         global.quiet > 0 || args.json,

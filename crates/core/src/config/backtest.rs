@@ -399,15 +399,13 @@ impl Default for MetricsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WalkForwardConfig {
-    /// Trading days in each training window.
+    /// Bars in each training window (`--train` of `qts walk-forward` and `qts run`).
     pub train_days: usize,
-    /// Trading days in each test window.
+    /// Bars in each test window (`--test`).
     pub test_days: usize,
-    /// Days the window moves each fold (usually `test_days`).
+    /// Bars between test windows' starts (`--step`; usually `test_days`).
     pub step_days: usize,
-    /// Days dropped between train and test so labels cannot leak (at least the lookback).
-    pub purge_days: usize,
-    /// Anchored (expanding) training windows instead of rolling ones.
+    /// Anchored (expanding) training windows instead of rolling ones (`--anchored`).
     pub anchored: bool,
 }
 
@@ -415,44 +413,51 @@ impl Default for WalkForwardConfig {
     fn default() -> Self {
         WalkForwardConfig {
             train_days: 756,
-            test_days: 63,
-            step_days: 63,
-            purge_days: 60,
+            test_days: 252,
+            step_days: 252,
             anchored: false,
         }
     }
 }
 
-/// Monte Carlo resampling scheme.
+/// How Monte Carlo paths are drawn (`--method` of `qts monte-carlo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResampleMethod {
-    /// Resample the trade sequence.
+    /// i.i.d. bootstrap of the returns.
+    Iid,
+    /// Stationary block bootstrap of the returns (keeps volatility clustering).
+    #[serde(alias = "block_bootstrap")]
+    Block,
+    /// Bootstrap of a run's trade returns.
     Trades,
-    /// Stationary block bootstrap of daily returns (keeps volatility clustering).
-    BlockBootstrap,
+    /// A normal fitted to the returns.
+    Normal,
+    /// A Student-t fitted to the returns.
+    #[serde(alias = "student-t")]
+    StudentT,
 }
 
 /// `backtest.monte_carlo`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MonteCarloConfig {
-    /// Number of simulated paths.
+    /// Paths of `qts monte-carlo` (`--paths`; `qts run` draws its own `--paths`).
     pub simulations: usize,
-    /// Two-sided confidence level of the reported intervals.
+    /// Two-sided coverage of the reported intervals (`--level`; `qts run` too).
     pub confidence: f64,
-    /// Resampling scheme.
+    /// How `qts monte-carlo` draws paths (`--method`; `qts run` always draws blocks).
     pub method: ResampleMethod,
-    /// Mean block length in days (`block_bootstrap`).
+    /// Mean block length in bars of the block bootstrap (`--block-size`; `qts run` too).
     pub block_size: usize,
 }
 
 impl Default for MonteCarloConfig {
     fn default() -> Self {
         MonteCarloConfig {
-            simulations: 1000,
+            simulations: 10_000,
             confidence: 0.95,
-            method: ResampleMethod::BlockBootstrap,
+            method: ResampleMethod::Iid,
             block_size: 20,
         }
     }

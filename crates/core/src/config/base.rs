@@ -210,7 +210,9 @@ impl Validate for ComputeConfig {
 pub struct ReproducibilityConfig {
     /// Seed of every random number generator.
     pub seed: u64,
-    /// Ask libraries for deterministic kernels (slower on GPU).
+    /// Deterministic GPU kernels: cuDNN picks the same algorithm every run instead of
+    /// benchmarking for the fastest (`false`: faster, not bit-identical). The CPU is always
+    /// deterministic.
     pub deterministic: bool,
 }
 
@@ -297,8 +299,6 @@ pub enum Weekday {
 pub struct TradingConfig {
     /// The symbols traded.
     pub symbols: Vec<String>,
-    /// Account currency.
-    pub base_currency: String,
     /// Rebalancing schedule.
     pub rebalance: Frequency,
     /// Day of a weekly rebalance.
@@ -313,7 +313,6 @@ impl Default for TradingConfig {
     fn default() -> Self {
         TradingConfig {
             symbols: vec!["AAPL".into(), "MSFT".into()],
-            base_currency: "USD".into(),
             rebalance: Frequency::Weekly,
             rebalance_weekday: Weekday::Monday,
             allow_short: false,
@@ -337,14 +336,6 @@ impl Validate for TradingConfig {
                 );
             }
         }
-        let ccy = &self.base_currency;
-        if ccy.len() != 3 || !ccy.chars().all(|ch| ch.is_ascii_uppercase()) {
-            c.fail(
-                at,
-                "base_currency",
-                format!("must be an ISO 4217 code like USD, got `{ccy}`"),
-            );
-        }
     }
 }
 
@@ -358,8 +349,6 @@ pub struct RiskLimits {
     pub max_gross_exposure: f64,
     /// Drawdown from the equity peak at which trading stops.
     pub max_drawdown: f64,
-    /// Largest number of simultaneous positions.
-    pub max_positions: usize,
 }
 
 impl Default for RiskLimits {
@@ -368,7 +357,6 @@ impl Default for RiskLimits {
             max_position_fraction: 0.25,
             max_gross_exposure: 1.0,
             max_drawdown: 0.25,
-            max_positions: 20,
         }
     }
 }
@@ -379,7 +367,6 @@ impl Validate for RiskLimits {
         c.within(at, "max_gross_exposure", self.max_gross_exposure, 0.0, 10.0);
         c.positive(at, "max_gross_exposure", self.max_gross_exposure);
         c.positive_fraction(at, "max_drawdown", self.max_drawdown);
-        c.positive(at, "max_positions", self.max_positions);
         if self.max_position_fraction > self.max_gross_exposure {
             c.fail(
                 at,

@@ -50,6 +50,8 @@ pub struct TrainOptions {
     pub compute: ComputeConfig,
     /// Seed of initialisation, shuffles and dropout.
     pub seed: u64,
+    /// Deterministic GPU kernels (`reproducibility.deterministic`; see [`crate::device::select`]).
+    pub deterministic: bool,
     /// Where checkpoints go (`None`: kept in memory, no resumption).
     pub checkpoint_dir: Option<PathBuf>,
     /// Continue from the last checkpoint in `checkpoint_dir`.
@@ -224,7 +226,7 @@ pub fn train(
     progress: &mut dyn Progress,
 ) -> Result<Trained, ModelError> {
     check_set(cfg, set)?;
-    let device = crate::device::select(&opts.compute)?;
+    let device = crate::device::select(&opts.compute, opts.deterministic)?;
     let _generator = crate::device::generator_lock();
     tch::manual_seed(torch_seed(opts.seed, usize::MAX));
     let spec = NetSpec::new(cfg, set.series.width)?;

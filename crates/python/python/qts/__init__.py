@@ -575,8 +575,8 @@ def walk_forward(
     grid: Mapping[str, Any],
     *,
     maximize: str,
-    train: int,
-    test: int,
+    train: Optional[int] = None,
+    test: Optional[int] = None,
     step: Optional[int] = None,
     anchored: bool = False,
     params: Optional[Mapping[str, Any]] = None,
@@ -587,7 +587,8 @@ def walk_forward(
 ) -> WalkForward:
     """Optimises on each ``train``-bar window and trades the winner on the next ``test`` bars
     (every ``step`` bars; train windows growing from the first bar when ``anchored``), as
-    ``qts walk-forward`` does. ``progress``: ``True`` shows the windows done, a callable gets
+    ``qts walk-forward`` does; what is not given comes from the configuration's
+    ``backtest.walk_forward``. ``progress``: ``True`` shows the windows done, a callable gets
     ``(done, total)``; Ctrl-C stops the analysis (``KeyboardInterrupt``)."""
     loaded, fixed = _backtest_inputs(bars, params, config)
     with _Progress("walk-forward", "windows", progress) as callback:
@@ -600,18 +601,20 @@ def walk_forward(
 
 def monte_carlo(
     result: "Result",
-    method: str = "iid",
-    paths: int = 10_000,
+    method: Optional[str] = None,
+    paths: Optional[int] = None,
     seed: Optional[int] = None,
-    block_size: int = 20,
+    block_size: Optional[int] = None,
     horizon: Optional[int] = None,
-    level: float = 0.95,
+    level: Optional[float] = None,
     drawdown: float = 0.2,
     config: Optional[Config] = None,
 ) -> dict:
     """Confidence intervals of a backtest's metrics from ``paths`` resampled paths (``qts
     monte-carlo --run DIR``): ``iid``, ``block`` (stationary bootstrap, mean ``block_size``),
-    ``trades``, ``normal`` or ``student-t``; the seed defaults to the configuration's."""
+    ``trades``, ``normal`` or ``student-t``; what is not given comes from the configuration
+    (``backtest.monte_carlo``: 10,000 i.i.d. paths, blocks of 20, 95%; the seed from
+    ``reproducibility.seed``)."""
     if not isinstance(result, Result):
         raise TypeError(f"monte_carlo: expected qts.Result, got {type(result).__name__}")
     cfg = config if config is not None else result._config

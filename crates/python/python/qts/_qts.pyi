@@ -87,8 +87,8 @@ def walk_forward(
     grid: Sequence[str],
     maximize: str,
     fixed: Sequence[tuple[str, str]],
-    train: int,
-    test: int,
+    train: Optional[int] = None,
+    test: Optional[int] = None,
     step: Optional[int] = None,
     anchored: bool = False,
     config: Optional[Config] = None,
@@ -98,12 +98,12 @@ def walk_forward(
 ) -> tuple[str, str, str]: ...
 def monte_carlo(
     run: BacktestRun,
-    method: str = "iid",
-    paths: int = 10000,
+    method: Optional[str] = None,
+    paths: Optional[int] = None,
     seed: Optional[int] = None,
-    block_size: int = 20,
+    block_size: Optional[int] = None,
     horizon: Optional[int] = None,
-    level: float = 0.95,
+    level: Optional[float] = None,
     drawdown: float = 0.2,
     config: Optional[Config] = None,
 ) -> str: ...

@@ -179,12 +179,13 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
         &qts_backtest::html::data_quality_page(&source, bars, &quality),
     )?;
 
-    let schedule = Schedule {
-        train: args.train,
-        test: args.test,
-        step: args.test,
-        anchored: false,
-    };
+    let schedule = Schedule::from_config(
+        &cfg.backtest.walk_forward,
+        args.train,
+        args.test,
+        None,
+        false,
+    );
     stage(
         2,
         "walking the model forward (a model trained on each window)",
@@ -295,11 +296,13 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
     let mc = simulate(&Request {
         sample: &rm,
         periods_per_year: periods,
-        method: Method::Block { size: 20 },
+        method: Method::Block {
+            size: cfg.backtest.monte_carlo.block_size,
+        },
         paths: args.paths,
         seed: cfg.reproducibility.seed,
         horizon: None,
-        level: 0.95,
+        level: cfg.backtest.monte_carlo.confidence,
         drawdown: 0.2,
         initial: cfg.backtest.initial_capital,
     })?;
@@ -310,7 +313,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
     // complete test window and before the last bar have no out-of-sample forecast.
     let quiet_now = |f: &mut dyn FnMut()| f();
     let (latest, live) =
-        folds.train_and_forecast("latest", (n - args.train, n - 1), n - 1, &quiet_now)?;
+        folds.train_and_forecast("latest", (n - schedule.train, n - 1), n - 1, &quiet_now)?;
     let mut rows: Vec<_> = forecasts
         .iter()
         .map(|(t, v)| (*t, *v, None, None))
@@ -375,8 +378,8 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
             "end": model.oos_equity.last().map(|r| r.0.clone()),
             "bars": model.oos_equity.len(),
             "windows": model.windows.len(),
-            "train_bars": args.train,
-            "test_bars": args.test,
+            "train_bars": schedule.train,
+            "test_bars": schedule.test,
         },
         "model": headline(&model.out_of_sample),
         "sma_cross": headline(&sma.out_of_sample),

@@ -253,7 +253,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     let report = walk(
         &p.market,
         &p.settings,
-        &schedule(args),
+        &schedule(args, cfg),
         folds.maximize,
         &p.stamp,
         &mut choose,
