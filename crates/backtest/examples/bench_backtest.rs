@@ -23,7 +23,7 @@ use qts_backtest::report::{Settings, Stamp};
 use qts_backtest::strategy::SmaCross;
 use qts_backtest::summary::summarize;
 use qts_backtest::{Market, backtest};
-use qts_core::config::QtsConfig;
+use qts_config::QtsConfig;
 use qts_data::io::read_bars;
 use qts_data::validate::{Policy, require};
 
@@ -123,7 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         "request" => {
             let repeats: usize = args.get(3).map_or(Ok(100), |r| r.parse())?;
-            let loaded = qts_core::config::ConfigLoader::new()
+            let loaded = qts_config::ConfigLoader::new()
                 .override_value("backtest.initial_capital=10000")
                 .override_value("backtest.costs.commission_model=percent")
                 .override_value("backtest.costs.commission_rate=0.002")

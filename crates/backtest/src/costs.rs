@@ -1,6 +1,6 @@
 //! Commission and slippage models, from `backtest.costs`.
 
-use qts_core::config::{CommissionModel, CostsConfig, SlippageModel};
+use crate::settings::{CommissionModel, CostsConfig, SlippageModel};
 
 /// Transaction costs.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,8 +15,8 @@ use crate::engine::{BacktestResult, EngineConfig, Execution, run_checked};
 use crate::error::BacktestError;
 use crate::order::{OrderKind, OrderStatus, TimeInForce};
 use crate::report::{Market, Settings, Stamp};
+use crate::settings::FillPrice;
 use crate::strategy::Strategy;
-use qts_core::config::FillPrice;
 
 /// What a decision is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

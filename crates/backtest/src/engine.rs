@@ -18,9 +18,9 @@ use chrono::NaiveDateTime;
 use crate::execution::{Desk, OrderRequest, Rules, Size, Target, round_shares, rules_for};
 use crate::fill_rules::{limit_fill, python_floordiv, stop_fill};
 use crate::schedule::rebalance_flags;
-use qts_core::config::{
-    BacktestConfig, CostsConfig, FillPrice, Frequency, QtsConfig, RiskLimits, SizingConfig,
-    SlippageModel, StopsConfig, Weekday,
+use crate::settings::{
+    BacktestConfig, CostsConfig, FillPrice, Frequency, RiskLimits, SizingConfig, SlippageModel,
+    StopsConfig, Weekday,
 };
 use qts_data::BarSeries;
 use qts_data::features::kernels::{atr, log_return, rolling_std};
@@ -99,8 +99,8 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     /// The engine settings of a loaded configuration.
-    pub fn from_config(cfg: &QtsConfig) -> EngineConfig {
-        let b: &BacktestConfig = &cfg.backtest;
+    pub fn from_config(cfg: &dyn crate::settings::BacktestSettings) -> EngineConfig {
+        let b: &BacktestConfig = cfg.backtest();
         EngineConfig {
             initial_capital: b.initial_capital,
             execution: Execution::Default,
@@ -108,11 +108,11 @@ impl EngineConfig {
             costs: b.costs.clone(),
             sizing: b.position_sizing.clone(),
             stops: b.risk.clone(),
-            limits: cfg.risk.clone(),
-            rebalance: cfg.trading.rebalance,
-            weekday: cfg.trading.rebalance_weekday,
-            allow_short: cfg.trading.allow_short,
-            fractional_shares: cfg.trading.fractional_shares,
+            limits: cfg.risk().clone(),
+            rebalance: cfg.trading().rebalance,
+            weekday: cfg.trading().rebalance_weekday,
+            allow_short: cfg.trading().allow_short,
+            fractional_shares: cfg.trading().fractional_shares,
             margin: b.execution.margin,
             periods_per_year: f64::from(b.metrics.periods_per_year),
             trade_from: 0,
@@ -128,7 +128,7 @@ impl EngineConfig {
     /// the gross exposure), no stops, no breaker, and a position changes only when the target
     /// does. What `buy-and-hold` means unless the overlays are asked for.
     pub fn without_overlays(mut self) -> EngineConfig {
-        self.sizing.method = qts_core::config::SizingMethod::FixedFractional;
+        self.sizing.method = crate::settings::SizingMethod::FixedFractional;
         self.sizing.fixed_fraction = 1.0;
         self.limits.max_position_fraction = 1.0;
         self.stops.stop_loss.enabled = false;
@@ -164,7 +164,7 @@ impl EngineConfig {
     pub fn backtesting_py(mut self) -> EngineConfig {
         self.execution = Execution::BacktestingPy;
         self.fill_price = FillPrice::NextOpen;
-        self.costs.commission_model = qts_core::config::CommissionModel::Percent;
+        self.costs.commission_model = crate::settings::CommissionModel::Percent;
         self.costs.slippage_model = SlippageModel::None;
         self.costs.max_volume_fraction = 1.0;
         self.stops.stop_loss.enabled = false;

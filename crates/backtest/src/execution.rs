@@ -9,7 +9,7 @@
 //! - [`BacktestingPyRules`]: backtesting.py's `position.close(); buy()` on every new target —
 //!   close what is held and go all in, at the next open, no cash cap beyond the all-in size.
 
-use qts_core::config::SizingMethod;
+use crate::settings::SizingMethod;
 
 use crate::engine::EngineConfig;
 use crate::order::{OrderKind, Reason, TimeInForce};

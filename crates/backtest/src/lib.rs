@@ -5,7 +5,7 @@
 //! ```
 //! use qts_backtest::engine::{EngineConfig, run};
 //! use qts_backtest::strategy::SmaCross;
-//! use qts_core::config::QtsConfig;
+//! use qts_config::QtsConfig;
 //!
 //! let bars = qts_data::io::read_bars(std::path::Path::new("../../examples/data/goog_daily.csv")).unwrap();
 //! let cfg = EngineConfig::from_config(&QtsConfig::default());
@@ -32,6 +32,7 @@ pub mod render;
 pub mod report;
 pub mod request;
 mod schedule;
+pub mod settings;
 pub mod significance;
 pub mod sizing;
 pub mod strategy;

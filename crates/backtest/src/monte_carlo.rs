@@ -16,8 +16,8 @@ use qts_core::stats;
 
 impl Method {
     /// `backtest.monte_carlo.method` with its `block_size`.
-    pub fn from_config(method: qts_core::config::ResampleMethod, block_size: usize) -> Method {
-        use qts_core::config::ResampleMethod as M;
+    pub fn from_config(method: crate::settings::ResampleMethod, block_size: usize) -> Method {
+        use crate::settings::ResampleMethod as M;
         match method {
             M::Iid => Method::Iid,
             M::Block => Method::Block { size: block_size },

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use qts_core::config::RegimeFilterConfig;
+use crate::settings::RegimeFilterConfig;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -90,7 +90,7 @@ impl Axis {
 /// # Errors
 /// [`BacktestError::Grid`] listing the known metrics.
 pub fn check_metric(name: &str) -> Result<(), BacktestError> {
-    let known: Vec<&str> = qts_core::config::KNOWN_METRICS
+    let known: Vec<&str> = crate::settings::KNOWN_METRICS
         .iter()
         .copied()
         .filter(|k| !matches!(*k, "alpha" | "beta" | "information_ratio"))

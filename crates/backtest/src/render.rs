@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use qts_core::config::{CommissionModel, SizingMethod, SlippageModel};
+use crate::settings::{CommissionModel, SizingMethod, SlippageModel};
 
 use crate::metrics::{Metrics, Value};
 use crate::report::BacktestReport;
@@ -205,10 +205,10 @@ fn header(r: &BacktestReport) -> String {
         "no breaker".into()
     };
     let rebalance = match s.rebalance {
-        qts_core::config::Frequency::Weekly => {
+        crate::settings::Frequency::Weekly => {
             format!("weekly rebalance ({:?})", s.rebalance_weekday).to_lowercase()
         }
-        qts_core::config::Frequency::Signal => "rebalance on a new target only".into(),
+        crate::settings::Frequency::Signal => "rebalance on a new target only".into(),
         f => format!("{f:?} rebalance").to_lowercase(),
     };
     let bars = number(&r.metrics, "num_bars").unwrap_or(0.0);
@@ -232,8 +232,8 @@ fn header(r: &BacktestReport) -> String {
             crate::Execution::BacktestingPy => "backtesting.py",
         },
         match s.fill_price {
-            qts_core::config::FillPrice::NextOpen => "next open",
-            qts_core::config::FillPrice::Close => "signal's close",
+            crate::settings::FillPrice::NextOpen => "next open",
+            crate::settings::FillPrice::Close => "signal's close",
         }
     );
     let _ = writeln!(

@@ -186,14 +186,17 @@ pub struct Settings {
 
 impl Settings {
     /// The settings of a loaded configuration, under `execution`'s rules.
-    pub fn from_config(cfg: &qts_core::config::QtsConfig, execution: Execution) -> Settings {
+    pub fn from_config(
+        cfg: &dyn crate::settings::BacktestSettings,
+        execution: Execution,
+    ) -> Settings {
         let engine = EngineConfig::from_config(cfg);
         Settings {
             engine: match execution {
                 Execution::Default => engine,
                 Execution::BacktestingPy => engine.backtesting_py(),
             },
-            metrics: MetricsConfig::from_config(&cfg.backtest.metrics),
+            metrics: MetricsConfig::from_config(&cfg.backtest().metrics),
             window: Window::default(),
         }
     }

@@ -52,7 +52,7 @@ pub struct Ready {
 /// [`BacktestError`] for predictions that cannot be traded or an unknown strategy.
 pub fn ready(
     market: &Market,
-    cfg: &qts_core::config::QtsConfig,
+    cfg: &dyn crate::settings::BacktestSettings,
     ask: Ask<'_>,
 ) -> Result<Ready, BacktestError> {
     let mut notes = Vec::new();
@@ -225,7 +225,7 @@ pub struct Request<'a> {
     /// Predictions (the signal strategy).
     pub signals: Option<SignalSeries>,
     /// `backtest.regime_filter`.
-    pub regime: &'a qts_core::config::RegimeFilterConfig,
+    pub regime: &'a crate::settings::RegimeFilterConfig,
     /// Engine, metrics, window.
     pub settings: &'a Settings,
     /// Returns to measure against.

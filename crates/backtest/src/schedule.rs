@@ -1,7 +1,7 @@
 //! The rebalancing schedule: which bars a rebalance may execute on.
 
+use crate::settings::{Frequency, Weekday};
 use chrono::{Datelike, NaiveDateTime};
-use qts_core::config::{Frequency, Weekday};
 
 use crate::engine::EngineConfig;
 

@@ -2,7 +2,7 @@
 //! method, shrink with the forecast interval where one is given, and are capped by the
 //! account's limits.
 
-use qts_core::config::{RiskLimits, SizingConfig, SizingMethod};
+use crate::settings::{RiskLimits, SizingConfig, SizingMethod};
 
 use crate::strategy::Forecast;
 

@@ -34,7 +34,7 @@ impl Schedule {
     /// arguments). The step follows an explicit `test` when none is given: `--test 63` alone
     /// tiles 63-bar windows back to back, as it always has. `anchored` is either's.
     pub fn from_config(
-        cfg: &qts_core::config::WalkForwardConfig,
+        cfg: &crate::settings::WalkForwardConfig,
         train: Option<usize>,
         test: Option<usize>,
         step: Option<usize>,
@@ -419,7 +419,7 @@ mod tests {
 
     #[test]
     fn the_configuration_fills_in_what_is_not_given() {
-        let cfg = qts_core::config::WalkForwardConfig {
+        let cfg = crate::settings::WalkForwardConfig {
             train_days: 500,
             test_days: 100,
             step_days: 120,
@@ -438,7 +438,7 @@ mod tests {
         // An explicit test window without a step tiles back to back, as `--test` always did.
         assert_eq!(s(None, Some(60), None, false), of(500, 60, 60, false));
         assert_eq!(s(None, Some(60), Some(90), false), of(500, 60, 90, false));
-        let anchored = qts_core::config::WalkForwardConfig {
+        let anchored = crate::settings::WalkForwardConfig {
             anchored: true,
             ..cfg
         };

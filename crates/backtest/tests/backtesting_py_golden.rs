@@ -12,7 +12,7 @@ use qts_backtest::engine::{EngineConfig, run};
 use qts_backtest::metrics::MetricsConfig;
 use qts_backtest::strategy::SmaCross;
 use qts_backtest::summary::summarize;
-use qts_core::config::QtsConfig;
+use qts_config::QtsConfig;
 use qts_data::io::read_bars;
 
 fn root() -> PathBuf {

@@ -18,7 +18,7 @@ use qts_backtest::engine::{EngineConfig, run};
 use qts_backtest::metrics::MetricsConfig;
 use qts_backtest::strategy::{SignalSeries, SignalStrategy, SmaCross, Strategy};
 use qts_backtest::summary::summarize;
-use qts_core::config::ConfigRequest;
+use qts_config::ConfigRequest;
 use qts_data::BarSeries;
 use qts_data::io::read_bars;
 use serde_json::Value;
@@ -125,7 +125,7 @@ fn case(name: &str) {
         overrides,
         ..ConfigRequest::default()
     }
-    .load()
+    .load::<qts_config::QtsConfig>()
     .unwrap();
     let cfg = EngineConfig::from_config(&loaded.config);
     let s = &g["strategy"];

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use qts_backtest::engine::{BacktestResult, EngineConfig, run};
 use qts_backtest::order::{OrderKind, TimeInForce};
 use qts_backtest::strategy::{Action, BuyAndHold, Context, SmaCross, Strategy};
-use qts_core::config::{Frequency, QtsConfig, SizingMethod, SlippageModel};
+use qts_config::{Frequency, QtsConfig, SizingMethod, SlippageModel};
 use qts_data::BarSeries;
 use qts_data::io::read_bars;
 
@@ -259,7 +259,7 @@ fn market_orders_fill_at_the_next_open_or_at_the_close() {
     assert_eq!(r.fills[0].size, 990.0);
     assert_eq!(r.orders[0].status, "partially_filled");
     let mut cfg = plain();
-    cfg.fill_price = qts_core::config::FillPrice::Close;
+    cfg.fill_price = qts_config::FillPrice::Close;
     let r = run(&[b], &mut LongOnce, &cfg).unwrap();
     assert_eq!((r.fills[0].bar, r.fills[0].price), (0, 100.0));
 }
@@ -435,7 +435,7 @@ fn weekly_rebalancing_trades_on_the_chosen_weekday_only() {
     let b = goog();
     let mut cfg = EngineConfig::from_config(&QtsConfig::default());
     cfg.rebalance = Frequency::Weekly;
-    cfg.weekday = qts_core::config::Weekday::Wednesday;
+    cfg.weekday = qts_config::Weekday::Wednesday;
     cfg.stops.stop_loss.enabled = false;
     cfg.stops.circuit_breaker.enabled = false;
     let r = run(
@@ -557,7 +557,7 @@ fn several_symbols_share_one_portfolio_with_risk_parity() {
 fn regression_fills_at_the_close_are_in_that_closes_marks() {
     let b = bars(&flat(5, 100.0));
     let mut cfg = plain();
-    cfg.fill_price = qts_core::config::FillPrice::Close;
+    cfg.fill_price = qts_config::FillPrice::Close;
     cfg.costs.commission_rate = 0.01;
     let r = run(std::slice::from_ref(&b), &mut LongOnce, &cfg).unwrap();
     let f = &r.fills[0];
@@ -570,7 +570,7 @@ fn regression_fills_at_the_close_are_in_that_closes_marks() {
 #[test]
 fn the_regime_filter_holds_longs_flat_below_the_average() {
     use qts_backtest::strategy::RegimeFilter;
-    use qts_core::config::MaKind;
+    use qts_config::MaKind;
     // Falling for 10 bars, then rising: the close crosses above its 5-bar average at bar 12.
     let data: Vec<(f64, f64, f64, f64)> = (0..25)
         .map(|i| {

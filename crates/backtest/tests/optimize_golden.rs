@@ -12,7 +12,7 @@ use qts_backtest::engine::{EngineConfig, Execution};
 use qts_backtest::optimize::{Axis, Method, OptimizeReport, OptimizeRequest, optimize};
 use qts_backtest::report::{Settings, Stamp};
 use qts_backtest::strategy::Registry;
-use qts_core::config::QtsConfig;
+use qts_config::QtsConfig;
 use qts_data::io::read_bars;
 use qts_data::validate::{Policy, require};
 
@@ -131,7 +131,7 @@ fn walk_forward_never_looks_past_a_test_window() {
     let cfg = QtsConfig::default();
     let path = root().join("examples/data/goog_daily.csv");
     let policy = Policy {
-        checks: &qts_core::config::QualityConfig {
+        checks: &qts_config::QualityConfig {
             outliers: false,
             splits: false,
             ..cfg.data.quality.clone()

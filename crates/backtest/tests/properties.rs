@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use qts_backtest::engine::{EngineConfig, run};
 use qts_backtest::order::{OrderKind, TimeInForce};
 use qts_backtest::strategy::{Action, Context, Strategy as QtsStrategy};
-use qts_core::config::{FillPrice, Frequency, QtsConfig, SizingMethod, SlippageModel};
+use qts_config::{FillPrice, Frequency, QtsConfig, SizingMethod, SlippageModel};
 use qts_data::BarSeries;
 
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@ use qts_backtest::report::{Settings, Stamp};
 use qts_backtest::strategy::registry::{Default, Entry, Inputs, Param};
 use qts_backtest::strategy::{Action, Context, Registry, Strategy};
 use qts_backtest::{Market, backtest};
-use qts_core::config::{KNOWN_METRICS, QtsConfig};
+use qts_config::{KNOWN_METRICS, QtsConfig};
 use qts_data::io::{read_bars, read_returns};
 use qts_data::validate::{Policy, require};
 
@@ -280,8 +280,8 @@ mod window {
                 bars,
                 "x",
                 Policy {
-                    checks: &qts_core::config::QualityConfig {
-                        fail_on: qts_core::config::Severity::Error,
+                    checks: &qts_config::QualityConfig {
+                        fail_on: qts_config::Severity::Error,
                         outliers: false,
                         splits: false,
                         ..cfg.data.quality.clone()

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use qts_core::config::ProviderName;
+use qts_config::ProviderName;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -758,9 +758,9 @@ pub enum MonteCarloMethod {
     StudentT,
 }
 
-impl From<MonteCarloMethod> for qts_core::config::ResampleMethod {
+impl From<MonteCarloMethod> for qts_config::ResampleMethod {
     fn from(m: MonteCarloMethod) -> Self {
-        use qts_core::config::ResampleMethod as R;
+        use qts_config::ResampleMethod as R;
         match m {
             MonteCarloMethod::Iid => R::Iid,
             MonteCarloMethod::Block => R::Block,

@@ -1,5 +1,6 @@
-//! qts core: the configuration every qts crate reads, the logging every qts command sets up, and
-//! the few helpers every crate shares (numpy-convention statistics, atomic writes, hex digests).
+//! qts core: the configuration loader (each section's type belongs to the crate that reads it;
+//! `qts-config` assembles them), the logging every qts command sets up, and the few helpers
+//! every crate shares (numpy-convention statistics, atomic writes, hex digests).
 //!
 //! Lower than every other qts crate: it depends on none of them.
 

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use qts_core::config::FeatureSpec;
+use qts_config::FeatureSpec;
 use qts_data::features::{compute, kernels};
 use qts_data::io::read_bars;
 

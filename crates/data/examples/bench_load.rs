@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use qts_core::config::QtsConfig;
+use qts_config::QtsConfig;
 use qts_data::io::parse_csv;
 use qts_data::validate::validate;
 

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::settings::CachePolicy;
 use chrono::NaiveDate;
-use qts_core::config::CachePolicy;
 
 use crate::bars::BarSeries;
 use crate::calendar;
@@ -223,7 +223,7 @@ pub struct FetchOptions {
 
 impl FetchOptions {
     /// Options from the configuration's cache section.
-    pub fn from_config(cfg: &qts_core::config::CacheConfig, today: NaiveDate) -> FetchOptions {
+    pub fn from_config(cfg: &crate::settings::CacheConfig, today: NaiveDate) -> FetchOptions {
         FetchOptions {
             policy: cfg.policy,
             today,

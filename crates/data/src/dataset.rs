@@ -10,8 +10,8 @@
 use qts_core::stats;
 use std::ops::Range;
 
+use crate::settings::{ModelDataConfig, Normalization, Target};
 use chrono::NaiveDateTime;
-use qts_core::config::{ModelDataConfig, Normalization, Target};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use crate::settings::{DataSourcesConfig, ProviderName};
 use chrono::NaiveDate;
-use qts_core::config::{DataSourcesConfig, ProviderName};
 use serde::Serialize;
 
 use crate::cache::{Cache, FetchOptions, fetch_with_cache};

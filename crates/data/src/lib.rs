@@ -4,7 +4,7 @@
 //! ```no_run
 //! use qts_data::io::read_bars;
 //! use qts_data::features::compute;
-//! use qts_core::config::FeatureSpec;
+//! use qts_data::settings::FeatureSpec;
 //!
 //! let bars = read_bars(std::path::Path::new("examples/data/goog_daily.csv")).unwrap();
 //! let features = compute(&bars, &FeatureSpec::default()).unwrap();
@@ -21,6 +21,7 @@ pub mod fetch;
 pub mod io;
 pub mod locate;
 pub mod provider;
+pub mod settings;
 pub mod validate;
 
 pub use bars::BarSeries;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use qts_core::config::QtsConfig;
+use crate::settings::DataSettings;
 
 use crate::bars::BarSeries;
 use crate::error::DataError;
@@ -17,14 +17,14 @@ use crate::error::DataError;
 /// a file without `adj_close`.
 pub fn load_for_model(
     input: &str,
-    config: &QtsConfig,
+    config: &dyn DataSettings,
     adjust: bool,
     hasher: &mut sha2::Sha256,
 ) -> Result<(BarSeries, PathBuf), DataError> {
     use sha2::Digest;
     let path = resolve(input, config)?;
     crate::io::Format::of(&path)?;
-    let limits = &config.data.limits;
+    let limits = &config.data().limits;
     let bytes = crate::io::limits::read_file(&path, limits)?;
     hasher.update(&bytes);
     let bars = crate::io::parse_bytes(&path, bytes, limits)?;
@@ -62,12 +62,12 @@ pub fn for_model(bars: BarSeries, source: &str, adjust: bool) -> Result<BarSerie
 ///
 /// # Errors
 /// [`DataError::NotFound`] naming the three places looked in.
-pub fn resolve(input: &str, config: &QtsConfig) -> Result<PathBuf, DataError> {
+pub fn resolve(input: &str, config: &dyn DataSettings) -> Result<PathBuf, DataError> {
     let direct = Path::new(input);
     if direct.is_file() {
         return Ok(direct.to_path_buf());
     }
-    let dir = Path::new(&config.data.providers.local.directory);
+    let dir = Path::new(&config.data().providers.local.directory);
     for name in [
         input.to_string(),
         input.to_ascii_uppercase(),
@@ -80,7 +80,7 @@ pub fn resolve(input: &str, config: &QtsConfig) -> Result<PathBuf, DataError> {
             }
         }
     }
-    let cache = crate::cache::Cache::new(&config.data.cache.directory);
+    let cache = crate::cache::Cache::new(&config.data().cache.directory);
     if let Some(entry) = cache.entries().into_iter().find(|e| e.symbol == input) {
         return Ok(entry.path);
     }

@@ -2,8 +2,8 @@
 //! price consistency, missing trading days (NYSE calendar), return outliers (z-score and IQR),
 //! freshness and suspected unadjusted splits.
 
+use crate::settings::{QualityConfig, Severity, ValidationConfig};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use qts_core::config::{QualityConfig, Severity, ValidationConfig};
 use qts_core::stats::{self, quantile_sorted as quantile};
 use serde::Serialize;
 
@@ -151,10 +151,10 @@ pub struct Policy<'a> {
 
 impl<'a> Policy<'a> {
     /// The policy of a loaded configuration.
-    pub fn of(cfg: &'a qts_core::config::QtsConfig) -> Self {
+    pub fn of(cfg: &'a dyn crate::settings::DataSettings) -> Self {
         Policy {
-            limits: &cfg.validation,
-            checks: &cfg.data.quality,
+            limits: cfg.validation(),
+            checks: &cfg.data().quality,
         }
     }
 }

@@ -6,7 +6,8 @@
 mod support;
 
 use chrono::{Datelike, NaiveDate};
-use qts_core::config::{CachePolicy, HttpProvider, Secret};
+use qts_config::{CachePolicy, HttpProvider};
+use qts_core::config::Secret;
 use qts_data::cache::{Cache, FetchOptions, fetch_with_cache};
 use qts_data::calendar::trading_days;
 use qts_data::provider::{Fmp, Provider};

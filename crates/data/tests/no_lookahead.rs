@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use qts_core::config::FeatureSpec;
+use qts_config::FeatureSpec;
 use qts_data::features::compute;
 use qts_data::io::read_bars;
 

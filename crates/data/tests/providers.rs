@@ -9,7 +9,8 @@ mod support;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use qts_core::config::{HttpProvider, Secret};
+use qts_config::HttpProvider;
+use qts_core::config::Secret;
 use qts_data::provider::{FetchError, Fmp, Provider, Yahoo};
 use support::{MockServer, Response};
 

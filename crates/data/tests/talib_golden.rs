@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use qts_core::config::FeatureSpec;
+use qts_config::FeatureSpec;
 use qts_data::BarSeries;
 use qts_data::features::{compute, kernels};
 use qts_data::io::{parse_number, read_bars};

@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use qts_core::config::{ComputeConfig, Device, ModelConfig};
+use qts_config::{ComputeConfig, Device, ModelConfig};
 use qts_models::batches::Series;
 use qts_models::infer::{PredictOptions, Predictor};
 use qts_models::net::NetSpec;

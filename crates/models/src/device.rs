@@ -1,6 +1,6 @@
 //! `compute.device` and `compute.threads` turned into libtorch's device and thread pool.
 
-use qts_core::config::{ComputeConfig, Device as Wanted};
+use crate::settings::{ComputeConfig, Device as Wanted};
 use tch::{Cuda, Device};
 
 use crate::error::ModelError;

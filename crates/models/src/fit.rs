@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use qts_core::config::{QtsConfig, Target};
+use crate::settings::ModelSettings;
 use qts_data::BarSeries;
 use qts_data::dataset::{Dataset, Part, Split};
 use qts_data::features::compute;
+use qts_data::settings::Target;
 use serde::Serialize;
 
 use crate::batches::Series;
@@ -38,7 +39,7 @@ pub struct SymbolBars {
 pub struct TrainRequest<'a> {
     /// The whole effective configuration (its `model` section is the network and trainer;
     /// all of it is saved with the model).
-    pub config: &'a QtsConfig,
+    pub config: &'a dyn ModelSettings,
     /// Registry name.
     pub name: String,
     /// The bars, one entry per symbol; several are pooled into one dataset.
@@ -127,7 +128,7 @@ pub fn train_model(
     progress: &mut dyn Progress,
 ) -> Result<TrainReport, ModelError> {
     let cfg = req.config;
-    let model = &cfg.model;
+    let model = cfg.model();
     check_name(&req.name)?;
     if req.seeds == 0 {
         return Err(ModelError::Input("--seeds must be at least 1".into()));
@@ -137,7 +138,7 @@ pub fn train_model(
         .data
         .iter()
         .map(|d| {
-            let table = compute(&d.bars, &cfg.data.features)
+            let table = compute(&d.bars, &cfg.data().features)
                 .map_err(|e| ModelError::Input(format!("{}: {e}", d.source)))?;
             Ok(match req.from {
                 Some(from) => {
@@ -199,9 +200,9 @@ pub fn train_model(
             run_dir.with_file_name(format!("{}-{}-seed{i}", req.name, &run_key[..12]))
         };
         let opts = TrainOptions {
-            compute: cfg.compute.clone(),
-            seed: cfg.reproducibility.seed.wrapping_add(i as u64),
-            deterministic: cfg.reproducibility.deterministic,
+            compute: cfg.compute().clone(),
+            seed: cfg.reproducibility().seed.wrapping_add(i as u64),
+            deterministic: cfg.reproducibility().deterministic,
             checkpoint_dir: Some(dir),
             resume: req.resume,
             max_epochs_this_run: None,
@@ -250,7 +251,7 @@ pub fn train_model(
 
     let family = format!("{:?}", model.architecture).to_lowercase();
     let pipeline = Pipeline {
-        features: cfg.data.features.clone(),
+        features: cfg.data().features.clone(),
         feature_names: ds.names.clone(),
         normalizer: ds.normalizer.clone(),
         adjust: req.adjust,
@@ -268,7 +269,7 @@ pub fn train_model(
     let run_yaml = format!(
         "# fingerprint {}\n{}",
         cfg.fingerprint(),
-        qts_core::config::to_yaml(cfg).map_err(|e| encode("run_config.yaml")(&e))?
+        cfg.to_yaml().map_err(|e| encode("run_config.yaml")(&e))?
     );
     let pipeline_json =
         serde_json::to_vec_pretty(&pipeline).map_err(|e| encode(pipeline::FILE)(&e))?;
@@ -310,7 +311,7 @@ pub fn train_model(
         files: Vec::new(),
         splits: Some(split_dates(&ds)),
     };
-    let registry = Registry::new(&cfg.registry.directory);
+    let registry = Registry::new(&cfg.registry().directory);
     let card = registry.register(card, &files)?;
     let directory = registry.version_dir(&card.name, card.version);
     tracing::info!(name = %card.name, version = card.version, "model registered");
@@ -337,16 +338,16 @@ pub use crate::registry::TEST_PREDICTIONS;
 /// The best epoch's validation numbers, and the best weights on the test split, never seen in
 /// training or model selection; with the test forecasts as [`TEST_PREDICTIONS`].
 fn test_metrics(
-    cfg: &QtsConfig,
+    cfg: &dyn ModelSettings,
     ds: &Dataset,
     series: &Series<'_>,
     run_dir: &std::path::Path,
     trained: &Trained,
     members: &[Vec<u8>],
 ) -> Result<(BTreeMap<String, f64>, String), ModelError> {
-    let model = &cfg.model;
+    let model = cfg.model();
     let spec = NetSpec::new(model, ds.width())?;
-    let predictor = Predictor::new(spec, &[(run_dir, &trained.weights)], &cfg.compute)?;
+    let predictor = Predictor::new(spec, &[(run_dir, &trained.weights)], cfg.compute())?;
     let test = ds.samples(Split::Test);
     let p = predictor.predict(
         series,
@@ -422,7 +423,7 @@ fn test_metrics(
             batch_size: 1024,
             mc_samples: 20,
             level,
-            seed: cfg.reproducibility.seed,
+            seed: cfg.reproducibility().seed,
         },
     )?;
     if let Some((lo, hi)) = &mc.interval
@@ -436,7 +437,7 @@ fn test_metrics(
     if members.len() > 1 {
         let refs: Vec<(&std::path::Path, &[u8])> =
             members.iter().map(|w| (run_dir, w.as_slice())).collect();
-        let ensemble = Predictor::new(NetSpec::new(model, ds.width())?, &refs, &cfg.compute)?
+        let ensemble = Predictor::new(NetSpec::new(model, ds.width())?, &refs, cfg.compute())?
             .predict(
                 series,
                 test,

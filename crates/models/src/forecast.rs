@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
+use crate::settings::{ComputeConfig, ModelConfig};
 use chrono::{NaiveDate, NaiveDateTime};
-use qts_core::config::{ComputeConfig, ModelConfig};
 use qts_data::io::Table;
 
 use crate::batches::Series;

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use qts_core::config::LstmConfig;
+use crate::settings::LstmConfig;
 use safetensors::SafeTensors;
 use safetensors::tensor::{Dtype, TensorView};
 
@@ -216,11 +216,11 @@ pub fn register_import(
     weights: &Path,
     bytes: &[u8],
     source: &str,
-    model: &qts_core::config::ModelConfig,
+    model: &crate::settings::ModelConfig,
     config_file: &Path,
     name: &str,
 ) -> Result<(crate::ModelCard, LstmShape), ModelError> {
-    if model.architecture != qts_core::config::Architecture::Lstm {
+    if model.architecture != crate::settings::Architecture::Lstm {
         return Err(ModelError::Input(format!(
             "{}: model.architecture is {:?}; only LSTM weights can be imported so far",
             config_file.display(),

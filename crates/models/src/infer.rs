@@ -7,7 +7,7 @@
 use qts_core::stats::quantile_sorted as quantile;
 use std::path::Path;
 
-use qts_core::config::ComputeConfig;
+use crate::settings::ComputeConfig;
 use tch::{Device, Kind, Tensor, nn};
 
 use crate::batches::{DeviceSeries, Series, host, index_tensor};

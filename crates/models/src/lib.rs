@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod registry;
 pub mod schedule;
 pub mod search;
+pub mod settings;
 
 #[cfg(feature = "torch")]
 pub mod batches;

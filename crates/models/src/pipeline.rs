@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use chrono::NaiveDateTime;
-use qts_core::config::{FeatureSpec, Target};
 use qts_data::BarSeries;
 use qts_data::dataset::{Normalizer, model_inputs};
 use qts_data::features::compute;
+use qts_data::settings::{FeatureSpec, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;

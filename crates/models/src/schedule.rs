@@ -7,7 +7,7 @@
 
 use std::f64::consts::PI;
 
-use qts_core::config::{Schedule, TrainingConfig};
+use crate::settings::{Schedule, TrainingConfig};
 
 /// A schedule's state; [`LrSchedule::lr`] is the rate for the current epoch.
 #[derive(Debug, Clone)]

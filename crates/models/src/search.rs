@@ -7,9 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use qts_core::config::{
-    Checks, ModelConfig, SearchConfig, SearchKind, SearchMethod, SearchParam, Validate,
-};
+use crate::settings::{ModelConfig, SearchConfig, SearchKind, SearchMethod, SearchParam};
+use qts_core::config::{Checks, Validate};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -352,16 +351,15 @@ pub fn search(
     let draws = points(space, seed)?;
     let models = draws
         .iter()
-        .map(|p| apply(&base.config.model, p))
+        .map(|p| apply(base.config.model(), p))
         .collect::<Result<Vec<_>, _>>()?;
     let mut all = Vec::with_capacity(draws.len());
     for (i, (point, model)) in draws.into_iter().zip(models).enumerate() {
-        let mut config = base.config.clone();
-        config.model = model;
+        let config = base.config.with_model(model);
         tracing::info!(trial = i + 1, of = all.capacity(), params = %label(&point), "trial");
         let report = crate::fit::train_model(
             &crate::fit::TrainRequest {
-                config: &config,
+                config: &*config,
                 ..base.clone()
             },
             &mut (),

@@ -5,7 +5,7 @@
 
 use std::error::Error as _;
 
-use qts_core::config::LstmConfig;
+use qts_config::LstmConfig;
 use qts_models::error::ModelError;
 use qts_models::import::{check_lstm_safetensors, read_weights};
 use qts_models::pickle::pt_to_safetensors;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
-use qts_core::config::LstmConfig;
+use qts_config::LstmConfig;
 use qts_core::fuzz::mutate;
 use qts_models::import::check_lstm_safetensors;
 use qts_models::weights::read_safetensors;

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use qts_core::config::{Architecture, ModelConfig};
+use qts_config::{Architecture, ModelConfig};
 use qts_models::net::{Net, NetSpec};
 use qts_models::weights::variables;
 use tch::{Device, Kind, Reduction, Tensor, nn};

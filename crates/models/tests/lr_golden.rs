@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use qts_core::config::{Schedule, TrainingConfig};
+use qts_config::{Schedule, TrainingConfig};
 use qts_models::schedule::LrSchedule;
 
 #[test]

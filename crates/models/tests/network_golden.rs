@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use qts_core::config::{Architecture, ModelConfig, Target};
+use qts_config::{Architecture, ModelConfig, Target};
 use qts_models::net::{Net, NetSpec};
 use qts_models::weights::{load_into, read_safetensors, variables};
 use tch::{Kind, Reduction, Tensor, nn};

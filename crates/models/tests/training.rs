@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use qts_core::config::{Architecture, ComputeConfig, Device, ModelConfig, Schedule};
+use qts_config::{Architecture, ComputeConfig, Device, ModelConfig, Schedule};
 use qts_models::batches::Series;
 use qts_models::infer::{PredictOptions, Predictor};
 use qts_models::net::NetSpec;

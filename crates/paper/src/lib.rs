@@ -23,6 +23,7 @@ pub mod account;
 pub mod error;
 use qts_core::fault;
 pub mod monitor;
+pub mod settings;
 pub mod status;
 pub mod step;
 

@@ -10,8 +10,8 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::settings::MonitoringConfig;
 use qts_backtest::decide::Decision;
-use qts_core::config::MonitoringConfig;
 use serde::Serialize;
 
 use crate::error::PaperError;

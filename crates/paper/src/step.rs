@@ -8,12 +8,12 @@
 
 use std::collections::HashMap;
 
+use crate::settings::MonitoringConfig;
 use chrono::NaiveDate;
 use qts_backtest::decide::{Decision, OrderLine};
 use qts_backtest::report::{Market, Settings, Stamp};
 use qts_backtest::strategy::Strategy;
 use qts_backtest::{DecideRequest, decide};
-use qts_core::config::MonitoringConfig;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
@@ -89,10 +89,10 @@ pub struct StepReport {
 
 /// A fingerprint of the settings that shape trading: `backtest` (without the starting cash,
 /// which is the account's), `trading` and `risk`.
-pub fn settings_fingerprint(cfg: &qts_core::config::QtsConfig) -> String {
-    let mut backtest = cfg.backtest.clone();
+pub fn settings_fingerprint(cfg: &dyn qts_backtest::settings::BacktestSettings) -> String {
+    let mut backtest = cfg.backtest().clone();
     backtest.initial_capital = 0.0;
-    let text = serde_json::to_string(&(&backtest, &cfg.trading, &cfg.risk)).unwrap_or_default();
+    let text = serde_json::to_string(&(&backtest, cfg.trading(), cfg.risk())).unwrap_or_default();
     qts_core::hex::sha256(text.as_bytes())
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use qts_backtest::Execution;
 use qts_backtest::report::{Market, Settings, Stamp};
 use qts_backtest::strategy::SmaCross;
-use qts_core::config::{MonitoringConfig, QtsConfig};
+use qts_config::{MonitoringConfig, QtsConfig};
 use qts_data::io::read_bars;
 use qts_data::validate::{Policy, require};
 use qts_paper::{
@@ -145,7 +145,7 @@ fn steps_go_forward_once_and_the_status_agrees_with_them() {
     // Another strategy's settings are refused.
     let daily = {
         let mut c = cfg.clone();
-        c.trading.rebalance = qts_core::config::Frequency::Daily;
+        c.trading.rebalance = qts_config::Frequency::Daily;
         c
     };
     let err = step(&mut account, &daily, "2013-01-09", &quiet)

@@ -11,7 +11,8 @@ use arrow_pyarrow::{PyArrowType, Table};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use qts_arrow::{Columns, TableError};
-use qts_core::config::{ConfigLoader, ConfigRequest, Environment, Section};
+use qts_config::{ConfigLoader, ConfigRequest};
+use qts_core::config::{Environment, Section};
 use qts_data::locate::for_model;
 use qts_data::validate::{Policy, require};
 use qts_models::fit::{SymbolBars, TrainRequest, train_model};
@@ -62,7 +63,7 @@ type Request = (
     Option<PathBuf>,
 );
 
-fn load(request: Request) -> PyResult<qts_core::config::Loaded> {
+fn load(request: Request) -> PyResult<qts_config::Loaded> {
     let (dir, model, overrides, env_file) = request;
     ConfigRequest {
         dir,

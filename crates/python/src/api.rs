@@ -7,7 +7,8 @@ use std::sync::Arc;
 use arrow_pyarrow::{PyArrowType, Table};
 use pyo3::prelude::*;
 use qts_backtest::html::data_quality_page;
-use qts_core::config::{ConfigLoader, ConfigRequest, Environment, Loaded};
+use qts_config::{ConfigLoader, ConfigRequest, Loaded};
+use qts_core::config::Environment;
 use qts_data::bars::BarSeries;
 
 use crate::errors;
@@ -59,7 +60,9 @@ impl Config {
             overrides,
             env_file,
         };
-        let loaded = request.load().map_err(errors::config)?;
+        let loaded = request
+            .load::<qts_config::QtsConfig>()
+            .map_err(errors::config)?;
         Ok(Config { loaded, request })
     }
 
@@ -184,7 +187,7 @@ fn fetch(
     out: Option<PathBuf>,
     config: Option<&Config>,
 ) -> PyResult<String> {
-    use qts_core::config::ProviderName;
+    use qts_config::ProviderName;
     let loaded = loaded(config)?;
     let cfg = &loaded.config;
     let name = match provider.as_deref() {

@@ -15,7 +15,7 @@ use qts_backtest::request::Request;
 use qts_backtest::strategy::{Registry, SignalSeries};
 use qts_backtest::walk_forward::Schedule;
 use qts_backtest::{BacktestReport, Market};
-use qts_core::config::Loaded;
+use qts_config::Loaded;
 use qts_data::bars::BarSeries;
 use qts_data::validate::{Policy, require};
 
@@ -514,7 +514,7 @@ fn monte_carlo(
     config: Option<&Config>,
 ) -> PyResult<String> {
     use qts_backtest::monte_carlo::{Method as Draw, Request as Simulation, simulate};
-    use qts_core::config::ResampleMethod;
+    use qts_config::ResampleMethod;
     let loaded = loaded(config)?;
     let cfg = &loaded.config;
     let periods = f64::from(cfg.backtest.metrics.periods_per_year);

@@ -15,13 +15,14 @@
 pub mod error;
 pub mod registry;
 pub mod rest;
+pub mod settings;
 pub mod store;
 
 pub use error::TrackingError;
 pub use rest::Client;
 pub use store::{Run, RunStore, StoredRun};
 
-use qts_core::config::MlflowConfig;
+use crate::settings::MlflowConfig;
 
 /// What became of a tracked run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

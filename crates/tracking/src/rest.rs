@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use qts_core::config::MlflowConfig;
+use crate::settings::MlflowConfig;
 use serde_json::{Value, json};
 
 use crate::error::TrackingError;

@@ -36,7 +36,7 @@ impl Default for MetricsConfig {
 
 impl MetricsConfig {
     /// The settings of `backtest.metrics`.
-    pub fn from_config(m: &qts_core::config::MetricsConfig) -> MetricsConfig {
+    pub fn from_config(m: &crate::settings::MetricsConfig) -> MetricsConfig {
         MetricsConfig {
             periods_per_year: f64::from(m.periods_per_year),
             risk_free_annual: m.risk_free_rate,

@@ -1,7 +1,7 @@
 //! A regime filter around any strategy: long targets count only while the close is above its
 //! moving average; below it the symbol is held flat. Short targets pass through.
 
-use qts_core::config::MaKind;
+use crate::settings::MaKind;
 use qts_data::features::kernels::sma;
 use qts_data::features::running::RunningEma;
 

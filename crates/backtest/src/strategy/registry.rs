@@ -2,7 +2,7 @@
 //! Every front end (the CLI, `qts run`, the research tools, Python) builds strategies here,
 //! so a new strategy is a file in this folder and one entry in [`Registry::builtin`].
 
-use qts_core::config::RegimeFilterConfig;
+use crate::settings::RegimeFilterConfig;
 
 use super::{BuyAndHold, RegimeFilter, SignalSeries, SignalStrategy, SmaCross, Strategy};
 use crate::error::BacktestError;

@@ -7,7 +7,7 @@ use qts_backtest::report::{Benchmark, Settings, Stamp, Window};
 use qts_backtest::request::{Ask, Request, ready};
 use qts_backtest::strategy::SignalSeries;
 use qts_backtest::{BacktestReport, Execution, Market};
-use qts_core::config::Loaded;
+use qts_config::Loaded;
 use qts_core::logging::{LogGuard, RunContext};
 use qts_data::io::{read_all_hashed_with, read_csv_table_with, read_returns};
 use qts_data::validate::{Policy, require};

@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use anyhow::{Context, anyhow};
-use qts_core::config::{Loaded, to_yaml};
+use qts_config::Loaded;
+use qts_core::config::to_yaml;
 use qts_core::logging::RunContext;
 use serde_json::Value;
 

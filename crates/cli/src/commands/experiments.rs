@@ -439,7 +439,7 @@ fn mlflow_executable() -> Result<std::path::PathBuf, Failure> {
 }
 
 /// Runs `qts experiments ui`.
-fn ui(cfg: &qts_core::config::QtsConfig, dir: &std::path::Path, port: u16) -> Result<(), Failure> {
+fn ui(cfg: &qts_config::QtsConfig, dir: &std::path::Path, port: u16) -> Result<(), Failure> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::Runtime(anyhow!("{}: {e}", dir.display())))?;
     let dir = dir

@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::anyhow;
 use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
-use qts_core::config::QtsConfig;
+use qts_config::QtsConfig;
 use qts_core::logging::RunContext;
 use qts_data::cache::Cache;
 use qts_data::fetch::{FetchRequest, SymbolFetch, fetch_symbols};

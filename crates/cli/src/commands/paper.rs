@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_core::config::Loaded;
+use qts_config::Loaded;
 use qts_core::logging::{LogGuard, RunContext};
 use qts_paper::monitor::{alert_for, deliver};
 use qts_paper::{Account, AccountSpec, PaperError, StepRequest, settings_fingerprint};
@@ -278,7 +278,7 @@ fn model_record(
 }
 
 /// A step refused for its data (stale, invalid) is an alert too.
-fn raise(e: &PaperError, day: chrono::NaiveDate, monitoring: &qts_core::config::MonitoringConfig) {
+fn raise(e: &PaperError, day: chrono::NaiveDate, monitoring: &qts_config::MonitoringConfig) {
     if let Some(alert) = alert_for(e, &day.to_string(), monitoring)
         && let Err(w) = deliver(std::slice::from_ref(&alert), monitoring)
     {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_core::config::{ConfigLoader, Section};
+use qts_config::ConfigLoader;
+use qts_core::config::Section;
 use qts_tracking::{RunStore, StoredRun};
 use serde::Serialize;
 

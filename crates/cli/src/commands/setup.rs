@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use qts_core::config::{ConfigLoader, Environment, Loaded, Section};
+use qts_config::{ConfigLoader, Loaded};
+use qts_core::config::{Environment, Section};
 use qts_core::logging::{self, LogGuard, LogOptions};
 
 use crate::cli::{GlobalArgs, SectionFiles};

@@ -2,7 +2,7 @@
 //! artifacts), stored locally and sent to the configured server. Shared by every tracked
 //! command and by `qts-torch`.
 
-use qts_core::config::Loaded;
+use qts_config::Loaded;
 use qts_tracking::Run;
 
 use crate::failure::Failure;

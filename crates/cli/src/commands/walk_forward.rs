@@ -16,7 +16,7 @@ use crate::cli::{GlobalArgs, WalkForwardArgs};
 use crate::failure::Failure;
 
 /// The windows' lengths of the flags, `backtest.walk_forward` where a flag is not given.
-pub fn schedule(args: &WalkForwardArgs, cfg: &qts_core::config::QtsConfig) -> Schedule {
+pub fn schedule(args: &WalkForwardArgs, cfg: &qts_config::QtsConfig) -> Schedule {
     Schedule::from_config(
         &cfg.backtest.walk_forward,
         args.train,

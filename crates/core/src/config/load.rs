@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::QtsConfig;
-use super::checks::{Checks, Validate};
+use super::Root;
+use super::checks::Checks;
 use super::interpolate::{EnvSource, Environment, expand, expand_tree};
 use super::path::{self, Segment};
 use super::problem::{ConfigError, Origins, Problem, Source};
@@ -63,9 +63,9 @@ pub struct ConfigLoader {
 
 /// A loaded configuration, with what is needed to explain it.
 #[derive(Debug, Clone)]
-pub struct Loaded {
+pub struct Loaded<C> {
     /// The effective configuration.
-    pub config: QtsConfig,
+    pub config: C,
     /// Where each value came from.
     pub origins: Origins,
     /// Scrubs secret values from free text.
@@ -112,9 +112,9 @@ impl ConfigLoader {
     /// [`ConfigError::Read`] for an unreadable file that was named explicitly, and
     /// [`ConfigError::Invalid`] listing every problem: YAML syntax, unset variables, unknown
     /// keys, wrong types and out-of-range values, each with its file, line and key path.
-    pub fn load(&self, env: &dyn EnvSource) -> Result<Loaded, ConfigError> {
+    pub fn load<C: Root>(&self, env: &dyn EnvSource) -> Result<Loaded<C>, ConfigError> {
         let mut state = State::default();
-        let defaults = serde_json::to_value(QtsConfig::default()).unwrap_or_default();
+        let defaults = serde_json::to_value(C::default()).unwrap_or_default();
         let mut root = from_json(&defaults);
         let mut files = Vec::new();
         for (section, file, required) in &self.files {
@@ -134,7 +134,7 @@ impl ConfigLoader {
         for assignment in &self.overrides {
             state.apply_override(&mut root, assignment, env);
         }
-        let config = state.decode(root, &defaults);
+        let config: C = state.decode(root, &defaults);
         let mut checks = Checks::default();
         config.validate("", &mut checks);
         for (key, message) in checks.into_problems() {
@@ -272,10 +272,10 @@ impl State {
 
     // Decodes the tree, collecting every unknown key and wrong type: each failing value is
     // removed (so its default applies) and decoding is retried.
-    fn decode(&mut self, root: Node, defaults: &serde_json::Value) -> QtsConfig {
+    fn decode<C: Root>(&mut self, root: Node, defaults: &serde_json::Value) -> C {
         let mut json = to_json(&root, "", self);
         for _ in 0..256 {
-            match serde_path_to_error::deserialize::<_, QtsConfig>(&json) {
+            match serde_path_to_error::deserialize::<_, C>(&json) {
                 Ok(config) => return config,
                 Err(e) => {
                     let mut key = e.path().to_string();
@@ -294,7 +294,7 @@ impl State {
                 }
             }
         }
-        QtsConfig::default()
+        C::default()
     }
 
     fn finish_problems(self) -> ConfigError {
@@ -532,7 +532,7 @@ impl ConfigRequest {
     /// [`ConfigError::Read`] for a directory that does not exist (running from the wrong
     /// folder must not fall back to the defaults), [`ConfigError::Dotenv`] for a bad `.env`,
     /// and what [`ConfigLoader::load`] finds.
-    pub fn load(&self) -> Result<Loaded, ConfigError> {
+    pub fn load<C: Root>(&self) -> Result<Loaded<C>, ConfigError> {
         let mut loader = match &self.dir {
             Some(dir) if !dir.is_dir() => {
                 return Err(ConfigError::Read {

@@ -17,8 +17,8 @@
 pub mod kernels;
 pub mod running;
 
+use crate::settings::FeatureSpec;
 use chrono::Datelike;
-use qts_core::config::FeatureSpec;
 
 use crate::bars::BarSeries;
 use crate::calendar;

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use crate::settings::ReadLimits;
 use chrono::{NaiveDate, NaiveDateTime};
-use qts_core::config::ReadLimits;
 
 use super::{REQUIRED, bar_column, limits, symbol_of};
 use crate::bars::BarSeries;

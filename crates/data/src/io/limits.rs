@@ -6,7 +6,7 @@ use std::fmt::Display;
 use std::io::Read;
 use std::path::Path;
 
-use qts_core::config::ReadLimits;
+use crate::settings::ReadLimits;
 
 use crate::error::DataError;
 

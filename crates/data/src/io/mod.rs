@@ -8,7 +8,7 @@ mod table;
 
 use std::path::Path;
 
-use qts_core::config::ReadLimits;
+use crate::settings::ReadLimits;
 
 use crate::bars::BarSeries;
 use crate::error::DataError;

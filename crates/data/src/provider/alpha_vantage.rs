@@ -4,8 +4,8 @@
 //! status 200: `{"Error Message": …}` for an unknown symbol, `{"Note": …}` or
 //! `{"Information": …}` when the call frequency or the plan is exceeded.
 
+use crate::settings::HttpProvider;
 use chrono::NaiveDate;
-use qts_core::config::HttpProvider;
 use serde_json::Value;
 
 use super::http::HttpClient;
@@ -25,7 +25,7 @@ pub struct AlphaVantage {
 impl AlphaVantage {
     /// The provider under `limits` (`data.limits`: body bytes, bars) instead of the defaults.
     #[must_use]
-    pub fn with_limits(mut self, limits: qts_core::config::ReadLimits) -> AlphaVantage {
+    pub fn with_limits(mut self, limits: crate::settings::ReadLimits) -> AlphaVantage {
         self.http = self.http.with_limits(limits);
         self
     }

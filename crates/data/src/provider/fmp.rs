@@ -3,8 +3,8 @@
 //! `GET /api/v3/historical-price-full/{symbol}?from=…&to=…` (`{"symbol", "historical": [...]}`
 //! with `adjClose`). Errors come as `{"Error Message": "..."}`, sometimes with status 200.
 
+use crate::settings::HttpProvider;
 use chrono::NaiveDate;
-use qts_core::config::HttpProvider;
 use serde_json::Value;
 
 use super::http::HttpClient;
@@ -22,7 +22,7 @@ pub struct Fmp {
 impl Fmp {
     /// The provider under `limits` (`data.limits`: body bytes, bars) instead of the defaults.
     #[must_use]
-    pub fn with_limits(mut self, limits: qts_core::config::ReadLimits) -> Fmp {
+    pub fn with_limits(mut self, limits: crate::settings::ReadLimits) -> Fmp {
         self.http = self.http.with_limits(limits);
         self
     }

@@ -6,10 +6,11 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use crate::settings::{HttpProvider, ReadLimits};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use qts_core::config::{HttpProvider, ReadLimits, Secret};
+use qts_core::config::Secret;
 
 use super::FetchError;
 

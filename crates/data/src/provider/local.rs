@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::{FetchError, Provider, normalise};
 use crate::bars::BarSeries;
 use crate::io::read_bars_with;
-use qts_core::config::ReadLimits;
+use crate::settings::ReadLimits;
 
 /// Bars from files in a directory.
 pub struct Local {

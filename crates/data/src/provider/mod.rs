@@ -8,8 +8,8 @@ pub mod http;
 mod local;
 mod yahoo;
 
+use crate::settings::{DataSourcesConfig, ProviderName};
 use chrono::NaiveDate;
-use qts_core::config::{DataSourcesConfig, ProviderName};
 
 use crate::bars::BarSeries;
 

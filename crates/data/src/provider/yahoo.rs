@@ -2,8 +2,8 @@
 //! answering `{"chart": {"result": [{"meta", "timestamp", "indicators": {"quote": [...],
 //! "adjclose": [...]}}], "error": null}}`, or an `error` object for an unknown symbol.
 
+use crate::settings::HttpProvider;
 use chrono::{DateTime, NaiveDate};
-use qts_core::config::HttpProvider;
 use serde_json::Value;
 
 use super::http::HttpClient;
@@ -20,7 +20,7 @@ pub struct Yahoo {
 impl Yahoo {
     /// The provider under `limits` (`data.limits`: body bytes, bars) instead of the defaults.
     #[must_use]
-    pub fn with_limits(mut self, limits: qts_core::config::ReadLimits) -> Yahoo {
+    pub fn with_limits(mut self, limits: crate::settings::ReadLimits) -> Yahoo {
         self.http = self.http.with_limits(limits);
         self
     }

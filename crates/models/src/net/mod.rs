@@ -7,9 +7,8 @@ mod lstm;
 mod mlp;
 mod transformer;
 
-use qts_core::config::{
-    Architecture, LstmConfig, MlpConfig, ModelConfig, Target, TransformerConfig,
-};
+use crate::settings::{Architecture, LstmConfig, MlpConfig, ModelConfig, TransformerConfig};
+use qts_data::settings::Target;
 use tch::{Tensor, nn};
 
 use crate::error::ModelError;

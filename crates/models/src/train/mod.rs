@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use qts_core::config::{ComputeConfig, Loss, ModelConfig, Optimizer};
+use crate::settings::{ComputeConfig, Loss, ModelConfig, Optimizer};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Reduction, Tensor, nn};
 

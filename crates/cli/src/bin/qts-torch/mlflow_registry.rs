@@ -4,7 +4,7 @@
 //! files downloaded into the local registry, so `NAME@ALIAS` loads from either backend.
 
 use anyhow::anyhow;
-use qts_core::config::QtsConfig;
+use qts_config::QtsConfig;
 use qts_models::{ModelCard, ModelRef, Registry};
 use qts_tracking::{Client, RunStore};
 

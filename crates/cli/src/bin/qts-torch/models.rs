@@ -5,7 +5,8 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_core::config::{ConfigLoader, Section};
+use qts_config::ConfigLoader;
+use qts_core::config::Section;
 use qts_core::logging::RunContext;
 use qts_models::import::register_import;
 use qts_models::registry::compare;

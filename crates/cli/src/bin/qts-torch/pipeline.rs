@@ -518,7 +518,7 @@ fn terminal(
 /// The run, tracked: the headline numbers of the three as metrics, the summary and the report
 /// as artifacts.
 fn track(
-    loaded: &qts_core::config::Loaded,
+    loaded: &qts_config::Loaded,
     s: &Value,
     report: &std::path::Path,
     stamp: &qts_backtest::report::Stamp,

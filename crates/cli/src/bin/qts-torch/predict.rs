@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
-use qts_core::config::{ConfigLoader, ModelConfig, Section};
+use qts_config::{ConfigLoader, ModelConfig};
+use qts_core::config::Section;
 use qts_core::logging::RunContext;
 use qts_data::io::{read_csv_table_with, write_table};
 use qts_data::locate::load_for_model;

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_core::config::SearchMethod;
+use qts_config::SearchMethod;
 use qts_core::logging::RunContext;
 use qts_models::fit::TrainRequest;
 use qts_models::search::{Objective, SearchReport, Trial, parse_param, search};
@@ -207,7 +207,7 @@ fn summary(report: &SearchReport, data: &str) -> String {
 
 /// The search's run with a nested run per trial (its settings, validation metrics and model).
 fn track(
-    loaded: &qts_core::config::Loaded,
+    loaded: &qts_config::Loaded,
     report: &SearchReport,
     start: i64,
     data_tags: Vec<(String, String)>,

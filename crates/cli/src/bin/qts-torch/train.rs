@@ -58,7 +58,7 @@ fn runtime(e: impl std::fmt::Display) -> Failure {
 /// The bars of `--data` (a file, or one or more symbols `AAPL,MSFT`, pooled into one
 /// dataset), validated as `qts backtest` validates them, and the SHA-256 of their bytes.
 pub fn load_data(
-    cfg: &qts_core::config::QtsConfig,
+    cfg: &qts_config::QtsConfig,
     given: &str,
     adjust: bool,
 ) -> Result<(Vec<SymbolBars>, String), Failure> {
@@ -202,7 +202,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
 /// The training run for tracking: the model's metrics, each epoch's numbers at its step (from
 /// the registered `history.json`), and the registered files.
 fn track(
-    loaded: &qts_core::config::Loaded,
+    loaded: &qts_config::Loaded,
     report: &TrainReport,
     start: i64,
     data_tags: Vec<(String, String)>,

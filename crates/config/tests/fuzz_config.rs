@@ -9,7 +9,8 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
-use qts_core::config::{ConfigLoader, Environment, Section};
+use qts_config::ConfigLoader;
+use qts_core::config::{Environment, Section};
 use qts_core::fuzz::mutate;
 
 fn config(cases: u32) -> Config {

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::{Checks, Validate};
-use super::path::join;
+use qts_core::config::{Checks, Validate, join};
+
+use super::{ModelDataConfig, Target};
 
 /// Network family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,66 +132,6 @@ impl Default for MlpConfig {
         MlpConfig {
             hidden_sizes: vec![128, 64],
             dropout: 0.1,
-        }
-    }
-}
-
-/// What the network predicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Target {
-    /// Next bar's simple return (regression).
-    NextReturn,
-    /// Sign of the next bar's return (classification).
-    Direction,
-    /// Return over `horizon` bars (regression).
-    HorizonReturn,
-}
-
-/// Feature normalisation, fitted on the training split only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Normalization {
-    /// None.
-    None,
-    /// (x − mean) / std.
-    Zscore,
-    /// To [0, 1] by the training minimum and maximum.
-    MinMax,
-    /// (x − median) / IQR.
-    Robust,
-}
-
-/// `model.data`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ModelDataConfig {
-    /// Bars in each input window.
-    pub lookback: usize,
-    /// Prediction target.
-    pub target: Target,
-    /// Bars ahead for `horizon_return`.
-    pub horizon: usize,
-    /// Normalisation.
-    pub normalization: Normalization,
-    /// Share of bars for training (the oldest).
-    pub train_fraction: f64,
-    /// Share of bars for validation (the next).
-    pub validation_fraction: f64,
-    /// Bars dropped between splits; at least `lookback` so no window spans two splits.
-    pub purge_gap: usize,
-}
-
-impl Default for ModelDataConfig {
-    fn default() -> Self {
-        ModelDataConfig {
-            lookback: 60,
-            target: Target::NextReturn,
-            horizon: 1,
-            normalization: Normalization::Zscore,
-            train_fraction: 0.7,
-            validation_fraction: 0.15,
-            purge_gap: 60,
         }
     }
 }

@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::{Checks, Validate};
-use super::path::join;
+use qts_core::config::{Checks, Validate, join};
 
 /// `backtest`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

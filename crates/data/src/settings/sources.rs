@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::{Checks, Validate};
-use super::redact::Secret;
+use qts_core::config::{Checks, Secret, Validate, join};
 
 /// A provider's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -386,13 +385,13 @@ impl Validate for FeatureSpec {
             }
         }
         if let Some(m) = &self.macd {
-            let at = super::path::join(at, "macd");
+            let at = join(at, "macd");
             c.positive(&at, "fast", m.fast);
             c.positive(&at, "signal", m.signal);
             c.less_than(&at, ("fast", m.fast), ("slow", m.slow));
         }
         if let Some(b) = &self.bollinger {
-            let at = super::path::join(at, "bollinger");
+            let at = join(at, "bollinger");
             if b.period < 2 {
                 c.fail(
                     &at,
@@ -446,12 +445,10 @@ impl Default for CacheConfig {
 
 impl Validate for DataSourcesConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
-        let p = super::path::join(at, "providers");
-        self.providers.fmp.check(&super::path::join(&p, "fmp"), c);
-        self.providers
-            .yahoo
-            .check(&super::path::join(&p, "yahoo"), c);
-        let av = super::path::join(&p, "alpha_vantage");
+        let p = join(at, "providers");
+        self.providers.fmp.check(&join(&p, "fmp"), c);
+        self.providers.yahoo.check(&join(&p, "yahoo"), c);
+        let av = join(&p, "alpha_vantage");
         self.providers.alpha_vantage.check(&av, c);
         if self.providers.local.directory.trim().is_empty() {
             c.fail(&p, "local.directory", "must not be empty");
@@ -465,9 +462,8 @@ impl Validate for DataSourcesConfig {
         if !enabled {
             c.fail(at, "default_provider", "names a provider that is disabled");
         }
-        self.features
-            .validate(&super::path::join(at, "features"), c);
-        let limits = super::path::join(at, "limits");
+        self.features.validate(&join(at, "features"), c);
+        let limits = join(at, "limits");
         c.positive(&limits, "max_bytes", self.limits.max_bytes);
         c.positive(&limits, "max_rows", self.limits.max_rows);
         c.positive(&limits, "max_columns", self.limits.max_columns);

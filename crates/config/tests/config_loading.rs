@@ -5,9 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use qts_core::config::{
-    ConfigError, ConfigLoader, Environment, LogLevel, QtsConfig, Section, Source,
-};
+use qts_config::{ConfigLoader, QtsConfig};
+use qts_core::config::{ConfigError, Environment, LogLevel, Section, Source};
 
 fn repo_config_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")

@@ -1,0 +1,139 @@
+//! The backtest crate's settings: `backtest_config.yaml` (under `backtest`), and `trading` and
+//! `risk` of `base_config.yaml`.
+
+use serde::{Deserialize, Serialize};
+
+use qts_core::config::{Checks, Validate};
+
+mod backtest;
+
+pub use backtest::*;
+
+/// The sections of the configuration a backtest reads. The whole configuration
+/// (`qts_config::QtsConfig`) is one.
+pub trait BacktestSettings {
+    /// `backtest_config.yaml`.
+    fn backtest(&self) -> &BacktestConfig;
+    /// `trading`.
+    fn trading(&self) -> &TradingConfig;
+    /// `risk`.
+    fn risk(&self) -> &RiskLimits;
+}
+
+/// How often positions are rebalanced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    /// Every bar.
+    Daily,
+    /// Once a week, on `rebalance_weekday` (or the next trading day).
+    Weekly,
+    /// On the first trading day of each month.
+    Monthly,
+    /// Only when the strategy's target changes (at the next open): a position is never
+    /// resized in between (buy-and-hold's rule).
+    Signal,
+}
+
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+}
+
+/// `trading`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TradingConfig {
+    /// The symbols traded.
+    pub symbols: Vec<String>,
+    /// Rebalancing schedule.
+    pub rebalance: Frequency,
+    /// Day of a weekly rebalance.
+    pub rebalance_weekday: Weekday,
+    /// Whether short positions are allowed.
+    pub allow_short: bool,
+    /// Whether fractional shares can be traded.
+    pub fractional_shares: bool,
+}
+
+impl Default for TradingConfig {
+    fn default() -> Self {
+        TradingConfig {
+            symbols: vec!["AAPL".into(), "MSFT".into()],
+            rebalance: Frequency::Weekly,
+            rebalance_weekday: Weekday::Monday,
+            allow_short: false,
+            fractional_shares: false,
+        }
+    }
+}
+
+impl Validate for TradingConfig {
+    fn validate(&self, at: &str, c: &mut Checks) {
+        for (i, s) in self.symbols.iter().enumerate() {
+            let ok = !s.is_empty()
+                && s.len() <= 12
+                && s.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ".-^=".contains(ch));
+            if !ok {
+                c.fail(
+                    at,
+                    &format!("symbols[{i}]"),
+                    format!("`{s}` is not a ticker symbol"),
+                );
+            }
+        }
+    }
+}
+
+/// `risk`: account-wide hard limits that every strategy and backtest obeys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskLimits {
+    /// Largest position as a fraction of equity.
+    pub max_position_fraction: f64,
+    /// Largest sum of |position values| as a multiple of equity (1 = no leverage).
+    pub max_gross_exposure: f64,
+    /// Drawdown from the equity peak at which trading stops.
+    pub max_drawdown: f64,
+}
+
+impl Default for RiskLimits {
+    fn default() -> Self {
+        RiskLimits {
+            max_position_fraction: 0.25,
+            max_gross_exposure: 1.0,
+            max_drawdown: 0.25,
+        }
+    }
+}
+
+impl Validate for RiskLimits {
+    fn validate(&self, at: &str, c: &mut Checks) {
+        c.positive_fraction(at, "max_position_fraction", self.max_position_fraction);
+        c.within(at, "max_gross_exposure", self.max_gross_exposure, 0.0, 10.0);
+        c.positive(at, "max_gross_exposure", self.max_gross_exposure);
+        c.positive_fraction(at, "max_drawdown", self.max_drawdown);
+        if self.max_position_fraction > self.max_gross_exposure {
+            c.fail(
+                at,
+                "max_position_fraction",
+                format!(
+                    "must not exceed {at}.max_gross_exposure ({}), got {}",
+                    self.max_gross_exposure, self.max_position_fraction
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The tracking crate's settings: `mlflow` of `base_config.yaml`.
+
+use serde::{Deserialize, Serialize};
+
+use qts_core::config::{Checks, Secret, Validate};
+
+/// `mlflow`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MlflowConfig {
+    /// Whether runs are tracked.
+    pub enabled: bool,
+    /// `http(s)://host:port` of a server that every run is sent to as it ends; empty keeps
+    /// runs in the local store only (`qts experiments sync` sends them later).
+    pub tracking_uri: String,
+    /// The local run store: every tracked run is written here first (one folder per run), so
+    /// nothing is lost when the server is down.
+    pub local_store: String,
+    /// Experiment that runs are logged under.
+    pub experiment_name: String,
+    /// Basic-auth user of the tracking server.
+    pub username: String,
+    /// Basic-auth password of the tracking server.
+    pub password: Secret,
+    /// Bearer token of the tracking server.
+    pub token: Secret,
+}
+
+impl Default for MlflowConfig {
+    fn default() -> Self {
+        MlflowConfig {
+            enabled: true,
+            tracking_uri: String::new(),
+            local_store: "artifacts/runs".into(),
+            experiment_name: "qts".into(),
+            username: String::new(),
+            password: Secret::default(),
+            token: Secret::default(),
+        }
+    }
+}
+
+impl Validate for MlflowConfig {
+    fn validate(&self, at: &str, c: &mut Checks) {
+        let uri = &self.tracking_uri;
+        if uri.starts_with("file:") {
+            c.fail(
+                at,
+                "tracking_uri",
+                format!(
+                    "`{uri}` is MLflow's deprecated file store: leave tracking_uri empty (runs stay in \
+                     mlflow.local_store; `qts experiments ui` browses them) or give an http(s):// server"
+                ),
+            );
+        } else if !uri.is_empty() && !["http://", "https://"].iter().any(|p| uri.starts_with(p)) {
+            c.fail(
+                at,
+                "tracking_uri",
+                format!("must be empty or start with http:// or https://, got `{uri}`"),
+            );
+        }
+        if self.local_store.trim().is_empty() {
+            c.fail(at, "local_store", "must not be empty");
+        }
+        if self.experiment_name.trim().is_empty() {
+            c.fail(at, "experiment_name", "must not be empty");
+        }
+    }
+}
