@@ -3,6 +3,7 @@
 //! of their own so that the configuration names them without linking libtorch.
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use qts_core::config::{Checks, ReproducibilityConfig, Validate, YamlWriteError};
 use qts_data::settings::DataSettings;
@@ -48,25 +49,17 @@ pub enum Device {
 }
 
 /// `compute`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ComputeConfig {
     /// Device for model training and inference.
+    #[default(Device::Auto)]
     pub device: Device,
     /// Worker threads for CPU work; 0 means one per core.
+    #[default(0)]
     pub threads: usize,
     /// CUDA device ordinals to use (empty: all visible).
     pub gpus: Vec<usize>,
-}
-
-impl Default for ComputeConfig {
-    fn default() -> Self {
-        ComputeConfig {
-            device: Device::Auto,
-            threads: 0,
-            gpus: Vec::new(),
-        }
-    }
 }
 
 impl Validate for ComputeConfig {
@@ -87,19 +80,12 @@ impl Validate for ComputeConfig {
 }
 
 /// `registry`: where trained and imported models are kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistryConfig {
     /// Directory of the local model registry (`<dir>/<NAME>/<VERSION>/`).
+    #[default("artifacts/models")]
     pub directory: String,
-}
-
-impl Default for RegistryConfig {
-    fn default() -> Self {
-        RegistryConfig {
-            directory: "artifacts/models".into(),
-        }
-    }
 }
 
 impl Validate for RegistryConfig {

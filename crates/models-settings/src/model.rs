@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use qts_core::config::{Checks, Validate, join};
 
@@ -22,12 +23,14 @@ pub enum Architecture {
 }
 
 /// `model`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
     /// Registry name of the model.
+    #[default("lstm_default")]
     pub name: String,
     /// Network family; its section below is used.
+    #[default(Architecture::Lstm)]
     pub architecture: Architecture,
     /// LSTM settings.
     pub lstm: LstmConfig,
@@ -43,97 +46,61 @@ pub struct ModelConfig {
     pub search: SearchConfig,
 }
 
-impl Default for ModelConfig {
-    fn default() -> Self {
-        ModelConfig {
-            name: "lstm_default".into(),
-            architecture: Architecture::Lstm,
-            lstm: LstmConfig::default(),
-            transformer: TransformerConfig::default(),
-            mlp: MlpConfig::default(),
-            data: ModelDataConfig::default(),
-            training: TrainingConfig::default(),
-            search: SearchConfig::default(),
-        }
-    }
-}
-
 /// `model.lstm`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LstmConfig {
     /// Hidden units per layer and direction.
+    #[default(128)]
     pub hidden_size: usize,
     /// Stacked layers.
+    #[default(2)]
     pub num_layers: usize,
     /// Dropout between layers and before the head.
+    #[default(0.2)]
     pub dropout: f64,
     /// Read the window in both directions.
+    #[default(false)]
     pub bidirectional: bool,
     /// Attention pooling over time instead of the last hidden state.
+    #[default(false)]
     pub attention: bool,
     /// Layer normalisation of the pooled state.
+    #[default(false)]
     pub layer_norm: bool,
 }
 
-impl Default for LstmConfig {
-    fn default() -> Self {
-        LstmConfig {
-            hidden_size: 128,
-            num_layers: 2,
-            dropout: 0.2,
-            bidirectional: false,
-            attention: false,
-            layer_norm: false,
-        }
-    }
-}
-
 /// `model.transformer`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TransformerConfig {
     /// Model width.
+    #[default(64)]
     pub d_model: usize,
     /// Attention heads (must divide `d_model`).
+    #[default(4)]
     pub num_heads: usize,
     /// Encoder layers.
+    #[default(2)]
     pub num_layers: usize,
     /// Feed-forward width.
+    #[default(256)]
     pub feedforward_size: usize,
     /// Dropout.
+    #[default(0.1)]
     pub dropout: f64,
-}
-
-impl Default for TransformerConfig {
-    fn default() -> Self {
-        TransformerConfig {
-            d_model: 64,
-            num_heads: 4,
-            num_layers: 2,
-            feedforward_size: 256,
-            dropout: 0.1,
-        }
-    }
 }
 
 /// `model.mlp`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MlpConfig {
     /// Width of each hidden layer.
+    #[default(vec![128, 64])]
     pub hidden_sizes: Vec<usize>,
     /// Dropout.
+    #[default(0.1)]
     pub dropout: f64,
-}
-
-impl Default for MlpConfig {
-    fn default() -> Self {
-        MlpConfig {
-            hidden_sizes: vec![128, 64],
-            dropout: 0.1,
-        }
-    }
 }
 
 /// Training loss.
@@ -173,37 +140,51 @@ pub enum Schedule {
 }
 
 /// `model.training`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainingConfig {
     /// Most epochs.
+    #[default(100)]
     pub epochs: usize,
     /// Windows per batch.
+    #[default(64)]
     pub batch_size: usize,
     /// Loss.
+    #[default(Loss::Mse)]
     pub loss: Loss,
     /// Optimiser.
+    #[default(Optimizer::Adam)]
     pub optimizer: Optimizer,
     /// Peak learning rate.
+    #[default(1e-3)]
     pub learning_rate: f64,
     /// L2 (Adam) or decoupled (AdamW) weight decay.
+    #[default(0.0)]
     pub weight_decay: f64,
     /// Learning-rate schedule after warm-up.
+    #[default(Schedule::Cosine)]
     pub schedule: Schedule,
     /// Epochs of linear warm-up from `learning_rate / (warmup_epochs + 1)` to `learning_rate`
     /// (PyTorch `LinearLR`), before the schedule starts.
+    #[default(3)]
     pub warmup_epochs: usize,
     /// Epochs between decays (`step`).
+    #[default(20)]
     pub step_size: usize,
     /// Decay factor (`step`, `reduce_on_plateau`).
+    #[default(0.5)]
     pub gamma: f64,
     /// Floor of the learning rate (`cosine`, `reduce_on_plateau`).
+    #[default(1e-5)]
     pub min_lr: f64,
     /// Epochs without improvement before a decay (`reduce_on_plateau`).
+    #[default(5)]
     pub plateau_patience: usize,
     /// Clip the global gradient norm to this (0 disables).
+    #[default(1.0)]
     pub gradient_clip_norm: f64,
     /// Mixed precision on CUDA.
+    #[default(true)]
     pub mixed_precision: bool,
     /// Early stopping on validation loss.
     pub early_stopping: EarlyStopping,
@@ -211,68 +192,31 @@ pub struct TrainingConfig {
     pub checkpoints: Checkpoints,
 }
 
-impl Default for TrainingConfig {
-    fn default() -> Self {
-        TrainingConfig {
-            epochs: 100,
-            batch_size: 64,
-            loss: Loss::Mse,
-            optimizer: Optimizer::Adam,
-            learning_rate: 1e-3,
-            weight_decay: 0.0,
-            schedule: Schedule::Cosine,
-            warmup_epochs: 3,
-            step_size: 20,
-            gamma: 0.5,
-            min_lr: 1e-5,
-            plateau_patience: 5,
-            gradient_clip_norm: 1.0,
-            mixed_precision: true,
-            early_stopping: EarlyStopping::default(),
-            checkpoints: Checkpoints::default(),
-        }
-    }
-}
-
 /// `model.training.early_stopping`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EarlyStopping {
     /// Whether training stops early.
+    #[default(true)]
     pub enabled: bool,
     /// Epochs without an improvement of at least `min_delta`.
+    #[default(10)]
     pub patience: usize,
     /// Smallest decrease of validation loss that counts.
+    #[default(1e-6)]
     pub min_delta: f64,
 }
 
-impl Default for EarlyStopping {
-    fn default() -> Self {
-        EarlyStopping {
-            enabled: true,
-            patience: 10,
-            min_delta: 1e-6,
-        }
-    }
-}
-
 /// `model.training.checkpoints`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Checkpoints {
     /// Directory of the run's checkpoints.
+    #[default("artifacts/checkpoints")]
     pub directory: String,
     /// The best k by validation loss are kept, plus the last.
+    #[default(3)]
     pub keep_top_k: usize,
-}
-
-impl Default for Checkpoints {
-    fn default() -> Self {
-        Checkpoints {
-            directory: "artifacts/checkpoints".into(),
-            keep_top_k: 3,
-        }
-    }
 }
 
 /// How search trials are drawn.

@@ -1,49 +1,42 @@
 //! The paper account's settings: `monitoring` and `paper` of `base_config.yaml`.
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use qts_core::config::{Checks, Secret, Validate};
 
 /// `monitoring`: alerts on a live or paper-trading run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MonitoringConfig {
     /// Whether alerts are evaluated.
+    #[default(false)]
     pub enabled: bool,
     /// Alert when drawdown from the peak exceeds this fraction.
+    #[default(0.10)]
     pub drawdown_alert: f64,
     /// Alert when one day's loss exceeds this fraction of equity.
+    #[default(0.03)]
     pub daily_loss_alert: f64,
     /// Alert when the newest bar is older than this many trading days.
+    #[default(2)]
     pub stale_data_alert_days: u32,
     /// Decisions a model is judged on: alert when the directional accuracy or the interval
     /// coverage of the last this many out-of-sample forecasts falls below the model's own
     /// figure on its validation rows (0 turns the check off).
+    #[default(20)]
     pub model_window: usize,
     /// Webhook (Slack-compatible) that receives alerts; empty to only log them.
     pub webhook_url: Secret,
     /// Seconds a webhook delivery may take, retries included: a step never waits longer.
+    #[default(5.0)]
     pub webhook_timeout_seconds: f64,
     /// Attempts per alert (retried on 5xx, 429 and connection failures).
+    #[default(3)]
     pub webhook_attempts: u32,
     /// JSON-lines file every alert is appended to.
+    #[default("artifacts/alerts.jsonl")]
     pub alert_log: String,
-}
-
-impl Default for MonitoringConfig {
-    fn default() -> Self {
-        MonitoringConfig {
-            enabled: false,
-            drawdown_alert: 0.10,
-            daily_loss_alert: 0.03,
-            stale_data_alert_days: 2,
-            model_window: 20,
-            webhook_url: Secret::default(),
-            webhook_timeout_seconds: 5.0,
-            webhook_attempts: 3,
-            alert_log: "artifacts/alerts.jsonl".into(),
-        }
-    }
 }
 
 impl Validate for MonitoringConfig {
@@ -90,22 +83,15 @@ fn webhook_scheme_ok(url: &str) -> bool {
 }
 
 /// `paper`: the paper-trading account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PaperConfig {
     /// The account's SQLite file.
+    #[default("artifacts/paper.sqlite")]
     pub database: String,
     /// Seconds a step waits for another step holding the account before it refuses.
+    #[default(10.0)]
     pub lock_timeout_seconds: f64,
-}
-
-impl Default for PaperConfig {
-    fn default() -> Self {
-        PaperConfig {
-            database: "artifacts/paper.sqlite".into(),
-            lock_timeout_seconds: 10.0,
-        }
-    }
 }
 
 impl Validate for PaperConfig {

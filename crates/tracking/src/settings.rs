@@ -1,22 +1,26 @@
 //! The tracking crate's settings: `mlflow` of `base_config.yaml`.
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use qts_core::config::{Checks, Secret, Validate};
 
 /// `mlflow`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MlflowConfig {
     /// Whether runs are tracked.
+    #[default(true)]
     pub enabled: bool,
     /// `http(s)://host:port` of a server that every run is sent to as it ends; empty keeps
     /// runs in the local store only (`qts experiments sync` sends them later).
     pub tracking_uri: String,
     /// The local run store: every tracked run is written here first (one folder per run), so
     /// nothing is lost when the server is down.
+    #[default("artifacts/runs")]
     pub local_store: String,
     /// Experiment that runs are logged under.
+    #[default("qts")]
     pub experiment_name: String,
     /// Basic-auth user of the tracking server.
     pub username: String,
@@ -24,20 +28,6 @@ pub struct MlflowConfig {
     pub password: Secret,
     /// Bearer token of the tracking server.
     pub token: Secret,
-}
-
-impl Default for MlflowConfig {
-    fn default() -> Self {
-        MlflowConfig {
-            enabled: true,
-            tracking_uri: String::new(),
-            local_store: "artifacts/runs".into(),
-            experiment_name: "qts".into(),
-            username: String::new(),
-            password: Secret::default(),
-            token: Secret::default(),
-        }
-    }
 }
 
 impl Validate for MlflowConfig {

@@ -2,14 +2,16 @@
 //! walk-forward and Monte Carlo settings. Loaded under the `backtest` key.
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use qts_core::config::{Checks, Validate, join};
 
 /// `backtest`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BacktestConfig {
     /// Starting cash in the account currency.
+    #[default(100_000.0)]
     pub initial_capital: f64,
     /// Order execution.
     pub execution: ExecutionConfig,
@@ -29,22 +31,6 @@ pub struct BacktestConfig {
     pub monte_carlo: MonteCarloConfig,
 }
 
-impl Default for BacktestConfig {
-    fn default() -> Self {
-        BacktestConfig {
-            initial_capital: 100_000.0,
-            execution: ExecutionConfig::default(),
-            costs: CostsConfig::default(),
-            position_sizing: SizingConfig::default(),
-            risk: StopsConfig::default(),
-            regime_filter: RegimeFilterConfig::default(),
-            metrics: MetricsConfig::default(),
-            walk_forward: WalkForwardConfig::default(),
-            monte_carlo: MonteCarloConfig::default(),
-        }
-    }
-}
-
 /// The price a market order fills at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,22 +43,15 @@ pub enum FillPrice {
 
 /// `backtest.execution`. The rebalancing schedule, shorting and fractional shares are account
 /// settings under `trading` in `base_config.yaml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExecutionConfig {
     /// Fill price of market orders.
+    #[default(FillPrice::NextOpen)]
     pub fill_price: FillPrice,
     /// Borrowing allowed beyond cash, as a multiple of equity (0: cash never goes negative).
+    #[default(0.0)]
     pub margin: f64,
-}
-
-impl Default for ExecutionConfig {
-    fn default() -> Self {
-        ExecutionConfig {
-            fill_price: FillPrice::NextOpen,
-            margin: 0.0,
-        }
-    }
 }
 
 /// How commission is charged.
@@ -100,43 +79,36 @@ pub enum SlippageModel {
 }
 
 /// `backtest.costs`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CostsConfig {
     /// Commission model.
+    #[default(CommissionModel::Percent)]
     pub commission_model: CommissionModel,
     /// Fraction of traded value (`percent`).
+    #[default(0.0005)]
     pub commission_rate: f64,
     /// Dollars per share (`per_share`).
+    #[default(0.005)]
     pub commission_per_share: f64,
     /// Least commission per order (`per_share`).
+    #[default(1.0)]
     pub commission_minimum: f64,
     /// Dollars per order (`fixed`).
+    #[default(0.0)]
     pub commission_fixed: f64,
     /// Slippage model.
+    #[default(SlippageModel::FixedBps)]
     pub slippage_model: SlippageModel,
     /// Basis points (`fixed_bps`).
+    #[default(5.0)]
     pub slippage_bps: f64,
     /// Multiple of daily volatility (`volatility_scaled`).
+    #[default(0.1)]
     pub slippage_volatility_fraction: f64,
     /// Largest share of a bar's volume one order may take; the rest is not filled.
+    #[default(0.025)]
     pub max_volume_fraction: f64,
-}
-
-impl Default for CostsConfig {
-    fn default() -> Self {
-        CostsConfig {
-            commission_model: CommissionModel::Percent,
-            commission_rate: 0.0005,
-            commission_per_share: 0.005,
-            commission_minimum: 1.0,
-            commission_fixed: 0.0,
-            slippage_model: SlippageModel::FixedBps,
-            slippage_bps: 5.0,
-            slippage_volatility_fraction: 0.1,
-            max_volume_fraction: 0.025,
-        }
-    }
 }
 
 /// Position sizing methods.
@@ -154,37 +126,30 @@ pub enum SizingMethod {
 }
 
 /// `backtest.position_sizing`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SizingConfig {
     /// The method.
+    #[default(SizingMethod::VolatilityScaled)]
     pub method: SizingMethod,
     /// Fraction of equity (`fixed_fractional`).
+    #[default(0.10)]
     pub fixed_fraction: f64,
     /// Target annualised volatility (`volatility_scaled`, `risk_parity`).
+    #[default(0.15)]
     pub target_volatility: f64,
     /// Bars in the volatility estimate.
+    #[default(20)]
     pub volatility_lookback: usize,
     /// Fraction of the full Kelly bet (`kelly`); ½ is the usual compromise.
+    #[default(0.5)]
     pub kelly_fraction: f64,
     /// Largest Kelly position as a fraction of equity.
+    #[default(0.25)]
     pub kelly_cap: f64,
     /// Shrink a position as the signal's forecast interval widens.
+    #[default(true)]
     pub shrink_by_interval: bool,
-}
-
-impl Default for SizingConfig {
-    fn default() -> Self {
-        SizingConfig {
-            method: SizingMethod::VolatilityScaled,
-            fixed_fraction: 0.10,
-            target_volatility: 0.15,
-            volatility_lookback: 20,
-            kelly_fraction: 0.5,
-            kelly_cap: 0.25,
-            shrink_by_interval: true,
-        }
-    }
 }
 
 /// A stop or target given as a fraction of the entry price.
@@ -210,75 +175,52 @@ impl Default for PercentRule {
 }
 
 /// `backtest.risk.atr_stop`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AtrStop {
     /// Whether the stop is active.
+    #[default(false)]
     pub enabled: bool,
     /// ATR period (Wilder).
+    #[default(14)]
     pub period: usize,
     /// Stop distance in ATRs below the entry.
+    #[default(3.0)]
     pub multiple: f64,
 }
 
-impl Default for AtrStop {
-    fn default() -> Self {
-        AtrStop {
-            enabled: false,
-            period: 14,
-            multiple: 3.0,
-        }
-    }
-}
-
 /// `backtest.risk.circuit_breaker`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CircuitBreaker {
     /// Whether the breaker is armed.
+    #[default(true)]
     pub enabled: bool,
     /// Drawdown from the equity peak that flattens every position.
+    #[default(0.20)]
     pub max_drawdown: f64,
     /// Trading days to stand aside after it trips.
+    #[default(20)]
     pub cooldown_days: u32,
 }
 
-impl Default for CircuitBreaker {
-    fn default() -> Self {
-        CircuitBreaker {
-            enabled: true,
-            max_drawdown: 0.20,
-            cooldown_days: 20,
-        }
-    }
-}
-
 /// `backtest.risk`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StopsConfig {
     /// Fixed stop-loss below the entry.
+    #[default(PercentRule::new(true, 0.08))]
     pub stop_loss: PercentRule,
     /// Take-profit above the entry.
+    #[default(PercentRule::new(false, 0.20))]
     pub take_profit: PercentRule,
     /// Trailing stop below the best price since entry.
+    #[default(PercentRule::new(false, 0.10))]
     pub trailing_stop: PercentRule,
     /// Stop a multiple of ATR below the entry.
     pub atr_stop: AtrStop,
     /// Drawdown circuit breaker.
     pub circuit_breaker: CircuitBreaker,
-}
-
-impl Default for StopsConfig {
-    fn default() -> Self {
-        StopsConfig {
-            stop_loss: PercentRule::new(true, 0.08),
-            take_profit: PercentRule::new(false, 0.20),
-            trailing_stop: PercentRule::new(false, 0.10),
-            atr_stop: AtrStop::default(),
-            circuit_breaker: CircuitBreaker::default(),
-        }
-    }
 }
 
 /// Moving-average kind.
@@ -292,25 +234,18 @@ pub enum MaKind {
 }
 
 /// `backtest.regime_filter`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegimeFilterConfig {
     /// Whether the filter wraps the strategy.
+    #[default(false)]
     pub enabled: bool,
     /// Moving-average kind.
+    #[default(MaKind::Sma)]
     pub ma: MaKind,
     /// Moving-average period.
+    #[default(200)]
     pub period: usize,
-}
-
-impl Default for RegimeFilterConfig {
-    fn default() -> Self {
-        RegimeFilterConfig {
-            enabled: false,
-            ma: MaKind::Sma,
-            period: 200,
-        }
-    }
 }
 
 /// Names of the metrics qts computes; also the JSON keys of results (empyrical's names where
@@ -367,56 +302,40 @@ pub const KNOWN_METRICS: &[&str] = &[
 ];
 
 /// `backtest.metrics`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
     /// Metrics to report; an empty list means all.
     pub report: Vec<String>,
     /// Annual risk-free rate for Sharpe, Sortino and alpha.
+    #[default(0.0)]
     pub risk_free_rate: f64,
     /// Periods a year used to annualise (252 trading days).
+    #[default(252)]
     pub periods_per_year: u32,
     /// Confidence level of VaR and CVaR.
+    #[default(0.95)]
     pub var_confidence: f64,
     /// Benchmark symbol or file for alpha, beta and the information ratio (empty: none).
     pub benchmark: String,
 }
 
-impl Default for MetricsConfig {
-    fn default() -> Self {
-        MetricsConfig {
-            report: Vec::new(),
-            risk_free_rate: 0.0,
-            periods_per_year: 252,
-            var_confidence: 0.95,
-            benchmark: String::new(),
-        }
-    }
-}
-
 /// `backtest.walk_forward`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WalkForwardConfig {
     /// Bars in each training window (`--train` of `qts walk-forward` and `qts run`).
+    #[default(756)]
     pub train_days: usize,
     /// Bars in each test window (`--test`).
+    #[default(252)]
     pub test_days: usize,
     /// Bars between test windows' starts (`--step`; usually `test_days`).
+    #[default(252)]
     pub step_days: usize,
     /// Anchored (expanding) training windows instead of rolling ones (`--anchored`).
+    #[default(false)]
     pub anchored: bool,
-}
-
-impl Default for WalkForwardConfig {
-    fn default() -> Self {
-        WalkForwardConfig {
-            train_days: 756,
-            test_days: 252,
-            step_days: 252,
-            anchored: false,
-        }
-    }
 }
 
 /// How Monte Carlo paths are drawn (`--method` of `qts monte-carlo`).
@@ -438,28 +357,21 @@ pub enum ResampleMethod {
 }
 
 /// `backtest.monte_carlo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MonteCarloConfig {
     /// Paths of `qts monte-carlo` (`--paths`; `qts run` draws its own `--paths`).
+    #[default(10_000)]
     pub simulations: usize,
     /// Two-sided coverage of the reported intervals (`--level`; `qts run` too).
+    #[default(0.95)]
     pub confidence: f64,
     /// How `qts monte-carlo` draws paths (`--method`; `qts run` always draws blocks).
+    #[default(ResampleMethod::Iid)]
     pub method: ResampleMethod,
     /// Mean block length in bars of the block bootstrap (`--block-size`; `qts run` too).
+    #[default(20)]
     pub block_size: usize,
-}
-
-impl Default for MonteCarloConfig {
-    fn default() -> Self {
-        MonteCarloConfig {
-            simulations: 10_000,
-            confidence: 0.95,
-            method: ResampleMethod::Iid,
-            block_size: 20,
-        }
-    }
 }
 
 impl Validate for BacktestConfig {

@@ -2,6 +2,7 @@
 //! `risk` of `base_config.yaml`.
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use qts_core::config::{Checks, Validate};
 
@@ -52,31 +53,24 @@ pub enum Weekday {
 }
 
 /// `trading`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TradingConfig {
     /// The symbols traded.
+    #[default(vec!["AAPL".into(), "MSFT".into()])]
     pub symbols: Vec<String>,
     /// Rebalancing schedule.
+    #[default(Frequency::Weekly)]
     pub rebalance: Frequency,
     /// Day of a weekly rebalance.
+    #[default(Weekday::Monday)]
     pub rebalance_weekday: Weekday,
     /// Whether short positions are allowed.
+    #[default(false)]
     pub allow_short: bool,
     /// Whether fractional shares can be traded.
+    #[default(false)]
     pub fractional_shares: bool,
-}
-
-impl Default for TradingConfig {
-    fn default() -> Self {
-        TradingConfig {
-            symbols: vec!["AAPL".into(), "MSFT".into()],
-            rebalance: Frequency::Weekly,
-            rebalance_weekday: Weekday::Monday,
-            allow_short: false,
-            fractional_shares: false,
-        }
-    }
 }
 
 impl Validate for TradingConfig {
@@ -98,25 +92,18 @@ impl Validate for TradingConfig {
 }
 
 /// `risk`: account-wide hard limits that every strategy and backtest obeys.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RiskLimits {
     /// Largest position as a fraction of equity.
+    #[default(0.25)]
     pub max_position_fraction: f64,
     /// Largest sum of |position values| as a multiple of equity (1 = no leverage).
+    #[default(1.0)]
     pub max_gross_exposure: f64,
     /// Drawdown from the equity peak at which trading stops.
+    #[default(0.25)]
     pub max_drawdown: f64,
-}
-
-impl Default for RiskLimits {
-    fn default() -> Self {
-        RiskLimits {
-            max_position_fraction: 0.25,
-            max_gross_exposure: 1.0,
-            max_drawdown: 0.25,
-        }
-    }
 }
 
 impl Validate for RiskLimits {

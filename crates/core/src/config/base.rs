@@ -4,6 +4,7 @@
 //! `paper` of qts-paper).
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use super::checks::{Checks, Validate};
 
@@ -64,10 +65,11 @@ pub enum Rotation {
 }
 
 /// `logging`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoggingConfig {
     /// The level when neither `RUST_LOG` nor `-v`/`-q` says otherwise.
+    #[default(LogLevel::Info)]
     pub level: LogLevel,
     /// Human output on stderr.
     pub console: ConsoleLog,
@@ -76,63 +78,39 @@ pub struct LoggingConfig {
 }
 
 /// `logging.console`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConsoleLog {
     /// Whether to log to stderr at all.
+    #[default(true)]
     pub enabled: bool,
     /// Line format.
+    #[default(ConsoleFormat::Compact)]
     pub format: ConsoleFormat,
     /// Colour.
+    #[default(ColorChoice::Auto)]
     pub color: ColorChoice,
 }
 
 /// `logging.file`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileLog {
     /// Whether to write the JSON log file.
+    #[default(false)]
     pub enabled: bool,
     /// Directory of the log files (created when missing).
+    #[default("logs")]
     pub directory: String,
     /// File name prefix; files are `<prefix>.<date>.jsonl`.
+    #[default("qts")]
     pub prefix: String,
     /// Rotation period.
+    #[default(Rotation::Daily)]
     pub rotation: Rotation,
     /// How many rotated files to keep (0 keeps all).
+    #[default(14)]
     pub max_files: usize,
-}
-
-impl Default for LoggingConfig {
-    fn default() -> Self {
-        LoggingConfig {
-            level: LogLevel::Info,
-            console: ConsoleLog {
-                enabled: true,
-                format: ConsoleFormat::Compact,
-                color: ColorChoice::Auto,
-            },
-            file: FileLog {
-                enabled: false,
-                directory: "logs".into(),
-                prefix: "qts".into(),
-                rotation: Rotation::Daily,
-                max_files: 14,
-            },
-        }
-    }
-}
-
-impl Default for ConsoleLog {
-    fn default() -> Self {
-        LoggingConfig::default().console
-    }
-}
-
-impl Default for FileLog {
-    fn default() -> Self {
-        LoggingConfig::default().file
-    }
 }
 
 impl Validate for LoggingConfig {
@@ -155,22 +133,15 @@ impl Validate for LoggingConfig {
 }
 
 /// `reproducibility`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReproducibilityConfig {
     /// Seed of every random number generator.
+    #[default(42)]
     pub seed: u64,
     /// Deterministic GPU kernels: cuDNN picks the same algorithm every run instead of
     /// benchmarking for the fastest (`false`: faster, not bit-identical). The CPU is always
     /// deterministic.
+    #[default(true)]
     pub deterministic: bool,
-}
-
-impl Default for ReproducibilityConfig {
-    fn default() -> Self {
-        ReproducibilityConfig {
-            seed: 42,
-            deterministic: true,
-        }
-    }
 }

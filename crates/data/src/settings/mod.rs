@@ -3,6 +3,7 @@
 //! `data` section (windows, target, splits), which the datasets read.
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use qts_core::config::{Checks, Validate};
 
@@ -20,31 +21,24 @@ pub trait DataSettings {
 }
 
 /// `validation`: thresholds of the data quality checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ValidationConfig {
     /// Largest tolerated share of missing trading days before a finding is an error.
+    #[default(0.05)]
     pub missing_data_threshold: f64,
     /// A daily return further than this many standard deviations from the mean is an outlier.
+    #[default(4.0)]
     pub outlier_zscore: f64,
     /// A return outside `[Q1 - k·IQR, Q3 + k·IQR]` is an outlier; this is `k`.
+    #[default(3.0)]
     pub outlier_iqr_multiplier: f64,
     /// Age of the last bar, in trading days, beyond which data is stale.
+    #[default(3)]
     pub max_staleness_days: u32,
     /// Overnight moves within this relative distance of a split ratio are flagged.
+    #[default(0.05)]
     pub split_tolerance: f64,
-}
-
-impl Default for ValidationConfig {
-    fn default() -> Self {
-        ValidationConfig {
-            missing_data_threshold: 0.05,
-            outlier_zscore: 4.0,
-            outlier_iqr_multiplier: 3.0,
-            max_staleness_days: 3,
-            split_tolerance: 0.05,
-        }
-    }
 }
 
 impl Validate for ValidationConfig {
@@ -83,35 +77,28 @@ pub enum Normalization {
 }
 
 /// `model.data`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelDataConfig {
     /// Bars in each input window.
+    #[default(60)]
     pub lookback: usize,
     /// Prediction target.
+    #[default(Target::NextReturn)]
     pub target: Target,
     /// Bars ahead for `horizon_return`.
+    #[default(1)]
     pub horizon: usize,
     /// Normalisation.
+    #[default(Normalization::Zscore)]
     pub normalization: Normalization,
     /// Share of bars for training (the oldest).
+    #[default(0.7)]
     pub train_fraction: f64,
     /// Share of bars for validation (the next).
+    #[default(0.15)]
     pub validation_fraction: f64,
     /// Bars dropped between splits; at least `lookback` so no window spans two splits.
+    #[default(60)]
     pub purge_gap: usize,
-}
-
-impl Default for ModelDataConfig {
-    fn default() -> Self {
-        ModelDataConfig {
-            lookback: 60,
-            target: Target::NextReturn,
-            horizon: 1,
-            normalization: Normalization::Zscore,
-            train_fraction: 0.7,
-            validation_fraction: 0.15,
-            purge_gap: 60,
-        }
-    }
 }

@@ -2,6 +2,7 @@
 //! the on-disk cache. Loaded under the `data` key of the merged configuration.
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 
 use qts_core::config::{Checks, Secret, Validate, join};
 
@@ -41,109 +42,82 @@ pub struct DataSourcesConfig {
 /// `data.limits`: caps on provider answers and on the bar and table files qts reads, so a
 /// hostile or broken input is refused (exit 2, naming the limit and its key) before it can
 /// take the memory or the time. The defaults are far above any daily series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReadLimits {
     /// Bytes of one provider answer (read as it streams in, never past the cap) or of one
     /// CSV/Parquet file.
+    #[default(256 << 20)]
     pub max_bytes: u64,
     /// Bars (rows) in one provider answer or one file.
+    #[default(2_000_000)]
     pub max_rows: u64,
     /// Columns of one file (its header).
+    #[default(1_000)]
     pub max_columns: u64,
     /// Bytes of one CSV line, the header included.
+    #[default(1 << 20)]
     pub max_line_bytes: u64,
 }
 
-impl Default for ReadLimits {
-    fn default() -> Self {
-        ReadLimits {
-            max_bytes: 256 << 20,
-            max_rows: 2_000_000,
-            max_columns: 1_000,
-            max_line_bytes: 1 << 20,
-        }
-    }
-}
-
 /// `data.providers`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Providers {
     /// Financial Modeling Prep.
+    #[default(HttpProvider::at("https://financialmodelingprep.com", 300))]
     pub fmp: HttpProvider,
     /// Yahoo Finance.
+    #[default(HttpProvider::at("https://query1.finance.yahoo.com", 60))]
     pub yahoo: HttpProvider,
     /// Alpha Vantage.
+    #[default(HttpProvider::at("https://www.alphavantage.co", 5))]
     pub alpha_vantage: HttpProvider,
     /// Local files.
     pub local: LocalProvider,
 }
 
-impl Default for Providers {
-    fn default() -> Self {
-        Providers {
-            fmp: HttpProvider {
-                base_url: "https://financialmodelingprep.com".into(),
-                calls_per_minute: 300,
-                ..HttpProvider::default()
-            },
-            yahoo: HttpProvider {
-                base_url: "https://query1.finance.yahoo.com".into(),
-                calls_per_minute: 60,
-                ..HttpProvider::default()
-            },
-            alpha_vantage: HttpProvider {
-                base_url: "https://www.alphavantage.co".into(),
-                calls_per_minute: 5,
-                ..HttpProvider::default()
-            },
-            local: LocalProvider::default(),
-        }
-    }
-}
-
 /// Settings shared by every HTTP provider.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpProvider {
     /// Whether the provider may be used.
+    #[default(true)]
     pub enabled: bool,
     /// Scheme, host and optional port; the endpoints' paths are added by qts.
     pub base_url: String,
     /// API key (from the environment; never logged).
     pub api_key: Secret,
     /// Token-bucket rate limit.
+    #[default(60)]
     pub calls_per_minute: u32,
     /// Timeout of one request.
+    #[default(30)]
     pub timeout_secs: u64,
     /// Retries after a 429, a 5xx or a timeout (not after an auth failure).
+    #[default(5)]
     pub max_retries: u32,
     /// First back-off delay; doubles each retry, with jitter, unless `Retry-After` says more.
+    #[default(500)]
     pub backoff_initial_ms: u64,
     /// Longest back-off delay.
+    #[default(30_000)]
     pub backoff_max_ms: u64,
     /// Use the provider's older API (FMP: v3 `historical-price-full`).
+    #[default(false)]
     pub legacy_api: bool,
 }
 
-impl Default for HttpProvider {
-    fn default() -> Self {
+impl HttpProvider {
+    /// The defaults, at `base_url` with `calls_per_minute`.
+    fn at(base_url: &str, calls_per_minute: u32) -> Self {
         HttpProvider {
-            enabled: true,
-            base_url: String::new(),
-            api_key: Secret::default(),
-            calls_per_minute: 60,
-            timeout_secs: 30,
-            max_retries: 5,
-            backoff_initial_ms: 500,
-            backoff_max_ms: 30_000,
-            legacy_api: false,
+            base_url: base_url.into(),
+            calls_per_minute,
+            ..HttpProvider::default()
         }
     }
-}
 
-impl HttpProvider {
     fn check(&self, at: &str, c: &mut Checks) {
         let url = &self.base_url;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -174,19 +148,12 @@ impl HttpProvider {
 }
 
 /// `data.providers.local`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LocalProvider {
     /// Directory holding `<SYMBOL>.csv` or `<SYMBOL>.parquet`.
+    #[default("examples/data")]
     pub directory: String,
-}
-
-impl Default for LocalProvider {
-    fn default() -> Self {
-        LocalProvider {
-            directory: "examples/data".into(),
-        }
-    }
 }
 
 /// What a failed check means.
@@ -202,158 +169,122 @@ pub enum Severity {
 }
 
 /// `data.quality`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QualityConfig {
     /// Compare dates against the NYSE calendar and report missing trading days.
+    #[default(true)]
     pub missing_days: bool,
     /// Report return outliers (z-score and IQR, thresholds in `validation`).
+    #[default(true)]
     pub outliers: bool,
     /// Report (and drop) duplicate dates.
+    #[default(true)]
     pub duplicates: bool,
     /// Report stale data (threshold in `validation.max_staleness_days`).
+    #[default(true)]
     pub freshness: bool,
     /// Check prices > 0, low ≤ open/close ≤ high, volume ≥ 0.
+    #[default(true)]
     pub price_consistency: bool,
     /// Flag overnight jumps near common split ratios.
+    #[default(true)]
     pub splits: bool,
     /// Findings at or above this severity stop a fetch or a backtest.
+    #[default(Severity::Error)]
     pub fail_on: Severity,
 }
 
-impl Default for QualityConfig {
-    fn default() -> Self {
-        QualityConfig {
-            missing_days: true,
-            outliers: true,
-            duplicates: true,
-            freshness: true,
-            price_consistency: true,
-            splits: true,
-            fail_on: Severity::Error,
-        }
-    }
-}
-
 /// `data.features`: which indicators are computed and with which periods.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeatureSpec {
     /// Simple moving averages.
+    #[default(vec![5, 20, 50, 200])]
     pub sma: Vec<usize>,
     /// Exponential moving averages (SMA-seeded, as TA-Lib).
+    #[default(vec![12, 26])]
     pub ema: Vec<usize>,
     /// Relative strength index (Wilder).
+    #[default(vec![14])]
     pub rsi: Vec<usize>,
     /// MACD.
+    #[default(Some(MacdSpec::default()))]
     pub macd: Option<MacdSpec>,
     /// Bollinger bands.
+    #[default(Some(BollingerSpec::default()))]
     pub bollinger: Option<BollingerSpec>,
     /// Momentum (price difference over n bars).
+    #[default(vec![10])]
     pub momentum: Vec<usize>,
     /// Rate of change in percent over n bars.
+    #[default(vec![10])]
     pub roc: Vec<usize>,
     /// Average true range (Wilder).
+    #[default(vec![14])]
     pub atr: Vec<usize>,
     /// On-balance volume.
+    #[default(true)]
     pub obv: bool,
     /// Rolling volatility windows of daily log returns.
+    #[default(vec![20])]
     pub volatility: Vec<usize>,
     /// Periods a year used to annualise volatility.
+    #[default(252)]
     pub periods_per_year: u32,
     /// Log-return horizons in bars.
+    #[default(vec![1, 5, 20])]
     pub log_returns: Vec<usize>,
     /// Calendar features.
     pub calendar: CalendarSpec,
 }
 
 /// `data.features.macd`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MacdSpec {
     /// Fast EMA period.
+    #[default(12)]
     pub fast: usize,
     /// Slow EMA period.
+    #[default(26)]
     pub slow: usize,
     /// Signal EMA period.
+    #[default(9)]
     pub signal: usize,
 }
 
-impl Default for MacdSpec {
-    fn default() -> Self {
-        MacdSpec {
-            fast: 12,
-            slow: 26,
-            signal: 9,
-        }
-    }
-}
-
 /// `data.features.bollinger`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BollingerSpec {
     /// Moving-average period.
+    #[default(20)]
     pub period: usize,
     /// Band width in standard deviations.
+    #[default(2.0)]
     pub std_dev: f64,
 }
 
-impl Default for BollingerSpec {
-    fn default() -> Self {
-        BollingerSpec {
-            period: 20,
-            std_dev: 2.0,
-        }
-    }
-}
-
 /// `data.features.calendar`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CalendarSpec {
     /// Day of the week (0 = Monday).
+    #[default(true)]
     pub day_of_week: bool,
     /// Month (1–12).
+    #[default(true)]
     pub month: bool,
     /// Quarter (1–4).
+    #[default(true)]
     pub quarter: bool,
     /// NYSE holiday proximity: days to and from the nearest holiday.
+    #[default(true)]
     pub holidays: bool,
     /// Whether the date falls in an earnings season.
+    #[default(true)]
     pub earnings_season: bool,
-}
-
-impl Default for CalendarSpec {
-    fn default() -> Self {
-        CalendarSpec {
-            day_of_week: true,
-            month: true,
-            quarter: true,
-            holidays: true,
-            earnings_season: true,
-        }
-    }
-}
-
-impl Default for FeatureSpec {
-    fn default() -> Self {
-        FeatureSpec {
-            sma: vec![5, 20, 50, 200],
-            ema: vec![12, 26],
-            rsi: vec![14],
-            macd: Some(MacdSpec::default()),
-            bollinger: Some(BollingerSpec::default()),
-            momentum: vec![10],
-            roc: vec![10],
-            atr: vec![14],
-            obv: true,
-            volatility: vec![20],
-            periods_per_year: 252,
-            log_returns: vec![1, 5, 20],
-            calendar: CalendarSpec::default(),
-        }
-    }
 }
 
 impl Validate for FeatureSpec {
@@ -418,29 +349,22 @@ pub enum CachePolicy {
 }
 
 /// `data.cache`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
     /// Whether fetched bars are cached.
+    #[default(true)]
     pub enabled: bool,
     /// Directory of the Parquet files (one per provider and symbol).
+    #[default(".qts/cache")]
     pub directory: String,
     /// Request policy.
+    #[default(CachePolicy::Incremental)]
     pub policy: CachePolicy,
     /// The newest cached bar is re-fetched when the cache file is older than this, since
     /// providers revise the last bar after the close.
+    #[default(12)]
     pub refresh_last_bar_after_hours: u64,
-}
-
-impl Default for CacheConfig {
-    fn default() -> Self {
-        CacheConfig {
-            enabled: true,
-            directory: ".qts/cache".into(),
-            policy: CachePolicy::Incremental,
-            refresh_last_bar_after_hours: 12,
-        }
-    }
 }
 
 impl Validate for DataSourcesConfig {
