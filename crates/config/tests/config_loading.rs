@@ -101,6 +101,11 @@ fn an_explicit_file_that_does_not_exist_is_an_error() {
         .unwrap_err();
     assert!(matches!(err, ConfigError::Read { .. }), "{err}");
     assert!(err.to_string().contains("/nonexistent/model.yaml"));
+    // The OS error is kept as the cause; the message ends with its text.
+    let cause = std::error::Error::source(&err)
+        .expect("the OS error")
+        .to_string();
+    assert!(err.to_string().ends_with(&cause), "{err} / {cause}");
 }
 
 #[test]

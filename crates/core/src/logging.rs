@@ -60,14 +60,20 @@ pub enum LoggingError {
         value: String,
         /// The parser's message.
         reason: String,
+        /// The parser's error.
+        #[source]
+        source: tracing_subscriber::filter::ParseError,
     },
     /// The log directory cannot be created or written.
     #[error("cannot write log files in {directory} (logging.file.directory): {reason}")]
     File {
         /// The directory.
         directory: String,
-        /// The OS error.
+        /// The OS error's message.
         reason: String,
+        /// The OS error (or the appender's).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A global subscriber is already installed in this process.
     #[error("logging was already initialised in this process")]
@@ -135,6 +141,7 @@ pub fn base_filter(
         Some(value) => EnvFilter::try_new(value).map_err(|e| LoggingError::Filter {
             value: value.to_string(),
             reason: e.to_string(),
+            source: e,
         }),
         None => Ok(EnvFilter::new(directive(configured))),
     }
@@ -221,11 +228,12 @@ fn file_layer(
     redactor: &Arc<Redactor>,
 ) -> Result<(BoxedLayer, WorkerGuard), LoggingError> {
     let file = &cfg.file;
-    let fail = |reason: String| LoggingError::File {
+    let fail = |e: Box<dyn std::error::Error + Send + Sync>| LoggingError::File {
         directory: file.directory.clone(),
-        reason,
+        reason: e.to_string(),
+        source: e,
     };
-    std::fs::create_dir_all(&file.directory).map_err(|e| fail(e.to_string()))?;
+    std::fs::create_dir_all(&file.directory).map_err(|e| fail(e.into()))?;
     let rotation = match file.rotation {
         Rotation::Minutely => AppenderRotation::MINUTELY,
         Rotation::Hourly => AppenderRotation::HOURLY,
@@ -239,9 +247,7 @@ fn file_layer(
     if file.max_files > 0 {
         builder = builder.max_log_files(file.max_files);
     }
-    let appender = builder
-        .build(&file.directory)
-        .map_err(|e| fail(e.to_string()))?;
+    let appender = builder.build(&file.directory).map_err(|e| fail(e.into()))?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = base_filter(cfg.level, opts.rust_log.as_deref())?;
     let layer = tracing_subscriber::fmt::layer()
@@ -419,5 +425,10 @@ mod tests {
                 .starts_with("RUST_LOG is not a valid filter"),
             "{err}"
         );
+        // The parser's error is kept as the cause, and the message already says it.
+        let cause = std::error::Error::source(&err)
+            .expect("the parser's error")
+            .to_string();
+        assert!(err.to_string().ends_with(&cause), "{err} / {cause}");
     }
 }

@@ -350,7 +350,10 @@ impl Dataset {
             let d = Self::assemble(p.table, p.close, &raw_cfg, &|times, _| {
                 split_by_date(times, train_end, validation_end, cfg.purge_gap)
             })
-            .map_err(|e| DataError::Parameter(format!("{}: {e}", p.symbol)))?;
+            .map_err(|e| DataError::Symbol {
+                symbol: p.symbol.to_string(),
+                source: Box::new(e),
+            })?;
             if d.names
                 != sets
                     .first()
@@ -650,6 +653,28 @@ mod tests {
         }
         let e = Dataset::pooled(&[], &cfg()).unwrap_err().to_string();
         assert!(e.contains("no data"), "{e}");
+    }
+
+    #[test]
+    fn a_symbol_that_cannot_be_windowed_is_named_and_keeps_the_cause() {
+        let (a, close_a) = table(200);
+        let (b, close_b) = table(5);
+        let parts = [
+            Part {
+                symbol: "A",
+                table: &a,
+                close: &close_a,
+            },
+            Part {
+                symbol: "B",
+                table: &b,
+                close: &close_b,
+            },
+        ];
+        let e = Dataset::pooled(&parts, &cfg()).unwrap_err();
+        assert!(matches!(e, DataError::Symbol { .. }), "{e:?}");
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(Some(e.to_string()), cause.map(|c| format!("B: {c}")));
     }
 
     #[test]

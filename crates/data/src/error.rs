@@ -124,4 +124,13 @@ pub enum DataError {
     /// An indicator or dataset parameter is invalid.
     #[error("{0}")]
     Parameter(String),
+    /// One symbol's part of a pooled dataset cannot be built.
+    #[error("{symbol}: {source}")]
+    Symbol {
+        /// The symbol.
+        symbol: String,
+        /// Why.
+        #[source]
+        source: Box<DataError>,
+    },
 }

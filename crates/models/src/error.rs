@@ -43,6 +43,24 @@ pub enum ModelError {
     /// architecture or width.
     #[error("{0}")]
     Input(String),
+    /// The data of a model could not be prepared (its features, its dataset).
+    #[error("{what}: {source}")]
+    Prepare {
+        /// The data, as the user named it.
+        what: String,
+        /// Why.
+        #[source]
+        source: qts_data::DataError,
+    },
+    /// A searched value does not fit the model's settings.
+    #[error("{what}: {source}")]
+    Setting {
+        /// The trial's point (`key=value;…`).
+        what: String,
+        /// The settings' decoder's error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// A file of a model version could not be encoded.
     #[error("cannot write {what}: {source}")]
     Encode {

@@ -138,8 +138,11 @@ pub fn train_model(
         .data
         .iter()
         .map(|d| {
-            let table = compute(&d.bars, &cfg.data().features)
-                .map_err(|e| ModelError::Input(format!("{}: {e}", d.source)))?;
+            let table =
+                compute(&d.bars, &cfg.data().features).map_err(|e| ModelError::Prepare {
+                    what: d.source.clone(),
+                    source: e,
+                })?;
             Ok(match req.from {
                 Some(from) => {
                     let first = table.time.partition_point(|t| t.date() < from);
@@ -160,8 +163,10 @@ pub fn train_model(
         })
         .collect();
     let symbols: Vec<String> = req.data.iter().map(|d| d.symbol.clone()).collect();
-    let ds = Dataset::pooled(&parts, &model.data)
-        .map_err(|e| ModelError::Input(format!("{}: {e}", req.data_name)))?;
+    let ds = Dataset::pooled(&parts, &model.data).map_err(|e| ModelError::Prepare {
+        what: req.data_name.clone(),
+        source: e,
+    })?;
     // One checkpoint directory per configuration and data, so --resume finds its own run.
     let run_key = qts_core::hex::sha256(
         format!("{}{}{}", cfg.fingerprint(), req.data_hash, req.adjust).as_bytes(),

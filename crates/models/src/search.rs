@@ -160,8 +160,10 @@ pub fn apply(model: &ModelConfig, point: &Point) -> Result<ModelConfig, ModelErr
         }
         *node = value.clone();
     }
-    let out: ModelConfig = serde_json::from_value(tree)
-        .map_err(|e| ModelError::Input(format!("{}: {e}", label(point))))?;
+    let out: ModelConfig = serde_json::from_value(tree).map_err(|e| ModelError::Setting {
+        what: label(point),
+        source: e,
+    })?;
     let mut checks = Checks::default();
     out.validate("model", &mut checks);
     let problems = checks.into_problems();

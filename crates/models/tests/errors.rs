@@ -60,3 +60,21 @@ fn a_malformed_file_keeps_the_parser_error() {
         format!("{}: not a safetensors file ({cause})", weights.display())
     );
 }
+
+#[test]
+fn a_searched_value_of_the_wrong_type_keeps_the_decoder_error() {
+    let point = qts_models::search::Point::from([(
+        "training.batch_size".to_string(),
+        serde_json::json!("big"),
+    )]);
+    let e = qts_models::search::apply(&qts_config::ModelConfig::default(), &point).unwrap_err();
+    assert!(matches!(e, ModelError::Setting { .. }), "{e:?}");
+    let json = e
+        .source()
+        .and_then(|s| s.downcast_ref::<serde_json::Error>())
+        .unwrap_or_else(|| panic!("no serde_json::Error beneath {e:?}"));
+    // The message names the trial's point, then says what the decoder said.
+    let text = e.to_string();
+    assert!(text.starts_with("training.batch_size="), "{text}");
+    assert!(text.ends_with(&json.to_string()), "{text}");
+}

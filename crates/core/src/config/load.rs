@@ -125,6 +125,7 @@ impl ConfigLoader {
             let text = std::fs::read_to_string(file).map_err(|e| ConfigError::Read {
                 path: file.clone(),
                 reason: e.to_string(),
+                source: Some(e),
             })?;
             files.push(file.clone());
             if let Some(node) = state.read_file(file, &text, section.key(), env) {
@@ -538,6 +539,7 @@ impl ConfigRequest {
                 return Err(ConfigError::Read {
                     path: dir.clone(),
                     reason: "no such configuration directory".into(),
+                    source: None,
                 });
             }
             Some(dir) => ConfigLoader::from_dir(dir),

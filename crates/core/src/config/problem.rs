@@ -92,8 +92,11 @@ pub enum ConfigError {
     Read {
         /// The file.
         path: PathBuf,
-        /// The OS error.
+        /// The OS error's message, or why the path is refused.
         reason: String,
+        /// The OS error, when there is one.
+        #[source]
+        source: Option<std::io::Error>,
     },
     /// The `.env` file is unreadable or malformed.
     #[error(transparent)]
