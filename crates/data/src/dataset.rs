@@ -606,6 +606,22 @@ mod tests {
         assert_eq!(d.window(100), d2.window(100));
     }
 
+    /// Two symbols' parts of a pooled dataset, `A` and `B`.
+    fn a_and_b<'a>(a: (&'a Table, &'a [f64]), b: (&'a Table, &'a [f64])) -> [Part<'a>; 2] {
+        [
+            Part {
+                symbol: "A",
+                table: a.0,
+                close: a.1,
+            },
+            Part {
+                symbol: "B",
+                table: b.0,
+                close: b.1,
+            },
+        ]
+    }
+
     #[test]
     fn pooled_symbols_share_split_dates_and_windows_stay_within_a_symbol() {
         let (a, close_a) = table(200);
@@ -614,18 +630,7 @@ mod tests {
         for t in &mut b.time {
             *t += chrono::Duration::days(30);
         }
-        let parts = [
-            Part {
-                symbol: "A",
-                table: &a,
-                close: &close_a,
-            },
-            Part {
-                symbol: "B",
-                table: &b,
-                close: &close_b,
-            },
-        ];
+        let parts = a_and_b((&a, &close_a), (&b, &close_b));
         let d = Dataset::pooled(&parts, &cfg()).unwrap();
         assert_eq!(d.time.len(), 197 + 167);
         let train_end = d
@@ -659,18 +664,7 @@ mod tests {
     fn a_symbol_that_cannot_be_windowed_is_named_and_keeps_the_cause() {
         let (a, close_a) = table(200);
         let (b, close_b) = table(5);
-        let parts = [
-            Part {
-                symbol: "A",
-                table: &a,
-                close: &close_a,
-            },
-            Part {
-                symbol: "B",
-                table: &b,
-                close: &close_b,
-            },
-        ];
+        let parts = a_and_b((&a, &close_a), (&b, &close_b));
         let e = Dataset::pooled(&parts, &cfg()).unwrap_err();
         assert!(matches!(e, DataError::Symbol { .. }), "{e:?}");
         let cause = std::error::Error::source(&e).map(ToString::to_string);
