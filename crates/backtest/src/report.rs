@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use qts_core::text::{push_date, push_f64};
 use qts_data::io::ReturnSeries;
 use qts_data::validate::{CheckedBars, Summary};
 use serde::Serialize;
@@ -352,20 +353,23 @@ impl BacktestReport {
             "entry_time,exit_time,side,size,entry_price,exit_price,pnl,return,commission,duration_days\n",
         );
         for t in &self.result.trades {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{}",
-                t.entry_time.date(),
-                t.exit_time.date(),
-                t.side,
+            push_date(&mut out, t.entry_time.date());
+            out.push(',');
+            push_date(&mut out, t.exit_time.date());
+            let _ = write!(out, ",{}", t.side);
+            for x in [
                 t.size,
                 t.entry_price,
                 t.exit_price,
                 t.pnl,
                 t.ret,
                 t.commission,
-                t.duration_days
-            );
+                t.duration_days,
+            ] {
+                out.push(',');
+                push_f64(&mut out, x);
+            }
+            out.push('\n');
         }
         out
     }
@@ -376,16 +380,18 @@ impl BacktestReport {
         let r = &self.result;
         let mut out = String::from("date,equity,cash,drawdown,buy_and_hold,price\n");
         for i in 0..r.time.len() {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{}",
-                r.time[i].date(),
+            push_date(&mut out, r.time[i].date());
+            for x in [
                 r.equity[i],
                 r.cash[i],
                 r.drawdown[i],
                 self.buy_and_hold_equity.get(i).copied().unwrap_or(f64::NAN),
-                self.first_close.get(i).copied().unwrap_or(f64::NAN)
-            );
+                self.first_close.get(i).copied().unwrap_or(f64::NAN),
+            ] {
+                out.push(',');
+                push_f64(&mut out, x);
+            }
+            out.push('\n');
         }
         out
     }

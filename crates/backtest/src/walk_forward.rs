@@ -144,7 +144,12 @@ impl WalkForwardReport {
     pub fn oos_equity_csv(&self) -> String {
         let mut out = String::from("date,equity,buy_and_hold\n");
         for (d, e, b) in &self.oos_equity {
-            let _ = writeln!(out, "{d},{e},{b}");
+            out.push_str(d);
+            out.push(',');
+            qts_core::text::push_f64(&mut out, *e);
+            out.push(',');
+            qts_core::text::push_f64(&mut out, *b);
+            out.push('\n');
         }
         out
     }

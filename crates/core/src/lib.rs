@@ -12,5 +12,6 @@ pub mod hex;
 pub mod logging;
 pub mod provenance;
 pub mod stats;
+pub mod text;
 mod text_enum;
 pub mod url;

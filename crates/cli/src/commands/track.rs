@@ -84,6 +84,12 @@ pub fn new_run(loaded: &Loaded, command: &str, name: String, start: i64) -> Run 
     }
 }
 
+/// Whether runs go untracked (`mlflow.enabled: false`): then the track functions build
+/// nothing, since formatting a run's files is a third of a backtest process.
+fn untracked(loaded: &Loaded) -> bool {
+    !loaded.config.mlflow.enabled
+}
+
 /// Stores and sends `run` when tracking is on; a server that fails leaves a warning, not an
 /// error (the run is kept for `qts experiments sync`).
 pub fn finish(loaded: &Loaded, mut run: Run) -> Result<Option<qts_tracking::Tracked>, Failure> {
@@ -123,6 +129,9 @@ pub fn backtest(
     page: Option<&str>,
     start: i64,
 ) -> Result<(), Failure> {
+    if untracked(loaded) {
+        return Ok(());
+    }
     let name = format!("backtest {} {}", report.strategy, report.symbols.join(","));
     let mut run = new_run(loaded, "backtest", name, start);
     for (k, v) in report.metrics.iter() {
@@ -180,6 +189,9 @@ pub fn optimize(
     stamp: &qts_backtest::report::Stamp,
     start: i64,
 ) -> Result<(), Failure> {
+    if untracked(loaded) {
+        return Ok(());
+    }
     let name = format!("optimize {} ({} trials)", report.best.label, report.trials);
     let mut run = new_run(loaded, "optimize", name, start);
     run.tags.extend(data_tags(&stamp.data_hash, &stamp.files));
@@ -252,6 +264,9 @@ pub fn walk_forward(
     stamp: &qts_backtest::report::Stamp,
     start: i64,
 ) -> Result<(), Failure> {
+    if untracked(loaded) {
+        return Ok(());
+    }
     let name = format!("walk-forward {what} ({} windows)", report.windows.len());
     let mut run = new_run(loaded, "walk-forward", name, start);
     run.tags.extend(data_tags(&stamp.data_hash, &stamp.files));
@@ -313,6 +328,9 @@ pub fn monte_carlo(
     data: Vec<(String, String)>,
     start: i64,
 ) -> Result<(), Failure> {
+    if untracked(loaded) {
+        return Ok(());
+    }
     let name = format!("monte-carlo {} ({} paths)", report.method, report.paths);
     let mut run = new_run(loaded, "monte-carlo", name, start);
     run.tags.extend(data);
@@ -361,6 +379,9 @@ pub fn paper_step(
     report: &qts_paper::StepReport,
     start: i64,
 ) -> Result<(), Failure> {
+    if untracked(loaded) {
+        return Ok(());
+    }
     let name = format!("paper step {}", report.day);
     let mut run = new_run(loaded, "paper step", name, start);
     run.params.extend([
