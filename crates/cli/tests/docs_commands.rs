@@ -26,7 +26,6 @@ use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use support::{MockServer, Response};
@@ -320,16 +319,8 @@ fn run_document(rel: &str) {
             .process_group(0)
             .spawn()
             .unwrap();
-        let started = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break Some(s);
-            }
-            if started.elapsed() > Duration::from_secs(600) {
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        // No clock here: a block that hangs is CI's time limit to catch, not this test's.
+        let status = child.wait().ok();
         let group = format!("-{}", child.id());
         let _ = Command::new("kill")
             .args(["-TERM", "--", &group])
