@@ -7,8 +7,8 @@
 //! account's drawdown limit) are checked here, where both sections are seen.
 //!
 //! Front ends (the CLI, the Python packages) and tests name everything through this crate:
-//! every section type and the loader are re-exported, and [`ConfigLoader`] and
-//! [`ConfigRequest`] load a [`QtsConfig`].
+//! every section type and the loader are re-exported; [`ConfigLoader`] loads a [`QtsConfig`],
+//! and so does [`ConfigRequest`]`::load` wherever the result is a [`Loaded`].
 //!
 //! ```
 //! use qts_config::{ConfigLoader, Environment};
@@ -28,18 +28,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use qts_backtest::settings::*;
-pub use qts_core::config::{
-    Checks, ColorChoice, ConfigError, ConsoleFormat, ConsoleLog, DotenvError, EnvSource,
-    Environment, FileLog, LogLevel, LoggingConfig, Origins, Problem, REDACTED, Redactor,
-    ReproducibilityConfig, Rotation, Secret, Section, Source, Validate, YamlWriteError, join,
-    to_yaml,
-};
+// Core's loader types and its own sections; the local `ConfigLoader` and `Loaded` (for this
+// root) take the place of core's generic ones.
+pub use qts_core::config::*;
 pub use qts_data::settings::*;
 pub use qts_models_settings::*;
 pub use qts_paper::settings::*;
 pub use qts_tracking::settings::*;
-
-use qts_core::config::Root;
 
 /// The whole effective configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -215,7 +210,3 @@ impl ConfigLoader {
         self.0.load(env)
     }
 }
-
-/// How a front end without flags (the Python packages) asks for a configuration
-/// ([`qts_core::config::ConfigRequest`], loading a [`QtsConfig`]).
-pub type ConfigRequest = qts_core::config::ConfigRequest;

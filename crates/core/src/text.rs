@@ -28,14 +28,20 @@ pub fn push_f64(out: &mut String, x: f64) {
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     if exponent > 0
+        || int.len() + frac.len() > 24
         || x.abs() >= 9_007_199_254_740_992.0
         || halfway(x, frac.len() as i32 - exponent)
     {
         let _ = write!(out, "{x}");
         return;
     }
-    // The significant digits and where the decimal point falls among them.
-    let all = joined(int, frac);
+    // The significant digits and where the decimal point falls among them (ryu writes at
+    // most 17, after at most five zeros).
+    let mut joined = [0u8; 24];
+    let all = &mut joined[..int.len() + frac.len()];
+    all[..int.len()].copy_from_slice(int.as_bytes());
+    all[int.len()..].copy_from_slice(frac.as_bytes());
+    let all = &*all;
     let lead = all.iter().take_while(|&&d| d == b'0').count();
     let digits = &all[lead..];
     let digits = &digits[..digits.len() - digits.iter().rev().take_while(|&&d| d == b'0').count()];
@@ -86,14 +92,6 @@ fn halfway(x: f64, k: i32) -> bool {
 /// ASCII digits as text.
 fn text(d: &[u8]) -> &str {
     std::str::from_utf8(d).unwrap_or("")
-}
-
-/// `int` then `frac`, as one run of ASCII digits.
-fn joined(int: &str, frac: &str) -> Vec<u8> {
-    let mut v = Vec::with_capacity(int.len() + frac.len());
-    v.extend_from_slice(int.as_bytes());
-    v.extend_from_slice(frac.as_bytes());
-    v
 }
 
 /// Appends `date` exactly as `write!(out, "{date}")` would (`YYYY-MM-DD`).

@@ -523,48 +523,44 @@ fn monte_carlo(
         paths.unwrap_or(mc.simulations),
         level.unwrap_or(mc.confidence),
     );
-    let block_size = block_size.unwrap_or(mc.block_size);
-    let method = method.unwrap_or(match mc.method {
-        ResampleMethod::Iid => "iid",
-        ResampleMethod::Block => "block",
-        ResampleMethod::Trades => "trades",
-        ResampleMethod::Normal => "normal",
-        ResampleMethod::StudentT => "student-t",
-    });
-    let result = &run.report.result;
-    let returns = qts_data::io::simple_returns(&result.equity);
-    let (sample, periods_per_year, draw) = match method {
-        "trades" => {
-            let entries: Vec<_> = result
-                .trades
-                .iter()
-                .map(|t| (Some(t.entry_time.date()), Some(t.pnl)))
-                .collect();
-            let equity: Vec<_> = result
-                .time
-                .iter()
-                .zip(&result.equity)
-                .map(|(t, e)| (t.date(), *e))
-                .collect();
-            let (trades, per_year) =
-                qts_backtest::monte_carlo::trade_sample(&entries, &equity, returns.len(), periods)
-                    .map_err(|k| {
-                        errors::BacktestError::new_err(format!(
-                            "trade {}: its P&L is not a number, or its entry day has no equity",
-                            k + 1
-                        ))
-                    })?;
-            (trades, per_year, Draw::Trades)
-        }
-        "iid" => (returns, periods, Draw::Iid),
-        "block" => (returns, periods, Draw::Block { size: block_size }),
-        "normal" => (returns, periods, Draw::Normal),
-        "student-t" => (returns, periods, Draw::StudentT),
-        other => {
+    let method = match method {
+        None => mc.method,
+        Some("iid") => ResampleMethod::Iid,
+        Some("block") => ResampleMethod::Block,
+        Some("trades") => ResampleMethod::Trades,
+        Some("normal") => ResampleMethod::Normal,
+        Some("student-t") => ResampleMethod::StudentT,
+        Some(other) => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "method=`{other}`: expected iid, block, trades, normal or student-t"
             )));
         }
+    };
+    let draw = Draw::from_config(method, block_size.unwrap_or(mc.block_size));
+    let result = &run.report.result;
+    let returns = qts_data::io::simple_returns(&result.equity);
+    let (sample, periods_per_year) = if draw == Draw::Trades {
+        let entries: Vec<_> = result
+            .trades
+            .iter()
+            .map(|t| (Some(t.entry_time.date()), Some(t.pnl)))
+            .collect();
+        let equity: Vec<_> = result
+            .time
+            .iter()
+            .zip(&result.equity)
+            .map(|(t, e)| (t.date(), *e))
+            .collect();
+        qts_backtest::monte_carlo::trade_sample(&entries, &equity, returns.len(), periods).map_err(
+            |k| {
+                errors::BacktestError::new_err(format!(
+                    "trade {}: its P&L is not a number, or its entry day has no equity",
+                    k + 1
+                ))
+            },
+        )?
+    } else {
+        (returns, periods)
     };
     let seed = seed.unwrap_or(cfg.reproducibility.seed);
     let initial = cfg.backtest.initial_capital;
