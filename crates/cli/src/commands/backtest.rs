@@ -193,14 +193,23 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     );
 
     let json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
+    // The result's files, formatted once for --out and the tracked run, and only if one asks.
+    let files = std::cell::LazyCell::new(|| result_files(&report, &json));
     if let Some(dir) = &args.out {
-        write_outputs(dir, &report, &json)?;
+        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+        write_result(dir, &bytes)?;
     }
     let page = args
         .report
         .as_ref()
         .map(|_| qts_backtest::html::backtest_page(&super::report::from_report(&report, &json)));
-    super::track::backtest(&p.loaded, &report, &json, page.as_deref(), start_ms)?;
+    super::track::backtest(
+        &p.loaded,
+        &report,
+        &|| files.clone(),
+        page.as_deref(),
+        start_ms,
+    )?;
     if args.json {
         print(&[], Some(json.clone()))?;
     } else {
@@ -245,17 +254,14 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), Failure> {
         .map_err(|e| Failure::Runtime(anyhow!("{}: cannot write: {e}", path.display())))
 }
 
-fn write_outputs(dir: &Path, r: &BacktestReport, stats: &serde_json::Value) -> Result<(), Failure> {
-    let stats = serde_json::to_string_pretty(stats).map_err(|e| Failure::Runtime(e.into()))? + "\n";
-    let (trades, equity) = (r.trades_csv(), r.equity_csv());
-    write_result(
-        dir,
-        &[
-            ("stats.json", stats.as_bytes()),
-            ("trades.csv", trades.as_bytes()),
-            ("equity.csv", equity.as_bytes()),
-        ],
-    )
+/// `stats.json`, `trades.csv` and `equity.csv` of a backtest, as `--out` writes them.
+pub fn result_files(r: &BacktestReport, stats: &serde_json::Value) -> [(&'static str, String); 3] {
+    let stats = serde_json::to_string_pretty(stats).unwrap_or_default() + "\n";
+    [
+        ("stats.json", stats),
+        ("trades.csv", r.trades_csv()),
+        ("equity.csv", r.equity_csv()),
+    ]
 }
 
 /// Writes a result's files into `dir` as one unit, with its manifest last

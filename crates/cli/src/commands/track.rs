@@ -121,11 +121,12 @@ pub fn finish(loaded: &Loaded, mut run: Run) -> Result<Option<qts_tracking::Trac
     Ok(Some(tracked))
 }
 
-/// A backtest's run: its metrics, the description as params, the stamp as tags, its files.
+/// A backtest's run: its metrics, the description as params, the stamp as tags, its files
+/// (`files`: `--out`'s, made only when the run is tracked).
 pub fn backtest(
     loaded: &Loaded,
     report: &qts_backtest::BacktestReport,
-    stats: &serde_json::Value,
+    files: &dyn Fn() -> [(&'static str, String); 3],
     page: Option<&str>,
     start: i64,
 ) -> Result<(), Failure> {
@@ -158,12 +159,8 @@ pub fn backtest(
         .push(("qts.data_hash".into(), report.stamp.data_hash.clone()));
     run.tags
         .push(("qts.data_files".into(), report.stamp.files.join(",")));
-    let stats = serde_json::to_string_pretty(stats).unwrap_or_default() + "\n";
-    run.inline.extend([
-        ("stats.json".into(), stats.into_bytes()),
-        ("trades.csv".into(), report.trades_csv().into_bytes()),
-        ("equity.csv".into(), report.equity_csv().into_bytes()),
-    ]);
+    run.inline
+        .extend(files().map(|(name, text)| (name.into(), text.into_bytes())));
     if let Some(page) = page {
         run.inline
             .push(("report.html".into(), page.as_bytes().to_vec()));
