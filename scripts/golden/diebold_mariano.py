@@ -1,7 +1,7 @@
-"""Writes the fixture that crates/backtest/tests/overfitting_golden.rs checks qts's
+"""Writes the fixture that crates/stats/tests/overfitting_golden.rs checks qts's
 Diebold-Mariano test against (`qts models compare`, `qts experiments compare`):
 
-  crates/backtest/tests/golden/diebold_mariano.json
+  crates/stats/tests/golden/diebold_mariano.json
 
 Run:  "$(scripts/golden/setup_venv.sh)" scripts/golden/diebold_mariano.py
 
@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "crates" / "backtest" / "tests" / "golden"
+GOLDEN = ROOT / "crates" / "stats" / "tests" / "golden"
 
 
 def dm(a, b, h, loss):

@@ -1,5 +1,5 @@
-"""Writes crates/backtest/tests/golden/empyrical_metrics.json, which
-crates/backtest/tests/empyrical_golden.rs compares qts's return metrics against.
+"""Writes crates/stats/tests/golden/empyrical_metrics.json, which
+crates/stats/tests/empyrical_golden.rs compares qts's return metrics against.
 
 Run:  "$(scripts/golden/setup_venv.sh)" scripts/golden/empyrical_metrics.py
 
@@ -21,7 +21,7 @@ import quantstats as qs
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
-OUT = ROOT / "crates" / "backtest" / "tests" / "golden" / "empyrical_metrics.json"
+OUT = ROOT / "crates" / "stats" / "tests" / "golden" / "empyrical_metrics.json"
 
 
 def metrics(r, b, rf_annual):

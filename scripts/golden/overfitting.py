@@ -1,9 +1,9 @@
-"""Writes the fixtures that crates/backtest/tests/overfitting_golden.rs compares qts's
+"""Writes the fixtures that crates/stats/tests/overfitting_golden.rs compares qts's
 overfitting statistics against:
 
-  crates/backtest/tests/golden/overfitting.json          expected values
-  crates/backtest/tests/golden/trials_goog_sma.csv.gz    trial returns: SMA crossovers on GOOG
-  crates/backtest/tests/golden/trials_noise_edge.csv.gz  trial returns: noise, one with an edge
+  crates/stats/tests/golden/overfitting.json          expected values
+  crates/stats/tests/golden/trials_goog_sma.csv.gz    trial returns: SMA crossovers on GOOG
+  crates/stats/tests/golden/trials_noise_edge.csv.gz  trial returns: noise, one with an edge
 
 Run:  "$(scripts/golden/setup_venv.sh)" scripts/golden/overfitting.py
 
@@ -28,7 +28,7 @@ from scipy import stats
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
-GOLDEN = ROOT / "crates" / "backtest" / "tests" / "golden"
+GOLDEN = ROOT / "crates" / "stats" / "tests" / "golden"
 EULER = 0.5772156649015329
 
 

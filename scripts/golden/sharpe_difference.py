@@ -1,7 +1,7 @@
-"""Writes the fixture that crates/backtest/tests/overfitting_golden.rs checks qts's test of a
+"""Writes the fixture that crates/stats/tests/overfitting_golden.rs checks qts's test of a
 difference of two Sharpe ratios against (`qts compare`, `qts experiments compare|best`):
 
-  crates/backtest/tests/golden/sharpe_difference.json
+  crates/stats/tests/golden/sharpe_difference.json
 
 Run:  "$(scripts/golden/setup_venv.sh)" scripts/golden/sharpe_difference.py
 
@@ -22,7 +22,7 @@ from scipy import stats
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
-GOLDEN = ROOT / "crates" / "backtest" / "tests" / "golden"
+GOLDEN = ROOT / "crates" / "stats" / "tests" / "golden"
 
 
 def returns(name):

@@ -18,7 +18,6 @@ use std::time::Instant;
 
 use qts_backtest::engine::{EngineConfig, run};
 use qts_backtest::grid::sma_grid;
-use qts_backtest::metrics::{MetricsConfig, return_metrics, simple_returns};
 use qts_backtest::report::{Settings, Stamp};
 use qts_backtest::strategy::SmaCross;
 use qts_backtest::summary::summarize;
@@ -26,6 +25,7 @@ use qts_backtest::{Market, backtest};
 use qts_config::QtsConfig;
 use qts_data::io::read_bars;
 use qts_data::validate::{Policy, require};
+use qts_stats::metrics::{MetricsConfig, return_metrics, simple_returns};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

@@ -38,6 +38,9 @@ pub enum BacktestError {
     /// The input data cannot be backtested.
     #[error(transparent)]
     Data(#[from] qts_data::DataError),
+    /// A statistic cannot be computed (a parameter out of range, too few returns).
+    #[error(transparent)]
+    Stats(#[from] qts_stats::StatsError),
     /// Symbols with different timestamps were combined.
     #[error("symbol `{symbol}` has timestamps that differ from `{first}`'s; align the files first")]
     Misaligned {

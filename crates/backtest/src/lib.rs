@@ -13,7 +13,6 @@
 //! assert!(!result.trades.is_empty());
 //! ```
 
-pub mod compare;
 pub mod costs;
 pub mod decide;
 pub mod engine;
@@ -21,23 +20,20 @@ pub mod error;
 mod execution;
 mod fill_rules;
 pub mod grid;
-pub mod html;
-pub mod metrics;
-pub mod monte_carlo;
 pub mod optimize;
 pub mod order;
-pub mod overfitting;
 pub mod portfolio;
-pub mod render;
 pub mod report;
 pub mod request;
 mod schedule;
 pub mod settings;
-pub mod significance;
 pub mod sizing;
 pub mod strategy;
 pub mod summary;
 pub mod walk_forward;
+
+// The statistics live in `qts-stats`; `crate::metrics` reads them there.
+use qts_stats::metrics;
 
 pub use decide::{DecideRequest, Decision, decide};
 pub use engine::{BacktestResult, EngineConfig, Execution, run};

@@ -17,10 +17,10 @@ use serde::Serialize;
 
 use crate::error::BacktestError;
 use crate::metrics::{Metrics, simple_returns};
-use crate::overfitting::{Trials, deflated_sharpe_ratio, probability_of_backtest_overfitting};
 use crate::report::{Market, Settings, Stamp, backtest};
 use crate::strategy::registry::{Default, Inputs, Params};
 use crate::strategy::{Registry, SignalSeries};
+use qts_stats::overfitting::{Trials, deflated_sharpe_ratio, probability_of_backtest_overfitting};
 
 /// One searched parameter and its values, from `NAME=START:STOP:STEP` (Python's `range`:
 /// START, START+STEP, … below STOP) or `NAME=a,b,c`.

@@ -197,7 +197,7 @@ impl Settings {
                 Execution::Default => engine,
                 Execution::BacktestingPy => engine.backtesting_py(),
             },
-            metrics: MetricsConfig::from_config(&cfg.backtest().metrics),
+            metrics: cfg.backtest().metrics.to_stats(),
             window: Window::default(),
         }
     }
@@ -274,7 +274,8 @@ pub fn backtest(
     let bench = match benchmark {
         Some(b) => Some(align_benchmark(
             result.time.get(1..).unwrap_or_default(),
-            b.series,
+            &b.series.time,
+            &b.series.returns,
             b.source,
         )?),
         None => None,
@@ -329,11 +330,6 @@ fn holding_returns(bars: &[qts_data::BarSeries], first: usize, len: usize) -> Ve
 }
 
 impl BacktestReport {
-    /// The terminal summary (see [`crate::render`]) of the metrics named in `report`.
-    pub fn summary(&self, report: &[String]) -> String {
-        crate::render::summary(self, report)
-    }
-
     /// The metrics named in `report` (`metrics.report`), in the user's order; all of them when
     /// the list is empty.
     pub fn selected(&self, report: &[String]) -> Vec<(&'static str, crate::metrics::Value)> {

@@ -110,7 +110,7 @@ pub struct SpanOverfitting {
     /// PBO by CSCV.
     pub probability_of_backtest_overfitting: Option<f64>,
     /// The distribution of λ over the CSCV combinations.
-    pub lambda: Option<crate::monte_carlo::Histogram>,
+    pub lambda: Option<qts_stats::monte_carlo::Histogram>,
 }
 
 impl WalkForwardReport {
@@ -309,7 +309,7 @@ pub fn walk_forward(
             deflated_sharpe_ratio: all.deflated_sharpe_ratio,
             probability_of_backtest_overfitting: all.probability_of_backtest_overfitting,
             lambda: (!all.logits.is_empty())
-                .then(|| crate::monte_carlo::Histogram::of(all.logits.iter().copied())),
+                .then(|| qts_stats::monte_carlo::Histogram::of(all.logits.iter().copied())),
         });
     }
     Ok(report)

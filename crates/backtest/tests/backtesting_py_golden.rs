@@ -9,11 +9,11 @@
 use std::path::{Path, PathBuf};
 
 use qts_backtest::engine::{EngineConfig, run};
-use qts_backtest::metrics::MetricsConfig;
 use qts_backtest::strategy::SmaCross;
 use qts_backtest::summary::summarize;
 use qts_config::QtsConfig;
 use qts_data::io::read_bars;
+use qts_stats::metrics::MetricsConfig;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()

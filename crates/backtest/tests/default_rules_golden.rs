@@ -15,7 +15,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use qts_backtest::engine::{EngineConfig, run};
-use qts_backtest::metrics::MetricsConfig;
 use qts_backtest::strategy::{SignalSeries, SignalStrategy, SmaCross, Strategy};
 use qts_backtest::summary::summarize;
 use qts_config::ConfigRequest;
@@ -269,7 +268,7 @@ fn case(name: &str) {
         );
     }
 
-    let metrics_cfg = MetricsConfig::from_config(&loaded.config.backtest.metrics);
+    let metrics_cfg = loaded.config.backtest.metrics.to_stats();
     let m = summarize(&result, &bars.close, None, &metrics_cfg);
     let want = g["metrics"].as_object().unwrap();
     assert_eq!(want.len(), 45, "{name}: the simulator's metrics");

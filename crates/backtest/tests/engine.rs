@@ -620,8 +620,8 @@ impl Strategy for Script {
 
 #[test]
 fn trade_and_account_metrics_of_a_hand_computed_case() {
-    use qts_backtest::metrics::MetricsConfig;
     use qts_backtest::summary::summarize;
+    use qts_stats::metrics::MetricsConfig;
     // Four round trips of 1,000 shares, each priced flat while held and left at the next
     // open: +10%, -5%, -4%, +6%.
     let p = [100.0, 110.0, 104.5, 100.32, 106.3392];
@@ -781,7 +781,7 @@ fn margin_lets_a_buy_borrow_up_to_its_multiple_of_equity() {
 #[test]
 fn a_grid_row_is_the_single_backtest_of_its_pair_and_a_bad_pair_is_refused() {
     use qts_backtest::grid::sma_grid;
-    use qts_backtest::metrics::{MetricsConfig, returns, simple_returns};
+    use qts_stats::metrics::{MetricsConfig, returns, simple_returns};
 
     let bars = goog();
     let cfg = EngineConfig::from_config(&QtsConfig::default());

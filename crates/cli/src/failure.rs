@@ -60,6 +60,26 @@ impl From<qts_data::DataError> for Failure {
 
 impl From<qts_backtest::BacktestError> for Failure {
     fn from(e: qts_backtest::BacktestError) -> Self {
-        Failure::Input(e.into())
+        match e {
+            qts_backtest::BacktestError::Stats(s) => s.into(),
+            other => Failure::Input(other.into()),
+        }
+    }
+}
+
+/// The command-line flag of a library parameter: `block_size` is `--block-size`.
+pub fn flag(parameter: &str) -> String {
+    format!("--{}", parameter.replace('_', "-"))
+}
+
+impl From<qts_stats::StatsError> for Failure {
+    fn from(e: qts_stats::StatsError) -> Self {
+        match e {
+            // The library names its parameter; the user typed a flag.
+            qts_stats::StatsError::Parameter { name, reason } => {
+                Failure::Input(anyhow::anyhow!("{} {reason}", flag(name)))
+            }
+            other => Failure::Input(other.into()),
+        }
     }
 }

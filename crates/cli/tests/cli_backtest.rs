@@ -197,7 +197,7 @@ fn metrics_against_a_benchmark() {
             .output()
             .unwrap(),
     );
-    // empyrical's values for the same series (crates/backtest/tests/golden/empyrical_metrics.json).
+    // empyrical's values for the same series (crates/stats/tests/golden/empyrical_metrics.json).
     assert!((v["sharpe_ratio"].as_f64().unwrap() - 0.8239602124699603).abs() < 1e-9);
     assert!((v["beta"].as_f64().unwrap() - 0.9093969835211747).abs() < 1e-9);
     assert_eq!(v["periods"], 2147);
@@ -394,7 +394,7 @@ fn a_window_trades_and_reports_only_its_span() {
 #[test]
 fn overfitting_reads_a_gzipped_trial_matrix_and_refuses_a_nan() {
     let dir = tempfile::tempdir().unwrap();
-    let golden = repo().join("crates/backtest/tests/golden");
+    let golden = repo().join("crates/stats/tests/golden");
     let out = qts(dir.path())
         .args(["overfitting", "--json", "--trial-returns"])
         .arg(golden.join("trials_goog_sma.csv.gz"))

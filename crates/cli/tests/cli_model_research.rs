@@ -410,11 +410,11 @@ fn experiments_compare_tests_two_training_runs_forecasts() {
             })
             .collect()
     };
-    let want = qts_backtest::significance::diebold_mariano(
+    let want = qts_stats::significance::diebold_mariano(
         &errors("b"),
         &errors("a"),
         1,
-        qts_backtest::significance::Loss::Squared,
+        qts_stats::significance::Loss::Squared,
     )
     .unwrap();
     let got = &c["forecast_significance"][0];

@@ -436,11 +436,11 @@ fn the_model_comparison_page_renders_in_a_browser() {
     };
     let (lstm, mlp) = (errors("lstm"), errors("mlp"));
     assert!(lstm.len() > 100 && lstm.len() == mlp.len());
-    let dm = qts_backtest::significance::diebold_mariano(
+    let dm = qts_stats::significance::diebold_mariano(
         &mlp,
         &lstm,
         1,
-        qts_backtest::significance::Loss::Squared,
+        qts_stats::significance::Loss::Squared,
     )
     .unwrap();
     assert!(dom.contains("Diebold–Mariano"));

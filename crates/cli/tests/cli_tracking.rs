@@ -554,7 +554,7 @@ fn compare_and_best_test_the_sharpe_difference_on_the_days_both_traded() {
             .unwrap()
             .returns
     };
-    let want = qts_backtest::overfitting::sharpe_difference(&r("a"), &r("b")).unwrap();
+    let want = qts_stats::significance::sharpe_difference(&r("a"), &r("b")).unwrap();
     let got = &c["significance"][0];
     // serde_json's default float parser may be an ulp off the printed value.
     let near = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs();

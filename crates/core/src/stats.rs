@@ -2,6 +2,11 @@
 //! validation, prediction intervals), so that numbers defined by empyrical, numpy or pandas
 //! agree with them to rounding.
 
+/// Simple returns of a level series: `levels[i] / levels[i-1] − 1`.
+pub fn simple_returns(levels: &[f64]) -> Vec<f64> {
+    levels.windows(2).map(|w| w[1] / w[0] - 1.0).collect()
+}
+
 /// Arithmetic mean; NaN for an empty slice.
 pub fn mean(x: &[f64]) -> f64 {
     if x.is_empty() {

@@ -6,6 +6,7 @@
 //! checks of PyTorch state dicts, the learning-rate schedules and the checkpoint store.
 
 pub mod checkpoint;
+pub mod compare;
 pub mod error;
 pub mod eval;
 pub mod import;

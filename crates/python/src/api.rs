@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use arrow_pyarrow::{PyArrowType, Table};
 use pyo3::prelude::*;
-use qts_backtest::html::data_quality_page;
 use qts_config::{ConfigLoader, ConfigRequest, Loaded};
 use qts_core::config::Environment;
 use qts_data::bars::BarSeries;
+use qts_report::html::data_quality_page;
 
 use crate::errors;
 use crate::tables::{columns, refused, to_py};

@@ -8,7 +8,6 @@ use std::sync::atomic::Ordering;
 use arrow_pyarrow::{PyArrowType, Table};
 use pyo3::prelude::*;
 use qts_backtest::engine::Execution;
-use qts_backtest::html::{RunData, backtest_page};
 use qts_backtest::optimize::{Axis, Method, OptimizeRequest};
 use qts_backtest::report::{ConfigFile, Settings, Stamp, Window};
 use qts_backtest::request::Request;
@@ -18,6 +17,7 @@ use qts_backtest::{BacktestReport, Market};
 use qts_config::Loaded;
 use qts_data::bars::BarSeries;
 use qts_data::validate::{Policy, require};
+use qts_report::html::{RunData, backtest_page};
 
 use crate::api::{Bars, Config, json_text, loaded, parse_day};
 use qts_arrow::Batch;
@@ -513,8 +513,8 @@ fn monte_carlo(
     drawdown: f64,
     config: Option<&Config>,
 ) -> PyResult<String> {
-    use qts_backtest::monte_carlo::{Method as Draw, Request as Simulation, simulate};
     use qts_config::ResampleMethod;
+    use qts_stats::monte_carlo::{Method as Draw, Request as Simulation, simulate};
     let loaded = loaded(config)?;
     let cfg = &loaded.config;
     let periods = f64::from(cfg.backtest.metrics.periods_per_year);
@@ -536,7 +536,7 @@ fn monte_carlo(
             )));
         }
     };
-    let draw = Draw::from_config(method, block_size.unwrap_or(mc.block_size));
+    let draw = method.with_block_size(block_size.unwrap_or(mc.block_size));
     let result = &run.report.result;
     let returns = qts_data::io::simple_returns(&result.equity);
     let (sample, periods_per_year) = if draw == Draw::Trades {
@@ -551,7 +551,7 @@ fn monte_carlo(
             .zip(&result.equity)
             .map(|(t, e)| (t.date(), *e))
             .collect();
-        qts_backtest::monte_carlo::trade_sample(&entries, &equity, returns.len(), periods).map_err(
+        qts_stats::monte_carlo::trade_sample(&entries, &equity, returns.len(), periods).map_err(
             |k| {
                 errors::BacktestError::new_err(format!(
                     "trade {}: its P&L is not a number, or its entry day has no equity",
@@ -578,7 +578,7 @@ fn monte_carlo(
                 initial,
             })
         })
-        .map_err(errors::backtest)?;
+        .map_err(errors::stats)?;
     json_text(&report)
 }
 
@@ -587,37 +587,16 @@ fn monte_carlo(
 #[pyfunction]
 #[pyo3(signature = (models, config=None))]
 fn compare_models(models: Vec<String>, config: Option<&Config>) -> PyResult<(String, String)> {
-    use qts_backtest::significance::{against_first, read_test_forecasts};
-    use qts_models::{ModelRef, Registry};
     if models.len() < 2 {
         return Err(pyo3::exceptions::PyValueError::new_err(
             "compare_models: give at least two models",
         ));
     }
     let loaded = loaded(config)?;
-    let registry = Registry::new(&loaded.config.registry.directory);
-    let model = |e: qts_models::ModelError| errors::QtsError::new_err(e.to_string());
-    let cards = models
-        .iter()
-        .map(|m| ModelRef::parse(m).and_then(|r| registry.card(&r)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(model)?;
-    let series = cards
-        .iter()
-        .map(|c| {
-            let tests = match registry.test_predictions(c).map_err(model)? {
-                Some((path, text)) => read_test_forecasts(&path.display().to_string(), &text)
-                    .map_err(errors::backtest)?,
-                None => None,
-            };
-            Ok((format!("{}@{}", c.name, c.version), tests))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let tests = against_first(&series, qts_models::registry::horizon(&cards[0]));
-    Ok((
-        json_text(&qts_models::registry::compare(&cards))?,
-        json_text(&tests)?,
-    ))
+    let registry = qts_models::Registry::new(&loaded.config.registry.directory);
+    let c = qts_models::compare::compare_models(&registry, &models)
+        .map_err(|e| errors::QtsError::new_err(e.to_string()))?;
+    Ok((json_text(&c.metrics)?, json_text(&c.tests)?))
 }
 
 /// The Diebold–Mariano test of two forecasts' errors on the same targets (Harvey, Leybourne &
@@ -630,7 +609,7 @@ fn diebold_mariano(
     horizon: usize,
     loss: &str,
 ) -> PyResult<String> {
-    use qts_backtest::significance::Loss;
+    use qts_stats::significance::Loss;
     let loss = match loss {
         "squared" => Loss::Squared,
         "absolute" => Loss::Absolute,
@@ -640,7 +619,7 @@ fn diebold_mariano(
             )));
         }
     };
-    let d = qts_backtest::significance::diebold_mariano(&errors_a, &errors_b, horizon, loss)
-        .map_err(errors::backtest)?;
+    let d = qts_stats::significance::diebold_mariano(&errors_a, &errors_b, horizon, loss)
+        .map_err(errors::stats)?;
     json_text(&d)
 }

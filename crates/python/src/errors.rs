@@ -66,10 +66,17 @@ pub(crate) fn data(e: qts_data::DataError) -> PyErr {
 pub(crate) fn backtest(e: qts_backtest::BacktestError) -> PyErr {
     match e {
         qts_backtest::BacktestError::Data(d) => data(d),
+        qts_backtest::BacktestError::Stats(s) => stats(s),
         other => BacktestError::new_err(message(&other)),
     }
 }
 
 pub(crate) fn other(e: impl std::fmt::Display) -> PyErr {
     QtsError::new_err(e.to_string())
+}
+
+/// A statistic that cannot be computed: a `BacktestError`, as before the statistics had a
+/// crate of their own; the message names the parameter as Python spells it.
+pub(crate) fn stats(e: qts_stats::StatsError) -> PyErr {
+    BacktestError::new_err(message(&e))
 }

@@ -320,6 +320,17 @@ pub struct MetricsConfig {
     pub benchmark: String,
 }
 
+impl MetricsConfig {
+    /// The settings as the statistics crate takes them.
+    pub fn to_stats(&self) -> qts_stats::metrics::MetricsConfig {
+        qts_stats::metrics::MetricsConfig {
+            periods_per_year: f64::from(self.periods_per_year),
+            risk_free_annual: self.risk_free_rate,
+            var_confidence: self.var_confidence,
+        }
+    }
+}
+
 /// `backtest.walk_forward`.
 #[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -354,6 +365,20 @@ pub enum ResampleMethod {
     /// A Student-t fitted to the returns.
     #[serde(alias = "student-t")]
     StudentT,
+}
+
+impl ResampleMethod {
+    /// The statistics crate's method, with the block bootstrap's mean `block_size`.
+    pub fn with_block_size(self, block_size: usize) -> qts_stats::monte_carlo::Method {
+        use qts_stats::monte_carlo::Method;
+        match self {
+            ResampleMethod::Iid => Method::Iid,
+            ResampleMethod::Block => Method::Block { size: block_size },
+            ResampleMethod::Trades => Method::Trades,
+            ResampleMethod::Normal => Method::Normal,
+            ResampleMethod::StudentT => Method::StudentT,
+        }
+    }
 }
 
 /// `backtest.monte_carlo`.

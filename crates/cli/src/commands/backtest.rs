@@ -202,7 +202,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     let page = args
         .report
         .as_ref()
-        .map(|_| qts_backtest::html::backtest_page(&super::report::from_report(&report, &json)));
+        .map(|_| qts_report::html::backtest_page(&super::report::from_report(&report, &json)));
     super::track::backtest(
         &p.loaded,
         &report,
@@ -215,7 +215,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     } else {
         std::io::Write::write_all(
             &mut std::io::stdout().lock(),
-            report.summary(&cfg.backtest.metrics.report).as_bytes(),
+            qts_report::render::summary(&report, &cfg.backtest.metrics.report).as_bytes(),
         )
         .map_err(|e| Failure::Runtime(e.into()))?;
     }

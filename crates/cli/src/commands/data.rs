@@ -57,7 +57,7 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
             if let Some(out) = page {
                 super::report::write_page(
                     out,
-                    &qts_backtest::html::data_quality_page(
+                    &qts_report::html::data_quality_page(
                         &path.display().to_string(),
                         &bars,
                         &report,

@@ -244,7 +244,7 @@ fn returns_of(r: &StoredRun) -> Result<Option<Vec<(chrono::NaiveDate, f64)>>, Fa
 fn sharpe_test(
     a: &StoredRun,
     b: &StoredRun,
-) -> Result<Option<qts_backtest::overfitting::SharpeDifference>, Failure> {
+) -> Result<Option<qts_stats::significance::SharpeDifference>, Failure> {
     let (Some(ra), Some(rb)) = (returns_of(a)?, returns_of(b)?) else {
         return Ok(None);
     };
@@ -253,7 +253,7 @@ fn sharpe_test(
         .iter()
         .filter_map(|(d, r)| by_day.get(d).map(|s| (*r, *s)))
         .unzip();
-    Ok(qts_backtest::overfitting::sharpe_difference(&x, &y).ok())
+    Ok(qts_stats::significance::sharpe_difference(&x, &y).ok())
 }
 
 /// Runs side by side.
@@ -266,10 +266,10 @@ struct Comparison {
     /// Every metric, with each run's value.
     metrics: Vec<(String, Vec<Option<f64>>)>,
     /// Each later run's Sharpe difference from the first.
-    significance: Vec<Option<qts_backtest::overfitting::SharpeDifference>>,
+    significance: Vec<Option<qts_stats::significance::SharpeDifference>>,
     /// For training runs: each later model's Diebold–Mariano test against the first's, on the
     /// test forecasts both made of the same days (squared error, h = 1).
-    forecast_significance: Vec<Option<qts_backtest::significance::ForecastDifference>>,
+    forecast_significance: Vec<Option<qts_stats::significance::ForecastDifference>>,
 }
 
 /// Each later training run's Diebold–Mariano test against the first's, on the test
@@ -277,8 +277,8 @@ struct Comparison {
 fn forecast_test(
     a: &StoredRun,
     b: &StoredRun,
-) -> Option<qts_backtest::significance::ForecastDifference> {
-    use qts_backtest::significance::{compare_forecasts, parse_test_forecasts};
+) -> Option<qts_stats::significance::ForecastDifference> {
+    use qts_stats::significance::forecasts::{compare_forecasts, parse_test_forecasts};
     let read = |r: &StoredRun| {
         let path = r.folder.join("artifacts/model/test_predictions.csv");
         parse_test_forecasts(&std::fs::read_to_string(path).ok()?)

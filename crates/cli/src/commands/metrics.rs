@@ -4,9 +4,9 @@ use std::io::Write;
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_backtest::metrics::{MetricsConfig, Value, align_benchmark, return_metrics};
 use qts_core::logging::RunContext;
 use qts_data::io::read_returns;
+use qts_stats::metrics::{Value, align_benchmark, return_metrics};
 
 use super::setup::{load_config, start_logging};
 use crate::cli::{GlobalArgs, MetricsArgs, SectionFiles};
@@ -42,7 +42,7 @@ pub fn run(global: &GlobalArgs, args: &MetricsArgs) -> Result<(), Failure> {
     let _guard = start_logging(global, &loaded)?;
     let span = RunContext::new("metrics").span();
     let _run = span.enter();
-    let mut cfg = MetricsConfig::from_config(&loaded.config.backtest.metrics);
+    let mut cfg = loaded.config.backtest.metrics.to_stats();
     if let Some(p) = args.periods {
         cfg.periods_per_year = f64::from(p);
     }
@@ -63,11 +63,15 @@ pub fn run(global: &GlobalArgs, args: &MetricsArgs) -> Result<(), Failure> {
         )));
     }
     let bench = match &args.benchmark {
-        Some(p) => Some(align_benchmark(
-            &series.time,
-            &read_returns(p)?,
-            &p.display().to_string(),
-        )?),
+        Some(p) => {
+            let b = read_returns(p)?;
+            Some(align_benchmark(
+                &series.time,
+                &b.time,
+                &b.returns,
+                &p.display().to_string(),
+            )?)
+        }
         None => None,
     };
     let m = return_metrics(&series.returns, bench.as_deref(), &cfg);

@@ -1,20 +1,20 @@
-//! `qts monte-carlo`: flags → [`qts_backtest::monte_carlo::simulate`] → table or JSON.
+//! `qts monte-carlo`: flags → [`qts_stats::monte_carlo::simulate`] → table or JSON.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_backtest::monte_carlo::{Interval, Method, Request, simulate};
 use qts_core::logging::RunContext;
 use qts_data::io::read_returns;
+use qts_stats::monte_carlo::{Interval, Method, Request, simulate};
 
 use super::setup::{load_config, start_logging};
 use crate::cli::{GlobalArgs, MonteCarloArgs, MonteCarloMethod, SectionFiles};
 use crate::failure::Failure;
 
 /// The `trades` sample of a result folder: `trades.csv`'s entries and P&Ls against
-/// `equity.csv` ([`qts_backtest::monte_carlo::trade_sample`]).
+/// `equity.csv` ([`qts_stats::monte_carlo::trade_sample`]).
 fn trade_returns(dir: &Path, periods: usize, per_year: f64) -> Result<(Vec<f64>, f64), Failure> {
     let read = |name: &str| {
         let path = dir.join(name);
@@ -57,7 +57,7 @@ fn trade_returns(dir: &Path, periods: usize, per_year: f64) -> Result<(Vec<f64>,
             )
         })
         .collect();
-    qts_backtest::monte_carlo::trade_sample(&entries, &by_date, periods, per_year).map_err(|k| {
+    qts_stats::monte_carlo::trade_sample(&entries, &by_date, periods, per_year).map_err(|k| {
         Failure::Input(anyhow!(
             "{}:{}: the trade's pnl is not a number, or its entry date is not in {}",
             tpath.display(),
@@ -86,10 +86,10 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
     };
     let returns = read_returns(&equity_file)?.returns;
     let mc = &cfg.backtest.monte_carlo;
-    let method = Method::from_config(
-        args.method.map_or(mc.method, MonteCarloMethod::into),
-        args.block_size.unwrap_or(mc.block_size),
-    );
+    let method = args
+        .method
+        .map_or(mc.method, MonteCarloMethod::into)
+        .with_block_size(args.block_size.unwrap_or(mc.block_size));
     let trades = method == Method::Trades;
     let (sample, periods_per_year) = if trades {
         let Some(dir) = &args.run else {
@@ -146,7 +146,7 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
         super::backtest::write_result(dir, &[("monte_carlo.json", pretty.as_bytes())])?;
     }
     if let Some(path) = &args.report {
-        super::report::write_page(path, &qts_backtest::html::monte_carlo_page(&json))?;
+        super::report::write_page(path, &qts_report::html::monte_carlo_page(&json))?;
     }
     let text = if args.json {
         pretty

@@ -115,7 +115,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
                 .join(", "),
         );
         if !report.logits.is_empty() {
-            page_json["lambda"] = serde_json::to_value(qts_backtest::monte_carlo::Histogram::of(
+            page_json["lambda"] = serde_json::to_value(qts_stats::monte_carlo::Histogram::of(
                 report.logits.iter().copied(),
             ))
             .map_err(|e| Failure::Runtime(e.into()))?;
@@ -135,10 +135,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
             write_result(dir, &files)?;
         }
         if let Some(path) = &args.report {
-            super::report::write_page(
-                path,
-                &qts_backtest::html::optimize_page(&page_json, &trials),
-            )?;
+            super::report::write_page(path, &qts_report::html::optimize_page(&page_json, &trials))?;
         }
     }
     let text = if args.json {

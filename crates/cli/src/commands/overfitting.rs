@@ -1,11 +1,11 @@
-//! `qts overfitting`: flags → [`qts_backtest::overfitting::overfitting`] → table or JSON.
+//! `qts overfitting`: flags → [`qts_stats::overfitting::overfitting`] → table or JSON.
 
 use std::io::Write;
 
 use comfy_table::Table;
-use qts_backtest::overfitting::{TrialMatrix, overfitting};
 use qts_core::logging::RunContext;
 use qts_data::io::read_csv_table_with;
+use qts_stats::overfitting::{TrialMatrix, overfitting};
 
 use super::setup::{load_config, start_logging};
 use crate::cli::{GlobalArgs, OverfittingArgs, SectionFiles};
@@ -18,10 +18,8 @@ pub fn run(global: &GlobalArgs, args: &OverfittingArgs) -> Result<(), Failure> {
     let span = RunContext::new("overfitting").span();
     let _run = span.enter();
     let source = args.trial_returns.display().to_string();
-    let matrix = TrialMatrix::from_table(
-        &read_csv_table_with(&args.trial_returns, &loaded.config.data.limits)?,
-        &source,
-    )?;
+    let table = read_csv_table_with(&args.trial_returns, &loaded.config.data.limits)?;
+    let matrix = TrialMatrix::from_columns(&table.columns, &table.time, &source)?;
     let report = overfitting(&matrix.trials(), args.pbo_splits)?;
     let text = if args.json {
         serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"

@@ -1,12 +1,12 @@
 //! `qts report RUN_DIR` and `qts backtest --report FILE`: a result → the HTML page of
-//! [`qts_backtest::html`].
+//! [`qts_report::html`].
 
 use std::path::Path;
 
 use anyhow::anyhow;
 use chrono::NaiveDate;
 use qts_backtest::BacktestReport;
-use qts_backtest::html::{RunData, TradeRow, backtest_page};
+use qts_report::html::{RunData, TradeRow, backtest_page};
 
 use super::setup::{load_config, start_logging};
 use crate::cli::{GlobalArgs, ReportArgs, SectionFiles};
@@ -133,17 +133,17 @@ pub fn page_of(dir: &Path) -> Result<String, Failure> {
                 }
             }
         }
-        return Ok(qts_backtest::html::walk_forward_page(&summary, &rows));
+        return Ok(qts_report::html::walk_forward_page(&summary, &rows));
     }
     if dir.join("optimize.json").is_file() {
         let summary = read_json(dir, "optimize.json")?;
         let path = dir.join("trials.csv");
         let trials = std::fs::read_to_string(&path)
             .map_err(|e| Failure::Input(anyhow!("{}: {e}", path.display())))?;
-        return Ok(qts_backtest::html::optimize_page(&summary, &trials));
+        return Ok(qts_report::html::optimize_page(&summary, &trials));
     }
     if dir.join("monte_carlo.json").is_file() {
-        return Ok(qts_backtest::html::monte_carlo_page(&read_json(
+        return Ok(qts_report::html::monte_carlo_page(&read_json(
             dir,
             "monte_carlo.json",
         )?));
@@ -173,7 +173,7 @@ pub fn compare(global: &GlobalArgs, args: &crate::cli::CompareArgs) -> Result<()
     let mut runs = Vec::new();
     for dir in &args.runs {
         let d = from_dir(dir)?;
-        runs.push(qts_backtest::compare::RunSeries {
+        runs.push(qts_stats::compare::RunSeries {
             name: dir.file_name().map_or_else(
                 || dir.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
@@ -183,7 +183,7 @@ pub fn compare(global: &GlobalArgs, args: &crate::cli::CompareArgs) -> Result<()
             equity: d.equity,
         });
     }
-    let c = qts_backtest::compare::compare(&runs)?;
+    let c = qts_stats::compare::compare(&runs)?;
     let out = args
         .out
         .clone()
@@ -228,5 +228,5 @@ pub fn compare(global: &GlobalArgs, args: &crate::cli::CompareArgs) -> Result<()
             c.periods, c.common.0, c.common.1, runs[0].name
         );
     }
-    write_page(&out, &qts_backtest::html::compare_page(&runs, &c))
+    write_page(&out, &qts_report::html::compare_page(&runs, &c))
 }

@@ -137,8 +137,8 @@ pub fn backtest(
     let mut run = new_run(loaded, "backtest", name, start);
     for (k, v) in report.metrics.iter() {
         let x = match v {
-            qts_backtest::metrics::Value::Number(x) => *x,
-            qts_backtest::metrics::Value::Count(c) => *c as f64,
+            qts_stats::metrics::Value::Number(x) => *x,
+            qts_stats::metrics::Value::Count(c) => *c as f64,
         };
         run.metric(k, x);
     }
@@ -205,9 +205,9 @@ pub fn optimize(
     if let Some(v) = report.probability_of_backtest_overfitting {
         run.metric("probability_of_backtest_overfitting", v);
     }
-    let value = |m: &qts_backtest::metrics::Metrics, k: &str| match m.get(k) {
-        Some(qts_backtest::metrics::Value::Number(x)) => Some(*x),
-        Some(qts_backtest::metrics::Value::Count(c)) => Some(*c as f64),
+    let value = |m: &qts_stats::metrics::Metrics, k: &str| match m.get(k) {
+        Some(qts_stats::metrics::Value::Number(x)) => Some(*x),
+        Some(qts_stats::metrics::Value::Count(c)) => Some(*c as f64),
         None => None,
     };
     if let Some(best) = value(&report.best.metrics, &report.maximize) {
@@ -272,8 +272,8 @@ pub fn walk_forward(
     run.params.push(("run.what".into(), what.to_string()));
     for (k, v) in report.out_of_sample.iter() {
         let x = match v {
-            qts_backtest::metrics::Value::Number(x) => *x,
-            qts_backtest::metrics::Value::Count(c) => *c as f64,
+            qts_stats::metrics::Value::Number(x) => *x,
+            qts_stats::metrics::Value::Count(c) => *c as f64,
         };
         run.metric(&format!("oos_{k}"), x);
     }
@@ -320,7 +320,7 @@ pub fn walk_forward(
 /// metrics, the JSON (fan and histograms included) as an artifact.
 pub fn monte_carlo(
     loaded: &Loaded,
-    report: &qts_backtest::monte_carlo::Report,
+    report: &qts_stats::monte_carlo::Report,
     json: &serde_json::Value,
     data: Vec<(String, String)>,
     start: i64,

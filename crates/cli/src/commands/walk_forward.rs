@@ -77,12 +77,12 @@ pub fn described(
 
 /// The walk-forward page of `report` described by `json` ([`described`]).
 pub fn page(report: &WalkForwardReport, json: &serde_json::Value) -> String {
-    let rows: Vec<qts_backtest::html::EquityRow> = report
+    let rows: Vec<qts_report::html::EquityRow> = report
         .oos_equity
         .iter()
         .filter_map(|(d, e, b)| Some((d.parse().ok()?, *e, *b)))
         .collect();
-    qts_backtest::html::walk_forward_page(json, &rows)
+    qts_report::html::walk_forward_page(json, &rows)
 }
 
 /// Writes `--out` and `--report`, and prints a walk-forward's table or JSON (strategy and

@@ -17,10 +17,7 @@ pub struct ReturnSeries {
     pub returns: Vec<f64>,
 }
 
-/// `levels[i] / levels[i-1] − 1`.
-pub fn simple_returns(levels: &[f64]) -> Vec<f64> {
-    levels.windows(2).map(|w| w[1] / w[0] - 1.0).collect()
-}
+pub use qts_core::stats::simple_returns;
 
 /// Reads `date,return`, or `date,close|equity|adj_close` (simple returns are taken), or a
 /// Parquet bar file's closes.

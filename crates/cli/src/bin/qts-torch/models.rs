@@ -9,7 +9,6 @@ use qts_config::ConfigLoader;
 use qts_core::config::Section;
 use qts_core::logging::RunContext;
 use qts_models::import::register_import;
-use qts_models::registry::compare;
 use qts_models::{ModelCard, ModelRef, Registry};
 
 use qts_cli::cli::{GlobalArgs, ModelsCommand, SectionFiles};
@@ -132,21 +131,17 @@ pub fn run(global: &GlobalArgs, command: &ModelsCommand) -> Result<(), Failure> 
             json: as_json,
             report,
         } => {
-            let cards: Vec<ModelCard> = models
-                .iter()
-                .map(|m| ModelRef::parse(m).and_then(|r| registry.card(&r)))
-                .collect::<Result<_, _>>()
-                .map_err(crate::failure)?;
-            let table = compare(&cards);
-            let tests = forecast_tests(&registry, &cards)?;
+            let compared =
+                qts_models::compare::compare_models(&registry, models).map_err(crate::failure)?;
+            let (cards, table, tests) = (&compared.cards, &compared.metrics, &compared.tests);
             if let Some(path) = report {
-                let columns: Vec<qts_backtest::html::ModelColumn> = cards
+                let columns: Vec<qts_report::html::ModelColumn> = cards
                     .iter()
                     .map(|c| column(&registry, c))
                     .collect::<Result<_, _>>()?;
                 qts_cli::commands::report::write_page(
                     path,
-                    &qts_backtest::html::models_page(&columns, &tests),
+                    &qts_report::html::models_page(&columns, &tests),
                 )?;
             }
             if *as_json {
@@ -240,7 +235,7 @@ pub fn import(
 }
 
 /// What the comparison page draws of a registered version: its card and `history.json`.
-fn column(registry: &Registry, c: &ModelCard) -> Result<qts_backtest::html::ModelColumn, Failure> {
+fn column(registry: &Registry, c: &ModelCard) -> Result<qts_report::html::ModelColumn, Failure> {
     let path = registry
         .version_dir(&c.name, c.version)
         .join("history.json");
@@ -261,7 +256,7 @@ fn column(registry: &Registry, c: &ModelCard) -> Result<qts_backtest::html::Mode
     } else {
         Vec::new()
     };
-    Ok(qts_backtest::html::ModelColumn {
+    Ok(qts_report::html::ModelColumn {
         name: format!("{}@{}", c.name, c.version),
         architecture: c.architecture.clone(),
         data: c.data.as_ref().map_or("imported".into(), |d| {
@@ -281,28 +276,4 @@ fn column(registry: &Registry, c: &ModelCard) -> Result<qts_backtest::html::Mode
         metrics: c.metrics.clone(),
         history,
     })
-}
-
-use qts_backtest::significance::{ForecastDifference, against_first, read_test_forecasts};
-
-/// Each model's Diebold–Mariano test against the first on the test days both forecast (the
-/// same targets), squared error, at the first model's horizon.
-fn forecast_tests(
-    registry: &Registry,
-    cards: &[ModelCard],
-) -> Result<Vec<(String, Option<ForecastDifference>)>, Failure> {
-    let series = cards
-        .iter()
-        .map(|c| {
-            let tests = match registry.test_predictions(c).map_err(crate::failure)? {
-                Some((path, text)) => read_test_forecasts(&path.display().to_string(), &text)?,
-                None => None,
-            };
-            Ok((format!("{}@{}", c.name, c.version), tests))
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    Ok(against_first(
-        &series,
-        qts_models::registry::horizon(&cards[0]),
-    ))
 }

@@ -12,17 +12,16 @@ use std::time::Instant;
 
 use anyhow::anyhow;
 use comfy_table::Table;
-use qts_backtest::compare::{RunSeries, compare};
-use qts_backtest::metrics::{Metrics, simple_returns};
-use qts_backtest::monte_carlo::{Method, Request, simulate};
-use qts_backtest::overfitting::{
-    SharpeDifference, Trials, deflated_sharpe_ratio, probabilistic_sharpe_ratio, sharpe_difference,
-};
 use qts_backtest::strategy::SignalSeries;
 use qts_backtest::walk_forward::{Fold, Schedule, Span, WalkForwardReport, walk};
 use qts_backtest::{DecideRequest, decide};
 use qts_core::logging::RunContext;
 use qts_models::Registry;
+use qts_stats::compare::{RunSeries, compare};
+use qts_stats::metrics::{Metrics, simple_returns};
+use qts_stats::monte_carlo::{Method, Request, simulate};
+use qts_stats::overfitting::{Trials, deflated_sharpe_ratio, probabilistic_sharpe_ratio};
+use qts_stats::significance::{SharpeDifference, sharpe_difference};
 use serde_json::{Value, json};
 
 use qts_cli::cli::{ExecutionArg, GlobalArgs, PipelineArgs, RunArgs};
@@ -176,7 +175,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
     let page = |name: &str| args.out.join(name);
     write_page(
         &page("data_quality.html"),
-        &qts_backtest::html::data_quality_page(&source, bars, &quality),
+        &qts_report::html::data_quality_page(&source, bars, &quality),
     )?;
 
     let schedule = Schedule::from_config(
@@ -357,7 +356,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
     let c = compare(&three)?;
     write_page(
         &page("report.html"),
-        &qts_backtest::html::compare_page(&three, &c),
+        &qts_report::html::compare_page(&three, &c),
     )?;
     let what = format!("the model {} retrained on each window", cfg.model.name);
     let wf_json = qts_cli::commands::walk_forward::described(&model, &what, &source)?;
@@ -369,7 +368,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
     mc_json["source"] = "the model's stitched out-of-sample daily returns".into();
     write_page(
         &page("monte_carlo.html"),
-        &qts_backtest::html::monte_carlo_page(&mc_json),
+        &qts_report::html::monte_carlo_page(&mc_json),
     )?;
     let summary = json!({
         "data": source,

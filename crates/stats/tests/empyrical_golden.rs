@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use qts_backtest::metrics::{MetricsConfig, return_metrics, simple_returns};
 use qts_data::io::read_bars;
+use qts_stats::metrics::{MetricsConfig, return_metrics, simple_returns};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()

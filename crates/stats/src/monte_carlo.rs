@@ -11,22 +11,8 @@ use rand_distr::{Distribution, StandardNormal, StudentT};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::BacktestError;
+use crate::StatsError;
 use qts_core::stats;
-
-impl Method {
-    /// `backtest.monte_carlo.method` with its `block_size`.
-    pub fn from_config(method: crate::settings::ResampleMethod, block_size: usize) -> Method {
-        use crate::settings::ResampleMethod as M;
-        match method {
-            M::Iid => Method::Iid,
-            M::Block => Method::Block { size: block_size },
-            M::Trades => Method::Trades,
-            M::Normal => Method::Normal,
-            M::StudentT => Method::StudentT,
-        }
-    }
-}
 
 /// How paths are drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -203,12 +189,14 @@ enum Draw {
 /// Runs the simulation.
 ///
 /// # Errors
-/// [`BacktestError::Config`] naming the flag: no paths, fewer than two sample values, a
-/// non-finite sample value, a level outside (0, 1), a block size of 0, a horizon of 0.
-pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
-    let bad = |m: String| Err(BacktestError::Config(m));
+/// [`StatsError::Parameter`] naming the parameter (no paths, a level or drawdown outside
+/// (0, 1), a block size of 0, a horizon of 0); [`StatsError::Insufficient`] for fewer than two
+/// sample values or a non-finite one.
+pub fn simulate(req: &Request<'_>) -> Result<Report, StatsError> {
+    let bad = |m: String| Err(StatsError::Insufficient(m));
+    let param = |name: &'static str, m: String| Err(StatsError::parameter(name, m));
     if req.paths == 0 {
-        return bad("--paths must be at least 1".into());
+        return param("paths", "must be at least 1, got 0".into());
     }
     if req.sample.len() < 2 {
         return bad(format!(
@@ -220,20 +208,20 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
         return bad(format!("sample value {} is not finite", i + 1));
     }
     if !(req.level > 0.0 && req.level < 1.0) {
-        return bad(format!(
-            "--level must be between 0 and 1, got {}",
-            req.level
-        ));
+        return param(
+            "level",
+            format!("must be between 0 and 1, got {}", req.level),
+        );
     }
     if !(req.drawdown > 0.0 && req.drawdown < 1.0) {
-        return bad(format!(
-            "--drawdown must be between 0 and 1, got {}",
-            req.drawdown
-        ));
+        return param(
+            "drawdown",
+            format!("must be between 0 and 1, got {}", req.drawdown),
+        );
     }
     let horizon = req.horizon.unwrap_or(req.sample.len());
     if horizon == 0 {
-        return bad("--horizon must be at least 1".into());
+        return param("horizon", "must be at least 1, got 0".into());
     }
     let (mean, std) = (stats::mean(req.sample), stats::std(req.sample, 1));
     let mut fitted = None;
@@ -241,7 +229,7 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
         Method::Iid | Method::Trades => Draw::Resample(req.sample.to_vec()),
         Method::Block { size } => {
             if size == 0 {
-                return bad("--block-size must be at least 1".into());
+                return param("block_size", "must be at least 1, got 0".into());
             }
             Draw::Block(req.sample.to_vec(), 1.0 / size as f64)
         }
@@ -263,7 +251,7 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, BacktestError> {
                     df: Some(df),
                 });
                 let t = StudentT::new(df).map_err(|e| {
-                    BacktestError::Config(format!("cannot fit a Student-t (df {df}): {e}"))
+                    StatsError::Insufficient(format!("cannot fit a Student-t (df {df}): {e}"))
                 })?;
                 Draw::StudentT(mean, std * ((df - 2.0) / df).sqrt(), t)
             } else {

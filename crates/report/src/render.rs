@@ -6,10 +6,10 @@
 
 use std::fmt::Write as _;
 
-use crate::settings::{CommissionModel, SizingMethod, SlippageModel};
+use qts_backtest::settings::{CommissionModel, SizingMethod, SlippageModel};
 
-use crate::metrics::{Metrics, Value};
-use crate::report::BacktestReport;
+use qts_backtest::BacktestReport;
+use qts_stats::metrics::{Metrics, Value};
 
 /// How a metric's value is shown.
 #[derive(Clone, Copy)]
@@ -205,10 +205,10 @@ fn header(r: &BacktestReport) -> String {
         "no breaker".into()
     };
     let rebalance = match s.rebalance {
-        crate::settings::Frequency::Weekly => {
+        qts_backtest::settings::Frequency::Weekly => {
             format!("weekly rebalance ({:?})", s.rebalance_weekday).to_lowercase()
         }
-        crate::settings::Frequency::Signal => "rebalance on a new target only".into(),
+        qts_backtest::settings::Frequency::Signal => "rebalance on a new target only".into(),
         f => format!("{f:?} rebalance").to_lowercase(),
     };
     let bars = number(&r.metrics, "num_bars").unwrap_or(0.0);
@@ -228,12 +228,12 @@ fn header(r: &BacktestReport) -> String {
         out,
         "costs: commission {commission}, slippage {slippage} · {} execution, fills at the {}",
         match r.execution {
-            crate::Execution::Default => "qts",
-            crate::Execution::BacktestingPy => "backtesting.py",
+            qts_backtest::Execution::Default => "qts",
+            qts_backtest::Execution::BacktestingPy => "backtesting.py",
         },
         match s.fill_price {
-            crate::settings::FillPrice::NextOpen => "next open",
-            crate::settings::FillPrice::Close => "signal's close",
+            qts_backtest::settings::FillPrice::NextOpen => "next open",
+            qts_backtest::settings::FillPrice::Close => "signal's close",
         }
     );
     let _ = writeln!(

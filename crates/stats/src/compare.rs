@@ -1,12 +1,12 @@
 //! Strategies side by side: their returns on the days all of them traded, the correlation of
 //! those returns, and a Jobson–Korkie–Memmel test of each Sharpe ratio against the first's.
-//! `qts compare` prints it and draws it ([`crate::html::compare_page`]).
+//! `qts compare` prints it and draws it .
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::error::BacktestError;
-use crate::overfitting::{SharpeDifference, sharpe_difference};
+use crate::StatsError;
+use crate::significance::{SharpeDifference, sharpe_difference};
 
 /// One run's equity curve and its metrics (a `qts backtest --out` folder).
 #[derive(Debug, Clone)]
@@ -39,9 +39,9 @@ pub struct Comparison {
 /// The returns of every run on the days all of them have.
 ///
 /// # Errors
-/// [`BacktestError::Input`] for fewer than two runs, or fewer than 3 common returns.
-pub fn compare(runs: &[RunSeries]) -> Result<Comparison, BacktestError> {
-    let bad = |reason: String| BacktestError::Input {
+/// [`StatsError::Input`] for fewer than two runs, or fewer than 3 common returns.
+pub fn compare(runs: &[RunSeries]) -> Result<Comparison, StatsError> {
+    let bad = |reason: String| StatsError::Input {
         path: "compare".into(),
         reason,
     };

@@ -90,7 +90,7 @@ fn curves(models: &[ModelColumn]) -> String {
 /// first (`None` for the first, or where there is nothing in common to test).
 pub fn models_page(
     models: &[ModelColumn],
-    tests: &[(String, Option<crate::significance::ForecastDifference>)],
+    tests: &[(String, Option<qts_stats::significance::ForecastDifference>)],
 ) -> String {
     let mut body = format!(
         "<h1>{} models compared</h1><div class=\"sub\">validation metrics chose each model's epoch; test metrics are of rows no choice saw</div>",

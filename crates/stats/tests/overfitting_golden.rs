@@ -9,11 +9,11 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use qts_backtest::overfitting::{
+use qts_data::io::{read_bars, read_csv_table, simple_returns};
+use qts_stats::overfitting::{
     TrialMatrix, Trials, min_track_record_length, moments, overfitting, probabilistic_sharpe_ratio,
     probability_of_backtest_overfitting, sharpe,
 };
-use qts_data::io::{read_bars, read_csv_table, simple_returns};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -21,8 +21,7 @@ fn root() -> PathBuf {
 
 fn golden() -> serde_json::Value {
     let text =
-        std::fs::read_to_string(root().join("crates/backtest/tests/golden/overfitting.json"))
-            .unwrap();
+        std::fs::read_to_string(root().join("crates/stats/tests/golden/overfitting.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -71,8 +70,9 @@ fn dsr_and_pbo_match_the_reference_on_two_matrices() {
     let cases = g["matrices"].as_object().unwrap();
     assert_eq!(cases.len(), 2, "fixture cases");
     for (file, want) in cases {
-        let path = root().join("crates/backtest/tests/golden").join(file);
-        let matrix = TrialMatrix::from_table(&read_csv_table(&path).unwrap(), file).unwrap();
+        let path = root().join("crates/stats/tests/golden").join(file);
+        let table = read_csv_table(&path).unwrap();
+        let matrix = TrialMatrix::from_columns(&table.columns, &table.time, file).unwrap();
         let splits = want["splits"].as_u64().unwrap() as usize;
         let got = overfitting(&matrix.trials(), splits).unwrap();
         assert_eq!(
@@ -190,7 +190,7 @@ fn the_sharpe_difference_test_matches_the_reference() {
     // `scripts/golden/sharpe_difference.py`: Jobson–Korkie with Memmel's correction, written
     // from the paper with numpy and scipy, on GOOG against the S&P 500.
     let text =
-        std::fs::read_to_string(root().join("crates/backtest/tests/golden/sharpe_difference.json"))
+        std::fs::read_to_string(root().join("crates/stats/tests/golden/sharpe_difference.json"))
             .unwrap();
     let g: serde_json::Value = serde_json::from_str(&text).unwrap();
     let cases = g["cases"].as_array().unwrap();
@@ -226,7 +226,7 @@ fn the_sharpe_difference_test_matches_the_reference() {
             .unzip();
         let name = case["name"].as_str().unwrap();
         assert_eq!(a.len() as u64, case["periods"].as_u64().unwrap(), "{name}");
-        let d = qts_backtest::overfitting::sharpe_difference(&a, &b).unwrap();
+        let d = qts_stats::significance::sharpe_difference(&a, &b).unwrap();
         close_to(d.sharpe_a, &case["sharpe_a"], &format!("{name} sharpe_a"));
         close_to(d.sharpe_b, &case["sharpe_b"], &format!("{name} sharpe_b"));
         close_to(
@@ -244,7 +244,7 @@ fn the_diebold_mariano_test_matches_the_reference() {
     // `scripts/golden/diebold_mariano.py`, written from the papers with numpy and scipy: GOOG's
     // daily return forecast as 0 and as the mean of the 20 returns before it.
     let text =
-        std::fs::read_to_string(root().join("crates/backtest/tests/golden/diebold_mariano.json"))
+        std::fs::read_to_string(root().join("crates/stats/tests/golden/diebold_mariano.json"))
             .unwrap();
     let g: serde_json::Value = serde_json::from_str(&text).unwrap();
     let cases = g["cases"].as_array().unwrap();
@@ -256,7 +256,7 @@ fn the_diebold_mariano_test_matches_the_reference() {
     let (a, b): (Vec<f64>, Vec<f64>) = (20..r.len())
         .map(|i| (r[i], r[i] - r[i - 20..i].iter().sum::<f64>() / 20.0))
         .unzip();
-    use qts_backtest::significance::{Loss, diebold_mariano};
+    use qts_stats::significance::{Loss, diebold_mariano};
     for case in cases {
         let loss = match case["loss"].as_str().unwrap() {
             "squared" => Loss::Squared,

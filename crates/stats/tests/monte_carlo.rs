@@ -5,7 +5,7 @@
 
 mod support;
 
-use qts_backtest::monte_carlo::{Method, Request, simulate};
+use qts_stats::monte_carlo::{Method, Request, simulate};
 
 /// Seeded N(mu, sd) returns.
 fn normal(n: usize, mu: f64, sd: f64, seed: u64) -> Vec<f64> {

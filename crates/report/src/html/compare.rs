@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::{Frame, binned, color, esc, legend, page, ticks};
-use crate::compare::{Comparison, RunSeries};
+use qts_stats::compare::{Comparison, RunSeries};
 
 const COLORS: [&str; 8] = [
     "#3868d8", "#c0392b", "#2e8b57", "#6b4fbb", "#b8860b", "#1b9aaa", "#8e44ad", "#5a6475",

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::StatsError;
+
 pub use trades::TradeOutcome;
 
 /// Inputs that are not the return series itself.
@@ -35,15 +37,6 @@ impl Default for MetricsConfig {
 }
 
 impl MetricsConfig {
-    /// The settings of `backtest.metrics`.
-    pub fn from_config(m: &crate::settings::MetricsConfig) -> MetricsConfig {
-        MetricsConfig {
-            periods_per_year: f64::from(m.periods_per_year),
-            risk_free_annual: m.risk_free_rate,
-            var_confidence: m.var_confidence,
-        }
-    }
-
     /// The risk-free return per period.
     pub fn risk_free_per_period(&self) -> f64 {
         (1.0 + self.risk_free_annual).powf(1.0 / self.periods_per_year) - 1.0
@@ -488,25 +481,25 @@ pub fn trade_metrics(t: &[TradeOutcome]) -> Metrics {
     m
 }
 
-pub use qts_data::io::simple_returns;
+pub use qts_core::stats::simple_returns;
 
-/// The benchmark's returns on each of `time`'s dates (as simple returns between those dates);
-/// `source` names the benchmark in the error.
+/// The benchmark's returns on each of `time`'s dates, from a benchmark series of returns
+/// `returns` ending on `dates` (ascending); `source` names the benchmark in the error.
 ///
 /// # Errors
-/// [`crate::BacktestError::Input`] naming the first date the benchmark lacks.
+/// [`StatsError::Input`] naming the first date the benchmark lacks.
 pub fn align_benchmark(
     time: &[chrono::NaiveDateTime],
-    bench: &qts_data::io::ReturnSeries,
+    dates: &[chrono::NaiveDateTime],
+    returns: &[f64],
     source: &str,
-) -> Result<Vec<f64>, crate::BacktestError> {
+) -> Result<Vec<f64>, StatsError> {
     time.iter()
         .map(|t| {
-            bench
-                .time
+            dates
                 .binary_search(t)
-                .map(|i| bench.returns[i])
-                .map_err(|_| crate::BacktestError::Input {
+                .map(|i| returns[i])
+                .map_err(|_| StatsError::Input {
                     path: source.to_string(),
                     reason: format!("no benchmark return for {}", t.date()),
                 })

@@ -539,7 +539,7 @@ fn trades_chart(d: &RunData) -> String {
 
 impl RunData {
     /// The page's data from a report just computed, with `stats` its JSON.
-    pub fn of_report(r: &crate::BacktestReport, stats: &Value) -> RunData {
+    pub fn of_report(r: &qts_backtest::BacktestReport, stats: &Value) -> RunData {
         RunData {
             stats: stats.clone(),
             days: r.result.time.iter().map(|t| t.date()).collect(),
