@@ -7,6 +7,11 @@
 # (scripts/python-env.sh). The tests run instrumented (cargo-llvm-cov with Debian's llvm-22,
 # scripts/coverage-env.sh), and the script ends with the workspace's line coverage, which must
 # be at least 80% (QTS_COVERAGE_FLOOR) when every test ran (no arguments).
+#
+#   scripts/test.sh --quick [ARGS]   the inner loop: the library crates' unit, golden and
+#                                    property tests, not instrumented, without the CLI's
+#                                    process tests, the browser, MLflow or Python (libtorch is
+#                                    still installed: the models crate's tests train).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +22,12 @@ fi
 
 # shellcheck source=scripts/torch-env.sh
 source scripts/torch-env.sh
+
+if [ "${1:-}" = "--quick" ]; then
+    shift
+    exec cargo test --workspace --locked --exclude qts-cli "$@"
+fi
+
 # Headless Chromium for the browser tests of the HTML reports (crates/cli/tests/cli_report.rs):
 # Debian's package, installed when missing (CI runs as root).
 if [ ! -x "${QTS_CHROMIUM:-/usr/bin/chromium}" ]; then

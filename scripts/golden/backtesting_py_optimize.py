@@ -1,4 +1,4 @@
-"""Writes crates/backtest/tests/golden/backtesting_py_optimize.json: backtesting.py's
+"""Writes crates/research/tests/golden/backtesting_py_optimize.json: backtesting.py's
 `Backtest.optimize` over SmaCross grids, which crates/backtest/tests/optimize_golden.rs
 reproduces with `qts_backtest::optimize` under `--execution backtesting-py`.
 

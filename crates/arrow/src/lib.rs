@@ -226,15 +226,8 @@ pub fn values_hash(series: &BarSeries) -> String {
     qts_core::hex::encode(&hasher.finalize())
 }
 
-/// The data hash stamped on a result of several symbols' bars: the one hash of a single
-/// symbol, else the SHA-256 of their hashes in order.
-pub fn combined_hash<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
-    let all: Vec<&str> = hashes.into_iter().collect();
-    match all.as_slice() {
-        [one] => (*one).to_string(),
-        many => qts_core::hex::sha256(many.concat().as_bytes()),
-    }
-}
+/// The data hash stamped on a result of several symbols' bars ([`qts_core::hex::combined`]).
+pub use qts_core::hex::combined as combined_hash;
 
 /// Builds a record batch column by column.
 #[derive(Default)]

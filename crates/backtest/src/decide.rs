@@ -9,7 +9,7 @@
 //! the same way, cannot drift from the backtest.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{BacktestResult, EngineConfig, Execution, run_checked};
 use crate::error::BacktestError;
@@ -31,7 +31,7 @@ pub struct DecideRequest {
 }
 
 /// One symbol's position after the close.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PositionLine {
     /// Symbol.
     pub symbol: String,
@@ -58,7 +58,7 @@ pub struct PositionLine {
 }
 
 /// A forecast as printed.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ForecastLine {
     /// Expected next return.
     pub expected: f64,
@@ -69,7 +69,7 @@ pub struct ForecastLine {
 }
 
 /// A protective level.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Level {
     /// Price.
     pub price: f64,
@@ -78,7 +78,7 @@ pub struct Level {
 }
 
 /// One order for the next session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// The engine's order number.
     pub id: u64,

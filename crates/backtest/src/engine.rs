@@ -33,8 +33,20 @@ use crate::portfolio::{Portfolio, Trade};
 use crate::strategy::{Action, Context, Forecast, Strategy};
 
 /// Which execution rules the broker follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Execution {
     /// qts's rules: the configured sizing, costs, schedule and risk controls.
     Default,

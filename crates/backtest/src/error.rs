@@ -49,18 +49,12 @@ pub enum BacktestError {
         /// The misaligned one.
         symbol: String,
     },
-    /// A parameter search cannot run as asked.
-    #[error("{0}")]
-    Grid(String),
     /// The backtest window cannot be traded.
     #[error("{0}")]
     Window(String),
     /// An invalid setting.
     #[error("{0}")]
     Config(String),
-    /// The caller stopped the run (Ctrl-C in a notebook).
-    #[error("interrupted")]
-    Cancelled,
     /// The newest bar is too old to decide on.
     #[error(
         "stale data: the newest bar is {newest}, {sessions} trading day(s) behind {as_of} \

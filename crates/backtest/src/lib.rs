@@ -20,7 +20,6 @@ pub mod error;
 mod execution;
 mod fill_rules;
 pub mod grid;
-pub mod optimize;
 pub mod order;
 pub mod portfolio;
 pub mod report;
@@ -30,7 +29,6 @@ pub mod settings;
 pub mod sizing;
 pub mod strategy;
 pub mod summary;
-pub mod walk_forward;
 
 // The statistics live in `qts-stats`; `crate::metrics` reads them there.
 use qts_stats::metrics;

@@ -203,6 +203,18 @@ impl Settings {
     }
 }
 
+// The conversion lives beside its use, not in the settings module, which only declares.
+impl crate::settings::MetricsConfig {
+    /// `backtest.metrics` as the statistics crate takes it.
+    pub fn to_stats(&self) -> MetricsConfig {
+        MetricsConfig {
+            periods_per_year: f64::from(self.periods_per_year),
+            risk_free_annual: self.risk_free_rate,
+            var_confidence: self.var_confidence,
+        }
+    }
+}
+
 /// The outcome of a backtest with its metrics and provenance.
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestReport {
@@ -334,12 +346,12 @@ impl BacktestReport {
     /// the list is empty.
     pub fn selected(&self, report: &[String]) -> Vec<(&'static str, crate::metrics::Value)> {
         if report.is_empty() {
-            return self.metrics.iter().map(|(k, v)| (*k, *v)).collect();
+            return self.metrics.iter().map(|(k, v)| (k.key(), *v)).collect();
         }
         report
             .iter()
             .filter_map(|r| self.metrics.get_key_value(r.as_str()))
-            .map(|(k, v)| (*k, *v))
+            .map(|(k, v)| (k.key(), *v))
             .collect()
     }
 

@@ -59,7 +59,7 @@ pub fn ready(
     let mut in_sample = false;
     let mut window = ask.window;
     let signals = match ask.signals {
-        Some((table, source)) if ask.strategy == "signal" => {
+        Some((table, source)) if Registry::builtin().needs_signals(ask.strategy) => {
             let time = &market.bars()[0].time;
             let all = SignalSeries::from_table(table, time, source)?;
             let plan = plan_signals(all, ask.allow_in_sample, source, time, window)?;

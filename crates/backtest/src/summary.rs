@@ -2,7 +2,7 @@
 //! account figures (final equity, exposure, turnover, costs, buy-and-hold).
 
 use crate::engine::BacktestResult;
-use crate::metrics::{self, Metrics, MetricsConfig, TradeOutcome, Value};
+use crate::metrics::{self, Metric, Metrics, MetricsConfig, TradeOutcome, Value};
 
 /// Every metric of a result. `closes` are the first symbol's closes (for buy-and-hold, from
 /// the last warm-up bar's close to the end);
@@ -31,17 +31,17 @@ pub fn summarize(
     let first = r.equity.first().copied().unwrap_or(f64::NAN);
     let last = r.equity.last().copied().unwrap_or(f64::NAN);
     let n = |v: f64| Value::Number(v);
-    m.insert("final_equity", n(last));
-    m.insert("total_return", n(last / first - 1.0));
-    m.insert("exposure_time", n(r.exposure_time));
+    m.insert(Metric::FinalEquity, n(last));
+    m.insert(Metric::TotalReturn, n(last / first - 1.0));
+    m.insert(Metric::ExposureTime, n(r.exposure_time));
     let traded: f64 = r.fills.iter().map(|f| (f.size * f.price).abs()).sum();
     let mean_equity = metrics::stats::mean(&r.equity);
     let years = r.equity.len() as f64 / cfg.periods_per_year;
-    m.insert("turnover", n(traded / mean_equity / years));
+    m.insert(Metric::Turnover, n(traded / mean_equity / years));
     let costs: f64 = r.fills.iter().map(|f| f.commission + f.slippage).sum();
-    m.insert("total_costs", n(costs));
+    m.insert(Metric::TotalCosts, n(costs));
     m.insert(
-        "total_commission",
+        Metric::TotalCommission,
         n(r.fills.iter().map(|f| f.commission).sum()),
     );
     // From the last warm-up bar's close, as backtesting.py: the return of holding over the
@@ -54,7 +54,7 @@ pub fn summarize(
         (Some(a), Some(b)) => b / a - 1.0,
         _ => f64::NAN,
     };
-    m.insert("buy_and_hold_return", n(bh));
-    m.insert("num_bars", Value::Count(r.equity.len() as u64));
+    m.insert(Metric::BuyAndHoldReturn, n(bh));
+    m.insert(Metric::NumBars, Value::Count(r.equity.len() as u64));
     m
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use qts_backtest::engine::Execution;
 use qts_backtest::report::{Settings, Stamp};
-use qts_backtest::strategy::registry::{Default, Entry, Inputs, Param};
+use qts_backtest::strategy::registry::{Entry, Inputs, Param, ParamValue};
 use qts_backtest::strategy::{Action, Context, Registry, Strategy};
 use qts_backtest::{Market, backtest};
 use qts_config::{KNOWN_METRICS, QtsConfig};
@@ -71,7 +71,7 @@ fn a_strategy_registered_in_one_place_runs_through_the_same_path() {
         name: "streak",
         params: &[Param {
             name: "up",
-            default: Default::Int(3),
+            default: ParamValue::Int(3),
         }],
         build: |p, _| {
             Ok(Box::new(Streak {
@@ -80,6 +80,7 @@ fn a_strategy_registered_in_one_place_runs_through_the_same_path() {
             }))
         },
         overlays: true,
+        needs_signals: false,
     });
     assert!(registry.names().contains(&"streak"));
     let cfg = QtsConfig::default();
@@ -160,7 +161,7 @@ fn every_reported_metric_is_a_name_metrics_report_accepts() {
         stamp(),
     )
     .unwrap();
-    let produced: BTreeSet<&str> = report.metrics.keys().copied().collect();
+    let produced: BTreeSet<&str> = report.metrics.keys().map(|m| m.key()).collect();
     let known: BTreeSet<&str> = KNOWN_METRICS.iter().copied().collect();
     assert_eq!(
         produced.difference(&known).collect::<Vec<_>>(),

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use qts_config::ProviderName;
+use qts_backtest::Execution;
+use qts_config::{ProviderName, ResampleMethod, SearchMethod};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -573,8 +574,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub commission: Option<f64>,
     /// Execution rules: qts's (`default`) or backtesting.py's (`backtesting-py`).
-    #[arg(long, value_enum, default_value = "default")]
-    pub execution: ExecutionArg,
+    #[arg(long, value_parser = names::<Execution>(), default_value = "default")]
+    pub execution: Execution,
     /// Use FILE as backtest_config.yaml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -625,8 +626,8 @@ pub struct OptimizeArgs {
     pub search: SearchArgs,
     /// Every grid point, or a seeded random sample of them [default: grid; with
     /// --model-config, the model YAML's `search.method`].
-    #[arg(long, value_enum)]
-    pub method: Option<MethodArg>,
+    #[arg(long, value_parser = names::<SearchMethod>())]
+    pub method: Option<SearchMethod>,
     /// Points drawn with `--method random` [default: 100; with --model-config, the model
     /// YAML's `search.trials`].
     #[arg(long, value_name = "N")]
@@ -711,8 +712,8 @@ pub struct MonteCarloArgs {
     #[arg(long, value_name = "DIR")]
     pub run: Option<PathBuf>,
     /// How paths are drawn [default: backtest.monte_carlo.method, iid].
-    #[arg(long, value_enum)]
-    pub method: Option<MonteCarloMethod>,
+    #[arg(long, value_parser = names::<ResampleMethod>())]
+    pub method: Option<ResampleMethod>,
     /// Mean block length of `--method block`, in bars [default: backtest.monte_carlo.block_size,
     /// 20].
     #[arg(long, value_name = "B")]
@@ -743,50 +744,15 @@ pub struct MonteCarloArgs {
     pub report: Option<PathBuf>,
 }
 
-/// Monte Carlo methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum MonteCarloMethod {
-    /// i.i.d. bootstrap of the returns.
-    Iid,
-    /// Stationary block bootstrap (mean block length --block-size).
-    Block,
-    /// Bootstrap of the run's trade returns.
-    Trades,
-    /// Normal fitted to the returns.
-    Normal,
-    /// Student-t fitted to the returns (degrees of freedom from the excess kurtosis).
-    StudentT,
-}
-
-impl From<MonteCarloMethod> for qts_config::ResampleMethod {
-    fn from(m: MonteCarloMethod) -> Self {
-        use qts_config::ResampleMethod as R;
-        match m {
-            MonteCarloMethod::Iid => R::Iid,
-            MonteCarloMethod::Block => R::Block,
-            MonteCarloMethod::Trades => R::Trades,
-            MonteCarloMethod::Normal => R::Normal,
-            MonteCarloMethod::StudentT => R::StudentT,
-        }
-    }
-}
-
-/// Search methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum MethodArg {
-    /// Every point of the grid.
-    Grid,
-    /// `--trials` points drawn with `--seed`.
-    Random,
-}
-
-/// Execution presets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExecutionArg {
-    /// qts's configured rules.
-    Default,
-    /// backtesting.py's rules.
-    BacktestingPy,
+/// A flag's values as a library enum names them (its one name table, derived with strum):
+/// the possible values `--help` lists, parsed straight into the enum.
+pub fn names<T>() -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + strum::VariantNames + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    use clap::builder::{PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(T::VARIANTS).try_map(|name| name.parse::<T>())
 }
 
 /// `qts overfitting`.
@@ -862,7 +828,7 @@ pub struct FetchArgs {
     #[arg(long, value_name = "DATE")]
     pub to: Option<chrono::NaiveDate>,
     /// Provider [default: data.default_provider].
-    #[arg(long, value_parser = provider_parser())]
+    #[arg(long, value_parser = names::<ProviderName>())]
     pub provider: Option<ProviderName>,
     /// Also write each symbol's bars to DIR/<SYMBOL>.csv.
     #[arg(long, value_name = "DIR")]
@@ -870,25 +836,6 @@ pub struct FetchArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Provider names on the command line (kebab-case, as clap writes them), parsed straight into
-/// the configuration's [`ProviderName`].
-fn provider_parser() -> impl clap::builder::TypedValueParser<Value = ProviderName> {
-    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    PossibleValuesParser::new([
-        PossibleValue::new("fmp").help("Financial Modeling Prep"),
-        PossibleValue::new("yahoo").help("Yahoo Finance"),
-        PossibleValue::new("alpha-vantage").help("Alpha Vantage (ALPHA_VANTAGE_API_KEY)"),
-        PossibleValue::new("local").help("Files in data.providers.local.directory"),
-    ])
-    .map(|name| match name.as_str() {
-        "yahoo" => ProviderName::Yahoo,
-        "alpha-vantage" => ProviderName::AlphaVantage,
-        "local" => ProviderName::Local,
-        // "fmp": the parser admits only the four names above.
-        _ => ProviderName::Fmp,
-    })
 }
 
 /// `qts data cache …`.

@@ -60,10 +60,7 @@ impl From<qts_data::DataError> for Failure {
 
 impl From<qts_backtest::BacktestError> for Failure {
     fn from(e: qts_backtest::BacktestError) -> Self {
-        match e {
-            qts_backtest::BacktestError::Stats(s) => s.into(),
-            other => Failure::Input(other.into()),
-        }
+        Failure::from(qts_research::ResearchError::from(e))
     }
 }
 
@@ -74,12 +71,48 @@ pub fn flag(parameter: &str) -> String {
 
 impl From<qts_stats::StatsError> for Failure {
     fn from(e: qts_stats::StatsError) -> Self {
-        match e {
-            // The library names its parameter; the user typed a flag.
-            qts_stats::StatsError::Parameter { name, reason } => {
-                Failure::Input(anyhow::anyhow!("{} {reason}", flag(name)))
-            }
-            other => Failure::Input(other.into()),
+        Failure::from(qts_research::ResearchError::from(e))
+    }
+}
+
+impl From<qts_research::ResearchError> for Failure {
+    fn from(e: qts_research::ResearchError) -> Self {
+        // The library names its parameter; the user typed a flag.
+        if let Some((name, reason)) = e.as_parameter() {
+            return Failure::Input(anyhow::anyhow!("{} {reason}", flag(name)));
+        }
+        if e.is_input() {
+            Failure::Input(e.into())
+        } else {
+            Failure::Runtime(e.into())
         }
     }
+}
+
+impl From<qts_paper::PaperError> for Failure {
+    fn from(e: qts_paper::PaperError) -> Self {
+        Failure::from(qts_research::ResearchError::from(e))
+    }
+}
+
+impl From<qts_tracking::TrackingError> for Failure {
+    fn from(e: qts_tracking::TrackingError) -> Self {
+        Failure::from(qts_research::ResearchError::from(e))
+    }
+}
+
+impl From<qts_report::folder::FolderError> for Failure {
+    fn from(e: qts_report::folder::FolderError) -> Self {
+        Failure::Input(e.into())
+    }
+}
+
+/// A failure of the run (exit 1) with `message`.
+pub fn runtime(message: impl std::fmt::Display) -> Failure {
+    Failure::Runtime(anyhow::anyhow!("{message}"))
+}
+
+/// A failure of the input (exit 2) with `message`.
+pub fn input(message: impl std::fmt::Display) -> Failure {
+    Failure::Input(anyhow::anyhow!("{message}"))
 }

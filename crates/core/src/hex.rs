@@ -18,6 +18,16 @@ pub fn sha256(bytes: &[u8]) -> String {
     encode(&Sha256::digest(bytes))
 }
 
+/// The data hash stamped on a result of several symbols' data: the one hash of a single
+/// symbol, else the SHA-256 of their hashes in order.
+pub fn combined<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
+    let all: Vec<&str> = hashes.into_iter().collect();
+    match all.as_slice() {
+        [one] => (*one).to_string(),
+        many => sha256(many.concat().as_bytes()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 use qts_config::{HttpProvider, ReadLimits};
 use qts_core::config::Secret;
 use qts_core::fuzz::mutate;
@@ -29,7 +29,11 @@ fn config(cases: u32) -> Config {
     Config {
         cases,
         rng_seed: RngSeed::Fixed(20_261_202),
-        failure_persistence: None,
+        // A failing case's seed is written to proptest-regressions/fuzz_readers.txt (commit it): it is
+        // replayed first on every later run.
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/fuzz_readers.txt",
+        ))),
         ..Config::default()
     }
 }

@@ -254,7 +254,7 @@ pub fn train_model(
     let (metrics, test_predictions) =
         test_metrics(cfg, &ds, &series, &run_dir, &trained, &members)?;
 
-    let family = format!("{:?}", model.architecture).to_lowercase();
+    let family = model.architecture.to_string();
     let pipeline = Pipeline {
         features: cfg.data().features.clone(),
         feature_names: ds.names.clone(),

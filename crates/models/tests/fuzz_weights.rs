@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 use qts_config::LstmConfig;
 use qts_core::fuzz::mutate;
 use qts_models::import::check_lstm_safetensors;
@@ -19,7 +19,11 @@ fn config(cases: u32) -> Config {
     Config {
         cases,
         rng_seed: RngSeed::Fixed(20_261_202),
-        failure_persistence: None,
+        // A failing case's seed is written to proptest-regressions/fuzz_weights.txt (commit it): it is
+        // replayed first on every later run.
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/fuzz_weights.txt",
+        ))),
         ..Config::default()
     }
 }

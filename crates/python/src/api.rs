@@ -192,15 +192,7 @@ fn fetch(
     let cfg = &loaded.config;
     let name = match provider.as_deref() {
         None => cfg.data.default_provider,
-        Some("fmp") => ProviderName::Fmp,
-        Some("yahoo") => ProviderName::Yahoo,
-        Some("alpha-vantage") => ProviderName::AlphaVantage,
-        Some("local") => ProviderName::Local,
-        Some(other) => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "provider=`{other}`: expected fmp, yahoo, alpha-vantage or local"
-            )));
-        }
+        Some(p) => crate::errors::parse_name::<ProviderName>(p, "provider")?,
     };
     let today = chrono::Local::now().date_naive();
     let from = parse_day(&start, "start")?;

@@ -1,28 +1,25 @@
 //! Backtests and the research tools (parameter search, walk-forward, Monte Carlo) from
-//! Python: the data and the request prepared as `qts backtest` prepares them, then one call
-//! into `qts-backtest`.
+//! Python: a [`qts_research::Session`] opened on the bars handed over, as `qts backtest` opens
+//! one on its files, then one call into the same library; `track=True` records the call in
+//! the run store (and MLflow) as the command would.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use arrow_pyarrow::{PyArrowType, Table};
 use pyo3::prelude::*;
-use qts_backtest::engine::Execution;
-use qts_backtest::optimize::{Axis, Method, OptimizeRequest};
-use qts_backtest::report::{ConfigFile, Settings, Stamp, Window};
-use qts_backtest::request::Request;
-use qts_backtest::strategy::{Registry, SignalSeries};
-use qts_backtest::walk_forward::Schedule;
-use qts_backtest::{BacktestReport, Market};
-use qts_config::Loaded;
-use qts_data::bars::BarSeries;
-use qts_data::validate::{Policy, require};
+use qts_backtest::BacktestReport;
+use qts_backtest::report::Window;
+use qts_config::{Loaded, ResampleMethod, SearchMethod};
 use qts_report::html::{RunData, backtest_page};
+use qts_research::optimize::{Axis, Method, check_metric};
+use qts_research::session::{Ask, BacktestOptions, Data, GivenBars, SearchSpec, Session, Signals};
+use qts_research::track::{Invocation, Tracker};
+use qts_research::walk_forward::Schedule;
 
 use crate::api::{Bars, Config, json_text, loaded, parse_day};
 use qts_arrow::Batch;
 
-use crate::errors;
+use crate::errors::{self, parse_name};
 use crate::interrupt::interruptible;
 use crate::tables::{columns, refused, to_py};
 
@@ -142,34 +139,27 @@ impl BacktestRun {
     }
 }
 
+/// The bars handed over, as the session takes them.
+pub(crate) fn given(bars: &[PyRef<'_, Bars>]) -> PyResult<Vec<GivenBars>> {
+    if bars.is_empty() {
+        return Err(errors::DataError::new_err("no bars given"));
+    }
+    Ok(bars
+        .iter()
+        .map(|b| GivenBars {
+            bars: (*b.series).clone(),
+            source: b.source.clone(),
+            hash: b.hash.clone(),
+        })
+        .collect())
+}
+
 /// What every backtesting call asks for, as Python hands it over.
-pub(crate) struct Ask {
-    bars: Vec<(BarSeries, String, String)>,
-    strategy: String,
-    config: Arc<Loaded>,
-    signals: Option<(qts_data::io::Table, String)>,
-    execution: Execution,
-    window: Window,
-    overlays: bool,
-    allow_in_sample: bool,
-}
-
-/// The request made ready: checked market, planned signals, settings, stamp, notes.
-pub(crate) struct Prepared {
-    config: Arc<Loaded>,
-    market: Market,
-    signals: Option<SignalSeries>,
-    settings: Settings,
-    stamp: Stamp,
-    in_sample: bool,
-    notes: Vec<String>,
-}
-
 #[allow(clippy::too_many_arguments)]
 fn ask(
     bars: Vec<PyRef<'_, Bars>>,
     strategy: String,
-    config: Option<&Config>,
+    params: Vec<(String, String)>,
     signals: Option<(PyArrowType<Table>, String)>,
     execution: &str,
     start: Option<String>,
@@ -177,18 +167,7 @@ fn ask(
     overlays: bool,
     allow_in_sample: bool,
 ) -> PyResult<Ask> {
-    if bars.is_empty() {
-        return Err(errors::DataError::new_err("no bars given"));
-    }
-    let execution = match execution {
-        "default" => Execution::Default,
-        "backtesting-py" => Execution::BacktestingPy,
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "execution=`{other}`: expected `default` or `backtesting-py`"
-            )));
-        }
-    };
+    let data = Data::Bars(given(&bars)?);
     let window = Window {
         from: start
             .as_deref()
@@ -200,105 +179,38 @@ fn ask(
         .map(|(table, source)| {
             columns(table, &source)
                 .table()
-                .map(|t| (t, source))
+                .map(|table| Signals::Table { table, source })
                 .map_err(refused)
         })
         .transpose()?;
     Ok(Ask {
-        bars: bars
-            .iter()
-            .map(|b| ((*b.series).clone(), b.source.clone(), b.hash.clone()))
-            .collect(),
+        data,
         strategy,
-        config: loaded(config)?,
+        params,
         signals,
-        execution,
+        execution: parse_name(execution, "execution")?,
         window,
         overlays,
         allow_in_sample,
     })
 }
 
-impl Ask {
-    /// As the CLI's `prepare`: the bars validated under the configuration's policy, aligned,
-    /// predictions planned, overlays as the strategy declares.
-    fn prepare(self) -> PyResult<Prepared> {
-        let cfg = &self.config.config;
-        let sources: Vec<String> = self.bars.iter().map(|b| b.1.clone()).collect();
-        let data_hash = qts_arrow::combined_hash(self.bars.iter().map(|b| b.2.as_str()));
-        let checked = self
-            .bars
-            .into_iter()
-            .map(|(b, source, _)| require(b, &source, Policy::of(cfg)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(errors::data)?;
-        let market = Market::new(checked).map_err(errors::backtest)?;
-        let ready = qts_backtest::request::ready(
-            &market,
-            cfg,
-            qts_backtest::request::Ask {
-                strategy: &self.strategy,
-                signals: self
-                    .signals
-                    .as_ref()
-                    .map(|(t, source)| (t, source.as_str())),
-                execution: self.execution,
-                window: self.window,
-                overlays: self.overlays,
-                allow_in_sample: self.allow_in_sample,
-            },
-        )
-        .map_err(errors::backtest)?;
-        let stamp = Stamp::new(data_hash, cfg.fingerprint(), sources)
-            .with_config_files(ConfigFile::of_files(&self.config.files));
-        Ok(Prepared {
-            config: self.config,
-            market,
-            signals: ready.signals,
-            settings: ready.settings,
-            stamp,
-            in_sample: ready.in_sample,
-            notes: ready.notes,
-        })
-    }
+/// The session of `ask` under `loaded`.
+fn open(loaded: Arc<Loaded>, ask: Ask) -> PyResult<Session> {
+    Session::open(loaded, ask).map_err(errors::research)
 }
 
-impl Prepared {
-    /// A grid search of `strategy` over `axes` on the prepared data (the overfitting
-    /// statistics on, 16 CSCV blocks), stopped by `cancel`.
-    fn search<'a>(
-        &'a self,
-        registry: &'a Registry,
-        strategy: &'a str,
-        axes: &'a [Axis],
-        fixed: &'a [(String, String)],
-        maximize: &'a str,
-        cancel: &'a std::sync::atomic::AtomicBool,
-    ) -> OptimizeRequest<'a> {
-        OptimizeRequest {
-            market: &self.market,
-            registry,
-            strategy,
-            axes,
-            fixed,
-            signals: self.signals.as_ref(),
-            regime: &self.config.config.backtest.regime_filter,
-            settings: &self.settings,
-            maximize,
-            method: Method::Grid,
-            pbo_splits: 16,
-            overfitting: true,
-            stamp: self.stamp.clone(),
-            cancel: Some(cancel),
-        }
-    }
+/// A tracker of the Python call `call` when `track`, so the call lands in the run store the
+/// CLI uses (and its MLflow server).
+pub(crate) fn tracker<'a>(loaded: &'a Loaded, call: &str) -> Tracker<'a> {
+    Tracker::start(loaded, Invocation::python(call))
 }
 
-/// Runs a backtest as `qts backtest` does.
+/// Runs a backtest as `qts backtest` does; `track` records it as that command would.
 #[pyfunction]
 #[pyo3(signature = (
     bars, strategy, params, config=None, signals=None, execution="default",
-    start=None, end=None, close_at_end=false, overlays=false, allow_in_sample=false
+    start=None, end=None, close_at_end=false, overlays=false, allow_in_sample=false, track=false
 ))]
 #[allow(clippy::too_many_arguments)]
 fn backtest(
@@ -314,11 +226,12 @@ fn backtest(
     close_at_end: bool,
     overlays: bool,
     allow_in_sample: bool,
+    track: bool,
 ) -> PyResult<BacktestRun> {
     let ask = ask(
         bars,
         strategy,
-        config,
+        params,
         signals,
         execution,
         start,
@@ -326,24 +239,26 @@ fn backtest(
         overlays,
         allow_in_sample,
     )?;
-    let strategy = ask.strategy.clone();
+    let loaded = loaded(config)?;
     py.detach(move || -> PyResult<BacktestRun> {
-        let mut p = ask.prepare()?;
-        p.settings.engine.close_at_end = close_at_end;
-        let report = qts_backtest::request::run(Request {
-            market: &p.market,
-            strategy: &strategy,
-            params: &params,
-            signals: p.signals,
-            regime: &p.config.config.backtest.regime_filter,
-            settings: &p.settings,
-            benchmark: None,
-            stamp: p.stamp,
-            in_sample: p.in_sample,
-            notes: p.notes,
-        })
-        .map_err(errors::backtest)?;
+        let session = open(Arc::clone(&loaded), ask)?;
+        let report = session
+            .backtest(&BacktestOptions {
+                close_at_end,
+                benchmark: None,
+            })
+            .map_err(errors::research)?;
         let stats = serde_json::to_value(&report).map_err(errors::other)?;
+        if track {
+            let call = format!("qts.backtest(…, {:?})", report.strategy);
+            tracker(&loaded, &call)
+                .backtest(
+                    &report,
+                    &|| qts_report::folder::backtest_files(&report, &stats),
+                    None,
+                )
+                .map_err(errors::research)?;
+        }
         Ok(BacktestRun { report, stats })
     })
 }
@@ -354,22 +269,15 @@ fn search_method(
     seed: Option<u64>,
     cfg: &Loaded,
 ) -> PyResult<Method> {
-    match method {
-        "grid" => Ok(Method::Grid),
-        "random" => Ok(Method::random(
-            trials,
-            seed,
-            cfg.config.reproducibility.seed,
-        )),
-        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "method=`{other}`: expected `grid` or `random`"
-        ))),
-    }
+    Ok(match parse_name::<SearchMethod>(method, "method")? {
+        SearchMethod::Grid => Method::Grid,
+        SearchMethod::Random => Method::random(trials, seed, cfg.config.reproducibility.seed),
+    })
 }
 
 fn axes(grid: &[String]) -> PyResult<Vec<Axis>> {
     grid.iter()
-        .map(|g| Axis::parse(g).map_err(errors::backtest))
+        .map(|g| Axis::parse(g).map_err(errors::research))
         .collect()
 }
 
@@ -377,7 +285,8 @@ fn axes(grid: &[String]) -> PyResult<Vec<Axis>> {
 #[pyfunction]
 #[pyo3(signature = (
     bars, strategy, grid, maximize, fixed, config=None, signals=None, execution="default",
-    start=None, end=None, method="grid", trials=None, seed=None, pbo_splits=16, progress=None
+    start=None, end=None, method="grid", trials=None, seed=None, pbo_splits=16, progress=None,
+    track=false
 ))]
 #[allow(clippy::too_many_arguments)]
 fn optimize(
@@ -397,35 +306,28 @@ fn optimize(
     seed: Option<u64>,
     pbo_splits: usize,
     progress: Option<Bound<'_, PyAny>>,
+    track: bool,
 ) -> PyResult<(String, String)> {
     let ask = ask(
-        bars, strategy, config, signals, execution, start, end, false, false,
+        bars, strategy, fixed, signals, execution, start, end, false, false,
     )?;
-    let method = search_method(method, trials, seed, &ask.config)?;
-    let axes = axes(&grid)?;
-    let strategy = ask.strategy.clone();
-    let points = method.points(&axes);
+    let loaded = loaded(config)?;
+    let spec = SearchSpec {
+        axes: axes(&grid)?,
+        maximize: check_metric(&maximize).map_err(errors::research)?,
+        method: search_method(method, trials, seed, &loaded)?,
+        pbo_splits,
+    };
+    let points = spec.method.points(&spec.axes);
     interruptible(py, progress.as_ref(), points, move |watch| {
-        let p = ask.prepare()?;
-        let registry = Registry::builtin();
-        let report = qts_backtest::optimize::optimize(
-            &OptimizeRequest {
-                method,
-                pbo_splits,
-                ..p.search(
-                    &registry,
-                    &strategy,
-                    &axes,
-                    &fixed,
-                    &maximize,
-                    &watch.cancel,
-                )
-            },
-            &|| {
-                watch.done.fetch_add(1, Ordering::Relaxed);
-            },
-        )
-        .map_err(errors::backtest)?;
+        let session = open(Arc::clone(&loaded), ask)?;
+        let report = session.search(&spec, watch).map_err(errors::research)?;
+        if track {
+            let call = format!("qts.optimize(…, {:?})", session.strategy);
+            tracker(&loaded, &call)
+                .optimize(&report, &grid, &session.stamp)
+                .map_err(errors::research)?;
+        }
         Ok((json_text(&report)?, report.trials_csv()))
     })
 }
@@ -434,7 +336,7 @@ fn optimize(
 #[pyfunction]
 #[pyo3(signature = (
     bars, strategy, grid, maximize, fixed, train=None, test=None, step=None, anchored=false,
-    config=None, signals=None, execution="default", progress=None
+    config=None, signals=None, execution="default", progress=None, track=false
 ))]
 #[allow(clippy::too_many_arguments)]
 fn walk_forward(
@@ -452,39 +354,37 @@ fn walk_forward(
     signals: Option<(PyArrowType<Table>, String)>,
     execution: &str,
     progress: Option<Bound<'_, PyAny>>,
+    track: bool,
 ) -> PyResult<(String, String, String)> {
     let ask = ask(
-        bars, strategy, config, signals, execution, None, None, false, false,
+        bars, strategy, fixed, signals, execution, None, None, false, false,
     )?;
-    let axes = axes(&grid)?;
-    let strategy = ask.strategy.clone();
+    let loaded = loaded(config)?;
+    let spec = SearchSpec {
+        axes: axes(&grid)?,
+        ..SearchSpec::grid(
+            Vec::new(),
+            check_metric(&maximize).map_err(errors::research)?,
+        )
+    };
     let schedule = Schedule::from_config(
-        &loaded(config)?.config.backtest.walk_forward,
+        &loaded.config.backtest.walk_forward,
         train,
         test,
         step,
         anchored,
     );
     interruptible(py, progress.as_ref(), 0, move |watch| {
-        let p = ask.prepare()?;
-        let registry = Registry::builtin();
-        let search = OptimizeRequest {
-            overfitting: false,
-            ..p.search(
-                &registry,
-                &strategy,
-                &axes,
-                &fixed,
-                &maximize,
-                &watch.cancel,
-            )
-        };
-        let report =
-            qts_backtest::walk_forward::walk_forward(&search, &schedule, &|done, total| {
-                watch.total.store(total, Ordering::Relaxed);
-                watch.done.store(done, Ordering::Relaxed);
-            })
-            .map_err(errors::backtest)?;
+        let session = open(Arc::clone(&loaded), ask)?;
+        let report = session
+            .walk(&spec, &schedule, watch)
+            .map_err(errors::research)?;
+        if track {
+            let call = format!("qts.walk_forward(…, {:?})", session.strategy);
+            tracker(&loaded, &call)
+                .walk_forward(&report, &session.strategy, &session.stamp)
+                .map_err(errors::research)?;
+        }
         Ok((
             json_text(&report)?,
             report.windows_csv(),
@@ -498,7 +398,7 @@ fn walk_forward(
 #[pyfunction]
 #[pyo3(signature = (
     run, method=None, paths=None, seed=None, block_size=None, horizon=None, level=None,
-    drawdown=0.2, config=None
+    drawdown=0.2, config=None, track=false
 ))]
 #[allow(clippy::too_many_arguments)]
 fn monte_carlo(
@@ -512,8 +412,8 @@ fn monte_carlo(
     level: Option<f64>,
     drawdown: f64,
     config: Option<&Config>,
+    track: bool,
 ) -> PyResult<String> {
-    use qts_config::ResampleMethod;
     use qts_stats::monte_carlo::{Method as Draw, Request as Simulation, simulate};
     let loaded = loaded(config)?;
     let cfg = &loaded.config;
@@ -525,16 +425,7 @@ fn monte_carlo(
     );
     let method = match method {
         None => mc.method,
-        Some("iid") => ResampleMethod::Iid,
-        Some("block") => ResampleMethod::Block,
-        Some("trades") => ResampleMethod::Trades,
-        Some("normal") => ResampleMethod::Normal,
-        Some("student-t") => ResampleMethod::StudentT,
-        Some(other) => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "method=`{other}`: expected iid, block, trades, normal or student-t"
-            )));
-        }
+        Some(name) => parse_name::<ResampleMethod>(name, "method")?,
     };
     let draw = method.with_block_size(block_size.unwrap_or(mc.block_size));
     let result = &run.report.result;
@@ -579,6 +470,13 @@ fn monte_carlo(
             })
         })
         .map_err(errors::stats)?;
+    if track {
+        let data =
+            qts_research::track::data_tags(&run.report.stamp.data_hash, &run.report.stamp.files);
+        tracker(&loaded, "qts.monte_carlo(…)")
+            .monte_carlo(&report, data)
+            .map_err(errors::research)?;
+    }
     json_text(&report)
 }
 
@@ -609,16 +507,7 @@ fn diebold_mariano(
     horizon: usize,
     loss: &str,
 ) -> PyResult<String> {
-    use qts_stats::significance::Loss;
-    let loss = match loss {
-        "squared" => Loss::Squared,
-        "absolute" => Loss::Absolute,
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "loss=`{other}`: expected `squared` or `absolute`"
-            )));
-        }
-    };
+    let loss = parse_name::<qts_stats::significance::Loss>(loss, "loss")?;
     let d = qts_stats::significance::diebold_mariano(&errors_a, &errors_b, horizon, loss)
         .map_err(errors::stats)?;
     json_text(&d)

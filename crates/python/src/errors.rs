@@ -80,3 +80,48 @@ pub(crate) fn other(e: impl std::fmt::Display) -> PyErr {
 pub(crate) fn stats(e: qts_stats::StatsError) -> PyErr {
     BacktestError::new_err(message(&e))
 }
+
+/// A research use case's error as the class the CLI's exit status corresponds to: data as
+/// [`DataError`], a configuration as [`ConfigError`], a backtest's, a statistic's or a
+/// parameter's as [`BacktestError`], the run store's, the account's and the run's own as
+/// [`QtsError`]. A Ctrl-C is raised by the caller ([`crate::interrupt`]).
+pub(crate) fn research(e: qts_research::ResearchError) -> PyErr {
+    use qts_research::ResearchError as R;
+    match e {
+        R::Data(d) => data(d),
+        R::Config(c) => config(c),
+        R::Backtest(b) => backtest(b),
+        R::Stats(s) => stats(s),
+        R::Parameter { .. } | R::Input(_) => BacktestError::new_err(message(&e)),
+        R::Fetch(f) if matches!(f, qts_data::provider::FetchError::MissingKey { .. }) => {
+            ConfigError::new_err(message(&f))
+        }
+        R::Fetch(f) => DataError::new_err(message(&f)),
+        R::Paper(p) if p.is_input() => BacktestError::new_err(message(&p)),
+        other => QtsError::new_err(message(&other)),
+    }
+}
+
+/// A name a library enum knows (its one name table), or a `ValueError` naming the parameter
+/// and the names it takes.
+pub(crate) fn parse_name<T>(text: &str, parameter: &str) -> PyResult<T>
+where
+    T: std::str::FromStr + strum::VariantNames,
+{
+    text.parse().map_err(|_| {
+        let names = T::VARIANTS;
+        let expected = match names.split_last() {
+            Some((last, [])) => (*last).to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        pyo3::exceptions::PyValueError::new_err(format!(
+            "{parameter}=`{text}`: expected {expected}"
+        ))
+    })
+}
+
+/// A result folder that cannot be read, as [`DataError`] (the file and row named).
+pub(crate) fn folder(e: qts_report::folder::FolderError) -> PyErr {
+    DataError::new_err(message(&e))
+}

@@ -91,3 +91,18 @@ pub(crate) fn interruptible<T: Send>(
         }
     })
 }
+
+impl qts_research::Progress for Watch {
+    fn at(&self, done: usize, total: usize) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(done, Ordering::Relaxed);
+    }
+
+    fn step(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}

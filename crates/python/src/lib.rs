@@ -14,6 +14,7 @@ mod api;
 mod backtest;
 mod errors;
 mod interrupt;
+mod research;
 mod tables;
 
 /// The module `qts._qts`.
@@ -22,6 +23,7 @@ fn _qts(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     api::register(m)?;
     backtest::register(m)?;
+    research::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

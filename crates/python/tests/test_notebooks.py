@@ -18,6 +18,7 @@ def test_there_are_notebooks():
         "02_features.ipynb",
         "03_backtest_walk_forward.ipynb",
         "04_models.ipynb",
+        "05_main_job.ipynb",
     ]
 
 

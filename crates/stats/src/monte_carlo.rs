@@ -9,10 +9,56 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal, StudentT};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::StatsError;
 use qts_core::stats;
+
+/// How Monte Carlo paths are drawn (`backtest.monte_carlo.method`, `--method` of `qts monte-carlo`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ResampleMethod {
+    /// i.i.d. bootstrap of the returns.
+    Iid,
+    /// Stationary block bootstrap of the returns (keeps volatility clustering).
+    #[serde(alias = "block_bootstrap")]
+    #[strum(to_string = "block", serialize = "block_bootstrap")]
+    Block,
+    /// Bootstrap of a run's trade returns.
+    Trades,
+    /// A normal fitted to the returns.
+    Normal,
+    /// A Student-t fitted to the returns.
+    #[serde(alias = "student-t")]
+    #[strum(to_string = "student-t", serialize = "student_t")]
+    StudentT,
+}
+
+impl ResampleMethod {
+    /// The statistics crate's method, with the block bootstrap's mean `block_size`.
+    pub fn with_block_size(self, block_size: usize) -> Method {
+        match self {
+            ResampleMethod::Iid => Method::Iid,
+            ResampleMethod::Block => Method::Block { size: block_size },
+            ResampleMethod::Trades => Method::Trades,
+            ResampleMethod::Normal => Method::Normal,
+            ResampleMethod::StudentT => Method::StudentT,
+        }
+    }
+}
 
 /// How paths are drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,14 +80,19 @@ pub enum Method {
 }
 
 impl Method {
-    fn name(&self) -> &'static str {
+    /// The kind of draw, without its block size.
+    pub fn kind(&self) -> ResampleMethod {
         match self {
-            Method::Iid => "iid",
-            Method::Block { .. } => "block",
-            Method::Trades => "trades",
-            Method::Normal => "normal",
-            Method::StudentT => "student-t",
+            Method::Iid => ResampleMethod::Iid,
+            Method::Block { .. } => ResampleMethod::Block,
+            Method::Trades => ResampleMethod::Trades,
+            Method::Normal => ResampleMethod::Normal,
+            Method::StudentT => ResampleMethod::StudentT,
         }
+    }
+
+    fn name(&self) -> &'static str {
+        self.kind().into()
     }
 }
 
@@ -101,7 +152,7 @@ pub fn trade_sample(
 }
 
 /// A percentile interval and the mean of a metric over the paths.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Interval {
     /// Mean over the paths.
     pub mean: f64,
@@ -165,6 +216,31 @@ pub struct Report {
     pub fan: Fan,
     /// The distributions of final equity, CAGR, Sharpe ratio and max drawdown.
     pub histograms: Histograms,
+    /// What the sample is (a file, a run's trades), when the caller says ([`Report::of`]).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+impl Report {
+    /// The report with `source` saying what the sample is.
+    pub fn of(self, source: impl Into<String>) -> Report {
+        Report {
+            source: source.into(),
+            ..self
+        }
+    }
+
+    /// Each metric's interval under its public key, in the order the report lists them.
+    pub fn intervals(&self) -> [(&'static str, &Interval); 6] {
+        [
+            ("final_equity", &self.final_equity),
+            ("cagr", &self.cagr),
+            ("mean_return", &self.mean_return),
+            ("sharpe_ratio", &self.sharpe_ratio),
+            ("max_drawdown", &self.max_drawdown),
+            ("annual_volatility", &self.annual_volatility),
+        ]
+    }
 }
 
 /// One path's numbers.
@@ -349,6 +425,7 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, StatsError> {
             sharpe_ratio: Histogram::of(paths.iter().map(|p| p.sharpe)),
             max_drawdown: Histogram::of(paths.iter().map(|p| p.max_drawdown)),
         },
+        source: String::new(),
     })
 }
 
@@ -478,5 +555,30 @@ fn path_stats(r: &[f64], initial: f64, years: f64, periods: f64, steps: &[usize]
         },
         max_drawdown: mdd,
         volatility: sd * periods.sqrt(),
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+    use strum::VariantNames;
+
+    #[test]
+    fn one_name_table_reads_every_spelling_and_writes_the_flags() {
+        assert_eq!(
+            ResampleMethod::VARIANTS,
+            ["iid", "block", "trades", "normal", "student-t"]
+        );
+        for (text, want) in [
+            ("student-t", ResampleMethod::StudentT),
+            ("student_t", ResampleMethod::StudentT),
+            ("block_bootstrap", ResampleMethod::Block),
+        ] {
+            assert_eq!(text.parse::<ResampleMethod>().ok(), Some(want), "{text}");
+        }
+        assert!("bootstrap".parse::<ResampleMethod>().is_err());
+        assert_eq!(Method::Block { size: 5 }.name(), "block");
+        assert_eq!(Method::StudentT.name(), "student-t");
+        assert_eq!(ResampleMethod::StudentT.to_string(), "student-t");
     }
 }

@@ -17,6 +17,17 @@ pub enum TrackingError {
     /// A run id the store does not hold.
     #[error("no run `{0}` in the local run store")]
     UnknownRun(String),
+    /// MLflow is not installed.
+    #[error(
+        "MLflow is not installed: run `source scripts/mlflow-env.sh` (it installs mlflow==3.17.2 in ~/.cache/qts), or set QTS_MLFLOW to an mlflow executable"
+    )]
+    NoMlflow,
+    /// The MLflow server could not be started or waited for.
+    #[error("{0}")]
+    Ui(String),
+    /// No stored run has the metric asked for.
+    #[error("no stored run has the metric `{0}`")]
+    NoMetric(String),
     /// A command that needs a server, without one.
     #[error(
         "no tracking server: set mlflow.tracking_uri (or MLFLOW_TRACKING_URI) to http://host:port"
@@ -44,4 +55,18 @@ pub enum TrackingError {
         /// What failed (without credentials).
         reason: String,
     },
+}
+
+impl TrackingError {
+    /// Whether the input is at fault (an unknown run or metric, no server to send to), rather
+    /// than the store or the server.
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            TrackingError::UnknownRun(_)
+                | TrackingError::NoMetric(_)
+                | TrackingError::NoServer
+                | TrackingError::NoMlflow
+        )
+    }
 }

@@ -12,11 +12,13 @@
 //! The front ends build a [`Run`] from a use case's report (libraries never depend on this
 //! crate) and call [`track`].
 
+pub mod compare;
 pub mod error;
 pub mod registry;
 pub mod rest;
 pub mod settings;
 pub mod store;
+pub mod ui;
 
 pub use error::TrackingError;
 pub use rest::Client;

@@ -249,57 +249,8 @@ pub struct RegimeFilterConfig {
 }
 
 /// Names of the metrics qts computes; also the JSON keys of results (empyrical's names where
-/// empyrical has the metric).
-pub const KNOWN_METRICS: &[&str] = &[
-    "total_return",
-    "annual_return",
-    "cagr",
-    "annual_volatility",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "calmar_ratio",
-    "omega_ratio",
-    "max_drawdown",
-    "max_drawdown_duration",
-    "average_drawdown",
-    "ulcer_index",
-    "value_at_risk",
-    "conditional_value_at_risk",
-    "downside_risk",
-    "skew",
-    "kurtosis",
-    "tail_ratio",
-    "stability_of_timeseries",
-    "alpha",
-    "beta",
-    "information_ratio",
-    "exposure_time",
-    "num_trades",
-    "win_rate",
-    "best_trade",
-    "worst_trade",
-    "avg_trade",
-    "avg_win",
-    "avg_loss",
-    "payoff_ratio",
-    "profit_factor",
-    "expectancy",
-    "sqn",
-    "kelly_criterion",
-    "max_consecutive_wins",
-    "max_consecutive_losses",
-    "avg_trade_duration",
-    "turnover",
-    "total_costs",
-    "buy_and_hold_return",
-    "final_equity",
-    "best_day",
-    "worst_day",
-    "total_commission",
-    "num_bars",
-    "probabilistic_sharpe_ratio",
-    "min_track_record_length",
-];
+/// empyrical has the metric): the names of [`qts_stats::metrics::Metric`], its one table.
+pub const KNOWN_METRICS: &[&str] = <qts_stats::metrics::Metric as strum::VariantNames>::VARIANTS;
 
 /// `backtest.metrics`.
 #[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
@@ -320,17 +271,6 @@ pub struct MetricsConfig {
     pub benchmark: String,
 }
 
-impl MetricsConfig {
-    /// The settings as the statistics crate takes them.
-    pub fn to_stats(&self) -> qts_stats::metrics::MetricsConfig {
-        qts_stats::metrics::MetricsConfig {
-            periods_per_year: f64::from(self.periods_per_year),
-            risk_free_annual: self.risk_free_rate,
-            var_confidence: self.var_confidence,
-        }
-    }
-}
-
 /// `backtest.walk_forward`.
 #[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -349,37 +289,9 @@ pub struct WalkForwardConfig {
     pub anchored: bool,
 }
 
-/// How Monte Carlo paths are drawn (`--method` of `qts monte-carlo`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResampleMethod {
-    /// i.i.d. bootstrap of the returns.
-    Iid,
-    /// Stationary block bootstrap of the returns (keeps volatility clustering).
-    #[serde(alias = "block_bootstrap")]
-    Block,
-    /// Bootstrap of a run's trade returns.
-    Trades,
-    /// A normal fitted to the returns.
-    Normal,
-    /// A Student-t fitted to the returns.
-    #[serde(alias = "student-t")]
-    StudentT,
-}
-
-impl ResampleMethod {
-    /// The statistics crate's method, with the block bootstrap's mean `block_size`.
-    pub fn with_block_size(self, block_size: usize) -> qts_stats::monte_carlo::Method {
-        use qts_stats::monte_carlo::Method;
-        match self {
-            ResampleMethod::Iid => Method::Iid,
-            ResampleMethod::Block => Method::Block { size: block_size },
-            ResampleMethod::Trades => Method::Trades,
-            ResampleMethod::Normal => Method::Normal,
-            ResampleMethod::StudentT => Method::StudentT,
-        }
-    }
-}
+/// How Monte Carlo paths are drawn (`--method` of `qts monte-carlo`): the statistics
+/// crate's, whose names this section reads.
+pub use qts_stats::monte_carlo::ResampleMethod;
 
 /// `backtest.monte_carlo`.
 #[derive(Debug, Clone, SmartDefault, PartialEq, Serialize, Deserialize)]

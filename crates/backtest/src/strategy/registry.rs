@@ -11,19 +11,19 @@ use crate::error::BacktestError;
 /// bare number.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[serde(untagged)]
-pub enum Default {
+pub enum ParamValue {
     /// A whole number.
     Int(usize),
     /// A real number (NaN refused; infinities allowed, e.g. `-inf` for "never").
     Real(f64),
 }
 
-impl Default {
+impl ParamValue {
     /// The value as `--param` text (it parses back to the same value).
     pub fn text(&self) -> String {
         match self {
-            Default::Int(v) => v.to_string(),
-            Default::Real(v) => v.to_string(),
+            ParamValue::Int(v) => v.to_string(),
+            ParamValue::Real(v) => v.to_string(),
         }
     }
 }
@@ -34,7 +34,7 @@ pub struct Param {
     /// Name, as in `--param NAME=VALUE`.
     pub name: &'static str,
     /// Kind and default.
-    pub default: Default,
+    pub default: ParamValue,
 }
 
 /// What a strategy may need besides its parameters.
@@ -50,7 +50,7 @@ pub struct Inputs {
 #[derive(Debug, Clone)]
 pub struct Params {
     strategy: &'static str,
-    values: Vec<(&'static str, Default)>,
+    values: Vec<(&'static str, ParamValue)>,
 }
 
 impl Params {
@@ -61,7 +61,7 @@ impl Params {
     /// (a registry entry out of step with its builder).
     pub fn int(&self, name: &str) -> Result<usize, BacktestError> {
         match self.get(name) {
-            Some(Default::Int(v)) => Ok(v),
+            Some(ParamValue::Int(v)) => Ok(v),
             _ => Err(self.undeclared(name)),
         }
     }
@@ -72,17 +72,17 @@ impl Params {
     /// As [`Params::int`].
     pub fn real(&self, name: &str) -> Result<f64, BacktestError> {
         match self.get(name) {
-            Some(Default::Real(v)) => Ok(v),
+            Some(ParamValue::Real(v)) => Ok(v),
             _ => Err(self.undeclared(name)),
         }
     }
 
     /// Every parameter with its value, in the strategy's declared order.
-    pub fn values(&self) -> &[(&'static str, Default)] {
+    pub fn values(&self) -> &[(&'static str, ParamValue)] {
         &self.values
     }
 
-    fn get(&self, name: &str) -> Option<Default> {
+    fn get(&self, name: &str) -> Option<ParamValue> {
         self.values
             .iter()
             .find(|(n, _)| *n == name)
@@ -115,6 +115,9 @@ pub struct Entry {
     /// a holding (`buy-and-hold`): its result is the holding's unless the overlays are asked
     /// for.
     pub overlays: bool,
+    /// Whether it trades predictions (a model's forecasts, a predictions file): the `signal`
+    /// strategy. A front end reads predictions only for such a strategy.
+    pub needs_signals: bool,
 }
 
 /// Strategies by name.
@@ -133,36 +136,39 @@ impl Registry {
                     params: &[],
                     build: |_, _| Ok(Box::new(BuyAndHold::default())),
                     overlays: false,
+                    needs_signals: false,
                 },
                 Entry {
                     name: "sma-cross",
                     params: &[
                         Param {
                             name: "fast",
-                            default: Default::Int(10),
+                            default: ParamValue::Int(10),
                         },
                         Param {
                             name: "slow",
-                            default: Default::Int(20),
+                            default: ParamValue::Int(20),
                         },
                     ],
                     build: |p, _| Ok(Box::new(SmaCross::new(p.int("fast")?, p.int("slow")?)?)),
                     overlays: true,
+                    needs_signals: false,
                 },
                 Entry {
                     name: "signal",
                     params: &[
                         Param {
                             name: "long_above",
-                            default: Default::Real(0.0),
+                            default: ParamValue::Real(0.0),
                         },
                         Param {
                             name: "short_below",
-                            default: Default::Real(f64::NEG_INFINITY),
+                            default: ParamValue::Real(f64::NEG_INFINITY),
                         },
                     ],
                     build: build_signal,
                     overlays: true,
+                    needs_signals: true,
                 },
             ],
         }
@@ -173,6 +179,14 @@ impl Registry {
         self.entries.retain(|e| e.name != entry.name);
         self.entries.push(entry);
         self
+    }
+
+    /// Whether the strategy `name` trades predictions ([`Entry::needs_signals`]); false for a
+    /// name the registry does not hold.
+    pub fn needs_signals(&self, name: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.name == name && e.needs_signals)
     }
 
     /// Registered names, in registration order.
@@ -223,11 +237,11 @@ impl Registry {
             let given = params.iter().rev().find(|(n, _)| n == p.name);
             let value = match (given, p.default) {
                 (None, d) => d,
-                (Some((_, v)), Default::Int(_)) => Default::Int(
+                (Some((_, v)), ParamValue::Int(_)) => ParamValue::Int(
                     v.parse()
                         .map_err(|_| bad(p.name, format!("`{v}` is not a whole number")))?,
                 ),
-                (Some((_, v)), Default::Real(_)) => Default::Real(
+                (Some((_, v)), ParamValue::Real(_)) => ParamValue::Real(
                     v.parse::<f64>()
                         .ok()
                         .filter(|x| !x.is_nan())

@@ -55,7 +55,7 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                 .write_all(text.as_bytes())
                 .map_err(|e| Failure::Runtime(e.into()))?;
             if let Some(out) = page {
-                super::report::write_page(
+                super::output::write_page(
                     out,
                     &qts_report::html::data_quality_page(
                         &path.display().to_string(),
@@ -96,7 +96,7 @@ fn render(path: &Path, report: &Report) -> String {
         .set_width(110)
         .set_header(vec!["severity", "check", "finding"]);
     for f in &report.findings {
-        let severity = format!("{:?}", f.severity).to_lowercase();
+        let severity = f.severity.to_string();
         table.add_row(vec![severity, f.check.to_string(), f.message.clone()]);
     }
     out.push_str(&table.to_string());

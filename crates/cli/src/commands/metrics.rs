@@ -82,6 +82,6 @@ pub fn run(global: &GlobalArgs, args: &MetricsArgs) -> Result<(), Failure> {
         v["last"] = series.time[series.time.len() - 1].date().to_string().into();
         v
     });
-    let shown: Vec<_> = m.iter().map(|(k, v)| (*k, *v)).collect();
+    let shown: Vec<_> = m.iter().map(|(k, v)| (k.key(), *v)).collect();
     print(&shown, json)
 }

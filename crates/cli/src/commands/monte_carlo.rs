@@ -1,71 +1,16 @@
 //! `qts monte-carlo`: flags → [`qts_stats::monte_carlo::simulate`] → table or JSON.
 
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::anyhow;
-use comfy_table::Table;
 use qts_core::logging::RunContext;
 use qts_data::io::read_returns;
-use qts_stats::monte_carlo::{Interval, Method, Request, simulate};
+use qts_research::track::data_tags;
+use qts_stats::monte_carlo::{Method, Request, simulate};
 
-use super::setup::{load_config, start_logging};
-use crate::cli::{GlobalArgs, MonteCarloArgs, MonteCarloMethod, SectionFiles};
-use crate::failure::Failure;
-
-/// The `trades` sample of a result folder: `trades.csv`'s entries and P&Ls against
-/// `equity.csv` ([`qts_stats::monte_carlo::trade_sample`]).
-fn trade_returns(dir: &Path, periods: usize, per_year: f64) -> Result<(Vec<f64>, f64), Failure> {
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read_to_string(&path)
-            .map_err(|e| Failure::Input(anyhow!("{}: cannot read: {e}", path.display())))
-            .map(|t| (path, t))
-    };
-    let (epath, equity) = read("equity.csv")?;
-    let by_date: Vec<(chrono::NaiveDate, f64)> = equity
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut cells = l.split(',');
-            Some((cells.next()?.parse().ok()?, cells.next()?.parse().ok()?))
-        })
-        .collect();
-    let (tpath, trades) = read("trades.csv")?;
-    let mut lines = trades.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let col = |name: &str| {
-        header.iter().position(|h| h.trim() == name).ok_or_else(|| {
-            Failure::Input(anyhow!(
-                "{}: no `{name}` column (a trades.csv of `qts backtest --out`)",
-                tpath.display()
-            ))
-        })
-    };
-    let (entry, pnl) = (col("entry_time")?, col("pnl")?);
-    let rows: Vec<(usize, &str)> = lines
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
-    let entries: Vec<_> = rows
-        .iter()
-        .map(|(_, l)| {
-            let cells: Vec<&str> = l.split(',').collect();
-            (
-                cells.get(entry).and_then(|d| d.trim().parse().ok()),
-                cells.get(pnl).and_then(|v| v.trim().parse::<f64>().ok()),
-            )
-        })
-        .collect();
-    qts_stats::monte_carlo::trade_sample(&entries, &by_date, periods, per_year).map_err(|k| {
-        Failure::Input(anyhow!(
-            "{}:{}: the trade's pnl is not a number, or its entry date is not in {}",
-            tpath.display(),
-            rows[k].0 + 2,
-            epath.display()
-        ))
-    })
-}
+use super::output::{json, print, write_page, write_result};
+use super::setup::{load_config, start_logging, tracker};
+use crate::cli::{GlobalArgs, MonteCarloArgs, SectionFiles};
+use crate::failure::{Failure, input};
 
 /// Runs `qts monte-carlo`.
 pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
@@ -78,28 +23,36 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
     let equity_file = match (&args.returns, &args.run) {
         (Some(f), _) => f.clone(),
         (None, Some(dir)) => {
-            qts_core::fs::check_result_dir(dir)
-                .map_err(|e| Failure::Input(anyhow!("--run {e}")))?;
+            qts_core::fs::check_result_dir(dir).map_err(|e| input(format!("--run {e}")))?;
             dir.join("equity.csv")
         }
-        (None, None) => return Err(Failure::Input(anyhow!("give --returns FILE or --run DIR"))),
+        (None, None) => return Err(input("give --returns FILE or --run DIR")),
     };
     let returns = read_returns(&equity_file)?.returns;
     let mc = &cfg.backtest.monte_carlo;
     let method = args
         .method
-        .map_or(mc.method, MonteCarloMethod::into)
+        .unwrap_or(mc.method)
         .with_block_size(args.block_size.unwrap_or(mc.block_size));
     let trades = method == Method::Trades;
     let (sample, periods_per_year) = if trades {
         let Some(dir) = &args.run else {
-            return Err(Failure::Input(anyhow!(
-                "--method trades needs --run DIR (the trades.csv of `qts backtest --out`)"
-            )));
+            return Err(input(
+                "--method trades needs --run DIR (the trades.csv of `qts backtest --out`)",
+            ));
         };
-        trade_returns(dir, returns.len(), periods)?
+        qts_report::folder::trade_sample(dir, returns.len(), periods)?
     } else {
         (returns, periods)
+    };
+    let tracker = tracker(&loaded);
+    let source = if trades {
+        format!(
+            "the trades of {}",
+            args.run.as_deref().unwrap_or(Path::new("?")).display()
+        )
+    } else {
+        equity_file.display().to_string()
     };
     let report = simulate(&Request {
         sample: &sample,
@@ -111,19 +64,8 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
         level: args.level.unwrap_or(mc.confidence),
         drawdown: args.drawdown,
         initial: cfg.backtest.initial_capital,
-    })?;
-    let start_ms = super::track::now_ms();
-    let mut json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
-    json["source"] = serde_json::Value::String(if trades {
-        format!(
-            "the trades of {}",
-            args.run.as_deref().unwrap_or(Path::new("?")).display()
-        )
-    } else {
-        equity_file.display().to_string()
-    });
-    let pretty =
-        serde_json::to_string_pretty(&json).map_err(|e| Failure::Runtime(e.into()))? + "\n";
+    })?
+    .of(source);
     // The files read, hashed, so `qts reproduce` can tell whether they changed.
     let mut read = vec![equity_file.clone()];
     if trades && let Some(dir) = &args.run {
@@ -131,64 +73,20 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
     }
     let mut bytes = Vec::new();
     for f in &read {
-        bytes
-            .extend(std::fs::read(f).map_err(|e| Failure::Input(anyhow!("{}: {e}", f.display())))?);
+        bytes.extend(std::fs::read(f).map_err(|e| input(format!("{}: {e}", f.display())))?);
     }
-    let data = super::track::data_tags(
-        &qts_core::hex::sha256(&bytes),
-        &read
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>(),
-    );
-    super::track::monte_carlo(&loaded, &report, &json, data, start_ms)?;
+    let shown: Vec<String> = read.iter().map(|f| f.display().to_string()).collect();
+    tracker.monte_carlo(&report, data_tags(&qts_core::hex::sha256(&bytes), &shown))?;
     if let Some(dir) = &args.out {
-        super::backtest::write_result(dir, &[("monte_carlo.json", pretty.as_bytes())])?;
+        write_result(dir, &qts_report::folder::monte_carlo_files(&report))?;
     }
     if let Some(path) = &args.report {
-        super::report::write_page(path, &qts_report::html::monte_carlo_page(&json))?;
+        let page_json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
+        write_page(path, &qts_report::html::monte_carlo_page(&page_json))?;
     }
-    let text = if args.json {
-        pretty
+    if args.json {
+        print(&json(&report)?)
     } else {
-        let mut t = Table::new();
-        t.set_header(vec![
-            "metric".to_string(),
-            "mean".into(),
-            format!("{:.1}% lower", report.level * 100.0),
-            "median".into(),
-            "upper".into(),
-        ]);
-        let rows: [(&str, &Interval); 6] = [
-            ("final_equity", &report.final_equity),
-            ("cagr", &report.cagr),
-            ("mean_return", &report.mean_return),
-            ("sharpe_ratio", &report.sharpe_ratio),
-            ("max_drawdown", &report.max_drawdown),
-            ("annual_volatility", &report.annual_volatility),
-        ];
-        for (k, i) in rows {
-            t.add_row(vec![
-                k.to_string(),
-                format!("{:.6}", i.mean),
-                format!("{:.6}", i.lower),
-                format!("{:.6}", i.median),
-                format!("{:.6}", i.upper),
-            ]);
-        }
-        format!(
-            "{} paths of {} periods ({} resampling, seed {})\n{t}\nprobability of a loss {:.4}; of a drawdown beyond {:.0}% {:.4}\n",
-            report.paths,
-            report.horizon,
-            report.method,
-            report.seed,
-            report.prob_loss,
-            report.drawdown_threshold * 100.0,
-            report.prob_drawdown_beyond
-        )
-    };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure::Runtime(e.into()))
+        print(&qts_report::render::monte_carlo(&report))
+    }
 }

@@ -1,12 +1,16 @@
 //! What every command does first: read `.env`, load the configuration, start logging.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use qts_backtest::report::Window;
 use qts_config::{ConfigLoader, Loaded};
 use qts_core::config::{Environment, Section};
 use qts_core::logging::{self, LogGuard, LogOptions};
+use qts_research::session::{Ask, Data, Session, Signals};
+use qts_research::track::{Invocation, Tracker};
 
-use crate::cli::{GlobalArgs, SectionFiles};
+use crate::cli::{GlobalArgs, LiveArgs, RunArgs, SectionFiles};
 use crate::failure::Failure;
 
 /// The environment for `${VAR}`: the process, then `--env-file` or `./.env` when present.
@@ -76,7 +80,7 @@ pub fn load_config(global: &GlobalArgs, files: &SectionFiles) -> Result<Loaded, 
 }
 
 /// Refuses a data file named twice (after resolving links and `..`): it would be traded as two
-/// symbols.
+/// symbols. (The library refuses it too; the command names its flag.)
 pub fn distinct_files(paths: &[std::path::PathBuf]) -> Result<(), Failure> {
     for (i, a) in paths.iter().enumerate() {
         if let Some(b) = paths[..i].iter().find(|b| qts_core::fs::same_file(a, b)) {
@@ -90,11 +94,6 @@ pub fn distinct_files(paths: &[std::path::PathBuf]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The configuration files read, with their SHA-256, for a result's stamp.
-pub fn config_files(loaded: &Loaded) -> Vec<qts_backtest::report::ConfigFile> {
-    qts_backtest::report::ConfigFile::of_files(&loaded.files)
-}
-
 /// Starts logging as the configuration and the flags say.
 pub fn start_logging(global: &GlobalArgs, loaded: &Loaded) -> Result<LogGuard, Failure> {
     let opts = LogOptions::from_env(global.verbose, global.quiet);
@@ -106,4 +105,100 @@ pub fn start_logging(global: &GlobalArgs, loaded: &Loaded) -> Result<LogGuard, F
         "configuration loaded"
     );
     Ok(guard)
+}
+
+/// `--param KEY=VALUE` pairs.
+pub fn parse_params(params: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    params
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| {
+                    Failure::Input(anyhow::anyhow!(
+                        "--param {p}: expected KEY=VALUE, e.g. fast=10"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The configuration of a backtesting command (`--config` as backtest_config.yaml, `model` as
+/// the model file, `--cash` and `--commission` as overrides validated with the rest) and its
+/// logging.
+pub fn configure(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    model: Option<&Path>,
+) -> Result<(Arc<Loaded>, LogGuard), Failure> {
+    let mut global_with = global.clone();
+    if let Some(cash) = args.cash {
+        global_with
+            .overrides
+            .push(format!("backtest.initial_capital={cash}"));
+    }
+    if let Some(c) = args.commission {
+        global_with
+            .overrides
+            .push("backtest.costs.commission_model=percent".into());
+        global_with
+            .overrides
+            .push(format!("backtest.costs.commission_rate={c}"));
+    }
+    let files = SectionFiles {
+        backtest: args.config.clone(),
+        model: model.map(Path::to_path_buf),
+        ..SectionFiles::default()
+    };
+    let loaded = load_config(&global_with, &files)?;
+    let guard = start_logging(global, &loaded)?;
+    Ok((Arc::new(loaded), guard))
+}
+
+/// What a backtesting command asks the session for.
+pub fn ask(args: &RunArgs) -> Result<Ask, Failure> {
+    distinct_files(&args.data)?;
+    Ok(Ask {
+        data: Data::Files(args.data.clone()),
+        strategy: args.strategy.clone(),
+        params: parse_params(&args.params)?,
+        signals: args.signals.clone().map(Signals::File),
+        execution: args.execution,
+        window: Window {
+            from: args.from,
+            to: args.to,
+        },
+        overlays: args.overlays,
+        allow_in_sample: args.allow_in_sample,
+    })
+}
+
+/// The configuration, logging and session of a backtesting command.
+pub fn session(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    model: Option<&Path>,
+) -> Result<(Session, LogGuard), Failure> {
+    let (loaded, guard) = configure(global, args, model)?;
+    let session = Session::open(loaded, ask(args)?)?;
+    Ok((session, guard))
+}
+
+/// The inputs of a live command as text: files as given, or symbols.
+pub fn inputs(live: &LiveArgs) -> Vec<String> {
+    if live.symbols.is_empty() {
+        live.data.iter().map(|p| p.display().to_string()).collect()
+    } else {
+        live.symbols.iter().map(|s| s.trim().to_string()).collect()
+    }
+}
+
+/// The day decided for: `--as-of`, else today.
+pub fn as_of(given: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
+    given.unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// A tracker of this process's command under `loaded`.
+pub fn tracker(loaded: &Loaded) -> Tracker<'_> {
+    Tracker::start(loaded, Invocation::of_process())
 }

@@ -7,8 +7,22 @@ use smart_default::SmartDefault;
 use qts_core::config::{Checks, Secret, Validate, join};
 
 /// A provider's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ProviderName {
     /// Financial Modeling Prep.
     #[default]
@@ -16,6 +30,7 @@ pub enum ProviderName {
     /// Yahoo Finance's chart API.
     Yahoo,
     /// Alpha Vantage.
+    #[strum(to_string = "alpha-vantage", serialize = "alpha_vantage")]
     AlphaVantage,
     /// CSV or Parquet files in a directory.
     Local,
@@ -157,8 +172,23 @@ pub struct LocalProvider {
 }
 
 /// What a failed check means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Severity {
     /// Informational.
     Info,

@@ -35,31 +35,52 @@ __version__: str = _qts.__version__
 __all__ = [
     "BacktestError",
     "Bars",
+    "Comparison",
     "Config",
     "ConfigError",
     "DataError",
     "Html",
+    "ModelComparison",
+    "ModelSearch",
+    "Optimization",
     "QtsError",
     "Result",
+    "RunResult",
     "Table",
     "ValidationReport",
-    "Optimization",
     "WalkForward",
-    "ModelComparison",
     "backtest",
+    "best_run",
+    "compare",
     "compare_models",
+    "compare_runs",
+    "decide",
     "diebold_mariano",
     "features",
     "fetch",
+    "models_import",
+    "models_list",
+    "models_promote",
+    "models_show",
     "monte_carlo",
     "optimize",
+    "paper_history",
+    "paper_open",
+    "paper_status",
+    "paper_step",
     "predict",
     "read_bars",
     "report",
+    "reproduce",
+    "run",
+    "run_info",
+    "runs",
+    "search_model",
     "strategies",
     "train",
     "validate",
     "walk_forward",
+    "walk_forward_model",
 ]
 
 PathLike = Union[str, "_os.PathLike[str]"]
@@ -425,6 +446,7 @@ def backtest(
     close_at_end: bool = False,
     overlays: bool = False,
     allow_in_sample: bool = False,
+    track: bool = False,
 ) -> Result:
     """Backtests ``strategy`` (a name of :func:`strategies`) with ``params`` on ``bars`` (one
     symbol, or a list), as ``qts backtest`` does: the bars validated under the configuration,
@@ -432,7 +454,8 @@ def backtest(
     ``"backtesting-py"``), metrics over ``start`` .. ``end``. ``signals`` (a frame or a
     predictions CSV of ``qts predict``: ``date``, ``prediction`` [, ``lower``, ``upper``,
     ``split``]) feeds the ``signal`` strategy; in-sample predictions are dropped unless
-    ``allow_in_sample``."""
+    ``allow_in_sample``. ``track=True`` records the backtest in the run store (and the MLflow
+    server) of the configuration, as ``qts backtest`` does."""
     loaded, pairs = _backtest_inputs(bars, params, config)
     native = _qts.backtest(
         [b._native for b in loaded],
@@ -446,6 +469,7 @@ def backtest(
         close_at_end,
         overlays,
         allow_in_sample,
+        track,
     )
     return Result(native, loaded[0]._time, config)
 
@@ -537,6 +561,7 @@ def optimize(
     seed: Optional[int] = None,
     pbo_splits: int = 16,
     progress: Any = None,
+    track: bool = False,
 ) -> Optimization:
     """Searches ``grid`` (each parameter's values: a list, a range, or ``"START:STOP:STEP"``)
     for the trial with the highest ``maximize`` (a key of the backtest JSON), as
@@ -549,7 +574,7 @@ def optimize(
         report, trials_csv = _qts.optimize(
             [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed,
             _native_config(config), _signals(signals, config), execution, start, end, method, trials, seed,
-            pbo_splits, callback,
+            pbo_splits, callback, track,
         )
     return Optimization(_json.loads(report), _csv_table(trials_csv))
 
@@ -584,6 +609,7 @@ def walk_forward(
     signals: Any = None,
     execution: str = "default",
     progress: Any = None,
+    track: bool = False,
 ) -> WalkForward:
     """Optimises on each ``train``-bar window and trades the winner on the next ``test`` bars
     (every ``step`` bars; train windows growing from the first bar when ``anchored``), as
@@ -594,7 +620,7 @@ def walk_forward(
     with _Progress("walk-forward", "windows", progress) as callback:
         report, windows, equity = _qts.walk_forward(
             [b._native for b in loaded], strategy, _grid_specs(grid), maximize, fixed, train, test,
-            step, anchored, _native_config(config), _signals(signals, config), execution, callback,
+            step, anchored, _native_config(config), _signals(signals, config), execution, callback, track,
         )
     return WalkForward(_json.loads(report), _csv_table(windows), _csv_table(equity))
 
@@ -609,6 +635,7 @@ def monte_carlo(
     level: Optional[float] = None,
     drawdown: float = 0.2,
     config: Optional[Config] = None,
+    track: bool = False,
 ) -> dict:
     """Confidence intervals of a backtest's metrics from ``paths`` resampled paths (``qts
     monte-carlo --run DIR``): ``iid``, ``block`` (stationary bootstrap, mean ``block_size``),
@@ -621,7 +648,7 @@ def monte_carlo(
     return _json.loads(
         _qts.monte_carlo(
             result._native, method, paths, seed, block_size, horizon, level, drawdown,
-            _native_config(cfg),
+            _native_config(cfg), track,
         )
     )
 
@@ -662,6 +689,7 @@ def train(
     adjust: bool = False,
     resume: bool = False,
     progress: Any = None,
+    track: bool = False,
 ) -> dict:
     """Trains the configuration's model on ``data`` (one symbol, or several pooled) and
     registers it, as ``qts train`` does: the bars validated, a leak-free chronological split
@@ -674,7 +702,7 @@ def train(
     many = data if isinstance(data, (list, tuple)) else [data]
     loaded = [_bars(b, config) for b in many]
     callback = _print_epoch if progress is True else (progress or None)
-    report = native.train([_given(b) for b in loaded], _request(config), name, seeds, adjust, resume, callback)
+    report = native.train([_given(b) for b in loaded], _request(config), name, seeds, adjust, resume, callback, track)
     return _json.loads(report)
 
 
@@ -786,9 +814,327 @@ class Html:
         )
 
 
-def report(result: Result) -> Html:
-    """The backtest report page (``qts backtest --report``): equity against buy-and-hold,
-    drawdowns, monthly returns, trades, every metric, the rules and the provenance."""
+def report(result: Union[Result, PathLike]) -> Html:
+    """The report page of a backtest (``qts backtest --report``: equity against buy-and-hold,
+    drawdowns, monthly returns, trades, every metric, the rules and the provenance), or of a
+    result folder of any command (``qts report DIR``)."""
+    if isinstance(result, (str, _os.PathLike)):
+        return Html(_qts.folder_page(_os.fspath(result)))
     if not isinstance(result, Result):
-        raise TypeError(f"report: expected qts.Result, got {type(result).__name__}")
+        raise TypeError(f"report: expected qts.Result or a result folder, got {type(result).__name__}")
     return Html(result._native.page())
+
+
+# -- The main job, models walked forward and searched, decisions, the paper account, tracked
+# runs: each a thin call of the library function the CLI calls.
+
+
+class RunResult:
+    """The main job (``qts run``): ``summary`` (``summary.json``: the model walked forward
+    against buy-and-hold and the SMA crossover out of sample, the verdicts, the deflated Sharpe
+    ratio, the Monte Carlo, the decision for the next session) and its pages in ``out``."""
+
+    def __init__(self, summary: dict, out: str) -> None:
+        self.summary = summary
+        self.out = out
+
+    def page(self, name: str = "report") -> Html:
+        """A page of the run: ``report`` (the three compared), ``walk_forward``,
+        ``monte_carlo`` or ``data_quality``."""
+        with open(self.summary["reports"][name], encoding="utf-8") as f:
+            return Html(f.read())
+
+    def __repr__(self) -> str:
+        m = self.summary["model"]
+        return (
+            f"RunResult(model out of sample: total return {m['total_return']:.2%}, Sharpe "
+            f"{m['sharpe_ratio']:.3f}; beat both baselines: {self.summary['beat_both']}; "
+            f"lead significant: {self.summary['lead_significant']})"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.page()._repr_html_()
+
+
+def run(
+    data: BarsLike = "examples/data/goog_daily.csv",
+    config: Optional[Config] = None,
+    *,
+    out: PathLike = "artifacts/run",
+    train: Optional[int] = None,
+    test: Optional[int] = None,
+    paths: int = 2000,
+    progress: Any = None,
+    track: bool = True,
+) -> RunResult:
+    """The main job (``qts run``) on one symbol's bars: the configuration's model walked
+    forward (retrained on each ``train``-bar window, its forecasts of the next ``test`` bars
+    traded), buy-and-hold and the SMA crossover on the same windows, the lead tested, the
+    Sharpe ratio deflated, ``paths`` Monte Carlo paths, the pages written to ``out``, the run
+    tracked, and the next session decided. Its numbers are ``qts run --json``'s. Needs the
+    model extension (``qts_torch``). ``progress``: ``True`` prints the stages and windows, a
+    callable gets ``(done, total)`` for the windows (and ``(n, of, what)`` for the stages when
+    it takes three arguments); Ctrl-C stops the job."""
+    native = _model_extension()
+    b = _bars(data, config)
+    callback = _print_stage if progress is True else (progress or None)
+    summary = native.run(_given(b), _request(config), _os.fspath(out), train, test, paths, callback, track)
+    if progress is True:
+        print(flush=True)
+    return RunResult(_json.loads(summary), _os.fspath(out))
+
+
+def _print_stage(*args: Any) -> None:
+    if len(args) == 3:
+        print(f"\n[{args[0]}/{args[1]}] {args[2]}", end="", flush=True)
+    else:
+        print(f"\r  windows: {args[0]}/{args[1] or '?'}", end="", flush=True)
+
+
+def walk_forward_model(
+    data: BarsLike,
+    config: Optional[Config] = None,
+    *,
+    train: Optional[int] = None,
+    test: Optional[int] = None,
+    step: Optional[int] = None,
+    anchored: bool = False,
+    maximize: Optional[str] = None,
+    params: Optional[Mapping[str, Any]] = None,
+    progress: Any = None,
+    track: bool = False,
+) -> WalkForward:
+    """The configuration's model walked forward (``qts walk-forward --model-config``): trained
+    from scratch on each ``train``-bar window and registered, its forecasts of the next
+    ``test`` bars traded by the signal strategy (``params`` its parameters); the windows'
+    ``maximize`` (default ``sharpe_ratio``) in and out of sample. Needs ``qts_torch``."""
+    native = _model_extension()
+    b = _bars(data, config)
+    pairs = [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+    with _Progress("walk-forward", "windows", progress) as callback:
+        report, windows, equity = native.walk_forward(
+            _given(b), _request(config), pairs, train, test, step, anchored, maximize, callback, track
+        )
+    return WalkForward(_json.loads(report), _csv_table(windows), _csv_table(equity))
+
+
+class ModelSearch:
+    """A model's hyper-parameter search (``qts optimize --model-config``): ``report`` (every
+    trial's settings and validation figures, the best and its test figures) and ``trials``
+    (``trials.csv``)."""
+
+    def __init__(self, report: dict, trials: Table) -> None:
+        self.report = report
+        self.trials = trials
+
+    @property
+    def best(self) -> dict:
+        """The best trial: its settings, model and metrics."""
+        return self.report["best"]
+
+    def __repr__(self) -> str:
+        return f"ModelSearch({self.report['trials']} trials; best {self.best['model']})"
+
+
+def search_model(
+    data: BarsLike,
+    config: Optional[Config] = None,
+    *,
+    maximize: Optional[str] = None,
+    minimize: Optional[str] = None,
+    space: Optional[Mapping[str, Any]] = None,
+    method: Optional[str] = None,
+    trials: Optional[int] = None,
+    seed: Optional[int] = None,
+    progress: Any = None,
+    track: bool = False,
+) -> ModelSearch:
+    """Searches the configuration model's hyper-parameters (``qts optimize --model-config``):
+    each trial trained and registered, scored on its validation split by ``maximize`` or
+    ``minimize`` (default ``val_loss``); ``space`` (``{"lstm.hidden_size": "16,32"}``, as
+    ``--search``) replaces the model file's. Needs ``qts_torch``."""
+    native = _model_extension()
+    b = _bars(data, config)
+    specs = [f"{k}={v}" for k, v in (space or {}).items()]
+    with _Progress("model search", "trials", progress) as callback:
+        report, trials_csv = native.search(
+            _given(b), _request(config), maximize, minimize, specs, method, trials, seed, callback, track
+        )
+    return ModelSearch(_json.loads(report), _csv_table(trials_csv))
+
+
+def decide(
+    data: Union[BarsLike, Sequence[BarsLike]],
+    strategy: str = "sma-cross",
+    params: Optional[Mapping[str, Any]] = None,
+    config: Optional[Config] = None,
+    *,
+    as_of: Optional[str] = None,
+    signals: Optional[PathLike] = None,
+    overlays: bool = False,
+    offline: bool = False,
+    history_from: Optional[str] = None,
+    model: Optional[str] = None,
+    ensemble: bool = False,
+    mc_dropout: int = 0,
+    level: float = 0.9,
+) -> dict:
+    """After a close: the orders for the next open (``qts decide --json``), decided by the
+    backtest's own engine on the bars up to ``as_of`` (default today). ``data``: bars, files,
+    or symbols (``"AAPL"``; refreshed from the default provider unless ``offline``). With
+    ``model`` (``NAME@ALIAS``) the registered model's forecasts are followed by the signal
+    strategy (needs ``qts_torch``)."""
+    pairs = [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+    many = list(data) if isinstance(data, (list, tuple)) else [data]
+    if model is not None:
+        native = _model_extension()
+        if len(many) != 1:
+            raise ValueError("decide with a model: give one symbol's bars")
+        b = _bars(many[0], config)
+        return _json.loads(
+            native.decide(model, _given(b), _request(config), as_of, pairs, ensemble, mc_dropout, level)
+        )
+    bars = [d for d in many if isinstance(d, Bars) or not isinstance(d, (str, _os.PathLike))]
+    native_bars = [_bars(d, config)._native for d in bars]
+    inputs = [] if bars else [_os.fspath(d) for d in many]
+    return _json.loads(
+        _qts.decide(
+            native_bars, inputs, strategy, pairs, as_of,
+            _os.fspath(signals) if signals is not None else None, overlays, offline, history_from,
+            _native_config(config),
+        )
+    )
+
+
+def paper_open(
+    cash: float,
+    data: Union[PathLike, Sequence[PathLike]],
+    strategy: str = "sma-cross",
+    params: Optional[Mapping[str, Any]] = None,
+    config: Optional[Config] = None,
+    *,
+    signals: Optional[PathLike] = None,
+    overlays: bool = False,
+    offline: bool = False,
+    history_from: Optional[str] = None,
+) -> dict:
+    """Opens a paper account (``qts paper init --json``) in the configuration's
+    ``paper.database``, following ``strategy`` on ``data`` (files or symbols)."""
+    many = list(data) if isinstance(data, (list, tuple)) else [data]
+    pairs = [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+    return _json.loads(
+        _qts.paper_open(
+            float(cash), [_os.fspath(d) for d in many], strategy, pairs,
+            _os.fspath(signals) if signals is not None else None, overlays, offline, history_from,
+            _native_config(config),
+        )
+    )
+
+
+def paper_step(
+    as_of: Optional[str] = None,
+    config: Optional[Config] = None,
+    *,
+    data: Optional[Sequence[PathLike]] = None,
+    offline: bool = False,
+    history_from: Optional[str] = None,
+) -> dict:
+    """Steps the paper account to the close of ``as_of`` (``qts paper step --json``): the
+    fills of the last decision, the marks, the new decision, in one transaction; tracked."""
+    return _json.loads(
+        _qts.paper_step(as_of, [_os.fspath(d) for d in (data or [])], offline, history_from, _native_config(config))
+    )
+
+
+def paper_status(config: Optional[Config] = None) -> dict:
+    """The paper account's status (``qts paper status --json``)."""
+    return _json.loads(_qts.paper_status(_native_config(config)))
+
+
+def paper_history(config: Optional[Config] = None) -> Table:
+    """Every step of the paper account (``qts paper history``)."""
+    return _csv_table(_qts.paper_history(_native_config(config)))
+
+
+def runs(config: Optional[Config] = None) -> list:
+    """The tracked runs of the local run store (``qts experiments list --json``)."""
+    return _json.loads(_qts.runs_list(_native_config(config)))
+
+
+def run_info(run: str, config: Optional[Config] = None) -> dict:
+    """One tracked run (``qts experiments show RUN --json``; ``"latest"``: the newest)."""
+    return _json.loads(_qts.runs_show(run, _native_config(config)))
+
+
+def compare_runs(run_ids: Sequence[str], config: Optional[Config] = None) -> dict:
+    """Tracked runs side by side (``qts experiments compare --json``): the params that differ,
+    every metric, each later run's Sharpe ratio and forecasts tested against the first's."""
+    return _json.loads(_qts.runs_compare(list(run_ids), _native_config(config)))
+
+
+def best_run(metric: str, config: Optional[Config] = None) -> dict:
+    """The tracked run with the highest ``metric`` (``qts experiments best --json``), and
+    whether its lead over the runner-up is significant."""
+    return _json.loads(_qts.runs_best(metric, _native_config(config)))
+
+
+def reproduce(run: str, config: Optional[Config] = None, *, exe: Optional[PathLike] = None) -> dict:
+    """Re-runs a tracked run from what it logged (``qts reproduce --json``) with the ``qts``
+    executable ``exe`` (default: ``$QTS_BIN``, else ``qts`` on the PATH) and says whether
+    every metric came out the same, to the bit."""
+    import shutil
+
+    path = exe or _os.environ.get("QTS_BIN") or shutil.which("qts")
+    if not path:
+        raise QtsError("reproduce re-runs the `qts` command: give exe= or put qts on the PATH")
+    return _json.loads(_qts.reproduce(run, _os.fspath(path), _native_config(config)))
+
+
+class Comparison:
+    """Backtests side by side (``qts compare``): ``report`` (the common days, the correlation
+    of their returns, each Sharpe ratio tested against the first's) and ``page``."""
+
+    def __init__(self, report: dict, page: str) -> None:
+        self.report = report
+        self.page = Html(page)
+
+    def _repr_html_(self) -> str:
+        return self.page._repr_html_()
+
+
+def compare(folders: Sequence[PathLike]) -> Comparison:
+    """Compares result folders of ``qts backtest --out`` (or ``qts.Result`` saved with
+    ``qts backtest``): ``qts compare --json`` and its page."""
+    report, page = _qts.compare([_os.fspath(f) for f in folders])
+    return Comparison(_json.loads(report), page)
+
+
+def models_list(config: Optional[Config] = None) -> list:
+    """The registered models (``qts models list --json``). Needs ``qts_torch``."""
+    return _json.loads(_model_extension().models_list(_request(config)))
+
+
+def models_show(model: str, config: Optional[Config] = None) -> dict:
+    """A registered version's card (``qts models show --json``). Needs ``qts_torch``."""
+    return _json.loads(_model_extension().models_show(model, _request(config)))
+
+
+def models_promote(model: str, alias: str = "production", config: Optional[Config] = None) -> dict:
+    """Points ``alias`` at a version (``qts models promote``), in MLflow's registry too when a
+    server is configured. Needs ``qts_torch``."""
+    return _json.loads(_model_extension().models_promote(model, alias, _request(config)))
+
+
+def models_import(
+    weights: PathLike, model_file: PathLike, name: str, config: Optional[Config] = None, *, pytorch: bool = False
+) -> dict:
+    """Registers PyTorch weights (``qts models import``): a safetensors file, or a
+    ``torch.save`` archive when ``pytorch``; checked against the network of ``model_file``.
+    Needs ``qts_torch``."""
+    return _json.loads(
+        _model_extension().models_import(_os.fspath(weights), _os.fspath(model_file), name, _request(config), pytorch)
+    )
+
+
+def __dir__() -> list:
+    return sorted(__all__)

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
 use super::{Frame, STYLE, color, esc, fmt, histogram, legend, ticks};
-use crate::render::{GROUPS, Unit};
+use qts_stats::metrics::Unit;
 
 /// A closed trade as the report reads it from `trades.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,121 +44,16 @@ pub struct RunData {
     pub trades: Vec<TradeRow>,
 }
 
-/// Each metric's definition, as docs/backtest.md gives it (a test keeps the two the same).
-const DEFINITIONS: &[(&str, &str)] = &[
-    ("total_return", "final equity / initial − 1"),
-    ("annual_return", "(1 + total)^(periods / n) − 1"),
-    ("cagr", "(1 + total)^(periods / n) − 1"),
-    ("annual_volatility", "std(returns, n−1) × √periods"),
-    ("sharpe_ratio", "mean(r − rf) / std(r − rf) × √periods"),
-    ("sortino_ratio", "mean(r − rf) × periods / downside_risk"),
-    ("downside_risk", "√mean(min(r − rf, 0)²) × √periods"),
-    ("calmar_ratio", "annual return / |max drawdown|"),
-    ("omega_ratio", "Σ gains above rf / Σ losses below rf"),
-    (
-        "max_drawdown",
-        "deepest fall from a running peak (negative)",
-    ),
-    (
-        "max_drawdown_duration",
-        "longest run of bars below a previous peak",
-    ),
-    ("average_drawdown", "mean depth of the distinct drawdowns"),
-    (
-        "ulcer_index",
-        "√(Σ drawdown² / (n − 1)), drawdowns as fractions (quantstats)",
-    ),
-    (
-        "value_at_risk",
-        "5th percentile of returns (historical, 95%)",
-    ),
-    (
-        "conditional_value_at_risk",
-        "mean of returns at or below that percentile's index",
-    ),
-    (
-        "skew",
-        "bias-corrected sample skewness and excess kurtosis (pandas)",
-    ),
-    (
-        "kurtosis",
-        "bias-corrected sample skewness and excess kurtosis (pandas)",
-    ),
-    ("tail_ratio", "|95th percentile| / |5th percentile|"),
-    (
-        "stability_of_timeseries",
-        "R² of a line fitted to cumulative log returns",
-    ),
-    (
-        "alpha",
-        "(1 + mean(r − rf − β(b − rf)))^periods − 1 (with --benchmark)",
-    ),
-    ("beta", "cov(r, b) / var(b) (with --benchmark)"),
-    (
-        "information_ratio",
-        "mean(r − b) / std(r − b), per period (quantstats; with --benchmark)",
-    ),
-    ("best_day", "largest and smallest period return"),
-    ("worst_day", "largest and smallest period return"),
-    (
-        "probabilistic_sharpe_ratio",
-        "PSR(0): the probability that the true per-period Sharpe ratio exceeds 0 (Bailey & López de Prado 2012, eq. 11; see overfitting.md)",
-    ),
-    (
-        "min_track_record_length",
-        "periods needed for PSR(0) to reach 0.95 (eq. 14); null when the Sharpe ratio is not positive",
-    ),
-    ("num_trades", "closed round trips"),
-    ("win_rate", "share of trades with P&L > 0"),
-    (
-        "best_trade",
-        "largest and smallest trade return (after commissions)",
-    ),
-    (
-        "worst_trade",
-        "largest and smallest trade return (after commissions)",
-    ),
-    ("avg_trade", "geometric mean trade return"),
-    ("avg_win", "mean return of winning / losing trades"),
-    ("avg_loss", "mean return of winning / losing trades"),
-    ("payoff_ratio", "avg win / |avg loss|"),
-    ("profit_factor", "Σ winning returns / |Σ losing returns|"),
-    ("expectancy", "arithmetic mean trade return"),
-    ("sqn", "√n × mean P&L / std P&L"),
-    (
-        "kelly_criterion",
-        "W − (1 − W) / (mean win P&L / mean loss P&L)",
-    ),
-    (
-        "max_consecutive_wins",
-        "longest streaks of trades with P&L > 0 (< 0); a zero P&L ends both",
-    ),
-    (
-        "max_consecutive_losses",
-        "longest streaks of trades with P&L > 0 (< 0); a zero P&L ends both",
-    ),
-    ("avg_trade_duration", "mean calendar days held"),
-    ("exposure_time", "share of bars ending with a position"),
-    (
-        "turnover",
-        "Σ |shares × price| over every fill / mean equity of the curve / years (bars ÷ periods_per_year)",
-    ),
-    ("total_costs", "commission + slippage; commission alone"),
-    (
-        "total_commission",
-        "commission + slippage; commission alone",
-    ),
-    (
-        "buy_and_hold_return",
-        "last close / close at the end of the warm-up − 1 (first symbol)",
-    ),
-];
-
-fn definition(key: &str) -> &'static str {
-    DEFINITIONS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or("", |(_, d)| d)
+/// Each metric's definition, as docs/backtest.md gives it (a test keeps the two the same):
+/// [`Metric::definition`], for the metrics that have one.
+#[cfg(test)]
+fn definitions() -> Vec<(&'static str, &'static str)> {
+    use qts_stats::metrics::Metric;
+    use strum::IntoEnumIterator;
+    Metric::iter()
+        .filter(|m| !m.definition().is_empty())
+        .map(|m| (m.key(), m.definition()))
+        .collect()
 }
 
 /// Equity against buy-and-hold, on a log scale.
@@ -661,24 +556,26 @@ pub fn backtest_page(d: &RunData) -> String {
     let trades: Vec<f64> = d.trades.iter().map(|t| t.ret).collect();
     out.push_str(&histogram(&trades, "trade returns", "#6b4fbb"));
     out.push_str("<h2>Metrics</h2><div class=\"groups\">");
-    for (group, rows) in GROUPS {
+    for (group, metrics) in crate::render::groups() {
         let _ = write!(
             out,
-            "<table><tr><th>{group}</th><th>strategy</th><th>buy &amp; hold</th></tr>"
+            "<table><tr><th>{}</th><th>strategy</th><th>buy &amp; hold</th></tr>",
+            group.label()
         );
-        for (key, label, unit) in rows.iter() {
-            if s.get(*key).is_none() {
+        for m in metrics {
+            let key = m.key();
+            if s.get(key).is_none() {
                 continue;
             }
             let _ = write!(
                 out,
                 "<tr title=\"{key}: {}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(definition(key)),
-                esc(label),
-                fmt(&s[*key], *unit),
+                esc(m.definition()),
+                esc(m.label()),
+                fmt(&s[key], m.unit()),
                 s["buy_and_hold"]
-                    .get(*key)
-                    .map_or(String::new(), |v| fmt(v, *unit))
+                    .get(key)
+                    .map_or(String::new(), |v| fmt(v, m.unit()))
             );
         }
         out.push_str("</table>");
@@ -707,8 +604,9 @@ mod tests {
         .unwrap()
         .replace("\\|", "|")
         .replace('`', "");
-        assert!(DEFINITIONS.len() >= 40, "{}", DEFINITIONS.len());
-        for (key, text) in DEFINITIONS {
+        let definitions = definitions();
+        assert!(definitions.len() >= 40, "{}", definitions.len());
+        for (key, text) in &definitions {
             let documented = docs
                 .replace("[overfitting.md](overfitting.md)", "overfitting.md")
                 .lines()

@@ -139,7 +139,7 @@ pub fn data_quality_page(source: &str, bars: &BarSeries, report: &Report) -> Str
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
-                format!("{:?}", f.severity).to_lowercase(),
+                f.severity,
                 f.check,
                 f.count,
                 esc(&f.message)

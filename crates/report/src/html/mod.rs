@@ -16,14 +16,14 @@ pub use compare::{compare_page, optimize_page};
 pub use data_quality::data_quality_page;
 pub use models::{ModelColumn, models_page};
 pub use monte_carlo::monte_carlo_page;
-pub use walk_forward::{EquityRow, walk_forward_page};
+pub use walk_forward::{EquityRow, walk_forward_page, walk_forward_report_page};
 
 use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-use crate::render::Unit;
+use qts_stats::metrics::Unit;
 
 /// The most points a drawn line has.
 pub const MAX_POINTS: usize = 1500;

@@ -316,3 +316,17 @@ pub fn walk_forward_page(s: &Value, equity: &[EquityRow]) -> String {
     body.push_str(&table(&rows));
     page("qts walk-forward", &body)
 }
+
+/// The page of a walk-forward just computed: `what` was walked forward, on `data`.
+pub fn walk_forward_report_page(
+    report: &qts_research::walk_forward::WalkForwardReport,
+    what: &str,
+    data: &str,
+) -> String {
+    let rows: Vec<EquityRow> = report
+        .oos_equity
+        .iter()
+        .filter_map(|(d, e, b)| Some((d.parse().ok()?, *e, *b)))
+        .collect();
+    walk_forward_page(&report.described(what, data), &rows)
+}

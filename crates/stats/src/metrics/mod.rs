@@ -3,9 +3,12 @@
 //! [`return_metrics`] and [`trade_metrics`] gather them under their public JSON keys
 //! (empyrical's names where empyrical has the metric). Ratios and returns are fractions, not percent.
 
+mod metric;
 pub mod returns;
 pub use qts_core::stats;
 pub mod trades;
+
+pub use metric::{Group, Metric, Unit};
 
 use std::collections::BTreeMap;
 
@@ -71,8 +74,8 @@ impl Value {
     }
 }
 
-/// Metrics by name, in a stable order.
-pub type Metrics = BTreeMap<&'static str, Value>;
+/// Metrics by name, in their keys' order (the JSON's).
+pub type Metrics = BTreeMap<Metric, Value>;
 
 /// The return-based metrics of `r` (and against `bench` when given, aligned period by period).
 ///
@@ -221,25 +224,25 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
     };
 
     let mut m = Metrics::new();
-    m.insert("total_return", n(total));
-    m.insert("annual_return", n(annual));
-    m.insert("cagr", n(annual));
-    m.insert("annual_volatility", n(std1 * p.sqrt()));
-    m.insert("sharpe_ratio", n(sharpe));
+    m.insert(Metric::TotalReturn, n(total));
+    m.insert(Metric::AnnualReturn, n(annual));
+    m.insert(Metric::Cagr, n(annual));
+    m.insert(Metric::AnnualVolatility, n(std1 * p.sqrt()));
+    m.insert(Metric::SharpeRatio, n(sharpe));
     m.insert(
-        "sortino_ratio",
+        Metric::SortinoRatio,
         n(if two { mean_ex * p / downside } else { nan }),
     );
-    m.insert("downside_risk", n(downside));
-    m.insert("calmar_ratio", n(calmar));
+    m.insert(Metric::DownsideRisk, n(downside));
+    m.insert(Metric::CalmarRatio, n(calmar));
     m.insert(
-        "omega_ratio",
+        Metric::OmegaRatio,
         n(if two && -down > 0.0 { up / -down } else { nan }),
     );
-    m.insert("max_drawdown", n(max_dd));
-    m.insert("max_drawdown_duration", Value::Count(longest as u64));
+    m.insert(Metric::MaxDrawdown, n(max_dd));
+    m.insert(Metric::MaxDrawdownDuration, Value::Count(longest as u64));
     m.insert(
-        "average_drawdown",
+        Metric::AverageDrawdown,
         n(if depths == 0 {
             0.0
         } else {
@@ -247,7 +250,7 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
         }),
     );
     m.insert(
-        "ulcer_index",
+        Metric::UlcerIndex,
         n(if two {
             (ulcer_ss / (nf - 1.0)).sqrt()
         } else {
@@ -255,12 +258,12 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
         }),
     );
     let q = Quantiles::new(r, &[100.0 * cutoff, 5.0, 95.0], cutoff);
-    m.insert("value_at_risk", n(q.percentile(100.0 * cutoff)));
-    m.insert("conditional_value_at_risk", n(q.cvar(cutoff)));
-    m.insert("skew", n(skew));
-    m.insert("kurtosis", n(kurtosis));
+    m.insert(Metric::ValueAtRisk, n(q.percentile(100.0 * cutoff)));
+    m.insert(Metric::ConditionalValueAtRisk, n(q.cvar(cutoff)));
+    m.insert(Metric::Skew, n(skew));
+    m.insert(Metric::Kurtosis, n(kurtosis));
     m.insert(
-        "tail_ratio",
+        Metric::TailRatio,
         n(if len == 0 {
             nan
         } else {
@@ -268,7 +271,7 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
         }),
     );
     m.insert(
-        "stability_of_timeseries",
+        Metric::StabilityOfTimeseries,
         n(if two {
             (sxy / (sxx * syy).sqrt()).powi(2)
         } else {
@@ -280,7 +283,7 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
     let sr = if two && std1 > 0.0 { mean / std1 } else { nan };
     let (g3, g4) = (m3 / m2.powf(1.5), m4 / (m2 * m2));
     m.insert(
-        "probabilistic_sharpe_ratio",
+        Metric::ProbabilisticSharpeRatio,
         n(if two {
             crate::overfitting::psr_of(sr, 0.0, len, g3, g4)
         } else {
@@ -288,7 +291,7 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
         }),
     );
     m.insert(
-        "min_track_record_length",
+        Metric::MinTrackRecordLength,
         n(if two && sr > 0.0 {
             1.0 + (1.0 - g3 * sr + (g4 - 1.0) / 4.0 * sr * sr)
                 * (crate::overfitting::norm_ppf(0.95) / sr).powi(2)
@@ -296,13 +299,13 @@ pub fn return_metrics(r: &[f64], bench: Option<&[f64]>, cfg: &MetricsConfig) -> 
             nan
         }),
     );
-    m.insert("best_day", n(if len == 0 { nan } else { best }));
-    m.insert("worst_day", n(if len == 0 { nan } else { worst }));
+    m.insert(Metric::BestDay, n(if len == 0 { nan } else { best }));
+    m.insert(Metric::WorstDay, n(if len == 0 { nan } else { worst }));
     if let Some(b) = bench {
         use returns::{alpha, beta, information_ratio};
-        m.insert("alpha", n(alpha(r, b, rf, p)));
-        m.insert("beta", n(beta(r, b, rf)));
-        m.insert("information_ratio", n(information_ratio(r, b)));
+        m.insert(Metric::Alpha, n(alpha(r, b, rf, p)));
+        m.insert(Metric::Beta, n(beta(r, b, rf)));
+        m.insert(Metric::InformationRatio, n(information_ratio(r, b)));
     }
     m
 }
@@ -456,28 +459,28 @@ pub fn trade_metrics(t: &[TradeOutcome]) -> Metrics {
     let n = |v: f64| Value::Number(v);
     let mut m = Metrics::new();
     let rets: Vec<f64> = t.iter().map(|x| x.ret).collect();
-    m.insert("num_trades", Value::Count(t.len() as u64));
-    m.insert("win_rate", n(win_rate(t)));
+    m.insert(Metric::NumTrades, Value::Count(t.len() as u64));
+    m.insert(Metric::WinRate, n(win_rate(t)));
     m.insert(
-        "best_trade",
+        Metric::BestTrade,
         n(rets.iter().copied().fold(f64::NAN, f64::max)),
     );
     m.insert(
-        "worst_trade",
+        Metric::WorstTrade,
         n(rets.iter().copied().fold(f64::NAN, f64::min)),
     );
-    m.insert("avg_trade", n(avg_trade(t)));
-    m.insert("avg_win", n(avg_win(t)));
-    m.insert("avg_loss", n(avg_loss(t)));
-    m.insert("payoff_ratio", n(payoff_ratio(t)));
-    m.insert("profit_factor", n(profit_factor(t)));
-    m.insert("expectancy", n(expectancy(t)));
-    m.insert("sqn", n(sqn(t)));
-    m.insert("kelly_criterion", n(kelly_criterion(t)));
+    m.insert(Metric::AvgTrade, n(avg_trade(t)));
+    m.insert(Metric::AvgWin, n(avg_win(t)));
+    m.insert(Metric::AvgLoss, n(avg_loss(t)));
+    m.insert(Metric::PayoffRatio, n(payoff_ratio(t)));
+    m.insert(Metric::ProfitFactor, n(profit_factor(t)));
+    m.insert(Metric::Expectancy, n(expectancy(t)));
+    m.insert(Metric::Sqn, n(sqn(t)));
+    m.insert(Metric::KellyCriterion, n(kelly_criterion(t)));
     let (w, l) = max_consecutive(t);
-    m.insert("max_consecutive_wins", Value::Count(w as u64));
-    m.insert("max_consecutive_losses", Value::Count(l as u64));
-    m.insert("avg_trade_duration", n(avg_trade_duration(t)));
+    m.insert(Metric::MaxConsecutiveWins, Value::Count(w as u64));
+    m.insert(Metric::MaxConsecutiveLosses, Value::Count(l as u64));
+    m.insert(Metric::AvgTradeDuration, n(avg_trade_duration(t)));
     m
 }
 

@@ -8,8 +8,20 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use crate::StatsError;
 
 /// The loss a forecast error is scored by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Loss {
     /// e².
     Squared,
@@ -37,6 +49,13 @@ pub struct ForecastDifference {
     /// Two-sided p-value of the corrected statistic under Student's t with T − 1 degrees of
     /// freedom.
     pub p_value: f64,
+}
+
+impl ForecastDifference {
+    /// Whether the two forecasts' losses differ at `level` (two-sided).
+    pub fn significant(&self, level: f64) -> bool {
+        self.p_value < level
+    }
 }
 
 /// Diebold & Mariano (1995): d_t = L(a_t) − L(b_t), γ_k = (1/T) Σ_{t>k} (d_t − d̄)(d_{t−k} − d̄),

@@ -1,14 +1,14 @@
 //! The Jobson–Korkie test of a difference of two Sharpe ratios on paired returns, with
 //! Memmel's (2003) correction.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::StatsError;
 use crate::overfitting::{norm_cdf, sharpe};
 
 /// The Jobson–Korkie test of a difference of two Sharpe ratios, with Memmel's (2003)
 /// correction, on paired returns.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SharpeDifference {
     /// Per-period Sharpe ratio of the first series.
     pub sharpe_a: f64,
@@ -22,6 +22,19 @@ pub struct SharpeDifference {
     pub z: f64,
     /// Two-sided p-value.
     pub p_value: f64,
+}
+
+impl SharpeDifference {
+    /// Whether the two Sharpe ratios differ at `level` (two-sided).
+    pub fn significant(&self, level: f64) -> bool {
+        self.p_value < level
+    }
+
+    /// Whether the first series' Sharpe ratio is significantly higher than the second's at
+    /// `level`: a lead, not just a difference.
+    pub fn significant_lead(&self, level: f64) -> bool {
+        self.significant(level) && self.sharpe_a > self.sharpe_b
+    }
 }
 
 /// Tests whether `a` and `b` (the same periods) have different Sharpe ratios:

@@ -1,9 +1,8 @@
 //! `qts-torch`: the `qts` command line with model support linked in (libtorch). `qts` hands
-//! it the model commands (train, predict, models …); it runs any other command too. The model
-//! commands live here, not in the library, so that `qts` links no libtorch.
+//! it the model commands (train, predict, models …); it runs any other command too. Each
+//! model command parses its flags, calls one function of `qts-research-torch` and prints.
 
 mod decide;
-mod mlflow_registry;
 mod models;
 mod pipeline;
 mod predict;
@@ -16,7 +15,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use qts_cli::cli::{Cli, Command};
 use qts_cli::failure::Failure;
-use qts_models::ModelError;
+use qts_research_torch::JobError;
 
 fn main() -> ExitCode {
     qts_cli::exit_cleanly_on_interrupt();
@@ -44,14 +43,13 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
 }
 
-/// A model error as a command failure: I/O and libtorch failures are runtime failures (exit
-/// 1), everything else is bad input (exit 2).
-pub fn failure(e: ModelError) -> Failure {
-    match e {
-        ModelError::Io { .. } | ModelError::Torch(_) | ModelError::Encode { .. } => {
-            Failure::Runtime(e.into())
-        }
-        ModelError::Data(e) => e.into(),
-        _ => Failure::Input(e.into()),
+/// A model job's error as a command failure: a parameter shown as its flag; libtorch and I/O
+/// failures are runtime failures (exit 1), everything else is bad input (exit 2).
+pub fn failure(e: impl Into<JobError>) -> Failure {
+    match e.into() {
+        JobError::Research(r) => r.into(),
+        JobError::Model(qts_models::ModelError::Data(d)) => d.into(),
+        e if e.is_input() => Failure::Input(e.into()),
+        e => Failure::Runtime(e.into()),
     }
 }

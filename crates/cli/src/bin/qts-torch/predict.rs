@@ -5,14 +5,11 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
-use qts_config::{ConfigLoader, ModelConfig};
-use qts_core::config::Section;
 use qts_core::logging::RunContext;
 use qts_data::io::{read_csv_table_with, write_table};
 use qts_data::locate::load_for_model;
 use qts_models::forecast::{ForecastRequest, Inputs, forecast, raw_inputs};
 use qts_models::pipeline::Pipeline;
-use qts_models::{ModelRef, Registry};
 
 use qts_cli::cli::{GlobalArgs, PredictArgs, SectionFiles};
 use qts_cli::commands::setup::{environment, load_config, start_logging};
@@ -22,32 +19,20 @@ fn input(e: impl std::fmt::Display) -> Failure {
     Failure::Input(anyhow!("{e}"))
 }
 
-/// The model configuration saved with a registered version.
-pub fn saved_config(global: &GlobalArgs, dir: &Path) -> Result<ModelConfig, Failure> {
-    let env = environment(global)?;
-    let loaded = ConfigLoader::new()
-        .file(Section::Model, dir.join("config.yaml"))
-        .load(&env)?;
-    Ok(loaded.config.model)
-}
-
 /// Runs `qts predict`.
 pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
     let loaded = load_config(global, &SectionFiles::default())?;
     let _guard = start_logging(global, &loaded)?;
     let cfg = &loaded.config;
-    let registry = Registry::new(&cfg.registry.directory);
-    let card = crate::mlflow_registry::card(
-        cfg,
-        &registry,
-        &ModelRef::parse(&args.model).map_err(crate::failure)?,
-    )?;
+    let (registry, card) =
+        qts_research_torch::registry::find(cfg, &args.model).map_err(crate::failure)?;
     let dir = registry.version_dir(&card.name, card.version);
     let span = RunContext::new("predict")
         .model_type(card.architecture.clone())
         .span();
     let _run = span.enter();
-    let model = saved_config(global, &dir)?;
+    let model = qts_research_torch::registry::saved_config(&environment(global)?, &dir)
+        .map_err(crate::failure)?;
     let inputs = if args.inputs_as_is {
         let path = Path::new(&args.data);
         if !path.is_file() {

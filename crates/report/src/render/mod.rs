@@ -4,119 +4,27 @@
 //! says the result in words. The JSON keeps its keys and plain fractions; this is only how the
 //! numbers are shown.
 
+mod decision;
+mod research;
+mod run;
+pub mod runs;
+
+pub use decision::{decision, paper_status, paper_step};
+pub use research::{compare, monte_carlo, optimize, walk_forward};
+pub use run::run;
+
 use std::fmt::Write as _;
 
 use qts_backtest::settings::{CommissionModel, SizingMethod, SlippageModel};
 
 use qts_backtest::BacktestReport;
-use qts_stats::metrics::{Metrics, Value};
+use qts_stats::metrics::{Group, Metric, Metrics, Unit, Value};
+use strum::IntoEnumIterator;
 
-/// How a metric's value is shown.
-#[derive(Clone, Copy)]
-pub(crate) enum Unit {
-    /// A signed fraction shown as a percentage (a return).
-    Percent,
-    /// A share or a level shown as a percentage, unsigned.
-    Share,
-    /// A plain ratio.
-    Ratio,
-    /// Money.
-    Money,
-    /// A count or a number of bars or days.
-    Whole,
+/// The metrics of each group, in the report's order (the order [`Metric`] declares them).
+pub(crate) fn groups() -> impl Iterator<Item = (Group, Vec<Metric>)> {
+    Group::iter().map(|g| (g, Metric::iter().filter(|m| m.group() == g).collect()))
 }
-
-/// A metric's key, label and unit.
-pub(crate) type Row = (&'static str, &'static str, Unit);
-
-/// The metric groups, in order; each metric with its label and unit.
-pub(crate) const GROUPS: &[(&str, &[Row])] = &[
-    (
-        "Returns",
-        &[
-            ("total_return", "total return", Unit::Percent),
-            ("cagr", "CAGR", Unit::Percent),
-            ("annual_return", "annual return (mean)", Unit::Percent),
-            ("best_day", "best day", Unit::Percent),
-            ("worst_day", "worst day", Unit::Percent),
-            ("final_equity", "final equity", Unit::Money),
-            (
-                "buy_and_hold_return",
-                "buy & hold from 1st signal",
-                Unit::Percent,
-            ),
-        ],
-    ),
-    (
-        "Risk",
-        &[
-            ("annual_volatility", "annual volatility", Unit::Share),
-            ("max_drawdown", "max drawdown", Unit::Percent),
-            ("max_drawdown_duration", "max drawdown bars", Unit::Whole),
-            ("average_drawdown", "average drawdown", Unit::Percent),
-            ("ulcer_index", "ulcer index", Unit::Share),
-            ("value_at_risk", "value at risk (daily)", Unit::Percent),
-            ("conditional_value_at_risk", "CVaR (daily)", Unit::Percent),
-            ("downside_risk", "downside risk", Unit::Share),
-            ("skew", "skew", Unit::Ratio),
-            ("kurtosis", "kurtosis", Unit::Ratio),
-            ("tail_ratio", "tail ratio", Unit::Ratio),
-            ("beta", "beta", Unit::Ratio),
-        ],
-    ),
-    (
-        "Risk-adjusted",
-        &[
-            ("sharpe_ratio", "Sharpe", Unit::Ratio),
-            ("sortino_ratio", "Sortino", Unit::Ratio),
-            ("calmar_ratio", "Calmar", Unit::Ratio),
-            ("omega_ratio", "Omega", Unit::Ratio),
-            ("stability_of_timeseries", "stability", Unit::Ratio),
-            ("alpha", "alpha", Unit::Percent),
-            ("information_ratio", "information ratio", Unit::Ratio),
-            ("probabilistic_sharpe_ratio", "P(Sharpe > 0)", Unit::Share),
-            (
-                "min_track_record_length",
-                "min track record (bars)",
-                Unit::Whole,
-            ),
-        ],
-    ),
-    (
-        "Trades",
-        &[
-            ("num_trades", "trades", Unit::Whole),
-            ("win_rate", "win rate", Unit::Share),
-            ("best_trade", "best trade", Unit::Percent),
-            ("worst_trade", "worst trade", Unit::Percent),
-            ("avg_trade", "average trade (geometric)", Unit::Percent),
-            ("expectancy", "expectancy", Unit::Percent),
-            ("avg_win", "average win", Unit::Percent),
-            ("avg_loss", "average loss", Unit::Percent),
-            ("payoff_ratio", "payoff ratio", Unit::Ratio),
-            ("profit_factor", "profit factor", Unit::Ratio),
-            ("sqn", "SQN", Unit::Ratio),
-            ("kelly_criterion", "Kelly fraction", Unit::Percent),
-            ("max_consecutive_wins", "most wins in a row", Unit::Whole),
-            (
-                "max_consecutive_losses",
-                "most losses in a row",
-                Unit::Whole,
-            ),
-            ("avg_trade_duration", "average days held", Unit::Ratio),
-            ("exposure_time", "time in the market", Unit::Share),
-            ("num_bars", "bars", Unit::Whole),
-        ],
-    ),
-    (
-        "Costs",
-        &[
-            ("total_costs", "commission + slippage", Unit::Money),
-            ("total_commission", "commission", Unit::Money),
-            ("turnover", "turnover (× equity a year)", Unit::Ratio),
-        ],
-    ),
-];
 
 pub(crate) fn show(v: Option<&Value>, unit: Unit) -> String {
     match v {
@@ -262,32 +170,30 @@ pub fn summary(r: &BacktestReport, only: &[String]) -> String {
         "\n{:<width$} {:>14} {:>14}",
         "", "strategy", "buy & hold"
     );
-    let row = |out: &mut String, key: &str| {
-        let (label, unit) = GROUPS
-            .iter()
-            .flat_map(|(_, m)| m.iter())
-            .find(|(k, ..)| *k == key)
-            .map_or((key, Unit::Ratio), |(_, l, u)| (*l, *u));
+    let row = |out: &mut String, m: Metric| {
         let _ = writeln!(
             out,
             "  {:<w$} {:>14} {:>14}",
-            label,
-            show(r.metrics.get(key), unit),
-            show(r.buy_and_hold.get(key), unit),
+            m.label(),
+            show(r.metrics.get(&m), m.unit()),
+            show(r.buy_and_hold.get(&m), m.unit()),
             w = width - 2
         );
     };
     if only.is_empty() {
-        for (group, metrics) in GROUPS {
-            let _ = writeln!(out, "{group}");
-            for (key, ..) in metrics.iter().filter(|(k, ..)| r.metrics.contains_key(k)) {
-                row(&mut out, key);
+        for (group, metrics) in groups() {
+            let _ = writeln!(out, "{}", group.label());
+            for m in metrics.into_iter().filter(|m| r.metrics.contains_key(m)) {
+                row(&mut out, m);
             }
         }
     } else {
         // The user's list, in the user's order.
-        for key in only.iter().filter(|k| r.metrics.contains_key(k.as_str())) {
-            row(&mut out, key);
+        for m in only
+            .iter()
+            .filter_map(|k| r.metrics.get_key_value(k.as_str()))
+        {
+            row(&mut out, *m.0);
         }
     }
     let _ = writeln!(out, "\n{}", verdict(r));

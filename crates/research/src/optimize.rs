@@ -8,19 +8,23 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::settings::RegimeFilterConfig;
+use qts_backtest::settings::RegimeFilterConfig;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::error::BacktestError;
-use crate::metrics::{Metrics, simple_returns};
-use crate::report::{Market, Settings, Stamp, backtest};
-use crate::strategy::registry::{Default, Inputs, Params};
-use crate::strategy::{Registry, SignalSeries};
+use qts_backtest::BacktestError;
+
+use crate::error::ResearchError;
+use crate::progress::Progress;
+use qts_backtest::report::{Market, Settings, Stamp, backtest};
+use qts_backtest::strategy::registry::{Inputs, ParamValue, Params};
+use qts_backtest::strategy::{Registry, SignalSeries};
+use qts_stats::metrics::{Metric, Metrics, simple_returns};
 use qts_stats::overfitting::{Trials, deflated_sharpe_ratio, probability_of_backtest_overfitting};
+use strum::IntoEnumIterator;
 
 /// One searched parameter and its values, from `NAME=START:STOP:STEP` (Python's `range`:
 /// START, START+STEP, … below STOP) or `NAME=a,b,c`.
@@ -36,10 +40,9 @@ impl Axis {
     /// Parses `--grid NAME=…`.
     ///
     /// # Errors
-    /// [`BacktestError::Grid`] naming the flag for a missing `=`, a bad range or an empty
-    /// list.
-    pub fn parse(spec: &str) -> Result<Axis, BacktestError> {
-        let bad = |reason: &str| BacktestError::Grid(format!("--grid {spec}: {reason}"));
+    /// [`ResearchError::Parameter`] (`grid`) for a missing `=`, a bad range or an empty list.
+    pub fn parse(spec: &str) -> Result<Axis, ResearchError> {
+        let bad = |reason: &str| ResearchError::parameter("grid", format!("{spec}: {reason}"));
         let (name, values) = spec
             .split_once('=')
             .ok_or_else(|| bad("expected NAME=START:STOP:STEP or NAME=a,b,c"))?;
@@ -85,23 +88,27 @@ impl Axis {
     }
 }
 
-/// Refuses a `--maximize` that is not a metric of a backtest (without a benchmark).
+/// The metric to maximise, `name` parsed: a metric of a backtest that needs no benchmark.
 ///
 /// # Errors
-/// [`BacktestError::Grid`] listing the known metrics.
-pub fn check_metric(name: &str) -> Result<(), BacktestError> {
-    let known: Vec<&str> = crate::settings::KNOWN_METRICS
-        .iter()
-        .copied()
-        .filter(|k| !matches!(*k, "alpha" | "beta" | "information_ratio"))
-        .collect();
-    if !known.contains(&name) {
-        return Err(BacktestError::Grid(format!(
-            "--maximize {name}: not a metric of a backtest; known: {}",
-            known.join(", ")
-        )));
+/// [`ResearchError::Parameter`] (`maximize`) listing the known metrics.
+pub fn check_metric(name: &str) -> Result<Metric, ResearchError> {
+    match name.parse::<Metric>() {
+        Ok(m) if !m.needs_benchmark() => Ok(m),
+        _ => {
+            let known: Vec<&str> = Metric::iter()
+                .filter(|m| !m.needs_benchmark())
+                .map(Metric::key)
+                .collect();
+            Err(ResearchError::parameter(
+                "maximize",
+                format!(
+                    "{name}: not a metric of a backtest; known: {}",
+                    known.join(", ")
+                ),
+            ))
+        }
     }
-    Ok(())
 }
 
 /// How the grid is searched.
@@ -156,8 +163,8 @@ pub struct OptimizeRequest<'a> {
     pub regime: &'a RegimeFilterConfig,
     /// Backtest settings (execution, costs, window).
     pub settings: &'a Settings,
-    /// The metric to maximise (a key of the backtest JSON).
-    pub maximize: &'a str,
+    /// The metric to maximise.
+    pub maximize: Metric,
     /// Grid or random.
     pub method: Method,
     /// CSCV blocks for PBO.
@@ -167,16 +174,13 @@ pub struct OptimizeRequest<'a> {
     pub overfitting: bool,
     /// The stamp every trial's report carries.
     pub stamp: Stamp,
-    /// Set from another thread to stop the search: the next trial to start returns
-    /// [`BacktestError::Cancelled`] (a notebook's Ctrl-C).
-    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// One backtested point.
 #[derive(Debug, Clone, Serialize)]
 pub struct Trial {
     /// Its parameters (searched and fixed, with defaults), by name.
-    pub params: BTreeMap<&'static str, Default>,
+    pub params: BTreeMap<&'static str, ParamValue>,
     /// Every metric.
     pub metrics: Metrics,
     /// The searched parameters as `fast=5;slow=10`.
@@ -197,7 +201,7 @@ pub struct OptimizeReport {
     /// Grid points the strategy's constraints refused (e.g. `fast ≥ slow`).
     pub skipped: usize,
     /// The metric maximised.
-    pub maximize: String,
+    pub maximize: Metric,
     /// `grid` or `random`.
     pub method: &'static str,
     /// DSR of the trial with the best full-sample Sharpe ratio, over all trials (`null`
@@ -221,10 +225,24 @@ pub struct OptimizeReport {
 }
 
 impl OptimizeReport {
+    /// What a search's files and page say of it: its JSON with the data it ran on and, when
+    /// PBO was computed, the histogram of λ over the CSCV combinations.
+    pub fn described(&self, data: &str) -> serde_json::Value {
+        let mut json = serde_json::to_value(self).unwrap_or_default();
+        json["data"] = serde_json::Value::String(data.to_string());
+        if !self.logits.is_empty() {
+            json["lambda"] = serde_json::to_value(qts_stats::monte_carlo::Histogram::of(
+                self.logits.iter().copied(),
+            ))
+            .unwrap_or_default();
+        }
+        json
+    }
+
     /// `trials.csv`: parameter columns, then every metric (empty where not a number).
     pub fn trials_csv(&self) -> String {
         let params: Vec<&str> = self.best.params.keys().copied().collect();
-        let metrics: Vec<&str> = self.best.metrics.keys().copied().collect();
+        let metrics: Vec<&str> = self.best.metrics.keys().map(|m| m.key()).collect();
         let mut out = params
             .iter()
             .chain(&metrics)
@@ -235,10 +253,10 @@ impl OptimizeReport {
         for t in &self.all {
             let mut cells: Vec<String> = params
                 .iter()
-                .map(|p| t.params.get(p).map_or(String::new(), Default::text))
+                .map(|p| t.params.get(p).map_or(String::new(), ParamValue::text))
                 .collect();
             cells.extend(metrics.iter().map(|m| {
-                let v = t.metrics.get(m).map_or(f64::NAN, |v| v.as_f64());
+                let v = t.metrics.get(*m).map_or(f64::NAN, |v| v.as_f64());
                 if v.is_finite() {
                     v.to_string()
                 } else {
@@ -285,26 +303,30 @@ fn points(axes: &[Axis]) -> Vec<Vec<(String, String)>> {
     })
 }
 
-/// Searches `req`'s grid; `progress` is called after each trial (from any thread).
+/// Searches `req`'s grid; `progress` hears each trial (from any thread) and can stop the
+/// search between trials.
 ///
 /// # Errors
-/// [`BacktestError::Grid`] for an empty grid, a grid whose every point the strategy refuses,
-/// or an unknown metric; a parameter the strategy does not take, as [`Registry::params`]
-/// says; a backtest's own errors.
+/// [`ResearchError::Parameter`] for an empty grid, a grid whose every point the strategy
+/// refuses, an unknown metric or no trials; a parameter the strategy does not take, as
+/// [`Registry::params`] says; a backtest's own errors; [`ResearchError::Cancelled`].
 pub fn optimize(
     req: &OptimizeRequest<'_>,
-    progress: &(dyn Fn() + Sync),
-) -> Result<OptimizeReport, BacktestError> {
+    progress: &dyn Progress,
+) -> Result<OptimizeReport, ResearchError> {
     if req.axes.is_empty() {
-        return Err(BacktestError::Grid(
-            "no --grid: give at least one NAME=START:STOP:STEP or NAME=a,b,c".into(),
+        return Err(ResearchError::parameter(
+            "grid",
+            "is empty: give at least one NAME=START:STOP:STEP or NAME=a,b,c",
         ));
     }
-    check_metric(req.maximize)?;
     let mut grid = points(req.axes);
     if let Method::Random { trials, seed } = req.method {
         if trials == 0 {
-            return Err(BacktestError::Grid("--trials must be at least 1".into()));
+            return Err(ResearchError::parameter(
+                "trials",
+                "must be at least 1, got 0",
+            ));
         }
         // A seeded sample, then back into grid order so ties resolve as in a grid search.
         let mut order: Vec<usize> = (0..grid.len()).collect();
@@ -326,17 +348,14 @@ pub fn optimize(
                 .join(";");
             Ok((req.registry.params(req.strategy, &all)?, label))
         })
-        .collect::<Result<_, BacktestError>>()?;
+        .collect::<Result<_, ResearchError>>()?;
     // Then every point in parallel: a point the strategy's own constraints refuse (e.g.
     // fast >= slow) is skipped, not an error.
     let outcomes: Vec<Option<Trial>> = parsed
         .par_iter()
         .map(|(params, label)| {
-            if req
-                .cancel
-                .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
-            {
-                return Err(BacktestError::Cancelled);
+            if progress.cancelled() {
+                return Err(ResearchError::Cancelled);
             }
             let mut inputs = Inputs {
                 symbols: req.market.bars().len(),
@@ -345,10 +364,10 @@ pub fn optimize(
             let mut strategy = match req.registry.build_parsed(params, &mut inputs, req.regime) {
                 Ok(s) => s,
                 Err(BacktestError::Parameter { .. }) => {
-                    progress();
+                    progress.step();
                     return Ok(None);
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             };
             let report = backtest(
                 req.market,
@@ -357,7 +376,7 @@ pub fn optimize(
                 None,
                 req.stamp.clone(),
             )?;
-            progress();
+            progress.step();
             Ok(Some(Trial {
                 params: params.values().iter().copied().collect(),
                 returns: simple_returns(&report.result.equity),
@@ -365,17 +384,24 @@ pub fn optimize(
                 label: label.clone(),
             }))
         })
-        .collect::<Result<_, BacktestError>>()?;
+        .collect::<Result<_, ResearchError>>()?;
     let skipped = outcomes.iter().filter(|t| t.is_none()).count();
     let all: Vec<Trial> = outcomes.into_iter().flatten().collect();
     if all.is_empty() {
-        return Err(BacktestError::Grid(format!(
-            "every one of the {} grid points breaks a constraint of `{}`",
-            grid.len(),
-            req.strategy
-        )));
+        return Err(ResearchError::parameter(
+            "grid",
+            format!(
+                "every one of the {} grid points breaks a constraint of `{}`",
+                grid.len(),
+                req.strategy
+            ),
+        ));
     }
-    let score = |t: &Trial| t.metrics.get(req.maximize).map_or(f64::NAN, |v| v.as_f64());
+    let score = |t: &Trial| {
+        t.metrics
+            .get(&req.maximize)
+            .map_or(f64::NAN, |v| v.as_f64())
+    };
     let best = all
         .iter()
         .filter(|t| !score(t).is_nan())
@@ -407,7 +433,7 @@ pub fn optimize(
         }
     }
     let time = &req.market.bars()[0].time;
-    let (from, until) = if req.settings.window == crate::report::Window::default() {
+    let (from, until) = if req.settings.window == qts_backtest::report::Window::default() {
         (0, time.len())
     } else {
         req.settings.window.bars(time)?
@@ -416,7 +442,7 @@ pub fn optimize(
         best,
         trials: all.len(),
         skipped,
-        maximize: req.maximize.to_string(),
+        maximize: req.maximize,
         method: match req.method {
             Method::Grid => "grid",
             Method::Random { .. } => "random",
@@ -445,9 +471,9 @@ mod tests {
         assert_eq!(Axis::parse("slow=30,50").unwrap().values, ["30", "50"]);
         assert_eq!(Axis::parse("x=10:0:-5").unwrap().values, ["10", "5"]);
         let e = Axis::parse("fast=5:20:0").unwrap_err().to_string();
-        assert_eq!(e, "--grid fast=5:20:0: the step is 0");
+        assert_eq!(e, "grid fast=5:20:0: the step is 0");
         let e = Axis::parse("fast=20:5:5").unwrap_err().to_string();
-        assert_eq!(e, "--grid fast=20:5:5: no values");
+        assert_eq!(e, "grid fast=20:5:5: no values");
         let e = Axis::parse("fast").unwrap_err().to_string();
         assert!(e.contains("expected NAME=START:STOP:STEP"), "{e}");
     }

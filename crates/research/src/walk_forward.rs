@@ -3,18 +3,19 @@
 //! tile the out-of-sample period without overlap; each starts flat with the equity the
 //! previous one ended with (its positions closed at its last close), so the stitched
 //! out-of-sample equity is one account's. Every window is a backtest with the window rule of
-//! [`crate::report::Window`]: its result equals `qts backtest --from test_start --to test_end
+//! [`qts_backtest::report::Window`]: its result equals `qts backtest --from test_start --to test_end
 //! --cash <its starting equity> --close-at-end` with its parameters.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::error::BacktestError;
-use crate::metrics::{Metrics, Value, return_metrics, simple_returns};
+use crate::error::ResearchError;
 use crate::optimize::{OptimizeRequest, optimize};
-use crate::report::{Market, Settings, Stamp, Window, backtest};
-use crate::strategy::registry::Inputs;
+use crate::progress::{Progress, StopOnly};
+use qts_backtest::report::{Market, Settings, Stamp, Window, backtest};
+use qts_backtest::strategy::registry::Inputs;
+use qts_stats::metrics::{Metric, Metrics, Value, return_metrics, simple_returns};
 
 /// Window lengths, in bars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +35,7 @@ impl Schedule {
     /// arguments). The step follows an explicit `test` when none is given: `--test 63` alone
     /// tiles 63-bar windows back to back, as it always has. `anchored` is either's.
     pub fn from_config(
-        cfg: &crate::settings::WalkForwardConfig,
+        cfg: &qts_backtest::settings::WalkForwardConfig,
         train: Option<usize>,
         test: Option<usize>,
         step: Option<usize>,
@@ -85,7 +86,7 @@ pub struct WalkForwardReport {
     /// chosen parameters (Pardo's walk-forward efficiency); `null` when the latter is 0.
     pub walk_forward_efficiency: Option<f64>,
     /// The metric maximised.
-    pub maximize: String,
+    pub maximize: Metric,
     /// The baseline beside it: the return metrics of holding the symbols over the same
     /// out-of-sample days, no costs.
     pub buy_and_hold: Metrics,
@@ -140,6 +141,15 @@ impl WalkForwardReport {
         out
     }
 
+    /// What a walk-forward's files and page say of it: its JSON with `what` was walked
+    /// forward and on which `data`.
+    pub fn described(&self, what: &str, data: &str) -> serde_json::Value {
+        let mut json = serde_json::to_value(self).unwrap_or_default();
+        json["what"] = serde_json::Value::String(what.to_string());
+        json["data"] = serde_json::Value::String(data.to_string());
+        json
+    }
+
     /// `oos_equity.csv`.
     pub fn oos_equity_csv(&self) -> String {
         let mut out = String::from("date,equity,buy_and_hold\n");
@@ -158,30 +168,35 @@ impl WalkForwardReport {
 /// The (train start, train end, test start, test end) bars of each window, ends included.
 ///
 /// # Errors
-/// [`BacktestError::Grid`] naming the flag for a zero length, a step shorter than the test
-/// window, or windows longer than the data.
-pub fn windows(n: usize, s: &Schedule) -> Result<Vec<(usize, usize, usize, usize)>, BacktestError> {
-    let bad = |m: String| BacktestError::Grid(m);
-    if s.train < 2 || s.test < 2 {
-        return Err(bad(format!(
-            "--train and --test must be at least 2 bars, got {} and {}",
-            s.train, s.test
-        )));
+/// [`ResearchError::Parameter`] naming the window's length (`train`, `test`, `step`) that is
+/// zero or too short, a step shorter than the test window, or windows longer than the data.
+pub fn windows(n: usize, s: &Schedule) -> Result<Vec<(usize, usize, usize, usize)>, ResearchError> {
+    let bad = ResearchError::parameter;
+    for (name, bars) in [("train", s.train), ("test", s.test)] {
+        if bars < 2 {
+            return Err(bad(name, format!("must be at least 2 bars, got {bars}")));
+        }
     }
     if s.step == 0 {
-        return Err(bad("--step must be at least 1 bar".into()));
+        return Err(bad("step", "must be at least 1 bar, got 0".into()));
     }
     if s.step < s.test {
-        return Err(bad(format!(
-            "--step {} is shorter than --test {}: test windows would overlap",
-            s.step, s.test
-        )));
+        return Err(bad(
+            "step",
+            format!(
+                "{} is shorter than the test window of {} bars: test windows would overlap",
+                s.step, s.test
+            ),
+        ));
     }
-    if s.train + s.test > n {
-        return Err(bad(format!(
-            "--train {} plus --test {} bars is longer than the data ({n} bars)",
-            s.train, s.test
-        )));
+    if s.train.saturating_add(s.test) > n {
+        return Err(bad(
+            "train",
+            format!(
+                "{} plus a test window of {} bars is longer than the data ({n} bars)",
+                s.train, s.test
+            ),
+        ));
     }
     let mut out = Vec::new();
     let mut test_start = s.train;
@@ -212,7 +227,7 @@ pub struct Span {
 /// What trades a test window, chosen from its train window only.
 pub struct Fold {
     /// The strategy that trades the test window.
-    pub strategy: Box<dyn crate::strategy::Strategy>,
+    pub strategy: Box<dyn qts_backtest::strategy::Strategy>,
     /// What was chosen, as the `params` column shows it (`fast=10;slow=40`, `model=NAME@3`).
     pub label: String,
     /// The maximised metric in sample.
@@ -221,19 +236,20 @@ pub struct Fold {
     pub in_sample_annual_return: f64,
 }
 
-/// Walks `search` forward over `schedule`'s windows; `progress` hears each finished window.
+/// Walks `search` forward over `schedule`'s windows; `progress` hears each finished window
+/// and can stop the walk between windows.
 ///
 /// # Errors
 /// As [`windows`] and [`optimize`].
 pub fn walk_forward(
     search: &OptimizeRequest<'_>,
     schedule: &Schedule,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<WalkForwardReport, BacktestError> {
+    progress: &dyn Progress,
+) -> Result<WalkForwardReport, ResearchError> {
     let bars = search.market.bars();
     let time = &bars[0].time;
     let day = |i: usize| time[i].date();
-    let mut choose = |span: Span| -> Result<Fold, BacktestError> {
+    let mut choose = |span: Span| -> Result<Fold, ResearchError> {
         let (a, b) = span.train;
         let train = Settings {
             window: Window {
@@ -249,7 +265,7 @@ pub fn walk_forward(
                 overfitting: false,
                 ..*search
             },
-            &|| {},
+            &StopOnly(progress),
         )?;
         let best = &found.best;
         let params: Vec<(String, String)> = best
@@ -268,10 +284,10 @@ pub fn walk_forward(
         Ok(Fold {
             strategy,
             label: best_label(&best.params),
-            in_sample: best.metrics.get(search.maximize).map(Value::as_f64),
+            in_sample: best.metrics.get(&search.maximize).map(Value::as_f64),
             in_sample_annual_return: best
                 .metrics
-                .get("annual_return")
+                .get(&Metric::AnnualReturn)
                 .map_or(f64::NAN, |v| v.as_f64()),
         })
     };
@@ -301,7 +317,7 @@ pub fn walk_forward(
                 overfitting: true,
                 ..*search
             },
-            &|| {},
+            &StopOnly(progress),
         )?;
         report.overfitting = Some(SpanOverfitting {
             trials: all.trials,
@@ -321,17 +337,17 @@ pub fn walk_forward(
 /// its positions closed at the window's last close.
 ///
 /// # Errors
-/// As [`windows`], the backtests, and whatever `choose` returns.
-pub fn walk<E: From<BacktestError>>(
+/// As [`windows`], the backtests, and whatever `choose` returns;
+/// [`ResearchError::Cancelled`] when `progress` asks to stop.
+pub fn walk<E: From<ResearchError>>(
     market: &Market,
     settings: &Settings,
     schedule: &Schedule,
-    maximize: &str,
+    maximize: Metric,
     stamp: &Stamp,
     choose: &mut dyn FnMut(Span) -> Result<Fold, E>,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    progress: &dyn Progress,
 ) -> Result<WalkForwardReport, E> {
-    crate::optimize::check_metric(maximize)?;
     let time = &market.bars()[0].time;
     let spans = windows(time.len(), schedule)?;
     let day = |i: usize| time[i].date();
@@ -340,7 +356,11 @@ pub fn walk<E: From<BacktestError>>(
     let mut stitched: Vec<(String, f64, f64)> = Vec::new();
     let mut trades = 0u64;
     let mut holding = cash;
+    progress.at(0, spans.len());
     for (k, &(a, b, c, d)) in spans.iter().enumerate() {
+        if progress.cancelled() {
+            return Err(ResearchError::Cancelled.into());
+        }
         let mut fold = choose(Span {
             window: k + 1,
             train: (a, b),
@@ -355,7 +375,8 @@ pub fn walk<E: From<BacktestError>>(
         };
         test.engine.initial_capital = cash;
         test.engine.close_at_end = true;
-        let report = backtest(market, fold.strategy.as_mut(), &test, None, stamp.clone())?;
+        let report = backtest(market, fold.strategy.as_mut(), &test, None, stamp.clone())
+            .map_err(ResearchError::from)?;
         let r = &report.result;
         // Buy-and-hold continues from where it ended the window before.
         let scale = holding / cash;
@@ -377,30 +398,30 @@ pub fn walk<E: From<BacktestError>>(
             test_end: day(d).to_string(),
             params: fold.label,
             in_sample: fold.in_sample,
-            out_of_sample: report.metrics.get(maximize).map(Value::as_f64),
+            out_of_sample: report.metrics.get(&maximize).map(Value::as_f64),
             in_sample_annual_return: fold.in_sample_annual_return,
         });
-        progress(k + 1, spans.len());
+        progress.at(k + 1, spans.len());
     }
     let equity: Vec<f64> = stitched.iter().map(|s| s.1).collect();
     let held: Vec<f64> = stitched.iter().map(|s| s.2).collect();
     let mut out_of_sample = return_metrics(&simple_returns(&equity), None, &settings.metrics);
     let first = settings.engine.initial_capital;
     let last = equity.last().copied().unwrap_or(first);
-    out_of_sample.insert("final_equity", Value::Number(last));
-    out_of_sample.insert("total_return", Value::Number(last / first - 1.0));
-    out_of_sample.insert("num_trades", Value::Count(trades));
-    out_of_sample.insert("num_bars", Value::Count(equity.len() as u64));
+    out_of_sample.insert(Metric::FinalEquity, Value::Number(last));
+    out_of_sample.insert(Metric::TotalReturn, Value::Number(last / first - 1.0));
+    out_of_sample.insert(Metric::NumTrades, Value::Count(trades));
+    out_of_sample.insert(Metric::NumBars, Value::Count(equity.len() as u64));
     let is_annual = rows.iter().map(|w| w.in_sample_annual_return).sum::<f64>() / rows.len() as f64;
     let oos_annual = out_of_sample
-        .get("annual_return")
+        .get(&Metric::AnnualReturn)
         .map_or(f64::NAN, |v| v.as_f64());
     Ok(WalkForwardReport {
         windows: rows,
         walk_forward_efficiency: (is_annual != 0.0 && is_annual.is_finite())
             .then(|| oos_annual / is_annual),
         out_of_sample,
-        maximize: maximize.to_string(),
+        maximize,
         buy_and_hold: return_metrics(&simple_returns(&held), None, &settings.metrics),
         overfitting: None,
         oos_equity: stitched,
@@ -409,7 +430,7 @@ pub fn walk<E: From<BacktestError>>(
 
 /// `fast=10;slow=40` of a trial's parameters.
 fn best_label(
-    params: &std::collections::BTreeMap<&'static str, crate::strategy::registry::Default>,
+    params: &std::collections::BTreeMap<&'static str, qts_backtest::strategy::registry::ParamValue>,
 ) -> String {
     params
         .iter()
@@ -424,7 +445,7 @@ mod tests {
 
     #[test]
     fn the_configuration_fills_in_what_is_not_given() {
-        let cfg = crate::settings::WalkForwardConfig {
+        let cfg = qts_backtest::settings::WalkForwardConfig {
             train_days: 500,
             test_days: 100,
             step_days: 120,
@@ -443,7 +464,7 @@ mod tests {
         // An explicit test window without a step tiles back to back, as `--test` always did.
         assert_eq!(s(None, Some(60), None, false), of(500, 60, 60, false));
         assert_eq!(s(None, Some(60), Some(90), false), of(500, 60, 90, false));
-        let anchored = crate::settings::WalkForwardConfig {
+        let anchored = qts_backtest::settings::WalkForwardConfig {
             anchored: true,
             ..cfg
         };
@@ -480,12 +501,12 @@ mod tests {
         let e = windows(120, &s).unwrap_err().to_string();
         assert_eq!(
             e,
-            "--train 100 plus --test 50 bars is longer than the data (120 bars)"
+            "train 100 plus a test window of 50 bars is longer than the data (120 bars)"
         );
         let e = windows(320, &Schedule { step: 0, ..s })
             .unwrap_err()
             .to_string();
-        assert_eq!(e, "--step must be at least 1 bar");
+        assert_eq!(e, "step must be at least 1 bar, got 0");
         let e = windows(320, &Schedule { step: 10, ..s })
             .unwrap_err()
             .to_string();

@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 
 use qts_backtest::Market;
 use qts_backtest::engine::{EngineConfig, Execution};
-use qts_backtest::optimize::{Axis, Method, OptimizeReport, OptimizeRequest, optimize};
 use qts_backtest::report::{Settings, Stamp};
 use qts_backtest::strategy::Registry;
 use qts_config::QtsConfig;
 use qts_data::io::read_bars;
 use qts_data::validate::{Policy, require};
+use qts_research::optimize::{Axis, Method, OptimizeReport, OptimizeRequest, optimize};
+use qts_stats::metrics::Metric;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -41,20 +42,19 @@ fn search(file: &str, axes: &[Axis], cash: f64, commission: f64, method: Method)
         signals: None,
         regime: &cfg.backtest.regime_filter,
         settings: &settings,
-        maximize: "final_equity",
+        maximize: Metric::FinalEquity,
         method,
         pbo_splits: 16,
         overfitting: true,
         stamp: Stamp::new(String::new(), String::new(), Vec::new()),
-        cancel: None,
     };
-    optimize(&req, &|| {}).unwrap()
+    optimize(&req, &()).unwrap()
 }
 
 #[test]
 fn the_best_parameters_and_equity_are_backtesting_pys() {
     let text = std::fs::read_to_string(
-        root().join("crates/backtest/tests/golden/backtesting_py_optimize.json"),
+        root().join("crates/research/tests/golden/backtesting_py_optimize.json"),
     )
     .unwrap();
     let golden: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -127,7 +127,7 @@ fn the_search_is_the_same_on_one_thread_and_a_random_sample_is_seeded() {
 
 #[test]
 fn walk_forward_never_looks_past_a_test_window() {
-    use qts_backtest::walk_forward::{Schedule, walk_forward};
+    use qts_research::walk_forward::{Schedule, walk_forward};
     let cfg = QtsConfig::default();
     let path = root().join("examples/data/goog_daily.csv");
     let policy = Policy {
@@ -162,14 +162,13 @@ fn walk_forward_never_looks_past_a_test_window() {
             signals: None,
             regime: &cfg.backtest.regime_filter,
             settings: &settings,
-            maximize: "sharpe_ratio",
+            maximize: Metric::SharpeRatio,
             method: Method::Grid,
             pbo_splits: 16,
             overfitting: false,
             stamp: Stamp::new(String::new(), String::new(), Vec::new()),
-            cancel: None,
         };
-        walk_forward(&req, &schedule, &|_, _| {}).unwrap()
+        walk_forward(&req, &schedule, &()).unwrap()
     };
     let a = run(bars.clone());
     assert!(a.windows.len() >= 8, "{} windows", a.windows.len());
@@ -193,7 +192,7 @@ fn walk_forward_never_looks_past_a_test_window() {
         "the change must matter later"
     );
     let end = &a.windows[2].test_end;
-    let upto = |r: &qts_backtest::walk_forward::WalkForwardReport| {
+    let upto = |r: &qts_research::walk_forward::WalkForwardReport| {
         r.oos_equity
             .iter()
             .take_while(|(d, _, _)| d <= end)

@@ -1,0 +1,334 @@
+//! The result-folder format, written and read here only: `stats.json`, `trades.csv` and
+//! `equity.csv` of a backtest, `walk_forward.json`, `windows.csv` and `oos_equity.csv` of a
+//! walk-forward, `optimize.json` and `trials.csv` of a search, `monte_carlo.json` of a Monte
+//! Carlo, each folder written as one unit with its manifest last
+//! ([`qts_core::fs::write_result_dir`]). The CSV files are read back through `Deserialize`
+//! types ([`TradeRecord`], [`EquityRecord`]), by column name, never by position: `qts report`,
+//! `qts compare` and `qts monte-carlo --run` read a folder the same way.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use qts_backtest::BacktestReport;
+use serde::Deserialize;
+
+use crate::html::{RunData, TradeRow, backtest_page};
+
+/// Why a result folder cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    /// The folder is incomplete (no manifest, or files that differ from it).
+    #[error("{0}")]
+    Incomplete(String),
+    /// A file cannot be read.
+    #[error("{path}: cannot read")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON file is not what the folder's kind writes.
+    #[error("{path}: not the JSON qts writes")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A CSV row is not what the folder's kind writes.
+    #[error("{path}:{row}: {reason}")]
+    Row {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        row: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A folder of no kind qts draws.
+    #[error(
+        "{0}: not a result folder qts draws (no stats.json, walk_forward.json, optimize.json or monte_carlo.json)"
+    )]
+    Unknown(PathBuf),
+}
+
+/// A row of `trades.csv`: one closed trade (the one trades schema of a result folder).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TradeRecord {
+    /// Entry day.
+    pub entry_time: NaiveDate,
+    /// Exit day.
+    pub exit_time: NaiveDate,
+    /// `long` or `short`.
+    pub side: String,
+    /// Shares.
+    pub size: f64,
+    /// Entry price.
+    pub entry_price: f64,
+    /// Exit price.
+    pub exit_price: f64,
+    /// Profit and loss after commissions.
+    pub pnl: f64,
+    /// Return after commissions.
+    #[serde(rename = "return")]
+    pub ret: f64,
+    /// Commissions paid.
+    pub commission: f64,
+    /// Days held.
+    pub duration_days: f64,
+}
+
+/// A row of `equity.csv`: the account at a close.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EquityRecord {
+    /// The day.
+    pub date: NaiveDate,
+    /// Equity.
+    pub equity: f64,
+    /// Cash (absent from files written before it was recorded).
+    #[serde(default)]
+    pub cash: Option<f64>,
+    /// Drawdown from the running peak (≤ 0).
+    pub drawdown: f64,
+    /// Buy-and-hold's equity from the same start.
+    #[serde(default)]
+    pub buy_and_hold: Option<f64>,
+    /// The first symbol's close.
+    #[serde(default)]
+    pub price: Option<f64>,
+}
+
+/// A row of `oos_equity.csv`: the stitched out-of-sample equity of a walk-forward.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OosEquityRecord {
+    /// The day.
+    pub date: NaiveDate,
+    /// Equity.
+    pub equity: f64,
+    /// Buy-and-hold's equity.
+    #[serde(default)]
+    pub buy_and_hold: Option<f64>,
+}
+
+fn read(path: &Path) -> Result<String, FolderError> {
+    std::fs::read_to_string(path).map_err(|source| FolderError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The rows of the CSV file at `path` as `T`, by column name; a row that is not a `T` is an
+/// error naming its line.
+///
+/// # Errors
+/// [`FolderError`] for an unreadable file or a row that does not fit.
+pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, FolderError> {
+    let text = read(path)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| {
+            row.map_err(|e| FolderError::Row {
+                path: path.to_path_buf(),
+                row: e.position().map_or(i + 2, |p| p.line() as usize),
+                reason: match e.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+                    _ => e.to_string(),
+                },
+            })
+        })
+        .collect()
+}
+
+/// The JSON file at `path`.
+///
+/// # Errors
+/// [`FolderError`] for an unreadable file or one that is not JSON.
+pub fn read_json(path: &Path) -> Result<serde_json::Value, FolderError> {
+    serde_json::from_str(&read(path)?).map_err(|source| FolderError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Checks that `dir` is a complete result folder ([`qts_core::fs::check_result_dir`]).
+///
+/// # Errors
+/// [`FolderError::Incomplete`] naming what is missing.
+pub fn check(dir: &Path) -> Result<(), FolderError> {
+    qts_core::fs::check_result_dir(dir).map_err(FolderError::Incomplete)
+}
+
+/// `stats.json`, `trades.csv` and `equity.csv` of a backtest, as `--out` writes them
+/// (`stats` is the report's JSON).
+pub fn backtest_files(
+    report: &BacktestReport,
+    stats: &serde_json::Value,
+) -> Vec<(&'static str, String)> {
+    let stats = serde_json::to_string_pretty(stats).unwrap_or_default() + "\n";
+    vec![
+        ("stats.json", stats),
+        ("trades.csv", report.trades_csv()),
+        ("equity.csv", report.equity_csv()),
+    ]
+}
+
+/// `trials.csv` and `optimize.json` of a search (`described`:
+/// [`qts_research::optimize::OptimizeReport::described`]), and `trial_returns.csv` when asked.
+pub fn optimize_files(
+    report: &qts_research::optimize::OptimizeReport,
+    described: &serde_json::Value,
+    returns: bool,
+) -> Vec<(&'static str, String)> {
+    let mut files = vec![
+        ("trials.csv", report.trials_csv()),
+        (
+            "optimize.json",
+            serde_json::to_string_pretty(described).unwrap_or_default() + "\n",
+        ),
+    ];
+    if returns {
+        files.push(("trial_returns.csv", report.trial_returns_csv()));
+    }
+    files
+}
+
+/// `windows.csv`, `oos_equity.csv` and `walk_forward.json` of a walk-forward (`described`:
+/// [`qts_research::walk_forward::WalkForwardReport::described`]).
+pub fn walk_forward_files(
+    report: &qts_research::walk_forward::WalkForwardReport,
+    described: &serde_json::Value,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("windows.csv", report.windows_csv()),
+        ("oos_equity.csv", report.oos_equity_csv()),
+        (
+            "walk_forward.json",
+            serde_json::to_string_pretty(described).unwrap_or_default() + "\n",
+        ),
+    ]
+}
+
+/// `monte_carlo.json` of a Monte Carlo.
+pub fn monte_carlo_files(report: &qts_stats::monte_carlo::Report) -> Vec<(&'static str, String)> {
+    vec![(
+        "monte_carlo.json",
+        serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+    )]
+}
+
+/// Writes a result's files into `dir` as one unit, its manifest last.
+///
+/// # Errors
+/// The OS error of a write.
+pub fn write(dir: &Path, files: &[(&str, String)]) -> std::io::Result<()> {
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+    qts_core::fs::write_result_dir(dir, &bytes)
+}
+
+/// A backtest folder's page data: its `stats.json`, `equity.csv` and `trades.csv`.
+///
+/// # Errors
+/// [`FolderError`] for an incomplete folder or a file that is not what a backtest writes.
+pub fn read_backtest(dir: &Path) -> Result<RunData, FolderError> {
+    check(dir)?;
+    let stats = read_json(&dir.join("stats.json"))?;
+    let equity: Vec<EquityRecord> = read_csv(&dir.join("equity.csv"))?;
+    let trades: Vec<TradeRecord> = read_csv(&dir.join("trades.csv"))?;
+    // A column is drawn only when every row has it (files of older versions lack some).
+    let all = |f: &dyn Fn(&EquityRecord) -> Option<f64>| -> Vec<f64> {
+        equity
+            .iter()
+            .map(f)
+            .collect::<Option<Vec<f64>>>()
+            .unwrap_or_default()
+    };
+    Ok(RunData {
+        stats,
+        days: equity.iter().map(|r| r.date).collect(),
+        equity: equity.iter().map(|r| r.equity).collect(),
+        drawdown: equity.iter().map(|r| r.drawdown).collect(),
+        buy_and_hold: all(&|r| r.buy_and_hold),
+        cash: all(&|r| r.cash),
+        close: all(&|r| r.price),
+        trades: trades
+            .into_iter()
+            .map(|t| TradeRow {
+                entry: t.entry_time,
+                exit: t.exit_time,
+                ret: t.ret,
+                side: t.side,
+            })
+            .collect(),
+    })
+}
+
+/// The page of any result folder, by what it holds.
+///
+/// # Errors
+/// [`FolderError`] for an incomplete folder, a file that does not fit, or a folder of no
+/// kind qts draws.
+pub fn page_of(dir: &Path) -> Result<String, FolderError> {
+    check(dir)?;
+    if dir.join("stats.json").is_file() {
+        return Ok(backtest_page(&read_backtest(dir)?));
+    }
+    if dir.join("walk_forward.json").is_file() {
+        let summary = read_json(&dir.join("walk_forward.json"))?;
+        let rows: Vec<OosEquityRecord> = read_csv(&dir.join("oos_equity.csv"))?;
+        let rows: Vec<crate::html::EquityRow> = rows
+            .into_iter()
+            .map(|r| (r.date, r.equity, r.buy_and_hold.unwrap_or(f64::NAN)))
+            .collect();
+        return Ok(crate::html::walk_forward_page(&summary, &rows));
+    }
+    if dir.join("optimize.json").is_file() {
+        let summary = read_json(&dir.join("optimize.json"))?;
+        let trials = read(&dir.join("trials.csv"))?;
+        return Ok(crate::html::optimize_page(&summary, &trials));
+    }
+    if dir.join("monte_carlo.json").is_file() {
+        return Ok(crate::html::monte_carlo_page(&read_json(
+            &dir.join("monte_carlo.json"),
+        )?));
+    }
+    Err(FolderError::Unknown(dir.to_path_buf()))
+}
+
+/// The sample of Monte Carlo's `trades` method from a backtest folder: each trade's P&L over
+/// the equity at its entry ([`qts_stats::monte_carlo::trade_sample`]), and the trades a year
+/// over the run's `periods` returns.
+///
+/// # Errors
+/// [`FolderError`] for a folder that is not a backtest's, or a trade whose entry day has no
+/// equity.
+pub fn trade_sample(
+    dir: &Path,
+    periods: usize,
+    per_year: f64,
+) -> Result<(Vec<f64>, f64), FolderError> {
+    let (epath, tpath) = (dir.join("equity.csv"), dir.join("trades.csv"));
+    let equity: Vec<EquityRecord> = read_csv(&epath)?;
+    let trades: Vec<TradeRecord> = read_csv(&tpath)?;
+    let by_date: Vec<(NaiveDate, f64)> = equity.iter().map(|r| (r.date, r.equity)).collect();
+    let entries: Vec<_> = trades
+        .iter()
+        .map(|t| (Some(t.entry_time), Some(t.pnl)))
+        .collect();
+    qts_stats::monte_carlo::trade_sample(&entries, &by_date, periods, per_year).map_err(|k| {
+        FolderError::Row {
+            path: tpath.clone(),
+            row: k + 2,
+            reason: format!(
+                "the trade's pnl is not a number, or its entry date is not in {}",
+                epath.display()
+            ),
+        }
+    })
+}

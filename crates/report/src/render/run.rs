@@ -1,0 +1,85 @@
+//! The main job's summary as a person reads it in a terminal: the three candidates out of
+//! sample, the verdicts, the deflation, the Monte Carlo, the decision and the pages.
+
+use comfy_table::Table;
+use qts_backtest::decide::Decision;
+use qts_research::summary::RunReport;
+use qts_research::verdict::significance_text;
+use qts_research::walk_forward::WalkForwardReport;
+use qts_stats::significance::{LEVEL, SharpeDifference};
+
+/// `qts run`'s summary of `s`, with the three walks (model, SMA crossover, buy-and-hold) and
+/// the decision.
+pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -> String {
+    let o = &s.out_of_sample;
+    let mut t = Table::new();
+    t.set_header(vec![
+        "out of sample",
+        "total return",
+        "CAGR",
+        "Sharpe",
+        "max drawdown",
+        "trades",
+    ]);
+    let pct = |v: f64| format!("{:+.2}%", 100.0 * v);
+    for (name, w) in [
+        "model (retrained per window)",
+        "SMA crossover",
+        "buy-and-hold",
+    ]
+    .iter()
+    .zip(walks)
+    {
+        let v = |k: &str| w.out_of_sample.get(k).map_or(f64::NAN, |v| v.as_f64());
+        t.add_row(vec![
+            name.to_string(),
+            pct(v("total_return")),
+            pct(v("cagr")),
+            format!("{:.3}", v("sharpe_ratio")),
+            pct(v("max_drawdown")),
+            format!("{:.0}", v("num_trades")),
+        ]);
+    }
+    let p = |d: &Option<SharpeDifference>| {
+        d.as_ref()
+            .filter(|d| !d.p_value.is_nan())
+            .map_or("n/a".into(), |d| format!("{:.3}", d.p_value))
+    };
+    let num = |v: Option<f64>| {
+        v.filter(|x| !x.is_nan())
+            .map_or("n/a".into(), |x| format!("{x:.3}"))
+    };
+    let fe = &s.monte_carlo.final_equity;
+    let shown = |p: &std::path::Path| p.display().to_string();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+    format!(
+        "qts run on {} · out of sample {} .. {} ({} windows of {} bars, each model trained on the {} bars before) · {} epochs\n{t}\n\
+         The model {} both baselines out of sample; its lead is {} (Sharpe difference p = {} against buy-and-hold, {} against the SMA crossover; Jobson–Korkie–Memmel).\n\
+         Deflated Sharpe ratio of the model for the {} candidates compared: {}; walk-forward efficiency {}.\n\
+         Monte Carlo (block bootstrap, {} paths): final equity {} .. {} at 95%, a loss in {:.1}% of paths.\n\n{}\n\
+         Reports: {} (the three compared), {}, {}, {}\n",
+        s.data,
+        opt(&o.start),
+        opt(&o.end),
+        o.windows,
+        o.test_bars,
+        o.train_bars,
+        s.settings.epochs,
+        if s.beat_both { "beat" } else { "did not beat" },
+        significance_text(s.lead_significant, LEVEL),
+        p(&s.against_buy_and_hold),
+        p(&s.against_sma_cross),
+        s.candidates,
+        num(s.deflated_sharpe_ratio),
+        num(s.walk_forward_efficiency),
+        s.monte_carlo.paths,
+        num(Some(fe.lower)),
+        num(Some(fe.upper)),
+        100.0 * s.monte_carlo.prob_loss,
+        super::decision(decision).trim_end(),
+        shown(&s.reports.report),
+        shown(&s.reports.walk_forward),
+        shown(&s.reports.monte_carlo),
+        shown(&s.reports.data_quality),
+    )
+}

@@ -1,0 +1,442 @@
+//! The main job, end to end, on one symbol's bars: validate them; walk the model forward
+//! (retrained on every train window, its forecasts of the next window traded by the signal
+//! strategy under `backtest_config.yaml`'s sizing, stops, breaker and rebalancing); trade the
+//! same windows with buy-and-hold and the SMA crossover; test the model's Sharpe ratio against
+//! each baseline's (Jobson–Korkie–Memmel); deflate it for the candidates compared; bootstrap
+//! its out-of-sample returns; write the reports; track the run; and decide the next session
+//! with the latest model. Every stage is the library use case the single commands call;
+//! `qts run` and `qts_torch.run` call this.
+
+use std::path::{Path, PathBuf};
+
+use qts_backtest::decide::Decision;
+use qts_backtest::strategy::SignalSeries;
+use qts_core::logging::RunContext;
+use qts_models::Registry;
+use qts_report::html::{compare_page, data_quality_page, monte_carlo_page};
+use qts_research::session::Session;
+use qts_research::summary::{
+    DecisionSummary, Headline, MonteCarloSummary, OutOfSample, Reports, RunReport, RunSettings,
+};
+use qts_research::track::{Tracker, data_tags};
+use qts_research::verdict::{beats, deflate, lead_significant};
+use qts_research::walk_forward::{Fold, Schedule, Span, WalkForwardReport, walk};
+use qts_research::{Progress, ResearchError};
+use qts_stats::compare::{RunSeries, compare};
+use qts_stats::metrics::{Metric, simple_returns};
+use qts_stats::monte_carlo::{Method, Request, simulate};
+use qts_stats::significance::{LEVEL, sharpe_difference};
+
+use crate::error::JobError;
+use crate::folds::Folds;
+
+/// Stages of the main job, as [`Progress::stage`] hears them.
+pub const STAGES: usize = 7;
+
+/// The settings `qts run` finishes in minutes with on a laptop, as `--set` overrides, each
+/// dropped where the user's own `overrides` set the key: 10 epochs with 1 of warm-up, and
+/// checkpoints under `out`. Both front ends load the configuration with these first.
+pub fn quick_overrides(out: &Path, overrides: &[String]) -> Vec<String> {
+    let checkpoints = out.join("checkpoints");
+    let mut all: Vec<String> = [
+        ("model.training.epochs", "10".to_string()),
+        ("model.training.warmup_epochs", "1".to_string()),
+        (
+            "model.training.checkpoints.directory",
+            checkpoints.display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(key, _)| !overrides.iter().any(|o| o.starts_with(&format!("{key}="))))
+    .map(|(key, value)| format!("{key}={value}"))
+    .collect();
+    all.extend(overrides.iter().cloned());
+    all
+}
+
+/// The main job, as asked.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where the pages, `summary.json` and the checkpoints go.
+    pub out: PathBuf,
+    /// Bars each model trains on (`backtest.walk_forward.train_days` when `None`).
+    pub train: Option<usize>,
+    /// Bars of each test window (`backtest.walk_forward.test_days` when `None`).
+    pub test: Option<usize>,
+    /// Monte Carlo paths.
+    pub paths: usize,
+}
+
+/// What the main job gives: its report (`summary.json`), the three walks and the decision.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// `summary.json`.
+    pub report: RunReport,
+    /// The model's walk-forward.
+    pub model: WalkForwardReport,
+    /// The SMA crossover's, on the same windows.
+    pub sma_cross: WalkForwardReport,
+    /// Buy-and-hold's.
+    pub buy_and_hold: WalkForwardReport,
+    /// The decision for the next session.
+    pub decision: Decision,
+}
+
+impl RunOutcome {
+    /// The three walks in the order the summary lists them.
+    pub fn walks(&self) -> [&WalkForwardReport; 3] {
+        [&self.model, &self.sma_cross, &self.buy_and_hold]
+    }
+}
+
+/// A walk's stitched out-of-sample equity as the comparison page reads it.
+fn series(name: &str, strategy: &str, w: &WalkForwardReport) -> RunSeries {
+    let mut stats = serde_json::to_value(&w.out_of_sample).unwrap_or_default();
+    if let Some(o) = stats.as_object_mut() {
+        o.insert("strategy".into(), strategy.into());
+        o.insert(
+            "start".into(),
+            w.oos_equity
+                .first()
+                .map_or("".into(), |r| r.0.clone())
+                .into(),
+        );
+        o.insert(
+            "end".into(),
+            w.oos_equity
+                .last()
+                .map_or("".into(), |r| r.0.clone())
+                .into(),
+        );
+        o.insert("in_sample".into(), false.into());
+    }
+    RunSeries {
+        name: name.to_string(),
+        stats,
+        days: w
+            .oos_equity
+            .iter()
+            .filter_map(|r| r.0.parse().ok())
+            .collect(),
+        equity: w.oos_equity.iter().map(|r| r.1).collect(),
+    }
+}
+
+fn write(path: &Path, page: &str) -> Result<(), JobError> {
+    qts_report::write_page(path, page).map_err(|source| {
+        ResearchError::Write {
+            path: path.display().to_string(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// Runs the main job on `session` (one symbol, the signal strategy; its configuration's
+/// model section is the model walked forward), `source` naming the data.
+///
+/// # Errors
+/// [`JobError`]: several symbols, windows that do not fit the data, a training failure, a
+/// page that cannot be written, [`ResearchError::Cancelled`].
+pub fn run(
+    session: &Session,
+    source: &str,
+    options: &RunOptions,
+    progress: &dyn Progress,
+    tracker: &Tracker<'_>,
+) -> Result<RunOutcome, JobError> {
+    let started = std::time::Instant::now();
+    let cfg = session.config();
+    if session.market.bars().len() != 1 {
+        return Err(JobError::input(
+            "the main job runs on one symbol: give one data file",
+        ));
+    }
+    progress.stage(1, STAGES, "validating the data");
+    let bars = &session.market.bars()[0];
+    let span = RunContext::new("run")
+        .model_type(cfg.model.architecture.to_string())
+        .symbol(bars.symbol.clone())
+        .span();
+    let _run = span.enter();
+    let n = bars.len();
+    let last_day = bars.time[n - 1].date();
+    let quality = qts_data::validate::validate(bars, &cfg.validation, &cfg.data.quality, last_day);
+    std::fs::create_dir_all(&options.out).map_err(|source| ResearchError::Write {
+        path: options.out.display().to_string(),
+        source,
+    })?;
+    let page = |name: &str| options.out.join(name);
+    write(
+        &page("data_quality.html"),
+        &data_quality_page(source, bars, &quality),
+    )?;
+
+    let schedule = Schedule::from_config(
+        &cfg.backtest.walk_forward,
+        options.train,
+        options.test,
+        None,
+        false,
+    );
+    progress.stage(
+        2,
+        STAGES,
+        "walking the model forward (a model trained on each window)",
+    );
+    let folds = Folds {
+        session,
+        name: format!("{}-run", cfg.model.name),
+        source: source.to_string(),
+        maximize: Metric::SharpeRatio,
+        registry: Registry::new(&cfg.registry.directory),
+        progress,
+    };
+    let mut forecasts = Vec::new();
+    let model = walk(
+        &session.market,
+        &session.settings,
+        &schedule,
+        Metric::SharpeRatio,
+        &session.stamp,
+        &mut |s: Span| {
+            let (fold, rows) = folds.fold(s)?;
+            forecasts.extend(rows);
+            Ok::<Fold, JobError>(fold)
+        },
+        progress,
+    )?;
+
+    progress.stage(
+        3,
+        STAGES,
+        "the same windows for buy-and-hold and the SMA crossover",
+    );
+    let sma_name = session.build("sma-cross", &[], None)?.name();
+    let baseline = |name: &str, label: &str, settings: &qts_backtest::report::Settings| {
+        walk(
+            &session.market,
+            settings,
+            &schedule,
+            Metric::SharpeRatio,
+            &session.stamp,
+            &mut |_| {
+                Ok::<Fold, ResearchError>(Fold {
+                    strategy: session.build(name, &[], None)?,
+                    label: label.to_string(),
+                    in_sample: None,
+                    in_sample_annual_return: f64::NAN,
+                })
+            },
+            &(),
+        )
+    };
+    let sma = baseline("sma-cross", &sma_name, &session.settings)?;
+    let mut hold_settings = session.settings.clone();
+    hold_settings.overlays_for("buy-and-hold", false)?;
+    let hold = baseline("buy-and-hold", "buy-and-hold", &hold_settings)?;
+
+    progress.stage(4, STAGES, "testing the lead and deflating the Sharpe ratio");
+    let returns = |w: &WalkForwardReport| {
+        simple_returns(&w.oos_equity.iter().map(|r| r.1).collect::<Vec<_>>())
+    };
+    let (rm, rs, rh) = (returns(&model), returns(&sma), returns(&hold));
+    let vs_hold = sharpe_difference(&rm, &rh).ok();
+    let vs_sma = sharpe_difference(&rm, &rs).ok();
+    let names = vec![
+        "model".to_string(),
+        "sma_cross".to_string(),
+        "buy_and_hold".to_string(),
+    ];
+    let deflation = deflate(&names, &[rm.clone(), rs, rh]);
+    let beat_both = beats(&model.out_of_sample, &sma.out_of_sample)
+        && beats(&model.out_of_sample, &hold.out_of_sample);
+    let significant = lead_significant(&[vs_hold, vs_sma], LEVEL);
+
+    progress.stage(
+        5,
+        STAGES,
+        "Monte Carlo of the model's out-of-sample returns",
+    );
+    let mc = simulate(&Request {
+        sample: &rm,
+        periods_per_year: f64::from(cfg.backtest.metrics.periods_per_year),
+        method: Method::Block {
+            size: cfg.backtest.monte_carlo.block_size,
+        },
+        paths: options.paths,
+        seed: cfg.reproducibility.seed,
+        horizon: None,
+        level: cfg.backtest.monte_carlo.confidence,
+        drawdown: 0.2,
+        initial: cfg.backtest.initial_capital,
+    })?
+    .of("the model's stitched out-of-sample daily returns");
+
+    progress.stage(6, STAGES, "deciding the next session with the latest model");
+    // The latest model: trained on the last train window, up to the last bar; its forecast of
+    // the last bar is out of sample (that bar's next return is not known). Days after the last
+    // complete test window and before the last bar have no out-of-sample forecast.
+    let (latest, live) = Folds {
+        progress: &(),
+        ..folds
+    }
+    .train_and_forecast("latest", (n - schedule.train, n - 1), n - 1)?;
+    let mut rows: Vec<_> = forecasts
+        .iter()
+        .map(|(t, v)| (*t, *v, None, None))
+        .collect();
+    if let Some((t, v)) = live.last() {
+        rows.push((*t, *v, None, None));
+    }
+    let first_test = model
+        .windows
+        .first()
+        .and_then(|w| w.test_start.parse().ok());
+    let mut strategy =
+        session.build("signal", &[], Some(SignalSeries::align(&bars.time, &rows)))?;
+    let decision = session.decide_at(strategy.as_mut(), last_day, first_test)?;
+
+    progress.stage(7, STAGES, "writing the reports and tracking the run");
+    let three = [
+        series(
+            "model (walk-forward)",
+            &format!("{} retrained per window", cfg.model.name),
+            &model,
+        ),
+        series("sma-cross", &sma_name, &sma),
+        series("buy-and-hold", "buy-and-hold", &hold),
+    ];
+    let c = compare(&three)?;
+    write(&page("report.html"), &compare_page(&three, &c))?;
+    let what = format!("the model {} retrained on each window", cfg.model.name);
+    write(
+        &page("walk_forward.html"),
+        &qts_report::html::walk_forward_report_page(&model, &what, source),
+    )?;
+    let mc_json = serde_json::to_value(&mc).unwrap_or_default();
+    write(&page("monte_carlo.html"), &monte_carlo_page(&mc_json))?;
+    let report = RunReport {
+        data: source.to_string(),
+        out_of_sample: OutOfSample {
+            start: model.oos_equity.first().map(|r| r.0.clone()),
+            end: model.oos_equity.last().map(|r| r.0.clone()),
+            bars: model.oos_equity.len(),
+            windows: model.windows.len(),
+            train_bars: schedule.train,
+            test_bars: schedule.test,
+        },
+        model: Headline::of(&model.out_of_sample),
+        sma_cross: Headline::of(&sma.out_of_sample),
+        buy_and_hold: Headline::of(&hold.out_of_sample),
+        walk_forward_efficiency: model.walk_forward_efficiency,
+        beat_both,
+        lead_significant: significant,
+        against_buy_and_hold: vs_hold,
+        against_sma_cross: vs_sma,
+        deflated_sharpe_ratio: deflation.map(|d| d.deflated_sharpe_ratio),
+        candidates: names.len(),
+        expected_max_sharpe: deflation.map(|d| d.expected_max_sharpe),
+        monte_carlo: MonteCarloSummary {
+            paths: mc.paths,
+            final_equity: mc.final_equity,
+            sharpe_ratio: mc.sharpe_ratio,
+            max_drawdown: mc.max_drawdown,
+            prob_loss: mc.prob_loss,
+        },
+        latest_model: format!("{}@{}", latest.name, latest.version),
+        decision: DecisionSummary::of(&decision),
+        settings: RunSettings {
+            epochs: cfg.model.training.epochs,
+            architecture: cfg.model.architecture.to_string(),
+            rebalance: cfg.trading.rebalance.to_string(),
+        },
+        reports: Reports {
+            report: page("report.html"),
+            walk_forward: page("walk_forward.html"),
+            monte_carlo: page("monte_carlo.html"),
+            data_quality: page("data_quality.html"),
+        },
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let text = summary_json(&report);
+    let summary = page("summary.json");
+    qts_core::fs::write_atomic(&summary, text.as_bytes()).map_err(|source| {
+        ResearchError::Write {
+            path: summary.display().to_string(),
+            source,
+        }
+    })?;
+    track(tracker, &report, &text, &page("report.html"), session)?;
+    Ok(RunOutcome {
+        report,
+        model,
+        sma_cross: sma,
+        buy_and_hold: hold,
+        decision,
+    })
+}
+
+/// `summary.json`'s text: the report, pretty, with a final newline (as `--json` prints it).
+pub fn summary_json(report: &RunReport) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_default() + "\n"
+}
+
+/// The run, tracked: the headline numbers of the three as metrics, the summary and the report
+/// as artifacts.
+fn track(
+    tracker: &Tracker<'_>,
+    r: &RunReport,
+    summary: &str,
+    report: &Path,
+    session: &Session,
+) -> Result<(), JobError> {
+    if !tracker.enabled() {
+        return Ok(());
+    }
+    let mut run = tracker.new_run("run", "run: model vs baselines".into());
+    for (who, h) in [
+        ("model", &r.model),
+        ("sma_cross", &r.sma_cross),
+        ("buy_and_hold", &r.buy_and_hold),
+    ] {
+        for (k, v) in [
+            ("total_return", h.total_return),
+            ("cagr", h.cagr),
+            ("sharpe_ratio", h.sharpe_ratio),
+            ("max_drawdown", h.max_drawdown),
+            ("annual_volatility", h.annual_volatility),
+            ("num_trades", h.num_trades),
+            ("final_equity", h.final_equity),
+        ] {
+            if let Some(x) = v {
+                run.metric(&format!("{who}.{k}"), x);
+            }
+        }
+    }
+    if let Some(x) = r.deflated_sharpe_ratio {
+        run.metric("deflated_sharpe_ratio", x);
+    }
+    if let Some(x) = r.walk_forward_efficiency {
+        run.metric("walk_forward_efficiency", x);
+    }
+    for (k, d) in [
+        ("against_buy_and_hold", &r.against_buy_and_hold),
+        ("against_sma_cross", &r.against_sma_cross),
+    ] {
+        if let Some(d) = d
+            && !d.p_value.is_nan()
+        {
+            run.metric(&format!("{k}.p_value"), d.p_value);
+        }
+    }
+    run.tags
+        .extend(data_tags(&session.stamp.data_hash, &session.stamp.files));
+    run.inline
+        .push(("summary.json".into(), summary.as_bytes().to_vec()));
+    if let Ok(page) = std::fs::read(report) {
+        run.inline.push(("report.html".into(), page));
+    }
+    tracker.finish(run)?;
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! Re-running a tracked run from what it logged — its arguments, its effective
+//! configuration (`config.yaml`) and the SHA-256 of the data it read — in a scratch directory
+//! (its own run store, registry and output folders, nothing sent to a server), and checking
+//! that every metric came out the same, to the bit. What `qts reproduce` and `qts.reproduce`
+//! call; the re-run is the `qts` executable given.
+
+use std::path::{Path, PathBuf};
+
+use qts_config::{ConfigLoader, Loaded};
+use qts_core::config::{Environment, Section};
+use qts_tracking::{RunStore, StoredRun};
+use serde::Serialize;
+
+use crate::error::ResearchError;
+
+/// One metric, as logged and as reproduced.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricCheck {
+    /// The metric.
+    pub key: String,
+    /// Its step.
+    pub step: i64,
+    /// As logged.
+    pub logged: f64,
+    /// As the re-run logged it.
+    pub reproduced: Option<f64>,
+    /// Whether the two are the same bits.
+    pub same: bool,
+}
+
+/// What `qts reproduce --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reproduction {
+    /// The run re-run.
+    pub run: String,
+    /// Its command.
+    pub command: String,
+    /// The data files and whether their bytes are those the run read.
+    pub data: Vec<String>,
+    /// Whether the data files are the bytes the run read.
+    pub data_unchanged: bool,
+    /// Every logged metric against the re-run's.
+    pub metrics: Vec<MetricCheck>,
+    /// Whether every metric came out the same.
+    pub same: bool,
+}
+
+fn tag<'a>(r: &'a StoredRun, key: &str) -> Option<&'a str> {
+    r.run
+        .tags
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The arguments of the original command without the global flags the scratch run sets
+/// itself, with `--out`/`--report` sent to the scratch directory and `--config`/
+/// `--model-config` to the logged settings of their section.
+fn rewrite(argv: &[String], scratch: &Path, command: &str) -> Vec<String> {
+    let takes_value = ["-C", "--config-dir", "--set", "-s", "--env-file"];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < argv.len() {
+        let a = argv[i].as_str();
+        let flag = a.split('=').next().unwrap_or(a);
+        if takes_value.contains(&flag) {
+            i += if a.contains('=') { 1 } else { 2 };
+            continue;
+        }
+        if a.starts_with('-')
+            && !a.starts_with("--")
+            && a.trim_start_matches('-')
+                .chars()
+                .all(|c| c == 'q' || c == 'v')
+        {
+            i += 1;
+            continue;
+        }
+        if matches!(a, "--quiet" | "--verbose") {
+            i += 1;
+            continue;
+        }
+        let replaced = match a {
+            "--out" => Some(scratch.join("out").display().to_string()),
+            "--report" => Some(scratch.join("report.html").display().to_string()),
+            // `train --config` is the model's file; elsewhere it is backtest_config.yaml.
+            "--config" if command == "train" => {
+                Some(scratch.join("model.yaml").display().to_string())
+            }
+            "--config" => Some(scratch.join("backtest.yaml").display().to_string()),
+            "--model-config" => Some(scratch.join("model.yaml").display().to_string()),
+            _ => None,
+        };
+        match replaced {
+            Some(v) if i + 1 < argv.len() => {
+                out.push(a.to_string());
+                out.push(v);
+                i += 2;
+            }
+            _ => {
+                out.push(a.to_string());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Re-runs the tracked run `run` of `loaded`'s run store with the `qts` executable `exe`
+/// (`env` fills the logged configuration's placeholders).
+///
+/// # Errors
+/// [`ResearchError::Input`]: no such run, a run that cannot be re-run (a paper step, one
+/// logged without its arguments or configuration, one recorded from Python), data whose bytes
+/// changed; [`ResearchError::Runtime`] when the re-run fails.
+pub fn reproduce(
+    loaded: &Loaded,
+    env: &Environment,
+    run: &str,
+    exe: &Path,
+) -> Result<Reproduction, ResearchError> {
+    let input = |m: String| ResearchError::Input(m);
+    let runtime = |e: &dyn std::fmt::Display| ResearchError::Runtime(e.to_string());
+    let store = RunStore::new(&loaded.config.mlflow.local_store);
+    let stored = store.load(run).map_err(|e| input(format!("{run}: {e}")))?;
+    let command = tag(&stored, "qts.command").unwrap_or("").to_string();
+    if command == "paper step" {
+        return Err(input(format!(
+            "{}: a paper step moves its account on; it is checked against the account's own history at every step, not re-run",
+            run
+        )));
+    }
+    let argv: Vec<String> = tag(&stored, "qts.argv")
+        .and_then(|a| serde_json::from_str(a).ok())
+        .ok_or_else(|| {
+            input(format!(
+                "{}: the run has no qts.argv tag (logged by an older qts, or from Python); it cannot be re-run",
+                run
+            ))
+        })?;
+    let config = std::fs::read_to_string(stored.folder.join("artifacts/config.yaml")).map_err(|_| {
+        input(format!(
+            "{}: the run has no config.yaml artifact (logged by an older qts); it cannot be re-run",
+            run
+        ))
+    })?;
+    let cwd = tag(&stored, "qts.cwd")
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .unwrap_or_else(|| PathBuf::from("."));
+    // The data must be the bytes the run read.
+    let files: Vec<String> = tag(&stored, "qts.data_files")
+        .map(|f| {
+            f.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut bytes = Vec::new();
+    for f in &files {
+        let path = cwd.join(f);
+        bytes.extend(std::fs::read(&path).map_err(|e| {
+            input(format!(
+                "{}: the run read {}, which cannot be read now: {e}",
+                run,
+                path.display()
+            ))
+        })?);
+    }
+    let data_unchanged = match tag(&stored, "qts.data_hash") {
+        Some(h) => qts_core::hex::sha256(&bytes) == h,
+        None => files.is_empty(),
+    };
+    if !data_unchanged {
+        return Err(input(format!(
+            "{}: the data files ({}) are not the bytes the run read (SHA-256 differs): the run cannot be reproduced from them",
+            run,
+            files.join(", ")
+        )));
+    }
+    // The scratch directory: the logged settings as the whole configuration.
+    let scratch = tempfile::tempdir().map_err(|e| runtime(&e))?;
+    let dir = scratch.path();
+    let config_dir = dir.join("config");
+    std::fs::create_dir_all(&config_dir).map_err(|e| runtime(&e))?;
+    // Secrets were logged as `***`, which reads back as unset: the re-run has none (it reads
+    // the logged data files, not a provider).
+    std::fs::write(config_dir.join("base_config.yaml"), &config).map_err(|e| runtime(&e))?;
+    let logged = ConfigLoader::new()
+        .file(Section::Base, config_dir.join("base_config.yaml"))
+        .load(env)
+        .map_err(|e| input(format!("{}: its config.yaml does not load: {e}", run)))?;
+    let write = |name: &str, yaml: Result<String, qts_core::config::YamlWriteError>| {
+        let yaml = yaml.map_err(|e| runtime(&e))?;
+        std::fs::write(dir.join(name), yaml).map_err(|e| runtime(&e))
+    };
+    write(
+        "model.yaml",
+        qts_core::config::to_yaml(&logged.config.model),
+    )?;
+    write(
+        "backtest.yaml",
+        qts_core::config::to_yaml(&logged.config.backtest),
+    )?;
+    let runs = dir.join("runs");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.current_dir(&cwd)
+        .arg("-q")
+        .arg("-C")
+        .arg(&config_dir)
+        .env_remove("MLFLOW_TRACKING_URI")
+        .args([
+            "--set",
+            "mlflow.enabled=true",
+            "--set",
+            "mlflow.tracking_uri=\"\"",
+        ])
+        .arg("--set")
+        .arg(format!("mlflow.local_store={}", runs.display()))
+        .arg("--set")
+        .arg(format!(
+            "registry.directory={}",
+            dir.join("models").display()
+        ))
+        .arg("--set")
+        .arg(format!(
+            "model.training.checkpoints.directory={}",
+            dir.join("checkpoints").display()
+        ))
+        .args(rewrite(&argv, dir, &command))
+        .stdout(std::process::Stdio::null());
+    tracing::info!(run = %run, command = %command, "re-running");
+    let status = cmd.output().map_err(|e| runtime(&e))?;
+    if !status.status.success() {
+        return Err(ResearchError::Runtime(format!(
+            "{}: the re-run failed (exit {}): {}",
+            run,
+            status.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&status.stderr).trim()
+        )));
+    }
+    let again = RunStore::new(&runs).list().map_err(|e| runtime(&e))?;
+    let Some(again) = again
+        .iter()
+        .find(|r| tag(r, "qts.command") == Some(command.as_str()))
+    else {
+        return Err(ResearchError::Runtime(format!(
+            "{}: the re-run tracked no {command} run",
+            run
+        )));
+    };
+    let metrics: Vec<MetricCheck> = stored
+        .run
+        .metrics
+        .iter()
+        .map(|m| {
+            let r = again
+                .run
+                .metrics
+                .iter()
+                .find(|x| x.key == m.key && x.step == m.step)
+                .map(|x| x.value);
+            MetricCheck {
+                key: m.key.clone(),
+                step: m.step,
+                logged: m.value,
+                reproduced: r,
+                same: r.is_some_and(|v| v.to_bits() == m.value.to_bits()),
+            }
+        })
+        .collect();
+    let same = !metrics.is_empty() && metrics.iter().all(|m| m.same);
+    Ok(Reproduction {
+        run: run.to_string(),
+        command: command.clone(),
+        data: files,
+        data_unchanged,
+        metrics,
+        same,
+    })
+}

@@ -1,0 +1,173 @@
+//! The main job's report: what `qts run` prints with `--json` and writes as `summary.json`,
+//! typed. Every number out of sample, each with its baseline beside it, the verdicts as
+//! [`crate::verdict`] decides them, and the decision for the next session.
+
+use std::path::PathBuf;
+
+use qts_backtest::decide::{Decision, OrderLine, PositionLine};
+use qts_stats::metrics::Metrics;
+use qts_stats::monte_carlo::Interval;
+use qts_stats::significance::SharpeDifference;
+use serde::{Deserialize, Serialize};
+
+/// `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The data file, as given.
+    pub data: String,
+    /// The out-of-sample span and its windows.
+    pub out_of_sample: OutOfSample,
+    /// The model walked forward (retrained per window).
+    pub model: Headline,
+    /// The SMA crossover on the same windows.
+    pub sma_cross: Headline,
+    /// Buy-and-hold on the same windows.
+    pub buy_and_hold: Headline,
+    /// The model's annualised out-of-sample return over its in-sample one.
+    pub walk_forward_efficiency: Option<f64>,
+    /// Whether the model beat both baselines ([`crate::verdict::beats`]).
+    pub beat_both: bool,
+    /// Whether its lead over both is significant ([`crate::verdict::lead_significant`]).
+    pub lead_significant: bool,
+    /// Its Sharpe ratio against buy-and-hold's (Jobson–Korkie–Memmel).
+    pub against_buy_and_hold: Option<SharpeDifference>,
+    /// Against the SMA crossover's.
+    pub against_sma_cross: Option<SharpeDifference>,
+    /// The model's deflated Sharpe ratio for the candidates compared.
+    pub deflated_sharpe_ratio: Option<f64>,
+    /// Candidates compared (the model and the two baselines).
+    pub candidates: usize,
+    /// The Sharpe ratio the best of the candidates reaches by luck (per period).
+    pub expected_max_sharpe: Option<f64>,
+    /// The Monte Carlo of the model's out-of-sample returns.
+    pub monte_carlo: MonteCarloSummary,
+    /// The model that decided the next session (`NAME@VERSION`).
+    pub latest_model: String,
+    /// The decision for the next session.
+    pub decision: DecisionSummary,
+    /// The settings that shaped the run.
+    pub settings: RunSettings,
+    /// The pages written.
+    pub reports: Reports,
+    /// Seconds the run took.
+    pub seconds: f64,
+}
+
+/// The out-of-sample span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutOfSample {
+    /// First day.
+    pub start: Option<String>,
+    /// Last day.
+    pub end: Option<String>,
+    /// Bars.
+    pub bars: usize,
+    /// Test windows.
+    pub windows: usize,
+    /// Bars each model trained on.
+    pub train_bars: usize,
+    /// Bars of each test window.
+    pub test_bars: usize,
+}
+
+/// The headline numbers of a candidate out of sample (`null` where not defined).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Headline {
+    /// Total return.
+    pub total_return: Option<f64>,
+    /// Compound annual growth.
+    pub cagr: Option<f64>,
+    /// Annualised Sharpe ratio.
+    pub sharpe_ratio: Option<f64>,
+    /// Maximum drawdown.
+    pub max_drawdown: Option<f64>,
+    /// Annualised volatility.
+    pub annual_volatility: Option<f64>,
+    /// Closed trades.
+    pub num_trades: Option<f64>,
+    /// Final equity.
+    pub final_equity: Option<f64>,
+}
+
+impl Headline {
+    /// The headline of a walk's stitched metrics.
+    pub fn of(m: &Metrics) -> Headline {
+        let get = |k: &str| m.get(k).map(|v| v.as_f64()).filter(|x| !x.is_nan());
+        Headline {
+            total_return: get("total_return"),
+            cagr: get("cagr"),
+            sharpe_ratio: get("sharpe_ratio"),
+            max_drawdown: get("max_drawdown"),
+            annual_volatility: get("annual_volatility"),
+            num_trades: get("num_trades"),
+            final_equity: get("final_equity"),
+        }
+    }
+}
+
+/// The Monte Carlo's intervals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonteCarloSummary {
+    /// Paths drawn.
+    pub paths: usize,
+    /// Final equity.
+    pub final_equity: Interval,
+    /// Annualised Sharpe ratio.
+    pub sharpe_ratio: Interval,
+    /// Maximum drawdown.
+    pub max_drawdown: Interval,
+    /// Share of paths ending below the starting equity.
+    pub prob_loss: f64,
+}
+
+/// The decision for the next session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionSummary {
+    /// The close decided at.
+    pub as_of: String,
+    /// The session the orders are for.
+    pub next_session: String,
+    /// Equity at the close.
+    pub equity: f64,
+    /// The orders.
+    pub orders: Vec<OrderLine>,
+    /// The positions and their targets.
+    pub positions: Vec<PositionLine>,
+}
+
+impl DecisionSummary {
+    /// The summary of `d`.
+    pub fn of(d: &Decision) -> DecisionSummary {
+        DecisionSummary {
+            as_of: d.as_of.clone(),
+            next_session: d.next_session.clone(),
+            equity: d.equity,
+            orders: d.orders.clone(),
+            positions: d.positions.clone(),
+        }
+    }
+}
+
+/// The settings that shaped the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// Epochs each model trained for.
+    pub epochs: usize,
+    /// The network.
+    pub architecture: String,
+    /// The rebalancing rule.
+    pub rebalance: String,
+}
+
+/// The pages written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reports {
+    /// The three compared.
+    pub report: PathBuf,
+    /// The model's walk-forward.
+    pub walk_forward: PathBuf,
+    /// The Monte Carlo.
+    pub monte_carlo: PathBuf,
+    /// The data's quality.
+    pub data_quality: PathBuf,
+}
