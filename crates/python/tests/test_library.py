@@ -70,7 +70,7 @@ def test_the_main_job_from_python_is_qts_run(torch_cli, tmp_path):
         out=tmp_path / "py" / "out", train=500, test=250, paths=200,
         progress=lambda *a: stages.append(a),
     )
-    mine = got.summary
+    mine = dict(got.summary)
     # Everything but the wall time and where the pages went is the CLI's, to the bit.
     for key in ("seconds", "reports"):
         cli.pop(key)
@@ -99,10 +99,11 @@ def test_a_model_walked_forward_from_python_is_the_cli_walk(torch_cli, tmp_path)
 def test_a_model_search_from_python_is_the_cli_search(torch_cli, tmp_path):
     cli = run_json(
         torch_cli, SMALL + where(tmp_path, "cli"), "optimize", "--data", "examples/data/goog_daily.csv",
-        "--model-config", "config/model_configs/lstm_default.yaml", "--search", "lstm.hidden_size=4,8", "--json",
+        "--model-config", "config/model_configs/lstm_default.yaml", "--search", "lstm.hidden_size=4,8",
+        "--method", "grid", "--json",
     )
     cfg = qts.Config.load("config", SMALL + where(tmp_path, "py"), model="config/model_configs/lstm_default.yaml")
-    got = qts.search_model("examples/data/goog_daily.csv", cfg, space={"lstm.hidden_size": "4,8"})
+    got = qts.search_model("examples/data/goog_daily.csv", cfg, space={"lstm.hidden_size": "4,8"}, method="grid")
     assert got.report == cli
     assert got.report["trials"] == len(got.trials) == 2
 
@@ -145,9 +146,7 @@ def test_the_paper_account_from_python_is_qts_paper(qts_bin, tmp_path, monkeypat
         want = json.loads(cli("paper", "step", "--as-of", day, "--json"))
         assert qts.paper_step(day, cfg) == want, day
     want = json.loads(cli("paper", "status", "--json"))
-    got = qts.paper_status(cfg)
-    assert got.pop("database") != want.pop("database")
-    assert got == want
+    assert qts.paper_status(cfg) == want
     assert len(qts.paper_history(cfg)) == 3
 
 
@@ -168,7 +167,7 @@ def test_tracked_calls_land_in_the_cli_run_store_and_reproduce(qts_bin, cli, tmp
     assert metrics[0]["sharpe_ratio"] == result.stats["sharpe_ratio"]
     # The two are the same backtest: their Sharpe ratios do not differ.
     cmp = qts.compare_runs([r["run_id"] for r in stored], cfg)
-    assert cmp["significance"][0]["z"] == 0
+    assert cmp["significance"][0]["periods"] > 1000 and cmp["significance"][0]["sharpe_a"] == cmp["significance"][0]["sharpe_b"]
     assert qts.best_run("sharpe_ratio", cfg)["value"] == result.stats["sharpe_ratio"]
     # The CLI's run re-runs from Python, to the bit; the Python one has no command to re-run.
     cli_id = next(r["run_id"] for r, t in zip(stored, tags) if "qts.argv" in t)

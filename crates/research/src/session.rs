@@ -9,7 +9,7 @@
 //! use std::sync::Arc;
 //! use qts_research::session::{Ask, Data, Session};
 //!
-//! let loaded = qts_config::ConfigLoader::from_dir("config")
+//! let loaded = qts_config::ConfigLoader::from_dir(std::path::Path::new("config"))
 //!     .load(&qts_core::config::Environment::process())
 //!     .unwrap();
 //! let ask = Ask::strategy("sma-cross", Data::Files(vec!["examples/data/goog_daily.csv".into()]));

@@ -1,5 +1,5 @@
 //! Monte Carlo intervals: they cover what they claim on series of known distribution, they
-//! are seeded and independent of the thread count, and bad requests name the flag.
+//! are seeded and independent of the thread count, and bad requests name the parameter.
 
 #![allow(clippy::unwrap_used)]
 
@@ -109,23 +109,24 @@ fn a_block_bootstrap_keeps_runs_of_the_sample() {
 }
 
 #[test]
-fn bad_requests_name_the_flag() {
+fn bad_requests_name_the_parameter() {
+    // The library names its parameter (the CLI shows it as its flag: `--paths …`).
     let r = normal(100, 0.0, 0.01, 1);
     let err = |req: Request<'_>| simulate(&req).unwrap_err().to_string();
     assert_eq!(
         err(request(&r, Method::Iid, 0, 1)),
-        "--paths must be at least 1"
+        "paths must be at least 1, got 0"
     );
     assert_eq!(
         err(request(&r, Method::Block { size: 0 }, 10, 1)),
-        "--block-size must be at least 1"
+        "block_size must be at least 1, got 0"
     );
     assert_eq!(
         err(Request {
             level: 1.5,
             ..request(&r, Method::Iid, 10, 1)
         }),
-        "--level must be between 0 and 1, got 1.5"
+        "level must be between 0 and 1, got 1.5"
     );
     let mut nan = r.clone();
     nan[7] = f64::NAN;

@@ -166,10 +166,7 @@ fn bad_matrices_are_refused_naming_the_problem() {
     let e = probability_of_backtest_overfitting(&trials, 5)
         .unwrap_err()
         .to_string();
-    assert_eq!(
-        e,
-        "--pbo-splits must be an even number of at least 2, got 5"
-    );
+    assert_eq!(e, "pbo_splits must be an even number of at least 2, got 5");
     let e = probability_of_backtest_overfitting(&trials, 32)
         .unwrap_err()
         .to_string();

@@ -846,9 +846,10 @@ class RunResult:
 
     def __repr__(self) -> str:
         m = self.summary["model"]
+        show = lambda v, f: "n/a" if v is None else format(v, f)  # noqa: E731
         return (
-            f"RunResult(model out of sample: total return {m['total_return']:.2%}, Sharpe "
-            f"{m['sharpe_ratio']:.3f}; beat both baselines: {self.summary['beat_both']}; "
+            f"RunResult(model out of sample: total return {show(m['total_return'], '.2%')}, Sharpe "
+            f"{show(m['sharpe_ratio'], '.3f')}; beat both baselines: {self.summary['beat_both']}; "
             f"lead significant: {self.summary['lead_significant']})"
         )
 
