@@ -1525,3 +1525,33 @@ fn walk_forward_and_monte_carlo_take_their_defaults_from_the_backtest_configurat
     );
     assert_eq!(old, by_flags);
 }
+
+#[test]
+fn a_statistic_s_bad_parameter_is_named_by_its_flag() {
+    // The library names its parameter (`pbo_splits must be …`); the command, the flag typed.
+    let dir = tempfile::tempdir().unwrap();
+    let golden = repo().join("crates/stats/tests/golden");
+    let out = qts(dir.path())
+        .args(["overfitting", "--trial-returns"])
+        .arg(golden.join("trials_goog_sma.csv.gz"))
+        .args(["--pbo-splits", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--pbo-splits must be an even number of at least 2, got 5"),
+        "{err}"
+    );
+    let out = qts(dir.path())
+        .args(["monte-carlo", "--returns", &goog(), "--block-size", "0"])
+        .args(["--method", "block"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--block-size must be at least 1, got 0"),
+        "{err}"
+    );
+}

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use qts_arrow::{Columns, TableError};
 use qts_config::{ConfigRequest, Loaded};
+use qts_core::chain::message;
 use qts_core::config::Environment;
 use qts_data::locate::for_model;
 use qts_models::forecast::{ForecastRequest, Inputs, forecast};
@@ -55,21 +56,6 @@ fn raise(class: &str, message: String) -> PyErr {
             Err(e) => e,
         }
     })
-}
-
-/// The message with its causes, each once, as the CLI shows them.
-fn message(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// A job's error as the class `qts._qts` raises for it.

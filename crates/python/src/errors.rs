@@ -3,6 +3,7 @@
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use qts_core::chain::message;
 
 create_exception!(qts, QtsError, PyException, "Base class of every qts error.");
 create_exception!(
@@ -31,22 +32,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DataError", py.get_type::<DataError>())?;
     m.add("BacktestError", py.get_type::<BacktestError>())?;
     Ok(())
-}
-
-/// The message with its causes, as the CLI shows them: each cause once, when the message does
-/// not already hold it.
-fn message(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 pub(crate) fn config(e: qts_core::config::ConfigError) -> PyErr {

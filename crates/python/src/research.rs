@@ -247,19 +247,7 @@ fn reproduce(
 /// `qts compare DIR DIR… --json` and its page: result folders of `qts backtest --out`.
 #[pyfunction]
 fn compare(dirs: Vec<PathBuf>) -> PyResult<(String, String)> {
-    let mut runs = Vec::new();
-    for dir in &dirs {
-        let d = qts_report::folder::read_backtest(dir).map_err(folder)?;
-        runs.push(qts_stats::compare::RunSeries {
-            name: dir.file_name().map_or_else(
-                || dir.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            ),
-            stats: d.stats,
-            days: d.days,
-            equity: d.equity,
-        });
-    }
+    let runs = qts_report::folder::run_series(&dirs).map_err(folder)?;
     let c = qts_stats::compare::compare(&runs).map_err(errors::stats)?;
     Ok((json_text(&c)?, qts_report::html::compare_page(&runs, &c)))
 }

@@ -157,6 +157,29 @@ pub fn read_json(path: &Path) -> Result<serde_json::Value, FolderError> {
     })
 }
 
+/// `walk_forward.json`: the walk-forward's report, what was walked forward, and on which data.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DescribedWalk {
+    /// The report.
+    #[serde(flatten)]
+    pub report: qts_research::walk_forward::WalkForwardReport,
+    /// What was walked forward.
+    pub what: String,
+    /// The data it ran on.
+    pub data: String,
+}
+
+/// The JSON file at `path` as a `T`.
+///
+/// # Errors
+/// [`FolderError`] for an unreadable file or one that is not a `T`'s JSON.
+pub fn read_typed<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, FolderError> {
+    serde_json::from_str(&read(path)?).map_err(|source| FolderError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Checks that `dir` is a complete result folder ([`qts_core::fs::check_result_dir`]).
 ///
 /// # Errors
@@ -269,6 +292,28 @@ pub fn read_backtest(dir: &Path) -> Result<RunData, FolderError> {
     })
 }
 
+/// Backtest folders as the comparison of runs reads them: each one's name (its folder's),
+/// `stats.json`, days and equity.
+///
+/// # Errors
+/// [`FolderError`] for a folder that is not a complete backtest's.
+pub fn run_series(dirs: &[PathBuf]) -> Result<Vec<qts_stats::compare::RunSeries>, FolderError> {
+    dirs.iter()
+        .map(|dir| {
+            let d = read_backtest(dir)?;
+            Ok(qts_stats::compare::RunSeries {
+                name: dir.file_name().map_or_else(
+                    || dir.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                ),
+                stats: d.stats,
+                days: d.days,
+                equity: d.equity,
+            })
+        })
+        .collect()
+}
+
 /// The page of any result folder, by what it holds.
 ///
 /// # Errors
@@ -280,13 +325,18 @@ pub fn page_of(dir: &Path) -> Result<String, FolderError> {
         return Ok(backtest_page(&read_backtest(dir)?));
     }
     if dir.join("walk_forward.json").is_file() {
-        let summary = read_json(&dir.join("walk_forward.json"))?;
+        let walk: DescribedWalk = read_typed(&dir.join("walk_forward.json"))?;
         let rows: Vec<OosEquityRecord> = read_csv(&dir.join("oos_equity.csv"))?;
         let rows: Vec<crate::html::EquityRow> = rows
             .into_iter()
             .map(|r| (r.date, r.equity, r.buy_and_hold.unwrap_or(f64::NAN)))
             .collect();
-        return Ok(crate::html::walk_forward_page(&summary, &rows));
+        return Ok(crate::html::walk_forward_page(
+            &walk.report,
+            &walk.what,
+            &walk.data,
+            &rows,
+        ));
     }
     if dir.join("optimize.json").is_file() {
         let summary = read_json(&dir.join("optimize.json"))?;

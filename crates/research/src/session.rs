@@ -32,12 +32,12 @@ use qts_config::{Loaded, QtsConfig};
 use qts_data::BarSeries;
 use qts_data::io::{ReturnSeries, Table, read_all_hashed_with, read_csv_table_with};
 use qts_data::validate::{Policy, require};
+use qts_stats::metrics::Metric;
 
 use crate::error::ResearchError;
 use crate::optimize::{Axis, Method, OptimizeReport, OptimizeRequest, optimize};
 use crate::progress::Progress;
 use crate::walk_forward::{Schedule, WalkForwardReport, walk_forward};
-use qts_stats::metrics::Metric;
 
 /// Where a session's bars come from.
 #[derive(Debug, Clone)]

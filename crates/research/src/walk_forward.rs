@@ -8,7 +8,11 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+fn nan() -> f64 {
+    f64::NAN
+}
 
 use crate::error::ResearchError;
 use crate::optimize::{OptimizeRequest, optimize};
@@ -51,7 +55,7 @@ impl Schedule {
 }
 
 /// One window's outcome, a row of `windows.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowResult {
     /// 1-based.
     pub window: usize,
@@ -70,12 +74,12 @@ pub struct WindowResult {
     /// The same metric out of sample (the test window).
     pub out_of_sample: Option<f64>,
     /// The in-sample annual return of the chosen parameters.
-    #[serde(skip)]
+    #[serde(skip, default = "nan")]
     pub in_sample_annual_return: f64,
 }
 
-/// The analysis, as `qts walk-forward --json` prints it.
-#[derive(Debug, Clone, Serialize)]
+/// The analysis, as `qts walk-forward --json` prints it (and `walk_forward.json` is read back).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WalkForwardReport {
     /// Every window.
     pub windows: Vec<WindowResult>,
@@ -92,7 +96,7 @@ pub struct WalkForwardReport {
     pub buy_and_hold: Metrics,
     /// The search's overfitting over the out-of-sample span (a strategy's walk-forward): the
     /// whole grid backtested there, its DSR and PBO.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overfitting: Option<SpanOverfitting>,
     /// The stitched out-of-sample equity: (date, equity, buy-and-hold's equity).
     #[serde(skip)]
@@ -100,7 +104,7 @@ pub struct WalkForwardReport {
 }
 
 /// DSR and PBO of the grid over the out-of-sample span.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SpanOverfitting {
     /// Trials backtested.
     pub trials: usize,

@@ -466,7 +466,7 @@ pub struct Fan {
 }
 
 /// Equal-width bins of a metric over the paths (NaN left out).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
     /// Left edge of the first bin.
     pub low: f64,

@@ -22,19 +22,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> Result<(), Failure> {
 pub fn compare(global: &GlobalArgs, args: &CompareArgs) -> Result<(), Failure> {
     let loaded = load_config(global, &SectionFiles::default())?;
     let _guard = start_logging(global, &loaded)?;
-    let mut runs = Vec::new();
-    for dir in &args.runs {
-        let d = qts_report::folder::read_backtest(dir)?;
-        runs.push(qts_stats::compare::RunSeries {
-            name: dir.file_name().map_or_else(
-                || dir.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            ),
-            stats: d.stats,
-            days: d.days,
-            equity: d.equity,
-        });
-    }
+    let runs = qts_report::folder::run_series(&args.runs)?;
     let c = qts_stats::compare::compare(&runs)?;
     let out = args
         .out

@@ -5,27 +5,28 @@
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
-use serde_json::Value;
+use qts_research::walk_forward::{WalkForwardReport, WindowResult};
+use qts_stats::metrics::Metrics;
 
 use super::{Frame, binned, esc, legend, page, table, ticks};
 
 /// One row of `oos_equity.csv`: the day, the equity, buy-and-hold's equity.
 pub type EquityRow = (NaiveDate, f64, f64);
 
-fn day(v: &Value) -> Option<NaiveDate> {
-    v.as_str()?.parse().ok()
+fn day(v: &str) -> Option<NaiveDate> {
+    v.parse().ok()
 }
 
 /// Train (grey) and test (blue) spans of every window on one date axis.
-fn timeline(windows: &[Value]) -> String {
+fn timeline(windows: &[WindowResult]) -> String {
     let spans: Vec<(NaiveDate, NaiveDate, NaiveDate, NaiveDate)> = windows
         .iter()
         .filter_map(|w| {
             Some((
-                day(&w["train_start"])?,
-                day(&w["train_end"])?,
-                day(&w["test_start"])?,
-                day(&w["test_end"])?,
+                day(&w.train_start)?,
+                day(&w.train_end)?,
+                day(&w.test_start)?,
+                day(&w.test_end)?,
             ))
         })
         .collect();
@@ -72,13 +73,13 @@ fn timeline(windows: &[Value]) -> String {
 }
 
 /// The maximised metric in and out of sample, window by window.
-fn metric_bars(windows: &[Value], metric: &str) -> String {
+fn metric_bars(windows: &[WindowResult], metric: &str) -> String {
     let vals: Vec<(f64, f64)> = windows
         .iter()
         .map(|w| {
             (
-                w["in_sample"].as_f64().unwrap_or(f64::NAN),
-                w["out_of_sample"].as_f64().unwrap_or(f64::NAN),
+                w.in_sample.unwrap_or(f64::NAN),
+                w.out_of_sample.unwrap_or(f64::NAN),
             )
         })
         .collect();
@@ -147,13 +148,11 @@ fn equity_chart(rows: &[EquityRow]) -> String {
 }
 
 /// Numeric chosen parameters as step lines, one chart each (a model's name is not drawn).
-fn params_chart(windows: &[Value]) -> String {
+fn params_chart(windows: &[WindowResult]) -> String {
     let parsed: Vec<Vec<(String, String)>> = windows
         .iter()
         .map(|w| {
-            w["params"]
-                .as_str()
-                .unwrap_or("")
+            w.params
                 .split(';')
                 .filter_map(|kv| kv.split_once('='))
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -206,43 +205,60 @@ fn params_chart(windows: &[Value]) -> String {
     legend(&drawn) + &out
 }
 
-/// The report page of a walk-forward (`walk_forward.json` and `oos_equity.csv`).
-pub fn walk_forward_page(s: &Value, equity: &[EquityRow]) -> String {
-    let windows: Vec<Value> = s["windows"].as_array().cloned().unwrap_or_default();
-    let metric = s["maximize"].as_str().unwrap_or("?");
-    let what = s["what"].as_str().unwrap_or("a strategy");
-    let num = |v: &Value| v.as_f64().map_or("n/a".to_string(), |x| format!("{x:.3}"));
-    let pct = |v: &Value| {
-        v.as_f64()
-            .map_or("n/a".to_string(), |x| format!("{:+.1}%", 100.0 * x))
-    };
+/// A number with three decimals, `n/a` when there is none (or it is not finite).
+fn num(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or("n/a".to_string(), |x| format!("{x:.3}"))
+}
+
+/// A fraction as a signed percentage, `n/a` when there is none.
+fn pct(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite())
+        .map_or("n/a".to_string(), |x| format!("{:+.1}%", 100.0 * x))
+}
+
+/// A metric of `m` as the JSON shows it (`null` when absent).
+fn shown(m: &Metrics, key: &str) -> String {
+    m.get(key).map_or("null".to_string(), ToString::to_string)
+}
+
+/// The report page of a walk-forward: its report, what was walked forward, on which data,
+/// and its stitched equity (`walk_forward.json` and `oos_equity.csv` of a folder).
+pub fn walk_forward_page(
+    s: &WalkForwardReport,
+    what: &str,
+    data: &str,
+    equity: &[EquityRow],
+) -> String {
+    let windows = &s.windows;
+    let metric = s.maximize.key();
     let (first, last) = (
         equity.first().map(|r| r.0.to_string()).unwrap_or_default(),
         equity.last().map(|r| r.0.to_string()).unwrap_or_default(),
     );
-    let o = &s["out_of_sample"];
-    let b = &s["buy_and_hold"];
+    let (o, b) = (&s.out_of_sample, &s.buy_and_hold);
+    let get = |m: &Metrics, k: &str| m.get(k).map(|v| v.as_f64());
     let mut body = format!(
         "<h1>Walk-forward of {}</h1><div class=\"sub\">{} windows · out of sample {first} .. {last} ({} bars) · each window chosen by {metric} on its train window only · data: {}</div>",
         esc(what),
         windows.len(),
-        o["num_bars"],
-        esc(s["data"].as_str().unwrap_or("?")),
+        shown(o, "num_bars"),
+        esc(data),
     );
     let _ = write!(
         body,
         "<div class=\"verdict\">Out of sample: {} total return against buy-and-hold's {} over the same days; Sharpe {} vs {}; max drawdown {} vs {}; {} trades. Walk-forward efficiency {}.</div>",
-        pct(&o["total_return"]),
-        pct(&b["total_return"]),
-        num(&o["sharpe_ratio"]),
-        num(&b["sharpe_ratio"]),
-        pct(&o["max_drawdown"]),
-        pct(&b["max_drawdown"]),
-        o["num_trades"],
-        num(&s["walk_forward_efficiency"]),
+        pct(get(o, "total_return")),
+        pct(get(b, "total_return")),
+        num(get(o, "sharpe_ratio")),
+        num(get(b, "sharpe_ratio")),
+        pct(get(o, "max_drawdown")),
+        pct(get(b, "max_drawdown")),
+        shown(o, "num_trades"),
+        num(s.walk_forward_efficiency),
     );
     body.push_str("<h2>Windows (grey: train, blue: test)</h2>");
-    body.push_str(&timeline(&windows));
+    body.push_str(&timeline(windows));
     body.push_str("<h2>Stitched out-of-sample equity</h2>");
     body.push_str(&legend(&[
         ("#3868d8", "walk-forward, out of sample"),
@@ -254,32 +270,26 @@ pub fn walk_forward_page(s: &Value, equity: &[EquityRow]) -> String {
         ("#9aa3b2", "in sample (train window)"),
         ("#3868d8", "out of sample (test window)"),
     ]));
-    body.push_str(&metric_bars(&windows, metric));
-    let chosen = params_chart(&windows);
+    body.push_str(&metric_bars(windows, metric));
+    let chosen = params_chart(windows);
     if !chosen.is_empty() {
         body.push_str("<h2>Chosen parameters over time</h2>");
         body.push_str(&chosen);
     }
-    if let Some(ov) = s.get("overfitting").filter(|v| v.is_object()) {
+    if let Some(ov) = &s.overfitting {
         let _ = write!(
             body,
             "<h2>Overfitting of the search</h2><div class=\"sub\">the whole grid ({} trials) over the out-of-sample span {} .. {}: deflated Sharpe ratio {}, probability of backtest overfitting {}</div>",
-            ov["trials"],
-            esc(ov["span"][0].as_str().unwrap_or("")),
-            esc(ov["span"][1].as_str().unwrap_or("")),
-            num(&ov["deflated_sharpe_ratio"]),
-            num(&ov["probability_of_backtest_overfitting"]),
+            ov.trials,
+            esc(&ov.span.0),
+            esc(&ov.span.1),
+            num(ov.deflated_sharpe_ratio),
+            num(ov.probability_of_backtest_overfitting),
         );
-        let l = &ov["lambda"];
-        if let Some(counts) = l["counts"].as_array() {
-            let counts: Vec<u64> = counts.iter().filter_map(Value::as_u64).collect();
+        if let Some(l) = &ov.lambda {
             body.push_str(&binned(
                 "λ over the CSCV combinations (PBO: the share ≤ 0)",
-                (
-                    l["low"].as_f64().unwrap_or(0.0),
-                    l["high"].as_f64().unwrap_or(0.0),
-                    &counts,
-                ),
+                (l.low, l.high, &l.counts),
                 &[(0.0, "λ = 0")],
                 &|v| format!("{v:.2}"),
                 "#6b4fbb",
@@ -295,22 +305,14 @@ pub fn walk_forward_page(s: &Value, equity: &[EquityRow]) -> String {
         format!("{metric} in sample"),
         "out of sample".into(),
     ]];
-    for w in &windows {
+    for w in windows {
         rows.push(vec![
-            w["window"].to_string(),
-            format!(
-                "{} .. {}",
-                w["train_start"].as_str().unwrap_or(""),
-                w["train_end"].as_str().unwrap_or("")
-            ),
-            format!(
-                "{} .. {}",
-                w["test_start"].as_str().unwrap_or(""),
-                w["test_end"].as_str().unwrap_or("")
-            ),
-            w["params"].as_str().unwrap_or("").to_string(),
-            num(&w["in_sample"]),
-            num(&w["out_of_sample"]),
+            w.window.to_string(),
+            format!("{} .. {}", w.train_start, w.train_end),
+            format!("{} .. {}", w.test_start, w.test_end),
+            w.params.clone(),
+            num(w.in_sample),
+            num(w.out_of_sample),
         ]);
     }
     body.push_str(&table(&rows));
@@ -318,15 +320,11 @@ pub fn walk_forward_page(s: &Value, equity: &[EquityRow]) -> String {
 }
 
 /// The page of a walk-forward just computed: `what` was walked forward, on `data`.
-pub fn walk_forward_report_page(
-    report: &qts_research::walk_forward::WalkForwardReport,
-    what: &str,
-    data: &str,
-) -> String {
+pub fn walk_forward_report_page(report: &WalkForwardReport, what: &str, data: &str) -> String {
     let rows: Vec<EquityRow> = report
         .oos_equity
         .iter()
         .filter_map(|(d, e, b)| Some((d.parse().ok()?, *e, *b)))
         .collect();
-    walk_forward_page(&report.described(what, data), &rows)
+    walk_forward_page(report, what, data, &rows)
 }

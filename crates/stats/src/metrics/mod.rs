@@ -64,6 +64,48 @@ fn finite_or_null<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error
     }
 }
 
+// Read back as written: an integer is a count, a number a number, `null` (a value that was not
+// finite) NaN.
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Value;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number, a count or null")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+                Ok(Value::Count(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+                Ok(Value::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+                Ok(Value::Number(v))
+            }
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Number(f64::NAN))
+            }
+            fn visit_none<E>(self) -> Result<Value, E> {
+                Ok(Value::Number(f64::NAN))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl std::fmt::Display for Value {
+    /// As the JSON writes it: a count as an integer, a number with Rust's shortest form,
+    /// `null` when it is not finite.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Count(c) => write!(f, "{c}"),
+            Value::Number(x) if x.is_finite() => write!(f, "{}", serde_json::Value::from(*x)),
+            Value::Number(_) => f.write_str("null"),
+        }
+    }
+}
+
 impl Value {
     /// The value as f64.
     pub fn as_f64(&self) -> f64 {
