@@ -135,7 +135,7 @@ impl BacktestRun {
 
     /// The backtest page (`qts backtest --report`) as HTML.
     fn page(&self) -> String {
-        backtest_page(&RunData::of_report(&self.report, &self.stats))
+        backtest_page(&RunData::of_report(&self.report))
     }
 }
 

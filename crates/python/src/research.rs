@@ -247,8 +247,9 @@ fn reproduce(
 /// `qts compare DIR DIR… --json` and its page: result folders of `qts backtest --out`.
 #[pyfunction]
 fn compare(dirs: Vec<PathBuf>) -> PyResult<(String, String)> {
-    let runs = qts_report::folder::run_series(&dirs).map_err(folder)?;
-    let c = qts_stats::compare::compare(&runs).map_err(errors::stats)?;
+    let runs = qts_report::folder::compared_runs(&dirs).map_err(folder)?;
+    let c =
+        qts_stats::compare::compare(&qts_report::html::series_of(&runs)).map_err(errors::stats)?;
     Ok((json_text(&c)?, qts_report::html::compare_page(&runs, &c)))
 }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use qts_backtest::BacktestReport;
+use qts_stats::metrics::Metrics;
 use serde::Deserialize;
 
 use crate::html::{RunData, TradeRow, backtest_page};
@@ -53,6 +54,67 @@ pub enum FolderError {
         "{0}: not a result folder qts draws (no stats.json, walk_forward.json, optimize.json or monte_carlo.json)"
     )]
     Unknown(PathBuf),
+}
+
+/// `stats.json` as the pages read it: a backtest's metrics (every other key), what was run
+/// and its buy-and-hold beside it; the rules, the validation and the stamp as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Stats {
+    /// Strategy and parameters.
+    pub strategy: String,
+    /// Execution rules (`default`, `backtesting-py`).
+    pub execution: String,
+    /// Symbols traded.
+    pub symbols: Vec<String>,
+    /// First bar's date.
+    pub start: Option<String>,
+    /// Last bar's date.
+    pub end: Option<String>,
+    /// Positions open at the end.
+    #[serde(default)]
+    pub open_positions: Vec<(String, f64)>,
+    /// Validation findings tolerated, as written.
+    #[serde(default)]
+    pub validation: serde_json::Value,
+    /// The rules in force, as written.
+    #[serde(default)]
+    pub settings: serde_json::Value,
+    /// Buy-and-hold's metrics over the same span.
+    #[serde(default)]
+    pub buy_and_hold: Metrics,
+    /// Whether in-sample predictions were traded.
+    #[serde(default)]
+    pub in_sample: bool,
+    /// What shaped the result.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Provenance, as written.
+    #[serde(default)]
+    pub stamp: serde_json::Value,
+    /// Every metric (the file's other keys; one that is not a metric is an error).
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+impl Stats {
+    /// The stats of a backtest just computed (what its `stats.json` reads back as).
+    pub fn of(r: &BacktestReport) -> Stats {
+        Stats {
+            strategy: r.strategy.clone(),
+            execution: r.execution.to_string(),
+            symbols: r.symbols.clone(),
+            start: r.start.clone(),
+            end: r.end.clone(),
+            open_positions: r.open_positions.clone(),
+            validation: serde_json::to_value(r.validation).unwrap_or_default(),
+            settings: serde_json::to_value(&r.settings).unwrap_or_default(),
+            buy_and_hold: r.buy_and_hold.clone(),
+            in_sample: r.in_sample,
+            notes: r.notes.clone(),
+            stamp: serde_json::to_value(&r.stamp).unwrap_or_default(),
+            metrics: r.metrics.clone(),
+        }
+    }
 }
 
 /// A row of `trades.csv`: one closed trade (the one trades schema of a result folder).
@@ -261,7 +323,7 @@ pub fn write(dir: &Path, files: &[(&str, String)]) -> std::io::Result<()> {
 /// [`FolderError`] for an incomplete folder or a file that is not what a backtest writes.
 pub fn read_backtest(dir: &Path) -> Result<RunData, FolderError> {
     check(dir)?;
-    let stats = read_json(&dir.join("stats.json"))?;
+    let stats: Stats = read_typed(&dir.join("stats.json"))?;
     let equity: Vec<EquityRecord> = read_csv(&dir.join("equity.csv"))?;
     let trades: Vec<TradeRecord> = read_csv(&dir.join("trades.csv"))?;
     // A column is drawn only when every row has it (files of older versions lack some).
@@ -293,22 +355,24 @@ pub fn read_backtest(dir: &Path) -> Result<RunData, FolderError> {
 }
 
 /// Backtest folders as the comparison of runs reads them: each one's name (its folder's),
-/// `stats.json`, days and equity.
+/// days and equity, and its `stats.json`.
 ///
 /// # Errors
 /// [`FolderError`] for a folder that is not a complete backtest's.
-pub fn run_series(dirs: &[PathBuf]) -> Result<Vec<qts_stats::compare::RunSeries>, FolderError> {
+pub fn compared_runs(dirs: &[PathBuf]) -> Result<Vec<crate::html::ComparedRun>, FolderError> {
     dirs.iter()
         .map(|dir| {
             let d = read_backtest(dir)?;
-            Ok(qts_stats::compare::RunSeries {
-                name: dir.file_name().map_or_else(
-                    || dir.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                ),
+            Ok(crate::html::ComparedRun {
+                series: qts_stats::compare::RunSeries {
+                    name: dir.file_name().map_or_else(
+                        || dir.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    ),
+                    days: d.days,
+                    equity: d.equity,
+                },
                 stats: d.stats,
-                days: d.days,
-                equity: d.equity,
             })
         })
         .collect()
@@ -344,7 +408,7 @@ pub fn page_of(dir: &Path) -> Result<String, FolderError> {
         return Ok(crate::html::optimize_page(&summary, &trials));
     }
     if dir.join("monte_carlo.json").is_file() {
-        return Ok(crate::html::monte_carlo_page(&read_json(
+        return Ok(crate::html::monte_carlo_page(&read_typed(
             &dir.join("monte_carlo.json"),
         )?));
     }

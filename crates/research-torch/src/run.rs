@@ -13,7 +13,8 @@ use qts_backtest::decide::Decision;
 use qts_backtest::strategy::SignalSeries;
 use qts_core::logging::RunContext;
 use qts_models::Registry;
-use qts_report::html::{compare_page, data_quality_page, monte_carlo_page};
+use qts_report::folder::Stats;
+use qts_report::html::{ComparedRun, compare_page, data_quality_page, monte_carlo_page, series_of};
 use qts_research::session::Session;
 use qts_research::summary::{
     DecisionSummary, Headline, MonteCarloSummary, OutOfSample, Reports, RunReport, RunSettings,
@@ -90,35 +91,25 @@ impl RunOutcome {
 }
 
 /// A walk's stitched out-of-sample equity as the comparison page reads it.
-fn series(name: &str, strategy: &str, w: &WalkForwardReport) -> RunSeries {
-    let mut stats = serde_json::to_value(&w.out_of_sample).unwrap_or_default();
-    if let Some(o) = stats.as_object_mut() {
-        o.insert("strategy".into(), strategy.into());
-        o.insert(
-            "start".into(),
-            w.oos_equity
-                .first()
-                .map_or("".into(), |r| r.0.clone())
-                .into(),
-        );
-        o.insert(
-            "end".into(),
-            w.oos_equity
-                .last()
-                .map_or("".into(), |r| r.0.clone())
-                .into(),
-        );
-        o.insert("in_sample".into(), false.into());
-    }
-    RunSeries {
-        name: name.to_string(),
-        stats,
-        days: w
-            .oos_equity
-            .iter()
-            .filter_map(|r| r.0.parse().ok())
-            .collect(),
-        equity: w.oos_equity.iter().map(|r| r.1).collect(),
+fn series(name: &str, strategy: &str, w: &WalkForwardReport) -> ComparedRun {
+    ComparedRun {
+        series: RunSeries {
+            name: name.to_string(),
+            days: w
+                .oos_equity
+                .iter()
+                .filter_map(|r| r.0.parse().ok())
+                .collect(),
+            equity: w.oos_equity.iter().map(|r| r.1).collect(),
+        },
+        stats: Stats {
+            strategy: strategy.to_string(),
+            start: w.oos_equity.first().map(|r| r.0.clone()),
+            end: w.oos_equity.last().map(|r| r.0.clone()),
+            in_sample: false,
+            metrics: w.out_of_sample.clone(),
+            ..Stats::default()
+        },
     }
 }
 
@@ -307,15 +298,14 @@ pub fn run(
         series("sma-cross", &sma_name, &sma),
         series("buy-and-hold", "buy-and-hold", &hold),
     ];
-    let c = compare(&three)?;
+    let c = compare(&series_of(&three))?;
     write(&page("report.html"), &compare_page(&three, &c))?;
     let what = format!("the model {} retrained on each window", cfg.model.name);
     write(
         &page("walk_forward.html"),
         &qts_report::html::walk_forward_report_page(&model, &what, source),
     )?;
-    let mc_json = serde_json::to_value(&mc).unwrap_or_default();
-    write(&page("monte_carlo.html"), &monte_carlo_page(&mc_json))?;
+    write(&page("monte_carlo.html"), &monte_carlo_page(&mc))?;
     let report = RunReport {
         data: source.to_string(),
         out_of_sample: OutOfSample {

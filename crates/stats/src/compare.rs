@@ -8,13 +8,11 @@ use serde::Serialize;
 use crate::StatsError;
 use crate::significance::{SharpeDifference, sharpe_difference};
 
-/// One run's equity curve and its metrics (a `qts backtest --out` folder).
+/// One run's equity curve (a `qts backtest --out` folder's, a walk's stitched equity).
 #[derive(Debug, Clone)]
 pub struct RunSeries {
-    /// What the run is called on the page (its folder, or its strategy).
+    /// What the run is called (its folder, or its strategy).
     pub name: String,
-    /// Its `stats.json`.
-    pub stats: serde_json::Value,
     /// Days of the equity curve.
     pub days: Vec<NaiveDate>,
     /// Equity at each close.
@@ -112,7 +110,6 @@ mod tests {
     fn run(name: &str, start: u32, equity: &[f64]) -> RunSeries {
         RunSeries {
             name: name.into(),
-            stats: serde_json::Value::Null,
             days: (0..equity.len() as u32)
                 .map(|i| NaiveDate::from_ymd_opt(2020, 1, start + i).unwrap())
                 .collect(),

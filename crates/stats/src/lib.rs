@@ -16,6 +16,7 @@ pub mod error;
 pub mod metrics;
 pub mod monte_carlo;
 pub mod overfitting;
+pub mod serde_nan;
 pub mod significance;
 
 pub use error::StatsError;

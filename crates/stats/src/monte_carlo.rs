@@ -91,7 +91,8 @@ impl Method {
         }
     }
 
-    fn name(&self) -> &'static str {
+    /// The method's name, as the report and the flags spell it.
+    pub fn name(&self) -> &'static str {
         self.kind().into()
     }
 }
@@ -155,41 +156,51 @@ pub fn trade_sample(
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Interval {
     /// Mean over the paths.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub mean: f64,
     /// The `(1 − level)/2` quantile.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub lower: f64,
     /// The median.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub median: f64,
     /// The `(1 + level)/2` quantile.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub upper: f64,
 }
 
 /// The fitted distribution of the parametric methods.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Fit {
     /// Mean return per period.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub mean: f64,
     /// Standard deviation (ddof = 1).
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub std: f64,
     /// Student-t degrees of freedom (absent for the normal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub df: Option<f64>,
 }
 
-/// The simulation's outcome, as `qts monte-carlo --json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The simulation's outcome, as `qts monte-carlo --json` prints it (and `monte_carlo.json` is
+/// read back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// `iid`, `block`, `trades`, `normal` or `student-t`.
-    pub method: &'static str,
+    #[serde(with = "crate::serde_nan::names")]
+    pub method: ResampleMethod,
     /// Paths.
     pub paths: usize,
     /// Periods per path.
     pub horizon: usize,
     /// Interval coverage.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub level: f64,
     /// Seed.
     pub seed: u64,
     /// Each path's starting equity.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub initial_equity: f64,
     /// Final equity.
     pub final_equity: Interval,
@@ -204,20 +215,23 @@ pub struct Report {
     /// Annualised volatility.
     pub annual_volatility: Interval,
     /// Share of paths ending below the starting equity.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub prob_loss: f64,
     /// Share of paths whose drawdown passes `drawdown_threshold`.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub prob_drawdown_beyond: f64,
     /// The drawdown threshold.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub drawdown_threshold: f64,
     /// The distribution fitted (parametric methods).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fitted: Option<Fit>,
     /// Quantile bands of the equity over the horizon (the report's fan chart).
     pub fan: Fan,
     /// The distributions of final equity, CAGR, Sharpe ratio and max drawdown.
     pub histograms: Histograms,
     /// What the sample is (a file, a run's trades), when the caller says ([`Report::of`]).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub source: String,
 }
 
@@ -394,7 +408,7 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, StatsError> {
     };
     let n = paths.len() as f64;
     Ok(Report {
-        method: req.method.name(),
+        method: req.method.kind(),
         paths: req.paths,
         horizon,
         level: req.level,
@@ -455,13 +469,15 @@ fn fan(paths: &[PathStats], steps: &[usize]) -> Fan {
 pub const FAN_QUANTILES: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
 
 /// Quantile bands of the paths' equity over the horizon (the fan chart).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fan {
     /// Periods from the start (0 = the starting equity).
     pub steps: Vec<usize>,
     /// The quantiles, e.g. 0.05 … 0.95.
+    #[serde(deserialize_with = "crate::serde_nan::vec_f64_or_nan")]
     pub quantiles: Vec<f64>,
     /// `bands[q][k]`: quantile `q` of the equity at `steps[k]`.
+    #[serde(deserialize_with = "crate::serde_nan::vecs_f64_or_nan")]
     pub bands: Vec<Vec<f64>>,
 }
 
@@ -469,8 +485,10 @@ pub struct Fan {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
     /// Left edge of the first bin.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub low: f64,
     /// Right edge of the last bin.
+    #[serde(deserialize_with = "crate::serde_nan::f64_or_nan")]
     pub high: f64,
     /// Paths in each of the bins.
     pub counts: Vec<u64>,
@@ -513,7 +531,7 @@ impl Histogram {
 }
 
 /// The distributions of four metrics over the paths.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Histograms {
     /// Final equity.
     pub final_equity: Histogram,

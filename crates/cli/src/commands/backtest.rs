@@ -34,9 +34,10 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         write_result(dir, &files)?;
     }
-    let page = args.report.as_ref().map(|_| {
-        qts_report::html::backtest_page(&qts_report::html::RunData::of_report(&report, &stats))
-    });
+    let page = args
+        .report
+        .as_ref()
+        .map(|_| qts_report::html::backtest_page(&qts_report::html::RunData::of_report(&report)));
     tracker.backtest(&report, &|| files.clone(), page.as_deref())?;
     if args.json {
         print(&json(&stats)?)?;

@@ -81,8 +81,7 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
         write_result(dir, &qts_report::folder::monte_carlo_files(&report))?;
     }
     if let Some(path) = &args.report {
-        let page_json = serde_json::to_value(&report).map_err(|e| Failure::Runtime(e.into()))?;
-        write_page(path, &qts_report::html::monte_carlo_page(&page_json))?;
+        write_page(path, &qts_report::html::monte_carlo_page(&report))?;
     }
     if args.json {
         print(&json(&report)?)

@@ -22,8 +22,8 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> Result<(), Failure> {
 pub fn compare(global: &GlobalArgs, args: &CompareArgs) -> Result<(), Failure> {
     let loaded = load_config(global, &SectionFiles::default())?;
     let _guard = start_logging(global, &loaded)?;
-    let runs = qts_report::folder::run_series(&args.runs)?;
-    let c = qts_stats::compare::compare(&runs)?;
+    let runs = qts_report::folder::compared_runs(&args.runs)?;
+    let c = qts_stats::compare::compare(&qts_report::html::series_of(&runs))?;
     let out = args
         .out
         .clone()

@@ -5,9 +5,10 @@
 use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
-use serde_json::Value;
+use qts_stats::metrics::Metrics;
 
 use super::{Frame, STYLE, color, esc, fmt, histogram, legend, ticks};
+use crate::folder::Stats;
 use qts_stats::metrics::Unit;
 
 /// A closed trade as the report reads it from `trades.csv`.
@@ -27,7 +28,7 @@ pub struct TradeRow {
 #[derive(Debug, Clone, Default)]
 pub struct RunData {
     /// `stats.json`.
-    pub stats: Value,
+    pub stats: Stats,
     /// Days of the equity curve.
     pub days: Vec<NaiveDate>,
     /// Equity at each close.
@@ -433,10 +434,10 @@ fn trades_chart(d: &RunData) -> String {
 }
 
 impl RunData {
-    /// The page's data from a report just computed, with `stats` its JSON.
-    pub fn of_report(r: &qts_backtest::BacktestReport, stats: &Value) -> RunData {
+    /// The page's data from a report just computed.
+    pub fn of_report(r: &qts_backtest::BacktestReport) -> RunData {
         RunData {
-            stats: stats.clone(),
+            stats: Stats::of(r),
             days: r.result.time.iter().map(|t| t.date()).collect(),
             equity: r.result.equity.clone(),
             drawdown: r.result.drawdown.clone(),
@@ -461,47 +462,36 @@ impl RunData {
 /// The report page.
 pub fn backtest_page(d: &RunData) -> String {
     let s = &d.stats;
-    let text = |k: &str| s[k].as_str().unwrap_or("?").to_string();
-    let symbols = s["symbols"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
-    let in_sample = s["in_sample"].as_bool().unwrap_or(false);
+    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+    let symbols = s.symbols.join(", ");
+    let in_sample = s.in_sample;
     // Daily bars: the rolling Sharpe ratio is annualised over 252 sessions.
     let periods = 252.0;
     let mut out = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>qts backtest: {}</title><style>{STYLE}</style></head><body>",
-        esc(&text("strategy"))
+        esc(&s.strategy)
     );
     let _ = write!(
         out,
         "<h1>{} on {}</h1><div class=\"sub\">{} .. {} · {} execution · {}</div>",
-        esc(&text("strategy")),
+        esc(&s.strategy),
         esc(&symbols),
-        esc(&text("start")),
-        esc(&text("end")),
-        esc(&text("execution")),
+        esc(&or_unknown(&s.start)),
+        esc(&or_unknown(&s.end)),
+        esc(&s.execution),
         if in_sample {
             "<b class=\"note\">IN-SAMPLE</b>"
         } else {
             "not in-sample"
         }
     );
-    for n in s["notes"].as_array().into_iter().flatten() {
-        let _ = write!(
-            out,
-            "<div class=\"note\">note: {}</div>",
-            esc(n.as_str().unwrap_or(""))
-        );
+    for n in &s.notes {
+        let _ = write!(out, "<div class=\"note\">note: {}</div>", esc(n));
     }
+    let value = |m: &Metrics, k: &str| m.get(k).map(|v| v.as_f64()).filter(|x| x.is_finite());
     let (ours, theirs) = (
-        s["total_return"].as_f64(),
-        s["buy_and_hold"]["total_return"].as_f64(),
+        value(&s.metrics, "total_return"),
+        value(&s.buy_and_hold, "total_return"),
     );
     if let (Some(a), Some(b)) = (ours, theirs) {
         let _ = write!(
@@ -511,8 +501,8 @@ pub fn backtest_page(d: &RunData) -> String {
             100.0 * (a - b).abs(),
             100.0 * a,
             100.0 * b,
-            fmt(&s["sharpe_ratio"], Unit::Ratio),
-            fmt(&s["buy_and_hold"]["sharpe_ratio"], Unit::Ratio)
+            fmt(s.metrics.get("sharpe_ratio"), Unit::Ratio),
+            fmt(s.buy_and_hold.get("sharpe_ratio"), Unit::Ratio)
         );
     }
     out.push_str("<h2>Equity against buy-and-hold (log scale; tick for linear)</h2>");
@@ -564,18 +554,18 @@ pub fn backtest_page(d: &RunData) -> String {
         );
         for m in metrics {
             let key = m.key();
-            if s.get(key).is_none() {
+            let Some(v) = s.metrics.get(&m) else {
                 continue;
-            }
+            };
             let _ = write!(
                 out,
                 "<tr title=\"{key}: {}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(m.definition()),
                 esc(m.label()),
-                fmt(&s[key], m.unit()),
-                s["buy_and_hold"]
-                    .get(key)
-                    .map_or(String::new(), |v| fmt(v, m.unit()))
+                fmt(Some(v), m.unit()),
+                s.buy_and_hold
+                    .get(&m)
+                    .map_or(String::new(), |v| fmt(Some(v), m.unit()))
             );
         }
         out.push_str("</table>");
@@ -584,9 +574,9 @@ pub fn backtest_page(d: &RunData) -> String {
     let _ = write!(
         out,
         "<h2>Rules, validation and provenance</h2><pre>{}</pre><pre>{}</pre><pre>{}</pre>",
-        esc(&serde_json::to_string_pretty(&s["settings"]).unwrap_or_default()),
-        esc(&format!("validation: {}", s["validation"])),
-        esc(&serde_json::to_string_pretty(&s["stamp"]).unwrap_or_default())
+        esc(&serde_json::to_string_pretty(&s.settings).unwrap_or_default()),
+        esc(&format!("validation: {}", s.validation)),
+        esc(&serde_json::to_string_pretty(&s.stamp).unwrap_or_default())
     );
     out.push_str("</body></html>\n");
     out

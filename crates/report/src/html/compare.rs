@@ -9,26 +9,38 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::{Frame, binned, color, esc, legend, page, ticks};
+use crate::folder::Stats;
 use qts_stats::compare::{Comparison, RunSeries};
+use qts_stats::metrics::{Metric, Value as MetricValue};
+
+/// A run on the comparison page: its equity curve and its `stats.json`.
+#[derive(Debug, Clone)]
+pub struct ComparedRun {
+    /// The curve the comparison aligns.
+    pub series: RunSeries,
+    /// What the page shows of it.
+    pub stats: Stats,
+}
 
 const COLORS: [&str; 8] = [
     "#3868d8", "#c0392b", "#2e8b57", "#6b4fbb", "#b8860b", "#1b9aaa", "#8e44ad", "#5a6475",
 ];
 
-/// Headline metrics of the dashboard: key, label, whether higher is better, percent.
-const HEADLINE: [(&str, &str, bool, bool); 12] = [
-    ("total_return", "total return", true, true),
-    ("cagr", "CAGR", true, true),
-    ("annual_volatility", "annual volatility", false, true),
-    ("sharpe_ratio", "Sharpe", true, false),
-    ("sortino_ratio", "Sortino", true, false),
-    ("calmar_ratio", "Calmar", true, false),
-    ("max_drawdown", "max drawdown", true, true),
-    ("probabilistic_sharpe_ratio", "PSR", true, false),
-    ("win_rate", "win rate", true, true),
-    ("profit_factor", "profit factor", true, false),
-    ("exposure_time", "time in the market", true, true),
-    ("num_trades", "trades", true, false),
+/// Headline metrics of the dashboard: the metric, its short label here, whether higher is
+/// better, whether it shows as a percentage.
+const HEADLINE: [(Metric, &str, bool, bool); 12] = [
+    (Metric::TotalReturn, "total return", true, true),
+    (Metric::Cagr, "CAGR", true, true),
+    (Metric::AnnualVolatility, "annual volatility", false, true),
+    (Metric::SharpeRatio, "Sharpe", true, false),
+    (Metric::SortinoRatio, "Sortino", true, false),
+    (Metric::CalmarRatio, "Calmar", true, false),
+    (Metric::MaxDrawdown, "max drawdown", true, true),
+    (Metric::ProbabilisticSharpeRatio, "PSR", true, false),
+    (Metric::WinRate, "win rate", true, true),
+    (Metric::ProfitFactor, "profit factor", true, false),
+    (Metric::ExposureTime, "time in the market", true, true),
+    (Metric::NumTrades, "trades", true, false),
 ];
 
 /// Equity curves as growth of 1 on one date axis.
@@ -71,17 +83,29 @@ fn equity_chart(runs: &[RunSeries]) -> String {
     out
 }
 
-fn cell(v: &Value, percent: bool) -> String {
-    match v.as_f64() {
-        Some(x) if percent => format!("{:+.2}%", 100.0 * x),
-        Some(x) if v.is_u64() || v.is_i64() => format!("{x:.0}"),
-        Some(x) => format!("{x:.3}"),
-        None => "-".into(),
+/// A metric's value, finite, or `None`.
+fn finite(v: Option<&MetricValue>) -> Option<f64> {
+    v.map(MetricValue::as_f64).filter(|x| x.is_finite())
+}
+
+fn cell(v: Option<&MetricValue>, percent: bool) -> String {
+    match (v, finite(v)) {
+        (_, Some(x)) if percent => format!("{:+.2}%", 100.0 * x),
+        (Some(MetricValue::Count(_)), Some(x)) => format!("{x:.0}"),
+        (_, Some(x)) => format!("{x:.3}"),
+        (_, None) => "-".into(),
     }
 }
 
-/// The comparison dashboard of `runs` (the first is the reference of the tests).
-pub fn compare_page(runs: &[RunSeries], c: &Comparison) -> String {
+/// The curves of `compared`, in order: what [`qts_stats::compare::compare`] aligns.
+pub fn series_of(compared: &[ComparedRun]) -> Vec<RunSeries> {
+    compared.iter().map(|r| r.series.clone()).collect()
+}
+
+/// The comparison dashboard of `compared` (the first is the reference of the tests).
+pub fn compare_page(compared: &[ComparedRun], c: &Comparison) -> String {
+    let runs = series_of(compared);
+    let runs = runs.as_slice();
     let mut body = format!(
         "<h1>{} backtests compared</h1><div class=\"sub\">returns compared on the {} days all of them traded: {} .. {} · the first run is the reference of the Sharpe tests</div>",
         runs.len(),
@@ -102,8 +126,12 @@ pub fn compare_page(runs: &[RunSeries], c: &Comparison) -> String {
         let _ = write!(body, "<th>{}</th>", esc(&r.name));
     }
     body.push_str("</tr>");
-    for (key, label, higher, percent) in HEADLINE {
-        let values: Vec<Option<f64>> = runs.iter().map(|r| r.stats[key].as_f64()).collect();
+    for (metric, label, higher, percent) in HEADLINE {
+        let key = metric.key();
+        let values: Vec<Option<f64>> = compared
+            .iter()
+            .map(|r| finite(r.stats.metrics.get(&metric)))
+            .collect();
         if values.iter().all(Option::is_none) {
             continue;
         }
@@ -114,9 +142,9 @@ pub fn compare_page(runs: &[RunSeries], c: &Comparison) -> String {
             .filter(|x| x.is_finite())
             .reduce(|a, b| if (b > a) == higher { b } else { a });
         let _ = write!(body, "<tr title=\"{key}\"><td>{label}</td>");
-        for (r, v) in runs.iter().zip(&values) {
-            let text = cell(&r.stats[key], percent);
-            if key != "num_trades" && v.is_some() && *v == best {
+        for (r, v) in compared.iter().zip(&values) {
+            let text = cell(r.stats.metrics.get(&metric), percent);
+            if metric != Metric::NumTrades && v.is_some() && *v == best {
                 let _ = write!(body, "<td class=\"best\"><b>{text}</b></td>");
             } else {
                 let _ = write!(body, "<td>{text}</td>");
@@ -125,32 +153,24 @@ pub fn compare_page(runs: &[RunSeries], c: &Comparison) -> String {
         body.push_str("</tr>");
     }
     body.push_str("<tr><td>span</td>");
-    for r in runs {
+    for r in compared {
         let _ = write!(
             body,
             "<td>{} .. {}</td>",
-            esc(r.stats["start"].as_str().unwrap_or("?")),
-            esc(r.stats["end"].as_str().unwrap_or("?"))
+            esc(r.stats.start.as_deref().unwrap_or("?")),
+            esc(r.stats.end.as_deref().unwrap_or("?"))
         );
     }
     body.push_str("</tr><tr><td>strategy</td>");
-    for r in runs {
-        let _ = write!(
-            body,
-            "<td>{}</td>",
-            esc(r.stats["strategy"].as_str().unwrap_or("?"))
-        );
+    for r in compared {
+        let _ = write!(body, "<td>{}</td>", esc(&r.stats.strategy));
     }
     body.push_str("</tr><tr><td>in-sample</td>");
-    for r in runs {
+    for r in compared {
         let _ = write!(
             body,
             "<td>{}</td>",
-            if r.stats["in_sample"].as_bool().unwrap_or(false) {
-                "IN-SAMPLE"
-            } else {
-                "no"
-            }
+            if r.stats.in_sample { "IN-SAMPLE" } else { "no" }
         );
     }
     body.push_str("</tr></table>");
@@ -213,7 +233,7 @@ pub fn compare_page(runs: &[RunSeries], c: &Comparison) -> String {
                     d.correlation,
                     d.z,
                     d.p_value,
-                    if d.p_value < 0.05 {
+                    if d.significant(qts_stats::significance::LEVEL) {
                         if d.sharpe_a > d.sharpe_b {
                             "better, significant"
                         } else {

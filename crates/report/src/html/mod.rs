@@ -12,7 +12,7 @@ mod monte_carlo;
 mod walk_forward;
 
 pub use backtest::{RunData, TradeRow, backtest_page};
-pub use compare::{compare_page, optimize_page};
+pub use compare::{ComparedRun, compare_page, optimize_page, series_of};
 pub use data_quality::data_quality_page;
 pub use models::{ModelColumn, models_page};
 pub use monte_carlo::monte_carlo_page;
@@ -21,7 +21,6 @@ pub use walk_forward::{EquityRow, walk_forward_page, walk_forward_report_page};
 use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
-use serde_json::Value;
 
 use qts_stats::metrics::Unit;
 
@@ -44,8 +43,8 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub(crate) fn fmt(v: &Value, unit: Unit) -> String {
-    crate::render::in_unit(v.as_f64().unwrap_or(f64::NAN), unit)
+pub(crate) fn fmt(v: Option<&qts_stats::metrics::Value>, unit: Unit) -> String {
+    crate::render::in_unit(v.map_or(f64::NAN, |v| v.as_f64()), unit)
 }
 
 /// Indices of at most `MAX_POINTS` points spread over `n` (first and last kept).

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use qts_stats::monte_carlo::{Fan, Histogram, Interval, Report};
 
 use super::{Frame, binned, esc, page, table, ticks};
 
@@ -16,25 +16,16 @@ fn money(v: f64) -> String {
 }
 
 /// The fan chart: the 5–95% and 25–75% bands of the paths' equity and their median.
-fn fan_chart(fan: &Value, start: f64) -> String {
-    let bands: Vec<Vec<f64>> = fan["bands"]
-        .as_array()
-        .map(|b| {
-            b.iter()
-                .map(|q| {
-                    q.as_array()
-                        .map(|v| v.iter().filter_map(Value::as_f64).collect())
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let steps: Vec<u64> = fan["steps"]
-        .as_array()
-        .map(|s| s.iter().filter_map(Value::as_u64).collect())
-        .unwrap_or_default();
+fn fan_chart(fan: &Fan, start: f64) -> String {
+    let (bands, steps) = (&fan.bands, &fan.steps);
     let mut out = String::new();
-    if bands.len() != 5 || steps.is_empty() || bands.iter().any(|b| b.len() != steps.len()) {
+    // A band with a value that is not finite (written as null) is not drawn.
+    if bands.len() != 5
+        || steps.is_empty()
+        || bands
+            .iter()
+            .any(|b| b.len() != steps.len() || b.iter().any(|x| !x.is_finite()))
+    {
         return out;
     }
     let lo = bands[0].iter().copied().fold(start, f64::min);
@@ -100,48 +91,46 @@ fn fan_chart(fan: &Value, start: f64) -> String {
     out
 }
 
-/// The report page of a `qts monte-carlo` result (its JSON).
-pub fn monte_carlo_page(r: &Value) -> String {
-    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    let start = num(&r["initial_equity"]);
+/// The report page of a `qts monte-carlo` result (or of its `monte_carlo.json`).
+pub fn monte_carlo_page(r: &Report) -> String {
+    let start = r.initial_equity;
     let mut body = format!(
         "<h1>Monte Carlo: {} paths, method {}</h1><div class=\"sub\">{} periods a path · seed {} · {:.0}% intervals · from equity {} · sample: {}</div>",
-        r["paths"],
-        esc(r["method"].as_str().unwrap_or("?")),
-        r["horizon"],
-        r["seed"],
-        100.0 * num(&r["level"]),
+        r.paths,
+        esc(r.method.into()),
+        r.horizon,
+        r.seed,
+        100.0 * r.level,
         money(start),
-        esc(r["source"].as_str().unwrap_or("the returns given")),
+        esc(if r.source.is_empty() {
+            "the returns given"
+        } else {
+            &r.source
+        }),
     );
-    if let Some(fit) = r.get("fitted").filter(|f| f.is_object()) {
+    if let Some(fit) = &r.fitted {
         let _ = write!(
             body,
             "<div class=\"sub\">fitted: mean {:.6}, std {:.6}{}</div>",
-            num(&fit["mean"]),
-            num(&fit["std"]),
-            fit["df"]
-                .as_f64()
+            fit.mean,
+            fit.std,
+            fit.df
                 .map_or(String::new(), |df| format!(", Student-t df {df:.2}"))
         );
     }
-    let fe = &r["final_equity"];
+    let fe = &r.final_equity;
     let _ = write!(
         body,
         "<div class=\"verdict\">Final equity {} in {:.0}% of paths (median {}); a loss in {:.1}% of paths, a drawdown beyond {:.0}% in {:.1}%.</div>",
-        format_args!(
-            "{} .. {}",
-            money(num(&fe["lower"])),
-            money(num(&fe["upper"]))
-        ),
-        100.0 * num(&r["level"]),
-        money(num(&fe["median"])),
-        100.0 * num(&r["prob_loss"]),
-        100.0 * num(&r["drawdown_threshold"]),
-        100.0 * num(&r["prob_drawdown_beyond"]),
+        format_args!("{} .. {}", money(fe.lower), money(fe.upper)),
+        100.0 * r.level,
+        money(fe.median),
+        100.0 * r.prob_loss,
+        100.0 * r.drawdown_threshold,
+        100.0 * r.prob_drawdown_beyond,
     );
     body.push_str("<h2>Equity paths (bands of 5–95% and 25–75%, the median line)</h2>");
-    body.push_str(&fan_chart(&r["fan"], start));
+    body.push_str(&fan_chart(&r.fan, start));
     body.push_str("<h2>Intervals</h2>");
     let mut rows = vec![vec![
         "metric".to_string(),
@@ -151,49 +140,50 @@ pub fn monte_carlo_page(r: &Value) -> String {
         "upper".into(),
     ]];
     type Fmt = fn(f64) -> String;
-    let metrics: [(&str, &str, Fmt); 6] = [
-        ("final_equity", "final equity", money),
-        ("cagr", "CAGR", pct),
-        ("mean_return", "mean return a period", |v| {
+    let h = &r.histograms;
+    let metrics: [(&str, &Interval, Option<&Histogram>, Fmt); 6] = [
+        (
+            "final equity",
+            &r.final_equity,
+            Some(&h.final_equity),
+            money,
+        ),
+        ("CAGR", &r.cagr, Some(&h.cagr), pct),
+        ("mean return a period", &r.mean_return, None, |v| {
             format!("{:+.4}%", 100.0 * v)
         }),
-        ("sharpe_ratio", "Sharpe ratio (annualised)", |v| {
-            format!("{v:.3}")
-        }),
-        ("max_drawdown", "max drawdown", pct),
-        ("annual_volatility", "annual volatility", pct),
+        (
+            "Sharpe ratio (annualised)",
+            &r.sharpe_ratio,
+            Some(&h.sharpe_ratio),
+            |v| format!("{v:.3}"),
+        ),
+        ("max drawdown", &r.max_drawdown, Some(&h.max_drawdown), pct),
+        ("annual volatility", &r.annual_volatility, None, pct),
     ];
-    for (key, name, f) in metrics {
-        let i = &r[key];
+    for (name, i, _, f) in &metrics {
         rows.push(vec![
             name.to_string(),
-            f(num(&i["mean"])),
-            f(num(&i["lower"])),
-            f(num(&i["median"])),
-            f(num(&i["upper"])),
+            f(i.mean),
+            f(i.lower),
+            f(i.median),
+            f(i.upper),
         ]);
     }
     body.push_str(&table(&rows));
     body.push_str("<h2>Distributions over the paths (dashed: the interval's ends)</h2>");
-    for (key, name, f) in [metrics[0], metrics[1], metrics[3], metrics[4]] {
-        let h = &r["histograms"][key];
-        let counts: Vec<u64> = h["counts"]
-            .as_array()
-            .map(|c| c.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default();
+    for (name, i, hist, f) in &metrics {
+        let Some(hist) = hist else { continue };
         body.push_str(&binned(
             name,
-            (num(&h["low"]), num(&h["high"]), &counts),
-            &[
-                (num(&r[key]["lower"]), "lower"),
-                (num(&r[key]["upper"]), "upper"),
-            ],
-            &f,
+            (hist.low, hist.high, &hist.counts),
+            &[(i.lower, "lower"), (i.upper, "upper")],
+            f,
             "#3868d8",
         ));
     }
     body.push_str("<h2>Settings</h2><pre>");
-    let mut settings = r.clone();
+    let mut settings = serde_json::to_value(r).unwrap_or_default();
     if let Some(o) = settings.as_object_mut() {
         o.remove("fan");
         o.remove("histograms");

@@ -4,7 +4,10 @@
 use comfy_table::Table;
 use qts_research::optimize::OptimizeReport;
 use qts_research::walk_forward::WalkForwardReport;
-use qts_stats::compare::{Comparison, RunSeries};
+use qts_stats::compare::Comparison;
+use qts_stats::metrics::Metric;
+
+use crate::html::ComparedRun;
 use qts_stats::monte_carlo::Report;
 
 /// A search of `strategy`: the trials, the best parameters and their metric, the deflated
@@ -116,7 +119,7 @@ pub fn monte_carlo(report: &Report) -> String {
 }
 
 /// Runs compared: each run's span and headline numbers with its test against the first.
-pub fn compare(runs: &[RunSeries], c: &Comparison) -> String {
+pub fn compare(runs: &[ComparedRun], c: &Comparison) -> String {
     let mut t = Table::new();
     t.set_header(vec![
         "run",
@@ -127,23 +130,25 @@ pub fn compare(runs: &[RunSeries], c: &Comparison) -> String {
         "vs first: z",
         "p-value",
     ]);
-    let pct = |v: &serde_json::Value| {
-        v.as_f64()
-            .map_or("-".into(), |x| format!("{:+.2}%", 100.0 * x))
-    };
     for (r, d) in runs.iter().zip(&c.against_first) {
+        let value = |m: Metric| {
+            r.stats
+                .metrics
+                .get(&m)
+                .map(qts_stats::metrics::Value::as_f64)
+                .filter(|x| x.is_finite())
+        };
+        let pct = |m: Metric| value(m).map_or("-".into(), |x| format!("{:+.2}%", 100.0 * x));
         t.add_row(vec![
-            r.name.clone(),
+            r.series.name.clone(),
             format!(
                 "{} .. {}",
-                r.stats["start"].as_str().unwrap_or("?"),
-                r.stats["end"].as_str().unwrap_or("?")
+                r.stats.start.as_deref().unwrap_or("?"),
+                r.stats.end.as_deref().unwrap_or("?")
             ),
-            pct(&r.stats["total_return"]),
-            r.stats["sharpe_ratio"]
-                .as_f64()
-                .map_or("-".into(), |x| format!("{x:.3}")),
-            pct(&r.stats["max_drawdown"]),
+            pct(Metric::TotalReturn),
+            value(Metric::SharpeRatio).map_or("-".into(), |x| format!("{x:.3}")),
+            pct(Metric::MaxDrawdown),
             d.map_or("-".into(), |d| format!("{:.3}", d.z)),
             d.map_or("-".into(), |d| format!("{:.4}", d.p_value)),
         ]);
@@ -153,6 +158,6 @@ pub fn compare(runs: &[RunSeries], c: &Comparison) -> String {
         c.periods,
         c.common.0,
         c.common.1,
-        runs.first().map_or("?", |r| r.name.as_str())
+        runs.first().map_or("?", |r| r.series.name.as_str())
     )
 }
