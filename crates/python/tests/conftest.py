@@ -26,6 +26,15 @@ def qts_bin() -> str:
 
 
 @pytest.fixture(scope="session")
+def qts_torch_bin(qts_bin) -> str:
+    """The `qts-torch` executable beside `qts` (the model commands the results are compared with)."""
+    path = Path(qts_bin).with_name("qts-torch")
+    if not path.is_file():
+        pytest.fail(f"{path}: the qts-torch executable the models are compared with (scripts/test.sh builds it)")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
 def cli(qts_bin):
     """Runs `qts ARGS` from the repository root; returns stdout, failing on a non-zero exit."""
 

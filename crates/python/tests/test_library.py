@@ -3,7 +3,6 @@ decisions, the paper account, tracked runs, reproduction, comparisons and the re
 the same library call as the command, so the same numbers to the bit."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,6 @@ SMALL = [
     "model.data.lookback=20",
     "model.data.purge_gap=20",
 ]
-
-
-@pytest.fixture(scope="module")
-def torch_cli():
-    path = Path(os.environ.get("QTS_BIN", "")).with_name("qts-torch")
-    if not path.is_file():
-        pytest.fail(f"{path}: the qts-torch executable the models are compared with (scripts/test.sh builds it)")
-    return str(path)
 
 
 def where(tmp: Path, who: str) -> list[str]:
@@ -58,10 +49,10 @@ def test_the_namespace_holds_only_the_api():
         assert leaked not in dir(qts)
 
 
-def test_the_main_job_from_python_is_qts_run(torch_cli, tmp_path):
+def test_the_main_job_from_python_is_qts_run(qts_torch_bin, tmp_path):
     settings = SMALL + ["model.training.epochs=2"]
     cli = run_json(
-        torch_cli, settings + where(tmp_path, "cli"), "run", "--data", "examples/data/goog_daily.csv",
+        qts_torch_bin, settings + where(tmp_path, "cli"), "run", "--data", "examples/data/goog_daily.csv",
         "--train", "500", "--test", "250", "--paths", "200", "--out", str(tmp_path / "cli" / "out"), "--json",
     )
     stages = []
@@ -84,9 +75,9 @@ def test_the_main_job_from_python_is_qts_run(torch_cli, tmp_path):
         qts.Config.load("config", where(tmp_path, "py"))))
 
 
-def test_a_model_walked_forward_from_python_is_the_cli_walk(torch_cli, tmp_path):
+def test_a_model_walked_forward_from_python_is_the_cli_walk(qts_torch_bin, tmp_path):
     cli = run_json(
-        torch_cli, SMALL + where(tmp_path, "cli"), "walk-forward", "--data", "examples/data/goog_daily.csv",
+        qts_torch_bin, SMALL + where(tmp_path, "cli"), "walk-forward", "--data", "examples/data/goog_daily.csv",
         "--model-config", "config/model_configs/lstm_default.yaml", "--train", "600", "--test", "400", "--json",
     )
     cfg = qts.Config.load("config", SMALL + where(tmp_path, "py"), model="config/model_configs/lstm_default.yaml")
@@ -96,9 +87,9 @@ def test_a_model_walked_forward_from_python_is_the_cli_walk(torch_cli, tmp_path)
     assert all(w["params"].startswith("model=lstm_default-wf@") for w in cli["windows"])
 
 
-def test_a_model_search_from_python_is_the_cli_search(torch_cli, tmp_path):
+def test_a_model_search_from_python_is_the_cli_search(qts_torch_bin, tmp_path):
     cli = run_json(
-        torch_cli, SMALL + where(tmp_path, "cli"), "optimize", "--data", "examples/data/goog_daily.csv",
+        qts_torch_bin, SMALL + where(tmp_path, "cli"), "optimize", "--data", "examples/data/goog_daily.csv",
         "--model-config", "config/model_configs/lstm_default.yaml", "--search", "lstm.hidden_size=4,8",
         "--method", "grid", "--json",
     )
@@ -191,13 +182,13 @@ def test_result_folders_compare_and_draw_as_the_cli_does(cli, cli_json, tmp_path
     assert qts.report(tmp_path / "f10").page == (tmp_path / "f10" / "report.html").read_text()
 
 
-def test_the_registry_from_python_is_the_cli_registry(torch_cli, tmp_path):
+def test_the_registry_from_python_is_the_cli_registry(qts_torch_bin, tmp_path):
     cfg = qts.Config.load("config", SMALL + where(tmp_path, "py"))
     qts.train("examples/data/goog_daily.csv", cfg)
     [row] = qts.models_list(cfg)
     assert row["name"] == "lstm_default" and row["versions"] == [1]
     card = qts.models_show("lstm_default@1", cfg)
-    assert card == run_json(torch_cli, SMALL + where(tmp_path, "py"), "models", "show", "lstm_default@1", "--json")
+    assert card == run_json(qts_torch_bin, SMALL + where(tmp_path, "py"), "models", "show", "lstm_default@1", "--json")
     promoted = qts.models_promote("lstm_default@1", "production", cfg)
     assert promoted["version"] == 1 and promoted["mlflow"] is None
     assert qts.models_show("lstm_default@production", cfg)["version"] == 1

@@ -2,7 +2,6 @@
 the CLI's predictions, and a backtest of them equal to the CLI's."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -19,14 +18,6 @@ SMALL = [
     "model.data.lookback=20",
     "model.data.purge_gap=20",
 ]
-
-
-@pytest.fixture(scope="module")
-def qts_torch_bin():
-    path = Path(os.environ.get("QTS_BIN", "")).with_name("qts-torch")
-    if not path.is_file():
-        pytest.fail(f"{path}: the qts-torch executable the models are compared with (scripts/test.sh builds it)")
-    return str(path)
 
 
 def settings(tmp: Path, who: str) -> list[str]:

@@ -5,7 +5,7 @@ use qts_research::optimize::{Axis, Method, check_metric};
 use qts_research::session::SearchSpec;
 
 use super::output::{Bar, json, print, write_page, write_result};
-use super::setup::{session, tracker};
+use super::setup::{data_text, session, tracker};
 use crate::cli::{GlobalArgs, OptimizeArgs, SearchArgs};
 use crate::failure::{Failure, input};
 use qts_config::SearchMethod;
@@ -64,14 +64,8 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         "optimized"
     );
     tracker.optimize(&report, &args.search.grid, &s.stamp)?;
-    let data: Vec<String> = args
-        .run
-        .data
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
     if args.out.is_some() || args.report.is_some() {
-        let page_json = report.described(&data.join(", "));
+        let page_json = report.described(&data_text(&args.run));
         if let Some(dir) = &args.out {
             write_result(
                 dir,

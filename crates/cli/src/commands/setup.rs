@@ -184,6 +184,15 @@ pub fn session(
     Ok((session, guard))
 }
 
+/// The data files of a backtesting command as a page names them: `a.csv, b.csv`.
+pub fn data_text(args: &RunArgs) -> String {
+    args.data
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The inputs of a live command as text: files as given, or symbols.
 pub fn inputs(live: &LiveArgs) -> Vec<String> {
     if live.symbols.is_empty() {

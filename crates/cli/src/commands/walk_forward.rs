@@ -5,7 +5,7 @@ use qts_research::optimize::Method;
 use qts_research::walk_forward::{Schedule, WalkForwardReport};
 
 use super::output::{Bar, json, print, write_page, write_result};
-use super::setup::{session, tracker};
+use super::setup::{data_text, session, tracker};
 use crate::cli::{GlobalArgs, WalkForwardArgs};
 use crate::failure::{Failure, input};
 
@@ -59,13 +59,8 @@ pub fn finish(
     report: &WalkForwardReport,
     what: &str,
 ) -> Result<(), Failure> {
-    let data: Vec<String> = args
-        .run
-        .data
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let described = report.described(what, &data.join(", "));
+    let data = data_text(&args.run);
+    let described = report.described(what, &data);
     if let Some(dir) = &args.out {
         write_result(
             dir,
@@ -75,7 +70,7 @@ pub fn finish(
     if let Some(path) = &args.report {
         write_page(
             path,
-            &qts_report::html::walk_forward_report_page(report, what, &data.join(", ")),
+            &qts_report::html::walk_forward_report_page(report, what, &data),
         )?;
     }
     if args.json {

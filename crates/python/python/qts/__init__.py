@@ -22,7 +22,7 @@ import functools as _functools
 import html as _html
 import json as _json
 import os as _os
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import pyarrow as _pa
 
@@ -525,10 +525,9 @@ def _backtest_inputs(
     return loaded, [(str(k), _param_text(v)) for k, v in (params or {}).items()]
 
 
-class Optimization:
-    """A parameter search (``qts optimize``): ``report`` (its ``--json``: the best trial, the
-    deflated Sharpe ratio and the probability of backtest overfitting over every trial) and
-    ``trials`` (``trials.csv``: one row per point)."""
+class _Search:
+    """A search's ``report`` (its ``--json``) and ``trials`` (``trials.csv``), and the best
+    trial."""
 
     def __init__(self, report: dict, trials: Table) -> None:
         self.report = report
@@ -536,8 +535,15 @@ class Optimization:
 
     @property
     def best(self) -> dict:
-        """The best trial: its parameters and metrics."""
+        """The best trial: what was tried and its figures."""
         return self.report["best"]
+
+
+class Optimization(_Search):
+    """A parameter search (``qts optimize``): ``report`` (its ``--json``: the best trial, the
+    deflated Sharpe ratio and the probability of backtest overfitting over every trial) and
+    ``trials`` (``trials.csv``: one row per point); ``best``, the best trial's parameters and
+    metrics."""
 
     def __repr__(self) -> str:
         b = self.report["best"]
@@ -919,19 +925,10 @@ def walk_forward_model(
     return WalkForward(_json.loads(report), _csv_table(windows), _csv_table(equity))
 
 
-class ModelSearch:
+class ModelSearch(_Search):
     """A model's hyper-parameter search (``qts optimize --model-config``): ``report`` (every
     trial's settings and validation figures, the best and its test figures) and ``trials``
-    (``trials.csv``)."""
-
-    def __init__(self, report: dict, trials: Table) -> None:
-        self.report = report
-        self.trials = trials
-
-    @property
-    def best(self) -> dict:
-        """The best trial: its settings, model and metrics."""
-        return self.report["best"]
+    (``trials.csv``); ``best``, the best trial's settings, model and figures."""
 
     def __repr__(self) -> str:
         return f"ModelSearch({self.report['trials']} trials; best {self.best['model']})"

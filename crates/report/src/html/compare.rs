@@ -217,9 +217,10 @@ pub fn compare_page(compared: &[ComparedRun], c: &Comparison) -> String {
     body.push_str("</svg>");
     let _ = write!(
         body,
-        "<h2>Is the difference of Sharpe ratios significant?</h2><div class=\"sub\">Jobson–Korkie test with Memmel's correction on the {} common daily returns, each run against {} (per-period Sharpe ratios; two-sided p-value)</div><table><tr><th>run</th><th>Sharpe (per period)</th><th>reference's</th><th>correlation</th><th>z</th><th>p-value</th><th>verdict at 5%</th></tr>",
+        "<h2>Is the difference of Sharpe ratios significant?</h2><div class=\"sub\">Jobson–Korkie test with Memmel's correction on the {} common daily returns, each run against {} (per-period Sharpe ratios; two-sided p-value)</div><table><tr><th>run</th><th>Sharpe (per period)</th><th>reference's</th><th>correlation</th><th>z</th><th>p-value</th><th>verdict at {}</th></tr>",
         c.periods,
-        esc(&runs[0].name)
+        esc(&runs[0].name),
+        qts_stats::significance::level_text(qts_stats::significance::LEVEL)
     );
     for (r, d) in runs.iter().zip(&c.against_first).skip(1) {
         match d {
@@ -233,15 +234,11 @@ pub fn compare_page(compared: &[ComparedRun], c: &Comparison) -> String {
                     d.correlation,
                     d.z,
                     d.p_value,
-                    if d.significant(qts_stats::significance::LEVEL) {
-                        if d.sharpe_a > d.sharpe_b {
-                            "better, significant"
-                        } else {
-                            "worse, significant"
-                        }
-                    } else {
-                        "no significant difference"
-                    }
+                    qts_stats::significance::verdict(
+                        d.p_value,
+                        d.sharpe_a > d.sharpe_b,
+                        qts_stats::significance::LEVEL
+                    )
                 );
             }
             None => {

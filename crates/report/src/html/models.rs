@@ -224,8 +224,9 @@ pub fn models_page(
     if tests.len() > 1 {
         let _ = write!(
             body,
-            "<h2>Are the forecasts significantly different?</h2><div class=\"sub\">Diebold–Mariano test on the test days both models forecast, squared error, each against {} (negative: lower loss than it; Harvey–Leybourne–Newbold corrected, p from t(T − 1))</div><table><tr><th>model</th><th>forecasts</th><th>mean loss</th><th>reference's</th><th>DM</th><th>corrected</th><th>p-value</th><th>verdict at 5%</th></tr>",
-            esc(&tests[0].0)
+            "<h2>Are the forecasts significantly different?</h2><div class=\"sub\">Diebold–Mariano test on the test days both models forecast, squared error, each against {} (negative: lower loss than it; Harvey–Leybourne–Newbold corrected, p from t(T − 1))</div><table><tr><th>model</th><th>forecasts</th><th>mean loss</th><th>reference's</th><th>DM</th><th>corrected</th><th>p-value</th><th>verdict at {}</th></tr>",
+            esc(&tests[0].0),
+            qts_stats::significance::level_text(qts_stats::significance::LEVEL)
         );
         for (name, d) in &tests[1..] {
             match d {
@@ -240,15 +241,11 @@ pub fn models_page(
                         d.statistic,
                         d.corrected,
                         d.p_value,
-                        if d.p_value < 0.05 {
-                            if d.statistic < 0.0 {
-                                "better, significant"
-                            } else {
-                                "worse, significant"
-                            }
-                        } else {
-                            "no significant difference"
-                        }
+                        qts_stats::significance::verdict(
+                            d.p_value,
+                            d.statistic < 0.0,
+                            qts_stats::significance::LEVEL
+                        )
                     );
                 }
                 None => {

@@ -17,3 +17,28 @@ pub const LEVEL: f64 = 0.05;
 pub fn level_text(level: f64) -> String {
     format!("{}%", (100.0 * level * 1e9).round() / 1e9)
 }
+
+/// A two-sided test's verdict as the pages word it: `better, significant` or
+/// `worse, significant` when `p_value` is below `level` (`better` says which side won), else
+/// `no significant difference`.
+pub fn verdict(p_value: f64, better: bool, level: f64) -> &'static str {
+    match (p_value < level, better) {
+        (true, true) => "better, significant",
+        (true, false) => "worse, significant",
+        (false, _) => "no significant difference",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_names_the_side_only_below_the_level() {
+        assert_eq!(verdict(0.01, true, LEVEL), "better, significant");
+        assert_eq!(verdict(0.01, false, LEVEL), "worse, significant");
+        assert_eq!(verdict(0.05, true, LEVEL), "no significant difference");
+        assert_eq!(verdict(f64::NAN, true, LEVEL), "no significant difference");
+        assert_eq!(level_text(LEVEL), "5%");
+    }
+}
