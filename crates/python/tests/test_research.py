@@ -108,3 +108,15 @@ def test_a_walk_forward_reports_its_windows(capsys):
                      train=756, test=252, progress=True)
     out = capsys.readouterr().out
     assert out.endswith("windows\n") and "\rwalk-forward: " in out
+
+
+def test_a_walk_whose_sharpe_ratio_is_undefined_still_shows_itself():
+    # Regression: a walk with no trades out of sample (its Sharpe ratio `null` in the JSON)
+    # raised TypeError from its repr, so a notebook could not display it.
+    import pyarrow as pa
+
+    windows = qts.Table(pa.table({"window": [1, 2]}))
+    walk = qts.WalkForward({"out_of_sample": {"sharpe_ratio": None}}, windows, windows)
+    assert repr(walk) == "WalkForward(2 windows; out of sample: Sharpe n/a)"
+    walk.report["out_of_sample"]["sharpe_ratio"] = 1.2345
+    assert repr(walk) == "WalkForward(2 windows; out of sample: Sharpe 1.23)"

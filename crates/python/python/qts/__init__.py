@@ -86,6 +86,11 @@ __all__ = [
 PathLike = Union[str, "_os.PathLike[str]"]
 
 
+def _show(value: Any, spec: str) -> str:
+    """A figure for a repr: ``n/a`` where the number is undefined (``null`` in the JSON)."""
+    return "n/a" if value is None else format(value, spec)
+
+
 class Config:
     """A configuration loaded as ``qts`` loads it: ``dir``'s four YAML files, then
     ``overrides`` (``"key.path=value"``, as ``--set``), ``${VAR}`` from the environment and
@@ -384,8 +389,8 @@ class Result:
         s = self.stats
         return (
             f"Result({s['strategy']} on {','.join(s['symbols'])}, {s['start']} .. {s['end']}: "
-            f"total return {s['total_return']:.2%}, Sharpe {s['sharpe_ratio']:.2f}, "
-            f"{s['num_trades']} trades; buy-and-hold {s['buy_and_hold']['total_return']:.2%})"
+            f"total return {_show(s['total_return'], '.2%')}, Sharpe {_show(s['sharpe_ratio'], '.2f')}, "
+            f"{s['num_trades']} trades; buy-and-hold {_show(s['buy_and_hold']['total_return'], '.2%')})"
         )
 
     def _repr_html_(self) -> str:
@@ -597,7 +602,7 @@ class WalkForward:
 
     def __repr__(self) -> str:
         o = self.report["out_of_sample"]
-        return f"WalkForward({len(self.windows)} windows; out of sample: Sharpe {o['sharpe_ratio']:.2f})"
+        return f"WalkForward({len(self.windows)} windows; out of sample: Sharpe {_show(o['sharpe_ratio'], '.2f')})"
 
 
 def walk_forward(
@@ -852,10 +857,9 @@ class RunResult:
 
     def __repr__(self) -> str:
         m = self.summary["model"]
-        show = lambda v, f: "n/a" if v is None else format(v, f)  # noqa: E731
         return (
-            f"RunResult(model out of sample: total return {show(m['total_return'], '.2%')}, Sharpe "
-            f"{show(m['sharpe_ratio'], '.3f')}; beat both baselines: {self.summary['beat_both']}; "
+            f"RunResult(model out of sample: total return {_show(m['total_return'], '.2%')}, Sharpe "
+            f"{_show(m['sharpe_ratio'], '.3f')}; beat both baselines: {self.summary['beat_both']}; "
             f"lead significant: {self.summary['lead_significant']})"
         )
 
