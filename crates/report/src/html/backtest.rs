@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use chrono::{Datelike, NaiveDate};
 use qts_stats::metrics::Metrics;
 
-use super::{Frame, STYLE, color, esc, fmt, histogram, legend, ticks};
+use super::{Frame, STYLE, color, esc, fmt, histogram, legend, log_prices, ticks};
 use crate::folder::Stats;
 use qts_stats::metrics::Unit;
 
@@ -363,14 +363,7 @@ fn trades_chart(d: &RunData) -> String {
     if d.close.len() != d.days.len() || d.close.iter().all(|c| !c.is_finite()) {
         return String::new();
     }
-    let logs: Vec<f64> = d.close.iter().map(|c| c.max(1e-9).ln()).collect();
-    let (lo, hi) = logs
-        .iter()
-        .copied()
-        .filter(|x| x.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
-            (l.min(x), h.max(x))
-        });
+    let (logs, lo, hi) = log_prices(&d.close);
     let f = Frame::new(d.days.len(), lo, hi);
     let mut out = String::new();
     f.open(&mut out, "trades on the price");

@@ -58,14 +58,7 @@ pub fn data_quality_page(source: &str, bars: &BarSeries, report: &Report) -> Str
         }
     );
     // Price, log scale, with marks.
-    let logs: Vec<f64> = bars.close.iter().map(|c| c.max(1e-9).ln()).collect();
-    let (lo, hi) = logs
-        .iter()
-        .copied()
-        .filter(|x| x.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
-            (l.min(x), h.max(x))
-        });
+    let (logs, lo, hi) = super::log_prices(&bars.close);
     let mut marked = Vec::new();
     if lo.is_finite() {
         body.push_str("<h2>Close (log scale) with the findings marked</h2>");

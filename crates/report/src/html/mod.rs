@@ -222,6 +222,20 @@ pub(crate) fn histogram(values: &[f64], title: &str, color: &str) -> String {
     out
 }
 
+/// Prices on a log scale (a price at or below zero as a tiny one) and the finite range of
+/// them: what a price chart draws.
+pub(crate) fn log_prices(close: &[f64]) -> (Vec<f64>, f64, f64) {
+    let logs: Vec<f64> = close.iter().map(|c| c.max(1e-9).ln()).collect();
+    let (lo, hi) = logs
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+            (l.min(x), h.max(x))
+        });
+    (logs, lo, hi)
+}
+
 /// A histogram of precomputed equal-width bins over `[low, high]`, with vertical marks
 /// (an interval's ends, a threshold) at values; `label` formats the axis values.
 pub(crate) fn binned(
