@@ -3,6 +3,7 @@ Python results are compared with (``QTS_BIN``, set by scripts/test.sh)."""
 
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -55,6 +56,16 @@ def cli_json(cli):
         return json.loads(cli(*args).stdout)
 
     return run
+
+
+@pytest.fixture
+def ctrl_c():
+    """Python's own SIGINT handler for the test, as a terminal gives it: a process started in the
+    background by a non-interactive shell ignores SIGINT, and `_thread.interrupt_main()` (the
+    tests' Ctrl-C) then does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(autouse=True)

@@ -114,7 +114,7 @@ def test_models_compare_with_their_significance_as_the_cli(qts_torch_bin, tmp_pa
         qts.diebold_mariano([0.1, 0.2, 0.3], [0.1, 0.2, 0.4], loss="cubic")
 
 
-def test_ctrl_c_stops_a_training_and_resume_continues_it(tmp_path):
+def test_ctrl_c_stops_a_training_and_resume_continues_it(tmp_path, ctrl_c):
     import _thread
 
     cfg = qts.Config.load("config", settings(tmp_path, "py") + ["model.training.epochs=400",

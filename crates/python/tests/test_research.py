@@ -74,7 +74,7 @@ def test_monte_carlo_of_a_result_is_the_cli_on_its_folder(cli, cli_json, tmp_pat
     assert qts.monte_carlo(result, config=cfg) == got
 
 
-def test_a_long_search_reports_progress_and_stops_on_ctrl_c():
+def test_a_long_search_reports_progress_and_stops_on_ctrl_c(ctrl_c):
     seen = []
     grid = {"fast": range(2, 100), "slow": range(101, 300)}
     done = qts.optimize(SP500, "sma-cross", {"fast": range(5, 30, 5), "slow": [40, 80]}, maximize="final_equity",
