@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod commands;
 pub mod failure;
+pub mod output;
+pub mod setup;
 
 /// Exits on SIGINT (status 130) and SIGTERM (143) after removing the temporary files that
 /// atomic writes have open, so an interrupted command leaves no half-written file: every

@@ -4,10 +4,10 @@ use qts_core::logging::RunContext;
 use qts_data::io::read_returns;
 use qts_research::session::BacktestOptions;
 
-use super::output::{json, print, write_page, write_result};
-use super::setup::{session, tracker};
 use crate::cli::{BacktestArgs, GlobalArgs};
 use crate::failure::Failure;
+use crate::output::{json, print, write_page, write_result};
+use crate::setup::{session, tracker};
 
 /// Runs `qts backtest`.
 pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {

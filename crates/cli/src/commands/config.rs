@@ -8,9 +8,9 @@ use qts_core::config::to_yaml;
 use qts_core::logging::RunContext;
 use serde_json::Value;
 
-use super::setup::{load_config, start_logging};
 use crate::cli::{ConfigCommand, GlobalArgs};
 use crate::failure::Failure;
+use crate::setup::{load_config, start_logging};
 
 /// Runs a `config` subcommand.
 pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> Result<(), Failure> {

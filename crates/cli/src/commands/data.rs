@@ -8,9 +8,9 @@ use qts_core::logging::RunContext;
 use qts_data::io::read_bars_with;
 use qts_data::validate::{Report, validate};
 
-use super::setup::{load_config, start_logging};
 use crate::cli::{DataCommand, GlobalArgs, SectionFiles};
 use crate::failure::Failure;
+use crate::setup::{load_config, start_logging};
 
 /// Runs a `data` subcommand.
 pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
@@ -55,7 +55,7 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                 .write_all(text.as_bytes())
                 .map_err(|e| Failure::Runtime(e.into()))?;
             if let Some(out) = page {
-                super::output::write_page(
+                crate::output::write_page(
                     out,
                     &qts_report::html::data_quality_page(
                         &path.display().to_string(),

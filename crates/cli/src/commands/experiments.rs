@@ -4,10 +4,10 @@
 use qts_report::render::runs;
 use qts_tracking::RunStore;
 
-use super::output::{json, print};
-use super::setup::{load_config, start_logging};
 use crate::cli::{ExperimentsCommand, GlobalArgs, SectionFiles};
 use crate::failure::{Failure, input, runtime};
+use crate::output::{json, print};
+use crate::setup::{load_config, start_logging};
 
 /// Runs `qts experiments …`.
 pub fn run(global: &GlobalArgs, command: &ExperimentsCommand) -> Result<(), Failure> {

@@ -7,9 +7,9 @@ use qts_data::features::compute;
 use qts_data::io::{read_bars_with, write_table};
 use qts_data::validate::drop_duplicates;
 
-use super::setup::{load_config, start_logging};
 use crate::cli::{FeaturesArgs, GlobalArgs, SectionFiles};
 use crate::failure::Failure;
+use crate::setup::{load_config, start_logging};
 
 /// Computes the configured features of a bar file and writes them.
 pub fn run(global: &GlobalArgs, args: &FeaturesArgs) -> Result<(), Failure> {

@@ -8,9 +8,9 @@ use qts_core::logging::RunContext;
 use qts_data::io::read_returns;
 use qts_stats::metrics::{Value, align_benchmark, return_metrics};
 
-use super::setup::{load_config, start_logging};
 use crate::cli::{GlobalArgs, MetricsArgs, SectionFiles};
 use crate::failure::Failure;
+use crate::setup::{load_config, start_logging};
 
 /// Prints metrics as a table or JSON.
 pub fn print(m: &[(&'static str, Value)], json: Option<serde_json::Value>) -> Result<(), Failure> {

@@ -7,10 +7,10 @@ use qts_data::io::read_returns;
 use qts_research::track::data_tags;
 use qts_stats::monte_carlo::{Method, Request, simulate};
 
-use super::output::{json, print, write_page, write_result};
-use super::setup::{load_config, start_logging, tracker};
 use crate::cli::{GlobalArgs, MonteCarloArgs, SectionFiles};
 use crate::failure::{Failure, input};
+use crate::output::{json, print, write_page, write_result};
+use crate::setup::{load_config, start_logging, tracker};
 
 /// Runs `qts monte-carlo`.
 pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {

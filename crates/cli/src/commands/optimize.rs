@@ -4,10 +4,10 @@ use qts_core::logging::RunContext;
 use qts_research::optimize::{Axis, Method, check_metric};
 use qts_research::session::SearchSpec;
 
-use super::output::{Bar, json, print, write_page, write_result};
-use super::setup::{data_text, session, tracker};
 use crate::cli::{GlobalArgs, OptimizeArgs, SearchArgs};
 use crate::failure::{Failure, input};
+use crate::output::{Bar, json, print, write_page, write_result};
+use crate::setup::{data_text, session, tracker};
 use qts_config::SearchMethod;
 
 /// The search of `--grid` and `--maximize` with `method` and `pbo_splits`.

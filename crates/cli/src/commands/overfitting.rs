@@ -7,9 +7,9 @@ use qts_core::logging::RunContext;
 use qts_data::io::read_csv_table_with;
 use qts_stats::overfitting::{TrialMatrix, overfitting};
 
-use super::setup::{load_config, start_logging};
 use crate::cli::{GlobalArgs, OverfittingArgs, SectionFiles};
 use crate::failure::Failure;
+use crate::setup::{load_config, start_logging};
 
 /// Runs `qts overfitting`.
 pub fn run(global: &GlobalArgs, args: &OverfittingArgs) -> Result<(), Failure> {

@@ -6,13 +6,13 @@ use qts_config::Loaded;
 use qts_core::logging::RunContext;
 use qts_research::paper::{OpenAsk, StepAsk};
 
-use super::output::{json, print};
-use super::setup::{inputs, load_config, parse_params, start_logging, tracker};
 use crate::cli::{
     GlobalArgs, PaperCommand, PaperHistoryArgs, PaperInitArgs, PaperStatusArgs, PaperStepArgs,
     SectionFiles,
 };
 use crate::failure::{Failure, runtime};
+use crate::output::{json, print};
+use crate::setup::{inputs, load_config, parse_params, start_logging, tracker};
 
 /// Runs a `qts paper` command.
 pub fn run(global: &GlobalArgs, command: &PaperCommand) -> Result<(), Failure> {
@@ -29,7 +29,7 @@ pub fn run(global: &GlobalArgs, command: &PaperCommand) -> Result<(), Failure> {
 }
 
 fn init(loaded: Arc<Loaded>, args: &PaperInitArgs) -> Result<(), Failure> {
-    super::setup::distinct_files(&args.live.data)?;
+    crate::setup::distinct_files(&args.live.data)?;
     let (path, spec, status) = qts_research::paper::open(
         loaded,
         &OpenAsk {

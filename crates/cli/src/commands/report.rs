@@ -1,10 +1,10 @@
 //! `qts report RUN_DIR` and `qts compare`: result folders → the HTML pages of
 //! [`qts_report::html`], read through [`qts_report::folder`].
 
-use super::output::{json, print, write_page};
-use super::setup::{load_config, start_logging};
 use crate::cli::{CompareArgs, GlobalArgs, ReportArgs, SectionFiles};
 use crate::failure::Failure;
+use crate::output::{json, print, write_page};
+use crate::setup::{load_config, start_logging};
 
 /// Runs `qts report`.
 pub fn run(global: &GlobalArgs, args: &ReportArgs) -> Result<(), Failure> {

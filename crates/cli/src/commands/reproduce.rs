@@ -4,10 +4,10 @@
 use comfy_table::Table;
 use qts_research::reproduce::MetricCheck;
 
-use super::output::{json, print};
-use super::setup::{environment, load_config, start_logging};
 use crate::cli::{GlobalArgs, ReproduceArgs, SectionFiles};
 use crate::failure::{Failure, runtime};
+use crate::output::{json, print};
+use crate::setup::{environment, load_config, start_logging};
 
 /// Runs `qts reproduce`.
 pub fn run(global: &GlobalArgs, args: &ReproduceArgs) -> Result<(), Failure> {

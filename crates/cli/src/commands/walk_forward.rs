@@ -4,10 +4,10 @@ use qts_core::logging::RunContext;
 use qts_research::optimize::Method;
 use qts_research::walk_forward::{Schedule, WalkForwardReport};
 
-use super::output::{Bar, json, print, write_page, write_result};
-use super::setup::{data_text, session, tracker};
 use crate::cli::{GlobalArgs, WalkForwardArgs};
 use crate::failure::{Failure, input};
+use crate::output::{Bar, json, print, write_page, write_result};
+use crate::setup::{data_text, session, tracker};
 
 /// The windows' lengths of the flags, `backtest.walk_forward` where a flag is not given.
 pub fn schedule(args: &WalkForwardArgs, cfg: &qts_config::QtsConfig) -> Schedule {

@@ -2,9 +2,11 @@
 //! orders for the next open.
 
 use qts_cli::cli::{DecideArgs, GlobalArgs};
-use qts_cli::commands::decide::{configure, session, show};
-use qts_cli::commands::setup::{environment, inputs};
 use qts_cli::failure::{Failure, input};
+use qts_cli::setup::{
+    decide_configure as configure, decide_session as session, environment, inputs,
+    show_decision as show,
+};
 use qts_research_torch::decide::{ModelDecision, decide_with_model};
 
 /// Runs `qts decide --model`.

@@ -3,9 +3,9 @@
 
 use comfy_table::Table;
 use qts_cli::cli::{GlobalArgs, ModelsCommand, SectionFiles};
-use qts_cli::commands::output::{json, print, write_page};
-use qts_cli::commands::setup::{environment, load_config, start_logging};
 use qts_cli::failure::{Failure, input};
+use qts_cli::output::{json, print, write_page};
+use qts_cli::setup::{environment, load_config, start_logging};
 use qts_core::logging::RunContext;
 use qts_models::compare::ModelComparison;
 use qts_models::{ModelCard, Registry};

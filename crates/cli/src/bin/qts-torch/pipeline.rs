@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use qts_cli::cli::{GlobalArgs, PipelineArgs, SectionFiles};
-use qts_cli::commands::output::{Bar, print};
-use qts_cli::commands::setup::{load_config, start_logging, tracker};
 use qts_cli::failure::{Failure, input};
+use qts_cli::output::{Bar, print};
+use qts_cli::setup::{load_config, start_logging, tracker};
 use qts_research::session::{Ask, Data, Session};
 use qts_research_torch::run::{RunOptions, quick_overrides, run as run_job, summary_json};
 

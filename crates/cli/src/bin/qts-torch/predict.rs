@@ -12,8 +12,8 @@ use qts_models::forecast::{ForecastRequest, Inputs, forecast, raw_inputs};
 use qts_models::pipeline::Pipeline;
 
 use qts_cli::cli::{GlobalArgs, PredictArgs, SectionFiles};
-use qts_cli::commands::setup::{environment, load_config, start_logging};
 use qts_cli::failure::Failure;
+use qts_cli::setup::{environment, load_config, start_logging};
 
 fn input(e: impl std::fmt::Display) -> Failure {
     Failure::Input(anyhow!("{e}"))

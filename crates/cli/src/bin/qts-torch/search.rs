@@ -4,9 +4,9 @@
 
 use comfy_table::Table;
 use qts_cli::cli::{GlobalArgs, OptimizeArgs, SectionFiles};
-use qts_cli::commands::output::{Bar, json, print, write_result};
-use qts_cli::commands::setup::{load_config, start_logging, tracker};
 use qts_cli::failure::{Failure, input};
+use qts_cli::output::{Bar, json, print, write_result};
+use qts_cli::setup::{load_config, start_logging, tracker};
 use qts_models::search::SearchReport;
 use qts_research_torch::search::{SearchAsk, search_model};
 use qts_research_torch::train::TrainData;

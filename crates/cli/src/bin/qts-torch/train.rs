@@ -3,9 +3,9 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use qts_cli::cli::{GlobalArgs, SectionFiles, TrainArgs};
-use qts_cli::commands::output::{json, print};
-use qts_cli::commands::setup::{load_config, start_logging, tracker};
 use qts_cli::failure::Failure;
+use qts_cli::output::{json, print};
+use qts_cli::setup::{load_config, start_logging, tracker};
 use qts_models::fit::TrainReport;
 use qts_models::train::{EpochLog, Progress};
 use qts_research_torch::train::{TrainAsk, TrainData, train};

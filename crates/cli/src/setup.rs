@@ -7,11 +7,12 @@ use qts_backtest::report::Window;
 use qts_config::{ConfigLoader, Loaded};
 use qts_core::config::{Environment, Section};
 use qts_core::logging::{self, LogGuard, LogOptions};
-use qts_research::session::{Ask, Data, Session, Signals};
+use qts_research::session::{Ask, Data, LiveAsk, LiveData, Session, Signals};
 use qts_research::track::{Invocation, Tracker};
 
-use crate::cli::{GlobalArgs, LiveArgs, RunArgs, SectionFiles};
-use crate::failure::Failure;
+use crate::cli::{DecideArgs, GlobalArgs, LiveArgs, RunArgs, SectionFiles};
+use crate::failure::{Failure, input};
+use crate::output::{json, print};
 
 /// The environment for `${VAR}`: the process, then `--env-file` or `./.env` when present.
 pub fn environment(global: &GlobalArgs) -> Result<Environment, Failure> {
@@ -210,4 +211,57 @@ pub fn as_of(given: Option<chrono::NaiveDate>) -> chrono::NaiveDate {
 /// A tracker of this process's command under `loaded`.
 pub fn tracker(loaded: &Loaded) -> Tracker<'_> {
     Tracker::start(loaded, Invocation::of_process())
+}
+
+/// The configuration of `qts decide` (with `--config` as backtest_config.yaml), logging started.
+pub fn decide_configure(
+    global: &GlobalArgs,
+    args: &DecideArgs,
+) -> Result<(Arc<Loaded>, LogGuard), Failure> {
+    let files = SectionFiles {
+        backtest: args.config.clone(),
+        ..SectionFiles::default()
+    };
+    let loaded = load_config(global, &files)?;
+    let guard = start_logging(global, &loaded)?;
+    Ok((Arc::new(loaded), guard))
+}
+
+/// The decision session of `qts decide`'s flags, following `strategy`.
+pub fn decide_session(
+    loaded: Arc<Loaded>,
+    args: &DecideArgs,
+    strategy: &str,
+) -> Result<Session, Failure> {
+    let data = inputs(&args.live);
+    if data.is_empty() {
+        return Err(input(
+            "no data: give --data FILE (repeatable) or --symbols AAPL,MSFT",
+        ));
+    }
+    crate::setup::distinct_files(&args.live.data)?;
+    Ok(Session::live(
+        loaded,
+        LiveAsk {
+            data: LiveData::Inputs {
+                inputs: data,
+                offline: args.live.offline,
+                history_from: args.live.history_from,
+            },
+            as_of: as_of(args.as_of),
+            strategy: strategy.to_string(),
+            params: parse_params(&args.strategy.params)?,
+            signals: args.strategy.signals.clone(),
+            overlays: args.strategy.overlays,
+        },
+    )?)
+}
+
+/// Prints a decision as `--json` or a table.
+pub fn show_decision(decision: &qts_backtest::Decision, as_json: bool) -> Result<(), Failure> {
+    if as_json {
+        print(&json(decision)?)
+    } else {
+        print(&qts_report::render::decision(decision))
+    }
 }
