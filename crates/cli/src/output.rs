@@ -96,3 +96,31 @@ impl qts_research::Progress for Bar {
         self.bar.suspend(f)
     }
 }
+
+/// Writes `--out` and `--report`, and prints a walk-forward's table or JSON (strategy and
+/// model alike); `what` names what was walked forward, for the page.
+pub fn finish_walk(
+    args: &crate::cli::WalkForwardArgs,
+    report: &qts_research::walk_forward::WalkForwardReport,
+    what: &str,
+) -> Result<(), Failure> {
+    let data = crate::setup::data_text(&args.run);
+    let described = report.described(what, &data);
+    if let Some(dir) = &args.out {
+        write_result(
+            dir,
+            &qts_report::folder::walk_forward_files(report, &described),
+        )?;
+    }
+    if let Some(path) = &args.report {
+        write_page(
+            path,
+            &qts_report::html::walk_forward_report_page(report, what, &data),
+        )?;
+    }
+    if args.json {
+        print(&json(&described)?)
+    } else {
+        print(&qts_report::render::walk_forward(report))
+    }
+}

@@ -10,7 +10,7 @@ use qts_core::logging::{self, LogGuard, LogOptions};
 use qts_research::session::{Ask, Data, LiveAsk, LiveData, Session, Signals};
 use qts_research::track::{Invocation, Tracker};
 
-use crate::cli::{DecideArgs, GlobalArgs, LiveArgs, RunArgs, SectionFiles};
+use crate::cli::{DecideArgs, GlobalArgs, LiveArgs, RunArgs, SectionFiles, WalkForwardArgs};
 use crate::failure::{Failure, input};
 use crate::output::{json, print};
 
@@ -264,4 +264,28 @@ pub fn show_decision(decision: &qts_backtest::Decision, as_json: bool) -> Result
     } else {
         print(&qts_report::render::decision(decision))
     }
+}
+
+/// The windows' lengths of the flags, `backtest.walk_forward` where a flag is not given.
+pub fn walk_schedule(
+    args: &WalkForwardArgs,
+    cfg: &qts_config::QtsConfig,
+) -> qts_research::walk_forward::Schedule {
+    qts_research::walk_forward::Schedule::from_config(
+        &cfg.backtest.walk_forward,
+        args.train,
+        args.test,
+        args.step,
+        args.anchored,
+    )
+}
+
+/// Refuses `--from`/`--to`: a walk-forward's windows are `--train`/`--test` bars.
+pub fn no_walk_window(args: &WalkForwardArgs) -> Result<(), Failure> {
+    if args.run.from.is_some() || args.run.to.is_some() {
+        return Err(input(
+            "--from/--to do not apply to walk-forward: its windows are --train/--test bars",
+        ));
+    }
+    Ok(())
 }

@@ -3,9 +3,10 @@
 //! traded by the signal strategy) → table, JSON and files.
 
 use qts_cli::cli::{GlobalArgs, WalkForwardArgs};
-use qts_cli::commands::walk_forward::{finish, no_window, schedule};
 use qts_cli::failure::{Failure, input};
 use qts_cli::output::Bar;
+use qts_cli::output::finish_walk as finish;
+use qts_cli::setup::{no_walk_window as no_window, walk_schedule as schedule};
 use qts_cli::setup::{session, tracker};
 use qts_core::logging::RunContext;
 use qts_research_torch::folds::{ModelWalk, walk_model};
