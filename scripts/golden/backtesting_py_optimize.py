@@ -21,7 +21,7 @@ from backtesting import Backtest
 from backtesting_py_smacross import SmaCross, load
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-OUT = ROOT / "crates" / "backtest" / "tests" / "golden" / "backtesting_py_optimize.json"
+OUT = ROOT / "crates" / "research" / "tests" / "golden" / "backtesting_py_optimize.json"
 
 CASES = [
     ("goog_issue_grid", "goog_daily", range(5, 60, 5), range(10, 200, 10), 10_000, 0.002),

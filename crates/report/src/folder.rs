@@ -6,12 +6,16 @@
 //! types ([`TradeRecord`], [`EquityRecord`]), by column name, never by position: `qts report`,
 //! `qts compare` and `qts monte-carlo --run` read a folder the same way.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use qts_backtest::BacktestReport;
-use qts_stats::metrics::Metrics;
-use serde::Deserialize;
+use qts_backtest::strategy::registry::ParamValue;
+use qts_research::optimize::OptimizeReport;
+use qts_stats::metrics::{Metric, Metrics};
+use qts_stats::monte_carlo::Histogram;
+use serde::{Deserialize, Serialize};
 
 use crate::html::{RunData, TradeRow, backtest_page};
 
@@ -175,6 +179,93 @@ pub struct OosEquityRecord {
     pub buy_and_hold: Option<f64>,
 }
 
+/// `optimize.json`: a search's report ([`OptimizeReport`] as `--json` prints it) with the
+/// data it ran on and, when PBO was computed, the histogram of λ over the CSCV combinations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimizeSummary {
+    /// The best trial.
+    pub best: BestTrial,
+    /// Trials backtested.
+    pub trials: usize,
+    /// Grid points the strategy's constraints refused.
+    pub skipped: usize,
+    /// The metric maximised.
+    pub maximize: Metric,
+    /// `grid` or `random`.
+    pub method: String,
+    /// DSR of the trial with the best full-sample Sharpe ratio, over all trials.
+    pub deflated_sharpe_ratio: Option<f64>,
+    /// PBO by CSCV over the trials' returns.
+    pub probability_of_backtest_overfitting: Option<f64>,
+    /// Why a statistic is `null`, if one is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The data the search ran on.
+    pub data: String,
+    /// λ of the CSCV combinations, binned (PBO is the share ≤ 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<Histogram>,
+}
+
+/// The best trial of `optimize.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestTrial {
+    /// Its parameters by name (`null`: a value that is not finite, e.g. `-inf`).
+    pub params: BTreeMap<String, Option<ParamValue>>,
+    /// Every metric.
+    pub metrics: Metrics,
+}
+
+impl OptimizeSummary {
+    /// The summary of `report`, a search on `data`.
+    pub fn of(report: &OptimizeReport, data: &str) -> OptimizeSummary {
+        OptimizeSummary {
+            best: BestTrial {
+                params: report
+                    .best
+                    .params
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), Some(*v)))
+                    .collect(),
+                metrics: report.best.metrics.clone(),
+            },
+            trials: report.trials,
+            skipped: report.skipped,
+            maximize: report.maximize,
+            method: report.method.to_string(),
+            deflated_sharpe_ratio: report.deflated_sharpe_ratio,
+            probability_of_backtest_overfitting: report.probability_of_backtest_overfitting,
+            notes: report.notes.clone(),
+            data: data.to_string(),
+            lambda: (!report.logits.is_empty())
+                .then(|| Histogram::of(report.logits.iter().copied())),
+        }
+    }
+}
+
+/// A row of `trials.csv`: every parameter and metric by its column's name (`None`: an empty
+/// cell, a metric that is not a number).
+pub type TrialRecord = BTreeMap<String, Option<f64>>;
+
+/// The rows `trials.csv` holds for `report`'s trials.
+pub fn trial_records(report: &OptimizeReport) -> Vec<TrialRecord> {
+    report
+        .all
+        .iter()
+        .map(|t| {
+            let params = t
+                .params
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), Some(v.as_f64())));
+            let metrics = t.metrics.iter().map(|(m, v)| {
+                let v = v.as_f64();
+                (m.key().to_string(), v.is_finite().then_some(v))
+            });
+            params.chain(metrics).collect()
+        })
+        .collect()
+}
+
 fn read(path: &Path) -> Result<String, FolderError> {
     std::fs::read_to_string(path).map_err(|source| FolderError::Read {
         path: path.to_path_buf(),
@@ -206,17 +297,6 @@ pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, Fol
             })
         })
         .collect()
-}
-
-/// The JSON file at `path`.
-///
-/// # Errors
-/// [`FolderError`] for an unreadable file or one that is not JSON.
-pub fn read_json(path: &Path) -> Result<serde_json::Value, FolderError> {
-    serde_json::from_str(&read(path)?).map_err(|source| FolderError::Json {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 /// `walk_forward.json`: the walk-forward's report, what was walked forward, and on which data.
@@ -264,18 +344,18 @@ pub fn backtest_files(
     ]
 }
 
-/// `trials.csv` and `optimize.json` of a search (`described`:
-/// [`qts_research::optimize::OptimizeReport::described`]), and `trial_returns.csv` when asked.
+/// `trials.csv` and `optimize.json` of a search (`summary`: [`OptimizeSummary::of`] the
+/// report), and `trial_returns.csv` when asked.
 pub fn optimize_files(
-    report: &qts_research::optimize::OptimizeReport,
-    described: &serde_json::Value,
+    report: &OptimizeReport,
+    summary: &OptimizeSummary,
     returns: bool,
 ) -> Vec<(&'static str, String)> {
     let mut files = vec![
         ("trials.csv", report.trials_csv()),
         (
             "optimize.json",
-            serde_json::to_string_pretty(described).unwrap_or_default() + "\n",
+            serde_json::to_string_pretty(summary).unwrap_or_default() + "\n",
         ),
     ];
     if returns {
@@ -403,8 +483,8 @@ pub fn page_of(dir: &Path) -> Result<String, FolderError> {
         ));
     }
     if dir.join("optimize.json").is_file() {
-        let summary = read_json(&dir.join("optimize.json"))?;
-        let trials = read(&dir.join("trials.csv"))?;
+        let summary: OptimizeSummary = read_typed(&dir.join("optimize.json"))?;
+        let trials: Vec<TrialRecord> = read_csv(&dir.join("trials.csv"))?;
         return Ok(crate::html::optimize_page(&summary, &trials));
     }
     if dir.join("monte_carlo.json").is_file() {
@@ -445,4 +525,111 @@ pub fn trade_sample(
             ),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A search of a whole-number and a real parameter, one of whose values is not finite, with
+    // a metric that is not a number, a count, a note and the λ histogram.
+    const OPTIMIZE_JSON: &str = r#"{
+  "best": {
+    "params": {
+      "fast": 5,
+      "slow": 20,
+      "stop": null,
+      "weight": 0.5
+    },
+    "metrics": {
+      "num_trades": 12,
+      "sharpe_ratio": 0.81,
+      "sortino_ratio": null
+    }
+  },
+  "trials": 4,
+  "skipped": 1,
+  "maximize": "sharpe_ratio",
+  "method": "grid",
+  "deflated_sharpe_ratio": 0.42,
+  "probability_of_backtest_overfitting": null,
+  "notes": [
+    "PBO needs more trials"
+  ],
+  "data": "GOOG.csv",
+  "lambda": {
+    "low": -1.5,
+    "high": 2.0,
+    "counts": [
+      3,
+      0,
+      5
+    ]
+  }
+}"#;
+
+    const TRIALS_CSV: &str = "fast,slow,stop,weight,num_trades,sharpe_ratio,sortino_ratio\n\
+        5,20,-inf,0.5,12,0.81,\n\
+        5,30,-inf,0.5,9,0.2,\n\
+        10,20,-inf,0.5,7,-0.3,\n\
+        10,30,-inf,0.5,4,,\n";
+
+    #[test]
+    fn optimize_json_reads_back_as_written() {
+        let summary: OptimizeSummary = serde_json::from_str(OPTIMIZE_JSON).unwrap();
+        assert_eq!(summary.best.params["fast"], Some(ParamValue::Int(5)));
+        assert_eq!(summary.best.params["weight"], Some(ParamValue::Real(0.5)));
+        assert_eq!(summary.best.params["stop"], None);
+        assert_eq!(
+            serde_json::to_string_pretty(&summary).unwrap(),
+            OPTIMIZE_JSON
+        );
+    }
+
+    #[test]
+    fn the_optimize_page_maps_the_two_searched_parameters() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("opt");
+        qts_core::fs::write_result_dir(
+            &dir,
+            &[
+                ("optimize.json", OPTIMIZE_JSON.as_bytes()),
+                ("trials.csv", TRIALS_CSV.as_bytes()),
+            ],
+        )
+        .unwrap();
+        let page = page_of(&dir).unwrap();
+        assert!(
+            page.contains("Best: fast=5, slow=20, stop=null, weight=0.5 with sharpe_ratio 0.810")
+        );
+        assert!(page.contains("probability of backtest overfitting n/a"));
+        assert!(page.contains("<h2>sharpe_ratio over fast × slow</h2>"));
+        // Three trials have a Sharpe ratio; the fourth's cell is blank.
+        assert_eq!(page.matches("<rect class=\"cell\"").count(), 3);
+        assert!(page.contains("<title>the best: fast=5, slow=20</title>"));
+        assert!(page.contains("λ of each combination"));
+        assert!(
+            !page.contains("&quot;lambda&quot;"),
+            "the settings leave λ out"
+        );
+    }
+
+    #[test]
+    fn a_trial_that_is_not_a_number_names_its_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("opt");
+        qts_core::fs::write_result_dir(
+            &dir,
+            &[
+                ("optimize.json", OPTIMIZE_JSON.as_bytes()),
+                ("trials.csv", b"fast,slow\n5,20\n5,x\n"),
+            ],
+        )
+        .unwrap();
+        let err = page_of(&dir).unwrap_err().to_string();
+        assert!(
+            err.ends_with("trials.csv:3: field 1: invalid float literal"),
+            "{err}"
+        );
+    }
 }

@@ -225,20 +225,6 @@ pub struct OptimizeReport {
 }
 
 impl OptimizeReport {
-    /// What a search's files and page say of it: its JSON with the data it ran on and, when
-    /// PBO was computed, the histogram of λ over the CSCV combinations.
-    pub fn described(&self, data: &str) -> serde_json::Value {
-        let mut json = serde_json::to_value(self).unwrap_or_default();
-        json["data"] = serde_json::Value::String(data.to_string());
-        if !self.logits.is_empty() {
-            json["lambda"] = serde_json::to_value(qts_stats::monte_carlo::Histogram::of(
-                self.logits.iter().copied(),
-            ))
-            .unwrap_or_default();
-        }
-        json
-    }
-
     /// `trials.csv`: parameter columns, then every metric (empty where not a number).
     pub fn trials_csv(&self) -> String {
         let params: Vec<&str> = self.best.params.keys().copied().collect();

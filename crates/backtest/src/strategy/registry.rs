@@ -8,8 +8,8 @@ use super::{BuyAndHold, RegimeFilter, SignalSeries, SignalStrategy, SmaCross, St
 use crate::error::BacktestError;
 
 /// The kind and default of one parameter (and, in [`Params`], its value); serialised as the
-/// bare number.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+/// bare number (read back as a whole number when it is one).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum ParamValue {
     /// A whole number.
@@ -24,6 +24,14 @@ impl ParamValue {
         match self {
             ParamValue::Int(v) => v.to_string(),
             ParamValue::Real(v) => v.to_string(),
+        }
+    }
+
+    /// The value as a real number.
+    pub fn as_f64(&self) -> f64 {
+        match self {
+            ParamValue::Int(v) => *v as f64,
+            ParamValue::Real(v) => *v,
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::failure::{Failure, input};
 use crate::output::{Bar, json, print, write_page, write_result};
 use crate::setup::{data_text, session, tracker};
 use qts_config::SearchMethod;
+use qts_report::folder::OptimizeSummary;
 
 /// The search of `--grid` and `--maximize` with `method` and `pbo_splits`.
 pub fn spec(search: &SearchArgs, method: Method, pbo_splits: usize) -> Result<SearchSpec, Failure> {
@@ -65,18 +66,16 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
     );
     tracker.optimize(&report, &args.search.grid, &s.stamp)?;
     if args.out.is_some() || args.report.is_some() {
-        let page_json = report.described(&data_text(&args.run));
+        let summary = OptimizeSummary::of(&report, &data_text(&args.run));
         if let Some(dir) = &args.out {
             write_result(
                 dir,
-                &qts_report::folder::optimize_files(&report, &page_json, args.save_returns),
+                &qts_report::folder::optimize_files(&report, &summary, args.save_returns),
             )?;
         }
         if let Some(path) = &args.report {
-            write_page(
-                path,
-                &qts_report::html::optimize_page(&page_json, &report.trials_csv()),
-            )?;
+            let trials = qts_report::folder::trial_records(&report);
+            write_page(path, &qts_report::html::optimize_page(&summary, &trials))?;
         }
     }
     if args.json {

@@ -6,10 +6,9 @@
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
-use serde_json::Value;
 
 use super::{Frame, binned, color, esc, legend, page, ticks};
-use crate::folder::Stats;
+use crate::folder::{OptimizeSummary, Stats, TrialRecord};
 use qts_stats::compare::{Comparison, RunSeries};
 use qts_stats::metrics::{Metric, Value as MetricValue};
 
@@ -254,73 +253,56 @@ pub fn compare_page(compared: &[ComparedRun], c: &Comparison) -> String {
     page("qts comparison", &body)
 }
 
-/// The optimisation page: `summary` is `optimize.json` (the `--json` output with the λ
-/// histogram), `trials` the text of `trials.csv`.
-pub fn optimize_page(summary: &Value, trials: &str) -> String {
-    let metric = summary["maximize"].as_str().unwrap_or("?");
-    let mut lines = trials.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let params: Vec<&str> = summary["best"]["params"]
-        .as_object()
-        .map(|o| o.keys().map(String::as_str).collect())
-        .unwrap_or_default();
-    let col = |n: &str| header.iter().position(|h| *h == n);
+/// The optimisation page: `summary` is `optimize.json`, `trials` the rows of `trials.csv`.
+pub fn optimize_page(summary: &OptimizeSummary, trials: &[TrialRecord]) -> String {
+    let metric = summary.maximize.key();
+    let params = &summary.best.params;
+    let value = |r: &TrialRecord, p: &str| r.get(p).copied().flatten();
     // The searched parameters: those that take more than one value.
     let searched: Vec<&str> = params
-        .iter()
-        .copied()
+        .keys()
+        .map(String::as_str)
         .filter(|p| {
-            col(p).is_some_and(|c| {
-                let mut v: Vec<&str> = rows.iter().filter_map(|r| r.get(c).copied()).collect();
-                v.sort_unstable();
-                v.dedup();
-                v.len() > 1
-            })
+            let mut v: Vec<f64> = trials.iter().filter_map(|r| value(r, p)).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v.len() > 1
         })
         .collect();
-    let num = |v: &Value| v.as_f64().map_or("n/a".to_string(), |x| format!("{x:.3}"));
-    let best_label = summary["best"]["params"]
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), str::to_string)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
+    let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.3}"));
+    let best_at = |p: &str| params.get(p).copied().flatten().map(|v| v.as_f64());
+    let best_label = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.map_or("null".to_string(), |v| v.text())))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let best_score = finite(summary.best.metrics.get(&summary.maximize));
     let mut body = format!(
         "<h1>Parameter search: {} trials, {metric} maximised</h1><div class=\"sub\">{} · data: {}</div><div class=\"verdict\">Best: {} with {metric} {}. Deflated Sharpe ratio {}, probability of backtest overfitting {} (a high PBO means the in-sample best is often below the median out of sample).</div>",
-        summary["trials"],
-        esc(summary["method"].as_str().unwrap_or("grid")),
-        esc(summary["data"].as_str().unwrap_or("?")),
+        summary.trials,
+        esc(&summary.method),
+        esc(&summary.data),
         esc(&best_label),
-        num(&summary["best"]["metrics"][metric]),
-        num(&summary["deflated_sharpe_ratio"]),
-        num(&summary["probability_of_backtest_overfitting"]),
+        num(best_score),
+        num(summary.deflated_sharpe_ratio),
+        num(summary.probability_of_backtest_overfitting),
     );
-    if let (Some(&py), Some(&px), Some(m)) = (searched.first(), searched.get(1), col(metric)) {
-        let (cy, cx) = (col(py).unwrap_or(0), col(px).unwrap_or(0));
+    if let (Some(&py), Some(&px)) = (searched.first(), searched.get(1)) {
         // Other searched parameters are held at the best trial's values.
-        let fixed: Vec<(usize, String)> = searched[2..]
+        let fixed: Vec<(&str, Option<f64>)> =
+            searched[2..].iter().map(|p| (*p, best_at(p))).collect();
+        let keep: Vec<&TrialRecord> = trials
             .iter()
-            .filter_map(|p| {
-                let v = &summary["best"]["params"][*p];
-                Some((col(p)?, v.as_str().map_or(v.to_string(), str::to_string)))
-            })
+            .filter(|r| fixed.iter().all(|(p, v)| value(r, p) == *v))
             .collect();
-        let keep: Vec<&Vec<&str>> = rows
-            .iter()
-            .filter(|r| fixed.iter().all(|(c, v)| r.get(*c) == Some(&v.as_str())))
-            .collect();
-        let values = |c: usize| {
-            let mut v: Vec<f64> = keep.iter().filter_map(|r| r.get(c)?.parse().ok()).collect();
+        let values = |p: &str| {
+            let mut v: Vec<f64> = keep.iter().filter_map(|r| value(r, p)).collect();
             v.sort_by(f64::total_cmp);
             v.dedup();
             v
         };
-        let (ys, xs) = (values(cy), values(cx));
-        let score = |r: &Vec<&str>| r.get(m).and_then(|v| v.parse::<f64>().ok());
+        let (ys, xs) = (values(py), values(px));
+        let score = |r: &TrialRecord| value(r, metric);
         let finite: Vec<f64> = keep.iter().filter_map(|r| score(r)).collect();
         let mid = if finite.is_empty() {
             0.0
@@ -347,17 +329,11 @@ pub fn optimize_page(summary: &Value, trials: &str) -> String {
         );
         let ix = |v: f64| xs.iter().position(|x| *x == v);
         let iy = |v: f64| ys.iter().position(|y| *y == v);
-        let best_at = |p: &str| {
-            let v = &summary["best"]["params"][p];
-            v.as_f64()
-                .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
-                .unwrap_or(f64::NAN)
-        };
-        let (bx, by) = (ix(best_at(px)), iy(best_at(py)));
+        let (bx, by) = (best_at(px).and_then(ix), best_at(py).and_then(iy));
         for r in &keep {
             let (Some(x), Some(y), Some(s)) = (
-                r.get(cx).and_then(|v| v.parse().ok()).and_then(ix),
-                r.get(cy).and_then(|v| v.parse().ok()).and_then(iy),
+                value(r, px).and_then(ix),
+                value(r, py).and_then(iy),
                 score(r),
             ) else {
                 continue;
@@ -415,28 +391,24 @@ pub fn optimize_page(summary: &Value, trials: &str) -> String {
         }
         body.push_str("</svg>");
     }
-    let l = &summary["lambda"];
-    if let Some(counts) = l["counts"].as_array() {
-        let counts: Vec<u64> = counts.iter().filter_map(Value::as_u64).collect();
+    if let Some(l) = &summary.lambda {
         body.push_str("<h2>Overfitting: λ over the CSCV combinations</h2>");
         body.push_str(&binned(
             "λ of each combination (PBO: the share ≤ 0)",
-            (
-                l["low"].as_f64().unwrap_or(0.0),
-                l["high"].as_f64().unwrap_or(0.0),
-                &counts,
-            ),
+            (l.low, l.high, &l.counts),
             &[(0.0, "λ = 0")],
             &|v| format!("{v:.2}"),
             "#6b4fbb",
         ));
     }
     body.push_str("<h2>Settings</h2><pre>");
-    let mut s = summary.clone();
-    if let Some(o) = s.as_object_mut() {
-        o.remove("lambda");
-    }
-    body.push_str(&esc(&serde_json::to_string_pretty(&s).unwrap_or_default()));
+    let settings = OptimizeSummary {
+        lambda: None,
+        ..summary.clone()
+    };
+    body.push_str(&esc(
+        &serde_json::to_string_pretty(&settings).unwrap_or_default()
+    ));
     body.push_str("</pre>");
     page("qts parameter search", &body)
 }
