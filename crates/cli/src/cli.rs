@@ -52,6 +52,51 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses this process's command line as [`Parser::parse`] does (exiting on `--help` or an
+    /// error), keeping every `--set` in the order typed: clap keeps a global flag's values
+    /// from the innermost command that has any, so `qts --set A=1 config show --set B=2`
+    /// would lose `A=1`.
+    pub fn parse_all() -> Cli {
+        let argv: Vec<String> = std::env::args().collect();
+        let mut cli = Cli::parse();
+        cli.global.overrides = every_set(&argv, std::mem::take(&mut cli.global.overrides));
+        cli
+    }
+}
+
+/// Every `--set` value on the command line `argv`, in order: `--set V`, `--set=V`, `-s V`,
+/// `-sV` and `-s` ending a cluster of `-q`/`-v` (`-qs V`). `parsed` is what clap kept, the
+/// last occurrences; should the scan disagree with it, clap's values are kept as they are.
+fn every_set(argv: &[String], parsed: Vec<String>) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut args = argv.iter().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--" {
+            break;
+        }
+        if let Some(v) = a.strip_prefix("--set=") {
+            found.push(v.to_string());
+        } else if a == "--set" {
+            found.extend(args.next().cloned());
+        } else if let Some(cluster) = a.strip_prefix('-').filter(|c| !c.starts_with('-')) {
+            let flags = cluster.trim_start_matches(['q', 'v']);
+            if let Some(v) = flags.strip_prefix('s') {
+                if v.is_empty() {
+                    found.extend(args.next().cloned());
+                } else {
+                    found.push(v.to_string());
+                }
+            }
+        }
+    }
+    if !parsed.is_empty() && found.ends_with(&parsed) {
+        found
+    } else {
+        parsed
+    }
+}
+
 /// Options shared by every command.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
@@ -918,5 +963,29 @@ impl StrategyArgs {
     /// The strategy named, or the default.
     pub fn name(&self) -> &str {
         self.strategy.as_deref().unwrap_or("sma-cross")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<String> {
+        line.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn a_set_before_the_command_is_kept_beside_one_after_it() {
+        let line = "qts --set a=1 -qs b=2 config show -sc=3 --set=d=4 -- --set e=5";
+        assert_eq!(
+            every_set(&argv(line), vec!["c=3".into(), "d=4".into()]),
+            ["a=1", "b=2", "c=3", "d=4"]
+        );
+        // A scan that disagrees with clap leaves clap's values.
+        assert_eq!(
+            every_set(&argv("qts --set a=1 x"), vec!["b=2".into()]),
+            ["b=2"]
+        );
+        assert!(every_set(&argv("qts -s a=1"), vec![]).is_empty());
     }
 }

@@ -12,6 +12,9 @@ pub enum Failure {
     /// The command ran and its verdict is "no" (a validation with errors): the output says
     /// why; exit status 1 with no further message.
     Verdict,
+    /// Whoever read stdout went away (`qts … | head`): exit status 0, no message, as `ripgrep`
+    /// and `git` do.
+    ClosedPipe,
 }
 
 impl Failure {
@@ -21,6 +24,7 @@ impl Failure {
             Failure::Input(e) => (e, 2),
             Failure::Runtime(e) => (e, 1),
             Failure::Verdict => return ExitCode::from(1),
+            Failure::ClosedPipe => return ExitCode::SUCCESS,
         };
         // Errors keep their causes (`source`), and most messages already end with the
         // cause's text: a cause is printed only when it adds something.

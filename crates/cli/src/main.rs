@@ -3,13 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use qts_cli::cli::Cli;
 use qts_cli::failure::Failure;
 
 fn main() -> ExitCode {
     qts_cli::exit_cleanly_on_interrupt();
-    let cli = Cli::parse();
+    let cli = Cli::parse_all();
     let result = if qts_cli::needs_torch(&cli.command) {
         hand_over()
     } else {

@@ -2,18 +2,23 @@
 //! progress bar that a long library call advances.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::failure::{Failure, runtime};
 
-/// Writes `text` to stdout.
+/// Writes `text` to stdout; a reader that went away (`qts … | head`) ends the command
+/// quietly ([`Failure::ClosedPipe`]), as `ripgrep` and `git` do.
 pub fn print(text: &str) -> Result<(), Failure> {
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure::Runtime(e.into()))
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Failure::ClosedPipe,
+            _ => Failure::Runtime(e.into()),
+        })
 }
 
 /// `value` as pretty JSON with a final newline (what `--json` prints).
@@ -21,14 +26,96 @@ pub fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
     Ok(serde_json::to_string_pretty(value).map_err(|e| Failure::Runtime(e.into()))? + "\n")
 }
 
+/// What this command reads: data files, configuration files, the account, the run store, the
+/// cache, the model registry, a result folder's files. Every write below checks it is none of
+/// them ([`check_output`]).
+static INPUTS: Mutex<Vec<(PathBuf, bool)>> = Mutex::new(Vec::new());
+
+/// Records the file `path` as an input of this command.
+pub fn reads(path: &Path) {
+    if let Ok(mut all) = INPUTS.lock() {
+        all.push((path.to_path_buf(), false));
+    }
+}
+
+/// Records the folder `dir` (existing or not yet) as kept by this command: nothing is written
+/// inside it.
+pub fn keeps(dir: &Path) {
+    if let Ok(mut all) = INPUTS.lock() {
+        all.push((dir.to_path_buf(), true));
+    }
+}
+
+/// Records the files of the result folder `dir` as inputs of this command (its other files,
+/// such as a page drawn earlier, are not).
+pub fn reads_result(dir: &Path) {
+    for name in qts_report::folder::FILES {
+        reads(&dir.join(name));
+    }
+}
+
+/// `path` with its links and `..` resolved; for a path not written yet, its nearest existing
+/// ancestor resolved and the rest appended.
+fn resolved(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(at) {
+            return rest.iter().rev().fold(real, |p, name| p.join(name));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+/// Refuses an output that is one of the command's inputs ([`reads`]), the same file by its
+/// resolved path (links followed), or a path inside a folder the command keeps ([`keeps`]): an output never replaces
+/// what it is computed from, the account, the run store or the configuration.
+pub fn check_output(path: &Path) -> Result<(), Failure> {
+    let out = resolved(path);
+    let inputs = INPUTS.lock().map(|all| all.clone()).unwrap_or_default();
+    for (input, folder) in inputs {
+        let real = resolved(&input);
+        if out == real || (folder && out.starts_with(&real)) {
+            return Err(crate::failure::input(format!(
+                "{} would overwrite {}, an input of this command: write the output elsewhere",
+                path.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Writes a result's files into `dir` as one unit, with its manifest last.
 pub fn write_result(dir: &Path, files: &[(&str, String)]) -> Result<(), Failure> {
+    check_output(dir)?;
+    for (name, _) in files {
+        check_output(&dir.join(name))?;
+    }
     qts_report::folder::write(dir, files)
         .map_err(|e| runtime(format!("{}: cannot write: {e}", dir.display())))
 }
 
+/// Writes a file atomically (`--out FILE`).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    check_output(path)?;
+    qts_core::fs::write_atomic(path, bytes)
+        .map_err(|e| runtime(format!("{}: cannot write: {e}", path.display())))
+}
+
 /// Writes a page atomically and says where, last.
 pub fn write_page(path: &Path, page: &str) -> Result<(), Failure> {
+    check_output(path)?;
     qts_report::write_page(path, page)
         .map_err(|e| runtime(format!("{}: cannot write: {e}", path.display())))?;
     eprintln!(

@@ -77,7 +77,22 @@ pub fn load_config(global: &GlobalArgs, files: &SectionFiles) -> Result<Loaded, 
     for assignment in &global.overrides {
         loader = loader.override_value(assignment);
     }
-    Ok(loader.load(&env)?)
+    let loaded = loader.load(&env)?;
+    // What no output of this command may replace: the configuration and secrets it read, the
+    // run store, the cache, the model registry and the paper account.
+    for f in loaded.files.iter().chain(&global.env_file) {
+        crate::output::reads(f);
+    }
+    let c = &loaded.config;
+    for dir in [
+        &c.mlflow.local_store,
+        &c.data.cache.directory,
+        &c.registry.directory,
+    ] {
+        crate::output::keeps(Path::new(dir));
+    }
+    crate::output::reads(&qts_research::paper::database(&loaded).0);
+    Ok(loaded)
 }
 
 /// Refuses a data file named twice (after resolving links and `..`): it would be traded as two
@@ -159,6 +174,9 @@ pub fn configure(
 /// What a backtesting command asks the session for.
 pub fn ask(args: &RunArgs) -> Result<Ask, Failure> {
     distinct_files(&args.data)?;
+    for f in args.data.iter().chain(&args.signals) {
+        crate::output::reads(f);
+    }
     Ok(Ask {
         data: Data::Files(args.data.clone()),
         strategy: args.strategy.clone(),
@@ -240,6 +258,9 @@ pub fn decide_session(
         ));
     }
     crate::setup::distinct_files(&args.live.data)?;
+    for f in args.live.data.iter().chain(&args.strategy.signals) {
+        crate::output::reads(f);
+    }
     Ok(Session::live(
         loaded,
         LiveAsk {

@@ -385,3 +385,213 @@ fn finite_prices_whose_arithmetic_overflows_are_findings_not_empty_features() {
     }
     assert!(!d.join("f.csv").exists());
 }
+
+/// `qts ARGS` in `d` whose reader has gone before it writes (`qts … | true`).
+fn into_a_closed_pipe(d: &Path, args: &[&str]) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qts"))
+        .current_dir(d)
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .arg("-C")
+        .arg(common::repo().join("config"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly_with_its_files_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = goog();
+    for args in [
+        vec!["metrics", "--returns", &goog],
+        vec!["config", "show", "--json"],
+        vec!["backtest", "--data", &goog, "--json"],
+        vec!["backtest", "--data", &goog, "--out", "run"],
+    ] {
+        let out = into_a_closed_pipe(d, &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("error") && !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // What the command writes besides stdout is written in full.
+    assert!(d.join("run/stats.json").is_file() && d.join("run/equity.csv").is_file());
+}
+
+#[test]
+fn an_output_naming_an_input_is_exit_2_and_the_input_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = goog();
+    let run = |args: &[&str]| qts(d).args(args).output().unwrap();
+    // A backtest's folder, then its page written over its own stats.json.
+    assert!(
+        run(&["-q", "backtest", "--data", &goog, "--out", "run"])
+            .status
+            .success()
+    );
+    let stats = std::fs::read(d.join("run/stats.json")).unwrap();
+    let out = run(&["report", "run", "--out", "run/./stats.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("run/./stats.json would overwrite run/stats.json, an input of this command"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(d.join("run/stats.json")).unwrap(), stats);
+    // The account's history written over the account, by another name.
+    let account = ["--set", "paper.database=acct.sqlite"];
+    let init = run(&[
+        &account[..],
+        &["-q", "paper", "init", "--cash", "1000", "--data", &goog],
+    ]
+    .concat());
+    assert!(init.status.success(), "{}", stderr(&init));
+    std::os::unix::fs::symlink(d.join("acct.sqlite"), d.join("link.sqlite")).unwrap();
+    let before = std::fs::read(d.join("acct.sqlite")).unwrap();
+    let out = run(&[&account[..], &["paper", "history", "--out", "link.sqlite"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would overwrite acct.sqlite"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(d.join("acct.sqlite")).unwrap(), before);
+    // A page over the data it is drawn from, and a result into the run store.
+    let copy = d.join("goog.csv");
+    std::fs::copy(&goog, &copy).unwrap();
+    let out = run(&["backtest", "--data", "goog.csv", "--report", "./goog.csv"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&goog).unwrap());
+    let out = run(&[
+        "--set",
+        "mlflow.local_store=store",
+        "backtest",
+        "--data",
+        &goog,
+        "--out",
+        "store/mine",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would overwrite store"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_set_before_the_command_name_survives_one_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = qts(dir.path())
+        .args(["--set", "backtest.initial_capital=1234", "config", "show"])
+        .args(["--section", "backtest", "--json"])
+        .args(["--set", "backtest.costs.commission_rate=0.003"])
+        .output()
+        .unwrap();
+    let v = common::json(&out);
+    assert_eq!(v["initial_capital"], 1234.0);
+    assert_eq!(v["costs"]["commission_rate"], 0.003);
+}
+
+#[test]
+fn sigint_while_a_second_symbol_arrives_keeps_the_first_in_the_cache_and_out() {
+    // AAA answers at once; BBB takes a minute.
+    let server = MockServer::start(|r, _| {
+        let s = r.query.get("symbol").cloned().unwrap_or_default();
+        let body = format!(
+            r#"[{{"symbol":"{s}","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}},
+               {{"symbol":"{s}","date":"2024-01-02","open":10,"high":11,"low":9,"close":10.2,"volume":100}}]"#
+        );
+        let delay = if s == "BBB" { 60 } else { 0 };
+        Response::json(200, body).delayed(std::time::Duration::from_secs(delay))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_qts"))
+        .current_dir(d)
+        .env_remove("RUST_LOG")
+        .env("FMP_API_KEY", "fmp-hardening-key-31")
+        .arg("-C")
+        .arg(common::repo().join("config"))
+        .args([
+            "--set",
+            &format!("data.providers.fmp.base_url={}", server.url()),
+        ])
+        .args([
+            "--set",
+            &format!("data.cache.directory={}", d.join("cache").display()),
+        ])
+        .args(["data", "fetch", "--symbols", "AAA,BBB", "--out", "bars"])
+        .args(["--from", "2024-01-02", "--to", "2024-01-03"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !server
+        .requests()
+        .iter()
+        .any(|r| r.query.get("symbol").is_some_and(|s| s == "BBB"))
+    {
+        assert!(started.elapsed().as_secs() < 30, "BBB never asked for");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let aaa = std::fs::read_to_string(d.join("bars/AAA.csv")).unwrap();
+    assert_eq!(aaa.lines().count(), 3, "{aaa}");
+    assert!(!d.join("bars/BBB.csv").exists());
+    let list = qts(d)
+        .args([
+            "--set",
+            &format!("data.cache.directory={}", d.join("cache").display()),
+        ])
+        .args(["data", "cache", "list", "--json"])
+        .output()
+        .unwrap();
+    let cached: Vec<String> = common::json(&list)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["symbol"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cached, ["AAA"]);
+}
+
+#[test]
+fn data_fetch_out_naming_a_file_is_exit_2_naming_it_before_any_request() {
+    let server = MockServer::fmp_two_bars();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("notes.txt"), "mine").unwrap();
+    let out = against(d, &server)
+        .args(["data", "fetch", "--symbols", "AAA", "--out", "notes.txt"])
+        .args(["--from", "2024-01-02", "--to", "2024-01-03"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--out notes.txt is a file: --out names a folder"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.hits(), 0);
+    assert_eq!(
+        std::fs::read_to_string(d.join("notes.txt")).unwrap(),
+        "mine"
+    );
+}

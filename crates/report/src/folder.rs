@@ -19,6 +19,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::html::{RunData, TradeRow, backtest_page};
 
+/// Every file a result folder may hold, its manifest included: what a command reading the
+/// folder must never write over.
+pub const FILES: [&str; 11] = [
+    qts_core::fs::MANIFEST,
+    "stats.json",
+    "trades.csv",
+    "equity.csv",
+    "walk_forward.json",
+    "windows.csv",
+    "oos_equity.csv",
+    "optimize.json",
+    "trials.csv",
+    "trial_returns.csv",
+    "monte_carlo.json",
+];
+
 /// Why a result folder cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum FolderError {

@@ -80,7 +80,12 @@ fn rewrite(argv: &[String], scratch: &Path, command: &str) -> Vec<String> {
             i += 1;
             continue;
         }
-        let replaced = match a {
+        // `--out DIR` and `--out=DIR` alike.
+        let (name, inline) = match a.split_once('=') {
+            Some((name, _)) if name.starts_with("--") => (name, true),
+            _ => (a, false),
+        };
+        let replaced = match name {
             "--out" => Some(scratch.join("out").display().to_string()),
             "--report" => Some(scratch.join("report.html").display().to_string()),
             // `train --config` is the model's file; elsewhere it is backtest_config.yaml.
@@ -92,8 +97,12 @@ fn rewrite(argv: &[String], scratch: &Path, command: &str) -> Vec<String> {
             _ => None,
         };
         match replaced {
+            Some(v) if inline => {
+                out.push(format!("{name}={v}"));
+                i += 1;
+            }
             Some(v) if i + 1 < argv.len() => {
-                out.push(a.to_string());
+                out.push(name.to_string());
                 out.push(v);
                 i += 2;
             }
@@ -279,4 +288,39 @@ pub fn reproduce(
         metrics,
         same,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reproduce_of_a_run_logged_with_out_equals_writes_in_its_scratch_folder() {
+        let argv: Vec<String> = [
+            "backtest",
+            "--data",
+            "goog.csv",
+            "--out=/home/me/results",
+            "--report=/home/me/r.html",
+            "--config",
+            "mine.yaml",
+            "--set=backtest.initial_capital=1",
+            "-qv",
+        ]
+        .map(String::from)
+        .to_vec();
+        let scratch = Path::new("/scratch");
+        assert_eq!(
+            rewrite(&argv, scratch, "backtest"),
+            [
+                "backtest",
+                "--data",
+                "goog.csv",
+                "--out=/scratch/out",
+                "--report=/scratch/report.html",
+                "--config",
+                "/scratch/backtest.yaml",
+            ]
+        );
+    }
 }

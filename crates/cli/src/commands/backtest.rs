@@ -47,10 +47,10 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> Result<(), Failure> {
             &s.config().backtest.metrics.report,
         ))?;
         if let Some(dir) = &args.out {
-            println!(
-                "wrote stats.json, trades.csv and equity.csv to {}",
+            print(&format!(
+                "wrote stats.json, trades.csv and equity.csv to {}\n",
                 dir.display()
-            );
+            ))?;
         }
     }
     if let (Some(path), Some(page)) = (&args.report, &page) {

@@ -1,8 +1,6 @@
 //! `qts config show|validate`.
 
-use std::io::Write;
-
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use qts_config::Loaded;
 use qts_core::config::to_yaml;
 use qts_core::logging::RunContext;
@@ -33,7 +31,6 @@ pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> Result<(), Failure> 
             let span = RunContext::new("config validate").span();
             let _run = span.enter();
             tracing::info!(files = loaded.files.len(), "configuration is valid");
-            let mut out = std::io::stdout().lock();
             let files: Vec<String> = loaded
                 .files
                 .iter()
@@ -44,9 +41,10 @@ pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> Result<(), Failure> 
             } else {
                 files.join(", ")
             };
-            writeln!(out, "configuration is valid: {read}")
-                .and_then(|()| writeln!(out, "fingerprint: {}", loaded.config.fingerprint()))
-                .map_err(|e| Failure::Runtime(e.into()))
+            crate::output::print(&format!(
+                "configuration is valid: {read}\nfingerprint: {}\n",
+                loaded.config.fingerprint()
+            ))
         }
     }
 }
@@ -79,11 +77,7 @@ fn show(loaded: &Loaded, json: bool, section: Option<&str>, sources: bool) -> Re
     } else {
         to_yaml(value).map_err(|e| Failure::Runtime(e.into()))?
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("writing to stdout")
-        .map_err(Failure::Runtime)
+    crate::output::print(&text)
 }
 
 // One line per setting: `key = value  # source`. Lists of scalars stay on one line.

@@ -1,6 +1,5 @@
 //! `qts data validate`.
 
-use std::io::Write;
 use std::path::Path;
 
 use comfy_table::{ContentArrangement, Table};
@@ -26,6 +25,7 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
             report: page,
         } => {
             let path = qts_data::locate::resolve(input, &loaded.config)?;
+            crate::output::reads(&path);
             let span = RunContext::new("data validate")
                 .symbol(input.as_str())
                 .span();
@@ -50,10 +50,7 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
             } else {
                 render(&path, &report)
             };
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .map_err(|e| Failure::Runtime(e.into()))?;
+            crate::output::print(&text)?;
             if let Some(out) = page {
                 crate::output::write_page(
                     out,

@@ -74,11 +74,11 @@ pub fn run(global: &GlobalArgs, command: &ExperimentsCommand) -> Result<(), Fail
                 ),
                 Err(e) => eprintln!("warning: the runs could not be sent: {e:?}"),
             }
-            println!(
-                "MLflow UI: {} (database {}; Ctrl-C stops it)",
+            print(&format!(
+                "MLflow UI: {} (database {}; Ctrl-C stops it)\n",
                 ui.uri,
                 ui.database.display()
-            );
+            ))?;
             let status = ui.wait()?;
             tracing::info!(%status, "mlflow server stopped");
             Ok(())

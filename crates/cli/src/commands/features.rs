@@ -1,7 +1,5 @@
 //! `qts features FILE --out FILE`.
 
-use std::io::Write;
-
 use qts_core::logging::RunContext;
 use qts_data::features::compute;
 use qts_data::io::{read_bars_with, write_table};
@@ -29,7 +27,8 @@ pub fn run(global: &GlobalArgs, args: &FeaturesArgs) -> Result<(), Failure> {
             args.input.display()
         )));
     }
-
+    crate::output::reads(&args.input);
+    crate::output::check_output(&args.out)?;
     let bars = read_bars_with(&args.input, &loaded.config.data.limits)?;
     let (bars, removed) = drop_duplicates(&bars);
     if removed > 0 {
@@ -56,12 +55,10 @@ pub fn run(global: &GlobalArgs, args: &FeaturesArgs) -> Result<(), Failure> {
         "features computed"
     );
     write_table(&table, &args.out)?;
-    writeln!(
-        std::io::stdout(),
-        "wrote {} rows x {} feature columns to {}",
+    crate::output::print(&format!(
+        "wrote {} rows x {} feature columns to {}\n",
         table.time.len(),
         table.columns.len(),
         args.out.display()
-    )
-    .map_err(|e| Failure::Runtime(e.into()))
+    ))
 }

@@ -1,7 +1,5 @@
 //! `qts data fetch` and `qts data cache list|clear`.
 
-use std::io::Write;
-
 use anyhow::anyhow;
 use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,13 +11,6 @@ use qts_data::provider::{FetchError, from_config};
 
 use crate::cli::{CacheCommand, FetchArgs};
 use crate::failure::Failure;
-
-fn out(text: &str) -> Result<(), Failure> {
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure::Runtime(e.into()))
-}
 
 /// Fetches every symbol; a symbol that fails does not stop the others, and the command
 /// exits 1 when any failed.
@@ -36,6 +27,18 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
             "--to {to} is before --from {}",
             args.from
         )));
+    }
+    if let Some(out) = &args.out {
+        if out.exists() && !out.is_dir() {
+            return Err(Failure::Input(anyhow!(
+                "--out {} is a file: --out names a folder, each symbol written in it as <SYMBOL>.csv",
+                out.display()
+            )));
+        }
+        crate::output::check_output(out)?;
+        for symbol in &args.symbols {
+            crate::output::check_output(&out.join(format!("{}.csv", symbol.trim())))?;
+        }
     }
     let span = RunContext::new("data fetch")
         .symbol(args.symbols.join(","))
@@ -66,7 +69,7 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
     let report = report?;
     if args.json {
-        out(
+        crate::output::print(
             &(serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))?
                 + "\n"),
         )?;
@@ -102,7 +105,7 @@ pub fn fetch(config: &QtsConfig, args: &FetchArgs) -> Result<(), Failure> {
                 ],
             });
         }
-        out(&format!("{table}\n"))?;
+        crate::output::print(&format!("{table}\n"))?;
     }
     let failed = report.failed();
     if failed > 0 {
@@ -123,10 +126,10 @@ pub fn cache(config: &QtsConfig, command: &CacheCommand) -> Result<(), Failure> 
             if *json {
                 let text = serde_json::to_string_pretty(&entries)
                     .map_err(|e| Failure::Runtime(e.into()))?;
-                return out(&(text + "\n"));
+                return crate::output::print(&(text + "\n"));
             }
             if entries.is_empty() {
-                return out(&format!(
+                return crate::output::print(&format!(
                     "the cache in {} is empty\n",
                     cache.dir().display()
                 ));
@@ -146,11 +149,11 @@ pub fn cache(config: &QtsConfig, command: &CacheCommand) -> Result<(), Failure> 
                     e.bytes.to_string(),
                 ]);
             }
-            out(&format!("{table}\n"))
+            crate::output::print(&format!("{table}\n"))
         }
         CacheCommand::Clear { provider, symbol } => {
             let n = cache.clear(provider.as_deref(), symbol.as_deref())?;
-            out(&format!(
+            crate::output::print(&format!(
                 "removed {n} cached file{} from {}\n",
                 if n == 1 { "" } else { "s" },
                 cache.dir().display()

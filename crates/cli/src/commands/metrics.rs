@@ -1,7 +1,5 @@
 //! `qts metrics`: the return metrics of any daily series.
 
-use std::io::Write;
-
 use anyhow::anyhow;
 use comfy_table::Table;
 use qts_core::logging::RunContext;
@@ -30,10 +28,7 @@ pub fn print(m: &[(&'static str, Value)], json: Option<serde_json::Value>) -> Re
             format!("{t}\n")
         }
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure::Runtime(e.into()))
+    crate::output::print(&text)
 }
 
 /// Runs `qts metrics`.

@@ -20,6 +20,12 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
     let _run = span.enter();
     let cfg = &loaded.config;
     let periods = f64::from(cfg.backtest.metrics.periods_per_year);
+    if let Some(dir) = &args.run {
+        crate::output::reads_result(dir);
+    }
+    if let Some(f) = &args.returns {
+        crate::output::reads(f);
+    }
     let equity_file = match (&args.returns, &args.run) {
         (Some(f), _) => f.clone(),
         (None, Some(dir)) => {

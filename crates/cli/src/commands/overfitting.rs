@@ -1,7 +1,5 @@
 //! `qts overfitting`: flags → [`qts_stats::overfitting::overfitting`] → table or JSON.
 
-use std::io::Write;
-
 use comfy_table::Table;
 use qts_core::logging::RunContext;
 use qts_data::io::read_csv_table_with;
@@ -62,8 +60,5 @@ pub fn run(global: &GlobalArgs, args: &OverfittingArgs) -> Result<(), Failure> {
         }
         format!("{t}\n")
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure::Runtime(e.into()))
+    crate::output::print(&text)
 }

@@ -10,7 +10,7 @@ use crate::cli::{
     GlobalArgs, PaperCommand, PaperHistoryArgs, PaperInitArgs, PaperStatusArgs, PaperStepArgs,
     SectionFiles,
 };
-use crate::failure::{Failure, runtime};
+use crate::failure::Failure;
 use crate::output::{json, print};
 use crate::setup::{inputs, load_config, parse_params, start_logging, tracker};
 
@@ -91,8 +91,7 @@ fn history(loaded: &Loaded, args: &PaperHistoryArgs) -> Result<(), Failure> {
     if args.out.as_os_str() == "-" {
         return print(&csv);
     }
-    qts_core::fs::write_atomic(&args.out, csv.as_bytes())
-        .map_err(|e| runtime(format!("{}: cannot write: {e}", args.out.display())))?;
+    crate::output::write_file(&args.out, csv.as_bytes())?;
     print(&format!(
         "wrote {} step(s) to {}\n",
         rows.len(),

@@ -10,6 +10,7 @@ use crate::setup::{load_config, start_logging};
 pub fn run(global: &GlobalArgs, args: &ReportArgs) -> Result<(), Failure> {
     let loaded = load_config(global, &SectionFiles::default())?;
     let _guard = start_logging(global, &loaded)?;
+    crate::output::reads_result(&args.run);
     let page = qts_report::folder::page_of(&args.run)?;
     let out = args
         .out
@@ -22,6 +23,9 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> Result<(), Failure> {
 pub fn compare(global: &GlobalArgs, args: &CompareArgs) -> Result<(), Failure> {
     let loaded = load_config(global, &SectionFiles::default())?;
     let _guard = start_logging(global, &loaded)?;
+    for dir in &args.runs {
+        crate::output::reads_result(dir);
+    }
     let runs = qts_report::folder::compared_runs(&args.runs)?;
     let c = qts_stats::compare::compare(&qts_report::html::series_of(&runs))?;
     let out = args

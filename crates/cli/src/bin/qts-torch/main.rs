@@ -12,14 +12,13 @@ mod walk_forward;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use qts_cli::cli::{Cli, Command};
 use qts_cli::failure::Failure;
 use qts_research_torch::JobError;
 
 fn main() -> ExitCode {
     qts_cli::exit_cleanly_on_interrupt();
-    let cli = Cli::parse();
+    let cli = Cli::parse_all();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),

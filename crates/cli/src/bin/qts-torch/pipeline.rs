@@ -50,6 +50,8 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
         Arc::new(loaded),
         Ask::strategy("signal", Data::Files(vec![data.clone()])),
     )?;
+    qts_cli::output::reads(data);
+    qts_cli::output::check_output(&args.out)?;
     let tracker = tracker(session.loaded());
     let outcome = run_job(
         &session,

@@ -1,7 +1,6 @@
 //! `qts predict`: a registered model over a bar file (through the pipeline saved with it) or
 //! over the network's raw inputs (`--inputs-as-is`).
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
@@ -47,6 +46,7 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
                 path.display()
             )));
         }
+        qts_cli::output::reads(path);
         raw_inputs(
             &read_csv_table_with(path, &cfg.data.limits)?,
             card.input_size,
@@ -75,6 +75,7 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
                 path.display()
             )));
         }
+        qts_cli::output::reads(&path);
         let (time, values) = p.inputs(&bars).map_err(crate::failure)?;
         Inputs { time, values }
     };
@@ -94,6 +95,7 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
     let out = forecast(&request, &inputs).map_err(crate::failure)?;
     match &args.out {
         Some(path) => {
+            qts_cli::output::check_output(path)?;
             write_table(&out, path)?;
             eprintln!(
                 "wrote {} predictions of {}@{} to {}",
@@ -122,10 +124,7 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
                 }
                 text.push('\n');
             }
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .map_err(|e| Failure::Runtime(e.into()))
+            qts_cli::output::print(&text)
         }
     }
 }
