@@ -595,3 +595,58 @@ fn data_fetch_out_naming_a_file_is_exit_2_naming_it_before_any_request() {
         "mine"
     );
 }
+
+#[test]
+fn a_result_folder_killed_at_any_write_is_the_old_result_or_the_new_one_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = goog();
+    qts(d)
+        .args(["-q", "backtest", "--data", &goog, "--out", "run"])
+        .assert()
+        .success();
+    // A page drawn from the folder: not part of the result, kept across a replacement.
+    qts(d).args(["-q", "report", "run"]).assert().success();
+    let strategy = || -> String {
+        let out = qts(d)
+            .args(["monte-carlo", "--run", "run", "--paths", "20", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "never incomplete: {}", stderr(&out));
+        let stats: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("run/stats.json")).unwrap())
+                .unwrap();
+        stats["strategy"].to_string()
+    };
+    let old = strategy();
+    let new = [
+        "-q",
+        "backtest",
+        "--data",
+        &goog,
+        "--strategy",
+        "buy-and-hold",
+        "--out",
+        "run",
+    ];
+    for n in 1.. {
+        match killed_at(qts(d).args(new), "write_atomic", n) {
+            Ok(()) => {
+                let s = strategy();
+                assert!(
+                    s == old || s.contains("buy-and-hold"),
+                    "killed at write {n}: {s}"
+                );
+            }
+            Err(out) => {
+                assert!(out.status.success(), "{}", stderr(&out));
+                break;
+            }
+        }
+    }
+    assert!(strategy().contains("buy-and-hold"));
+    assert!(
+        d.join("run/report.html").is_file(),
+        "the page is carried over"
+    );
+}

@@ -70,7 +70,8 @@ pub fn write_atomic_with(
     Ok(())
 }
 
-/// The temporary files being written now: what an interrupted process must not leave behind.
+/// The temporary files and folders being written now: what an interrupted process must not
+/// leave behind.
 static IN_PROGRESS: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
 
 /// A temporary file registered in [`IN_PROGRESS`] for as long as it lives.
@@ -100,7 +101,13 @@ pub fn remove_in_progress() -> usize {
         return 0;
     };
     all.iter()
-        .filter(|p| std::fs::remove_file(p).is_ok())
+        .filter(|p| {
+            if p.is_dir() {
+                std::fs::remove_dir_all(p).is_ok()
+            } else {
+                std::fs::remove_file(p).is_ok()
+            }
+        })
         .count()
 }
 
@@ -117,34 +124,131 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// written, written last.
 pub const MANIFEST: &str = "manifest.json";
 
-/// Writes a result of several files into `dir` as one unit: the old manifest is removed first,
-/// each file is written atomically, and the manifest last. A folder whose manifest is missing
-/// or disagrees with its files was interrupted mid-write ([`check_result_dir`] says so), so a
-/// reader never takes a mix of two runs for one.
+/// Writes a result of several files into `dir` as one unit, so a reader (or a kill at any
+/// moment) finds the old result or the new one, never a mix: the files and their manifest
+/// are written into a new folder beside `dir`, which then takes `dir`'s place in one rename
+/// (Linux's `RENAME_EXCHANGE`; elsewhere two renames). Files of the old folder that the new
+/// result does not replace (a page drawn from it, a note) are carried over. A folder that is
+/// not a result's (no manifest, yet not empty, or holding folders) is not replaced: the files
+/// are written into it one by one, the manifest removed first and written last, so an
+/// interrupted write is seen as incomplete ([`check_result_dir`]).
 ///
 /// # Errors
-/// The I/O error of removing the old manifest or writing a file.
+/// The I/O error of writing a file or moving the folder; `dir` is then as it was.
 pub fn write_result_dir(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "a file of that name is there, not a folder",
+        ));
+    }
+    let old: Vec<std::fs::DirEntry> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.collect::<io::Result<_>>()?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let replaceable = old.is_empty()
+        || (dir.join(MANIFEST).is_file()
+            && old.iter().all(|e| e.file_type().is_ok_and(|t| t.is_file())));
+    if !replaceable {
+        return write_result_in_place(dir, files);
+    }
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempdir_in(parent)?;
+    let _pending = InProgress::new(staging.path());
+    let manifest = manifest_of(files);
+    for (file, bytes) in files
+        .iter()
+        .copied()
+        .chain([(MANIFEST, manifest.as_bytes())])
+    {
+        let mut f = std::fs::File::create(staging.path().join(file))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        crate::fault::point("write_atomic");
+    }
+    for entry in &old {
+        let file = entry.file_name();
+        let target = staging.path().join(&file);
+        if !target.exists() {
+            std::fs::hard_link(entry.path(), &target)
+                .or_else(|_| std::fs::copy(entry.path(), &target).map(|_| ()))?;
+        }
+    }
+    if old.is_empty() && !dir.exists() {
+        std::fs::rename(staging.path(), dir)?;
+        // Renamed into place: nothing left to remove.
+        let _ = staging.keep();
+        return Ok(());
+    }
+    swap(staging.path(), dir)
+    // `staging` now names the old folder, removed as it drops.
+}
+
+/// Exchanges the folders `a` and `b` in one step where the system can (Linux), else by two
+/// renames through a third name.
+fn swap(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            // A file system or kernel without the exchange: the two renames below.
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let aside = a.with_extension("old");
+    std::fs::rename(b, &aside)?;
+    if let Err(e) = std::fs::rename(a, b) {
+        let _ = std::fs::rename(&aside, b);
+        return Err(e);
+    }
+    std::fs::rename(&aside, a)
+}
+
+/// The manifest of `files`: their names, sizes and SHA-256.
+fn manifest_of(files: &[(&str, &[u8])]) -> String {
+    let entries: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(name, bytes)| {
+            serde_json::json!({
+                "name": name,
+                "bytes": bytes.len(),
+                "sha256": crate::hex::sha256(bytes),
+            })
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "qts_version": env!("CARGO_PKG_VERSION"),
+        "files": entries,
+    });
+    serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n"
+}
+
+/// Writes a result into a folder that is not a result's, file by file: the old manifest
+/// removed first, the new one written last.
+fn write_result_in_place(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     match std::fs::remove_file(dir.join(MANIFEST)) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    let mut entries = Vec::new();
     for (name, bytes) in files {
         write_atomic(&dir.join(name), bytes)?;
-        entries.push(serde_json::json!({
-            "name": name,
-            "bytes": bytes.len(),
-            "sha256": crate::hex::sha256(bytes),
-        }));
     }
-    let manifest = serde_json::json!({
-        "qts_version": env!("CARGO_PKG_VERSION"),
-        "files": entries,
-    });
-    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-    write_atomic(&dir.join(MANIFEST), text.as_bytes())
+    write_atomic(&dir.join(MANIFEST), manifest_of(files).as_bytes())
 }
 
 /// Checks that `dir` holds a complete result: a manifest, and every file it lists with the
@@ -185,6 +289,32 @@ mod tests {
         assert_eq!(read_capped(&path, 5).unwrap(), Ok(b"12345".to_vec()));
         assert_eq!(read_capped(&path, 4).unwrap(), Err(5));
         assert!(read_capped(&dir.path().join("none"), 5).is_err());
+    }
+
+    #[test]
+    fn a_result_replaces_an_old_one_whole_and_never_a_folder_of_other_things() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        write_result_dir(&out, &[("a.csv", b"1\n"), ("b.json", b"{}")]).unwrap();
+        std::fs::write(out.join("page.html"), "mine").unwrap();
+        write_result_dir(&out, &[("a.csv", b"2\n")]).unwrap();
+        assert_eq!(check_result_dir(&out), Ok(()));
+        assert_eq!(std::fs::read(out.join("a.csv")).unwrap(), b"2\n");
+        assert_eq!(std::fs::read(out.join("page.html")).unwrap(), b"mine");
+        // The staging folder is gone.
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1);
+        // A folder holding a folder is written into, file by file, its other content kept.
+        let mixed = dir.path().join("mixed");
+        std::fs::create_dir_all(mixed.join("sub")).unwrap();
+        write_result_dir(&mixed, &[("a.csv", b"3\n")]).unwrap();
+        assert_eq!(check_result_dir(&mixed), Ok(()));
+        assert!(mixed.join("sub").is_dir());
+        // A file where the folder should be is an error, the file kept.
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert!(write_result_dir(&file, &[("a.csv", b"4\n")]).is_err());
+        assert_eq!(std::fs::read(&file).unwrap(), b"x");
     }
 
     #[test]
