@@ -650,3 +650,122 @@ fn a_result_folder_killed_at_any_write_is_the_old_result_or_the_new_one_whole() 
         "the page is carried over"
     );
 }
+
+#[test]
+fn sizes_over_the_budget_are_exit_2_naming_the_flag_before_anything_is_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = goog();
+    let grid = ["--grid", "fast=5,10", "--grid", "slow=20,30"];
+    for (args, shown) in [
+        (
+            vec!["monte-carlo", "--returns", &goog, "--paths", "100000000000"],
+            "--paths 100000000000 is too large: 100000000000 paths of 2147 periods needs about",
+        ),
+        (
+            vec![
+                "monte-carlo",
+                "--returns",
+                &goog,
+                "--horizon",
+                "1000000000000000",
+            ],
+            "--horizon 1000000000000000 is too large: a path of 1000000000000000 periods",
+        ),
+        (
+            vec![
+                "optimize",
+                "--data",
+                &goog,
+                "--maximize",
+                "sharpe_ratio",
+                "--grid",
+                "fast=1:1001:1",
+                "--grid",
+                "slow=1:1001:1",
+                "--grid",
+                "x=1:1001:1",
+            ],
+            "--grid is too large for this machine: 1000000000 backtests of 2148 bars",
+        ),
+        (
+            vec![
+                "optimize",
+                "--data",
+                &goog,
+                "--maximize",
+                "sharpe_ratio",
+                "--grid",
+                "fast=1:100000000:1",
+            ],
+            "gives 99999999 values; an axis takes at most 1000000",
+        ),
+        (
+            [
+                &[
+                    "optimize",
+                    "--data",
+                    &goog,
+                    "--maximize",
+                    "sharpe_ratio",
+                    "--pbo-splits",
+                    "1000",
+                ][..],
+                &grid[..],
+            ]
+            .concat(),
+            "--pbo-splits 1000 is too large: 2.7e299 CSCV combinations of 4 trials",
+        ),
+    ] {
+        let out = qts(d).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(shown), "{args:?}: {}", stderr(&out));
+        if !shown.contains("an axis") {
+            let err = stderr(&out);
+            assert!(err.contains("set by budget.max_"), "{err}");
+        }
+    }
+    // A random search of 5 points over 10^8 draws them without building the grid.
+    let out = qts(d)
+        .args([
+            "-q",
+            "optimize",
+            "--data",
+            &goog,
+            "--maximize",
+            "sharpe_ratio",
+            "--json",
+        ])
+        .args(["--grid", "fast=1:10001:1", "--grid", "slow=1:10001:1"])
+        .args(["--method", "random", "--trials", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        common::json(&out)["trials"].as_u64().unwrap()
+            + common::json(&out)["skipped"].as_u64().unwrap(),
+        5
+    );
+    // A step past the end of memory: one window, no panic.
+    let out = qts(d)
+        .args([
+            "-q",
+            "walk-forward",
+            "--data",
+            &goog,
+            "--maximize",
+            "sharpe_ratio",
+            "--json",
+        ])
+        .args(grid)
+        .args([
+            "--train",
+            "500",
+            "--test",
+            "100",
+            "--step",
+            "18446744073709551615",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(common::json(&out)["windows"].as_array().unwrap().len(), 1);
+}

@@ -46,6 +46,8 @@ pub struct QtsConfig {
     pub compute: ComputeConfig,
     /// Seeds.
     pub reproducibility: ReproducibilityConfig,
+    /// What one call may plan to take: memory and steps of work.
+    pub budget: qts_core::budget::Budget,
     /// Data-quality thresholds.
     pub validation: ValidationConfig,
     /// Universe and schedule.
@@ -72,6 +74,7 @@ impl Validate for QtsConfig {
     fn validate(&self, _at: &str, c: &mut Checks) {
         self.logging.validate("logging", c);
         self.compute.validate("compute", c);
+        self.budget.validate("budget", c);
         self.validation.validate("validation", c);
         self.trading.validate("trading", c);
         self.risk.validate("risk", c);

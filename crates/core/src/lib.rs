@@ -4,6 +4,7 @@
 //!
 //! Lower than every other qts crate: it depends on none of them.
 
+pub mod budget;
 pub mod chain;
 pub mod config;
 pub mod fault;

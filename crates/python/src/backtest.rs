@@ -467,6 +467,7 @@ fn monte_carlo(
                 level,
                 drawdown,
                 initial,
+                budget: cfg.budget,
             })
         })
         .map_err(errors::stats)?;

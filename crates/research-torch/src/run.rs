@@ -261,6 +261,7 @@ pub fn run(
         level: cfg.backtest.monte_carlo.confidence,
         drawdown: 0.2,
         initial: cfg.backtest.initial_capital,
+        budget: cfg.budget,
     })?
     .of("the model's stitched out-of-sample daily returns");
 

@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 
 use qts_backtest::settings::RegimeFilterConfig;
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -63,13 +62,20 @@ impl Axis {
             if step == 0 {
                 return Err(bad("the step is 0"));
             }
-            let mut v = Vec::new();
-            let mut x = start;
-            while (step > 0 && x < stop) || (step < 0 && x > stop) {
-                v.push(x.to_string());
-                x += step;
+            // Counted before anything is built, in i128: no range overflows.
+            let (start, stop, step) = (i128::from(start), i128::from(stop), i128::from(step));
+            let span = if step > 0 { stop - start } else { start - stop };
+            let count = if span > 0 {
+                (span + step.abs() - 1) / step.abs()
+            } else {
+                0
+            };
+            if count > MAX_AXIS_VALUES as i128 {
+                return Err(bad(&format!(
+                    "gives {count} values; an axis takes at most {MAX_AXIS_VALUES}"
+                )));
             }
-            v
+            (0..count).map(|i| (start + i * step).to_string()).collect()
         } else {
             values
                 .split(',')
@@ -87,6 +93,9 @@ impl Axis {
         })
     }
 }
+
+/// The most values one `--grid` axis takes (a range is expanded to its values).
+pub const MAX_AXIS_VALUES: usize = 1_000_000;
 
 /// The metric to maximise, `name` parsed: a metric of a backtest that needs no benchmark.
 ///
@@ -137,7 +146,9 @@ impl Method {
 
     /// The points this method backtests over `axes` (before constraints skip any).
     pub fn points(&self, axes: &[Axis]) -> usize {
-        let all: usize = axes.iter().map(|a| a.values.len()).product();
+        let all = axes
+            .iter()
+            .fold(1usize, |n, a| n.saturating_mul(a.values.len()));
         match self {
             Method::Grid => all,
             Method::Random { trials, .. } => (*trials).min(all),
@@ -174,6 +185,9 @@ pub struct OptimizeRequest<'a> {
     pub overfitting: bool,
     /// The stamp every trial's report carries.
     pub stamp: Stamp,
+    /// What the search may plan to take (`budget`): its points × bars are checked before any
+    /// is built.
+    pub budget: qts_core::budget::Budget,
 }
 
 /// One backtested point.
@@ -274,18 +288,69 @@ impl OptimizeReport {
     }
 }
 
-/// The points of the grid, first axis slowest (as `itertools.product`).
-fn points(axes: &[Axis]) -> Vec<Vec<(String, String)>> {
-    axes.iter().fold(vec![Vec::new()], |acc, axis| {
-        acc.iter()
-            .flat_map(|p| {
-                axis.values.iter().map(move |v| {
-                    let mut q = p.clone();
-                    q.push((axis.name.clone(), v.clone()));
-                    q
-                })
-            })
-            .collect()
+/// The `index`-th point of the grid, first axis slowest (as `itertools.product`).
+fn point_at(axes: &[Axis], mut index: usize) -> Vec<(String, String)> {
+    let mut point: Vec<(String, String)> = axes
+        .iter()
+        .rev()
+        .map(|axis| {
+            let n = axis.values.len();
+            let value = axis.values[index % n].clone();
+            index /= n;
+            (axis.name.clone(), value)
+        })
+        .collect();
+    point.reverse();
+    point
+}
+
+/// The indices of the points `method` backtests, in grid order, after checking the plan
+/// against `budget` (`bars` each): a random search draws its points without building the
+/// grid.
+fn plan(
+    axes: &[Axis],
+    method: Method,
+    bars: usize,
+    budget: &qts_core::budget::Budget,
+) -> Result<Vec<usize>, ResearchError> {
+    let total = axes.iter().map(|a| a.values.len() as f64).product::<f64>();
+    let (parameter, planned) = match method {
+        Method::Grid => ("grid", total),
+        Method::Random { trials, .. } => ("trials", (trials as f64).min(total)),
+    };
+    let bars = bars as f64;
+    // Each point keeps its per-bar returns (twice: the trial and the overfitting matrix) and
+    // its metrics; each backtests every bar.
+    budget
+        .check(
+            parameter,
+            || {
+                format!(
+                    "{} backtests of {bars:.0} bars",
+                    qts_core::budget::count(planned)
+                )
+            },
+            planned * (16.0 * bars + 2048.0),
+            planned * bars,
+        )
+        .map_err(|e| {
+            ResearchError::parameter(parameter, format!("is too large for this machine: {e}"))
+        })?;
+    let Some(total) = (total < usize::MAX as f64).then_some(total as usize) else {
+        return Err(ResearchError::parameter(
+            "grid",
+            format!("has {total:.1e} points, more than can be numbered"),
+        ));
+    };
+    Ok(match method {
+        Method::Grid => (0..total).collect(),
+        Method::Random { trials, seed } => {
+            // A seeded sample, then back into grid order so ties resolve as in a grid search.
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut drawn = rand::seq::index::sample(&mut rng, total, trials.min(total)).into_vec();
+            drawn.sort_unstable();
+            drawn
+        }
     })
 }
 
@@ -306,21 +371,19 @@ pub fn optimize(
             "is empty: give at least one NAME=START:STOP:STEP or NAME=a,b,c",
         ));
     }
-    let mut grid = points(req.axes);
-    if let Method::Random { trials, seed } = req.method {
-        if trials == 0 {
-            return Err(ResearchError::parameter(
-                "trials",
-                "must be at least 1, got 0",
-            ));
-        }
-        // A seeded sample, then back into grid order so ties resolve as in a grid search.
-        let mut order: Vec<usize> = (0..grid.len()).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-        order.truncate(trials);
-        order.sort_unstable();
-        grid = order.into_iter().map(|i| grid[i].clone()).collect();
+    if let Method::Random { trials: 0, .. } = req.method {
+        return Err(ResearchError::parameter(
+            "trials",
+            "must be at least 1, got 0",
+        ));
     }
+    let bars = req.market.bars().first().map_or(0, |b| b.time.len());
+    let planned = plan(req.axes, req.method, bars, &req.budget)?;
+    if req.overfitting {
+        qts_stats::overfitting::check_budget(req.pbo_splits, planned.len(), &req.budget)?;
+    }
+    let grid: Vec<Vec<(String, String)>> =
+        planned.into_iter().map(|i| point_at(req.axes, i)).collect();
     // Parse every point first: an unknown parameter or a value of the wrong kind is an error.
     let parsed: Vec<(Params, String)> = grid
         .iter()
@@ -410,7 +473,7 @@ pub fn optimize(
             Ok(d) => dsr = Some(d.deflated_sharpe_ratio),
             Err(e) => notes.push(format!("deflated_sharpe_ratio: {e}")),
         }
-        match probability_of_backtest_overfitting(&trials, req.pbo_splits) {
+        match probability_of_backtest_overfitting(&trials, req.pbo_splits, &req.budget) {
             Ok(p) => {
                 pbo = Some(p.probability_of_backtest_overfitting);
                 logits = p.logits;
@@ -470,9 +533,58 @@ mod tests {
             Axis::parse("a=1,2").unwrap(),
             Axis::parse("b=3,4,5").unwrap(),
         ];
-        let p = points(&axes);
+        let budget = qts_core::budget::Budget::default();
+        let planned = plan(&axes, Method::Grid, 10, &budget).unwrap();
+        let p: Vec<_> = planned.into_iter().map(|i| point_at(&axes, i)).collect();
         assert_eq!(p.len(), 6);
         assert_eq!(p[0], [("a".into(), "1".into()), ("b".into(), "3".into())]);
         assert_eq!(p[3], [("a".into(), "2".into()), ("b".into(), "3".into())]);
+        assert_eq!(p[5], [("a".into(), "2".into()), ("b".into(), "5".into())]);
+    }
+
+    #[test]
+    fn a_grid_too_large_is_refused_before_it_is_built_and_a_random_search_never_builds_it() {
+        let budget = qts_core::budget::Budget::default();
+        // Ten axes of 100 values: 10^20 points, more than a usize numbers.
+        let axes: Vec<Axis> = (0..10)
+            .map(|k| Axis::parse(&format!("p{k}=0:100:1")).unwrap())
+            .collect();
+        let e = plan(&axes, Method::Grid, 2520, &budget)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("grid is too large for this machine: 1.0e20 backtests of 2520 bars needs about 4.2e24 bytes"), "{e}");
+        let e = plan(
+            &axes,
+            Method::Random {
+                trials: 10,
+                seed: 1,
+            },
+            2520,
+            &budget,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("more than can be numbered"), "{e}");
+        // 10^8 points, 10 drawn: no grid is built, the same ten for the same seed.
+        let axes = &axes[..4];
+        let draw = |seed| plan(axes, Method::Random { trials: 10, seed }, 2520, &budget).unwrap();
+        let a = draw(7);
+        assert_eq!(a.len(), 10);
+        assert!(a.windows(2).all(|w| w[0] < w[1]) && a[9] < 100_000_000);
+        assert_eq!(a, draw(7));
+        assert_ne!(a, draw(8));
+        // A range is counted before it is expanded, without overflow.
+        let e = Axis::parse("x=0:9223372036854775807:1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("gives 9223372036854775807 values; an axis takes at most 1000000"),
+            "{e}"
+        );
+        let e = Axis::parse("x=-9223372036854775808:9223372036854775807:1").unwrap_err();
+        assert!(
+            e.to_string().contains("gives 18446744073709551615 values"),
+            "{e}"
+        );
     }
 }

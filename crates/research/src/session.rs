@@ -438,6 +438,7 @@ impl Session {
             pbo_splits: spec.pbo_splits,
             overfitting: true,
             stamp: self.stamp.clone(),
+            budget: self.config().budget,
         }
     }
 

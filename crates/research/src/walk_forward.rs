@@ -202,17 +202,17 @@ pub fn windows(n: usize, s: &Schedule) -> Result<Vec<(usize, usize, usize, usize
             ),
         ));
     }
-    let mut out = Vec::new();
-    let mut test_start = s.train;
-    while test_start + s.test <= n {
+    // Windows fit in the data, so there are at most n / step + 1 of them; the arithmetic is
+    // checked, as a step near `usize::MAX` would otherwise wrap.
+    let mut out = Vec::with_capacity(n / s.step + 1);
+    let mut next = Some(s.train);
+    while let Some(test_start) = next {
+        let Some(end) = test_start.checked_add(s.test).filter(|end| *end <= n) else {
+            break;
+        };
         let train_start = if s.anchored { 0 } else { test_start - s.train };
-        out.push((
-            train_start,
-            test_start - 1,
-            test_start,
-            test_start + s.test - 1,
-        ));
-        test_start += s.step;
+        out.push((train_start, test_start - 1, test_start, end - 1));
+        next = test_start.checked_add(s.step);
     }
     Ok(out)
 }
@@ -515,5 +515,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("test windows would overlap"), "{e}");
+    }
+
+    #[test]
+    fn windows_near_usize_max_are_an_error_or_one_window_never_a_panic() {
+        let s = Schedule {
+            train: 100,
+            test: 50,
+            step: 50,
+            anchored: false,
+        };
+        let e = windows(
+            320,
+            &Schedule {
+                train: usize::MAX - 1,
+                ..s
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("longer than the data"), "{e}");
+        let e = windows(
+            320,
+            &Schedule {
+                test: usize::MAX,
+                step: usize::MAX,
+                ..s
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("longer than the data"), "{e}");
+        let w = windows(
+            320,
+            &Schedule {
+                step: usize::MAX,
+                test: 50,
+                ..s
+            },
+        )
+        .unwrap();
+        assert_eq!(w, [(0, 99, 100, 149)]);
     }
 }

@@ -47,6 +47,7 @@ fn search(file: &str, axes: &[Axis], cash: f64, commission: f64, method: Method)
         pbo_splits: 16,
         overfitting: true,
         stamp: Stamp::new(String::new(), String::new(), Vec::new()),
+        budget: qts_core::budget::Budget::default(),
     };
     optimize(&req, &()).unwrap()
 }
@@ -167,6 +168,7 @@ fn walk_forward_never_looks_past_a_test_window() {
             pbo_splits: 16,
             overfitting: false,
             stamp: Stamp::new(String::new(), String::new(), Vec::new()),
+            budget: qts_core::budget::Budget::default(),
         };
         walk_forward(&req, &schedule, &()).unwrap()
     };

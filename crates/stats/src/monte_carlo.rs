@@ -118,6 +118,9 @@ pub struct Request<'a> {
     pub drawdown: f64,
     /// Starting equity of each path.
     pub initial: f64,
+    /// What the simulation may plan to take (`budget`): paths × horizon is checked against
+    /// it before any path is drawn.
+    pub budget: qts_core::budget::Budget,
 }
 
 /// The sample of the `trades` method: each trade's P&L over the equity at the close of its
@@ -313,6 +316,27 @@ pub fn simulate(req: &Request<'_>) -> Result<Report, StatsError> {
     if horizon == 0 {
         return param("horizon", "must be at least 1, got 0".into());
     }
+    // The plan, before anything is allocated: each worker holds one path's draws, each path
+    // keeps its statistics and its fan marks.
+    let (p, h) = (req.paths as f64, horizon as f64);
+    let workers = rayon::current_num_threads() as f64;
+    let per_path = 8.0 * (h.min(FAN_STEPS as f64) + 1.0) + 96.0;
+    req.budget
+        .check(
+            "horizon",
+            || format!("a path of {horizon} periods on each of {workers} workers"),
+            8.0 * h * workers,
+            h,
+        )
+        .map_err(|e| StatsError::parameter("horizon", format!("{horizon} is too large: {e}")))?;
+    req.budget
+        .check(
+            "paths",
+            || format!("{} paths of {horizon} periods", req.paths),
+            p * per_path + 8.0 * h * workers,
+            p * h,
+        )
+        .map_err(|e| StatsError::parameter("paths", format!("{} is too large: {e}", req.paths)))?;
     let (mean, std) = (stats::mean(req.sample), stats::std(req.sample, 1));
     let mut fitted = None;
     let draw = match req.method {

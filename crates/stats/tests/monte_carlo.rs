@@ -24,6 +24,7 @@ fn request(sample: &[f64], method: Method, paths: usize, seed: u64) -> Request<'
         level: 0.95,
         drawdown: 0.2,
         initial: 100_000.0,
+        budget: qts_core::budget::Budget::default(),
     }
 }
 

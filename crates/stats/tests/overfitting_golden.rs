@@ -9,6 +9,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use qts_core::budget::Budget;
 use qts_data::io::{read_bars, read_csv_table, simple_returns};
 use qts_stats::overfitting::{
     TrialMatrix, Trials, min_track_record_length, moments, overfitting, probabilistic_sharpe_ratio,
@@ -74,7 +75,7 @@ fn dsr_and_pbo_match_the_reference_on_two_matrices() {
         let table = read_csv_table(&path).unwrap();
         let matrix = TrialMatrix::from_columns(&table.columns, &table.time, file).unwrap();
         let splits = want["splits"].as_u64().unwrap() as usize;
-        let got = overfitting(&matrix.trials(), splits).unwrap();
+        let got = overfitting(&matrix.trials(), splits, &Budget::default()).unwrap();
         assert_eq!(
             got.trials as u64,
             want["trials"].as_u64().unwrap(),
@@ -136,7 +137,7 @@ fn noise_overfits_half_the_time_and_a_real_edge_hardly_ever() {
             returns: &m,
         };
         pbo.push(
-            probability_of_backtest_overfitting(&trials, 10)
+            probability_of_backtest_overfitting(&trials, 10, &Budget::default())
                 .unwrap()
                 .probability_of_backtest_overfitting,
         );
@@ -151,7 +152,7 @@ fn noise_overfits_half_the_time_and_a_real_edge_hardly_ever() {
         names: &names,
         returns: &m,
     };
-    let p = probability_of_backtest_overfitting(&trials, 10).unwrap();
+    let p = probability_of_backtest_overfitting(&trials, 10, &Budget::default()).unwrap();
     assert!(p.probability_of_backtest_overfitting < 0.05, "{p:?}");
 }
 
@@ -163,11 +164,11 @@ fn bad_matrices_are_refused_naming_the_problem() {
         names: &names,
         returns: &m,
     };
-    let e = probability_of_backtest_overfitting(&trials, 5)
+    let e = probability_of_backtest_overfitting(&trials, 5, &Budget::default())
         .unwrap_err()
         .to_string();
     assert_eq!(e, "pbo_splits must be an even number of at least 2, got 5");
-    let e = probability_of_backtest_overfitting(&trials, 32)
+    let e = probability_of_backtest_overfitting(&trials, 32, &Budget::default())
         .unwrap_err()
         .to_string();
     assert_eq!(
@@ -178,7 +179,9 @@ fn bad_matrices_are_refused_naming_the_problem() {
         names: &names[..1],
         returns: &m[..1],
     };
-    let e = overfitting(&one, 4).unwrap_err().to_string();
+    let e = overfitting(&one, 4, &Budget::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("at least 2 trials"), "{e}");
 }
 

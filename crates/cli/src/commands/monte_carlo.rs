@@ -70,6 +70,7 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
         level: args.level.unwrap_or(mc.confidence),
         drawdown: args.drawdown,
         initial: cfg.backtest.initial_capital,
+        budget: cfg.budget,
     })?
     .of(source);
     // The files read, hashed, so `qts reproduce` can tell whether they changed.

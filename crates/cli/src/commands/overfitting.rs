@@ -18,7 +18,7 @@ pub fn run(global: &GlobalArgs, args: &OverfittingArgs) -> Result<(), Failure> {
     let source = args.trial_returns.display().to_string();
     let table = read_csv_table_with(&args.trial_returns, &loaded.config.data.limits)?;
     let matrix = TrialMatrix::from_columns(&table.columns, &table.time, &source)?;
-    let report = overfitting(&matrix.trials(), args.pbo_splits)?;
+    let report = overfitting(&matrix.trials(), args.pbo_splits, &loaded.config.budget)?;
     let text = if args.json {
         serde_json::to_string_pretty(&report).map_err(|e| Failure::Runtime(e.into()))? + "\n"
     } else {

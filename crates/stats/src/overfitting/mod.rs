@@ -17,7 +17,7 @@ mod pbo;
 mod psr;
 
 pub use dsr::{Deflated, deflated_sharpe_ratio, expected_max_sharpe};
-pub use pbo::{Overfitting, probability_of_backtest_overfitting};
+pub use pbo::{Overfitting, check_budget, probability_of_backtest_overfitting};
 pub use psr::{
     min_track_record_length, moments, norm_cdf, norm_ppf, probabilistic_sharpe_ratio, psr_of,
     sharpe,
@@ -116,13 +116,17 @@ pub struct OverfittingReport {
     pub logits: Vec<f64>,
 }
 
-/// DSR and PBO of `trials` with `splits` CSCV blocks.
+/// DSR and PBO of `trials` with `splits` CSCV blocks, planned within `budget`.
 ///
 /// # Errors
 /// As [`deflated_sharpe_ratio`] and [`probability_of_backtest_overfitting`].
-pub fn overfitting(trials: &Trials<'_>, splits: usize) -> Result<OverfittingReport, StatsError> {
+pub fn overfitting(
+    trials: &Trials<'_>,
+    splits: usize,
+    budget: &qts_core::budget::Budget,
+) -> Result<OverfittingReport, StatsError> {
     let d = deflated_sharpe_ratio(trials)?;
-    let p = probability_of_backtest_overfitting(trials, splits)?;
+    let p = probability_of_backtest_overfitting(trials, splits, budget)?;
     Ok(OverfittingReport {
         deflated_sharpe_ratio: d.deflated_sharpe_ratio,
         probability_of_backtest_overfitting: p.probability_of_backtest_overfitting,

@@ -119,14 +119,44 @@ fn combinations(n: usize, k: usize) -> Vec<Vec<usize>> {
     }
 }
 
-/// PBO by CSCV over `trials` with `splits` row blocks (an even number, at least 2).
+/// Checks the plan of PBO over `trials` trials with `splits` blocks against `budget`: the
+/// C(splits, splits/2) combinations, each a list of splits/2 blocks scoring every trial twice.
 ///
 /// # Errors
-/// [`StatsError::Parameter`] for an odd number of splits, [`StatsError::Insufficient`] for
-/// too many splits or fewer than two trials.
+/// [`StatsError::Parameter`] (`pbo_splits`) for a plan over the budget.
+pub fn check_budget(
+    splits: usize,
+    trials: usize,
+    budget: &qts_core::budget::Budget,
+) -> Result<(), StatsError> {
+    let half = splits / 2;
+    let combos = (1..=half).fold(1.0f64, |c, i| c * (splits - half + i) as f64 / i as f64);
+    let (n, s) = (trials as f64, splits as f64);
+    budget
+        .check(
+            "pbo_splits",
+            || {
+                format!(
+                    "{} CSCV combinations of {trials} trials",
+                    qts_core::budget::count(combos)
+                )
+            },
+            combos * (8.0 * half as f64 + 64.0) + 16.0 * n * s,
+            combos * n * s,
+        )
+        .map_err(|e| StatsError::parameter("pbo_splits", format!("{splits} is too large: {e}")))
+}
+
+/// PBO by CSCV over `trials` with `splits` row blocks (an even number, at least 2); the
+/// C(splits, splits/2) combinations are planned against `budget` before any is built.
+///
+/// # Errors
+/// [`StatsError::Parameter`] for an odd number of splits or combinations over the budget,
+/// [`StatsError::Insufficient`] for too many splits or fewer than two trials.
 pub fn probability_of_backtest_overfitting(
     trials: &Trials<'_>,
     splits: usize,
+    budget: &qts_core::budget::Budget,
 ) -> Result<Overfitting, StatsError> {
     let n = trials.returns.len();
     let t = trials.returns.first().map_or(0, Vec::len);
@@ -147,6 +177,7 @@ pub fn probability_of_backtest_overfitting(
             2 * splits
         )));
     }
+    check_budget(splits, n, budget)?;
     let block = t / splits;
     let skip = t - block * splits;
     let mut sums = BlockSums {
