@@ -769,3 +769,212 @@ fn sizes_over_the_budget_are_exit_2_naming_the_flag_before_anything_is_allocated
         .unwrap();
     assert_eq!(common::json(&out)["windows"].as_array().unwrap().len(), 1);
 }
+
+/// Every string of `v` in turn replaced by `mark` prepended to it: (the file's new text, where).
+fn each_string_marked(v: &serde_json::Value, mark: &str) -> Vec<(serde_json::Value, String)> {
+    fn paths(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(_) => out.push(at),
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    paths(x, format!("{at}/{i}"), out);
+                }
+            }
+            serde_json::Value::Object(o) => {
+                for (k, x) in o {
+                    paths(
+                        x,
+                        format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    paths(v, String::new(), &mut all);
+    all.into_iter()
+        .map(|p| {
+            let mut edited = v.clone();
+            let s = edited.pointer_mut(&p).unwrap();
+            *s = serde_json::Value::String(format!("{mark}{}", s.as_str().unwrap()));
+            (edited, p)
+        })
+        .collect()
+}
+
+/// Rewrites the result folder `dir` with `name` replaced by `text` and a manifest that matches
+/// (as whoever edits a folder can).
+fn forge(dir: &Path, name: &str, text: &str) {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<(String, Vec<u8>)> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let n = f["name"].as_str().unwrap().to_string();
+            let bytes = if n == name {
+                text.as_bytes().to_vec()
+            } else {
+                std::fs::read(dir.join(&n)).unwrap()
+            };
+            (n, bytes)
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    qts_core::fs::write_result_dir(dir, &refs).unwrap();
+}
+
+#[test]
+fn no_text_of_an_edited_result_folder_reaches_its_page_unescaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = goog();
+    let grid = ["--grid", "fast=5,10", "--grid", "slow=20,30"];
+    let search = ["--maximize", "sharpe_ratio"];
+    let make: [(&str, &str, Vec<&str>); 4] = [
+        ("bt", "stats.json", vec!["backtest", "--data", &goog]),
+        (
+            "opt",
+            "optimize.json",
+            [&["optimize", "--data", &goog][..], &grid, &search].concat(),
+        ),
+        (
+            "wf",
+            "walk_forward.json",
+            [
+                &[
+                    "walk-forward",
+                    "--data",
+                    &goog,
+                    "--train",
+                    "500",
+                    "--test",
+                    "250",
+                ][..],
+                &grid,
+                &search,
+            ]
+            .concat(),
+        ),
+        (
+            "mc",
+            "monte_carlo.json",
+            vec!["monte-carlo", "--returns", &goog, "--paths", "50"],
+        ),
+    ];
+    let mark = "<x-evil>";
+    let mut drawn = 0;
+    for (out, file, args) in make {
+        let status = qts(d)
+            .args(["-q"])
+            .args(&args)
+            .args(["--out", out])
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{args:?}: {}", stderr(&status));
+        let folder = d.join(out);
+        let original = std::fs::read_to_string(folder.join(file)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&original).unwrap();
+        for (edited, at) in each_string_marked(&json, mark) {
+            forge(
+                &folder,
+                file,
+                &serde_json::to_string_pretty(&edited).unwrap(),
+            );
+            let r = qts(d)
+                .args(["report", out, "--out", "page.html"])
+                .output()
+                .unwrap();
+            if r.status.success() {
+                drawn += 1;
+                let page = std::fs::read_to_string(d.join("page.html")).unwrap();
+                assert!(
+                    !page.contains(mark),
+                    "{file}{at} reaches the page unescaped"
+                );
+            } else {
+                assert_eq!(r.status.code(), Some(2), "{file}{at}: {}", stderr(&r));
+            }
+        }
+        forge(&folder, file, &original);
+    }
+    // The CSV files' text columns: a trade's side, a window's parameters.
+    for (out, file, column) in [("bt", "trades.csv", 2), ("wf", "windows.csv", 5)] {
+        let folder = d.join(out);
+        let text = std::fs::read_to_string(folder.join(file)).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+        cells[column] = format!("{mark}{}", cells[column]);
+        lines[1] = cells.join(",");
+        forge(&folder, file, &(lines.join("\n") + "\n"));
+        let r = qts(d)
+            .args(["report", out, "--out", "page.html"])
+            .output()
+            .unwrap();
+        if r.status.success() {
+            drawn += 1;
+            let page = std::fs::read_to_string(d.join("page.html")).unwrap();
+            assert!(
+                !page.contains(mark),
+                "{file} column {column} reaches the page unescaped"
+            );
+        }
+    }
+    assert!(drawn > 20, "{drawn} pages drawn from edited folders");
+}
+
+#[test]
+fn a_broken_or_hostile_run_is_skipped_and_the_others_still_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = goog();
+    for strategy in ["sma-cross", "buy-and-hold", "sma-cross"] {
+        qts(d)
+            .args(["-q", "backtest", "--data", &goog, "--strategy", strategy])
+            .assert()
+            .success();
+    }
+    let list = || {
+        let out = qts(d)
+            .args(["experiments", "list", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        (common::json(&out), stderr(&out))
+    };
+    let (runs, _) = list();
+    let ids: Vec<String> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    let store = d.join("artifacts/runs");
+    // One run.json corrupt, one naming an artifact outside its folder.
+    std::fs::write(store.join(&ids[0]).join("run.json"), "{ not json").unwrap();
+    let path = store.join(&ids[1]).join("run.json");
+    let mut run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    run["artifacts"] = serde_json::json!(["artifacts/../../../../etc/passwd"]);
+    std::fs::write(&path, run.to_string()).unwrap();
+    let (runs, err) = list();
+    let left: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, [ids[2].as_str()]);
+    assert!(err.contains("skipped a run that cannot be read"), "{err}");
+    assert!(
+        err.contains("not a path inside the run's artifacts/"),
+        "{err}"
+    );
+}

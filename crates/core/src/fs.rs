@@ -251,23 +251,74 @@ fn write_result_in_place(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> 
     write_atomic(&dir.join(MANIFEST), manifest_of(files).as_bytes())
 }
 
+/// The largest file of a result folder a reader takes (a result folder is a file anyone can
+/// edit or send; a daily research result is a few MB).
+pub const MAX_RESULT_FILE_BYTES: u64 = 1 << 30;
+
+/// The largest manifest a reader takes.
+const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
+/// Whether `name` is one plain file name: no separator, no `..`, not empty.
+fn plain_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!(parts.next(), Some(std::path::Component::Normal(n)) if n == name)
+        && parts.next().is_none()
+}
+
+/// The file `name` of the result folder `dir` if it is a regular file (not a link, a device or
+/// a folder) of at most `cap` bytes.
+///
+/// # Errors
+/// A message naming the file and why it is refused.
+pub fn read_result_file(dir: &Path, name: &str, cap: u64) -> Result<Vec<u8>, String> {
+    let path = dir.join(name);
+    let shown = path.display();
+    if !plain_name(name) {
+        return Err(format!(
+            "{}: names {name:?}, which is not a file of the folder",
+            dir.display()
+        ));
+    }
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(format!("{shown} is not a regular file")),
+        Err(_) => return Err(format!("{shown} is missing")),
+    }
+    match read_capped(&path, cap) {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(size)) => Err(format!(
+            "{shown} has {size} bytes, over the {cap} a result file may have"
+        )),
+        Err(e) => Err(format!("{shown} cannot be read ({e})")),
+    }
+}
+
 /// Checks that `dir` holds a complete result: a manifest, and every file it lists with the
-/// size and digest it lists.
+/// size and digest it lists. A folder is untrusted input: the manifest may only name regular
+/// files of the folder itself, each read within [`MAX_RESULT_FILE_BYTES`].
 ///
 /// # Errors
 /// A message naming the folder and what is missing or different.
 pub fn check_result_dir(dir: &Path) -> Result<(), String> {
     let shown = dir.display();
-    let text = std::fs::read_to_string(dir.join(MANIFEST)).map_err(|_| {
-        format!("{shown} has no {MANIFEST}: an interrupted write, or not a qts result folder")
-    })?;
-    let manifest: serde_json::Value = serde_json::from_str(&text)
+    if !dir.join(MANIFEST).exists() {
+        return Err(format!(
+            "{shown} has no {MANIFEST}: an interrupted write, or not a qts result folder"
+        ));
+    }
+    let text = read_result_file(dir, MANIFEST, MAX_MANIFEST_BYTES)?;
+    let manifest: serde_json::Value = serde_json::from_slice(&text)
         .map_err(|e| format!("{shown}/{MANIFEST} is not readable JSON ({e})"))?;
     let files = manifest["files"].as_array().cloned().unwrap_or_default();
     for f in files {
         let name = f["name"].as_str().unwrap_or_default();
-        let bytes = std::fs::read(dir.join(name))
-            .map_err(|_| format!("{shown}/{name} is listed in {MANIFEST} but missing"))?;
+        let bytes = read_result_file(dir, name, MAX_RESULT_FILE_BYTES).map_err(|e| {
+            if e.ends_with("is missing") {
+                format!("{shown}/{name} is listed in {MANIFEST} but missing")
+            } else {
+                e
+            }
+        })?;
         if f["sha256"].as_str() != Some(crate::hex::sha256(&bytes).as_str()) {
             return Err(format!(
                 "{shown}/{name} differs from the run {MANIFEST} records: the folder mixes two runs"
@@ -315,6 +366,26 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         assert!(write_result_dir(&file, &[("a.csv", b"4\n")]).is_err());
         assert_eq!(std::fs::read(&file).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_manifest_naming_what_is_not_a_file_of_the_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        write_result_dir(&out, &[("a.csv", b"1\n")]).unwrap();
+        std::fs::write(dir.path().join("secret"), "s").unwrap();
+        for name in ["../secret", "/dev/zero", "sub/a.csv", "", ".."] {
+            let manifest = serde_json::json!({"files": [{"name": name, "sha256": ""}]});
+            std::fs::write(out.join(MANIFEST), manifest.to_string()).unwrap();
+            let e = check_result_dir(&out).unwrap_err();
+            assert!(e.contains("not a file of the folder"), "{name}: {e}");
+        }
+        // A link to a device, however named, is not a regular file.
+        std::os::unix::fs::symlink("/dev/zero", out.join("zero.csv")).unwrap();
+        let manifest = serde_json::json!({"files": [{"name": "zero.csv", "sha256": ""}]});
+        std::fs::write(out.join(MANIFEST), manifest.to_string()).unwrap();
+        let e = check_result_dir(&out).unwrap_err();
+        assert!(e.ends_with("zero.csv is not a regular file"), "{e}");
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Enums whose values are names in the results (an order's reason, a trade's side, a validation
-//! check): serialised and displayed as those names, and comparable with them.
+//! check): serialised, read back and displayed as those names, and comparable with them.
 
 /// Declares such an enum: `text_enum! { /// doc\n Name { /// doc\n Variant => "text", … } }`.
 #[macro_export]
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize,
+        )]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }

@@ -41,15 +41,9 @@ pub enum FolderError {
     /// The folder is incomplete (no manifest, or files that differ from it).
     #[error("{0}")]
     Incomplete(String),
-    /// A file cannot be read.
-    #[error("{path}: cannot read")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file that is not a regular file of the folder, or too large, or not text.
+    #[error("{0}")]
+    Refused(String),
     /// A JSON file is not what the folder's kind writes.
     #[error("{path}: not the JSON qts writes")]
     Json {
@@ -144,8 +138,8 @@ pub struct TradeRecord {
     pub entry_time: NaiveDate,
     /// Exit day.
     pub exit_time: NaiveDate,
-    /// `long` or `short`.
-    pub side: String,
+    /// `long` or `short` (any other text is refused, naming the line).
+    pub side: qts_backtest::portfolio::TradeSide,
     /// Shares.
     pub size: f64,
     /// Entry price.
@@ -282,11 +276,18 @@ pub fn trial_records(report: &OptimizeReport) -> Vec<TrialRecord> {
         .collect()
 }
 
+/// The text of the folder's file `path`: a regular file of the folder, read within
+/// [`qts_core::fs::MAX_RESULT_FILE_BYTES`].
 fn read(path: &Path) -> Result<String, FolderError> {
-    std::fs::read_to_string(path).map_err(|source| FolderError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes = qts_core::fs::read_result_file(dir, &name, qts_core::fs::MAX_RESULT_FILE_BYTES)
+        .map_err(FolderError::Refused)?;
+    String::from_utf8(bytes)
+        .map_err(|_| FolderError::Refused(format!("{}: not UTF-8 text", path.display())))
 }
 
 /// The rows of the CSV file at `path` as `T`, by column name; a row that is not a `T` is an
@@ -628,6 +629,25 @@ mod tests {
             !page.contains("&quot;lambda&quot;"),
             "the settings leave λ out"
         );
+    }
+
+    #[test]
+    fn a_parameter_named_like_markup_is_escaped_on_the_page() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("opt");
+        let json = OPTIMIZE_JSON.replace("\"fast\"", "\"<i>fast\"");
+        let csv = TRIALS_CSV.replacen("fast", "<i>fast", 1);
+        qts_core::fs::write_result_dir(
+            &dir,
+            &[
+                ("optimize.json", json.as_bytes()),
+                ("trials.csv", csv.as_bytes()),
+            ],
+        )
+        .unwrap();
+        let page = page_of(&dir).unwrap();
+        assert!(page.contains("&lt;i&gt;fast × slow"), "the map is drawn");
+        assert!(!page.contains("<i>"));
     }
 
     #[test]

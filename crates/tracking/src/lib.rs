@@ -97,6 +97,8 @@ pub struct SyncReport {
     pub already: usize,
     /// Runs that failed again: (local id, why).
     pub failed: Vec<(String, String)>,
+    /// Runs of the store that cannot be read, skipped: (local id, why).
+    pub broken: Vec<(String, String)>,
 }
 
 /// Sends every stored run not yet on the configured server.
@@ -113,8 +115,14 @@ pub fn sync(cfg: &MlflowConfig) -> Result<SyncReport, TrackingError> {
         sent: Vec::new(),
         already: 0,
         failed: Vec::new(),
+        broken: Vec::new(),
     };
-    for run in store.list()? {
+    let (runs, broken) = store.scan();
+    report.broken = broken
+        .into_iter()
+        .map(|(run, e)| (run, e.to_string()))
+        .collect();
+    for run in runs {
         if run.sent.iter().any(|s| s.uri == client.uri()) {
             report.already += 1;
             continue;

@@ -299,12 +299,7 @@ impl Client {
                 .map(|s| encode(&s.to_string_lossy()))
                 .collect::<Vec<_>>()
                 .join("/");
-            let local = stored.folder.join(a);
-            let bytes = std::fs::read(&local).map_err(|e| TrackingError::Store {
-                path: local.display().to_string(),
-                reason: "cannot read the artifact".into(),
-                source: Some(e),
-            })?;
+            let bytes = crate::store::artifact_bytes(stored, a)?;
             let path = format!("/api/2.0/mlflow-artifacts/artifacts/{root}/{name}");
             self.requests.set(self.requests.get() + 1);
             let url = format!("{}{path}", self.uri);

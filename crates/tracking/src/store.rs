@@ -99,6 +99,50 @@ pub struct RunStore {
     dir: PathBuf,
 }
 
+/// The largest `run.json` a store reads (a run with a search's thousand trials is a few MB).
+pub const MAX_RUN_FILE_BYTES: u64 = 256 << 20;
+
+/// The largest artifact sent to a server (a model's weights, a search's trial returns).
+pub const MAX_ARTIFACT_BYTES: u64 = 4 << 30;
+
+/// Whether `path` is `artifacts/…` with only plain names after it: no `..`, no root, no
+/// prefix.
+fn inside_artifacts(path: &Path) -> bool {
+    let mut parts = path.components();
+    parts.next() == Some(std::path::Component::Normal("artifacts".as_ref()))
+        && parts.clone().next().is_some()
+        && parts.all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+/// The bytes of the artifact `a` of `stored`: a regular file (not a link) inside the run
+/// folder, of at most [`MAX_ARTIFACT_BYTES`].
+///
+/// # Errors
+/// [`TrackingError::Store`] naming the file and why it is refused.
+pub fn artifact_bytes(stored: &StoredRun, a: &Path) -> Result<Vec<u8>, TrackingError> {
+    let local = stored.folder.join(a);
+    let refuse = |reason: String| TrackingError::Store {
+        path: local.display().to_string(),
+        reason,
+        source: None,
+    };
+    if !inside_artifacts(a) {
+        return Err(refuse("not a path inside the run's artifacts/".into()));
+    }
+    match std::fs::symlink_metadata(&local) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(refuse("not a regular file inside the run's folder".into())),
+        Err(e) => return Err(store_err(&local, "cannot read the artifact", e)),
+    }
+    match qts_core::fs::read_capped(&local, MAX_ARTIFACT_BYTES) {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(size)) => Err(refuse(format!(
+            "{size} bytes, over the {MAX_ARTIFACT_BYTES} an artifact may have"
+        ))),
+        Err(e) => Err(store_err(&local, "cannot read the artifact", e)),
+    }
+}
+
 fn store_err(path: &Path, reason: &str, source: std::io::Error) -> TrackingError {
     TrackingError::Store {
         path: path.display().to_string(),
@@ -156,18 +200,46 @@ impl RunStore {
     pub fn load(&self, run_id: &str) -> Result<StoredRun, TrackingError> {
         let dir = self.dir.join(run_id);
         let path = dir.join("run.json");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let refuse = |path: &Path, reason: String| TrackingError::Store {
+            path: path.display().to_string(),
+            reason,
+            source: None,
+        };
+        // A run folder is a file anyone can edit or send: `run.json` must be a regular file
+        // of bounded size, and every artifact it names a file inside the run's `artifacts/`.
+        match std::fs::symlink_metadata(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(TrackingError::UnknownRun(run_id.to_string()));
             }
             Err(e) => return Err(store_err(&path, "cannot read", e)),
+            Ok(m) if !m.is_file() => {
+                return Err(refuse(&path, "not a regular file".into()));
+            }
+            Ok(_) => {}
+        }
+        let bytes = match qts_core::fs::read_capped(&path, MAX_RUN_FILE_BYTES) {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(size)) => {
+                return Err(refuse(
+                    &path,
+                    format!("{size} bytes, over the {MAX_RUN_FILE_BYTES} a run file may have"),
+                ));
+            }
+            Err(e) => return Err(store_err(&path, "cannot read", e)),
         };
-        let run: Run = serde_json::from_str(&text).map_err(|e| TrackingError::Store {
-            path: path.display().to_string(),
-            reason: format!("not a qts run ({e})"),
-            source: None,
-        })?;
+        let run: Run = serde_json::from_slice(&bytes)
+            .map_err(|e| refuse(&path, format!("not a qts run ({e})")))?;
+        for a in &run.artifacts {
+            if !inside_artifacts(a) {
+                return Err(refuse(
+                    &path,
+                    format!(
+                        "names the artifact {}, which is not a path inside the run's artifacts/",
+                        a.display()
+                    ),
+                ));
+            }
+        }
         let sent = std::fs::read_to_string(dir.join("sent.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -185,13 +257,24 @@ impl RunStore {
         self.dir.join(run_id)
     }
 
-    /// Every complete run, oldest first.
+    /// Every complete run, oldest first; a run that cannot be read is skipped with a warning
+    /// naming it and why, so one broken run never hides the others ([`RunStore::scan`] returns
+    /// them).
     ///
     /// # Errors
-    /// [`TrackingError::Store`] for a run file that cannot be read.
+    /// None today: the `Result` is kept for callers that may meet a store-wide failure.
     pub fn list(&self) -> Result<Vec<StoredRun>, TrackingError> {
+        let (runs, broken) = self.scan();
+        for (run, error) in &broken {
+            tracing::warn!(run, %error, "skipped a run that cannot be read");
+        }
+        Ok(runs)
+    }
+
+    /// Every complete run, oldest first, and each run that cannot be read with why.
+    pub fn scan(&self) -> (Vec<StoredRun>, Vec<(String, TrackingError)>) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Ok(Vec::new());
+            return (Vec::new(), Vec::new());
         };
         let mut ids: Vec<String> = entries
             .filter_map(Result::ok)
@@ -206,7 +289,15 @@ impl RunStore {
                 .unwrap_or(0);
             (start, id.clone())
         });
-        ids.iter().map(|id| self.load(id)).collect()
+        let mut runs = Vec::new();
+        let mut broken = Vec::new();
+        for id in ids {
+            match self.load(&id) {
+                Ok(run) => runs.push(run),
+                Err(e) => broken.push((id, e)),
+            }
+        }
+        (runs, broken)
     }
 
     /// Records that `run_id` reached `uri` as `server_run_id`.

@@ -99,6 +99,9 @@ pub fn run(global: &GlobalArgs, command: &ExperimentsCommand) -> Result<(), Fail
                     print(&format!("  {id}: {why}\n"))?;
                 }
             }
+            for (id, why) in &report.broken {
+                eprintln!("warning: run {id} skipped: {why}");
+            }
             if report.failed.is_empty() {
                 Ok(())
             } else {

@@ -21,7 +21,7 @@ pub struct TradeRow {
     /// Return after commissions.
     pub ret: f64,
     /// `long` or `short`.
-    pub side: String,
+    pub side: qts_backtest::portfolio::TradeSide,
 }
 
 /// What a backtest report draws: a run folder's `stats.json`, `equity.csv`, `trades.csv`.
@@ -445,7 +445,7 @@ impl RunData {
                     entry: t.entry_time.date(),
                     exit: t.exit_time.date(),
                     ret: t.ret,
-                    side: t.side.to_string(),
+                    side: t.side,
                 })
                 .collect(),
         }

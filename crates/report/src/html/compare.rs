@@ -303,6 +303,8 @@ pub fn optimize_page(summary: &OptimizeSummary, trials: &[TrialRecord]) -> Strin
         };
         let (ys, xs) = (values(py), values(px));
         let score = |r: &TrialRecord| value(r, metric);
+        // The parameters' names as the page shows them (a folder's text is escaped).
+        let (ny, nx) = (esc(py), esc(px));
         let finite: Vec<f64> = keep.iter().filter_map(|r| score(r)).collect();
         let mid = if finite.is_empty() {
             0.0
@@ -318,7 +320,7 @@ pub fn optimize_page(summary: &OptimizeSummary, trials: &[TrialRecord]) -> Strin
         );
         let _ = write!(
             body,
-            "<h2>{metric} over {py} × {px}{}</h2><div class=\"sub\">green above the median trial, red below; outlined: the best; blank: a point the strategy refused</div><svg class=\"chart\" viewBox=\"0 0 {:.0} {:.0}\" width=\"100%\" role=\"img\" aria-label=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\">",
+            "<h2>{metric} over {ny} × {nx}{}</h2><div class=\"sub\">green above the median trial, red below; outlined: the best; blank: a point the strategy refused</div><svg class=\"chart\" viewBox=\"0 0 {:.0} {:.0}\" width=\"100%\" role=\"img\" aria-label=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\">",
             if fixed.is_empty() {
                 String::new()
             } else {
@@ -340,7 +342,7 @@ pub fn optimize_page(summary: &OptimizeSummary, trials: &[TrialRecord]) -> Strin
             };
             let _ = write!(
                 body,
-                "<rect class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{py}={}, {px}={}: {s:.4}</title></rect>",
+                "<rect class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{ny}={}, {nx}={}: {s:.4}</title></rect>",
                 60.0 + cw * x as f64,
                 10.0 + ch * y as f64,
                 (cw - 1.0).max(1.0),
@@ -353,7 +355,7 @@ pub fn optimize_page(summary: &OptimizeSummary, trials: &[TrialRecord]) -> Strin
         if let (Some(x), Some(y)) = (bx, by) {
             let _ = write!(
                 body,
-                "<rect class=\"best\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#1d2330\" stroke-width=\"2\"><title>the best: {py}={}, {px}={}</title></rect>",
+                "<rect class=\"best\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#1d2330\" stroke-width=\"2\"><title>the best: {ny}={}, {nx}={}</title></rect>",
                 60.0 + cw * x as f64,
                 10.0 + ch * y as f64,
                 (cw - 1.0).max(1.0),
@@ -364,7 +366,7 @@ pub fn optimize_page(summary: &OptimizeSummary, trials: &[TrialRecord]) -> Strin
         }
         let _ = write!(
             body,
-            "<text x=\"12\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6475\" transform=\"rotate(-90 12 {:.1})\" text-anchor=\"middle\">{py}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6475\" text-anchor=\"middle\">{px}</text>",
+            "<text x=\"12\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6475\" transform=\"rotate(-90 12 {:.1})\" text-anchor=\"middle\">{ny}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#5a6475\" text-anchor=\"middle\">{nx}</text>",
             10.0 + ch * ys.len() as f64 / 2.0,
             10.0 + ch * ys.len() as f64 / 2.0,
             60.0 + cw * xs.len() as f64 / 2.0,
