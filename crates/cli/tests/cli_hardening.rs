@@ -978,3 +978,87 @@ fn a_broken_or_hostile_run_is_skipped_and_the_others_still_list() {
         "{err}"
     );
 }
+
+#[test]
+fn reproduce_re_runs_only_the_command_its_run_records_and_takes_no_placeholder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(goog(), d.join("goog.csv")).unwrap();
+    qts(d)
+        .args(["-q", "backtest", "--data", "goog.csv", "--out=run"])
+        .assert()
+        .success();
+    let list = common::json(
+        &qts(d)
+            .args(["experiments", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let id = list[0]["run_id"].as_str().unwrap().to_string();
+    let folder = d.join("artifacts/runs").join(&id);
+    let ok = qts(d).args(["reproduce", &id]).output().unwrap();
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let text = String::from_utf8_lossy(&ok.stdout).into_owned();
+    assert!(
+        text.contains("re-ran: qts backtest --data goog.csv --out="),
+        "{text}"
+    );
+    // `--out=run` went to the scratch folder: the user's result is the one written first.
+    assert_eq!(
+        std::fs::read_dir(d.join("artifacts/runs")).unwrap().count(),
+        1
+    );
+    let run_json = std::fs::read_to_string(folder.join("run.json")).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(&run_json).unwrap();
+        f(&mut v);
+        std::fs::write(folder.join("run.json"), v.to_string()).unwrap();
+        qts(d).args(["reproduce", &id]).output().unwrap()
+    };
+    let set_tag = |v: &mut serde_json::Value, key: &str, value: &str| {
+        for t in v["tags"].as_array_mut().unwrap() {
+            if t[0] == key {
+                t[1] = serde_json::json!(value);
+            }
+        }
+    };
+    // Another command behind a backtest's name.
+    let out = edit(&|v| {
+        set_tag(
+            v,
+            "qts.argv",
+            r#"["data","fetch","--symbols","AAPL","--from","2020-01-01"]"#,
+        )
+    });
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("runs `data`, not the backtest the run records"),
+        "{}",
+        stderr(&out)
+    );
+    // A kind that is never re-run.
+    let out = edit(&|v| set_tag(v, "qts.command", "data fetch"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a run of `data fetch` is not re-run"),
+        "{}",
+        stderr(&out)
+    );
+    // A placeholder that would pull a secret from the environment into the logged settings.
+    std::fs::write(folder.join("run.json"), &run_json).unwrap();
+    let config = folder.join("artifacts/config.yaml");
+    let yaml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        yaml.replacen("experiment_name:", "experiment_name: ${FMP_API_KEY} #", 1),
+    )
+    .unwrap();
+    let out = qts(d)
+        .env("FMP_API_KEY", "k-31")
+        .args(["reproduce", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("placeholder"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("k-31"));
+}

@@ -35,6 +35,9 @@ pub struct Reproduction {
     pub run: String,
     /// Its command.
     pub command: String,
+    /// The arguments re-run (after the global flags the re-run sets itself), outputs sent to
+    /// the scratch folder.
+    pub argv: Vec<String>,
     /// The data files and whether their bytes are those the run read.
     pub data: Vec<String>,
     /// Whether the data files are the bytes the run read.
@@ -43,6 +46,35 @@ pub struct Reproduction {
     pub metrics: Vec<MetricCheck>,
     /// Whether every metric came out the same.
     pub same: bool,
+}
+
+/// The kinds of run `reproduce` re-runs: those computed from local data files alone.
+pub const REPRODUCIBLE: [&str; 6] = [
+    "backtest",
+    "optimize",
+    "walk-forward",
+    "monte-carlo",
+    "train",
+    "run",
+];
+
+/// The environment a re-run keeps: what finds the executable and its libraries, the locale.
+/// Credentials and `${VAR}` values are not passed on.
+fn kept_env(name: &str) -> bool {
+    matches!(
+        name,
+        "PATH" | "HOME" | "TMPDIR" | "TZ" | "LANG" | "LC_ALL" | "NO_COLOR" | "RAYON_NUM_THREADS"
+    ) || ["LD_", "DYLD_", "LIBTORCH"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// Whether `yaml` holds a `${…}` placeholder (`$${` is a literal): a logged configuration is
+/// written expanded, so a placeholder means the file was edited to pull a value in.
+fn has_placeholder(yaml: &str) -> bool {
+    let b = yaml.as_bytes();
+    (0..b.len().saturating_sub(1))
+        .any(|i| b[i] == b'$' && b[i + 1] == b'{' && (i == 0 || b[i - 1] != b'$'))
 }
 
 fn tag<'a>(r: &'a StoredRun, key: &str) -> Option<&'a str> {
@@ -139,6 +171,12 @@ pub fn reproduce(
             run
         )));
     }
+    if !REPRODUCIBLE.contains(&command.as_str()) {
+        return Err(input(format!(
+            "{run}: a run of `{command}` is not re-run; reproduce re-runs {}",
+            REPRODUCIBLE.join(", ")
+        )));
+    }
     let argv: Vec<String> = tag(&stored, "qts.argv")
         .and_then(|a| serde_json::from_str(a).ok())
         .ok_or_else(|| {
@@ -147,12 +185,20 @@ pub fn reproduce(
                 run
             ))
         })?;
-    let config = std::fs::read_to_string(stored.folder.join("artifacts/config.yaml")).map_err(|_| {
-        input(format!(
-            "{}: the run has no config.yaml artifact (logged by an older qts); it cannot be re-run",
-            run
-        ))
-    })?;
+    let config = qts_tracking::store::artifact_bytes(&stored, Path::new("artifacts/config.yaml"))
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            input(format!(
+                "{}: the run has no config.yaml artifact (logged by an older qts); it cannot be re-run",
+                run
+            ))
+        })?;
+    if has_placeholder(&config) {
+        return Err(input(format!(
+            "{run}: its config.yaml holds a ${{…}} placeholder, which qts never logs (the file was edited); it is not re-run"
+        )));
+    }
     let cwd = tag(&stored, "qts.cwd")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
@@ -213,12 +259,26 @@ pub fn reproduce(
         qts_core::config::to_yaml(&logged.config.backtest),
     )?;
     let runs = dir.join("runs");
+    let args = rewrite(&argv, dir, &command);
+    // The command line must run the kind of command the run records, nothing else.
+    let words = command.split(' ').count();
+    if args.len() < words || args[..words].join(" ") != command {
+        return Err(input(format!(
+            "{run}: its recorded command line runs `{}`, not the {command} the run records (the run was edited); it is not re-run",
+            args.first().map_or("", String::as_str)
+        )));
+    }
+    let no_env = dir.join("empty.env");
+    std::fs::write(&no_env, "").map_err(|e| runtime(&e))?;
     let mut cmd = std::process::Command::new(exe);
     cmd.current_dir(&cwd)
+        .env_clear()
+        .envs(std::env::vars_os().filter(|(k, _)| kept_env(&k.to_string_lossy())))
         .arg("-q")
         .arg("-C")
         .arg(&config_dir)
-        .env_remove("MLFLOW_TRACKING_URI")
+        .arg("--env-file")
+        .arg(&no_env)
         .args([
             "--set",
             "mlflow.enabled=true",
@@ -237,7 +297,10 @@ pub fn reproduce(
             "model.training.checkpoints.directory={}",
             dir.join("checkpoints").display()
         ))
-        .args(rewrite(&argv, dir, &command))
+        // Nothing fetched (the data are the files hashed above), no log written elsewhere.
+        .args(["--set", "data.cache.policy=offline"])
+        .args(["--set", "logging.file.enabled=false"])
+        .args(&args)
         .stdout(std::process::Stdio::null());
     tracing::info!(run = %run, command = %command, "re-running");
     let status = cmd.output().map_err(|e| runtime(&e))?;
@@ -283,6 +346,7 @@ pub fn reproduce(
     Ok(Reproduction {
         run: run.to_string(),
         command: command.clone(),
+        argv: args,
         data: files,
         data_unchanged,
         metrics,

@@ -21,11 +21,12 @@ pub fn run(global: &GlobalArgs, args: &ReproduceArgs) -> Result<(), Failure> {
     } else {
         let differing: Vec<&MetricCheck> = report.metrics.iter().filter(|m| !m.same).collect();
         let mut text = format!(
-            "{} ({}): data unchanged (SHA-256); {} of {} metrics reproduced exactly\n",
+            "{} ({}): data unchanged (SHA-256); {} of {} metrics reproduced exactly\nre-ran: qts {}\n",
             report.run,
             report.command,
             report.metrics.len() - differing.len(),
-            report.metrics.len()
+            report.metrics.len(),
+            report.argv.join(" ")
         );
         if !differing.is_empty() {
             let mut t = Table::new();
