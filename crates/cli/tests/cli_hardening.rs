@@ -1062,3 +1062,84 @@ fn reproduce_re_runs_only_the_command_its_run_records_and_takes_no_placeholder()
     assert!(stderr(&out).contains("placeholder"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("k-31"));
 }
+
+#[test]
+fn credentials_in_the_tracking_uri_are_taken_out_at_source_and_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A server that is not there: the run stays in the local store, which is what is read.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let uri = format!("http://alice:s3cr3t%2D31@127.0.0.1:{port}/mlflow");
+    let set = format!("mlflow.tracking_uri={uri}");
+    let show = qts(d)
+        .args([
+            "--set",
+            &set,
+            "config",
+            "show",
+            "--section",
+            "mlflow",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let v = common::json(&show);
+    assert_eq!(v["tracking_uri"], format!("http://127.0.0.1:{port}/mlflow"));
+    assert_eq!(v["username"], "alice");
+    assert_eq!(v["password"], "***");
+    let out = qts(d)
+        .args(["--set", &set, "backtest", "--data", &goog()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut seen = stderr(&out);
+    for entry in walk(&d.join("artifacts/runs")) {
+        seen.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
+    }
+    assert!(seen.contains("alice"), "the user is kept");
+    for secret in ["s3cr3t", "s3cr3t-31", "s3cr3t%2D31"] {
+        assert!(!seen.contains(secret), "{secret} written: {seen}");
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_webhook_inside_a_set_mapping_with_yaml_escapes_is_redacted_by_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // `\u0068` is `h`: the text typed is not the value parsed.
+    let set = r#"monitoring={webhook_url: "https://hooks.example.com/T0/\u0068ook-s3cr3t-31"}"#;
+    let out = qts(d)
+        .args(["--set", set, "backtest", "--data", &goog()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut seen = stderr(&out);
+    for entry in walk(&d.join("artifacts/runs")) {
+        seen.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
+    }
+    assert!(
+        seen.contains("monitoring=***"),
+        "the argument is kept, its value scrubbed"
+    );
+    for secret in ["ook-s3cr3t-31", "s3cr3t", "hooks.example.com/T0"] {
+        assert!(!seen.contains(secret), "{secret} written: {seen}");
+    }
+}

@@ -104,6 +104,10 @@ impl Root for QtsConfig {
     fn secrets(&self) -> Vec<&Secret> {
         QtsConfig::secrets(self)
     }
+
+    fn normalize(&mut self) {
+        self.mlflow.take_uri_credentials();
+    }
 }
 
 impl QtsConfig {

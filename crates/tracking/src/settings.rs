@@ -30,6 +30,30 @@ pub struct MlflowConfig {
     pub token: Secret,
 }
 
+impl MlflowConfig {
+    /// Moves a user and password written into `tracking_uri` (`http://user:pw@host`) into
+    /// `username` and `password` (the password a secret, so it is scrubbed from every text and
+    /// never logged or sent as a param), leaving the URI without them. Fields already set win.
+    pub fn take_uri_credentials(&mut self) {
+        let (uri, userinfo) = qts_core::url::without_userinfo(&self.tracking_uri);
+        let Some((user, password)) = userinfo else {
+            return;
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        if self.username.is_empty() {
+            self.username = decode(&user);
+        }
+        if !self.password.is_set() && !password.is_empty() {
+            self.password = Secret::new(decode(&password));
+        }
+        self.tracking_uri = uri;
+    }
+}
+
 impl Validate for MlflowConfig {
     fn validate(&self, at: &str, c: &mut Checks) {
         let uri = &self.tracking_uri;

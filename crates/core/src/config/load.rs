@@ -135,7 +135,8 @@ impl ConfigLoader {
         for assignment in &self.overrides {
             state.apply_override(&mut root, assignment, env);
         }
-        let config: C = state.decode(root, &defaults);
+        let mut config: C = state.decode(root, &defaults);
+        config.normalize();
         let mut checks = Checks::default();
         config.validate("", &mut checks);
         for (key, message) in checks.into_problems() {
@@ -153,6 +154,34 @@ impl ConfigLoader {
             redactor: state.redactor,
             files,
         })
+    }
+}
+
+/// Whether `node` holds a value under a secret's name (`webhook_url`, `api_key`, …), at any
+/// depth.
+fn holds_secret(node: &Node) -> bool {
+    match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .any(|(k, v)| super::interpolate::is_secret_name(k) || holds_secret(v)),
+        Value::Seq(items) => items.iter().any(holds_secret),
+        _ => false,
+    }
+}
+
+/// The passwords of the URLs in `node`'s strings (`http://user:password@host`), as written.
+fn url_passwords(node: &Node, out: &mut Vec<String>) {
+    match &node.value {
+        Value::Str { text, .. } => {
+            if let (_, Some((_, password))) = crate::url::without_userinfo(text.trim())
+                && !password.is_empty()
+            {
+                out.push(password);
+            }
+        }
+        Value::Map(entries) => entries.iter().for_each(|(_, v)| url_passwords(v, out)),
+        Value::Seq(items) => items.iter().for_each(|v| url_passwords(v, out)),
+        _ => {}
     }
 }
 
@@ -263,6 +292,19 @@ impl State {
             },
             Err(message) => return fail(self, message),
         };
+        // A secret inside the value, however it was typed (a mapping holding `webhook_url:`
+        // with YAML escapes, a URL with `user:password@`): the whole value as typed is
+        // scrubbed, and each password as parsed and decoded.
+        let mut passwords = Vec::new();
+        url_passwords(&value, &mut passwords);
+        if holds_secret(&value) || !passwords.is_empty() {
+            self.redactor.add(raw.trim());
+        }
+        for p in passwords {
+            self.redactor.add(&p);
+            self.redactor
+                .add(&percent_encoding::percent_decode_str(&p).decode_utf8_lossy());
+        }
         if let Err(message) = set_at(root, &segments, value.clone()) {
             return fail(self, message);
         }

@@ -64,6 +64,10 @@ pub use redact::{REDACTED, Redactor, Secret};
 pub trait Root: Serialize + serde::de::DeserializeOwned + Default + Validate {
     /// Every credential in the configuration, so that their values can be scrubbed from text.
     fn secrets(&self) -> Vec<&Secret>;
+
+    /// Moves what the files or overrides gave in one place to where it belongs, before the
+    /// checks run (e.g. credentials written into a URL into their secret fields).
+    fn normalize(&mut self) {}
 }
 
 /// A value could not be written as YAML.
