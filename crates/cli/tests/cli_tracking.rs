@@ -868,3 +868,97 @@ fn experiments_ui_serves_the_local_runs_in_mlflows_own_server() {
     assert!(!d.join("artifacts/mlflow").exists());
     assert!(said.contains(&format!("MLflow UI: {uri}")), "{said}");
 }
+
+/// A server on loopback that answers every request `200 OK` with an HTML page (a proxy's
+/// login page, a wrong port): not MLflow.
+fn html_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 65536];
+            let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+            let _ = s.read(&mut buf);
+            let body = "<html><body>Sign in</body></html>";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    uri
+}
+
+#[test]
+fn a_run_is_sent_only_with_a_receipt_and_a_half_sent_run_is_not_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Kept locally only.
+    let out = backtest(d, "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sync = |uri: &str| {
+        qts(d)
+            .env("MLFLOW_TRACKING_URI", uri)
+            .args(["experiments", "sync", "--json"])
+            .output()
+            .unwrap()
+    };
+    let listed = || -> serde_json::Value {
+        let out = qts(d)
+            .args(["experiments", "list", "--json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // A 200 that is not MLflow's answer is no receipt: the run stays unsent.
+    let html = sync(&html_server());
+    assert_eq!(html.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&html.stdout).unwrap();
+    assert!(
+        report["failed"][0][1]
+            .as_str()
+            .unwrap()
+            .contains("not MLflow's JSON"),
+        "{report}"
+    );
+    assert!(listed()[0]["sent"].as_array().unwrap().is_empty());
+    // A send that fails half-way (an artifact gone after the run was created and logged)
+    // leaves no run on the server.
+    let server = Server::start(d);
+    let id = listed()[0]["run_id"].as_str().unwrap().to_string();
+    let artifacts = d.join("artifacts/runs").join(&id).join("artifacts");
+    let one = std::fs::read_dir(&artifacts)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_file())
+        .unwrap();
+    let bytes = std::fs::read(&one).unwrap();
+    std::fs::remove_file(&one).unwrap();
+    let half = sync(&server.uri);
+    assert_eq!(
+        half.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&half.stderr)
+    );
+    assert!(server.search().is_empty(), "{:?}", server.search());
+    // Once it can be sent whole, it is there once, finished.
+    std::fs::write(&one, bytes).unwrap();
+    let whole = sync(&server.uri);
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    let runs = server.search();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["info"]["status"], "FINISHED");
+    assert_eq!(listed()[0]["sent"].as_array().unwrap().len(), 1);
+}

@@ -83,7 +83,10 @@ pub fn track(cfg: &MlflowConfig, run: &Run) -> Result<Tracked, TrackingError> {
 /// Sends one stored run to the server and records that it was sent.
 fn send_one(store: &RunStore, client: &Client, run_id: &str) -> Result<String, TrackingError> {
     let stored = store.load(run_id)?;
-    let server = client.send(&stored)?;
+    // A try is recorded before it starts: the next one cleans up what a crash left.
+    let retry = store.attempted(run_id, client.uri());
+    store.mark_attempt(run_id, client.uri())?;
+    let server = client.send_with_receipt(&stored, retry)?;
     store.mark_sent(run_id, client.uri(), &server)?;
     Ok(server)
 }

@@ -116,7 +116,25 @@ impl Client {
                     .collect(),
             });
         }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+        // Every answer of MLflow's REST API is a JSON object (`{}` at least): anything else
+        // (a proxy's HTML page, an empty body) is not a receipt.
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) if v.is_object() => Ok(v),
+            _ => Err(self.not_mlflow(path, status, &text)),
+        }
+    }
+
+    /// A 2xx answer that is not MLflow's.
+    fn not_mlflow(&self, call: &str, status: u16, text: &str) -> TrackingError {
+        TrackingError::Server {
+            uri: self.uri.clone(),
+            call: call.to_string(),
+            status,
+            detail: format!(
+                "the answer is not MLflow's JSON: {}",
+                text.chars().take(80).collect::<String>()
+            ),
+        }
     }
 
     /// Whether the server answers its health check.
@@ -171,39 +189,108 @@ impl Client {
             "/api/2.0/mlflow/experiments/get-by-name?experiment_name={}",
             encode(name)
         );
-        match self.call("GET", &path, None) {
-            Ok(v) => Ok(v["experiment"]["experiment_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()),
+        let id = match self.call("GET", &path, None) {
+            Ok(v) => v["experiment"]["experiment_id"].clone(),
             Err(TrackingError::Server { status: 404, .. }) => {
-                let v = self.post("experiments/create", json!({ "name": name }))?;
-                Ok(v["experiment_id"].as_str().unwrap_or_default().to_string())
+                self.post("experiments/create", json!({ "name": name }))?["experiment_id"].clone()
             }
-            Err(e) => Err(e),
+            Err(e) => return Err(e),
+        };
+        match id.as_str() {
+            Some(id) if !id.is_empty() => Ok(id.to_string()),
+            _ => Err(self.not_mlflow(&path, 200, "no experiment_id")),
         }
+    }
+
+    /// Sends `stored` and reads it back: after an earlier try (`retry`), any run it left on
+    /// the server (tagged with the same local id) is deleted first; a run that fails half-way
+    /// is deleted; the run counts as sent only once the server returns it with its status.
+    ///
+    /// # Errors
+    /// [`TrackingError`] from the server; nothing of this try is left on it.
+    pub fn send_with_receipt(
+        &self,
+        stored: &StoredRun,
+        retry: bool,
+    ) -> Result<String, TrackingError> {
+        let experiment = self.experiment_id(&stored.run.experiment)?;
+        if retry {
+            for stale in self.runs_of(&experiment, &stored.run_id)? {
+                self.post("runs/delete", json!({ "run_id": stale }))?;
+            }
+        }
+        let run_id = self.send_to(stored, &experiment)?;
+        let back = self.call(
+            "GET",
+            &format!("/api/2.0/mlflow/runs/get?run_id={}", encode(&run_id)),
+            None,
+        );
+        let kept = back.as_ref().is_ok_and(|v| {
+            let info = &v["run"]["info"];
+            info["run_id"] == run_id.as_str() && info["status"] == stored.run.status.as_str()
+        });
+        if kept {
+            return Ok(run_id);
+        }
+        let _ = self.post("runs/delete", json!({ "run_id": run_id }));
+        Err(back.err().unwrap_or_else(|| {
+            self.not_mlflow("runs/get", 200, "the run read back is not the run sent")
+        }))
+    }
+
+    /// The active runs of `experiment` tagged with the local run `local`.
+    fn runs_of(&self, experiment: &str, local: &str) -> Result<Vec<String>, TrackingError> {
+        let found = self.post(
+            "runs/search",
+            json!({
+                "experiment_ids": [experiment],
+                "filter": format!("tags.`qts.local_run_id` = '{}'", local.replace('\'', "")),
+                "run_view_type": "ACTIVE_ONLY",
+                "max_results": 100,
+            }),
+        )?;
+        Ok(found["runs"]
+            .as_array()
+            .map(|runs| {
+                runs.iter()
+                    .filter_map(|r| r["info"]["run_id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Sends a stored run: the run, its params, metrics and tags in batches, its artifacts,
     /// its end. Returns the server's run id.
     ///
     /// # Errors
-    /// [`TrackingError`] from the server (the run may then exist there, unfinished).
+    /// [`TrackingError`] from the server (a run created before the failure is deleted).
     pub fn send(&self, stored: &StoredRun) -> Result<String, TrackingError> {
+        let experiment = self.experiment_id(&stored.run.experiment)?;
+        self.send_to(stored, &experiment)
+    }
+
+    /// [`Client::send`] into the experiment of id `experiment`.
+    fn send_to(&self, stored: &StoredRun, experiment: &str) -> Result<String, TrackingError> {
         let run = &stored.run;
-        let experiment = self.experiment_id(&run.experiment)?;
         let mut tags: Vec<(String, String)> = run.tags.clone();
         tags.push(("qts.local_run_id".into(), stored.run_id.clone()));
         let (run_id, artifact_uri) = self.open_run(run, &experiment, &tags)?;
-        self.upload_artifacts(stored, &artifact_uri)?;
-        // Nested runs: three requests each (create, one batch, end) whatever their size.
-        for child in &run.children {
-            let mut tags = child.tags.clone();
-            tags.push(("mlflow.parentRunId".into(), run_id.clone()));
-            let (child_id, _) = self.open_run(child, &experiment, &tags)?;
-            self.close_run(child, &child_id)?;
+        let rest = || -> Result<(), TrackingError> {
+            self.upload_artifacts(stored, &artifact_uri)?;
+            // Nested runs: three requests each (create, one batch, end) whatever their size.
+            for child in &run.children {
+                let mut tags = child.tags.clone();
+                tags.push(("mlflow.parentRunId".into(), run_id.clone()));
+                let (child_id, _) = self.open_run(child, &experiment, &tags)?;
+                self.close_run(child, &child_id)?;
+            }
+            self.close_run(run, &run_id)
+        };
+        if let Err(e) = rest() {
+            // Half-sent: not left RUNNING beside the run a later sync creates.
+            let _ = self.post("runs/delete", json!({ "run_id": run_id }));
+            return Err(e);
         }
-        self.close_run(run, &run_id)?;
         Ok(run_id)
     }
 
@@ -226,6 +313,9 @@ impl Client {
         )?;
         let info = &created["run"]["info"];
         let run_id = info["run_id"].as_str().unwrap_or_default().to_string();
+        if run_id.is_empty() {
+            return Err(self.not_mlflow("runs/create", 200, "no run.info.run_id"));
+        }
         let artifact_uri = info["artifact_uri"]
             .as_str()
             .unwrap_or_default()

@@ -99,6 +99,10 @@ pub struct RunStore {
     dir: PathBuf,
 }
 
+/// The servers a send of the run was started to (`attempts.json`): a try that never
+/// confirmed may have left a run there.
+const ATTEMPTS: &str = "attempts.json";
+
 /// The largest `run.json` a store reads (a run with a search's thousand trials is a few MB).
 pub const MAX_RUN_FILE_BYTES: u64 = 256 << 20;
 
@@ -298,6 +302,33 @@ impl RunStore {
             }
         }
         (runs, broken)
+    }
+
+    /// Whether a send of `run_id` to `uri` was started before and never confirmed.
+    pub fn attempted(&self, run_id: &str, uri: &str) -> bool {
+        std::fs::read_to_string(self.dir.join(run_id).join(ATTEMPTS))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+            .is_some_and(|uris| uris.iter().any(|u| u == uri))
+    }
+
+    /// Records that a send of `run_id` to `uri` starts.
+    ///
+    /// # Errors
+    /// [`TrackingError::Store`] when the marker cannot be written.
+    pub fn mark_attempt(&self, run_id: &str, uri: &str) -> Result<(), TrackingError> {
+        if self.attempted(run_id, uri) {
+            return Ok(());
+        }
+        let path = self.dir.join(run_id).join(ATTEMPTS);
+        let mut uris: Vec<String> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        uris.push(uri.to_string());
+        let text = serde_json::to_string(&uris).unwrap_or_default() + "\n";
+        qts_core::fs::write_atomic(&path, text.as_bytes())
+            .map_err(|e| store_err(&path, "cannot write", e))
     }
 
     /// Records that `run_id` reached `uri` as `server_run_id`.
