@@ -274,14 +274,14 @@ impl Client {
         let run = &stored.run;
         let mut tags: Vec<(String, String)> = run.tags.clone();
         tags.push(("qts.local_run_id".into(), stored.run_id.clone()));
-        let (run_id, artifact_uri) = self.open_run(run, &experiment, &tags)?;
+        let (run_id, artifact_uri) = self.open_run(run, experiment, &tags)?;
         let rest = || -> Result<(), TrackingError> {
             self.upload_artifacts(stored, &artifact_uri)?;
             // Nested runs: three requests each (create, one batch, end) whatever their size.
             for child in &run.children {
                 let mut tags = child.tags.clone();
                 tags.push(("mlflow.parentRunId".into(), run_id.clone()));
-                let (child_id, _) = self.open_run(child, &experiment, &tags)?;
+                let (child_id, _) = self.open_run(child, experiment, &tags)?;
                 self.close_run(child, &child_id)?;
             }
             self.close_run(run, &run_id)
