@@ -78,17 +78,40 @@ pub fn parse_param(spec: &str) -> Result<(String, SearchParam), ModelError> {
     Ok((key.to_string(), param))
 }
 
+/// The most trials one model search trains: each is a training, so more is a typo, and the
+/// points are refused before any is built.
+pub const MAX_TRIALS: usize = 100_000;
+
 /// The trials of `space`: every combination of its choices (grid; the first key varies
 /// slowest), or `space.trials` seeded random draws.
 ///
 /// # Errors
-/// [`ModelError::Input`] for an empty space, or a grid over a range.
+/// [`ModelError::Input`] for an empty space, a grid over a range, or more than
+/// [`MAX_TRIALS`] trials (counted before any point is built).
 pub fn points(space: &SearchConfig, seed: u64) -> Result<Vec<Point>, ModelError> {
     if space.space.is_empty() {
         return Err(ModelError::Input(
             "the search space is empty: declare model.search.space in the model YAML or pass --search KEY=…"
                 .into(),
         ));
+    }
+    let planned = match space.method {
+        SearchMethod::Grid => space
+            .space
+            .values()
+            .map(|p| p.values.len().max(1) as f64)
+            .product::<f64>(),
+        SearchMethod::Random => space.trials as f64,
+    };
+    if planned > MAX_TRIALS as f64 {
+        return Err(ModelError::Input(format!(
+            "the search would train {} models, more than the {MAX_TRIALS} a search trains: {}",
+            qts_core::budget::count(planned),
+            match space.method {
+                SearchMethod::Grid => "give fewer values in model.search.space (or --search)",
+                SearchMethod::Random => "give fewer --trials",
+            }
+        )));
     }
     match space.method {
         SearchMethod::Grid => {
@@ -442,6 +465,14 @@ mod tests {
                 ),
             ]),
         };
+        let mut huge = grid.clone();
+        huge.trials = usize::MAX;
+        huge.method = SearchMethod::Random;
+        let e = points(&huge, 0).unwrap_err().to_string();
+        assert!(
+            e.contains("would train 1.8e19 models, more than the 100000"),
+            "{e}"
+        );
         let g = points(&grid, 0).unwrap();
         assert_eq!(g.len(), 6);
         assert_eq!(label(&g[0]), "lstm.hidden_size=8;training.batch_size=32");
