@@ -24,7 +24,7 @@ use crate::settings::{
 };
 use qts_data::BarSeries;
 use qts_data::features::kernels::{atr, log_return, rolling_std};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::costs::Costs;
 use crate::error::BacktestError;
@@ -40,6 +40,7 @@ use crate::strategy::{Action, Context, Forecast, Strategy};
     PartialEq,
     Eq,
     Serialize,
+    Deserialize,
     strum::Display,
     strum::EnumString,
     strum::IntoStaticStr,
@@ -192,7 +193,7 @@ impl EngineConfig {
 }
 
 /// The rules a result was produced under: sizer, caps, stops, breaker, rebalance rule, costs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActiveSettings {
     /// Execution rules.
     pub execution: Execution,
@@ -219,6 +220,98 @@ pub struct ActiveSettings {
     pub fractional_shares: bool,
     /// Borrowing as a multiple of equity.
     pub margin: f64,
+}
+
+/// `monday` → `Monday`.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+impl ActiveSettings {
+    /// The terms a result traded under, in one line a person reads beside its numbers
+    /// ("volatility-sized to 15% a year, at most 25% of equity a position, stop-loss 8%,
+    /// breaker at 20% drawdown, rebalanced weekly on Monday"), so results sized differently
+    /// are never set side by side unsaid.
+    pub fn terms(&self) -> String {
+        use crate::settings::SizingMethod;
+        let pct = |x: f64| format!("{}%", (100.0 * x * 100.0).round() / 100.0);
+        if self.execution == Execution::BacktestingPy {
+            return "backtesting.py's rules: all in on each new target, whole shares, no stops"
+                .into();
+        }
+        if !self.overlays {
+            return "the whole account: no volatility sizing, position cap, stops or breaker"
+                .into();
+        }
+        let s = &self.sizing;
+        let mut parts = vec![match s.method {
+            SizingMethod::FixedFractional => {
+                format!("{} of equity a position", pct(s.fixed_fraction))
+            }
+            SizingMethod::VolatilityScaled => {
+                format!("volatility-sized to {} a year", pct(s.target_volatility))
+            }
+            SizingMethod::Kelly => {
+                format!("{}× Kelly, at most {}", s.kelly_fraction, pct(s.kelly_cap))
+            }
+            SizingMethod::RiskParity => format!(
+                "inverse-volatility weights to {} a year",
+                pct(s.target_volatility)
+            ),
+        }];
+        if self.limits.max_position_fraction < 1.0 {
+            parts.push(format!(
+                "at most {} of equity a position",
+                pct(self.limits.max_position_fraction)
+            ));
+        }
+        let st = &self.stops;
+        for (on, text) in [
+            (
+                st.stop_loss.enabled,
+                format!("stop-loss {}", pct(st.stop_loss.pct)),
+            ),
+            (
+                st.take_profit.enabled,
+                format!("take-profit {}", pct(st.take_profit.pct)),
+            ),
+            (
+                st.trailing_stop.enabled,
+                format!("trailing stop {}", pct(st.trailing_stop.pct)),
+            ),
+            (
+                st.atr_stop.enabled,
+                format!("{}× ATR({}) stop", st.atr_stop.multiple, st.atr_stop.period),
+            ),
+            (
+                st.circuit_breaker.enabled,
+                format!(
+                    "breaker at {} drawdown",
+                    pct(st.circuit_breaker.max_drawdown)
+                ),
+            ),
+        ] {
+            if on {
+                parts.push(text);
+            }
+        }
+        parts.push(match self.rebalance {
+            Frequency::Weekly => format!(
+                "rebalanced weekly on {}",
+                serde_json::to_value(self.rebalance_weekday)
+                    .ok()
+                    .and_then(|v| v.as_str().map(capitalised))
+                    .unwrap_or_default()
+            ),
+            Frequency::Daily => "rebalanced daily".into(),
+            Frequency::Monthly => "rebalanced monthly".into(),
+            Frequency::Signal => "resized only when the target changes".into(),
+        });
+        parts.join(", ")
+    }
 }
 
 /// An order and what became of it.
@@ -1032,5 +1125,45 @@ impl<'a> Engine<'a> {
             self.stopped[s] = true;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod terms_tests {
+    use super::ActiveSettings;
+
+    fn settings(overlays: bool, rebalance: &str) -> ActiveSettings {
+        serde_json::from_value(serde_json::json!({
+            "execution": "default", "fill_price": "next_open", "overlays": overlays,
+            "sizing": {"method": "volatility_scaled", "fixed_fraction": 0.1, "target_volatility": 0.15,
+                       "volatility_lookback": 20, "kelly_fraction": 0.5, "kelly_cap": 0.25,
+                       "shrink_by_interval": true},
+            "limits": {"max_position_fraction": 0.25, "max_gross_exposure": 1.0, "max_drawdown": 0.25},
+            "stops": {"stop_loss": {"enabled": true, "pct": 0.08},
+                      "take_profit": {"enabled": false, "pct": 0.2},
+                      "trailing_stop": {"enabled": false, "pct": 0.1},
+                      "atr_stop": {"enabled": false, "period": 14, "multiple": 3.0},
+                      "circuit_breaker": {"enabled": true, "max_drawdown": 0.2, "cooldown_days": 20}},
+            "rebalance": rebalance, "rebalance_weekday": "monday",
+            "costs": {}, "allow_short": false, "fractional_shares": false, "margin": 0.0
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn terms_say_the_sizing_caps_stops_and_schedule_in_force() {
+        assert_eq!(
+            settings(true, "weekly").terms(),
+            "volatility-sized to 15% a year, at most 25% of equity a position, stop-loss 8%, breaker at 20% drawdown, rebalanced weekly on Monday"
+        );
+        assert_eq!(
+            settings(false, "signal").terms(),
+            "the whole account: no volatility sizing, position cap, stops or breaker"
+        );
+        assert!(
+            settings(true, "daily")
+                .terms()
+                .ends_with("rebalanced daily")
+        );
     }
 }

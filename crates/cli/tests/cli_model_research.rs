@@ -550,6 +550,33 @@ fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
     assert_eq!(s["beat_both"], beat);
     let p = s["against_buy_and_hold"]["p_value"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&p));
+    // Better, worse or not distinguishable, the way each test points (issue 35).
+    let mut each = vec![];
+    for (test, key) in [
+        ("against_buy_and_hold", "against_buy_and_hold"),
+        ("against_sma_cross", "against_sma_cross"),
+    ] {
+        let t = &s[test];
+        let want = match t["p_value"].as_f64() {
+            Some(p) if p < 0.05 && t["sharpe_a"].as_f64() > t["sharpe_b"].as_f64() => "better",
+            Some(p) if p < 0.05 => "worse",
+            _ => "not_distinguishable",
+        };
+        assert_eq!(s["verdict"][key], want, "{test}");
+        each.push(want);
+    }
+    let overall = if each.contains(&"worse") {
+        "worse"
+    } else if each.iter().all(|v| *v == "better") {
+        "better"
+    } else {
+        "not_distinguishable"
+    };
+    assert_eq!(s["verdict"]["overall"], overall);
+    assert_ne!(
+        s["settings"]["terms"]["buy_and_hold"], s["settings"]["terms"]["model"],
+        "buy-and-hold holds the whole account, and the summary says so"
+    );
     assert!(s["deflated_sharpe_ratio"].as_f64().is_some());
     // Tomorrow's decision is for the session after the last bar (Friday 2013-03-01).
     assert_eq!(s["decision"]["as_of"], "2013-03-01");
@@ -567,6 +594,15 @@ fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
             "{f}"
         );
     }
+    let page = std::fs::read_to_string(d.join("artifacts/run/report.html")).unwrap();
+    assert!(
+        page.contains("role=\"status\"><b>Verdict: "),
+        "the page's banner"
+    );
+    assert!(
+        page.contains("<td>terms</td>"),
+        "each row's terms on the page"
+    );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("artifacts/run/summary.json")).unwrap())
             .unwrap();

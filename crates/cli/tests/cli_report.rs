@@ -139,6 +139,31 @@ fn the_research_reports_render_every_chart_in_a_browser() {
         .output()
         .unwrap());
     same_page_from_the_folder(d, "wf", "walk_forward.html");
+    // A walk-forward folder's Monte Carlo draws from its stitched out-of-sample equity.
+    let mc = qts(d)
+        .args([
+            "-q",
+            "monte-carlo",
+            "--run",
+            "wf",
+            "--paths",
+            "50",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        mc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mc.stderr)
+    );
+    let mc: serde_json::Value = serde_json::from_slice(&mc.stdout).unwrap();
+    let rows = std::fs::read_to_string(d.join("wf/oos_equity.csv"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(mc["horizon"].as_u64().unwrap() as usize, rows - 2, "{mc}");
+    assert!(mc.to_string().contains("oos_equity.csv"), "{mc}");
     let dom = open_in_browser(&d.join("walk_forward.html"), "walk_forward", 5, 2400);
     let count = |dom: &str, s: &str| dom.matches(s).count();
     assert_eq!(count(&dom, "class=\"train\""), 6, "a train span per window");

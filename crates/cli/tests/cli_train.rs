@@ -91,6 +91,41 @@ fn train_then_predict_on_the_sample_data() {
         "{text}"
     );
     assert!(text.contains("(share of up days "), "{text}");
+    // The verdict against the naive forecasts says which way the test points (issue 35).
+    let word = |p: f64, better: bool, what: &str| match (p < 0.05, better) {
+        (true, true) => format!("significantly better than {what} (p = {p:.3})"),
+        (true, false) => format!("significantly worse than {what} (p = {p:.3})"),
+        _ => format!("not distinguishable from {what} (p = {p:.3})"),
+    };
+    for (p, better, what) in [
+        (
+            m("test_dm_p_zero"),
+            m("test_mae") < m("test_mae_zero"),
+            "the zero forecast",
+        ),
+        (
+            m("test_dm_p_train_mean"),
+            m("test_mae") < m("test_mae_train_mean"),
+            "the training mean",
+        ),
+        (
+            m("test_dm_p_always_up"),
+            m("test_directional_accuracy") > m("test_up_share"),
+            "always up",
+        ),
+    ] {
+        assert!((0.0..=1.0).contains(&p), "{what}: {p}");
+        assert!(text.contains(&word(p, better, what)), "{what}: {text}");
+    }
+    assert!(
+        text.contains("verdict on test at 5% (Diebold–Mariano on absolute errors): the model is "),
+        "{text}"
+    );
+    for c in ["test_coverage_mc_dropout_90", "test_coverage_ensemble_90"] {
+        let off = (m(c) - 0.9).abs() > 0.05;
+        let shown = format!("cover {:.1}% of test outcomes", 100.0 * m(c));
+        assert_eq!(text.contains(&shown), off, "{c}: {text}");
+    }
     assert!(
         text.contains("coverage of the 90% intervals on test: MC dropout "),
         "{text}"

@@ -87,6 +87,9 @@ pub struct TrainReport {
     pub training_seconds: f64,
     /// Validation and test metrics.
     pub metrics: BTreeMap<String, f64>,
+    /// Better, worse or not distinguishable from the naive forecasts on test, and the
+    /// intervals' calibration ([`crate::eval::ForecastVerdict`]).
+    pub verdict: crate::eval::ForecastVerdict,
     /// Network family (`lstm`, `transformer`, `mlp`).
     #[serde(skip)]
     pub architecture: String,
@@ -331,6 +334,7 @@ pub fn train_model(
         ensemble_members: members.len(),
         resumed_after_epoch: trained.resumed_after,
         training_seconds: seconds,
+        verdict: crate::eval::ForecastVerdict::of(&card.metrics, qts_stats::significance::LEVEL),
         metrics: card.metrics,
         architecture: family,
         epochs: trained.history.len(),
@@ -418,6 +422,15 @@ fn test_metrics(
         for (k, v) in eval::baselines(&ys, train_mean, threshold, pred.map(Vec::as_slice)) {
             metrics.insert(format!("{prefix}_{k}"), v);
         }
+    }
+    // Whether the forecast beats the naive ones on test, as a test, not only as point estimates.
+    let horizon = if model.data.target == Target::HorizonReturn {
+        model.data.horizon.max(1)
+    } else {
+        1
+    };
+    for (k, v) in eval::naive_tests(&p.mean, &y, train_mean, threshold, horizon) {
+        metrics.insert(format!("test_{k}"), v);
     }
     // Interval calibration at the nominal level: MC dropout, and the ensemble when there is one.
     let level = 0.9;

@@ -250,7 +250,10 @@ fn compare(dirs: Vec<PathBuf>) -> PyResult<(String, String)> {
     let runs = qts_report::folder::compared_runs(&dirs).map_err(folder)?;
     let c =
         qts_stats::compare::compare(&qts_report::html::series_of(&runs)).map_err(errors::stats)?;
-    Ok((json_text(&c)?, qts_report::html::compare_page(&runs, &c)))
+    Ok((
+        json_text(&c)?,
+        qts_report::html::compare_page(&runs, &c, None),
+    ))
 }
 
 /// `qts report DIR`: the page of a result folder.

@@ -14,13 +14,16 @@ use qts_backtest::strategy::SignalSeries;
 use qts_core::logging::RunContext;
 use qts_models::Registry;
 use qts_report::folder::Stats;
-use qts_report::html::{ComparedRun, compare_page, data_quality_page, monte_carlo_page, series_of};
+use qts_report::html::{
+    Banner, ComparedRun, compare_page, data_quality_page, monte_carlo_page, series_of,
+};
 use qts_research::session::Session;
 use qts_research::summary::{
     DecisionSummary, Headline, MonteCarloSummary, OutOfSample, Reports, RunReport, RunSettings,
+    Terms,
 };
 use qts_research::track::{Tracker, data_tags};
-use qts_research::verdict::{beats, deflate, lead_significant};
+use qts_research::verdict::{RunVerdict, beats, deflate, lead_significant};
 use qts_research::walk_forward::{Fold, Schedule, Span, WalkForwardReport, walk};
 use qts_research::{Progress, ResearchError};
 use qts_stats::compare::{RunSeries, compare};
@@ -91,7 +94,12 @@ impl RunOutcome {
 }
 
 /// A walk's stitched out-of-sample equity as the comparison page reads it.
-fn series(name: &str, strategy: &str, w: &WalkForwardReport) -> ComparedRun {
+fn series(
+    name: &str,
+    strategy: &str,
+    w: &WalkForwardReport,
+    settings: &qts_backtest::engine::ActiveSettings,
+) -> ComparedRun {
     ComparedRun {
         series: RunSeries {
             name: name.to_string(),
@@ -108,9 +116,43 @@ fn series(name: &str, strategy: &str, w: &WalkForwardReport) -> ComparedRun {
             end: w.oos_equity.last().map(|r| r.0.clone()),
             in_sample: false,
             metrics: w.out_of_sample.clone(),
+            settings: serde_json::to_value(settings).unwrap_or_default(),
             ..Stats::default()
         },
     }
+}
+
+/// Why the out-of-sample span ends before the data does, and how the decision's equity relates
+/// to the out-of-sample equity: one continuous account replayed over the same forecasts.
+fn run_notes(
+    model: &WalkForwardReport,
+    bars_after: usize,
+    test_bars: usize,
+    last_day: &str,
+    decision_equity: f64,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let (Some(first), Some(last)) = (model.oos_equity.first(), model.oos_equity.last()) else {
+        return notes;
+    };
+    if bars_after > 0 {
+        notes.push(format!(
+            "The out-of-sample span ends on {}: the {bars_after} bars after it, to {last_day}, are fewer than a test window ({test_bars} bars), so no model was tested on them and no number above includes them.",
+            last.0
+        ));
+    }
+    notes.push(format!(
+        "The decision's equity ({decision_equity:.2} at the close of {last_day}) is the model's forecasts replayed as one account from {}: positions carried across windows (the walk-forward closes them at each window's end, ending at {:.2} on {}){}.",
+        first.0,
+        last.1,
+        last.0,
+        if bars_after > 0 {
+            ", then held through the bars after the last window, which have no forecast until the last one"
+        } else {
+            ""
+        }
+    ));
+    notes
 }
 
 fn write(path: &Path, page: &str) -> Result<(), JobError> {
@@ -243,6 +285,9 @@ pub fn run(
     let beat_both = beats(&model.out_of_sample, &sma.out_of_sample)
         && beats(&model.out_of_sample, &hold.out_of_sample);
     let significant = lead_significant(&[vs_hold, vs_sma], LEVEL);
+    let verdict = RunVerdict::of(vs_hold.as_ref(), vs_sma.as_ref(), LEVEL);
+    let active = session.settings.engine.active();
+    let hold_active = hold_settings.engine.active();
 
     progress.stage(
         5,
@@ -289,18 +334,38 @@ pub fn run(
         session.build("signal", &[], Some(SignalSeries::align(&bars.time, &rows)))?;
     let decision = session.decide_at(strategy.as_mut(), last_day, first_test)?;
 
+    let oos_end = model.oos_equity.last().map(|r| r.0.clone());
+    let bars_after = oos_end
+        .as_deref()
+        .and_then(|e| bars.time.iter().rposition(|t| t.date().to_string() == e))
+        .map_or(0, |i| n - 1 - i);
+    let notes = run_notes(
+        &model,
+        bars_after,
+        schedule.test,
+        &last_day.to_string(),
+        decision.equity,
+    );
     progress.stage(7, STAGES, "writing the reports and tracking the run");
     let three = [
         series(
             "model (walk-forward)",
             &format!("{} retrained per window", cfg.model.name),
             &model,
+            &active,
         ),
-        series("sma-cross", &sma_name, &sma),
-        series("buy-and-hold", "buy-and-hold", &hold),
+        series("sma-cross", &sma_name, &sma, &active),
+        series("buy-and-hold", "buy-and-hold", &hold, &hold_active),
     ];
     let c = compare(&series_of(&three))?;
-    write(&page("report.html"), &compare_page(&three, &c))?;
+    let banner = Banner {
+        verdict: verdict.overall,
+        text: verdict.sentence(vs_hold.as_ref(), vs_sma.as_ref()),
+    };
+    write(
+        &page("report.html"),
+        &compare_page(&three, &c, Some(&banner)),
+    )?;
     let what = format!("the model {} retrained on each window", cfg.model.name);
     write(
         &page("walk_forward.html"),
@@ -316,6 +381,8 @@ pub fn run(
             windows: model.windows.len(),
             train_bars: schedule.train,
             test_bars: schedule.test,
+            data_end: Some(last_day.to_string()),
+            bars_after,
         },
         model: Headline::of(&model.out_of_sample),
         sma_cross: Headline::of(&sma.out_of_sample),
@@ -323,6 +390,7 @@ pub fn run(
         walk_forward_efficiency: model.walk_forward_efficiency,
         beat_both,
         lead_significant: significant,
+        verdict,
         against_buy_and_hold: vs_hold,
         against_sma_cross: vs_sma,
         deflated_sharpe_ratio: deflation.map(|d| d.deflated_sharpe_ratio),
@@ -337,10 +405,16 @@ pub fn run(
         },
         latest_model: format!("{}@{}", latest.name, latest.version),
         decision: DecisionSummary::of(&decision),
+        notes,
         settings: RunSettings {
             epochs: cfg.model.training.epochs,
             architecture: cfg.model.architecture.to_string(),
             rebalance: cfg.trading.rebalance.to_string(),
+            terms: Terms {
+                model: active.terms(),
+                sma_cross: active.terms(),
+                buy_and_hold: hold_active.terms(),
+            },
         },
         reports: Reports {
             report: page("report.html"),

@@ -29,6 +29,8 @@ pub struct RunReport {
     pub beat_both: bool,
     /// Whether its lead over both is significant ([`crate::verdict::lead_significant`]).
     pub lead_significant: bool,
+    /// Better, worse or not distinguishable from each baseline ([`crate::verdict::RunVerdict`]).
+    pub verdict: crate::verdict::RunVerdict,
     /// Its Sharpe ratio against buy-and-hold's (Jobson–Korkie–Memmel).
     pub against_buy_and_hold: Option<SharpeDifference>,
     /// Against the SMA crossover's.
@@ -47,6 +49,9 @@ pub struct RunReport {
     pub decision: DecisionSummary,
     /// The settings that shaped the run.
     pub settings: RunSettings,
+    /// What a reader needs to read the numbers right: why the span ends where it does, how the
+    /// decision's equity relates to the out-of-sample equity.
+    pub notes: Vec<String>,
     /// The pages written.
     pub reports: Reports,
     /// Seconds the run took.
@@ -68,6 +73,11 @@ pub struct OutOfSample {
     pub train_bars: usize,
     /// Bars of each test window.
     pub test_bars: usize,
+    /// The data's last day.
+    pub data_end: Option<String>,
+    /// Bars after the last complete test window, to the data's last day: too few for another
+    /// window, so in no out-of-sample number.
+    pub bars_after: usize,
 }
 
 /// The headline numbers of a candidate out of sample (`null` where not defined).
@@ -157,6 +167,20 @@ pub struct RunSettings {
     pub architecture: String,
     /// The rebalancing rule.
     pub rebalance: String,
+    /// The terms each candidate traded under ([`qts_backtest::engine::ActiveSettings::terms`]):
+    /// the baselines are not always sized as the model is, and the report says so.
+    pub terms: Terms,
+}
+
+/// The sizing, caps, stops and schedule each candidate traded under, in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Terms {
+    /// The model's signal strategy.
+    pub model: String,
+    /// The SMA crossover.
+    pub sma_cross: String,
+    /// Buy-and-hold.
+    pub buy_and_hold: String,
 }
 
 /// The pages written.

@@ -4,7 +4,7 @@
 
 use qts_stats::metrics::Metrics;
 use qts_stats::overfitting::{Trials, deflated_sharpe_ratio, probabilistic_sharpe_ratio};
-use qts_stats::significance::SharpeDifference;
+use qts_stats::significance::{SharpeDifference, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// A metric's value, NaN where it is missing.
@@ -25,6 +25,62 @@ pub fn lead_significant(tests: &[Option<SharpeDifference>], level: f64) -> bool 
         && tests
             .iter()
             .all(|d| d.is_some_and(|d| d.significant_lead(level)))
+}
+
+/// The verdict of the main job's model against its two baselines, from their Sharpe ratio
+/// tests (Jobson–Korkie–Memmel) at `level`: what `qts run` prints, writes as `verdict` in
+/// `summary.json` and shows in its page's banner.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunVerdict {
+    /// Worse than either baseline: `worse`; better than both: `better`; else
+    /// `not_distinguishable` ([`Verdict::overall`]).
+    pub overall: Verdict,
+    /// Against buy-and-hold.
+    pub against_buy_and_hold: Verdict,
+    /// Against the SMA crossover.
+    pub against_sma_cross: Verdict,
+    /// The level tested at.
+    pub level: f64,
+}
+
+impl RunVerdict {
+    /// The verdict of the model's Sharpe ratio tests against buy-and-hold and the SMA crossover.
+    pub fn of(
+        vs_hold: Option<&SharpeDifference>,
+        vs_sma: Option<&SharpeDifference>,
+        level: f64,
+    ) -> RunVerdict {
+        let hold = Verdict::of_sharpe(vs_hold, level);
+        let sma = Verdict::of_sharpe(vs_sma, level);
+        RunVerdict {
+            overall: Verdict::overall(&[hold, sma]),
+            against_buy_and_hold: hold,
+            against_sma_cross: sma,
+            level,
+        }
+    }
+
+    /// The verdict in one sentence, with each test's p-value: "The model is significantly worse
+    /// than buy-and-hold (p = 0.000) and not distinguishable from the SMA crossover (p = 0.170)
+    /// out of sample, by its Sharpe ratio at 5% (Jobson–Korkie–Memmel)."
+    pub fn sentence(
+        &self,
+        vs_hold: Option<&SharpeDifference>,
+        vs_sma: Option<&SharpeDifference>,
+    ) -> String {
+        let p = |d: Option<&SharpeDifference>| {
+            d.filter(|d| !d.p_value.is_nan())
+                .map_or("no test".into(), |d| format!("p = {:.3}", d.p_value))
+        };
+        format!(
+            "The model is {} ({}) and {} ({}) out of sample, by its Sharpe ratio at {} (Jobson–Korkie–Memmel).",
+            self.against_buy_and_hold.against("buy-and-hold"),
+            p(vs_hold),
+            self.against_sma_cross.against("the SMA crossover"),
+            p(vs_sma),
+            qts_stats::significance::level_text(self.level),
+        )
+    }
 }
 
 /// The deflated Sharpe ratio of the first of `candidates` (daily returns over the same days):
@@ -107,6 +163,39 @@ mod tests {
         assert!(!lead_significant(&[], level));
         assert_eq!(significance_text(true, level), "significant at 5%");
         assert_eq!(significance_text(false, level), "not significant at 5%");
+    }
+
+    #[test]
+    fn the_run_verdict_says_worse_when_the_model_is_significantly_worse() {
+        let level = qts_stats::significance::LEVEL;
+        // Issue 35: Sharpe -0.197 against 0.483 (p 0.000) and 0.432 (p 0.017).
+        let (hold, sma) = (
+            test(-0.197, 0.483, 0.0001).unwrap(),
+            test(-0.197, 0.432, 0.017).unwrap(),
+        );
+        let v = RunVerdict::of(Some(&hold), Some(&sma), level);
+        assert_eq!(v.overall, Verdict::Worse);
+        let text = v.sentence(Some(&hold), Some(&sma));
+        assert!(
+            text.starts_with("The model is significantly worse than buy-and-hold (p = 0.000) and significantly worse than the SMA crossover (p = 0.017)"),
+            "{text}"
+        );
+        assert!(!text.contains("lead"), "{text}");
+        // The other direction, and a mixed one.
+        let (hold, sma) = (
+            test(0.9, 0.4, 0.001).unwrap(),
+            test(0.9, 0.5, 0.01).unwrap(),
+        );
+        assert_eq!(
+            RunVerdict::of(Some(&hold), Some(&sma), level).overall,
+            Verdict::Better
+        );
+        let flat = test(0.5, 0.4, 0.3).unwrap();
+        let v = RunVerdict::of(Some(&hold), Some(&flat), level);
+        assert_eq!(v.overall, Verdict::NotDistinguishable);
+        assert!(v.sentence(Some(&hold), None).contains("(no test)"));
+        let v = RunVerdict::of(Some(&hold), None, level);
+        assert_eq!(v.against_sma_cross, Verdict::NotDistinguishable);
     }
 
     #[test]

@@ -30,7 +30,20 @@ pub fn run(global: &GlobalArgs, args: &MonteCarloArgs) -> Result<(), Failure> {
         (Some(f), _) => f.clone(),
         (None, Some(dir)) => {
             qts_core::fs::check_result_dir(dir).map_err(|e| input(format!("--run {e}")))?;
-            dir.join("equity.csv")
+            // A backtest's equity, or a walk-forward's stitched out-of-sample equity.
+            match ["equity.csv", "oos_equity.csv"]
+                .iter()
+                .map(|f| dir.join(f))
+                .find(|f| f.is_file())
+            {
+                Some(f) => f,
+                None => {
+                    return Err(input(format!(
+                        "--run {} has neither equity.csv (`qts backtest --out`) nor oos_equity.csv (`qts walk-forward --out`)",
+                        dir.display()
+                    )));
+                }
+            }
         }
         (None, None) => return Err(input("give --returns FILE or --run DIR")),
     };

@@ -37,5 +37,5 @@ pub fn compare(global: &GlobalArgs, args: &CompareArgs) -> Result<(), Failure> {
     } else {
         print(&qts_report::render::compare(&runs, &c))?;
     }
-    write_page(&out, &qts_report::html::compare_page(&runs, &c))
+    write_page(&out, &qts_report::html::compare_page(&runs, &c, None))
 }

@@ -11,6 +11,7 @@ use super::{Frame, binned, color, esc, legend, page, ticks};
 use crate::folder::{OptimizeSummary, Stats, TrialRecord};
 use qts_stats::compare::{Comparison, RunSeries};
 use qts_stats::metrics::{Metric, Value as MetricValue};
+use qts_stats::significance::Verdict;
 
 /// A run on the comparison page: its equity curve and its `stats.json`.
 #[derive(Debug, Clone)]
@@ -101,8 +102,39 @@ pub fn series_of(compared: &[ComparedRun]) -> Vec<RunSeries> {
     compared.iter().map(|r| r.series.clone()).collect()
 }
 
-/// The comparison dashboard of `compared` (the first is the reference of the tests).
-pub fn compare_page(compared: &[ComparedRun], c: &Comparison) -> String {
+/// A verdict shown above a page's numbers: the side it points to (its colour) and its words.
+#[derive(Debug, Clone)]
+pub struct Banner {
+    /// Better, worse or not distinguishable.
+    pub verdict: Verdict,
+    /// The sentence.
+    pub text: String,
+}
+
+impl Banner {
+    /// The banner as HTML (the text escaped).
+    pub fn html(&self) -> String {
+        let (class, word) = match self.verdict {
+            Verdict::Better => ("verdict better", "Better"),
+            Verdict::Worse => ("verdict worse", "Worse"),
+            Verdict::NotDistinguishable => ("verdict even", "Not distinguishable"),
+        };
+        format!(
+            "<div class=\"{class}\" role=\"status\"><b>Verdict: {word}.</b> {}</div>",
+            esc(&self.text)
+        )
+    }
+}
+
+/// The terms a run traded under, from its `stats.json` settings (`-` when they are not there).
+fn terms(stats: &Stats) -> String {
+    serde_json::from_value::<qts_backtest::engine::ActiveSettings>(stats.settings.clone())
+        .map_or_else(|_| "-".into(), |s| s.terms())
+}
+
+/// The comparison dashboard of `compared` (the first is the reference of the tests), under
+/// `banner` when there is a verdict to show.
+pub fn compare_page(compared: &[ComparedRun], c: &Comparison, banner: Option<&Banner>) -> String {
     let runs = series_of(compared);
     let runs = runs.as_slice();
     let mut body = format!(
@@ -112,6 +144,9 @@ pub fn compare_page(compared: &[ComparedRun], c: &Comparison) -> String {
         esc(&c.common.0),
         esc(&c.common.1)
     );
+    if let Some(b) = banner {
+        body.push_str(&b.html());
+    }
     let items: Vec<(&str, &str)> = runs
         .iter()
         .enumerate()
@@ -163,6 +198,10 @@ pub fn compare_page(compared: &[ComparedRun], c: &Comparison) -> String {
     body.push_str("</tr><tr><td>strategy</td>");
     for r in compared {
         let _ = write!(body, "<td>{}</td>", esc(&r.stats.strategy));
+    }
+    body.push_str("</tr><tr><td>terms</td>");
+    for r in compared {
+        let _ = write!(body, "<td>{}</td>", esc(&terms(&r.stats)));
     }
     body.push_str("</tr><tr><td>in-sample</td>");
     for r in compared {

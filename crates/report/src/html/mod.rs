@@ -12,7 +12,7 @@ mod monte_carlo;
 mod walk_forward;
 
 pub use backtest::{RunData, TradeRow, backtest_page};
-pub use compare::{ComparedRun, compare_page, optimize_page, series_of};
+pub use compare::{Banner, ComparedRun, compare_page, optimize_page, series_of};
 pub use data_quality::data_quality_page;
 pub use models::{ModelColumn, models_page};
 pub use monte_carlo::monte_carlo_page;
@@ -29,7 +29,7 @@ pub const MAX_POINTS: usize = 1500;
 
 pub(crate) const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d2330;padding:0 16px}\
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}\
-.sub{color:#5a6475}.verdict{font-size:16px;margin:12px 0;padding:10px 12px;background:#f3f6fb;border-left:4px solid #3868d8}\
+.sub{color:#5a6475}.verdict{font-size:16px;margin:12px 0;padding:10px 12px;background:#f3f6fb;border-left:4px solid #3868d8}.verdict.better{border-left-color:#2e8b57;background:#f0f8f3}.verdict.worse{border-left-color:#c0392b;background:#fbf1f0}\
 table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}th{text-align:left;color:#5a6475;font-weight:600}\
 td:first-child{text-align:left}.groups{display:flex;flex-wrap:wrap;gap:24px}.groups table{min-width:320px}\
 svg{display:block;margin:8px 0}pre{background:#f6f7f9;padding:10px;overflow:auto;font-size:12px}\

@@ -55,7 +55,10 @@ pub fn optimize(report: &OptimizeReport, strategy: &str) -> String {
 /// A walk-forward: each window's spans, choice and metric in and out of sample, then the
 /// stitched out-of-sample line.
 pub fn walk_forward(report: &WalkForwardReport) -> String {
+    use qts_stats::metrics::Metric;
     let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
+    let unit = report.maximize.unit();
+    let chosen = |v: Option<f64>| v.map_or("n/a".to_string(), |x| unit.show(x));
     let mut t = Table::new();
     t.set_header(vec![
         "window".to_string(),
@@ -71,18 +74,26 @@ pub fn walk_forward(report: &WalkForwardReport) -> String {
             format!("{} .. {}", w.train_start, w.train_end),
             format!("{} .. {}", w.test_start, w.test_end),
             w.params.clone(),
-            num(w.in_sample),
-            num(w.out_of_sample),
+            chosen(w.in_sample),
+            chosen(w.out_of_sample),
         ]);
     }
-    let m = |k: &str| report.out_of_sample.get(k).map(|v| v.as_f64());
+    let m = |k: Metric| {
+        report
+            .out_of_sample
+            .get(k.key())
+            .map_or("n/a".into(), |v| k.unit().show(v.as_f64()))
+    };
     format!(
         "{t}\nstitched out of sample: total return {}, Sharpe {}, max drawdown {}, {} trades; \
          walk-forward efficiency {}\n",
-        num(m("total_return")),
-        num(m("sharpe_ratio")),
-        num(m("max_drawdown")),
-        m("num_trades").unwrap_or(0.0),
+        m(Metric::TotalReturn),
+        m(Metric::SharpeRatio),
+        m(Metric::MaxDrawdown),
+        report
+            .out_of_sample
+            .get("num_trades")
+            .map_or(0.0, |v| v.as_f64()),
         num(report.walk_forward_efficiency)
     )
 }

@@ -4,9 +4,8 @@
 use comfy_table::Table;
 use qts_backtest::decide::Decision;
 use qts_research::summary::RunReport;
-use qts_research::verdict::significance_text;
 use qts_research::walk_forward::WalkForwardReport;
-use qts_stats::significance::{LEVEL, SharpeDifference};
+use qts_stats::significance::Verdict;
 
 /// `qts run`'s summary of `s`, with the three walks (model, SMA crossover, buy-and-hold) and
 /// the decision.
@@ -40,11 +39,6 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
             format!("{:.0}", v("num_trades")),
         ]);
     }
-    let p = |d: &Option<SharpeDifference>| {
-        d.as_ref()
-            .filter(|d| !d.p_value.is_nan())
-            .map_or("n/a".into(), |d| format!("{:.3}", d.p_value))
-    };
     let num = |v: Option<f64>| {
         v.filter(|x| !x.is_nan())
             .map_or("n/a".into(), |x| format!("{x:.3}"))
@@ -54,9 +48,11 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
     format!(
         "qts run on {} · out of sample {} .. {} ({} windows of {} bars, each model trained on the {} bars before) · {} epochs\n{t}\n\
-         The model {} both baselines out of sample; its lead is {} (Sharpe difference p = {} against buy-and-hold, {} against the SMA crossover; Jobson–Korkie–Memmel).\n\
+         Terms: the model and the SMA crossover traded {}; buy-and-hold {}.\n\
+         Verdict: {}. {}\n\
+         On the point estimates the model {} both baselines (a higher total return and Sharpe ratio than each).\n\
          Deflated Sharpe ratio of the model for the {} candidates compared: {}; walk-forward efficiency {}.\n\
-         Monte Carlo (block bootstrap, {} paths): final equity {} .. {} at 95%, a loss in {:.1}% of paths.\n\n{}\n\
+         Monte Carlo (block bootstrap, {} paths): final equity {} .. {} at 95%, a loss in {:.1}% of paths.\n{}\n{}\n\
          Reports: {} (the three compared), {}, {}, {}\n",
         s.data,
         opt(&o.start),
@@ -65,10 +61,22 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
         o.test_bars,
         o.train_bars,
         s.settings.epochs,
+        s.settings.terms.model,
+        if s.settings.terms.buy_and_hold == s.settings.terms.model {
+            format!("the same ({})", s.settings.terms.buy_and_hold)
+        } else {
+            format!("held {}", s.settings.terms.buy_and_hold)
+        },
+        match s.verdict.overall {
+            Verdict::Better => "BETTER than both baselines",
+            Verdict::Worse => "WORSE than a baseline",
+            Verdict::NotDistinguishable => "not distinguishable from its baselines",
+        },
+        s.verdict.sentence(
+            s.against_buy_and_hold.as_ref(),
+            s.against_sma_cross.as_ref()
+        ),
         if s.beat_both { "beat" } else { "did not beat" },
-        significance_text(s.lead_significant, LEVEL),
-        p(&s.against_buy_and_hold),
-        p(&s.against_sma_cross),
         s.candidates,
         num(s.deflated_sharpe_ratio),
         num(s.walk_forward_efficiency),
@@ -76,6 +84,10 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
         num(Some(fe.lower)),
         num(Some(fe.upper)),
         100.0 * s.monte_carlo.prob_loss,
+        s.notes
+            .iter()
+            .map(|n| format!("Note: {n}\n"))
+            .collect::<String>(),
         super::decision(decision).trim_end(),
         shown(&s.reports.report),
         shown(&s.reports.walk_forward),

@@ -95,7 +95,7 @@ fn summary(report: &TrainReport) -> String {
         "registered {}@{} in {}\n{} on {}, {} epochs{} in {:.1}s; best epoch {}: val loss {}\n\
          test: mae {} (zero forecast {}, training mean {}), directional accuracy {} (share of up days {}), IC {} (t {})\n\
          validation: mae {} (zero forecast {}), directional accuracy {} (share of up days {})\n\
-         coverage of the 90% intervals on test: MC dropout {}, ensemble {}\n",
+         coverage of the 90% intervals on test: MC dropout {}, ensemble {}\n{}",
         report.name,
         report.version,
         report.directory.display(),
@@ -123,5 +123,6 @@ fn summary(report: &TrainReport) -> String {
         get("val_up_share"),
         get("test_coverage_mc_dropout_90"),
         get("test_coverage_ensemble_90"),
+        report.verdict.sentences(m),
     )
 }
