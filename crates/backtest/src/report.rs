@@ -22,6 +22,7 @@ use crate::summary::summarize;
 pub struct Market {
     bars: Vec<qts_data::BarSeries>,
     validation: Summary,
+    notes: Vec<String>,
 }
 
 impl Market {
@@ -32,6 +33,7 @@ impl Market {
     /// [`BacktestError::Config`] for none.
     pub fn new(checked: Vec<CheckedBars>) -> Result<Market, BacktestError> {
         let mut validation = Summary::default();
+        let mut notes = Vec::new();
         let bars: Vec<_> = checked
             .into_iter()
             .map(|c| {
@@ -39,11 +41,22 @@ impl Market {
                 validation.errors += s.errors;
                 validation.warnings += s.warnings;
                 validation.infos += s.infos;
+                notes.extend(c.notes().iter().cloned());
                 c.into_inner()
             })
             .collect();
         check_aligned(&bars)?;
-        Ok(Market { bars, validation })
+        Ok(Market {
+            bars,
+            validation,
+            notes,
+        })
+    }
+
+    /// What validation found that every result on these bars states (gaps traded across,
+    /// outliers, suspected splits, closes only).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The series.

@@ -116,6 +116,17 @@ pub struct GlobalArgs {
     #[arg(short = 's', long = "set", global = true, value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
 
+    /// How a CSV data file names its columns, where it differs from
+    /// `date,open,high,low,close,volume`: `--columns date=Date,close=Last,volume=Vol` (sets
+    /// `data.providers.local.columns`). A file of a date and a close only needs no flag.
+    #[arg(long, global = true, value_name = "COLUMN=HEADER,...")]
+    pub columns: Option<String>,
+
+    /// The date format of a CSV data file, in chrono's syntax: `--date-format %m/%d/%Y`
+    /// (sets `data.providers.local.date_format`; default ISO dates).
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+
     /// File of `NAME=value` lines for ${VAR} placeholders [default: .env when present].
     #[arg(long, global = true, value_name = "FILE")]
     pub env_file: Option<PathBuf>,

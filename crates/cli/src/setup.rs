@@ -74,7 +74,7 @@ pub fn load_config(global: &GlobalArgs, files: &SectionFiles) -> Result<Loaded, 
             loader = loader.file(section, file);
         }
     }
-    for assignment in &global.overrides {
+    for assignment in global.overrides.iter().chain(&layout_overrides(global)?) {
         loader = loader.override_value(assignment);
     }
     let loaded = loader.load(&env)?;
@@ -93,6 +93,40 @@ pub fn load_config(global: &GlobalArgs, files: &SectionFiles) -> Result<Loaded, 
     }
     crate::output::reads(&qts_research::paper::database(&loaded).0);
     Ok(loaded)
+}
+
+/// `--columns` and `--date-format` as the `--set` assignments they stand for (each header
+/// quoted, so `Close/Last` or `Adj Close` stay text).
+fn layout_overrides(global: &GlobalArgs) -> Result<Vec<String>, Failure> {
+    let mut out = Vec::new();
+    let quote = |v: &str| serde_json::to_string(v.trim()).unwrap_or_default();
+    if let Some(columns) = &global.columns {
+        for pair in columns.split(',').filter(|p| !p.trim().is_empty()) {
+            let Some((key, header)) = pair.split_once('=') else {
+                return Err(Failure::Input(anyhow::anyhow!(
+                    "--columns takes COLUMN=HEADER pairs separated by commas (date=Date,close=Last), got `{pair}`"
+                )));
+            };
+            let key = key.trim().to_ascii_lowercase();
+            if !qts_data::settings::BAR_COLUMNS.contains(&key.as_str()) {
+                return Err(Failure::Input(anyhow::anyhow!(
+                    "--columns {pair}: `{key}` is not a bar column (one of {})",
+                    qts_data::settings::BAR_COLUMNS.join(", ")
+                )));
+            }
+            out.push(format!(
+                "data.providers.local.columns.{key}={}",
+                quote(header)
+            ));
+        }
+    }
+    if let Some(format) = &global.date_format {
+        out.push(format!(
+            "data.providers.local.date_format={}",
+            quote(format)
+        ));
+    }
+    Ok(out)
 }
 
 /// Refuses a data file named twice (after resolving links and `..`): it would be traded as two

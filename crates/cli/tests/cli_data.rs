@@ -420,3 +420,146 @@ fn fetch_from_the_local_provider_writes_each_symbol_to_out() {
     assert_eq!(by_default["provider"], "local");
     assert_eq!(by_default["symbols"][0]["bars"], 252);
 }
+
+/// The sample's rows as `(date, open, high, low, close, volume)` text.
+fn sample_rows() -> Vec<Vec<String>> {
+    std::fs::read_to_string(sample("goog_daily.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+fn backtest_json(d: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    common::json(
+        &qts(d)
+            .args(["-q", "backtest", "--strategy", "sma-cross", "--json"])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn files_as_they_come_read_with_columns_and_date_format_or_as_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = sample_rows();
+    // A vendor's layout: `Date,Open,High,Low,Last,Vol` with US dates.
+    let mut vendor = String::from("Date,Open,High,Low,Last,Vol\n");
+    for r in &rows {
+        let (y, m, day) = (&r[0][0..4], &r[0][5..7], &r[0][8..10]);
+        vendor.push_str(&format!(
+            "{m}/{day}/{y},{},{},{},{},{}\n",
+            r[1], r[2], r[3], r[4], r[5]
+        ));
+    }
+    std::fs::write(d.join("vendor.csv"), vendor).unwrap();
+    let out = qts(d)
+        .args([
+            "-q",
+            "backtest",
+            "--strategy",
+            "sma-cross",
+            "--data",
+            "vendor.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("missing column(s) close,volume; found Date,Open,High,Low,Last,Vol")
+            && err.contains("--columns close=Last,volume=Vol"),
+        "{err}"
+    );
+    let out = qts(d)
+        .args(["-q", "--columns", "close=Last,volume=Vol", "backtest"])
+        .args(["--strategy", "sma-cross", "--data", "vendor.csv"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("vendor.csv:2: column `date`: `08/19/2004` is not a date (expected YYYY-MM-DD); give --date-format %m/%d/%Y"),
+        "{err}"
+    );
+    let ours = backtest_json(d, &["--data", sample("goog_daily.csv").to_str().unwrap()]);
+    let theirs = backtest_json(
+        d,
+        &[
+            "--data",
+            "vendor.csv",
+            "--columns",
+            "close=Last,volume=Vol",
+            "--date-format",
+            "%m/%d/%Y",
+        ],
+    );
+    for k in ["total_return", "sharpe_ratio", "num_trades", "final_equity"] {
+        assert_eq!(ours[k], theirs[k], "{k}");
+    }
+    // The same through the configuration, for every command.
+    let set = qts(d)
+        .args([
+            "--set",
+            "data.providers.local.columns={close: Last, volume: Vol}",
+        ])
+        .args(["--set", "data.providers.local.date_format='%m/%d/%Y'"])
+        .args(["-q", "data", "validate", "vendor.csv", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let bad = qts(d)
+        .args(["--columns", "closing=Last", "config", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("`closing` is not a bar column"));
+
+    // Closes only: open, high and low taken as the close, said in the result's notes.
+    let mut closes = String::from("date,close\n");
+    for r in &rows {
+        closes.push_str(&format!("{},{}\n", r[0], r[4]));
+    }
+    std::fs::write(d.join("closes.csv"), closes).unwrap();
+    let r = backtest_json(d, &["--data", "closes.csv"]);
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("close_only: closes only"), "{notes}");
+    assert!(r["num_trades"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn a_gap_that_validation_warned_about_is_in_the_result_with_the_days_traded_across() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = sample_rows();
+    // Seven weeks (35 trading days) missing in 2010.
+    let mut text = String::from("date,open,high,low,close,volume\n");
+    let gap = rows
+        .iter()
+        .position(|r| r[0].as_str() >= "2010-03-01")
+        .unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        if !(gap..gap + 35).contains(&i) {
+            text.push_str(&r.join(","));
+            text.push('\n');
+        }
+    }
+    std::fs::write(d.join("gappy.csv"), text).unwrap();
+    let r = backtest_json(d, &["--data", "gappy.csv"]);
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("gappy.csv: data validation, missing_days: 35 of")
+            && notes.contains("2010-03-01")
+            && notes.contains("positions are held across these days"),
+        "{notes}"
+    );
+    // The sample itself has no gap, so no such note.
+    let r = backtest_json(d, &["--data", sample("goog_daily.csv").to_str().unwrap()]);
+    assert!(!r["notes"].to_string().contains("missing_days"), "{r}");
+}

@@ -26,7 +26,7 @@ pub enum DataError {
     },
     /// Required columns are missing from the header.
     #[error(
-        "{path}: missing column(s) {missing}; found {found} (expected date,open,high,low,close,volume[,adj_close])"
+        "{path}: missing column(s) {missing}; found {found} (expected date,open,high,low,close,volume[,adj_close], or date,close for closes only; other headers are named with --columns close=Last,volume=Vol or data.providers.local.columns)"
     )]
     MissingColumns {
         /// The file.

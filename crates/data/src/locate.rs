@@ -27,7 +27,8 @@ pub fn load_for_model(
     let limits = &config.data().limits;
     let bytes = crate::io::limits::read_file(&path, limits)?;
     hasher.update(&bytes);
-    let bars = crate::io::parse_bytes(&path, bytes, limits)?;
+    let layout = config.data().providers.local.layout();
+    let bars = crate::io::parse_bytes(&path, bytes, limits, &layout)?;
     let bars = for_model(bars, &path.display().to_string(), adjust)?;
     Ok((bars, path))
 }

@@ -34,6 +34,8 @@ qts_core::text_enum! {
         Freshness => "freshness",
         /// Jumps that look like unadjusted splits.
         Splits => "splits",
+        /// A file of closes only: each bar's open, high and low are its close.
+        CloseOnly => "close_only",
     }
 }
 
@@ -129,6 +131,7 @@ pub fn validate(
     if checks.splits {
         splits(bars, limits.split_tolerance, &mut f);
     }
+    close_only(bars, &mut f);
     f.sort_by_key(|x| std::cmp::Reverse(x.severity));
     Report {
         source: bars.symbol.clone(),
@@ -165,12 +168,18 @@ impl<'a> Policy<'a> {
 pub struct CheckedBars {
     bars: BarSeries,
     summary: Summary,
+    notes: Vec<String>,
 }
 
 impl CheckedBars {
     /// The findings by severity that were tolerated.
     pub fn summary(&self) -> Summary {
         self.summary
+    }
+
+    /// The tolerated findings a result built on these bars must state ([`result_notes`]).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The bars.
@@ -216,6 +225,7 @@ pub fn require(
     bars.check_usable()?;
     Ok(CheckedBars {
         summary: report.summary(),
+        notes: result_notes(&report, source),
         bars,
     })
 }
@@ -317,6 +327,11 @@ fn price_consistency(bars: &BarSeries, f: &mut Vec<Finding>) {
         } else if v == 0.0 {
             zero_volume.push(bars.row(i));
         }
+    }
+    // A file of closes without volumes: its volume is unknown, not zero, and `close_only`
+    // says so once instead of a warning on every bar.
+    if zero_volume.len() == bars.len() && is_close_only(bars) {
+        zero_volume.clear();
     }
     let groups = [
         (
@@ -540,6 +555,57 @@ fn splits(bars: &BarSeries, tolerance: f64, f: &mut Vec<Finding>) {
     }
 }
 
+/// Every bar's open, high and low equal to its close: a series of closes (a close-only file,
+/// or a provider's daily closes). Worth saying, as fills and stops then see closes only.
+fn is_close_only(bars: &BarSeries) -> bool {
+    bars.len() >= 2
+        && (0..bars.len()).all(|i| {
+            let c = bars.close[i];
+            bars.open[i] == c && bars.high[i] == c && bars.low[i] == c
+        })
+}
+
+fn close_only(bars: &BarSeries, f: &mut Vec<Finding>) {
+    if is_close_only(bars) {
+        let mut msg = "closes only: every bar's open, high and low are its close, so an order decided at a close fills at the next close and stops see closes only".to_string();
+        if bars.volume.iter().all(|v| *v == 0.0) {
+            msg.push_str("; no volumes (read as 0: fills are not capped by volume)");
+        }
+        f.push(Finding {
+            check: Check::CloseOnly,
+            severity: Severity::Info,
+            message: msg,
+            count: bars.len(),
+            rows: Vec::new(),
+            all_rows: Vec::new(),
+            days: Vec::new(),
+        });
+    }
+}
+
+/// What a result should carry of a validation report: the findings that change how its numbers
+/// read (missing trading days the result trades across, outliers, suspected splits, closes
+/// only), each prefixed with the source.
+pub fn result_notes(report: &Report, source: &str) -> Vec<String> {
+    report
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let across = match f.check {
+                Check::MissingDays => {
+                    " — positions are held across these days: no bar, no trade, the move over the gap lands on the next bar"
+                }
+                Check::Splits => " — a split left in the prices is a loss or gain no one had",
+                Check::OutliersZscore | Check::OutliersIqr | Check::CloseOnly => "",
+                _ => return None,
+            };
+            (f.severity >= Severity::Warning || f.check == Check::CloseOnly).then(|| {
+                format!("{source}: data validation, {}: {}{across}", f.check, f.message)
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,6 +639,25 @@ mod tests {
             &QualityConfig::default(),
             today,
         )
+    }
+
+    #[test]
+    fn closes_only_are_said_once_and_carried_into_results() {
+        let close = [10.0, 10.1, 10.0, 10.2, 10.1, 10.3, 10.2, 10.4, 10.3];
+        let mut b = series(&[1, 2, 3, 5, 8, 9, 10, 11, 12], &close);
+        b.high = close.to_vec();
+        b.low = close.to_vec();
+        b.volume = vec![0.0; close.len()];
+        let r = run(&b);
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        assert_eq!(r.findings[0].check, Check::CloseOnly);
+        assert!(r.findings[0].message.contains("no volumes"));
+        let notes = result_notes(&r, "c.csv");
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("c.csv: data validation, close_only: closes only"));
+        // One bar with a real range: not closes only.
+        b.high[3] = 10.5;
+        assert!(run(&b).findings.iter().all(|f| f.check != Check::CloseOnly));
     }
 
     #[test]

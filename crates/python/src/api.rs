@@ -224,15 +224,17 @@ fn fetch(
 }
 
 /// Reads a bar file (CSV or Parquet) as `qts` reads `--data`: under the configuration's
-/// `data.limits` (the defaults without one).
+/// `data.limits` and CSV layout (`data.providers.local.columns`, `date_format`), the defaults
+/// without one.
 #[pyfunction]
 #[pyo3(signature = (path, config=None))]
 fn read_bars(py: Python<'_>, path: PathBuf, config: Option<&Config>) -> PyResult<Bars> {
     let source = path.display().to_string();
     let loaded = loaded(config)?;
     let limits = &loaded.config.data.limits;
+    let layout = loaded.config.data.providers.local.layout();
     let (series, hash) = py
-        .detach(|| qts_data::io::read_all_hashed_with(&[&path], limits))
+        .detach(|| qts_data::io::read_all_hashed_as(&[&path], limits, &layout))
         .map(|(mut all, hash)| (all.remove(0), hash))
         .map_err(errors::data)?;
     Ok(Bars {

@@ -339,13 +339,14 @@ pub fn run(
         .as_deref()
         .and_then(|e| bars.time.iter().rposition(|t| t.date().to_string() == e))
         .map_or(0, |i| n - 1 - i);
-    let notes = run_notes(
+    let mut notes = session.market.notes().to_vec();
+    notes.extend(run_notes(
         &model,
         bars_after,
         schedule.test,
         &last_day.to_string(),
         decision.equity,
-    );
+    ));
     progress.stage(7, STAGES, "writing the reports and tracking the run");
     let three = [
         series(

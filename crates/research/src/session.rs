@@ -30,7 +30,7 @@ use qts_backtest::strategy::{Registry, SignalSeries, Strategy};
 use qts_backtest::{BacktestReport, Execution, Market};
 use qts_config::{Loaded, QtsConfig};
 use qts_data::BarSeries;
-use qts_data::io::{ReturnSeries, Table, read_all_hashed_with, read_csv_table_with};
+use qts_data::io::{ReturnSeries, Table, read_all_hashed_as, read_csv_table_with};
 use qts_data::validate::{Policy, require};
 use qts_stats::metrics::Metric;
 
@@ -261,6 +261,11 @@ impl Session {
         )?;
         let stamp = stamp(&loaded, data_hash, files);
         tracing::debug!(bars = market.bars()[0].len(), "data ready");
+        let notes = ready
+            .notes
+            .into_iter()
+            .chain(market.notes().iter().cloned())
+            .collect();
         Ok(Session {
             loaded,
             market,
@@ -270,7 +275,7 @@ impl Session {
             settings: ready.settings,
             stamp,
             in_sample: ready.in_sample,
-            notes: ready.notes,
+            notes,
             live: None,
         })
     }
@@ -565,7 +570,8 @@ pub(crate) fn read_checked(
     through: Option<NaiveDate>,
 ) -> Result<(Vec<qts_data::validate::CheckedBars>, String), ResearchError> {
     distinct_files(paths)?;
-    let (series, data_hash) = read_all_hashed_with(paths, &cfg.data.limits)?;
+    let (series, data_hash) =
+        read_all_hashed_as(paths, &cfg.data.limits, &cfg.data.providers.local.layout())?;
     let checked = series
         .into_iter()
         .zip(paths)

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use comfy_table::{ContentArrangement, Table};
 use qts_core::logging::RunContext;
-use qts_data::io::read_bars_with;
+use qts_data::io::read_bars_as;
 use qts_data::validate::{Report, validate};
 
 use crate::cli::{DataCommand, GlobalArgs, SectionFiles};
@@ -30,7 +30,11 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                 .symbol(input.as_str())
                 .span();
             let _run = span.enter();
-            let bars = read_bars_with(&path, &loaded.config.data.limits)?;
+            let bars = read_bars_as(
+                &path,
+                &loaded.config.data.limits,
+                &loaded.config.data.providers.local.layout(),
+            )?;
             let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let cfg = &loaded.config;
             let report = validate(&bars, &cfg.validation, &cfg.data.quality, today);

@@ -2,7 +2,7 @@
 
 use qts_core::logging::RunContext;
 use qts_data::features::compute;
-use qts_data::io::{read_bars_with, write_table};
+use qts_data::io::{read_bars_as, write_table};
 use qts_data::validate::drop_duplicates;
 
 use crate::cli::{FeaturesArgs, GlobalArgs, SectionFiles};
@@ -29,7 +29,11 @@ pub fn run(global: &GlobalArgs, args: &FeaturesArgs) -> Result<(), Failure> {
     }
     crate::output::reads(&args.input);
     crate::output::check_output(&args.out)?;
-    let bars = read_bars_with(&args.input, &loaded.config.data.limits)?;
+    let bars = read_bars_as(
+        &args.input,
+        &loaded.config.data.limits,
+        &loaded.config.data.providers.local.layout(),
+    )?;
     let (bars, removed) = drop_duplicates(&bars);
     if removed > 0 {
         tracing::warn!(

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::settings::ReadLimits;
+use crate::settings::{Layout, ReadLimits};
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::{REQUIRED, bar_column, limits, symbol_of};
@@ -97,10 +97,102 @@ pub fn parse_csv_with(
     bytes: &[u8],
     limits: &ReadLimits,
 ) -> Result<BarSeries, DataError> {
+    parse_csv_as(path, bytes, limits, &Layout::default())
+}
+
+/// [`parse_csv_with`] for a file laid out as `layout` says (its headers, its date format).
+///
+/// # Errors
+/// As [`parse_csv_with`], and [`DataError::Content`] when a header `layout` names is not in
+/// the file.
+pub fn parse_csv_as(
+    path: &Path,
+    bytes: &[u8],
+    limits: &ReadLimits,
+    layout: &Layout,
+) -> Result<BarSeries, DataError> {
     let lines = check_text(path, bytes, limits)?;
-    match parse_clean(path, bytes, lines) {
-        Some(bars) => Ok(bars),
-        None => parse_general(path, bytes),
+    if layout.is_default()
+        && let Some(bars) = parse_clean(path, bytes, lines)
+    {
+        return Ok(bars);
+    }
+    parse_general(path, bytes, layout)
+}
+
+/// The column slots of `headers` under `layout`: the headers it names first (each must be
+/// there), then qts's own names for the rest.
+fn laid_out_slots(
+    path: &Path,
+    headers: &csv::StringRecord,
+    layout: &Layout,
+) -> Result<[usize; 7], DataError> {
+    let mut index = [usize::MAX; 7];
+    for (key, header) in &layout.columns {
+        let Some(slot) = SLOTS.iter().position(|n| n == key) else {
+            return Err(DataError::Content {
+                path: path.display().to_string(),
+                reason: format!(
+                    "--columns names `{key}`, which is not a bar column (one of {})",
+                    SLOTS.join(", ")
+                ),
+            });
+        };
+        let Some(i) = headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(header.trim()))
+        else {
+            return Err(DataError::Content {
+                path: path.display().to_string(),
+                reason: format!(
+                    "--columns {key}={header}: the header has no `{header}` (it has {})",
+                    headers.iter().collect::<Vec<_>>().join(",")
+                ),
+            });
+        };
+        index[slot] = i;
+    }
+    let taken: Vec<usize> = index.iter().copied().filter(|i| *i != usize::MAX).collect();
+    for (i, h) in headers.iter().enumerate() {
+        if taken.contains(&i) {
+            continue;
+        }
+        if let Some(canon) = bar_column(h)
+            && let Some(slot) = SLOTS.iter().position(|n| *n == canon)
+            && index[slot] == usize::MAX
+            && !layout.columns.contains_key(canon)
+        {
+            index[slot] = i;
+        }
+    }
+    Ok(index)
+}
+
+/// A date cell under `format` (chrono), or ISO when there is none.
+fn laid_out_time(text: &str, format: Option<&str>) -> Option<NaiveDateTime> {
+    match format {
+        None => parse_time(text),
+        Some(f) => NaiveDateTime::parse_from_str(text.trim(), f)
+            .ok()
+            .or_else(|| {
+                NaiveDate::parse_from_str(text.trim(), f)
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+            }),
+    }
+}
+
+/// A hint for a date that is not ISO: the format it looks like.
+fn date_hint(text: &str) -> &'static str {
+    let t = text.trim();
+    let slash = t.split('/').count() == 3;
+    let dot = t.split('.').count() == 3;
+    if slash {
+        "; give --date-format %m/%d/%Y (or %d/%m/%Y), or data.providers.local.date_format"
+    } else if dot {
+        "; give --date-format %d.%m.%Y, or data.providers.local.date_format"
+    } else {
+        "; give its format with --date-format (chrono syntax, e.g. %Y%m%d)"
     }
 }
 
@@ -266,23 +358,31 @@ impl<'a> Lines<'a> {
 }
 
 /// Any file: every problem is an error naming the file, row and column.
-fn parse_general(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
+fn parse_general(path: &Path, bytes: &[u8], layout: &Layout) -> Result<BarSeries, DataError> {
     let read_err = |reason: String| DataError::Read {
         path: path.to_path_buf(),
         source: reason.into(),
     };
     let (mut reader, headers) = open(path, bytes)?;
-    let index = bar_slots(headers.iter());
     let names = SLOTS;
     if headers.iter().all(str::is_empty) {
         return Err(DataError::Empty {
             path: path.to_path_buf(),
         });
     }
+    let index = if layout.is_default() {
+        bar_slots(headers.iter())
+    } else {
+        laid_out_slots(path, &headers, layout)?
+    };
+    // A file of closes only (date and close, no open, high or low): each bar's open, high and
+    // low are taken as its close, its volume as unknown (0: no volume cap); validation says so.
+    let close_only = index[4] != usize::MAX && index[1..4].iter().all(|i| *i == usize::MAX);
     let missing: Vec<&str> = REQUIRED
         .iter()
         .zip(index)
-        .filter(|(_, i)| *i == usize::MAX)
+        .filter(|(n, i)| *i == usize::MAX && !(close_only && **n == "volume"))
+        .filter(|(n, _)| !(close_only && matches!(**n, "open" | "high" | "low")))
         .map(|(n, _)| *n)
         .collect();
     if !missing.is_empty() {
@@ -325,10 +425,18 @@ fn parse_general(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
             reason,
         };
         let cell = |slot: usize| record.get(index[slot]).unwrap_or("");
-        let time = parse_time(cell(0)).ok_or_else(|| {
+        let format = layout.date_format.as_deref();
+        let time = laid_out_time(cell(0), format).ok_or_else(|| {
             bad(
                 "date",
-                format!("`{}` is not a date (expected YYYY-MM-DD)", cell(0)),
+                match format {
+                    None => format!(
+                        "`{}` is not a date (expected YYYY-MM-DD){}",
+                        cell(0),
+                        date_hint(cell(0))
+                    ),
+                    Some(f) => format!("`{}` is not a date in the format `{f}`", cell(0)),
+                },
             )
         })?;
         let mut values = [0.0; 6];
@@ -336,9 +444,24 @@ fn parse_general(path: &Path, bytes: &[u8]) -> Result<BarSeries, DataError> {
             if slot == 6 && !has_adj {
                 continue;
             }
+            if close_only && slot != 4 {
+                continue;
+            }
             let text = cell(slot);
             *value = parse_number(text)
                 .ok_or_else(|| bad(names[slot], format!("`{text}` is not a number")))?;
+        }
+        if close_only {
+            values[1] = values[4];
+            values[2] = values[4];
+            values[3] = values[4];
+            values[5] = if index[5] == usize::MAX {
+                0.0
+            } else {
+                let text = cell(5);
+                parse_number(text)
+                    .ok_or_else(|| bad("volume", format!("`{text}` is not a number")))?
+            };
         }
         bars.time.push(time);
         bars.open.push(values[1]);
@@ -562,6 +685,99 @@ mod tests {
         assert!(matches!(read_csv(&p), Err(DataError::Empty { .. })));
         let (_d, p) = write("date,open,high,low,close,volume\n");
         assert!(matches!(read_csv(&p), Err(DataError::Empty { .. })));
+    }
+
+    fn laid_out(
+        text: &str,
+        columns: &[(&str, &str)],
+        format: Option<&str>,
+    ) -> Result<BarSeries, DataError> {
+        let layout = Layout {
+            columns: columns
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            date_format: format.map(str::to_string),
+        };
+        parse_csv_as(
+            Path::new("f.csv"),
+            text.as_bytes(),
+            &ReadLimits::default(),
+            &layout,
+        )
+    }
+
+    #[test]
+    fn files_from_elsewhere_read_with_their_layout() {
+        // A vendor's `Date,Open,High,Low,Last,Vol` with US dates.
+        let text =
+            "Date,Open,High,Low,Last,Vol\n01/04/1999,10,12,9,11,100\n01/05/1999,11,13,10,12,200\n";
+        let e = read_csv_text(text);
+        assert!(
+            e.contains("missing column(s) close,volume") && e.contains("--columns"),
+            "{e}"
+        );
+        let b = laid_out(
+            text,
+            &[("close", "Last"), ("volume", "Vol")],
+            Some("%m/%d/%Y"),
+        )
+        .unwrap();
+        assert_eq!(b.close, vec![11.0, 12.0]);
+        assert_eq!(b.volume, vec![100.0, 200.0]);
+        assert_eq!(
+            b.time[1].date(),
+            NaiveDate::from_ymd_opt(1999, 1, 5).unwrap()
+        );
+        // Without the format, the error points at it.
+        let e = laid_out(text, &[("close", "Last"), ("volume", "Vol")], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("f.csv:2: column `date`: `01/04/1999` is not a date (expected YYYY-MM-DD); give --date-format %m/%d/%Y"), "{e}");
+        let e = laid_out(text, &[("close", "Closing")], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--columns close=Closing: the header has no `Closing`"),
+            "{e}"
+        );
+        let e = laid_out(
+            text,
+            &[("close", "Last"), ("volume", "Vol")],
+            Some("%d.%m.%Y"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`01/04/1999` is not a date in the format `%d.%m.%Y`"),
+            "{e}"
+        );
+    }
+
+    fn read_csv_text(text: &str) -> String {
+        let (_d, p) = write(text);
+        read_csv(&p).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_file_of_closes_only_reads_each_close_as_the_bars_open_high_and_low() {
+        let (_d, p) = write("date,close\n2020-01-02,10\n2020-01-03,11.5\n");
+        let b = read_csv(&p).unwrap();
+        assert_eq!(b.open, b.close);
+        assert_eq!(b.high, b.close);
+        assert_eq!(b.low, b.close);
+        assert_eq!(b.volume, vec![0.0, 0.0]);
+        assert_eq!(b.close, vec![10.0, 11.5]);
+        let b = laid_out(
+            "Day,Price\n2020-01-02,10\n",
+            &[("date", "Day"), ("close", "Price")],
+            None,
+        )
+        .unwrap();
+        assert_eq!(b.open, vec![10.0]);
+        // An open without high and low is not a file of closes.
+        let (_d, p) = write("date,open,close\n2020-01-02,1,2\n");
+        assert!(read_csv(&p).is_err());
     }
 
     #[test]

@@ -8,14 +8,14 @@ mod table;
 
 use std::path::Path;
 
-use crate::settings::ReadLimits;
+use crate::settings::{Layout, ReadLimits};
 
 use crate::bars::BarSeries;
 use crate::error::DataError;
 
 pub use self::csv::{
-    parse_csv, parse_csv_table, parse_csv_table_with, parse_csv_with, parse_number, parse_time,
-    read_csv, read_csv_table, read_csv_table_with,
+    parse_csv, parse_csv_as, parse_csv_table, parse_csv_table_with, parse_csv_with, parse_number,
+    parse_time, read_csv, read_csv_table, read_csv_table_with,
 };
 pub use self::parquet::{
     parse_parquet, parse_parquet_with, read_parquet, read_parquet_metadata, write_parquet,
@@ -69,7 +69,20 @@ pub fn read_bars(path: &Path) -> Result<BarSeries, DataError> {
 /// # Errors
 /// As [`read_bars`], and [`DataError::Limit`] for a file over a cap.
 pub fn read_bars_with(path: &Path, limits: &ReadLimits) -> Result<BarSeries, DataError> {
-    let (mut all, _) = read_all_hashed_with(&[path], limits)?;
+    read_bars_as(path, limits, &Layout::default())
+}
+
+/// [`read_bars_with`] for CSV files laid out as `layout` says
+/// (`data.providers.local.columns`, `date_format`).
+///
+/// # Errors
+/// As [`read_bars_with`].
+pub fn read_bars_as(
+    path: &Path,
+    limits: &ReadLimits,
+    layout: &Layout,
+) -> Result<BarSeries, DataError> {
+    let (mut all, _) = read_all_hashed_as(&[path], limits, layout)?;
     Ok(all.remove(0))
 }
 
@@ -100,6 +113,18 @@ pub fn read_all_hashed_with(
     paths: &[impl AsRef<Path>],
     limits: &ReadLimits,
 ) -> Result<(Vec<BarSeries>, String), DataError> {
+    read_all_hashed_as(paths, limits, &Layout::default())
+}
+
+/// [`read_all_hashed_with`] for CSV files laid out as `layout` says.
+///
+/// # Errors
+/// As [`read_all_hashed_with`].
+pub fn read_all_hashed_as(
+    paths: &[impl AsRef<Path>],
+    limits: &ReadLimits,
+    layout: &Layout,
+) -> Result<(Vec<BarSeries>, String), DataError> {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
     let mut all = Vec::with_capacity(paths.len());
@@ -108,7 +133,7 @@ pub fn read_all_hashed_with(
         Format::of(path)?;
         let bytes = limits::read_file(path, limits)?;
         hasher.update(&bytes);
-        all.push(parse_bytes(path, bytes, limits)?);
+        all.push(parse_bytes(path, bytes, limits, layout)?);
     }
     Ok((all, qts_core::hex::encode(&hasher.finalize())))
 }
@@ -118,9 +143,10 @@ pub(crate) fn parse_bytes(
     path: &Path,
     bytes: Vec<u8>,
     limits: &ReadLimits,
+    layout: &Layout,
 ) -> Result<BarSeries, DataError> {
     match Format::of(path)? {
-        Format::Csv => parse_csv_with(path, &bytes, limits),
+        Format::Csv => parse_csv_as(path, &bytes, limits, layout),
         Format::Parquet => parse_parquet_with(path, bytes.into(), limits),
     }
 }

@@ -6,13 +6,14 @@ use chrono::NaiveDate;
 
 use super::{FetchError, Provider, normalise};
 use crate::bars::BarSeries;
-use crate::io::read_bars_with;
-use crate::settings::ReadLimits;
+use crate::io::read_bars_as;
+use crate::settings::{Layout, ReadLimits};
 
 /// Bars from files in a directory.
 pub struct Local {
     directory: PathBuf,
     limits: ReadLimits,
+    layout: Layout,
 }
 
 impl Local {
@@ -21,7 +22,16 @@ impl Local {
         Local {
             directory: PathBuf::from(directory),
             limits: ReadLimits::default(),
+            layout: Layout::default(),
         }
+    }
+
+    /// The provider reading CSV files laid out as `layout` says
+    /// (`data.providers.local.columns`, `date_format`).
+    #[must_use]
+    pub fn with_layout(mut self, layout: Layout) -> Local {
+        self.layout = layout;
+        self
     }
 
     /// The provider under `limits` (`data.limits`) instead of the defaults.
@@ -41,7 +51,7 @@ impl Provider for Local {
         for ext in ["parquet", "csv"] {
             let path = self.directory.join(format!("{symbol}.{ext}"));
             if path.is_file() {
-                let mut bars = read_bars_with(&path, &self.limits)?;
+                let mut bars = read_bars_as(&path, &self.limits, &self.layout)?;
                 bars.symbol = symbol.to_string();
                 return Ok(normalise(bars, from, to));
             }

@@ -135,9 +135,11 @@ pub fn from_config(
         ProviderName::AlphaVantage => {
             Box::new(AlphaVantage::new(&cfg.providers.alpha_vantage)?.with_limits(limits))
         }
-        ProviderName::Local => {
-            Box::new(Local::new(&cfg.providers.local.directory).with_limits(limits))
-        }
+        ProviderName::Local => Box::new(
+            Local::new(&cfg.providers.local.directory)
+                .with_limits(limits)
+                .with_layout(cfg.providers.local.layout()),
+        ),
     })
 }
 

@@ -169,7 +169,53 @@ pub struct LocalProvider {
     /// Directory holding `<SYMBOL>.csv` or `<SYMBOL>.parquet`.
     #[default("examples/data")]
     pub directory: String,
+    /// The header of each bar column a CSV file names otherwise (`close: Last`,
+    /// `volume: Vol`); keys are `date`, `open`, `high`, `low`, `close`, `volume`, `adj_close`.
+    /// `--columns date=Date,close=Last` sets it for one command.
+    pub columns: std::collections::BTreeMap<String, String>,
+    /// The date column's format in chrono's `strftime` syntax (`%m/%d/%Y`, `%d.%m.%Y`); empty:
+    /// ISO dates (`YYYY-MM-DD`, with an optional time). `--date-format` sets it for one command.
+    pub date_format: String,
 }
+
+impl LocalProvider {
+    /// How CSV bar files are laid out.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            columns: self.columns.clone(),
+            date_format: (!self.date_format.trim().is_empty())
+                .then(|| self.date_format.trim().to_string()),
+        }
+    }
+}
+
+/// How a CSV bar file names its columns and writes its dates, where it differs from qts's own
+/// `date,open,high,low,close,volume` with ISO dates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Bar column → the file's header for it.
+    pub columns: std::collections::BTreeMap<String, String>,
+    /// The date format (chrono), when not ISO.
+    pub date_format: Option<String>,
+}
+
+impl Layout {
+    /// Whether the file is read as qts writes it.
+    pub fn is_default(&self) -> bool {
+        self.columns.is_empty() && self.date_format.is_none()
+    }
+}
+
+/// The bar columns a layout may map.
+pub const BAR_COLUMNS: [&str; 7] = [
+    "date",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "adj_close",
+];
 
 /// What a failed check means.
 #[derive(
@@ -406,6 +452,28 @@ impl Validate for DataSourcesConfig {
         self.providers.alpha_vantage.check(&av, c);
         if self.providers.local.directory.trim().is_empty() {
             c.fail(&p, "local.directory", "must not be empty");
+        }
+        for (key, header) in &self.providers.local.columns {
+            if !BAR_COLUMNS.contains(&key.as_str()) {
+                c.fail(
+                    &p,
+                    &format!("local.columns.{key}"),
+                    format!("is not a bar column (one of {})", BAR_COLUMNS.join(", ")),
+                );
+            } else if header.trim().is_empty() {
+                c.fail(&p, &format!("local.columns.{key}"), "must name a header");
+            }
+        }
+        let format = self.providers.local.date_format.trim();
+        if !format.is_empty()
+            && chrono::format::StrftimeItems::new(format)
+                .any(|i| matches!(i, chrono::format::Item::Error))
+        {
+            c.fail(
+                &p,
+                "local.date_format",
+                format!("`{format}` is not a chrono date format (e.g. %m/%d/%Y)"),
+            );
         }
         let enabled = match self.default_provider {
             ProviderName::Fmp => self.providers.fmp.enabled,

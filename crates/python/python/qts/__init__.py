@@ -859,8 +859,10 @@ class RunResult:
         m = self.summary["model"]
         return (
             f"RunResult(model out of sample: total return {_show(m['total_return'], '.2%')}, Sharpe "
-            f"{_show(m['sharpe_ratio'], '.3f')}; beat both baselines: {self.summary['beat_both']}; "
-            f"lead significant: {self.summary['lead_significant']})"
+            f"{_show(m['sharpe_ratio'], '.3f')}; verdict: {self.summary['verdict']['overall']} "
+            f"(against buy-and-hold {self.summary['verdict']['against_buy_and_hold']}, "
+            f"against the SMA crossover {self.summary['verdict']['against_sma_cross']}); "
+            f"beat both baselines: {self.summary['beat_both']})"
         )
 
     def _repr_html_(self) -> str:
