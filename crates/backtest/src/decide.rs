@@ -114,6 +114,9 @@ pub struct Decision {
     /// Whether the next session is a rebalance day (when it is not, only protective and
     /// breaker orders can be placed).
     pub rebalance_day: bool,
+    /// The next rebalance day after the next session when that session is not one (the
+    /// configured schedule on the NYSE calendar); `null` on a rebalance day.
+    pub next_rebalance: Option<String>,
     /// Whether the drawdown breaker's cool-down covers the next session.
     pub cooling_down: bool,
     /// First day traded by the run behind the decision.
@@ -272,6 +275,10 @@ pub fn decide(
         as_of: last.to_string(),
         next_session: next.to_string(),
         rebalance_day: result.end.rebalance_next,
+        next_rebalance: (!result.end.rebalance_next)
+            .then(|| next_rebalance(&time[..until], next, engine))
+            .flatten()
+            .map(|d| d.to_string()),
         cooling_down: result.end.cooling_down,
         traded_from: time[from].date().to_string(),
         cash: result
@@ -315,4 +322,26 @@ fn order_line(o: &crate::order::Order, symbol: &str, time: &[chrono::NaiveDateTi
             .map(|t| t.date().to_string())
             .unwrap_or_default(),
     }
+}
+
+/// The first rebalance day after `next` (the next session) under `engine`'s schedule: the
+/// schedule's own rule run over the bars and the NYSE sessions after them, so a weekly
+/// rebalance on a holiday Monday moves to the Tuesday exactly as the backtest does.
+fn next_rebalance(
+    time: &[chrono::NaiveDateTime],
+    next: chrono::NaiveDate,
+    engine: &EngineConfig,
+) -> Option<chrono::NaiveDate> {
+    let mut days: Vec<chrono::NaiveDateTime> = time.to_vec();
+    let mut d = next;
+    let from = days.len();
+    // Two months of sessions hold the next weekly or monthly rebalance.
+    for _ in 0..45 {
+        days.push(d.and_time(chrono::NaiveTime::MIN));
+        d = qts_data::calendar::next_trading_day(d);
+    }
+    let flags = crate::schedule::rebalance_flags(&days, None, engine);
+    (from + 1..days.len())
+        .find(|&i| flags[i])
+        .map(|i| days[i].date())
 }

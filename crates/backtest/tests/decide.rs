@@ -266,6 +266,25 @@ fn the_next_session_skips_weekends_and_holidays() {
         assert_eq!(d.next_session, next);
         assert_eq!(d.as_of, as_of);
     }
+    // A hold says when the schedule (weekly, Monday) acts next: the Monday after a Friday
+    // session, the Tuesday after Martin Luther King Day.
+    for (as_of, next, rebalance) in [
+        ("2012-11-16", "2012-11-19", None),
+        ("2012-11-21", "2012-11-23", Some("2012-11-26")),
+        ("2013-01-16", "2013-01-17", Some("2013-01-22")),
+    ] {
+        let d = decide(
+            &m,
+            strategy("buy-and-hold", &[], &cfg).as_mut(),
+            &settings,
+            &request(as_of.parse().unwrap()),
+            stamp(),
+        )
+        .unwrap();
+        assert_eq!(d.next_session, next);
+        assert_eq!(d.rebalance_day, rebalance.is_none(), "{as_of}");
+        assert_eq!(d.next_rebalance.as_deref(), rebalance, "{as_of}");
+    }
 }
 
 #[test]

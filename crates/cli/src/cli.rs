@@ -345,7 +345,7 @@ pub struct LiveArgs {
 /// The strategy a live command follows.
 #[derive(Debug, Clone, Args)]
 pub struct StrategyArgs {
-    /// buy-and-hold, sma-cross or signal [default: sma-cross; signal with --model].
+    /// buy-and-hold, sma-cross or signal [default: sma-cross].
     #[arg(long)]
     pub strategy: Option<String>,
     /// A strategy parameter, e.g. `--param fast=10 --param slow=20` (repeatable).

@@ -1555,3 +1555,52 @@ fn a_statistic_s_bad_parameter_is_named_by_its_flag() {
         "{err}"
     );
 }
+
+#[test]
+fn a_backtest_of_a_tracked_searchs_winner_on_the_same_data_is_in_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = std::path::PathBuf::from(goog());
+    let search = json(
+        &qts(d)
+            .args(["-q", "optimize", "--data"])
+            .arg(&goog)
+            .args(["--grid", "fast=5,10", "--grid", "slow=30,50"])
+            .args(["--maximize", "sharpe_ratio", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let best = &search["best"]["params"];
+    let (fast, slow) = (best["fast"].to_string(), best["slow"].to_string());
+    let backtest = |fast: &str, slow: &str, data: &std::path::Path| {
+        json(
+            &qts(d)
+                .args(["-q", "backtest", "--strategy", "sma-cross", "--data"])
+                .arg(data)
+                .args(["--param", &format!("fast={fast}")])
+                .args(["--param", &format!("slow={slow}"), "--json"])
+                .output()
+                .unwrap(),
+        )
+    };
+    let winner = backtest(&fast, &slow, &goog);
+    assert_eq!(winner["in_sample"], true, "{winner}");
+    let note = winner["notes"][0].as_str().unwrap();
+    assert!(
+        note.starts_with(&format!(
+            "IN-SAMPLE: fast={fast}, slow={slow} is the winner of the search run "
+        )) && note.contains("optimize fast="),
+        "{note}"
+    );
+    // Other parameters, or the same ones on other data, are not the search's choice.
+    let other = if fast == "5" { "10" } else { "5" };
+    assert_eq!(backtest(other, &slow, &goog)["in_sample"], false);
+    std::fs::copy(&goog, d.join("other.csv")).unwrap();
+    let mut text = std::fs::read_to_string(d.join("other.csv")).unwrap();
+    text.push('\n');
+    std::fs::write(d.join("other.csv"), text).unwrap();
+    assert_eq!(
+        backtest(&fast, &slow, &d.join("other.csv"))["in_sample"],
+        false
+    );
+}

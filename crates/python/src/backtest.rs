@@ -325,7 +325,7 @@ fn optimize(
         if track {
             let call = format!("qts.optimize(…, {:?})", session.strategy);
             tracker(&loaded, &call)
-                .optimize(&report, &grid, &session.stamp)
+                .optimize(&report, &session.strategy, &grid, &session.stamp)
                 .map_err(errors::research)?;
         }
         Ok((json_text(&report)?, report.trials_csv()))

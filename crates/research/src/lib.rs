@@ -28,6 +28,7 @@ pub mod live;
 pub mod optimize;
 pub mod paper;
 pub mod progress;
+pub mod provenance;
 pub mod reproduce;
 pub mod session;
 pub mod summary;

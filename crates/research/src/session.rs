@@ -406,6 +406,21 @@ impl Session {
     pub fn backtest(&self, options: &BacktestOptions<'_>) -> Result<BacktestReport, ResearchError> {
         let mut settings = self.settings.clone();
         settings.engine.close_at_end = options.close_at_end;
+        // In-sample by provenance: the winner of a tracked search on the same data.
+        let winner = (!self.in_sample && self.live.is_none())
+            .then(|| {
+                crate::provenance::search_winner(
+                    Path::new(&self.config().mlflow.local_store),
+                    &self.strategy,
+                    &self.params,
+                    &self.stamp.data_hash,
+                )
+            })
+            .flatten();
+        let mut notes = self.notes.clone();
+        if let Some(w) = &winner {
+            notes.insert(0, w.note());
+        }
         Ok(qts_backtest::request::run(Request {
             market: &self.market,
             strategy: &self.strategy,
@@ -417,8 +432,8 @@ impl Session {
                 .benchmark
                 .map(|(series, source)| Benchmark { series, source }),
             stamp: self.stamp.clone(),
-            in_sample: self.in_sample,
-            notes: self.notes.clone(),
+            in_sample: self.in_sample || winner.is_some(),
+            notes,
         })?)
     }
 

@@ -276,6 +276,7 @@ impl<'a> Tracker<'a> {
     pub fn optimize(
         &self,
         report: &crate::optimize::OptimizeReport,
+        strategy: &str,
         grid: &[String],
         stamp: &qts_backtest::report::Stamp,
     ) -> Result<Option<Tracked>, ResearchError> {
@@ -286,6 +287,12 @@ impl<'a> Tracker<'a> {
         let mut run = self.new_run("optimize", name);
         run.tags.extend(data_tags(&stamp.data_hash, &stamp.files));
         run.params.push(("run.grid".into(), grid.join(" ")));
+        // What a later backtest of the winner is matched on ([`crate::provenance`]).
+        run.params
+            .push(("run.strategy".into(), strategy.to_string()));
+        for (k, v) in &report.best.params {
+            run.params.push((format!("run.best.{k}"), v.text()));
+        }
         run.params
             .push(("run.maximize".into(), report.maximize.to_string()));
         run.params

@@ -52,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
     let spec = spec(&args.search, method, args.pbo_splits)?;
     let tracker = tracker(s.loaded());
     let bar = Bar::new(
-        "optimize [{bar:30}] {pos}/{len} trials {elapsed}",
+        "optimize [{bar:30}] {pos}/{len} trials {elapsed} elapsed, about {eta} left",
         global.quiet > 0 || args.json,
     );
     bar.inner().set_length(method.points(&spec.axes) as u64);
@@ -64,7 +64,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
         skipped = report.skipped,
         "optimized"
     );
-    tracker.optimize(&report, &args.search.grid, &s.stamp)?;
+    tracker.optimize(&report, &s.strategy, &args.search.grid, &s.stamp)?;
     if args.out.is_some() || args.report.is_some() {
         let summary = OptimizeSummary::of(&report, &data_text(&args.run));
         if let Some(dir) = &args.out {

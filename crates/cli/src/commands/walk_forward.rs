@@ -19,7 +19,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     let spec = super::optimize::spec(&args.search, Method::Grid, 16)?;
     let tracker = tracker(s.loaded());
     let bar = Bar::new(
-        "walk-forward [{bar:30}] {pos}/{len} windows {elapsed}",
+        "walk-forward [{bar:30}] {pos}/{len} windows {elapsed} elapsed, about {eta} left",
         global.quiet > 0 || args.json,
     );
     let report = s.walk(&spec, &schedule(args, s.config()), &bar);

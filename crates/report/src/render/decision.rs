@@ -78,7 +78,13 @@ pub fn decision(d: &Decision) -> String {
     }
     out.push_str(&format!("{t}\n"));
     if d.orders.is_empty() {
-        out.push_str(&format!("No orders for {}: hold.\n", d.next_session));
+        out.push_str(&format!(
+            "No orders for {}: hold.{}\n",
+            d.next_session,
+            d.next_rebalance.as_ref().map_or(String::new(), |r| format!(
+                " The next rebalance day is {r}."
+            ))
+        ));
     } else {
         let mut t = Table::new();
         t.set_header(vec![
@@ -148,7 +154,7 @@ pub fn paper_step(database: &str, report: &StepReport) -> String {
 /// A paper account's status: what it follows, its equity, positions and open orders.
 pub fn paper_status(s: &Status) -> String {
     let mut text = format!(
-        "Paper account {} · {} {} · opened with {:.2}\n\
+        "Paper account {} · follows {} {} · opened with {:.2}\n\
          last step {} ({} steps) · equity {:.2} · cash {:.2} · P&L {:+.2} ({:+.2}%) · drawdown {:.2}% from a peak of {:.2} · alerts {}\n",
         s.database,
         s.strategy,

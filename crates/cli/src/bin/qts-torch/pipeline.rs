@@ -43,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
     let _guard = start_logging(global, &loaded)?;
     let quiet = global.quiet > 0 || args.json;
     let bar = Bar::new(
-        "model walk-forward [{bar:30}] {pos}/{len} windows {elapsed}",
+        "model walk-forward [{bar:30}] {pos}/{len} windows {elapsed} elapsed, about {eta} left",
         quiet,
     );
     let session = Session::open(

@@ -58,7 +58,7 @@ pub fn run(global: &GlobalArgs, args: &OptimizeArgs) -> Result<(), Failure> {
     };
     let tracker = tracker(&loaded);
     let bar = Bar::new(
-        "model search [{bar:30}] {pos}/{len} trials {elapsed}",
+        "model search [{bar:30}] {pos}/{len} trials {elapsed} elapsed, about {eta} left",
         global.quiet > 0 || args.json,
     );
     let report = search_model(&loaded, ask, &bar, &tracker);

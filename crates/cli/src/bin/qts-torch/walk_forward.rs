@@ -53,7 +53,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
     };
     let tracker = tracker(s.loaded());
     let bar = Bar::new(
-        "walk-forward [{bar:30}] {pos}/{len} windows (a model trained on each) {elapsed}",
+        "walk-forward [{bar:30}] {pos}/{len} windows (a model trained on each) {elapsed} elapsed, about {eta} left",
         global.quiet > 0 || args.json,
     );
     let walked = walk_model(&s, &ask, &bar);
