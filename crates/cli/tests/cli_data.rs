@@ -554,7 +554,7 @@ fn a_gap_that_validation_warned_about_is_in_the_result_with_the_days_traded_acro
     let r = backtest_json(d, &["--data", "gappy.csv"]);
     let notes = r["notes"].to_string();
     assert!(
-        notes.contains("gappy.csv: data validation, missing_days: 35 of")
+        notes.contains("gappy: data validation, missing_days: 35 of")
             && notes.contains("2010-03-01")
             && notes.contains("positions are held across these days"),
         "{notes}"

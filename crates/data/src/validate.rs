@@ -225,7 +225,8 @@ pub fn require(
     bars.check_usable()?;
     Ok(CheckedBars {
         summary: report.summary(),
-        notes: result_notes(&report, source),
+        // Named by symbol, so bars from a file and the same bars from a frame say the same.
+        notes: result_notes(&report, &bars.symbol),
         bars,
     })
 }
@@ -585,7 +586,7 @@ fn close_only(bars: &BarSeries, f: &mut Vec<Finding>) {
 
 /// What a result should carry of a validation report: the findings that change how its numbers
 /// read (missing trading days the result trades across, outliers, suspected splits, closes
-/// only), each prefixed with the source.
+/// only), each prefixed with `source` (a symbol or a file).
 pub fn result_notes(report: &Report, source: &str) -> Vec<String> {
     report
         .findings
