@@ -30,6 +30,36 @@ pub struct DecideRequest {
     pub stale_after_days: u32,
 }
 
+/// How one symbol's target position was sized at the close, step by step: the strategy's
+/// strength, the sizing method's weight, the forecast interval's shrink, the account's caps,
+/// and the shares that weight buys at the close. What `qts decide` prints beside each order,
+/// so "4 shares" and "1 share" never differ without a reason shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SizingLine {
+    /// The symbol.
+    pub symbol: String,
+    /// The strategy's signed strength in [-1, 1].
+    pub strength: f64,
+    /// The sizing method (`backtest.position_sizing.method`).
+    pub method: String,
+    /// Annualised volatility over the lookback (`null` when the method does not read it).
+    pub annual_volatility: Option<f64>,
+    /// The method's weight of equity, before the interval.
+    pub sized: f64,
+    /// The forecast interval's factor (1 without an interval or with the shrink off).
+    pub interval_factor: f64,
+    /// The weight after the caps (position, gross exposure, no shorts).
+    pub weight: f64,
+    /// The position cap in force.
+    pub cap: f64,
+    /// Equity at the close.
+    pub equity: f64,
+    /// The close.
+    pub close: f64,
+    /// The shares `weight` of `equity` buys at `close` (rounded as the account trades).
+    pub shares: f64,
+}
+
 /// One symbol's position after the close.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PositionLine {
@@ -131,6 +161,8 @@ pub struct Decision {
     pub positions: Vec<PositionLine>,
     /// Orders for the next session (new at this close, or standing from earlier ones).
     pub orders: Vec<OrderLine>,
+    /// How each target was sized, on a rebalance day (empty otherwise: no target is sized).
+    pub sizing: Vec<SizingLine>,
     /// Findings tolerated by validation.
     pub validation: qts_data::validate::Summary,
     /// Provenance.
@@ -274,6 +306,11 @@ pub fn decide(
         strategy: result.strategy.clone(),
         as_of: last.to_string(),
         next_session: next.to_string(),
+        sizing: if result.end.rebalance_next && !result.end.cooling_down {
+            sizing_chain(bars, &result, t, equity, &cfg)
+        } else {
+            Vec::new()
+        },
         rebalance_day: result.end.rebalance_next,
         next_rebalance: (!result.end.rebalance_next)
             .then(|| next_rebalance(&time[..until], next, engine))
@@ -344,4 +381,81 @@ fn next_rebalance(
     (from + 1..days.len())
         .find(|&i| flags[i])
         .map(|i| days[i].date())
+}
+
+/// The sizing of each target at bar `t` as the engine's rules size it
+/// ([`crate::sizing::weights`], [`crate::sizing::cap`]), one step at a time.
+fn sizing_chain(
+    bars: &[qts_data::BarSeries],
+    result: &BacktestResult,
+    t: usize,
+    equity: f64,
+    cfg: &EngineConfig,
+) -> Vec<SizingLine> {
+    use crate::settings::SizingMethod;
+    use crate::sizing::{Input, cap, interval_factor, weights};
+    use qts_data::features::kernels::{log_return, rolling_std};
+    let reads_vol = cfg.sizing.method != SizingMethod::FixedFractional;
+    let inputs: Vec<Input> = bars
+        .iter()
+        .enumerate()
+        .map(|(s, b)| {
+            let (strength, forecast) = result
+                .end
+                .targets
+                .get(s)
+                .copied()
+                .flatten()
+                .unwrap_or((0.0, None));
+            let daily_vol = if reads_vol {
+                rolling_std(&log_return(&b.close, 1), cfg.sizing.volatility_lookback)
+                    .get(t)
+                    .copied()
+                    .unwrap_or(f64::NAN)
+            } else {
+                f64::NAN
+            };
+            Input {
+                strength,
+                forecast,
+                daily_vol,
+            }
+        })
+        .collect();
+    let plain = crate::settings::SizingConfig {
+        shrink_by_interval: false,
+        ..cfg.sizing.clone()
+    };
+    let sized = weights(&inputs, &plain, cfg.periods_per_year);
+    let mut capped = weights(&inputs, &cfg.sizing, cfg.periods_per_year);
+    cap(&mut capped, &cfg.limits, cfg.allow_short);
+    bars.iter()
+        .enumerate()
+        .filter(|(s, _)| result.end.targets.get(*s).copied().flatten().is_some())
+        .map(|(s, b)| {
+            let i = inputs[s];
+            let close = b.close[t];
+            SizingLine {
+                symbol: b.symbol.clone(),
+                strength: i.strength,
+                method: serde_json::to_value(cfg.sizing.method)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                annual_volatility: (reads_vol && i.daily_vol.is_finite())
+                    .then(|| i.daily_vol * cfg.periods_per_year.sqrt()),
+                sized: sized[s],
+                interval_factor: if cfg.sizing.shrink_by_interval {
+                    interval_factor(i.forecast)
+                } else {
+                    1.0
+                },
+                weight: capped[s],
+                cap: cfg.limits.max_position_fraction,
+                equity,
+                close,
+                shares: crate::execution::round_shares(cfg, capped[s] * equity / close),
+            }
+        })
+        .collect()
 }

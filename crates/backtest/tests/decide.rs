@@ -347,3 +347,42 @@ fn fills_at_the_close_cannot_be_decided_for_the_next_open() {
     .unwrap_err();
     assert!(err.to_string().contains("fill_price"), "{err}");
 }
+
+#[test]
+fn the_sizing_chain_ends_in_the_target_the_orders_trade_to() {
+    let cfg = shipped_config(&[]);
+    let settings = Settings::from_config(&cfg, Execution::Default);
+    let m = market(goog(), &cfg);
+    let mut seen = 0;
+    for as_of in [
+        "2012-06-01",
+        "2012-09-14",
+        "2013-02-22",
+        "2013-03-01",
+        "2011-08-05",
+    ] {
+        let d = decide(
+            &m,
+            strategy("sma-cross", &[], &cfg).as_mut(),
+            &settings,
+            &request(as_of.parse().unwrap()),
+            stamp(),
+        )
+        .unwrap();
+        if !d.rebalance_day || d.cooling_down {
+            assert!(d.sizing.is_empty(), "{as_of}");
+            continue;
+        }
+        for z in &d.sizing {
+            let p = d.positions.iter().find(|p| p.symbol == z.symbol).unwrap();
+            assert_eq!(z.shares, p.target_shares, "{as_of}: {z:?} vs {p:?}");
+            assert!(z.weight.abs() <= z.cap + 1e-12);
+            assert_eq!(z.method, "volatility_scaled");
+            // The method's weight is the strength scaled to the target volatility.
+            let v = z.annual_volatility.unwrap();
+            assert!((z.sized - z.strength * 0.15 / v).abs() < 1e-12, "{z:?}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "rebalance days with a target: {seen}");
+}

@@ -247,7 +247,7 @@ pub fn walk_forward_page(
     );
     let _ = write!(
         body,
-        "<div class=\"verdict\">Out of sample: {} total return against buy-and-hold's {} over the same days; Sharpe {} vs {}; max drawdown {} vs {}; {} trades. Walk-forward efficiency {}.</div>",
+        "<div class=\"verdict\">Out of sample: {} total return against the price's own {} over the same days (held throughout, no costs: not a traded buy-and-hold); Sharpe {} vs {}; max drawdown {} vs {}; {} trades. Walk-forward efficiency {}.</div>",
         pct(get(o, "total_return")),
         pct(get(b, "total_return")),
         num(get(o, "sharpe_ratio")),
@@ -262,7 +262,7 @@ pub fn walk_forward_page(
     body.push_str("<h2>Stitched out-of-sample equity</h2>");
     body.push_str(&legend(&[
         ("#3868d8", "walk-forward, out of sample"),
-        ("#9aa3b2", "buy and hold, the same days"),
+        ("#9aa3b2", "the price, held the same days (no costs)"),
     ]));
     body.push_str(&equity_chart(equity));
     let _ = write!(body, "<h2>{} in and out of sample</h2>", esc(metric));

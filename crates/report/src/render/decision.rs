@@ -77,6 +77,9 @@ pub fn decision(d: &Decision) -> String {
         ]);
     }
     out.push_str(&format!("{t}\n"));
+    for z in &d.sizing {
+        out.push_str(&sizing_line(z));
+    }
     if d.orders.is_empty() {
         out.push_str(&format!(
             "No orders for {}: hold.{}\n",
@@ -148,6 +151,45 @@ pub fn paper_step(database: &str, report: &StepReport) -> String {
         text.push_str(&format!("ALERT {}: {}\n", a.kind, a.message));
     }
     text.push_str(&decision(&report.decision));
+    text
+}
+
+/// One target's sizing in words: strength → the method's weight → the interval's shrink →
+/// the caps → shares at the close.
+fn sizing_line(z: &qts_backtest::decide::SizingLine) -> String {
+    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    let method = match z.annual_volatility {
+        Some(v) => format!("{} at {} volatility a year", z.method, pct(v)),
+        None => z.method.clone(),
+    };
+    let shrunk = z.sized * z.interval_factor;
+    let mut text = format!(
+        "sizing {}: strength {:+.2} → {method}: {} of equity",
+        z.symbol,
+        z.strength,
+        pct(z.sized)
+    );
+    if z.interval_factor != 1.0 {
+        text.push_str(&format!(
+            " → × {:.2} for the forecast interval: {}",
+            z.interval_factor,
+            pct(shrunk)
+        ));
+    }
+    if (z.weight - shrunk).abs() > 1e-12 {
+        text.push_str(&format!(
+            " → capped (at most {} a position, the gross limit, no shorts unless allowed): {}",
+            pct(z.cap),
+            pct(z.weight)
+        ));
+    }
+    text.push_str(&format!(
+        " → {} of {:.2} at the close {:.2} = {} shares\n",
+        pct(z.weight),
+        z.equity,
+        z.close,
+        z.shares
+    ));
     text
 }
 

@@ -48,7 +48,7 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
     format!(
         "qts run on {} · out of sample {} .. {} ({} windows of {} bars, each model trained on the {} bars before) · {} epochs\n{t}\n\
-         Terms: the model and the SMA crossover traded {}; buy-and-hold {}.\n\
+         Terms: the model and the SMA crossover traded {}; buy-and-hold {}. Each starts every test window in cash and closes at its end, paying costs.\n\
          Verdict: {}. {}\n\
          On the point estimates the model {} both baselines (a higher total return and Sharpe ratio than each).\n\
          Deflated Sharpe ratio of the model for the {} candidates compared: {}; walk-forward efficiency {}.\n\
