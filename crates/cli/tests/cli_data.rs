@@ -531,6 +531,32 @@ fn files_as_they_come_read_with_columns_and_date_format_or_as_closes() {
     let notes = r["notes"].to_string();
     assert!(notes.contains("close_only: closes only"), "{notes}");
     assert!(r["num_trades"].as_f64().unwrap() > 0.0);
+
+    // A wide file of closes: one close-only symbol per column, traded together.
+    let mut wide = String::from("Date,GOOG,HALF\n");
+    for r in &rows {
+        let c: f64 = r[4].parse().unwrap();
+        wide.push_str(&format!("{},{},{}\n", r[0], r[4], c / 2.0));
+    }
+    std::fs::write(d.join("wide.csv"), wide).unwrap();
+    let r = backtest_json(d, &["--data", "wide.csv"]);
+    assert_eq!(r["symbols"], serde_json::json!(["GOOG", "HALF"]));
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("GOOG: data validation, close_only")
+            && notes.contains("HALF: data validation, close_only"),
+        "{notes}"
+    );
+    let one = qts(d)
+        .args(["-q", "data", "validate", "wide.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&one.stderr).contains("a wide file of 2 symbols' closes"),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
 }
 
 #[test]

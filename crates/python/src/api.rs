@@ -234,8 +234,7 @@ fn read_bars(py: Python<'_>, path: PathBuf, config: Option<&Config>) -> PyResult
     let limits = &loaded.config.data.limits;
     let layout = loaded.config.data.providers.local.layout();
     let (series, hash) = py
-        .detach(|| qts_data::io::read_all_hashed_as(&[&path], limits, &layout))
-        .map(|(mut all, hash)| (all.remove(0), hash))
+        .detach(|| qts_data::io::read_one_hashed(&path, limits, &layout))
         .map_err(errors::data)?;
     Ok(Bars {
         series: Arc::new(series),

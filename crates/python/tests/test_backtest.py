@@ -172,3 +172,30 @@ def test_signals_from_a_file_or_a_frame_trade_as_the_cli(cli_json, tmp_path):
         qts.read_bars(GOOG), "signal", {}, cfg, signals=frame, allow_in_sample=True
     )
     assert inside.stats["in_sample"] is True
+
+
+def test_files_as_they_come_read_through_the_configuration(tmp_path):
+    rows = list(csv.DictReader(open(GOOG)))
+    vendor = tmp_path / "vendor.csv"
+    with open(vendor, "w") as f:
+        f.write("Date,Open,High,Low,Last,Vol\n")
+        for r in rows:
+            y, m, d = r["date"].split("-")
+            f.write(f"{m}/{d}/{y},{r['open']},{r['high']},{r['low']},{r['close']},{r['volume']}\n")
+    with pytest.raises(Exception, match="--columns close=Last,volume=Vol"):
+        qts.read_bars(vendor, qts.Config.load("config"))
+    cfg = qts.Config.load(
+        "config",
+        ["data.providers.local.columns={close: Last, volume: Vol}", "data.providers.local.date_format='%m/%d/%Y'"],
+    )
+    ours = qts.backtest(qts.read_bars(GOOG), "sma-cross", {"fast": 10, "slow": 40}, cfg).stats
+    theirs = qts.backtest(qts.read_bars(vendor, cfg), "sma-cross", {"fast": 10, "slow": 40}, cfg).stats
+    for key in ["total_return", "sharpe_ratio", "num_trades"]:
+        assert ours[key] == theirs[key], key
+    wide = tmp_path / "wide.csv"
+    with open(wide, "w") as f:
+        f.write("date,A,B\n")
+        for r in rows:
+            f.write(f"{r['date']},{r['close']},{r['close']}\n")
+    with pytest.raises(Exception, match="a wide file of 2 symbols' closes"):
+        qts.read_bars(wide, cfg)

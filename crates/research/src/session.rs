@@ -30,7 +30,7 @@ use qts_backtest::strategy::{Registry, SignalSeries, Strategy};
 use qts_backtest::{BacktestReport, Execution, Market};
 use qts_config::{Loaded, QtsConfig};
 use qts_data::BarSeries;
-use qts_data::io::{ReturnSeries, Table, read_all_hashed_as, read_csv_table_with};
+use qts_data::io::{ReturnSeries, Table, read_all_sourced, read_csv_table_with};
 use qts_data::validate::{Policy, require};
 use qts_stats::metrics::Metric;
 
@@ -585,11 +585,11 @@ pub(crate) fn read_checked(
     through: Option<NaiveDate>,
 ) -> Result<(Vec<qts_data::validate::CheckedBars>, String), ResearchError> {
     distinct_files(paths)?;
+    // A wide file of closes gives one series per symbol column.
     let (series, data_hash) =
-        read_all_hashed_as(paths, &cfg.data.limits, &cfg.data.providers.local.layout())?;
+        read_all_sourced(paths, &cfg.data.limits, &cfg.data.providers.local.layout())?;
     let checked = series
         .into_iter()
-        .zip(paths)
         .map(|(bars, path)| {
             let bars = match through {
                 Some(day) => bars.through(day),

@@ -120,6 +120,120 @@ pub fn parse_csv_as(
     parse_general(path, bytes, layout)
 }
 
+/// A wide file of closes — a date column and one column of closes per symbol, as many vendors
+/// and `yfinance` export — as one close-only series per column (its header the symbol); `None`
+/// when the header is not one (any bar column besides the date, or fewer than two others).
+/// Every symbol must have a close on every row: symbols with different histories are not
+/// traded on one calendar.
+///
+/// # Errors
+/// As [`parse_csv_as`], naming the file, row and symbol of a missing or bad close.
+pub fn parse_csv_wide(
+    path: &Path,
+    bytes: &[u8],
+    limits: &ReadLimits,
+    layout: &Layout,
+) -> Result<Option<Vec<BarSeries>>, DataError> {
+    check_text(path, bytes, limits)?;
+    let (mut reader, headers) = open(path, bytes)?;
+    let date_header = layout.columns.get("date");
+    let is_date = |h: &str| match date_header {
+        Some(d) => h.trim().eq_ignore_ascii_case(d.trim()),
+        None => bar_column(h) == Some("date"),
+    };
+    let Some(date_col) = headers.iter().position(is_date) else {
+        return Ok(None);
+    };
+    let others: Vec<usize> = (0..headers.len()).filter(|i| *i != date_col).collect();
+    let mapped = |h: &str| {
+        layout
+            .columns
+            .values()
+            .any(|v| v.trim().eq_ignore_ascii_case(h.trim()))
+    };
+    if others.len() < 2
+        || others.iter().any(|&i| {
+            bar_column(&headers[i]).is_some() || mapped(&headers[i]) || headers[i].trim().is_empty()
+        })
+    {
+        return Ok(None);
+    }
+    let mut series: Vec<BarSeries> = others
+        .iter()
+        .map(|&i| BarSeries {
+            symbol: headers[i].trim().to_string(),
+            ..BarSeries::default()
+        })
+        .collect();
+    let format = layout.date_format.as_deref();
+    let mut record = csv::StringRecord::new();
+    let mut lines = Lines::new(bytes);
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(DataError::Read {
+                    path: path.to_path_buf(),
+                    source: e.to_string().into(),
+                });
+            }
+        }
+        let row = lines.of(record.position());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let bad = |column: &str, reason: String| DataError::BadValue {
+            path: path.to_path_buf(),
+            row,
+            column: column.into(),
+            reason,
+        };
+        if record.len() != headers.len() {
+            return Err(bad(
+                "(row)",
+                format!("expected {} fields, found {}", headers.len(), record.len()),
+            ));
+        }
+        let text = record.get(date_col).unwrap_or("");
+        let time = laid_out_time(text, format).ok_or_else(|| {
+            bad(
+                "date",
+                format!(
+                    "`{text}` is not a date (expected YYYY-MM-DD){}",
+                    date_hint(text)
+                ),
+            )
+        })?;
+        for (s, &i) in series.iter_mut().zip(&others) {
+            let cell = record.get(i).unwrap_or("");
+            let close = parse_number(cell)
+                .filter(|x| !x.is_nan())
+                .ok_or_else(|| {
+                    bad(
+                        &s.symbol,
+                        format!(
+                            "`{cell}` is not a close: a wide file of closes needs every symbol's close on every row (symbols with different histories are not traded together; give them as separate files)"
+                        ),
+                    )
+                })?;
+            s.time.push(time);
+            s.open.push(close);
+            s.high.push(close);
+            s.low.push(close);
+            s.close.push(close);
+            s.volume.push(0.0);
+            s.source_rows.push(row);
+        }
+    }
+    if series[0].is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Some(series))
+}
+
 /// The column slots of `headers` under `layout`: the headers it names first (each must be
 /// there), then qts's own names for the rest.
 fn laid_out_slots(
@@ -778,6 +892,42 @@ mod tests {
         // An open without high and low is not a file of closes.
         let (_d, p) = write("date,open,close\n2020-01-02,1,2\n");
         assert!(read_csv(&p).is_err());
+    }
+
+    #[test]
+    fn a_wide_file_of_closes_is_one_close_only_series_per_column() {
+        let limits = ReadLimits::default();
+        let wide = |text: &str| {
+            parse_csv_wide(
+                Path::new("w.csv"),
+                text.as_bytes(),
+                &limits,
+                &Layout::default(),
+            )
+        };
+        let s = wide("Date,AAPL,MSFT\n2020-01-02,75.1,160.6\n2020-01-03,74.4,158.6\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].symbol, "AAPL");
+        assert_eq!(s[1].close, vec![160.6, 158.6]);
+        assert_eq!(s[1].open, s[1].close);
+        assert_eq!(s[0].source_rows, vec![2, 3]);
+        // Not wide: bar columns, or a single other column.
+        assert!(
+            wide("date,open,high,low,close,volume\n2020-01-02,1,1,1,1,1\n")
+                .unwrap()
+                .is_none()
+        );
+        assert!(wide("date,Price\n2020-01-02,1\n").unwrap().is_none());
+        // A symbol without a close on a row is named.
+        let e = wide("Date,AAPL,MSFT\n2020-01-02,75.1,\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("w.csv:2: column `MSFT`: `` is not a close"),
+            "{e}"
+        );
     }
 
     #[test]

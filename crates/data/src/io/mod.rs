@@ -14,8 +14,8 @@ use crate::bars::BarSeries;
 use crate::error::DataError;
 
 pub use self::csv::{
-    parse_csv, parse_csv_as, parse_csv_table, parse_csv_table_with, parse_csv_with, parse_number,
-    parse_time, read_csv, read_csv_table, read_csv_table_with,
+    parse_csv, parse_csv_as, parse_csv_table, parse_csv_table_with, parse_csv_wide, parse_csv_with,
+    parse_number, parse_time, read_csv, read_csv_table, read_csv_table_with,
 };
 pub use self::parquet::{
     parse_parquet, parse_parquet_with, read_parquet, read_parquet_metadata, write_parquet,
@@ -82,8 +82,30 @@ pub fn read_bars_as(
     limits: &ReadLimits,
     layout: &Layout,
 ) -> Result<BarSeries, DataError> {
-    let (mut all, _) = read_all_hashed_as(&[path], limits, layout)?;
-    Ok(all.remove(0))
+    Ok(read_one_hashed(path, limits, layout)?.0)
+}
+
+/// [`read_bars_as`] and the SHA-256 (hex) of the file's bytes.
+///
+/// # Errors
+/// As [`read_bars_as`].
+pub fn read_one_hashed(
+    path: &Path,
+    limits: &ReadLimits,
+    layout: &Layout,
+) -> Result<(BarSeries, String), DataError> {
+    let (mut all, hash) = read_all_hashed_as(&[path], limits, layout)?;
+    if all.len() > 1 {
+        return Err(DataError::Content {
+            path: path.display().to_string(),
+            reason: format!(
+                "a wide file of {} symbols' closes ({}…), where one series is read: give it to a command that trades several (`qts backtest --data`), or one file per symbol",
+                all.len(),
+                all[0].symbol
+            ),
+        });
+    }
+    Ok((all.remove(0), hash))
 }
 
 /// [`read_bars`], and the SHA-256 (hex) of the bytes the bars were parsed from: the file is
@@ -133,9 +155,51 @@ pub fn read_all_hashed_as(
         Format::of(path)?;
         let bytes = limits::read_file(path, limits)?;
         hasher.update(&bytes);
-        all.push(parse_bytes(path, bytes, limits, layout)?);
+        all.extend(parse_file(path, bytes, limits, layout)?);
     }
     Ok((all, qts_core::hex::encode(&hasher.finalize())))
+}
+
+/// [`read_all_hashed_as`], each series with the file it came from: a wide file of closes
+/// gives one series per symbol column.
+///
+/// # Errors
+/// As [`read_all_hashed_as`].
+pub fn read_all_sourced(
+    paths: &[impl AsRef<Path>],
+    limits: &ReadLimits,
+    layout: &Layout,
+) -> Result<(Vec<(BarSeries, std::path::PathBuf)>, String), DataError> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut all = Vec::with_capacity(paths.len());
+    for path in paths {
+        let path = path.as_ref();
+        Format::of(path)?;
+        let bytes = limits::read_file(path, limits)?;
+        hasher.update(&bytes);
+        all.extend(
+            parse_file(path, bytes, limits, layout)?
+                .into_iter()
+                .map(|b| (b, path.to_path_buf())),
+        );
+    }
+    Ok((all, qts_core::hex::encode(&hasher.finalize())))
+}
+
+/// The series of one file: one, or one per symbol of a wide CSV file of closes.
+fn parse_file(
+    path: &Path,
+    bytes: Vec<u8>,
+    limits: &ReadLimits,
+    layout: &Layout,
+) -> Result<Vec<BarSeries>, DataError> {
+    if Format::of(path)? == Format::Csv
+        && let Some(wide) = parse_csv_wide(path, &bytes, limits, layout)?
+    {
+        return Ok(wide);
+    }
+    Ok(vec![parse_bytes(path, bytes, limits, layout)?])
 }
 
 /// Bars from the bytes of the file at `path` (its extension says the format).
