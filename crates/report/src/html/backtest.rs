@@ -564,12 +564,14 @@ pub fn backtest_page(d: &RunData) -> String {
         out.push_str("</table>");
     }
     out.push_str("</div>");
+    let terms = serde_json::from_value::<qts_backtest::engine::ActiveSettings>(s.settings.clone())
+        .map_or_else(|_| String::new(), |a| format!("<p>{}</p>", esc(&a.terms())));
     let _ = write!(
         out,
-        "<h2>Rules, validation and provenance</h2><pre>{}</pre><pre>{}</pre><pre>{}</pre>",
-        esc(&serde_json::to_string_pretty(&s.settings).unwrap_or_default()),
+        "<h2>Rules</h2>{terms}{}<h2>Validation</h2><p>{}</p><h2>Provenance</h2>{}",
+        super::settings_table(&s.settings),
         esc(&format!("validation: {}", s.validation)),
-        esc(&serde_json::to_string_pretty(&s.stamp).unwrap_or_default())
+        super::settings_table(&s.stamp)
     );
     out.push_str("</body></html>\n");
     out

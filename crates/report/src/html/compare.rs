@@ -442,14 +442,13 @@ pub fn optimize_page(summary: &OptimizeSummary, trials: &[TrialRecord]) -> Strin
             "#6b4fbb",
         ));
     }
-    body.push_str("<h2>Settings</h2><pre>");
+    body.push_str("<h2>Settings</h2>");
     let settings = OptimizeSummary {
         lambda: None,
         ..summary.clone()
     };
-    body.push_str(&esc(
-        &serde_json::to_string_pretty(&settings).unwrap_or_default()
+    body.push_str(&super::settings_table(
+        &serde_json::to_value(&settings).unwrap_or_default(),
     ));
-    body.push_str("</pre>");
     page("qts parameter search", &body)
 }

@@ -31,7 +31,7 @@ pub(crate) const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Sego
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}\
 .sub{color:#5a6475}.verdict{font-size:16px;margin:12px 0;padding:10px 12px;background:#f3f6fb;border-left:4px solid #3868d8}.verdict.better{border-left-color:#2e8b57;background:#f0f8f3}.verdict.worse{border-left-color:#c0392b;background:#fbf1f0}\
 table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}th{text-align:left;color:#5a6475;font-weight:600}\
-td:first-child{text-align:left}.groups{display:flex;flex-wrap:wrap;gap:24px}.groups table{min-width:320px}\
+td:first-child{text-align:left}table.settings td.value{text-align:left;font-family:ui-monospace,monospace;word-break:break-all}.groups{display:flex;flex-wrap:wrap;gap:24px}.groups table{min-width:320px}\
 svg{display:block;margin:8px 0}pre{background:#f6f7f9;padding:10px;overflow:auto;font-size:12px}\
 .note{color:#8a5300}.lin{display:none}#linear:checked~.log{display:none}#linear:checked~.lin{display:block}\
 @media print{body{margin:0}h2{break-after:avoid}svg{break-inside:avoid}}";
@@ -41,6 +41,51 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Settings as a person reads them: one row per setting (`sizing.target_volatility | 0.15`),
+/// nested objects flattened with dots, lists of plain values joined; every key and value
+/// escaped (a result folder is untrusted input).
+pub(crate) fn settings_table(value: &serde_json::Value) -> String {
+    fn rows(v: &serde_json::Value, at: &str, out: &mut Vec<(String, String)>) {
+        use serde_json::Value as J;
+        match v {
+            J::Object(map) if !map.is_empty() => {
+                for (k, x) in map {
+                    let key = if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    };
+                    rows(x, &key, out);
+                }
+            }
+            J::Array(items) if items.iter().all(|x| !x.is_object() && !x.is_array()) => {
+                let text: Vec<String> = items.iter().map(plain).collect();
+                out.push((at.to_string(), text.join(", ")));
+            }
+            other => out.push((at.to_string(), plain(other))),
+        }
+    }
+    fn plain(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "-".into(),
+            other => other.to_string(),
+        }
+    }
+    let mut out = Vec::new();
+    rows(value, "", &mut out);
+    let mut html = String::from("<table class=\"settings\">");
+    for (k, v) in out {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td class=\"value\">{}</td></tr>",
+            esc(&k),
+            esc(&v)
+        ));
+    }
+    html.push_str("</table>");
+    html
 }
 
 pub(crate) fn fmt(v: Option<&qts_stats::metrics::Value>, unit: Unit) -> String {
@@ -319,6 +364,31 @@ pub(crate) fn page(title: &str, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_read_as_rows_escaped() {
+        let v = serde_json::json!({
+            "sizing": {"method": "volatility_scaled", "target_volatility": 0.15},
+            "symbols": ["A", "B"],
+            "note": "<script>x</script>",
+            "none": null
+        });
+        let t = settings_table(&v);
+        assert!(
+            t.contains("<tr><td>sizing.method</td><td class=\"value\">volatility_scaled</td></tr>"),
+            "{t}"
+        );
+        assert!(
+            t.contains("<td>sizing.target_volatility</td><td class=\"value\">0.15</td>"),
+            "{t}"
+        );
+        assert!(t.contains("<td class=\"value\">A, B</td>"), "{t}");
+        assert!(
+            t.contains("&lt;script&gt;") && !t.contains("<script>"),
+            "{t}"
+        );
+        assert!(t.contains("<td>none</td><td class=\"value\">-</td>"), "{t}");
+    }
 
     #[test]
     fn decimation_keeps_the_ends() {

@@ -182,15 +182,12 @@ pub fn monte_carlo_page(r: &Report) -> String {
             "#3868d8",
         ));
     }
-    body.push_str("<h2>Settings</h2><pre>");
+    body.push_str("<h2>Settings</h2>");
     let mut settings = serde_json::to_value(r).unwrap_or_default();
     if let Some(o) = settings.as_object_mut() {
         o.remove("fan");
         o.remove("histograms");
     }
-    body.push_str(&esc(
-        &serde_json::to_string_pretty(&settings).unwrap_or_default()
-    ));
-    body.push_str("</pre>");
+    body.push_str(&super::settings_table(&settings));
     page("qts Monte Carlo", &body)
 }
