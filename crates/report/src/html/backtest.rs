@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use chrono::{Datelike, NaiveDate};
 use qts_stats::metrics::Metrics;
 
-use super::{Frame, STYLE, color, esc, fmt, histogram, legend, log_prices, ticks};
+use super::{
+    Frame, STYLE, color, compact, esc, fmt, histogram, legend, log_prices, log_ticks, ticks,
+};
 use crate::folder::Stats;
 use qts_stats::metrics::Unit;
 
@@ -81,7 +83,11 @@ fn equity_chart(d: &RunData, log: bool) -> String {
     );
     f.axes(
         &mut out,
-        &ticks(lo, hi, |v| format!("{:.0}", if log { v.exp() } else { v })),
+        &if log {
+            log_ticks(lo, hi, compact)
+        } else {
+            ticks(lo, hi, compact)
+        },
         &d.days,
     );
     if !b.is_empty() {
@@ -211,6 +217,18 @@ fn monthly_heatmap(d: &RunData) -> String {
         }
     }
     out.push_str("</svg>");
+    // The colour scale: cells show the month's return in percent, deepest at ±`scale`.
+    out.push_str("<div class=\"sub heat-legend\">each cell: the month's return in %; colour:");
+    for k in -4..=4 {
+        let r = scale * f64::from(k) / 4.0;
+        let _ = write!(
+            out,
+            " <span style=\"display:inline-block;min-width:44px;text-align:center;background:{}\">{:+.1}%</span>",
+            color(r, scale),
+            100.0 * r
+        );
+    }
+    out.push_str("</div>");
     out
 }
 
@@ -367,11 +385,7 @@ fn trades_chart(d: &RunData) -> String {
     let f = Frame::new(d.days.len(), lo, hi);
     let mut out = String::new();
     f.open(&mut out, "trades on the price");
-    f.axes(
-        &mut out,
-        &ticks(lo, hi, |v| format!("{:.2}", v.exp())),
-        &d.days,
-    );
+    f.axes(&mut out, &log_ticks(lo, hi, compact), &d.days);
     f.line(&mut out, &logs, "#9aa3b2", "close");
     let at = |day: NaiveDate| d.days.binary_search(&day).ok();
     for t in &d.trades {

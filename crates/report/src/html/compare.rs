@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::{Frame, binned, color, esc, legend, page, ticks};
+use super::{Frame, binned, color, compact, esc, legend, log_ticks, page};
 use crate::folder::{OptimizeSummary, Stats, TrialRecord};
 use qts_stats::compare::{Comparison, RunSeries};
 use qts_stats::metrics::{Metric, Value as MetricValue};
@@ -71,11 +71,7 @@ fn equity_chart(runs: &[RunSeries]) -> String {
     let f = Frame::new(days.len(), lo, hi);
     let mut out = String::new();
     f.open(&mut out, "equity curves, growth of 1, log scale");
-    f.axes(
-        &mut out,
-        &ticks(lo, hi, |v| format!("{:.2}", v.exp())),
-        &days,
-    );
+    f.axes(&mut out, &log_ticks(lo, hi, compact), &days);
     for (k, (r, l)) in runs.iter().zip(&lines).enumerate() {
         f.line(&mut out, l, COLORS[k % COLORS.len()], &r.name);
     }

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use qts_data::BarSeries;
 use qts_data::validate::Report;
 
-use super::{Frame, esc, legend, page, ticks};
+use super::{Frame, compact, esc, legend, log_ticks, page, ticks};
 
 /// Colour of each check's marks.
 fn check_color(check: &str) -> &'static str {
@@ -65,11 +65,7 @@ pub fn data_quality_page(source: &str, bars: &BarSeries, report: &Report) -> Str
         let f = Frame::new(bars.len(), lo, hi);
         let mut svg = String::new();
         f.open(&mut svg, "close with findings");
-        f.axes(
-            &mut svg,
-            &ticks(lo, hi, |v| format!("{:.2}", v.exp())),
-            &days,
-        );
+        f.axes(&mut svg, &log_ticks(lo, hi, compact), &days);
         f.line(&mut svg, &logs, "#3868d8", "close");
         for finding in &report.findings {
             let check = finding.check.to_string();

@@ -192,13 +192,90 @@ impl Frame {
     }
 }
 
+/// A round step that cuts `span` into about four: 1, 2, 2.5 or 5 times a power of ten.
+fn nice_step(span: f64) -> f64 {
+    let raw = span / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let norm = raw / mag;
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .find(|m| *m >= norm - 1e-12)
+        .unwrap_or(10.0)
+        * mag
+}
+
+/// Axis ticks at round values between `lo` and `hi` (a linear axis), each labelled by `label`.
 pub(crate) fn ticks(lo: f64, hi: f64, label: impl Fn(f64) -> String) -> Vec<(f64, String)> {
-    (0..=4)
-        .map(|i| {
-            let v = lo + (hi - lo) * f64::from(i) / 4.0;
-            (v, label(v))
-        })
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        return vec![(lo, label(lo))];
+    }
+    let step = nice_step(hi - lo);
+    let first = (lo / step).ceil();
+    (0..12)
+        .map(|k| (first + f64::from(k)) * step)
+        .take_while(|v| *v <= hi + step * 1e-9)
+        // -0 reads as 0.
+        .map(|v| (v, label(if v.abs() < step * 1e-9 { 0.0 } else { v })))
         .collect()
+}
+
+/// Ticks of a log axis (values are logarithms): round values of the real scale between
+/// `exp(lo)` and `exp(hi)`, placed at their logarithms, each labelled by `label` of the real
+/// value.
+pub(crate) fn log_ticks(lo: f64, hi: f64, label: impl Fn(f64) -> String) -> Vec<(f64, String)> {
+    let (a, b) = (lo.exp(), hi.exp());
+    if !(a.is_finite() && b.is_finite()) || b <= a {
+        return ticks(lo, hi, |v| label(v.exp()));
+    }
+    let values: Vec<f64> = if b / a > 20.0 {
+        // Wide ranges: 1, 2 and 5 times the powers of ten.
+        let mut out = Vec::new();
+        let mut p = 10f64.powf(a.log10().floor());
+        while p <= b && out.len() < 30 {
+            for m in [1.0, 2.0, 5.0] {
+                let v = m * p;
+                if v >= a && v <= b {
+                    out.push(v);
+                }
+            }
+            p *= 10.0;
+        }
+        if out.len() > 6 {
+            out.retain(|v| {
+                (v.log10().fract()).abs() < 1e-9 || (v.log10().fract() - 1.0).abs() < 1e-9
+            });
+        }
+        out
+    } else {
+        ticks(a, b, |v| v.to_string())
+            .into_iter()
+            .map(|t| t.0)
+            .collect()
+    };
+    values.into_iter().map(|v| (v.ln(), label(v))).collect()
+}
+
+/// A number short enough for an axis: `374k`, `1.25M`, `0.85`, `12`.
+pub(crate) fn compact(v: f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if a >= 1e9 {
+        format!("{}B", trim(format!("{:.2}", v / 1e9)))
+    } else if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        trim(format!("{v:.2}"))
+    }
 }
 
 pub(crate) fn legend(items: &[(&str, &str)]) -> String {
@@ -364,6 +441,30 @@ pub(crate) fn page(title: &str, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axes_are_labelled_at_round_values() {
+        let t = ticks(93_412.0, 374_320.0, compact);
+        let labels: Vec<&str> = t.iter().map(|x| x.1.as_str()).collect();
+        assert_eq!(labels, ["100k", "200k", "300k"]);
+        let t = ticks(-0.37, 0.0, |v| format!("{:.0}%", 100.0 * v));
+        assert_eq!(
+            t.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
+            ["-30%", "-20%", "-10%", "0%"]
+        );
+        // A log axis: round real values placed at their logarithms.
+        let t = log_ticks(100_000f64.ln(), 1_900_000f64.ln(), compact);
+        assert!(t.iter().any(|x| x.1 == "1M"), "{t:?}");
+        for (y, label) in &t {
+            assert!(
+                *y >= 100_000f64.ln() - 1e-9 && *y <= 1_900_000f64.ln() + 1e-9,
+                "{label}"
+            );
+        }
+        assert_eq!(compact(1_250_000.0), "1.25M");
+        assert_eq!(compact(0.85), "0.85");
+        assert_eq!(compact(12.0), "12");
+    }
 
     #[test]
     fn settings_read_as_rows_escaped() {

@@ -12,7 +12,7 @@ fn pct(v: f64) -> String {
 }
 
 fn money(v: f64) -> String {
-    format!("{v:.0}")
+    super::compact(v)
 }
 
 /// The fan chart: the 5–95% and 25–75% bands of the paths' equity and their median.
@@ -75,7 +75,7 @@ fn fan_chart(fan: &Fan, start: f64) -> String {
         if i == 0 || i + 1 == steps.len() || i == steps.len() / 2 {
             let _ = write!(
                 out,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6475\">{s}</text>",
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6475\">step {s}</text>",
                 f.x(i),
                 f.h - 8.0
             );

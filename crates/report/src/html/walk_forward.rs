@@ -140,7 +140,7 @@ fn equity_chart(rows: &[EquityRow]) -> String {
         &mut out,
         "stitched out-of-sample equity against buy-and-hold",
     );
-    f.axes(&mut out, &ticks(lo, hi, |v| format!("{v:.0}")), &days);
+    f.axes(&mut out, &ticks(lo, hi, super::compact), &days);
     f.line(&mut out, &b, "#9aa3b2", "buy and hold");
     f.line(&mut out, &a, "#3868d8", "walk-forward, out of sample");
     out.push_str("</svg>");
