@@ -140,11 +140,7 @@ fn drawdown_chart(d: &RunData) -> String {
             d.days[*e]
         );
     }
-    f.axes(
-        &mut out,
-        &ticks(lo, 0.0, |v| format!("{:.0}%", 100.0 * v)),
-        &d.days,
-    );
+    f.axes(&mut out, &ticks(lo, 0.0, super::percent), &d.days);
     f.line(&mut out, &d.drawdown, "#c0392b", "drawdown");
     out.push_str("</svg>");
     out
@@ -240,11 +236,7 @@ fn yearly_bars(d: &RunData) -> String {
     let f = Frame::new(ours.len() + 1, lo, hi.max(lo + 1e-6));
     let mut out = String::new();
     f.open(&mut out, "yearly returns against buy-and-hold");
-    f.axes(
-        &mut out,
-        &ticks(lo, hi, |v| format!("{:.0}%", 100.0 * v)),
-        &[],
-    );
+    f.axes(&mut out, &ticks(lo, hi, super::percent), &[]);
     let slot = (f.w - f.left - 10.0) / ours.len().max(1) as f64;
     for (i, ((y, _), r)) in ours.iter().enumerate() {
         let x = f.left + slot * i as f64;
@@ -336,11 +328,7 @@ fn volatility_chart(d: &RunData, periods: f64) -> String {
     let f = Frame::new(d.equity.len(), 0.0, hi.max(1e-6));
     let mut out = String::new();
     f.open(&mut out, "rolling six-month volatility");
-    f.axes(
-        &mut out,
-        &ticks(0.0, hi, |v| format!("{:.0}%", 100.0 * v)),
-        &d.days,
-    );
+    f.axes(&mut out, &ticks(0.0, hi, super::percent), &d.days);
     if !b.is_empty() {
         f.line(&mut out, &b, "#9aa3b2", "buy and hold");
     }
@@ -365,11 +353,7 @@ fn exposure_chart(d: &RunData) -> String {
     let f = Frame::new(x.len(), lo, hi.max(lo + 1e-6));
     let mut out = String::new();
     f.open(&mut out, "net exposure");
-    f.axes(
-        &mut out,
-        &ticks(lo, hi, |v| format!("{:.0}%", 100.0 * v)),
-        &d.days,
-    );
+    f.axes(&mut out, &ticks(lo, hi, super::percent), &d.days);
     f.line(&mut out, &x, "#2e8b57", "net exposure");
     out.push_str("</svg>");
     out

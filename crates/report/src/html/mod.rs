@@ -255,6 +255,13 @@ pub(crate) fn log_ticks(lo: f64, hi: f64, label: impl Fn(f64) -> String) -> Vec<
     values.into_iter().map(|v| (v.ln(), label(v))).collect()
 }
 
+/// A fraction as an axis percentage: `-7.5%`, `20%`.
+pub(crate) fn percent(v: f64) -> String {
+    let s = format!("{:.1}", 100.0 * v);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{}%", if s == "-0" { "0" } else { s })
+}
+
 /// A number short enough for an axis: `374k`, `1.25M`, `0.85`, `12`.
 pub(crate) fn compact(v: f64) -> String {
     let a = v.abs();
@@ -464,6 +471,8 @@ mod tests {
         assert_eq!(compact(1_250_000.0), "1.25M");
         assert_eq!(compact(0.85), "0.85");
         assert_eq!(compact(12.0), "12");
+        assert_eq!(percent(-0.075), "-7.5%");
+        assert_eq!(percent(0.2), "20%");
     }
 
     #[test]
