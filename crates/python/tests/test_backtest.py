@@ -198,4 +198,4 @@ def test_files_as_they_come_read_through_the_configuration(tmp_path):
         for r in rows:
             f.write(f"{r['date']},{r['close']},{r['close']}\n")
     with pytest.raises(Exception, match="a wide file of 2 symbols' closes"):
-        qts.read_bars(wide, cfg)
+        qts.read_bars(wide, qts.Config.load("config"))

@@ -199,10 +199,13 @@ pub fn parse_csv_wide(
         let time = laid_out_time(text, format).ok_or_else(|| {
             bad(
                 "date",
-                format!(
-                    "`{text}` is not a date (expected YYYY-MM-DD){}",
-                    date_hint(text)
-                ),
+                match format {
+                    None => format!(
+                        "`{text}` is not a date (expected YYYY-MM-DD){}",
+                        date_hint(text)
+                    ),
+                    Some(f) => format!("`{text}` is not a date in the format `{f}`"),
+                },
             )
         })?;
         for (s, &i) in series.iter_mut().zip(&others) {
