@@ -168,33 +168,13 @@ pub fn parse_csv_wide(
     let format = layout.date_format.as_deref();
     let mut record = csv::StringRecord::new();
     let mut lines = Lines::new(bytes);
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                return Err(DataError::Read {
-                    path: path.to_path_buf(),
-                    source: e.to_string().into(),
-                });
-            }
-        }
-        let row = lines.of(record.position());
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
+    while let Some(row) = next_row(path, &mut reader, &mut record, &mut lines, headers.len())? {
         let bad = |column: &str, reason: String| DataError::BadValue {
             path: path.to_path_buf(),
             row,
             column: column.into(),
             reason,
         };
-        if record.len() != headers.len() {
-            return Err(bad(
-                "(row)",
-                format!("expected {} fields, found {}", headers.len(), record.len()),
-            ));
-        }
         let text = record.get(date_col).unwrap_or("");
         let time = laid_out_time(text, format).ok_or_else(|| {
             bad(
@@ -474,12 +454,44 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// The next record that is not blank into `record`, with its file line; a record of another
+/// width than the header's (`width`) is an error naming the row.
+fn next_row(
+    path: &Path,
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut csv::StringRecord,
+    lines: &mut Lines<'_>,
+    width: usize,
+) -> Result<Option<usize>, DataError> {
+    loop {
+        match reader.read_record(record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => {
+                return Err(DataError::Read {
+                    path: path.to_path_buf(),
+                    source: e.to_string().into(),
+                });
+            }
+        }
+        let row = lines.of(record.position());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if record.len() != width {
+            return Err(DataError::BadValue {
+                path: path.to_path_buf(),
+                row,
+                column: "(row)".into(),
+                reason: format!("expected {width} fields, found {}", record.len()),
+            });
+        }
+        return Ok(Some(row));
+    }
+}
+
 /// Any file: every problem is an error naming the file, row and column.
 fn parse_general(path: &Path, bytes: &[u8], layout: &Layout) -> Result<BarSeries, DataError> {
-    let read_err = |reason: String| DataError::Read {
-        path: path.to_path_buf(),
-        source: reason.into(),
-    };
     let (mut reader, headers) = open(path, bytes)?;
     let names = SLOTS;
     if headers.iter().all(str::is_empty) {
@@ -517,24 +529,7 @@ fn parse_general(path: &Path, bytes: &[u8], layout: &Layout) -> Result<BarSeries
     };
     let mut record = csv::StringRecord::new();
     let mut lines = Lines::new(bytes);
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(read_err(e.to_string())),
-        }
-        let row = lines.of(record.position());
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        if record.len() != headers.len() {
-            return Err(DataError::BadValue {
-                path: path.to_path_buf(),
-                row,
-                column: "(row)".into(),
-                reason: format!("expected {} fields, found {}", headers.len(), record.len()),
-            });
-        }
+    while let Some(row) = next_row(path, &mut reader, &mut record, &mut lines, headers.len())? {
         let bad = |column: &str, reason: String| DataError::BadValue {
             path: path.to_path_buf(),
             row,

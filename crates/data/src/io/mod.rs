@@ -147,17 +147,8 @@ pub fn read_all_hashed_as(
     limits: &ReadLimits,
     layout: &Layout,
 ) -> Result<(Vec<BarSeries>, String), DataError> {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
-    let mut all = Vec::with_capacity(paths.len());
-    for path in paths {
-        let path = path.as_ref();
-        Format::of(path)?;
-        let bytes = limits::read_file(path, limits)?;
-        hasher.update(&bytes);
-        all.extend(parse_file(path, bytes, limits, layout)?);
-    }
-    Ok((all, qts_core::hex::encode(&hasher.finalize())))
+    let (all, hash) = read_all_sourced(paths, limits, layout)?;
+    Ok((all.into_iter().map(|(b, _)| b).collect(), hash))
 }
 
 /// [`read_all_hashed_as`], each series with the file it came from: a wide file of closes

@@ -58,7 +58,7 @@ pub fn walk_forward(report: &WalkForwardReport) -> String {
     use qts_stats::metrics::Metric;
     let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
     let unit = report.maximize.unit();
-    let chosen = |v: Option<f64>| v.map_or("n/a".to_string(), |x| unit.show(x));
+    let chosen = |v: Option<f64>| v.map_or("n/a".to_string(), |x| super::in_unit(x, unit));
     let mut t = Table::new();
     t.set_header(vec![
         "window".to_string(),
@@ -82,7 +82,7 @@ pub fn walk_forward(report: &WalkForwardReport) -> String {
         report
             .out_of_sample
             .get(k.key())
-            .map_or("n/a".into(), |v| k.unit().show(v.as_f64()))
+            .map_or("n/a".into(), |v| super::in_unit(v.as_f64(), k.unit()))
     };
     format!(
         "{t}\nstitched out of sample: total return {}, Sharpe {}, max drawdown {}, {} trades; \

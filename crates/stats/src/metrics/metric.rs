@@ -21,23 +21,6 @@ pub enum Unit {
     Whole,
 }
 
-impl Unit {
-    /// `x` as a person reads it in this unit: `+12.34%`, `45.60%`, `0.8123`, `101234.56`, `35`;
-    /// `n/a` when not finite.
-    pub fn show(self, x: f64) -> String {
-        if !x.is_finite() {
-            return "n/a".into();
-        }
-        match self {
-            Unit::Percent => format!("{:+.2}%", 100.0 * x),
-            Unit::Share => format!("{:.2}%", 100.0 * x),
-            Unit::Ratio => format!("{x:.4}"),
-            Unit::Money => format!("{x:.2}"),
-            Unit::Whole => format!("{x:.0}"),
-        }
-    }
-}
-
 /// A report's group of metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
 pub enum Group {
