@@ -603,6 +603,37 @@ fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
         page.contains("<td>terms</td>"),
         "each row's terms on the page"
     );
+    // One number per fact: the console, the JSON and the page of the same run say the same.
+    let again = qts(d)
+        .args(SMALL)
+        .args(["-q", "run", "--data"])
+        .arg(&goog)
+        .args(["--train", "500", "--test", "250", "--paths", "300"])
+        .args(["--out", "again"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    let text = String::from_utf8(again.stdout).unwrap();
+    let page = std::fs::read_to_string(d.join("again/report.html")).unwrap();
+    let pct = |v: &serde_json::Value| format!("{:+.2}%", 100.0 * v.as_f64().unwrap());
+    for who in ["model", "sma_cross", "buy_and_hold"] {
+        for k in ["total_return", "cagr", "max_drawdown"] {
+            let shown = pct(&s[who][k]);
+            assert!(text.contains(&shown), "{who} {k} {shown} on the console: {text}");
+            assert!(page.contains(&shown), "{who} {k} {shown} on the page");
+        }
+        let sharpe = format!("{:.3}", s[who]["sharpe_ratio"].as_f64().unwrap());
+        assert!(text.contains(&sharpe), "{who} Sharpe {sharpe}: {text}");
+    }
+    let sentence = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Verdict: "))
+        .and_then(|l| l.split_once(". ").map(|x| x.1))
+        .unwrap();
+    assert!(
+        page.contains(sentence),
+        "the banner says what the console says: {sentence}"
+    );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("artifacts/run/summary.json")).unwrap())
             .unwrap();
