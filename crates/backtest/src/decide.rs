@@ -163,6 +163,9 @@ pub struct Decision {
     pub orders: Vec<OrderLine>,
     /// How each target was sized, on a rebalance day (empty otherwise: no target is sized).
     pub sizing: Vec<SizingLine>,
+    /// The account the orders are for: `replayed` (the strategy's own account since the first
+    /// day traded) or `holdings` (the cash and shares given with `--holdings`).
+    pub account: String,
     /// Findings tolerated by validation.
     pub validation: qts_data::validate::Summary,
     /// Provenance.
@@ -311,6 +314,7 @@ pub fn decide(
         } else {
             Vec::new()
         },
+        account: "replayed".into(),
         rebalance_day: result.end.rebalance_next,
         next_rebalance: (!result.end.rebalance_next)
             .then(|| next_rebalance(&time[..until], next, engine))
@@ -458,4 +462,150 @@ fn sizing_chain(
             }
         })
         .collect()
+}
+
+/// A real account's holdings: its cash and the shares of each symbol, as a user copies them
+/// from a broker (`--holdings FILE`), so a decision orders what takes *that* account to the
+/// strategy's targets.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Holdings {
+    /// Cash.
+    pub cash: f64,
+    /// Signed shares by symbol (absent: none).
+    pub shares: std::collections::BTreeMap<String, f64>,
+}
+
+impl Holdings {
+    /// Parses `symbol,shares` CSV text (named `source` in errors) whose `CASH` row (any case)
+    /// gives the cash. Every symbol must be one of `symbols`, once; numbers finite; the cash
+    /// row present.
+    ///
+    /// # Errors
+    /// [`BacktestError::Config`] naming the file, the line and what is wrong.
+    pub fn parse(source: &str, text: &str, symbols: &[String]) -> Result<Holdings, BacktestError> {
+        let bad =
+            |line: usize, what: String| BacktestError::Config(format!("{source}:{line}: {what}"));
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let header = lines
+            .next()
+            .map(|(_, l)| l.trim().to_ascii_lowercase().replace(' ', ""));
+        if header.as_deref() != Some("symbol,shares") {
+            return Err(BacktestError::Config(format!(
+                "{source}: the first line must be the header `symbol,shares` (then one line per symbol and a `CASH,amount` line)"
+            )));
+        }
+        let mut out = Holdings::default();
+        let mut cash = None;
+        for (i, l) in lines {
+            let line = i + 1;
+            let Some((symbol, value)) = l.split_once(',') else {
+                return Err(bad(line, format!("`{l}` is not `symbol,shares`")));
+            };
+            let (symbol, value) = (symbol.trim(), value.trim());
+            let x: f64 = value
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .ok_or_else(|| bad(line, format!("`{value}` is not a number")))?;
+            if symbol.eq_ignore_ascii_case("cash") {
+                if cash.replace(x).is_some() {
+                    return Err(bad(line, "a second CASH line".into()));
+                }
+            } else if !symbols.iter().any(|s| s == symbol) {
+                return Err(bad(
+                    line,
+                    format!(
+                        "`{symbol}` is not a symbol this decision trades ({})",
+                        symbols.join(", ")
+                    ),
+                ));
+            } else if out.shares.insert(symbol.to_string(), x).is_some() {
+                return Err(bad(line, format!("`{symbol}` is listed twice")));
+            }
+        }
+        out.cash = cash.ok_or_else(|| {
+            BacktestError::Config(format!(
+                "{source}: no `CASH,amount` line: the account's cash is needed to size its orders"
+            ))
+        })?;
+        Ok(out)
+    }
+}
+
+impl Decision {
+    /// This decision for the account `holdings` describes instead of the replayed one: the
+    /// same targets (weights of equity, from [`Decision::sizing`]) applied to that account's
+    /// equity at the close, and the market orders that take its shares there (sells first). On
+    /// a day that is not a rebalance day nothing is ordered but the protective exits the
+    /// replay placed, each as a sale of what the account holds of the symbol.
+    pub fn for_holdings(mut self, holdings: &Holdings, engine: &EngineConfig) -> Decision {
+        let held = |s: &str| holdings.shares.get(s).copied().unwrap_or(0.0);
+        let equity = holdings.cash
+            + self
+                .positions
+                .iter()
+                .map(|p| held(&p.symbol) * p.close)
+                .sum::<f64>();
+        let mut orders: Vec<OrderLine> = Vec::new();
+        let target_of = |p: &PositionLine, sizing: &[SizingLine]| -> f64 {
+            match sizing.iter().find(|z| z.symbol == p.symbol) {
+                Some(z) => crate::execution::round_shares(engine, z.weight * equity / p.close),
+                None if p.target_strength.is_some() => 0.0,
+                None => held(&p.symbol),
+            }
+        };
+        let sizing_day = !self.sizing.is_empty() || (self.rebalance_day && !self.cooling_down);
+        for p in &mut self.positions {
+            let now = held(&p.symbol);
+            let target = if sizing_day {
+                target_of(p, &self.sizing)
+            } else {
+                let exit = self
+                    .orders
+                    .iter()
+                    .any(|o| o.symbol == p.symbol && o.reason != "rebalance");
+                if exit { 0.0 } else { now }
+            };
+            let delta = target - now;
+            if delta.abs() > 1e-9 {
+                orders.push(OrderLine {
+                    id: 0,
+                    symbol: p.symbol.clone(),
+                    side: if delta > 0.0 { "buy" } else { "sell" }.into(),
+                    shares: delta.abs(),
+                    order_type: "market".into(),
+                    limit: None,
+                    stop: None,
+                    time_in_force: "day".into(),
+                    reason: if sizing_day { "rebalance" } else { "exit" }.into(),
+                    decided: self.as_of.clone(),
+                });
+            }
+            p.shares = now;
+            p.value = now * p.close;
+            p.weight = if equity != 0.0 { p.value / equity } else { 0.0 };
+            // The replay's entry price and the stops drawn from it are not this account's.
+            p.avg_entry = None;
+            p.stop = None;
+            p.take_profit = None;
+            p.target_shares = target;
+        }
+        orders.sort_by_key(|o| o.side == "buy");
+        for (k, o) in orders.iter_mut().enumerate() {
+            o.id = k as u64 + 1;
+        }
+        for z in &mut self.sizing {
+            z.equity = equity;
+            z.shares = crate::execution::round_shares(engine, z.weight * equity / z.close);
+        }
+        self.orders = orders;
+        self.cash = holdings.cash;
+        self.equity = equity;
+        self.drawdown = f64::NAN;
+        self.account = "holdings".into();
+        self
+    }
 }

@@ -386,3 +386,78 @@ fn the_sizing_chain_ends_in_the_target_the_orders_trade_to() {
     }
     assert!(seen >= 2, "rebalance days with a target: {seen}");
 }
+
+#[test]
+fn holdings_take_a_real_account_to_the_same_targets() {
+    use qts_backtest::decide::Holdings;
+    let cfg = shipped_config(&[]);
+    let settings = Settings::from_config(&cfg, Execution::Default);
+    let m = market(goog(), &cfg);
+    let symbols = vec!["goog_daily".to_string()];
+    // Errors name the file and line.
+    for (text, said) in [
+        (
+            "sym,qty\nCASH,1\n",
+            "h.csv: the first line must be the header `symbol,shares`",
+        ),
+        (
+            "symbol,shares\ngoog_daily,x\nCASH,1\n",
+            "h.csv:2: `x` is not a number",
+        ),
+        (
+            "symbol,shares\nAAPL,3\nCASH,1\n",
+            "h.csv:2: `AAPL` is not a symbol this decision trades",
+        ),
+        (
+            "symbol,shares\ngoog_daily,1\ngoog_daily,2\nCASH,1\n",
+            "h.csv:3: `goog_daily` is listed twice",
+        ),
+        (
+            "symbol,shares\ngoog_daily,1\n",
+            "h.csv: no `CASH,amount` line",
+        ),
+    ] {
+        let e = Holdings::parse("h.csv", text, &symbols)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(said), "{e}");
+    }
+    let holdings = Holdings::parse(
+        "h.csv",
+        "symbol,shares\ngoog_daily,10\ncash,5000\n",
+        &symbols,
+    )
+    .unwrap();
+    let d = decide(
+        &m,
+        strategy("sma-cross", &[], &cfg).as_mut(),
+        &settings,
+        &request("2013-02-22".parse().unwrap()),
+        stamp(),
+    )
+    .unwrap();
+    assert!(d.rebalance_day && !d.sizing.is_empty());
+    let weight = d.sizing[0].weight;
+    let close = d.positions[0].close;
+    let mine = d.for_holdings(&holdings, &settings.engine);
+    assert_eq!(mine.account, "holdings");
+    let equity = 5000.0 + 10.0 * close;
+    assert!((mine.equity - equity).abs() < 1e-9);
+    let target = (weight * equity / close).floor();
+    assert_eq!(mine.positions[0].shares, 10.0);
+    assert_eq!(mine.positions[0].target_shares, target);
+    assert_eq!(mine.sizing[0].shares, target);
+    assert_eq!(mine.orders.len(), 1);
+    let o = &mine.orders[0];
+    assert_eq!(
+        (o.side.as_str(), o.shares),
+        (
+            if target < 10.0 { "sell" } else { "buy" },
+            (target - 10.0).abs()
+        )
+    );
+    assert!(
+        mine.positions[0].stop.is_none(),
+        "the replay's stop is not this account's"
+    );
+}

@@ -388,6 +388,11 @@ pub struct DecideArgs {
     /// With --model: interval coverage.
     #[arg(long, value_name = "P", default_value_t = 0.9, requires = "model")]
     pub level: f64,
+    /// The account to order for: CSV `symbol,shares` with a `CASH,amount` line (a real
+    /// account's holdings); the orders take it to the strategy's targets [default: the
+    /// strategy's own replayed account].
+    #[arg(long, value_name = "FILE")]
+    pub holdings: Option<PathBuf>,
     /// Print the decision as JSON.
     #[arg(long)]
     pub json: bool,

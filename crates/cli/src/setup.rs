@@ -312,6 +312,42 @@ pub fn decide_session(
     )?)
 }
 
+/// `decision` for the account `--holdings` gives (unchanged without it): the file is read
+/// capped, as the untrusted input it is.
+///
+/// # Errors
+/// Exit 2 naming the file and line of what is wrong with it.
+pub fn for_account(
+    decision: qts_backtest::Decision,
+    args: &crate::cli::DecideArgs,
+    engine: &qts_backtest::engine::EngineConfig,
+) -> Result<qts_backtest::Decision, Failure> {
+    let Some(path) = &args.holdings else {
+        return Ok(decision);
+    };
+    crate::output::reads(path);
+    let shown = path.display().to_string();
+    let bytes = match qts_core::fs::read_capped(path, 1 << 20) {
+        Ok(Ok(b)) => b,
+        Ok(Err(size)) => {
+            return Err(crate::failure::input(format!(
+                "--holdings {shown}: {size} bytes, over the 1048576 a holdings file may have"
+            )));
+        }
+        Err(e) => return Err(crate::failure::input(format!("--holdings {shown}: {e}"))),
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| crate::failure::input(format!("--holdings {shown}: not UTF-8 text")))?;
+    let symbols: Vec<String> = decision
+        .positions
+        .iter()
+        .map(|p| p.symbol.clone())
+        .collect();
+    let holdings = qts_backtest::decide::Holdings::parse(&shown, &text, &symbols)
+        .map_err(crate::failure::input)?;
+    Ok(decision.for_holdings(&holdings, engine))
+}
+
 /// Prints a decision as `--json` or a table.
 pub fn show_decision(decision: &qts_backtest::Decision, as_json: bool) -> Result<(), Failure> {
     if as_json {

@@ -619,7 +619,10 @@ fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
     for who in ["model", "sma_cross", "buy_and_hold"] {
         for k in ["total_return", "cagr", "max_drawdown"] {
             let shown = pct(&s[who][k]);
-            assert!(text.contains(&shown), "{who} {k} {shown} on the console: {text}");
+            assert!(
+                text.contains(&shown),
+                "{who} {k} {shown} on the console: {text}"
+            );
             assert!(page.contains(&shown), "{who} {k} {shown} on the page");
         }
         let sharpe = format!("{:.3}", s[who]["sharpe_ratio"].as_f64().unwrap());

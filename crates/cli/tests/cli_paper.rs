@@ -660,3 +660,48 @@ fn a_model_that_stops_working_live_raises_an_alert() {
         "{kinds:?}"
     );
 }
+
+#[test]
+fn decide_for_given_holdings_orders_what_takes_that_account_to_the_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let goog = sample("goog_daily.csv");
+    let decide = |extra: &[&str]| {
+        qts(d)
+            .args([
+                "-q",
+                "decide",
+                "--json",
+                "--offline",
+                "--as-of",
+                "2013-02-22",
+            ])
+            .args(["--strategy", "sma-cross", "--data"])
+            .arg(&goog)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    std::fs::write(d.join("h.csv"), "symbol,shares\ngoog_daily,10\nCASH,5000\n").unwrap();
+    let out = decide(&["--holdings", "h.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["account"], "holdings");
+    let p = &v["positions"][0];
+    assert_eq!(p["shares"], 10.0);
+    let target = p["target_shares"].as_f64().unwrap();
+    let o = &v["orders"][0];
+    assert_eq!(o["shares"].as_f64().unwrap(), (target - 10.0).abs());
+    assert_eq!(v["sizing"][0]["shares"].as_f64().unwrap(), target);
+    let replayed: serde_json::Value = serde_json::from_slice(&decide(&[]).stdout).unwrap();
+    assert_eq!(replayed["account"], "replayed");
+    // A bad file is exit 2 naming its line, before anything is printed.
+    std::fs::write(d.join("bad.csv"), "symbol,shares\nAAPL,3\nCASH,1\n").unwrap();
+    let out = decide(&["--holdings", "bad.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.csv:2: `AAPL` is not a symbol this decision trades"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -17,5 +17,6 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
         .span();
     let _run = span.enter();
     let s = session(loaded, args, args.strategy.name())?;
-    show(&s.decide(None)?, args.json)
+    let decision = crate::setup::for_account(s.decide(None)?, args, &s.settings.engine)?;
+    show(&decision, args.json)
 }

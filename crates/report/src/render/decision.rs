@@ -16,7 +16,7 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 pub fn decision(d: &Decision) -> String {
     let mut out = format!(
         "Decision at the close of {} for the session of {} ({})\n\
-         {} · traded since {} · equity {} · cash {} · drawdown {:.2}%{}\n",
+         {} · traded since {} · {} · equity {} · cash {} · drawdown {}{}\n",
         d.as_of,
         d.next_session,
         if d.rebalance_day {
@@ -26,9 +26,18 @@ pub fn decision(d: &Decision) -> String {
         },
         d.strategy,
         d.traded_from,
+        if d.account == "holdings" {
+            "for the holdings given"
+        } else {
+            "the strategy's own account"
+        },
         money(d.equity),
         money(d.cash),
-        100.0 * d.drawdown,
+        if d.drawdown.is_finite() {
+            format!("{:.2}%", 100.0 * d.drawdown)
+        } else {
+            "n/a".into()
+        },
         if d.cooling_down {
             " · breaker cooling down"
         } else {

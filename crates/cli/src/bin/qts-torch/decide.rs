@@ -34,5 +34,6 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
         &environment(global)?,
     )
     .map_err(crate::failure)?;
+    let decision = qts_cli::setup::for_account(decision, args, &s.settings.engine)?;
     show(&decision, args.json)
 }
