@@ -313,14 +313,14 @@ pub fn decide_session(
 }
 
 /// `decision` for the account `--holdings` gives (unchanged without it): the file is read
-/// capped, as the untrusted input it is.
+/// capped, as the untrusted input it is ([`qts_research::session::Session::with_holdings`]).
 ///
 /// # Errors
 /// Exit 2 naming the file and line of what is wrong with it.
 pub fn for_account(
+    session: &qts_research::session::Session,
     decision: qts_backtest::Decision,
     args: &crate::cli::DecideArgs,
-    engine: &qts_backtest::engine::EngineConfig,
 ) -> Result<qts_backtest::Decision, Failure> {
     let Some(path) = &args.holdings else {
         return Ok(decision);
@@ -338,14 +338,9 @@ pub fn for_account(
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| crate::failure::input(format!("--holdings {shown}: not UTF-8 text")))?;
-    let symbols: Vec<String> = decision
-        .positions
-        .iter()
-        .map(|p| p.symbol.clone())
-        .collect();
-    let holdings = qts_backtest::decide::Holdings::parse(&shown, &text, &symbols)
-        .map_err(crate::failure::input)?;
-    Ok(decision.for_holdings(&holdings, engine))
+    session
+        .with_holdings(decision, Some((&shown, &text)))
+        .map_err(crate::failure::input)
 }
 
 /// Prints a decision as `--json` or a table.

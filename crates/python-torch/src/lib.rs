@@ -532,7 +532,7 @@ fn search(
 /// `qts decide --model --json`: a registered model's decision at the close of `as_of`
 /// (default today) on one symbol's bars.
 #[pyfunction]
-#[pyo3(signature = (model, bars, config, as_of=None, params=Vec::new(), ensemble=false, mc_dropout=0, level=0.9))]
+#[pyo3(signature = (model, bars, config, as_of=None, params=Vec::new(), ensemble=false, mc_dropout=0, level=0.9, holdings=None))]
 #[allow(clippy::too_many_arguments)]
 fn decide(
     py: Python<'_>,
@@ -544,6 +544,7 @@ fn decide(
     ensemble: bool,
     mc_dropout: usize,
     level: f64,
+    holdings: Option<String>,
 ) -> PyResult<String> {
     let loaded = Arc::new(load(config)?);
     let ask = LiveAsk {
@@ -557,7 +558,7 @@ fn decide(
     let decision = py
         .detach(|| -> Result<_, JobError> {
             let session = Session::live(loaded, ask)?;
-            qts_research_torch::decide::decide_with_model(
+            let d = qts_research_torch::decide::decide_with_model(
                 &session,
                 &qts_research_torch::decide::ModelDecision {
                     model,
@@ -566,7 +567,8 @@ fn decide(
                     level,
                 },
                 &Environment::process(),
-            )
+            )?;
+            Ok(session.with_holdings(d, holdings.as_deref().map(|t| ("holdings", t)))?)
         })
         .map_err(job_error)?;
     serde_json::to_string(&decision).map_err(|e| raise("QtsError", e.to_string()))

@@ -56,7 +56,7 @@ fn live_data(
 #[pyfunction]
 #[pyo3(signature = (
     bars, inputs, strategy, params, as_of=None, signals=None, overlays=false, offline=false,
-    history_from=None, config=None
+    history_from=None, config=None, holdings=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn decide(
@@ -71,6 +71,7 @@ fn decide(
     offline: bool,
     history_from: Option<String>,
     config: Option<&Config>,
+    holdings: Option<String>,
 ) -> PyResult<String> {
     let loaded = loaded(config)?;
     let ask = LiveAsk {
@@ -83,7 +84,10 @@ fn decide(
     };
     let decision = py.detach(move || {
         Session::live(loaded, ask)
-            .and_then(|s| s.decide(None))
+            .and_then(|s| {
+                let d = s.decide(None)?;
+                s.with_holdings(d, holdings.as_deref().map(|t| ("holdings", t)))
+            })
             .map_err(errors::research)
     })?;
     json_text(&decision)

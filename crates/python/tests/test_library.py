@@ -111,6 +111,19 @@ def test_a_decision_from_python_is_qts_decide(cli_json, tmp_path):
     bars = qts.read_bars("examples/data/goog_daily.csv")
     framed = qts.decide(bars, "sma-cross", {"fast": 10, "slow": 20}, cfg, as_of="2013-03-01")
     assert framed["orders"] == cli["orders"] and framed["equity"] == cli["equity"]
+    # For a real account's holdings, as `--holdings FILE`.
+    held = tmp_path / "holdings.csv"
+    held.write_text("symbol,shares\ngoog_daily,10\nCASH,5000\n")
+    cli = cli_json(
+        "decide", "--data", "examples/data/goog_daily.csv", "--param", "fast=10", "--param", "slow=20",
+        "--as-of", "2013-02-22", "--holdings", str(held), "--json",
+    )
+    got = qts.decide(
+        "examples/data/goog_daily.csv", "sma-cross", {"fast": 10, "slow": 20}, cfg, as_of="2013-02-22",
+        holdings={"goog_daily": 10, "CASH": 5000},
+    )
+    assert cli["account"] == "holdings"
+    assert got == cli
 
 
 def test_the_paper_account_from_python_is_qts_paper(qts_bin, tmp_path, monkeypatch):

@@ -437,6 +437,29 @@ impl Session {
         })?)
     }
 
+    /// `decision` for the account the holdings text describes (`symbol,shares` CSV with a
+    /// `CASH,amount` line, named `source` in errors), under this session's engine settings;
+    /// unchanged without holdings ([`qts_backtest::Decision::for_holdings`]).
+    ///
+    /// # Errors
+    /// [`ResearchError::Backtest`] naming the line of what is wrong with the holdings.
+    pub fn with_holdings(
+        &self,
+        decision: Decision,
+        holdings: Option<(&str, &str)>,
+    ) -> Result<Decision, ResearchError> {
+        let Some((source, text)) = holdings else {
+            return Ok(decision);
+        };
+        let symbols: Vec<String> = decision
+            .positions
+            .iter()
+            .map(|p| p.symbol.clone())
+            .collect();
+        let h = qts_backtest::decide::Holdings::parse(source, text, &symbols)?;
+        Ok(decision.for_holdings(&h, &self.settings.engine))
+    }
+
     /// The search request of `spec` over this session (its market, strategy, fixed
     /// parameters, predictions, settings and stamp), with the overfitting statistics on.
     pub fn search_request<'a>(

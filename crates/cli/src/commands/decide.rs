@@ -17,6 +17,6 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
         .span();
     let _run = span.enter();
     let s = session(loaded, args, args.strategy.name())?;
-    let decision = crate::setup::for_account(s.decide(None)?, args, &s.settings.engine)?;
+    let decision = crate::setup::for_account(&s, s.decide(None)?, args)?;
     show(&decision, args.json)
 }

@@ -982,13 +982,18 @@ def decide(
     ensemble: bool = False,
     mc_dropout: int = 0,
     level: float = 0.9,
+    holdings: Optional[Mapping[str, float]] = None,
 ) -> dict:
     """After a close: the orders for the next open (``qts decide --json``), decided by the
     backtest's own engine on the bars up to ``as_of`` (default today). ``data``: bars, files,
     or symbols (``"AAPL"``; refreshed from the default provider unless ``offline``). With
     ``model`` (``NAME@ALIAS``) the registered model's forecasts are followed by the signal
-    strategy (needs ``qts_torch``)."""
+    strategy (needs ``qts_torch``). ``holdings`` (``{"CASH": 5000, "AAPL": 10}``, as
+    ``--holdings``) orders for that account instead of the strategy's replayed one."""
     pairs = [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+    held = None
+    if holdings is not None:
+        held = "symbol,shares\n" + "".join(f"{k},{float(v)!r}\n" for k, v in holdings.items())
     many = list(data) if isinstance(data, (list, tuple)) else [data]
     if model is not None:
         native = _model_extension()
@@ -996,7 +1001,7 @@ def decide(
             raise ValueError("decide with a model: give one symbol's bars")
         b = _bars(many[0], config)
         return _json.loads(
-            native.decide(model, _given(b), _request(config), as_of, pairs, ensemble, mc_dropout, level)
+            native.decide(model, _given(b), _request(config), as_of, pairs, ensemble, mc_dropout, level, held)
         )
     bars = [d for d in many if isinstance(d, Bars) or not isinstance(d, (str, _os.PathLike))]
     native_bars = [_bars(d, config)._native for d in bars]
@@ -1005,7 +1010,7 @@ def decide(
         _qts.decide(
             native_bars, inputs, strategy, pairs, as_of,
             _os.fspath(signals) if signals is not None else None, overlays, offline, history_from,
-            _native_config(config),
+            _native_config(config), held,
         )
     )
 
@@ -1030,7 +1035,7 @@ def paper_open(
         _qts.paper_open(
             float(cash), [_os.fspath(d) for d in many], strategy, pairs,
             _os.fspath(signals) if signals is not None else None, overlays, offline, history_from,
-            _native_config(config),
+            _native_config(config), held,
         )
     )
 

@@ -34,6 +34,6 @@ pub fn run(global: &GlobalArgs, args: &DecideArgs) -> Result<(), Failure> {
         &environment(global)?,
     )
     .map_err(crate::failure)?;
-    let decision = qts_cli::setup::for_account(decision, args, &s.settings.engine)?;
+    let decision = qts_cli::setup::for_account(&s, decision, args)?;
     show(&decision, args.json)
 }
