@@ -1035,7 +1035,7 @@ def paper_open(
         _qts.paper_open(
             float(cash), [_os.fspath(d) for d in many], strategy, pairs,
             _os.fspath(signals) if signals is not None else None, overlays, offline, history_from,
-            _native_config(config), held,
+            _native_config(config),
         )
     )
 
