@@ -22,6 +22,7 @@ import functools as _functools
 import html as _html
 import json as _json
 import os as _os
+import time as _time
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import pyarrow as _pa
@@ -492,16 +493,34 @@ def _grid_specs(grid: Mapping[str, Any]) -> list[str]:
     return specs
 
 
+def _seconds(s: float) -> str:
+    s = int(round(s))
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def _time_left(start: float, done: int, total: int) -> str:
+    """`` · 12s elapsed, about 30s left``: the time left at the pace so far."""
+    elapsed = _time.monotonic() - start
+    if done > 0 and total:
+        return f" · {_seconds(elapsed)} elapsed, about {_seconds(elapsed * (total - done) / done)} left"
+    return f" · {_seconds(elapsed)} elapsed"
+
+
 class _Progress:
     """``progress=True`` as one line rewritten in place (a terminal and Jupyter both honour
-    the carriage return), a callable as given, ``None`` as nothing."""
+    the carriage return) with the time left at the pace so far, a callable as given, ``None``
+    as nothing."""
 
     def __init__(self, what: str, unit: str, progress: Any) -> None:
         self.what, self.unit, self.progress = what, unit, progress
         self.shown = False
+        self.start = _time.monotonic()
 
     def _line(self, done: int, total: int) -> None:
-        print(f"\r{self.what}: {done}/{total or '?'} {self.unit}", end="", flush=True)
+        eta = _time_left(self.start, done, total)
+        print(f"\r{self.what}: {done}/{total or '?'} {self.unit}{eta}", end="", flush=True)
         self.shown = True
 
     def __enter__(self) -> Any:
@@ -890,18 +909,27 @@ def run(
     it takes three arguments); Ctrl-C stops the job."""
     native = _model_extension()
     b = _bars(data, config)
-    callback = _print_stage if progress is True else (progress or None)
+    callback = _StagePrinter() if progress is True else (progress or None)
     summary = native.run(_given(b), _request(config), _os.fspath(out), train, test, paths, callback, track)
     if progress is True:
         print(flush=True)
     return RunResult(_json.loads(summary), _os.fspath(out))
 
 
-def _print_stage(*args: Any) -> None:
-    if len(args) == 3:
-        print(f"\n[{args[0]}/{args[1]}] {args[2]}", end="", flush=True)
-    else:
-        print(f"\r  windows: {args[0]}/{args[1] or '?'}", end="", flush=True)
+class _StagePrinter:
+    """The main job's stages, one line each, and the windows of the current stage with the
+    time left at the pace so far."""
+
+    def __init__(self) -> None:
+        self.start = _time.monotonic()
+
+    def __call__(self, *args: Any) -> None:
+        if len(args) == 3:
+            self.start = _time.monotonic()
+            print(f"\n[{args[0]}/{args[1]}] {args[2]}", end="", flush=True)
+        else:
+            eta = _time_left(self.start, args[0], args[1])
+            print(f"\r  windows: {args[0]}/{args[1] or '?'}{eta}", end="", flush=True)
 
 
 def walk_forward_model(
