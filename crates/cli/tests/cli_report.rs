@@ -318,6 +318,18 @@ fn the_backtest_report_renders_every_chart_offline_in_a_browser() {
     for needle in ["<script", "<link", "src=", "url(", "@import", "<img"] {
         assert!(!html.contains(needle), "{needle}");
     }
+    // Every closed trade is listed (the best and worst five beside them), as trades.csv has it.
+    let trades = std::fs::read_to_string(dir.path().join("run/trades.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert!(trades > 10);
+    assert!(html.contains(&format!("<h2>Trades ({trades} closed;")));
+    let rows = html.matches("<tr><td>").count();
+    let listed =
+        html.matches("</td><td>long</td>").count() + html.matches("</td><td>short</td>").count();
+    assert_eq!(listed, trades + 10, "{rows} rows");
     // `qts report` of the folder gives the same page.
     let again = qts(dir.path())
         .args(["-q", "report", "run", "--out", "again.html"])

@@ -47,6 +47,57 @@ pub struct RunData {
     pub trades: Vec<TradeRow>,
 }
 
+/// Trades listed at most this many on a page (the rest are in `trades.csv`).
+const TRADES_LISTED: usize = 500;
+
+/// The closed trades as a table: the five best and five worst, then every trade in order
+/// (the first [`TRADES_LISTED`]), each with its side, days, return after commissions.
+fn trade_table(trades: &[TradeRow]) -> String {
+    if trades.is_empty() {
+        return String::new();
+    }
+    let row = |k: usize, t: &TradeRow| {
+        format!(
+            "<tr><td>{k}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td style=\"color:{}\">{:+.2}%</td></tr>",
+            esc(&t.side.to_string()),
+            t.entry,
+            t.exit,
+            (t.exit - t.entry).num_days(),
+            if t.ret >= 0.0 { "#2e8b57" } else { "#c0392b" },
+            100.0 * t.ret
+        )
+    };
+    let head = "<table><tr><th>#</th><th>side</th><th>entry</th><th>exit</th><th>days</th><th>return</th></tr>";
+    let mut ranked: Vec<(usize, &TradeRow)> = trades.iter().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.ret.total_cmp(&a.1.ret));
+    let mut out = format!(
+        "<h2>Trades ({} closed; return after commissions)</h2><div class=\"groups\"><div><b>best five</b>{head}",
+        trades.len()
+    );
+    for (k, t) in ranked.iter().take(5) {
+        out.push_str(&row(k + 1, t));
+    }
+    out.push_str("</table></div><div><b>worst five</b>");
+    out.push_str(head);
+    for (k, t) in ranked.iter().rev().take(5) {
+        out.push_str(&row(k + 1, t));
+    }
+    out.push_str("</table></div></div><details><summary>every trade, in order</summary>");
+    out.push_str(head);
+    for (k, t) in trades.iter().enumerate().take(TRADES_LISTED) {
+        out.push_str(&row(k + 1, t));
+    }
+    out.push_str("</table>");
+    if trades.len() > TRADES_LISTED {
+        out.push_str(&format!(
+            "<p>and {} more in trades.csv</p>",
+            trades.len() - TRADES_LISTED
+        ));
+    }
+    out.push_str("</details>");
+    out
+}
+
 /// Each metric's definition, as docs/backtest.md gives it (a test keeps the two the same):
 /// [`Metric::definition`], for the metrics that have one.
 #[cfg(test)]
@@ -531,6 +582,7 @@ pub fn backtest_page(d: &RunData) -> String {
         out.push_str("<h2>Net exposure (positions' market value over equity)</h2>");
         out.push_str(&exposure);
     }
+    out.push_str(&trade_table(&d.trades));
     out.push_str("<h2>Distributions</h2>");
     let daily: Vec<f64> = d.equity.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
     out.push_str(&histogram(&daily, "daily returns", "#3868d8"));
