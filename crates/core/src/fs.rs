@@ -259,7 +259,7 @@ pub const MAX_RESULT_FILE_BYTES: u64 = 1 << 30;
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 
 /// Whether `name` is one plain file name: no separator, no `..`, not empty.
-fn plain_name(name: &str) -> bool {
+pub fn plain_name(name: &str) -> bool {
     let mut parts = Path::new(name).components();
     matches!(parts.next(), Some(std::path::Component::Normal(n)) if n == name)
         && parts.next().is_none()

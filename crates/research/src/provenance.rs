@@ -1,7 +1,8 @@
 //! In-sample by provenance: a backtest of the parameters a tracked search chose on the same
-//! data is in-sample, whatever its own flags say. The run store knows both: the search's run
-//! records its strategy, its winner (`run.strategy`, `run.best.NAME`) and the SHA-256 of the
-//! data it read (`qts.data_hash`); the backtest knows its own.
+//! data is in-sample, whatever its own flags say. The run store knows both: each tracked
+//! search is in its search index with its strategy, its winner and the SHA-256 of the data it
+//! read (its run also records `run.strategy`, `run.best.NAME`, `qts.data_hash`); the backtest
+//! knows its own.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -53,57 +54,37 @@ fn resolved(strategy: &str, given: &[(String, String)]) -> Option<BTreeMap<Strin
     Some(out)
 }
 
-/// The search in `store` (searches of `strategy` on data hashed `data_hash`) whose winner is
-/// the parameters `given` resolve to; the newest when several chose them. Runs that cannot be
-/// read are skipped (the store is untrusted input, and the backtest goes on without a label).
+/// The search in `store`'s search index ([`qts_tracking::RunStore::searches`]: searches of
+/// `strategy` on data hashed `data_hash`) whose winner is the parameters `given` resolve to;
+/// the newest when several chose them. Only the index is read, never the runs themselves, so a
+/// backtest pays nothing for a large store; an index line that cannot be read is skipped (the
+/// store is untrusted input, and the backtest goes on without a label).
 pub fn search_winner(
     store: &Path,
     strategy: &str,
     given: &[(String, String)],
     data_hash: &str,
 ) -> Option<SearchWinner> {
-    if !store.is_dir() || data_hash.is_empty() {
+    if data_hash.is_empty() {
         return None;
     }
     let ours = resolved(strategy, given)?;
-    let (runs, _broken) = RunStore::new(store).scan();
-    let tag = |tags: &[(String, String)], k: &str| {
-        tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.clone())
-    };
-    runs.into_iter()
-        .filter(|s| {
-            tag(&s.run.tags, "qts.command").as_deref() == Some("optimize")
-                && tag(&s.run.tags, "qts.data_hash").as_deref() == Some(data_hash)
-                && tag(&s.run.params, "run.strategy").as_deref() == Some(strategy)
-        })
-        .filter_map(|s| {
-            let best: BTreeMap<String, String> = s
-                .run
-                .params
-                .iter()
-                .filter_map(|(k, v)| {
-                    k.strip_prefix("run.best.")
-                        .map(|n| (n.to_string(), v.clone()))
-                })
-                .collect();
-            let same = !best.is_empty()
-                && best.iter().all(|(k, v)| {
-                    let theirs: Option<f64> = v.trim().parse().ok();
-                    matches!((theirs, ours.get(k)), (Some(a), Some(b)) if a == *b)
-                });
-            same.then(|| {
-                (
-                    s.run.start_time,
-                    SearchWinner {
-                        run_id: s.run_id.clone(),
-                        name: s.run.name.clone(),
-                        params: best,
-                    },
-                )
+    RunStore::new(store)
+        .searches()
+        .into_iter()
+        .rev()
+        .filter(|e| e.strategy == strategy && e.data_hash == data_hash && !e.best.is_empty())
+        .find(|e| {
+            e.best.iter().all(|(k, v)| {
+                let theirs: Option<f64> = v.trim().parse().ok();
+                matches!((theirs, ours.get(k)), (Some(a), Some(b)) if a == *b)
             })
         })
-        .max_by_key(|(start, _)| *start)
-        .map(|(_, w)| w)
+        .map(|e| SearchWinner {
+            run_id: e.run_id,
+            name: e.name,
+            params: e.best,
+        })
 }
 
 #[cfg(test)]

@@ -288,10 +288,16 @@ impl<'a> Tracker<'a> {
         run.tags.extend(data_tags(&stamp.data_hash, &stamp.files));
         run.params.push(("run.grid".into(), grid.join(" ")));
         // What a later backtest of the winner is matched on ([`crate::provenance`]).
+        let best: std::collections::BTreeMap<String, String> = report
+            .best
+            .params
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.text()))
+            .collect();
         run.params
             .push(("run.strategy".into(), strategy.to_string()));
-        for (k, v) in &report.best.params {
-            run.params.push((format!("run.best.{k}"), v.text()));
+        for (k, v) in &best {
+            run.params.push((format!("run.best.{k}"), v.clone()));
         }
         run.params
             .push(("run.maximize".into(), report.maximize.to_string()));
@@ -341,7 +347,20 @@ impl<'a> Tracker<'a> {
             }
             run.children.push(child);
         }
-        self.finish(run)
+        let name = run.name.clone();
+        let tracked = self.finish(run)?;
+        if let Some(t) = &tracked {
+            qts_tracking::RunStore::new(&self.loaded.config.mlflow.local_store).index_search(
+                &qts_tracking::SearchEntry {
+                    run_id: t.run_id.clone(),
+                    name,
+                    strategy: strategy.to_string(),
+                    data_hash: stamp.data_hash.clone(),
+                    best,
+                },
+            )?;
+        }
+        Ok(tracked)
     }
 
     /// A walk-forward's run: the stitched out-of-sample metrics, with one nested run per

@@ -22,7 +22,7 @@ pub mod ui;
 
 pub use error::TrackingError;
 pub use rest::Client;
-pub use store::{Run, RunStore, StoredRun};
+pub use store::{Run, RunStore, SearchEntry, StoredRun};
 
 use crate::settings::MlflowConfig;
 

@@ -103,6 +103,28 @@ pub struct RunStore {
 /// confirmed may have left a run there.
 const ATTEMPTS: &str = "attempts.json";
 
+/// The store's search index: one JSON line per tracked search ([`SearchEntry`]).
+pub const SEARCHES: &str = "searches.jsonl";
+
+/// The most bytes of the search index read.
+const MAX_INDEX_BYTES: u64 = 16 << 20;
+
+/// A tracked search in the store's index: which strategy it searched, on which data, and what
+/// it chose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchEntry {
+    /// The search's run id in the store.
+    pub run_id: String,
+    /// Its run name.
+    pub name: String,
+    /// The strategy searched.
+    pub strategy: String,
+    /// SHA-256 of the data it read.
+    pub data_hash: String,
+    /// The winner's parameters, as text.
+    pub best: std::collections::BTreeMap<String, String>,
+}
+
 /// The largest `run.json` a store reads (a run with a search's thousand trials is a few MB).
 pub const MAX_RUN_FILE_BYTES: u64 = 256 << 20;
 
@@ -304,6 +326,43 @@ impl RunStore {
         (runs, broken)
     }
 
+    /// Records a tracked search's winner in the store's search index ([`SEARCHES`]), so a
+    /// backtest can tell whether its parameters are a search's choice without reading every
+    /// run (a run file of a search with its trials can be tens of MB).
+    ///
+    /// # Errors
+    /// [`TrackingError::Store`] when the index cannot be written.
+    pub fn index_search(&self, entry: &SearchEntry) -> Result<(), TrackingError> {
+        let path = self.dir.join(SEARCHES);
+        let mut kept: Vec<SearchEntry> = self.searches();
+        kept.retain(|e| e.run_id != entry.run_id);
+        kept.push(entry.clone());
+        let mut text = String::new();
+        for e in &kept {
+            text.push_str(&serde_json::to_string(e).unwrap_or_default());
+            text.push('\n');
+        }
+        qts_core::fs::write_atomic(&path, text.as_bytes())
+            .map_err(|e| store_err(&path, "cannot write", e))
+    }
+
+    /// The search index: each tracked search whose run is still in the store. The index is a
+    /// file anyone can edit: it is read capped, and a line that does not parse is skipped.
+    pub fn searches(&self) -> Vec<SearchEntry> {
+        let path = self.dir.join(SEARCHES);
+        let Ok(Ok(bytes)) = qts_core::fs::read_capped(&path, MAX_INDEX_BYTES) else {
+            return Vec::new();
+        };
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<SearchEntry>(l).ok())
+            .filter(|e| {
+                qts_core::fs::plain_name(&e.run_id)
+                    && self.dir.join(&e.run_id).join("run.json").is_file()
+            })
+            .collect()
+    }
+
     /// Whether a send of `run_id` to `uri` was started before and never confirmed.
     pub fn attempted(&self, run_id: &str, uri: &str) -> bool {
         std::fs::read_to_string(self.dir.join(run_id).join(ATTEMPTS))
@@ -351,5 +410,47 @@ impl RunStore {
         let text = serde_json::to_string_pretty(&sent).unwrap_or_default() + "\n";
         qts_core::fs::write_atomic(&path, text.as_bytes())
             .map_err(|e| store_err(&path, "cannot write", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(run_id: &str, fast: &str) -> SearchEntry {
+        SearchEntry {
+            run_id: run_id.into(),
+            name: format!("optimize fast={fast}"),
+            strategy: "sma-cross".into(),
+            data_hash: "abc".into(),
+            best: [("fast".to_string(), fast.to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn the_search_index_keeps_the_searches_whose_runs_are_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        for id in ["1-a", "2-b"] {
+            std::fs::create_dir_all(dir.path().join(id)).unwrap();
+            std::fs::write(dir.path().join(id).join("run.json"), "{}").unwrap();
+        }
+        store.index_search(&entry("1-a", "5")).unwrap();
+        store.index_search(&entry("2-b", "10")).unwrap();
+        // The same run indexed again replaces its line.
+        store.index_search(&entry("1-a", "7")).unwrap();
+        assert_eq!(
+            store.searches(),
+            vec![entry("2-b", "10"), entry("1-a", "7")]
+        );
+        // An edited index: a broken line, a run that is gone, a path out of the store.
+        let mut text = std::fs::read_to_string(dir.path().join(SEARCHES)).unwrap();
+        text.push_str("not json\n");
+        for id in ["3-gone", "../1-a"] {
+            text.push_str(&serde_json::to_string(&entry(id, "1")).unwrap());
+            text.push('\n');
+        }
+        std::fs::write(dir.path().join(SEARCHES), text).unwrap();
+        assert_eq!(store.searches().len(), 2);
     }
 }
