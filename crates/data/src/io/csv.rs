@@ -134,8 +134,23 @@ pub fn parse_csv_wide(
     limits: &ReadLimits,
     layout: &Layout,
 ) -> Result<Option<Vec<BarSeries>>, DataError> {
-    check_text(path, bytes, limits)?;
-    let (mut reader, headers) = open(path, bytes)?;
+    // The header alone decides, read from the first line within the caps; the whole file is
+    // checked and parsed only when it is wide (a bar file is read once, by the bar reader).
+    let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    if header_end as u64 > limits.max_line_bytes {
+        return Ok(None);
+    }
+    let mut probe = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(&bytes[..header_end]);
+    let mut headers = csv::StringRecord::new();
+    if !probe.read_record(&mut headers).unwrap_or(false)
+        || headers.len() as u64 > limits.max_columns
+    {
+        return Ok(None);
+    }
     let date_header = layout.columns.get("date");
     let is_date = |h: &str| match date_header {
         Some(d) => h.trim().eq_ignore_ascii_case(d.trim()),
@@ -158,6 +173,8 @@ pub fn parse_csv_wide(
     {
         return Ok(None);
     }
+    check_text(path, bytes, limits)?;
+    let (mut reader, headers) = open(path, bytes)?;
     let mut series: Vec<BarSeries> = others
         .iter()
         .map(|&i| BarSeries {
@@ -175,19 +192,8 @@ pub fn parse_csv_wide(
             column: column.into(),
             reason,
         };
-        let text = record.get(date_col).unwrap_or("");
-        let time = laid_out_time(text, format).ok_or_else(|| {
-            bad(
-                "date",
-                match format {
-                    None => format!(
-                        "`{text}` is not a date (expected YYYY-MM-DD){}",
-                        date_hint(text)
-                    ),
-                    Some(f) => format!("`{text}` is not a date in the format `{f}`"),
-                },
-            )
-        })?;
+        let time = date_cell(record.get(date_col).unwrap_or(""), format)
+            .map_err(|reason| bad("date", reason))?;
         for (s, &i) in series.iter_mut().zip(&others) {
             let cell = record.get(i).unwrap_or("");
             let close = parse_number(cell)
@@ -279,6 +285,18 @@ fn laid_out_time(text: &str, format: Option<&str>) -> Option<NaiveDateTime> {
     }
 }
 
+/// A date cell under `format` (ISO when `None`), or why it is not one, with the format it
+/// looks like when no format was given.
+fn date_cell(text: &str, format: Option<&str>) -> Result<NaiveDateTime, String> {
+    laid_out_time(text, format).ok_or_else(|| match format {
+        None => format!(
+            "`{text}` is not a date (expected YYYY-MM-DD){}",
+            date_hint(text)
+        ),
+        Some(f) => format!("`{text}` is not a date in the format `{f}`"),
+    })
+}
+
 /// A hint for a date that is not ISO: the format it looks like.
 fn date_hint(text: &str) -> &'static str {
     let t = text.trim();
@@ -339,15 +357,8 @@ fn bar_slots<'a>(headers: impl Iterator<Item = &'a str>) -> [usize; 7] {
     index
 }
 
-const SLOTS: [&str; 7] = [
-    "date",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "adj_close",
-];
+/// The bar columns in slot order (`date, open, high, low, close, volume, adj_close`).
+const SLOTS: [&str; 7] = crate::settings::BAR_COLUMNS;
 
 /// A number of a clean cell: `fast_float2` (several times the standard parser's speed, same
 /// correctly rounded values), or a missing marker.
@@ -538,19 +549,7 @@ fn parse_general(path: &Path, bytes: &[u8], layout: &Layout) -> Result<BarSeries
         };
         let cell = |slot: usize| record.get(index[slot]).unwrap_or("");
         let format = layout.date_format.as_deref();
-        let time = laid_out_time(cell(0), format).ok_or_else(|| {
-            bad(
-                "date",
-                match format {
-                    None => format!(
-                        "`{}` is not a date (expected YYYY-MM-DD){}",
-                        cell(0),
-                        date_hint(cell(0))
-                    ),
-                    Some(f) => format!("`{}` is not a date in the format `{f}`", cell(0)),
-                },
-            )
-        })?;
+        let time = date_cell(cell(0), format).map_err(|reason| bad("date", reason))?;
         let mut values = [0.0; 6];
         for (slot, value) in values.iter_mut().enumerate().skip(1) {
             if slot == 6 && !has_adj {
