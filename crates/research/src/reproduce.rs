@@ -58,12 +58,21 @@ pub const REPRODUCIBLE: [&str; 6] = [
     "run",
 ];
 
-/// The environment a re-run keeps: what finds the executable and its libraries, the locale.
-/// Credentials and `${VAR}` values are not passed on.
+/// The environment a re-run keeps: what finds the executable and its libraries, the locale,
+/// and where an instrumented build writes its coverage profile (`LLVM_PROFILE_FILE`; without
+/// it a profile lands in the working folder). Credentials and `${VAR}` values are not passed on.
 fn kept_env(name: &str) -> bool {
     matches!(
         name,
-        "PATH" | "HOME" | "TMPDIR" | "TZ" | "LANG" | "LC_ALL" | "NO_COLOR" | "RAYON_NUM_THREADS"
+        "PATH"
+            | "HOME"
+            | "TMPDIR"
+            | "TZ"
+            | "LANG"
+            | "LC_ALL"
+            | "NO_COLOR"
+            | "RAYON_NUM_THREADS"
+            | "LLVM_PROFILE_FILE"
     ) || ["LD_", "DYLD_", "LIBTORCH"]
         .iter()
         .any(|p| name.starts_with(p))
