@@ -24,6 +24,7 @@ use crate::settings::{
 };
 use qts_data::BarSeries;
 use qts_data::features::kernels::{atr, log_return, rolling_std};
+use qts_data::universe::{Listing, carried_closes, has_bar, is_ragged, on_present};
 use serde::{Deserialize, Serialize};
 
 use crate::costs::Costs;
@@ -108,6 +109,10 @@ pub struct EngineConfig {
     /// Whether the risk overlays of the configuration apply (see
     /// [`EngineConfig::without_overlays`]).
     pub overlays: bool,
+    /// Whether the strategy chooses the weights (the registry's `sizes`: the configured
+    /// sizer is skipped). What the result's terms say; the engine asks the strategy itself
+    /// ([`Strategy::sizes`]).
+    pub strategy_weights: bool,
 }
 
 impl EngineConfig {
@@ -133,6 +138,7 @@ impl EngineConfig {
             close_at_end: false,
             next_session: None,
             overlays: true,
+            strategy_weights: false,
         }
     }
 
@@ -160,6 +166,7 @@ impl EngineConfig {
             execution: self.execution,
             fill_price: self.fill_price,
             overlays: self.overlays,
+            strategy_weights: self.strategy_weights,
             sizing: self.sizing.clone(),
             limits: self.limits.clone(),
             stops: self.stops.clone(),
@@ -202,6 +209,9 @@ pub struct ActiveSettings {
     /// Whether `backtest_config.yaml`'s risk overlays apply (false: the strategy's targets
     /// hold the whole account, as buy-and-hold does by default).
     pub overlays: bool,
+    /// Whether the strategy chose the weights (the sizer skipped).
+    #[serde(default)]
+    pub strategy_weights: bool,
     /// The sizer.
     pub sizing: SizingConfig,
     /// Account limits (position cap, gross exposure).
@@ -248,6 +258,7 @@ impl ActiveSettings {
         }
         let s = &self.sizing;
         let mut parts = vec![match s.method {
+            _ if self.strategy_weights => "weights chosen by the strategy".to_string(),
             SizingMethod::FixedFractional => {
                 format!("{} of equity a position", pct(s.fixed_fraction))
             }
@@ -360,6 +371,9 @@ pub struct BacktestResult {
     /// The input bar the result starts at ([`EngineConfig::trade_from`]); `bar` fields of
     /// fills, orders and trades index the input bars.
     pub first_bar: usize,
+    /// How many symbols could be traded at each close of the result (a bar there, not
+    /// delisted): all of them, unless the symbols have their own histories.
+    pub listed: Vec<usize>,
     /// What stands after the last bar (targets, protective levels, the breaker), for a live
     /// decision.
     #[serde(skip)]
@@ -405,7 +419,13 @@ struct Pending {
 /// [`BacktestError`] naming the first problem.
 pub fn check_bars(bars: &[BarSeries]) -> Result<(), BacktestError> {
     for b in bars {
-        b.check_usable()?;
+        // On a union calendar, the bars a symbol has are checked (a missing bar is NaN).
+        if qts_data::universe::is_ragged(b) {
+            qts_data::universe::check_missing(b)?;
+            qts_data::universe::present(b).check_usable()?;
+        } else {
+            b.check_usable()?;
+        }
     }
     check_aligned(bars)
 }
@@ -457,6 +477,16 @@ pub fn run_checked(
 
 struct Engine<'a> {
     bars: &'a [BarSeries],
+    /// Each symbol's closes carried over its missing bars (a union calendar): the marks.
+    mark: Vec<std::borrow::Cow<'a, [f64]>>,
+    /// Each symbol's last bar when the calendar goes on after it (a delisting).
+    delisted_after: Vec<Option<usize>>,
+    /// Which symbols the strategy may trade at the current close: a bar there, not delisted.
+    tradable: Vec<bool>,
+    /// How many symbols had a bar at each close.
+    listed: Vec<usize>,
+    /// Whether the strategy's strengths are weights of equity (see [`Strategy::sizes`]).
+    strategy_sizes: bool,
     cfg: &'a EngineConfig,
     rules: Box<dyn Rules>,
     /// Read once from the rules: whether buys are cut to the cash and margin.
@@ -542,24 +572,47 @@ impl<'a> Engine<'a> {
         // Indicators only where a rule reads them: they are most of a backtest's set-up cost.
         let rules = rules_for(cfg);
         let lookback = cfg.sizing.volatility_lookback;
+        // On a union calendar each symbol's indicators run over the bars it has.
         let vol = if rules.reads_volatility(cfg)
             || cfg.costs.slippage_model == SlippageModel::VolatilityScaled
         {
             bars.iter()
-                .map(|b| rolling_std(&log_return(&b.close, 1), lookback))
+                .map(|b| on_present(b, |p| rolling_std(&log_return(&p.close, 1), lookback)))
                 .collect()
         } else {
             vec![Vec::new(); n]
         };
         let atr = if cfg.stops.atr_stop.enabled {
             bars.iter()
-                .map(|b| atr(&b.high, &b.low, &b.close, cfg.stops.atr_stop.period))
+                .map(|b| {
+                    on_present(b, |p| {
+                        atr(&p.high, &p.low, &p.close, cfg.stops.atr_stop.period)
+                    })
+                })
                 .collect()
         } else {
             vec![Vec::new(); n]
         };
+        let calendar = bars.first().map_or(0, BarSeries::len);
         Engine {
             bars,
+            mark: bars
+                .iter()
+                .map(|b| {
+                    if is_ragged(b) {
+                        std::borrow::Cow::Owned(carried_closes(b))
+                    } else {
+                        std::borrow::Cow::Borrowed(b.close.as_slice())
+                    }
+                })
+                .collect(),
+            delisted_after: bars
+                .iter()
+                .map(|b| Listing::of(b).map(|l| l.last).filter(|&l| l + 1 < calendar))
+                .collect(),
+            tradable: vec![false; n],
+            listed: Vec::new(),
+            strategy_sizes: false,
             cfg,
             cap_buys: rules.caps_buys_to_cash(),
             fill_at_close: cfg.fill_price == FillPrice::Close && rules.may_fill_at_close(),
@@ -596,7 +649,9 @@ impl<'a> Engine<'a> {
     }
 
     fn run(mut self, strategy: &mut dyn Strategy) -> Result<BacktestResult, BacktestError> {
+        self.strategy_sizes = strategy.sizes();
         let n_bars = self.bars[0].len().min(self.cfg.trade_until);
+        self.listed.reserve(n_bars);
         let mut marks = Marks::new(n_bars, self.cfg.initial_capital);
         let from = self.cfg.trade_from.min(n_bars.saturating_sub(1));
         let warmup = strategy.warmup();
@@ -609,10 +664,21 @@ impl<'a> Engine<'a> {
             self.protective_exits(t);
             // 3. Marks at the close, then the breaker.
             let dd = marks.push(self.equity_at(t), self.portfolio.cash);
-            let was_exposed = self.holding();
+            let mut was_exposed = self.holding();
             if was_exposed {
                 marks.exposed += 1;
             }
+            //    A symbol whose bars end here while the calendar goes on is delisted: its
+            //    position closes at this close, and its orders are cancelled.
+            if self.delist(t) {
+                marks.remark(t, self.equity_at(t), self.portfolio.cash);
+                if was_exposed && !self.holding() {
+                    marks.exposed -= 1;
+                    was_exposed = false;
+                }
+            }
+            self.listed
+                .push(self.tradable.iter().filter(|&&x| x).count());
             self.update_extremes(t);
             if self.breaker(t, dd) {
                 marks.peak = marks.equity[t];
@@ -621,7 +687,10 @@ impl<'a> Engine<'a> {
             //    next session is known: a live decision).
             if t >= warmup && (t + 1 < n_bars || live) {
                 let fills_before = self.fills.len();
-                let actions = strategy.on_bar(&Context::new(self.bars, t));
+                let ctx = Context::new(self.bars, t)
+                    .with_tradable(&self.tradable)
+                    .with_rebalance(self.rebalance_bar.get(t + 1).copied().unwrap_or(false));
+                let actions = strategy.on_bar(&ctx);
                 if t < from {
                     // Warm-up before the window: targets stand, nothing is traded.
                     self.note_targets(actions);
@@ -648,7 +717,8 @@ impl<'a> Engine<'a> {
                         t,
                         OrderRequest::market(s, Size::Close, TimeInForce::Day, Reason::EndOfData),
                     );
-                    let close = self.bars[s].close[t];
+                    // A symbol without a bar at the end is closed at its last close.
+                    let close = self.mark[s][t];
                     self.execute(t, p, close, true);
                 }
             }
@@ -678,6 +748,7 @@ impl<'a> Engine<'a> {
         self.records.sort_by_key(|r| r.order.id);
         let end = self.end_state(n_bars);
         let window = |v: Vec<f64>| if from == 0 { v } else { v[from..].to_vec() };
+        let listed = self.listed[from.min(self.listed.len())..].to_vec();
         Ok(BacktestResult {
             strategy: strategy.name(),
             symbols: self.portfolio.symbols.clone(),
@@ -693,6 +764,7 @@ impl<'a> Engine<'a> {
             exposure_time: marks.exposed as f64 / (n_bars - from).max(1) as f64,
             first_decision_bar: first_decision - from,
             first_bar: from,
+            listed,
             end,
         })
     }
@@ -864,6 +936,8 @@ impl<'a> Engine<'a> {
             targets: &self.targets,
             stopped: &self.stopped,
             fresh: &self.fresh,
+            tradable: &self.tradable,
+            strategy_sizes: self.strategy_sizes,
             equity,
         };
         let mut requests = std::mem::take(&mut self.requests);
@@ -880,8 +954,8 @@ impl<'a> Engine<'a> {
     /// Each symbol's close at bar `t`, in [`Engine::closes`].
     fn load_closes(&mut self, t: usize) {
         if self.closes_bar != Some(t) {
-            for (s, b) in self.bars.iter().enumerate() {
-                self.closes[s] = b.close[t];
+            for (s, m) in self.mark.iter().enumerate() {
+                self.closes[s] = m[t];
             }
             self.closes_bar = Some(t);
         }
@@ -906,11 +980,14 @@ impl<'a> Engine<'a> {
             }
             let b = &self.bars[p.order.symbol];
             let (o, h, l, c) = (b.open[t], b.high[t], b.low[t], b.close[t]);
+            // No bar (a missing day on a union calendar): nothing fills; a day order expires.
+            let present = !c.is_nan();
             let buy = p.order.size > 0.0
                 || matches!(p.size, Size::AllIn(d) if d > 0.0)
                 || (p.size == Size::Close && self.portfolio.position(p.order.symbol) < 0.0);
             let reference = if at_close { c } else { o };
             let price = match p.order.kind {
+                _ if !present => None,
                 OrderKind::Market => Some((reference, true)),
                 OrderKind::Limit { limit } => limit_fill(buy, o, h, l, limit).map(|x| (x, false)),
                 OrderKind::Stop { stop } => stop_fill(buy, o, h, l, stop).map(|x| (x, true)),
@@ -1070,6 +1147,9 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let b = &self.bars[s];
+            if !has_bar(b, t) {
+                continue;
+            }
             let (o, h, l) = (b.open[t], b.high[t], b.low[t]);
             let long = held > 0.0;
             let levels = self.protective_levels(s);
@@ -1092,6 +1172,41 @@ impl<'a> Engine<'a> {
                 self.stopped[s] = true;
             }
         }
+    }
+
+    /// Which symbols may be traded at close `t`, and the delistings at it (see
+    /// [`qts_data::universe`]): returns whether a position was closed.
+    fn delist(&mut self, t: usize) -> bool {
+        let mut closed = false;
+        for s in 0..self.bars.len() {
+            let gone = self.delisted_after[s] == Some(t);
+            self.tradable[s] = has_bar(&self.bars[s], t) && !gone;
+            if !gone {
+                continue;
+            }
+            for p in std::mem::take(&mut self.pending) {
+                if p.order.symbol == s {
+                    self.records.push(OrderRecord {
+                        order: p.order,
+                        status: OrderStatus::Cancelled,
+                        filled: 0.0,
+                    });
+                } else {
+                    self.pending.push(p);
+                }
+            }
+            if self.portfolio.position(s) != 0.0 {
+                let p = self.new_order(
+                    t,
+                    OrderRequest::market(s, Size::Close, TimeInForce::Day, Reason::Delisted),
+                );
+                let close = self.bars[s].close[t];
+                self.execute(t, p, close, true);
+                closed = true;
+            }
+            self.stopped[s] = true;
+        }
+        closed
     }
 
     fn update_extremes(&mut self, t: usize) {

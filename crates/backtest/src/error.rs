@@ -12,11 +12,21 @@ pub enum BacktestError {
         known: String,
     },
     /// The signal strategy was asked for without predictions.
-    #[error("--strategy signal needs --signals FILE (date,prediction[,lower,upper])")]
-    MissingSignals,
-    /// The signal strategy was given several symbols.
-    #[error("--strategy signal trades one symbol: give one --data file")]
-    SignalSymbols,
+    #[error(
+        "--strategy {strategy} needs --signals FILE (date,prediction[,lower,upper][,split]; date,symbol,prediction,… for several symbols)"
+    )]
+    MissingSignals {
+        /// The strategy asked for.
+        strategy: String,
+    },
+    /// Several symbols were given with one-symbol predictions.
+    #[error(
+        "{symbols} symbols trade on predictions of one: give a predictions file in the long format (date,symbol,prediction[,lower,upper][,split]), or one --data file"
+    )]
+    SignalSymbols {
+        /// Symbols of the data.
+        symbols: usize,
+    },
     /// A file the backtest reads (signals, benchmark) cannot be used.
     #[error("{path}: {reason}")]
     Input {

@@ -77,6 +77,11 @@ pub(crate) struct Desk<'a> {
     pub stopped: &'a [bool],
     /// Symbols whose target is new this bar.
     pub fresh: &'a [bool],
+    /// Symbols that may be traded at this close (a bar here, not delisted); the others keep
+    /// what they hold.
+    pub tradable: &'a [bool],
+    /// Whether the targets' strengths are weights of equity (the strategy sizes).
+    pub strategy_sizes: bool,
     /// Cash plus positions at `t`'s close.
     pub equity: f64,
 }
@@ -137,13 +142,19 @@ impl Rules for QtsRules {
                 daily_vol: d.vol[s].get(d.vol_bar).copied().unwrap_or(f64::NAN),
             }
         }));
-        let mut w = sizing::weights(&self.inputs, &d.cfg.sizing, d.cfg.periods_per_year);
+        let mut w = if d.strategy_sizes {
+            self.inputs.iter().map(|i| i.strength).collect()
+        } else {
+            sizing::weights(&self.inputs, &d.cfg.sizing, d.cfg.periods_per_year)
+        };
         sizing::cap(&mut w, &d.cfg.limits, d.cfg.allow_short);
         // Sells before buys, so a rotation frees cash before it is spent.
         self.deltas.clear();
         self.deltas.extend(
             (0..n)
-                .filter(|&s| d.targets[s].is_some() || d.portfolio.position(s) != 0.0)
+                .filter(|&s| {
+                    d.tradable[s] && (d.targets[s].is_some() || d.portfolio.position(s) != 0.0)
+                })
                 .map(|s| {
                     let want = round_shares(d.cfg, w[s] * d.equity / d.closes[s]);
                     (s, want - d.portfolio.position(s))

@@ -58,6 +58,8 @@ qts_core::text_enum! {
         Strategy => "strategy",
         /// The data ended.
         EndOfData => "end_of_data",
+        /// The symbol's bars ended while the calendar went on (closed at its last close).
+        Delisted => "delisted",
     }
 }
 

@@ -121,16 +121,23 @@ impl Portfolio {
 
     /// Cash plus the market value of every position at `prices`.
     pub fn equity(&self, prices: &[f64]) -> f64 {
+        // A flat symbol adds nothing, whatever its price (none before it lists).
         self.cash
             + (0..self.lots.len())
-                .map(|s| self.position(s) * prices[s])
+                .map(|s| self.position(s))
+                .zip(prices)
+                .filter(|(held, _)| *held != 0.0)
+                .map(|(held, p)| held * p)
                 .sum::<f64>()
     }
 
     /// Sum of |position value| at `prices`.
     pub fn gross_exposure(&self, prices: &[f64]) -> f64 {
         (0..self.lots.len())
-            .map(|s| (self.position(s) * prices[s]).abs())
+            .map(|s| self.position(s))
+            .zip(prices)
+            .filter(|(held, _)| *held != 0.0)
+            .map(|(held, p)| (held * p).abs())
             .sum()
     }
 

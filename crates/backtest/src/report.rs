@@ -17,7 +17,8 @@ use crate::metrics::{Metrics, MetricsConfig, align_benchmark};
 use crate::strategy::Strategy;
 use crate::summary::summarize;
 
-/// Bars that passed validation, one series per symbol, all on the same timestamps.
+/// Bars that passed validation, one series per symbol, all on one calendar (a symbol without a
+/// bar at a date holds NaN there: see [`qts_data::universe`]).
 #[derive(Debug, Clone)]
 pub struct Market {
     bars: Vec<qts_data::BarSeries>,
@@ -26,11 +27,11 @@ pub struct Market {
 }
 
 impl Market {
-    /// Checks that the series share their timestamps and adds up their validation findings.
+    /// Puts the series on one calendar (the union of their dates, when they differ: see
+    /// [`qts_data::universe`]) and adds up their validation findings.
     ///
     /// # Errors
-    /// [`BacktestError::Misaligned`] naming the first series that differs, or
-    /// [`BacktestError::Config`] for none.
+    /// [`BacktestError::Config`] for none, [`BacktestError::Data`] for a symbol given twice.
     pub fn new(checked: Vec<CheckedBars>) -> Result<Market, BacktestError> {
         let mut validation = Summary::default();
         let mut notes = Vec::new();
@@ -45,7 +46,10 @@ impl Market {
                 c.into_inner()
             })
             .collect();
+        // Symbols with their own histories trade on the union of their dates.
+        let bars = qts_data::universe::union_calendar(bars)?;
         check_aligned(&bars)?;
+        notes.extend(qts_data::universe::notes(&bars));
         Ok(Market {
             bars,
             validation,
@@ -343,13 +347,33 @@ pub fn backtest(
 
 /// Daily returns of holding every symbol with equal weights over `len` bars from `first`.
 fn holding_returns(bars: &[qts_data::BarSeries], first: usize, len: usize) -> Vec<f64> {
-    let n = bars.len() as f64;
+    if !bars.iter().any(qts_data::universe::is_ragged) {
+        let n = bars.len() as f64;
+        return (first + 1..first + len)
+            .map(|t| {
+                bars.iter()
+                    .map(|b| b.close[t] / b.close[t - 1] - 1.0)
+                    .sum::<f64>()
+                    / n
+            })
+            .collect();
+    }
+    // A universe of own histories: each day, the symbols with a bar that day and an earlier
+    // one, equally weighted, each from its last close (over a missing day).
+    let marks: Vec<Vec<f64>> = bars
+        .iter()
+        .map(qts_data::universe::carried_closes)
+        .collect();
     (first + 1..first + len)
         .map(|t| {
-            bars.iter()
-                .map(|b| b.close[t] / b.close[t - 1] - 1.0)
-                .sum::<f64>()
-                / n
+            let (sum, n) = bars
+                .iter()
+                .zip(&marks)
+                .filter(|(b, m)| !b.close[t].is_nan() && !m[t - 1].is_nan())
+                .fold((0.0, 0usize), |(sum, n), (b, m)| {
+                    (sum + b.close[t] / m[t - 1] - 1.0, n + 1)
+                });
+            if n == 0 { 0.0 } else { sum / n as f64 }
         })
         .collect()
 }

@@ -61,7 +61,14 @@ pub fn ready(
     let signals = match ask.signals {
         Some((table, source)) if Registry::builtin().needs_signals(ask.strategy) => {
             let time = &market.bars()[0].time;
-            let all = SignalSeries::from_table(table, time, source)?;
+            let all = if table.label("symbol").is_some() {
+                let symbols: Vec<&str> = market.bars().iter().map(|b| b.symbol.as_str()).collect();
+                let (all, note) = SignalSeries::from_long_table(table, time, &symbols, source)?;
+                notes.extend(note);
+                all
+            } else {
+                SignalSeries::from_table(table, time, source)?
+            };
             let plan = plan_signals(all, ask.allow_in_sample, source, time, window)?;
             in_sample = plan.in_sample;
             notes.extend(plan.notes);
@@ -201,7 +208,10 @@ impl Settings {
         strategy: &str,
         overlays: bool,
     ) -> Result<Option<String>, BacktestError> {
-        let declared = Registry::builtin().entry(strategy)?.overlays;
+        let registry = Registry::builtin();
+        let entry = registry.entry(strategy)?;
+        self.engine.strategy_weights = entry.sizes;
+        let declared = entry.overlays;
         if declared || overlays || self.engine.execution != Execution::Default {
             return Ok(None);
         }

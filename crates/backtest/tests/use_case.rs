@@ -9,7 +9,7 @@ use std::path::Path;
 
 use qts_backtest::engine::Execution;
 use qts_backtest::report::{Settings, Stamp};
-use qts_backtest::strategy::registry::{Entry, Inputs, Param, ParamValue};
+use qts_backtest::strategy::registry::{Entry, Inputs, Param};
 use qts_backtest::strategy::{Action, Context, Registry, Strategy};
 use qts_backtest::{Market, backtest};
 use qts_config::{KNOWN_METRICS, QtsConfig};
@@ -69,10 +69,10 @@ fn stamp() -> Stamp {
 fn a_strategy_registered_in_one_place_runs_through_the_same_path() {
     let registry = Registry::builtin().with(Entry {
         name: "streak",
-        params: &[Param {
-            name: "up",
-            default: ParamValue::Int(3),
-        }],
+        params: {
+            const UP: &[Param] = &[Param::int("up", 3)];
+            UP
+        },
         build: |p, _| {
             Ok(Box::new(Streak {
                 up: p.int("up")?,
@@ -81,6 +81,7 @@ fn a_strategy_registered_in_one_place_runs_through_the_same_path() {
         },
         overlays: true,
         needs_signals: false,
+        sizes: false,
     });
     assert!(registry.names().contains(&"streak"));
     let cfg = QtsConfig::default();

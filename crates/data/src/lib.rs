@@ -22,6 +22,7 @@ pub mod io;
 pub mod locate;
 pub mod provider;
 pub mod settings;
+pub mod universe;
 pub mod validate;
 
 pub use bars::BarSeries;

@@ -235,7 +235,7 @@ impl OptimizeSummary {
                     .best
                     .params
                     .iter()
-                    .map(|(k, v)| ((*k).to_string(), Some(*v)))
+                    .map(|(k, v)| ((*k).to_string(), Some(v.clone())))
                     .collect(),
                 metrics: report.best.metrics.clone(),
             },

@@ -427,7 +427,7 @@ pub fn optimize(
             )?;
             progress.step();
             Ok(Some(Trial {
-                params: params.values().iter().copied().collect(),
+                params: params.values().iter().cloned().collect(),
                 returns: simple_returns(&report.result.equity),
                 metrics: report.metrics,
                 label: label.clone(),

@@ -3,6 +3,7 @@
 //! per symbol (the sizer turns it into shares) or a raw order.
 
 mod buy_hold;
+pub mod rank;
 mod regime;
 pub mod registry;
 mod signal;
@@ -13,6 +14,7 @@ use qts_data::BarSeries;
 use crate::order::{OrderKind, TimeInForce};
 
 pub use buy_hold::BuyAndHold;
+pub use rank::{Rank, RankRules};
 pub use regime::RegimeFilter;
 pub use registry::Registry;
 pub use signal::{SignalSeries, SignalStrategy};
@@ -59,11 +61,48 @@ pub enum Action {
 pub struct Context<'a> {
     bars: &'a [BarSeries],
     t: usize,
+    tradable: Option<&'a [bool]>,
+    rebalance: bool,
 }
 
 impl<'a> Context<'a> {
-    pub(crate) fn new(bars: &'a [BarSeries], t: usize) -> Self {
-        Context { bars, t }
+    /// The market as of bar `t`'s close (every symbol tradable, every close a rebalance).
+    pub fn new(bars: &'a [BarSeries], t: usize) -> Self {
+        Context {
+            bars,
+            t,
+            tradable: None,
+            rebalance: true,
+        }
+    }
+
+    /// Which symbols may be traded at this close (a bar here, not delisted).
+    pub fn with_tradable(mut self, tradable: &'a [bool]) -> Self {
+        self.tradable = Some(tradable);
+        self
+    }
+
+    /// Whether the targets given at this close are traded at the next bar (the rebalancing
+    /// schedule).
+    pub fn with_rebalance(mut self, rebalance: bool) -> Self {
+        self.rebalance = rebalance;
+        self
+    }
+
+    /// Whether `symbol` may be traded at this close: it has a bar here and is not delisted
+    /// (symbols on a union calendar; see [`qts_data::universe`]).
+    pub fn tradable(&self, symbol: usize) -> bool {
+        match self.tradable {
+            Some(t) => t.get(symbol).copied().unwrap_or(false),
+            None => qts_data::universe::has_bar(&self.bars[symbol], self.t),
+        }
+    }
+
+    /// Whether the next bar executes a rebalance: targets given now are traded then. A
+    /// strategy that keeps state between rebalances (which names it holds) updates it only
+    /// then.
+    pub fn rebalance(&self) -> bool {
+        self.rebalance
     }
 
     /// The current bar's index.
@@ -107,4 +146,11 @@ pub trait Strategy {
 
     /// Decides after bar `ctx.t()` closes.
     fn on_bar(&mut self, ctx: &Context<'_>) -> Vec<Action>;
+
+    /// Whether the strengths it gives are weights of equity, chosen by the strategy (a
+    /// portfolio of ranked names): the configured sizer is skipped, the account limits
+    /// (position cap, gross exposure, no shorts) still apply.
+    fn sizes(&self) -> bool {
+        false
+    }
 }

@@ -49,6 +49,10 @@ impl Strategy for RegimeFilter {
         self.inner.warmup().max(self.period.saturating_sub(1))
     }
 
+    fn sizes(&self) -> bool {
+        self.inner.sizes()
+    }
+
     fn on_bar(&mut self, ctx: &Context<'_>) -> Vec<Action> {
         let n = ctx.symbols();
         self.wanted.resize(n, None);

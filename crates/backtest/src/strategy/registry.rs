@@ -8,14 +8,16 @@ use super::{BuyAndHold, RegimeFilter, SignalSeries, SignalStrategy, SmaCross, St
 use crate::error::BacktestError;
 
 /// The kind and default of one parameter (and, in [`Params`], its value); serialised as the
-/// bare number (read back as a whole number when it is one).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+/// bare number or word (read back as a whole number when it is one).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum ParamValue {
     /// A whole number.
     Int(usize),
     /// A real number (NaN refused; infinities allowed, e.g. `-inf` for "never").
     Real(f64),
+    /// One of the words the parameter lists ([`Param::choices`]).
+    Word(std::borrow::Cow<'static, str>),
 }
 
 impl ParamValue {
@@ -24,25 +26,58 @@ impl ParamValue {
         match self {
             ParamValue::Int(v) => v.to_string(),
             ParamValue::Real(v) => v.to_string(),
+            ParamValue::Word(v) => v.to_string(),
         }
     }
 
-    /// The value as a real number.
+    /// The value as a real number (NaN for a word).
     pub fn as_f64(&self) -> f64 {
         match self {
             ParamValue::Int(v) => *v as f64,
             ParamValue::Real(v) => *v,
+            ParamValue::Word(_) => f64::NAN,
         }
     }
 }
 
 /// One parameter a strategy takes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Param {
     /// Name, as in `--param NAME=VALUE`.
     pub name: &'static str,
     /// Kind and default.
     pub default: ParamValue,
+    /// The words a word parameter takes (empty for a number).
+    pub choices: &'static [&'static str],
+}
+
+impl Param {
+    /// A whole-number parameter.
+    pub const fn int(name: &'static str, default: usize) -> Param {
+        Param {
+            name,
+            default: ParamValue::Int(default),
+            choices: &[],
+        }
+    }
+
+    /// A real parameter.
+    pub const fn real(name: &'static str, default: f64) -> Param {
+        Param {
+            name,
+            default: ParamValue::Real(default),
+            choices: &[],
+        }
+    }
+
+    /// A parameter that is one of `choices` (the first is the default).
+    pub const fn word(name: &'static str, choices: &'static [&'static str]) -> Param {
+        Param {
+            name,
+            default: ParamValue::Word(std::borrow::Cow::Borrowed(choices[0])),
+            choices,
+        }
+    }
 }
 
 /// What a strategy may need besides its parameters.
@@ -69,7 +104,7 @@ impl Params {
     /// (a registry entry out of step with its builder).
     pub fn int(&self, name: &str) -> Result<usize, BacktestError> {
         match self.get(name) {
-            Some(ParamValue::Int(v)) => Ok(v),
+            Some(ParamValue::Int(v)) => Ok(*v),
             _ => Err(self.undeclared(name)),
         }
     }
@@ -80,7 +115,18 @@ impl Params {
     /// As [`Params::int`].
     pub fn real(&self, name: &str) -> Result<f64, BacktestError> {
         match self.get(name) {
-            Some(ParamValue::Real(v)) => Ok(v),
+            Some(ParamValue::Real(v)) => Ok(*v),
+            _ => Err(self.undeclared(name)),
+        }
+    }
+
+    /// A word parameter's value (its default when not given).
+    ///
+    /// # Errors
+    /// As [`Params::int`].
+    pub fn word(&self, name: &str) -> Result<&str, BacktestError> {
+        match self.get(name) {
+            Some(ParamValue::Word(v)) => Ok(v),
             _ => Err(self.undeclared(name)),
         }
     }
@@ -90,11 +136,8 @@ impl Params {
         &self.values
     }
 
-    fn get(&self, name: &str) -> Option<ParamValue> {
-        self.values
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
+    fn get(&self, name: &str) -> Option<&ParamValue> {
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     fn undeclared(&self, name: &str) -> BacktestError {
@@ -126,7 +169,25 @@ pub struct Entry {
     /// Whether it trades predictions (a model's forecasts, a predictions file): the `signal`
     /// strategy. A front end reads predictions only for such a strategy.
     pub needs_signals: bool,
+    /// Whether its strengths are weights of equity it chose itself (`rank`): the configured
+    /// sizer is skipped ([`crate::strategy::Strategy::sizes`]).
+    pub sizes: bool,
 }
+
+const SMA_CROSS: &[Param] = &[Param::int("fast", 10), Param::int("slow", 20)];
+const SIGNAL: &[Param] = &[
+    Param::real("long_above", 0.0),
+    Param::real("short_below", f64::NEG_INFINITY),
+];
+const RANK: &[Param] = &[
+    Param::int("top", 5),
+    Param::int("bottom", 0),
+    Param::word("weighting", super::rank::WEIGHTINGS),
+    Param::real("drop", f64::INFINITY),
+    Param::real("min_forecast", f64::NEG_INFINITY),
+    Param::word("interval", super::rank::INTERVAL_RULES),
+    Param::int("lookback", 20),
+];
 
 /// Strategies by name.
 #[derive(Debug, Clone)]
@@ -145,38 +206,31 @@ impl Registry {
                     build: |_, _| Ok(Box::new(BuyAndHold::default())),
                     overlays: false,
                     needs_signals: false,
+                    sizes: false,
                 },
                 Entry {
                     name: "sma-cross",
-                    params: &[
-                        Param {
-                            name: "fast",
-                            default: ParamValue::Int(10),
-                        },
-                        Param {
-                            name: "slow",
-                            default: ParamValue::Int(20),
-                        },
-                    ],
+                    params: SMA_CROSS,
                     build: |p, _| Ok(Box::new(SmaCross::new(p.int("fast")?, p.int("slow")?)?)),
                     overlays: true,
                     needs_signals: false,
+                    sizes: false,
                 },
                 Entry {
                     name: "signal",
-                    params: &[
-                        Param {
-                            name: "long_above",
-                            default: ParamValue::Real(0.0),
-                        },
-                        Param {
-                            name: "short_below",
-                            default: ParamValue::Real(f64::NEG_INFINITY),
-                        },
-                    ],
+                    params: SIGNAL,
                     build: build_signal,
                     overlays: true,
                     needs_signals: true,
+                    sizes: false,
+                },
+                Entry {
+                    name: "rank",
+                    params: RANK,
+                    build: build_rank,
+                    overlays: true,
+                    needs_signals: true,
+                    sizes: true,
                 },
             ],
         }
@@ -243,8 +297,17 @@ impl Registry {
         let mut values = Vec::with_capacity(entry.params.len());
         for p in entry.params {
             let given = params.iter().rev().find(|(n, _)| n == p.name);
-            let value = match (given, p.default) {
-                (None, d) => d,
+            let value = match (given, &p.default) {
+                (None, d) => d.clone(),
+                (Some((_, v)), ParamValue::Word(_)) => {
+                    let Some(w) = p.choices.iter().find(|c| **c == v.as_str()) else {
+                        return Err(bad(
+                            p.name,
+                            format!("`{v}` is not one of {}", p.choices.join(", ")),
+                        ));
+                    };
+                    ParamValue::Word(std::borrow::Cow::Borrowed(w))
+                }
                 (Some((_, v)), ParamValue::Int(_)) => ParamValue::Int(
                     v.parse()
                         .map_err(|_| bad(p.name, format!("`{v}` is not a whole number")))?,
@@ -300,15 +363,58 @@ impl Registry {
 
 fn build_signal(p: &Params, inputs: &mut Inputs) -> Result<Box<dyn Strategy>, BacktestError> {
     let Some(series) = inputs.signals.take() else {
-        return Err(BacktestError::MissingSignals);
+        return Err(BacktestError::MissingSignals {
+            strategy: "signal".into(),
+        });
     };
-    if inputs.symbols != 1 {
-        return Err(BacktestError::SignalSymbols);
+    if inputs.symbols != series.width() {
+        return Err(BacktestError::SignalSymbols {
+            symbols: inputs.symbols,
+        });
     }
     Ok(Box::new(SignalStrategy::new(
         series,
         p.real("long_above")?,
         p.real("short_below")?,
+    )?))
+}
+
+fn build_rank(p: &Params, inputs: &mut Inputs) -> Result<Box<dyn Strategy>, BacktestError> {
+    let Some(series) = inputs.signals.take() else {
+        return Err(BacktestError::MissingSignals {
+            strategy: "rank".into(),
+        });
+    };
+    if inputs.symbols != series.width() {
+        return Err(BacktestError::SignalSymbols {
+            symbols: inputs.symbols,
+        });
+    }
+    Ok(Box::new(super::rank::Rank::new(
+        series,
+        super::rank::RankRules {
+            top: p.int("top")?,
+            bottom: p.int("bottom")?,
+            weighting: p
+                .word("weighting")?
+                .parse()
+                .map_err(|_| BacktestError::Parameter {
+                    strategy: "rank".into(),
+                    param: "weighting".into(),
+                    reason: "unknown".into(),
+                })?,
+            drop: p.real("drop")?,
+            min_forecast: p.real("min_forecast")?,
+            interval: p
+                .word("interval")?
+                .parse()
+                .map_err(|_| BacktestError::Parameter {
+                    strategy: "rank".into(),
+                    param: "interval".into(),
+                    reason: "unknown".into(),
+                })?,
+            lookback: p.int("lookback")?,
+        },
     )?))
 }
 

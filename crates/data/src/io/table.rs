@@ -21,7 +21,7 @@ pub struct Table {
 }
 
 /// Columns read as text rather than numbers.
-pub const TEXT_COLUMNS: &[&str] = &["split"];
+pub const TEXT_COLUMNS: &[&str] = &["split", "symbol"];
 
 impl Table {
     /// The column called `name`.

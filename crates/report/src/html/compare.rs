@@ -305,10 +305,15 @@ pub fn optimize_page(summary: &OptimizeSummary, trials: &[TrialRecord]) -> Strin
         })
         .collect();
     let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.3}"));
-    let best_at = |p: &str| params.get(p).copied().flatten().map(|v| v.as_f64());
+    let best_at = |p: &str| params.get(p).and_then(|v| v.as_ref()).map(|v| v.as_f64());
     let best_label = params
         .iter()
-        .map(|(k, v)| format!("{k}={}", v.map_or("null".to_string(), |v| v.text())))
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.as_ref().map_or("null".to_string(), |v| v.text())
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let best_score = finite(summary.best.metrics.get(&summary.maximize));

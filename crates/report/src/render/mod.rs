@@ -76,6 +76,7 @@ fn header(r: &BacktestReport) -> String {
         }
     };
     let sizing = match s.sizing.method {
+        _ if s.strategy_weights => "weights chosen by the strategy".to_string(),
         SizingMethod::FixedFractional => {
             format!("fixed fraction {}%", 100.0 * s.sizing.fixed_fraction)
         }
