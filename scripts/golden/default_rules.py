@@ -86,6 +86,48 @@ def load(name):
     return df
 
 
+def load_symbols(files, symbols):
+    """The series of `files` by symbol: a bar file is one (named by its stem, as qts names
+    it), a wide file of closes one per column (open = high = low = close, volume 0)."""
+    out = {}
+    for name in files:
+        df = load(name)
+        if "close" in df.columns:
+            out[pathlib.Path(name).stem] = df
+            continue
+        for sym in df.columns[1:]:
+            c = df[sym].astype(float)
+            out[sym] = pd.DataFrame({"date": df["date"], "open": c, "high": c, "low": c, "close": c,
+                                     "volume": 0.0})
+    return [out[s].reset_index(drop=True) for s in symbols] if symbols else list(out.values())
+
+
+def cut(frame, rule):
+    """A symbol's own history for a universe case: from / to a date (a late listing, a
+    delisting) and dates dropped inside it (days it has no bar)."""
+    keep = pd.Series(True, index=frame.index)
+    if "from" in rule:
+        keep &= frame["date"] >= pd.Timestamp(rule["from"])
+    if "to" in rule:
+        keep &= frame["date"] <= pd.Timestamp(rule["to"])
+    for d in rule.get("drop", []):
+        keep &= frame["date"] != pd.Timestamp(d)
+    return frame[keep].reset_index(drop=True)
+
+
+def union_dates(frames):
+    """Symbols with their own histories on the union of their dates (docs/backtest.md,
+    "A universe"): a date a symbol has no bar on holds NaN in its prices."""
+    dates = sorted(set().union(*[set(f["date"]) for f in frames]))
+    index = pd.DatetimeIndex(dates)
+    out = []
+    for f in frames:
+        g = f.set_index("date").reindex(index)
+        g.index.name = "date"
+        out.append(g.reset_index())
+    return out
+
+
 # ---- strategies: the targets a strategy gives at each close (docs/backtest.md, `--strategy`)
 
 
@@ -114,6 +156,95 @@ def signal_targets(pred, lower, upper, long_above, short_below):
         strength = 1.0 if p > long_above else (-1.0 if p < short_below else 0.0)
         targets[t] = (strength, (p, lower[t], upper[t]))
     return targets, 0
+
+
+def rank_forecasts(close, z=1.645):
+    """Predictions for a universe case, per symbol over the bars it has: the 5-bar log return
+    as the forecast, its interval ± z × the 20-bar standard deviation of 1-bar log returns,
+    each rounded to 8 significant digits (the golden file stores them so)."""
+    out = [None] * len(close)
+    idx = np.flatnonzero(~np.isnan(close))
+    c = close[idx]
+    lr = np.log(c[1:] / c[:-1])
+    r8 = lambda x: float(f"{x:.8g}")
+    for k in range(21, len(c)):
+        p = math.log(c[k] / c[k - 5]) / 5
+        half = z * float(np.std(lr[k - 20:k], ddof=1))
+        out[idx[k]] = (r8(p), r8(p - half), r8(p + half))
+    return out
+
+
+class RankBook:
+    """The rank strategy's selection, written from docs/backtest.md ("--strategy rank"): at a
+    close whose next bar executes a rebalance, long the `top` best-forecast names that have a
+    bar (TopkDropout when `drop` is finite), short the `bottom` worst, weighted equally, by
+    forecast or by inverse volatility, their share of the book |names| / slots."""
+
+    def __init__(self, forecasts, close, rules):
+        self.f, self.close, self.r = forecasts, close, rules
+        self.longs = []
+
+    def vol(self, s, t):
+        c = self.close[s][: t + 1]
+        c = c[~np.isnan(c)]
+        n = self.r["lookback"]
+        if len(c) < n + 1:
+            return math.nan
+        r = np.log(c[1:] / c[:-1])[-n:]
+        return float(np.std(r, ddof=1))
+
+    def targets(self, t, tradable):
+        r, n = self.r, len(self.close)
+        top, bottom, drop = r["top"], r["bottom"], r["drop"]
+        fc = {}
+        for s in range(n):
+            f = self.f[s][t] if tradable[s] else None
+            if f is None:
+                continue
+            if r["weighting"] == "inverse_vol":
+                v = self.vol(s, t)
+                if not (math.isfinite(v) and v > 0):
+                    continue
+            fc[s] = f
+        skip = lambda f: r["interval"] == "skip" and f[1] < 0 < f[2]
+        ranked = sorted((s for s, f in fc.items() if f[0] >= r["min_forecast"] and not skip(f)),
+                        key=lambda s: (-fc[s][0], s))
+        pos = {s: i for i, s in enumerate(ranked)}
+        held = [s for s in self.longs if tradable[s]]
+        if drop is None:
+            longs = ranked[:top]
+        else:
+            last = sorted((s for s in held if s in pos), key=pos.get)
+            fresh = [s for s in ranked if s not in last][:max(drop + top - len(last), 0)]
+            comb = sorted(last + fresh, key=pos.get)
+            worst = comb[max(len(comb) - drop, 0):]
+            sold = [s for s in last if drop > 0 and s in worst]
+            places = max(len(sold) + top - len(last), 0)
+            longs = sorted([s for s in last if s not in sold] + fresh[:places], key=pos.get)
+        shorts = sorted((s for s, f in fc.items() if s not in longs and not skip(f)),
+                        key=lambda s: (fc[s][0], s))[:bottom]
+        w = [0.0] * n
+        for names, slots, side in ((longs, top, 1.0), (shorts, bottom, -1.0)):
+            if not names or slots == 0:
+                continue
+            if r["weighting"] == "equal":
+                raw = [1.0] * len(names)
+            elif r["weighting"] == "forecast":
+                raw = [max(side * fc[s][0], 0.0) for s in names]
+                if sum(raw) <= 0:
+                    raw = [1.0] * len(names)
+            else:
+                raw = [1 / self.vol(s, t) for s in names]
+            total = sum(raw)
+            for s, x in zip(names, raw):
+                w[s] = side * (len(names) / slots) * x / total
+                if r["interval"] == "shrink":
+                    _, lo, hi = fc[s]
+                    mid, half = (lo + hi) / 2, abs(hi - lo) / 2
+                    if not (mid == 0 and half == 0):
+                        w[s] *= abs(mid) / (abs(mid) + half)
+        self.longs = longs + [s for s in self.longs if not tradable[s]]
+        return {s: (w[s], fc.get(s)) for s in range(n) if tradable[s]}
 
 
 def momentum_forecasts(close, start):
@@ -222,7 +353,23 @@ def rebalance_days(dates, rule, weekday):
     return out
 
 
-def simulate(bars, targets, warmup, cfg):
+def on_present(values, has, kernel):
+    """`kernel` over the bars a symbol has, put back on the calendar: NaN before its first
+    bar; a missing day carries the value of the last bar it had."""
+    idx = np.flatnonzero(has)
+    computed = kernel(*[v[idx] for v in values])
+    out, k, last = np.full(len(has), math.nan), 0, math.nan
+    for t in range(len(has)):
+        if has[t]:
+            last = computed[k]
+            k += 1
+            out[t] = last
+        elif k > 0:
+            out[t] = last
+    return out
+
+
+def simulate(bars, targets, warmup, cfg, book=None):
     n_sym, n = len(bars), len(bars[0])
     c = cfg
     periods = c["backtest.metrics.periods_per_year"]
@@ -235,10 +382,21 @@ def simulate(bars, targets, warmup, cfg):
     # Daily volatility known at each close: the sample standard deviation of the last
     # `volatility_lookback` one-bar log returns.
     lookback = c["backtest.position_sizing.volatility_lookback"]
-    vol = [pd.Series(np.log(cl / np.roll(cl, 1))).where(np.arange(n) > 0).rolling(lookback).std().to_numpy()
-           for cl in close]
-    atr = [talib.ATR(high[s], low[s], close[s], timeperiod=c["backtest.risk.atr_stop.period"])
+    # A universe (docs/backtest.md, "A universe"): a symbol has a bar where its close is a
+    # number; a position is marked at its last close over a missing day; the indicators run
+    # over the bars it has; its bars ending before the calendar's is a delisting.
+    has = [~np.isnan(cl) for cl in close]
+    mark = [pd.Series(cl).ffill().to_numpy() for cl in close]
+    last_bar = [int(np.flatnonzero(h)[-1]) for h in has]
+    delisted_after = [lb if lb + 1 < n else None for lb in last_bar]
+    vol = [on_present([cl], has[s], lambda x: pd.Series(np.log(x / np.roll(x, 1)))
+                      .where(np.arange(len(x)) > 0).rolling(lookback).std().to_numpy())
+           for s, cl in enumerate(close)]
+    atr = [on_present([high[s], low[s], close[s]], has[s],
+                      lambda h, l, cl: talib.ATR(h, l, cl, timeperiod=c["backtest.risk.atr_stop.period"]))
            for s in range(n_sym)]
+    tradable = [False] * n_sym
+    listed = []
     rebalance = rebalance_days(dates, c["trading.rebalance"], c["trading.rebalance_weekday"])
 
     acct = Account(c["backtest.initial_capital"], n_sym)
@@ -274,7 +432,7 @@ def simulate(bars, targets, warmup, cfg):
         return x if c["trading.fractional_shares"] else float(math.trunc(x))
 
     def equity_at(t):
-        return acct.cash + sum(acct.position(s) * close[s][t] for s in range(n_sym))
+        return acct.cash + sum(acct.position(s) * mark[s][t] for s in range(n_sym) if acct.position(s) != 0)
 
     def execute(s, want, reference, slips, t, reason):
         held = acct.position(s)
@@ -325,16 +483,22 @@ def simulate(bars, targets, warmup, cfg):
         return stop, tp
 
     for t in range(n):
-        # 1. Orders submitted at the previous close fill at this open.
+        # 1. Orders submitted at the previous close fill at this open. A symbol without a bar
+        #    here fills nothing: a rebalance (a day order) expires, the breaker's close waits.
+        waiting = []
         for s, want, reason in pending:
+            if not has[s][t]:
+                if reason == "circuit_breaker":
+                    waiting.append((s, want, reason))
+                continue
             execute(s, want, open_[s][t], True, t, reason)
-        pending = []
+        pending = waiting
         # 2. Protective exits against this bar's range (a position entered at this open too):
         #    a stop fills at min(open, level) for a long (gaps fill at the open), with slippage;
         #    the take-profit at max(open, target), as a limit, without; the stop first.
         for s in range(n_sym):
             held = acct.position(s)
-            if held == 0:
+            if held == 0 or not has[s][t]:
                 continue
             stop, tp = exit_levels(s)
             o, h, l = open_[s][t], high[s][t], low[s][t]
@@ -353,7 +517,18 @@ def simulate(bars, targets, warmup, cfg):
             if hit is not None:
                 execute(s, "close", hit[0], hit[2], t, hit[1])
                 stopped[s] = True
-        # 3. Equity at the close; the drawdown circuit breaker.
+        # 3. Delistings (a symbol's last bar, the calendar going on): its orders cancelled, its
+        #    position closed at this close (with slippage and commission). Then the equity at
+        #    the close; the drawdown circuit breaker.
+        for s in range(n_sym):
+            gone = delisted_after[s] == t
+            tradable[s] = bool(has[s][t]) and not gone
+            if gone:
+                pending = [p for p in pending if p[0] != s]
+                if acct.position(s) != 0:
+                    execute(s, "close", close[s][t], True, t, "delisted")
+                stopped[s] = True
+        listed.append(sum(tradable))
         e = equity_at(t)
         peak = max(peak, e)
         dd = e / peak - 1 if peak > 0 else 0.0
@@ -364,6 +539,8 @@ def simulate(bars, targets, warmup, cfg):
             exposed += 1
         for s in range(n_sym):
             held = acct.position(s)
+            if not has[s][t]:
+                continue
             if held > 0:
                 best[s] = max(best[s], high[s][t])
             elif held < 0:
@@ -383,15 +560,29 @@ def simulate(bars, targets, warmup, cfg):
         #    targets become orders that fill at its open.
         if t < warmup or t + 1 >= n:
             continue
-        for s in range(n_sym):
-            if targets[s][t] is not None:
-                standing[s] = targets[s][t]
+        if book is not None:
+            # The rank strategy decides only at a close whose next bar rebalances.
+            given = book.targets(t, tradable) if rebalance[t + 1] else {}
+            for s, target in given.items():
+                standing[s] = target
                 stopped[s] = False
+        else:
+            for s in range(n_sym):
+                if targets[s][t] is not None:
+                    standing[s] = targets[s][t]
+                    stopped[s] = False
         if not rebalance[t + 1] or t < cooldown_until:
             continue
-        weights = size_weights(standing, stopped, [vol[s][t] for s in range(n_sym)], c, periods)
+        if book is not None:
+            # Its strengths are the weights: the sizer is skipped, the account limits apply.
+            weights = cap_weights([x[0] if x is not None and not stopped[s] else 0.0
+                                   for s, x in enumerate(standing)], c)
+        else:
+            weights = size_weights(standing, stopped, [vol[s][t] for s in range(n_sym)], c, periods)
         deltas = []
         for s in range(n_sym):
+            if not tradable[s]:
+                continue
             if standing[s] is None and acct.position(s) == 0:
                 continue
             want = round_shares(weights[s] * e / close[s][t])
@@ -407,6 +598,7 @@ def simulate(bars, targets, warmup, cfg):
         "open_positions": [acct.position(s) for s in range(n_sym)],
         "exposure_time": exposed / n,
         "dates": dates,
+        "listed": listed,
     }
 
 
@@ -445,6 +637,13 @@ def size_weights(standing, stopped, daily_vol, c, periods):
                 mid, half = (lo + hi) / 2, abs(hi - lo) / 2
                 if not (mid == 0 and half == 0):
                     w[i] *= abs(mid) / (abs(mid) + half)
+    return cap_weights(w, c)
+
+
+def cap_weights(w, c):
+    """The account limits: shorts removed unless allowed, each weight within the position
+    cap, the gross scaled down to its limit."""
+    w = list(w)
     cap = c["risk.max_position_fraction"]
     for i in range(len(w)):
         if not c["trading.allow_short"] and w[i] < 0:
@@ -588,6 +787,60 @@ def case(name, data, strategy, sets, note, signal_from=None):
         "open_positions": sim["open_positions"],
         "metrics": m,
     }
+    write(name, doc, sim)
+
+
+def rank_case(name, files, symbols, cuts, strategy, sets, note, z=1.645):
+    """A universe case: the symbols of `files` (all when `symbols` is empty), each cut to its
+    own history, on the union of their dates, traded by the rank strategy on their forecasts."""
+    cfg = dict(DEFAULTS)
+    cfg.update(sets)
+    frames = load_symbols(files, symbols)
+    names = symbols or [pathlib.Path(f).stem for f in files]
+    frames = union_dates([cut(f, cuts.get(sym, {})) for f, sym in zip(frames, names)])
+    closes = [f["close"].to_numpy(float) for f in frames]
+    forecasts = [rank_forecasts(c, z) for c in closes]
+    # The parameters as `--param` text, with the documented defaults.
+    given = {k: str(v) for k, v in strategy.items() if k != "name"}
+    rules = {
+        "top": int(given.get("top", "5")),
+        "bottom": int(given.get("bottom", "0")),
+        "weighting": given.get("weighting", "equal"),
+        "drop": None if given.get("drop", "inf") == "inf" else int(given["drop"]),
+        "min_forecast": float(given.get("min_forecast", "-inf")),
+        "interval": given.get("interval", "ignore"),
+        "lookback": int(given.get("lookback", "20")),
+    }
+    sim = simulate(frames, None, 0, cfg, book=RankBook(forecasts, closes, rules))
+    assert not np.isnan(closes[0]).any(), "the first symbol has every date (buy and hold's basis)"
+    m = metrics(sim, 0, closes[0], cfg["backtest.metrics.periods_per_year"])
+    dates = sim["dates"]
+    doc = {
+        "case": name,
+        "note": note,
+        "data": files,
+        "symbols": names,
+        "cuts": cuts,
+        "strategy": strategy,
+        "sets": [f"{k}={json.dumps(v) if isinstance(v, bool) else v}" for k, v in cfg.items()],
+        "predictions": [
+            {"date": str(dates[t].date()), "symbol": names[s], "prediction": f[0], "lower": f[1], "upper": f[2]}
+            for t in range(len(dates)) for s, fs in enumerate(forecasts) if (f := fs[t]) is not None
+        ],
+        "listed": sim["listed"],
+        "fills": [dict(f, date=str(dates[f["bar"]].date())) for f in sim["fills"]],
+        "equity": sim["equity"],
+        "cash": sim["cash"],
+        "drawdown": sim["drawdown"],
+        "trades": [dict(t, entry_date=str(dates[t["entry_bar"]].date()), exit_date=str(dates[t["exit_bar"]].date()))
+                   for t in sim["trades"]],
+        "open_positions": sim["open_positions"],
+        "metrics": m,
+    }
+    write(name, doc, sim)
+
+
+def write(name, doc, sim):
     OUT.mkdir(parents=True, exist_ok=True)
     text = json.dumps(doc, indent=None, separators=(",", ":")).encode()
     # mtime=0: the gzip header carries no time, so a rerun writes the same bytes.
@@ -662,6 +915,45 @@ def main():
           "backtest.risk.circuit_breaker.max_drawdown": 0.08, "backtest.risk.circuit_breaker.cooldown_days": 5},
          "two symbols at 70% each: together over the gross limit of 1, so both are scaled to 50%; fractional "
          "shares, daily, a breaker at 8% that flattens both")
+    rank_case("goog_sp500_rank_union", ["sp500_daily.csv", "goog_daily.csv"], [],
+              {"goog_daily": {"drop": ["2008-10-10", "2011-08-08", "2011-08-09"]}},
+              {"name": "rank", "top": 1},
+              {"risk.max_position_fraction": 1.0, "backtest.risk.stop_loss.enabled": False},
+              "GOOG (listed 2004-08-19, no bars after 2013-03-01: delisted while the S&P 500 goes on to 2018, "
+              "three days cut out of its history) and the S&P 500 on the union of their dates: long the better "
+              "forecast, all in, weekly; whole shares, the shipped costs and breaker")
+    rank_case("stocks20_rank_dropout_short", ["stocks20_daily_adjclose.csv"],
+              ["JNJ", "AMD", "BBY", "GE", "KO", "XOM", "MSFT"],
+              {"JNJ": {"from": "2004-01-02", "to": "2012-12-31"},
+               "AMD": {"from": "2006-03-01", "to": "2012-12-31"},
+               "BBY": {"from": "2004-01-02", "to": "2010-06-30"},
+               "GE": {"from": "2004-01-02", "to": "2012-12-31", "drop": ["2008-09-15", "2008-09-16", "2008-09-17"]},
+               "KO": {"from": "2004-01-02", "to": "2012-12-31"},
+               "XOM": {"from": "2004-01-02", "to": "2012-12-31", "drop": ["2009-03-09"]},
+               "MSFT": {"from": "2004-01-02", "to": "2012-12-31"}},
+              {"name": "rank", "top": 3, "bottom": 1, "weighting": "forecast", "drop": "1", "interval": "shrink"},
+              {"trading.allow_short": True, "trading.fractional_shares": True, "risk.max_position_fraction": 0.5,
+               "backtest.risk.stop_loss.pct": 0.06, "backtest.risk.circuit_breaker.max_drawdown": 0.1,
+               "backtest.risk.circuit_breaker.cooldown_days": 5, "trading.rebalance_weekday": "wednesday"},
+              "seven of the 20 stocks (adjusted closes only) 2004-2012: AMD listed 2006-03-01, BBY delisted after "
+              "2010-06-30, GE without three days of September 2008 and XOM without 2009-03-09; top 3 long by "
+              "forecast with TopkDropout (one replaced per week), the worst short, weights shrunk by the interval, "
+              "fractional shares, a 6% stop, a breaker at 10%, weekly on Wednesdays")
+    rank_case("stocks20_rank_inverse_vol_skip", ["stocks20_daily_adjclose.csv"],
+              ["PG", "AAPL", "BAC", "HD", "PFE", "RRC"],
+              {"PG": {"from": "2006-01-03", "to": "2011-12-30"},
+               "AAPL": {"from": "2006-01-03", "to": "2011-12-30"},
+               "BAC": {"from": "2006-01-03", "to": "2009-03-31"},
+               "HD": {"from": "2007-06-01", "to": "2011-12-30", "drop": ["2008-10-10"]},
+               "PFE": {"from": "2006-01-03", "to": "2011-12-30"},
+               "RRC": {"from": "2006-01-03", "to": "2011-12-30"}},
+              {"name": "rank", "top": 2, "weighting": "inverse_vol", "interval": "skip", "min_forecast": "0",
+               "lookback": 30},
+              {"risk.max_position_fraction": 0.6, "trading.rebalance": "monthly"},
+              "six stocks 2006-2011: HD listed 2007-06-01 (and without 2008-10-10), BAC delisted after 2009-03-31; "
+              "the 2 best positive forecasts whose interval does not straddle zero, inverse-volatility weights over "
+              "30 returns, monthly, whole shares, the shipped stop and breaker; intervals ± 0.1 × the daily "
+              "volatility, so some straddle zero and some do not", z=0.1)
 
 
 if __name__ == "__main__":

@@ -662,20 +662,14 @@ impl<'a> Engine<'a> {
             self.fill_pending(t, false);
             // 2. Protective exits against this bar's range.
             self.protective_exits(t);
-            // 3. Marks at the close, then the breaker.
+            // 3. A symbol whose bars end here while the calendar goes on is delisted: its
+            //    position closes at this close and its orders are cancelled. Then the marks
+            //    at the close, and the breaker.
+            self.delist(t);
             let dd = marks.push(self.equity_at(t), self.portfolio.cash);
-            let mut was_exposed = self.holding();
+            let was_exposed = self.holding();
             if was_exposed {
                 marks.exposed += 1;
-            }
-            //    A symbol whose bars end here while the calendar goes on is delisted: its
-            //    position closes at this close, and its orders are cancelled.
-            if self.delist(t) {
-                marks.remark(t, self.equity_at(t), self.portfolio.cash);
-                if was_exposed && !self.holding() {
-                    marks.exposed -= 1;
-                    was_exposed = false;
-                }
             }
             self.listed
                 .push(self.tradable.iter().filter(|&&x| x).count());
@@ -1175,9 +1169,8 @@ impl<'a> Engine<'a> {
     }
 
     /// Which symbols may be traded at close `t`, and the delistings at it (see
-    /// [`qts_data::universe`]): returns whether a position was closed.
-    fn delist(&mut self, t: usize) -> bool {
-        let mut closed = false;
+    /// [`qts_data::universe`]).
+    fn delist(&mut self, t: usize) {
         for s in 0..self.bars.len() {
             let gone = self.delisted_after[s] == Some(t);
             self.tradable[s] = has_bar(&self.bars[s], t) && !gone;
@@ -1202,11 +1195,9 @@ impl<'a> Engine<'a> {
                 );
                 let close = self.bars[s].close[t];
                 self.execute(t, p, close, true);
-                closed = true;
             }
             self.stopped[s] = true;
         }
-        closed
     }
 
     fn update_extremes(&mut self, t: usize) {

@@ -15,7 +15,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use qts_backtest::engine::{EngineConfig, run};
-use qts_backtest::strategy::{SignalSeries, SignalStrategy, SmaCross, Strategy};
+use qts_backtest::strategy::registry::Inputs;
+use qts_backtest::strategy::{Registry, SignalSeries, SignalStrategy, SmaCross, Strategy};
 use qts_backtest::summary::summarize;
 use qts_config::ConfigRequest;
 use qts_data::BarSeries;
@@ -102,16 +103,141 @@ fn number(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
 
+fn day(v: &Value) -> chrono::NaiveDateTime {
+    chrono::NaiveDate::parse_from_str(v.as_str().unwrap(), "%Y-%m-%d")
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+}
+
+/// A universe case's symbols: read as qts reads them (a wide file gives one series per
+/// column), each cut to its own history as the case says, on the union of their dates.
+fn universe(g: &Value) -> Vec<BarSeries> {
+    let files: Vec<PathBuf> = g["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| repo().join("examples/data").join(f.as_str().unwrap()))
+        .collect();
+    let (read, _) = qts_data::io::read_all_hashed_as(
+        &files,
+        &qts_data::settings::ReadLimits::default(),
+        &qts_data::settings::Layout::default(),
+    )
+    .unwrap();
+    let series = g["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sym| {
+            let sym = sym.as_str().unwrap();
+            let b = read.iter().find(|b| b.symbol == sym).unwrap();
+            let rule = &g["cuts"][sym];
+            let from = rule.get("from").map(day);
+            let to = rule.get("to").map(day);
+            let dropped: Vec<_> = rule
+                .get("drop")
+                .map(|d| d.as_array().unwrap().iter().map(day).collect())
+                .unwrap_or_default();
+            let keep: Vec<bool> = b
+                .time
+                .iter()
+                .map(|t| {
+                    from.is_none_or(|f| *t >= f)
+                        && to.is_none_or(|x| *t <= x)
+                        && !dropped.contains(t)
+                })
+                .collect();
+            let pick = |v: &[f64]| {
+                v.iter()
+                    .zip(&keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(x, _)| *x)
+                    .collect::<Vec<f64>>()
+            };
+            BarSeries {
+                symbol: b.symbol.clone(),
+                time: b
+                    .time
+                    .iter()
+                    .zip(&keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(t, _)| *t)
+                    .collect(),
+                open: pick(&b.open),
+                high: pick(&b.high),
+                low: pick(&b.low),
+                close: pick(&b.close),
+                volume: pick(&b.volume),
+                adj_close: None,
+                source_rows: Vec::new(),
+            }
+        })
+        .collect();
+    qts_data::universe::union_calendar(series).unwrap()
+}
+
+/// The rank strategy of a universe case, built through the registry from its `--param` text,
+/// on the case's predictions read as a long-format table.
+fn rank_strategy(g: &Value, all: &[BarSeries]) -> Box<dyn Strategy> {
+    let rows = g["predictions"].as_array().unwrap();
+    let mut table = qts_data::io::Table {
+        time: rows.iter().map(|r| day(&r["date"])).collect(),
+        columns: ["prediction", "lower", "upper"]
+            .iter()
+            .map(|c| (c.to_string(), rows.iter().map(|r| number(&r[c])).collect()))
+            .collect(),
+        labels: vec![(
+            "symbol".into(),
+            rows.iter()
+                .map(|r| r["symbol"].as_str().unwrap().to_string())
+                .collect(),
+        )],
+    };
+    table.time.shrink_to_fit();
+    let symbols: Vec<&str> = all.iter().map(|b| b.symbol.as_str()).collect();
+    let (signals, note) =
+        SignalSeries::from_long_table(&table, &all[0].time, &symbols, "golden").unwrap();
+    assert!(note.is_none());
+    let params: Vec<(String, String)> = g["strategy"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| *k != "name")
+        .map(|(k, v)| {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            (k.clone(), text)
+        })
+        .collect();
+    Registry::builtin()
+        .build(
+            "rank",
+            &params,
+            &mut Inputs {
+                symbols: all.len(),
+                signals: Some(signals),
+            },
+            &qts_backtest::settings::RegimeFilterConfig::default(),
+        )
+        .unwrap()
+}
+
 fn case(name: &str) {
     let g = golden(name);
-    let all = common_dates(
-        g["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| read_bars(&repo().join("examples/data").join(f.as_str().unwrap())).unwrap())
-            .collect(),
-    );
+    let all = if g.get("symbols").is_some() {
+        universe(&g)
+    } else {
+        common_dates(
+            g["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    read_bars(&repo().join("examples/data").join(f.as_str().unwrap())).unwrap()
+                })
+                .collect(),
+        )
+    };
     let bars = &all[0];
     let overrides: Vec<String> = g["sets"]
         .as_array()
@@ -159,10 +285,20 @@ fn case(name: &str) {
                     .unwrap(),
             )
         }
+        "rank" => rank_strategy(&g, &all),
         other => panic!("unknown strategy {other}"),
     };
     let result = run(&all, strategy.as_mut(), &cfg).unwrap();
     let mut e = Errors::default();
+    if let Some(listed) = g.get("listed") {
+        let want: Vec<usize> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(result.listed, want, "{name}: symbols tradable per close");
+    }
 
     let fills = g["fills"].as_array().unwrap();
     for (i, (got, want)) in result.fills.iter().zip(fills).enumerate() {
@@ -339,4 +475,19 @@ fn btc_monthly_volume_cap_fractional() {
 #[test]
 fn btc_monthly_weekly_rule_whole_shares_trailing() {
     case("btc_monthly_weekly_whole");
+}
+
+#[test]
+fn a_universe_with_a_late_listing_a_delisting_and_missing_days_ranked_top_one() {
+    case("goog_sp500_rank_union");
+}
+
+#[test]
+fn seven_stocks_topk_dropout_with_a_short_forecast_weights_interval_shrink() {
+    case("stocks20_rank_dropout_short");
+}
+
+#[test]
+fn six_stocks_inverse_volatility_interval_skip_monthly() {
+    case("stocks20_rank_inverse_vol_skip");
 }

@@ -449,7 +449,7 @@ mod tests {
         let e = r.params("sma", &[]).unwrap_err().to_string();
         assert_eq!(
             e,
-            "unknown strategy `sma`; known: buy-and-hold, sma-cross, signal"
+            "unknown strategy `sma`; known: buy-and-hold, sma-cross, signal, rank"
         );
         let e = r
             .params("buy-and-hold", &pairs(&[("x", "1")]))
