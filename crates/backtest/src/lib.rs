@@ -29,6 +29,7 @@ pub mod settings;
 pub mod sizing;
 pub mod strategy;
 pub mod summary;
+pub mod universe;
 
 // The statistics live in `qts-stats`; `crate::metrics` reads them there.
 use qts_stats::metrics;

@@ -267,6 +267,10 @@ pub struct BacktestReport {
     /// Whether any number comes from trading predictions of the model's own training or
     /// validation rows (`--allow-in-sample`): such a result is not a test of the model.
     pub in_sample: bool,
+    /// Several symbols: tradable and held per close, turnover per rebalance, each symbol's
+    /// contribution, and the forecasts' rank IC when forecasts drove it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub universe: Option<crate::universe::UniverseStats>,
     /// What shaped the result that its reader should know (the span chosen, rows dropped).
     pub notes: Vec<String>,
     /// Provenance.
@@ -339,6 +343,7 @@ pub fn backtest(
         first_close: bars[0].close[result.first_bar..result.first_bar + result.equity.len()]
             .to_vec(),
         in_sample: false,
+        universe: (bars.len() > 1).then(|| crate::universe::universe_stats(&result, bars, None)),
         notes: Vec::new(),
         stamp,
         result,

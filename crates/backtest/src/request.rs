@@ -254,6 +254,10 @@ pub struct Request<'a> {
 /// [`BacktestError`] for an unknown strategy or parameter, missing predictions, or a window
 /// or benchmark that does not fit the data.
 pub fn run(request: Request<'_>) -> Result<BacktestReport, BacktestError> {
+    // A universe's forecasts are kept for the rank IC of the result.
+    let forecasts = (request.market.bars().len() > 1)
+        .then(|| request.signals.clone())
+        .flatten();
     let mut inputs = Inputs {
         symbols: request.market.bars().len(),
         signals: request.signals,
@@ -273,5 +277,9 @@ pub fn run(request: Request<'_>) -> Result<BacktestReport, BacktestError> {
     )?;
     report.in_sample = request.in_sample;
     report.notes = request.notes;
+    if let (Some(signals), Some(universe)) = (&forecasts, report.universe.as_mut()) {
+        *universe =
+            crate::universe::universe_stats(&report.result, request.market.bars(), Some(signals));
+    }
     Ok(report)
 }

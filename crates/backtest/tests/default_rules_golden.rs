@@ -491,3 +491,125 @@ fn seven_stocks_topk_dropout_with_a_short_forecast_weights_interval_shrink() {
 fn six_stocks_inverse_volatility_interval_skip_monthly() {
     case("stocks20_rank_inverse_vol_skip");
 }
+
+/// An equal-weight top-3 portfolio of seven stocks (one listed late, two with missing days)
+/// against vectorbt's `Portfolio.from_orders` on the same target weights
+/// (`scripts/golden/vectorbt_rank.py`, which wrote `tests/golden/vectorbt_rank.json.gz`):
+/// every fill and the equity at every close equal to 1e-9; and the forecasts' rank IC per date
+/// and its summary against scipy's `spearmanr`.
+#[test]
+fn equal_weight_top_k_matches_vectorbt_and_the_rank_ic_matches_scipy() {
+    let path = repo().join("crates/backtest/tests/golden/vectorbt_rank.json.gz");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let g: Value = serde_json::from_str(&text).unwrap();
+    let all = universe(&g);
+    let overrides: Vec<String> = g["sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    let loaded = ConfigRequest {
+        dir: Some(repo().join("config")),
+        overrides,
+        ..ConfigRequest::default()
+    }
+    .load::<qts_config::QtsConfig>()
+    .unwrap();
+    let cfg = EngineConfig::from_config(&loaded.config);
+    let mut strategy = rank_strategy(&g, &all);
+    let result = run(&all, strategy.as_mut(), &cfg).unwrap();
+    let mut e = Errors::default();
+    let value = g["value"].as_array().unwrap();
+    assert_eq!(result.equity.len(), value.len());
+    for (t, (got, want)) in result.equity.iter().zip(value).enumerate() {
+        e.check("equity", &format!("equity[{t}]"), *got, number(want));
+    }
+    // vectorbt records an order of every target, however small; qts orders a change above
+    // 1e-9 shares.
+    let fills: Vec<&Value> = g["fills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| number(&f["size"]).abs() > 1e-6)
+        .collect();
+    let ours: Vec<_> = result
+        .fills
+        .iter()
+        .filter(|f| f.size.abs() > 1e-6)
+        .collect();
+    assert_eq!(ours.len(), fills.len(), "fills");
+    let mut ours = ours;
+    ours.sort_by_key(|f| {
+        (
+            f.bar,
+            all.iter().position(|b| b.symbol == f.symbol).unwrap(),
+        )
+    });
+    for (got, want) in ours.iter().zip(&fills) {
+        let what = format!("fill {} {}", want["bar"], want["symbol"]);
+        assert_eq!(got.bar as u64, want["bar"].as_u64().unwrap(), "{what}");
+        assert_eq!(got.symbol, want["symbol"].as_str().unwrap(), "{what}");
+        e.check("size", &what, got.size, number(&want["size"]));
+        e.check("price", &what, got.price, number(&want["price"]));
+        e.check(
+            "commission",
+            &what,
+            got.commission,
+            number(&want["commission"]),
+        );
+    }
+    // The rank IC, date by date, and its summary.
+    let symbols: Vec<&str> = all.iter().map(|b| b.symbol.as_str()).collect();
+    let rows = g["predictions"].as_array().unwrap();
+    let table = qts_data::io::Table {
+        time: rows.iter().map(|r| day(&r["date"])).collect(),
+        columns: vec![(
+            "prediction".into(),
+            rows.iter().map(|r| number(&r["prediction"])).collect(),
+        )],
+        labels: vec![(
+            "symbol".into(),
+            rows.iter()
+                .map(|r| r["symbol"].as_str().unwrap().to_string())
+                .collect(),
+        )],
+    };
+    let (signals, _) =
+        SignalSeries::from_long_table(&table, &all[0].time, &symbols, "golden").unwrap();
+    let (ic, _) = qts_backtest::universe::rank_ic(&all, &signals, 0, all[0].len());
+    let want = g["rank_ic"].as_array().unwrap();
+    assert_eq!(ic.len(), want.len(), "dates with an IC");
+    for ((date, got), w) in ic.iter().zip(want) {
+        assert_eq!(date.to_string(), w["date"].as_str().unwrap());
+        assert!(
+            (got - number(&w["ic"])).abs() < 1e-12,
+            "{date}: {got} vs {}",
+            w["ic"]
+        );
+    }
+    let summary =
+        qts_stats::cross_section::RankIc::of(&ic.iter().map(|x| x.1).collect::<Vec<_>>()).unwrap();
+    let s = &g["rank_ic_summary"];
+    for (name, got) in [
+        ("mean", summary.mean),
+        ("std", summary.std),
+        ("t_stat", summary.t_stat),
+        ("icir", summary.icir),
+    ] {
+        e.check("rank IC", name, got, number(&s[name]));
+    }
+    eprintln!(
+        "vectorbt_rank: {} fills, {} bars, {} IC dates; worst relative error: {}",
+        fills.len(),
+        result.equity.len(),
+        ic.len(),
+        e.0.iter()
+            .map(|(k, v)| format!("{k} {v:.1e}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod compare;
+pub mod cross_section;
 pub mod error;
 pub mod metrics;
 pub mod monte_carlo;

@@ -1,0 +1,181 @@
+//! What a backtest of several symbols reports besides its metrics (`universe` in the JSON):
+//! how many symbols were tradable, how many were held, the turnover of each rebalance, each
+//! symbol's contribution to the return, and — when forecasts drove it — the cross-sectional
+//! rank IC of the forecasts (Qlib's IC / ICIR) and the hit rate of the top bucket.
+
+use serde::Serialize;
+
+use crate::engine::BacktestResult;
+use crate::strategy::SignalSeries;
+use qts_data::BarSeries;
+use qts_stats::cross_section::{RankIc, spearman};
+
+/// The universe section of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct UniverseStats {
+    /// Symbols in the universe.
+    pub symbols: usize,
+    /// Fewest symbols tradable at a close of the result.
+    pub min_tradable: usize,
+    /// Most symbols tradable at a close.
+    pub max_tradable: usize,
+    /// Average number of positions held at a close.
+    pub mean_holdings: f64,
+    /// Rebalances that traded (closes with at least one rebalance fill).
+    pub rebalances: usize,
+    /// Average traded value of a rebalance over the equity before it (one-way: buys and
+    /// sells added, so a full rotation is 2).
+    pub turnover_per_rebalance: f64,
+    /// Each symbol's P&L over the starting equity (fills at their prices, commissions, the
+    /// open position at the last close): they add up to the total return.
+    pub contributions: Vec<Contribution>,
+    /// The forecasts' rank IC against the next bar's returns, over the result's span
+    /// (absent without forecasts).
+    pub rank_ic: Option<RankIc>,
+    /// Fraction of dates on which the top fifth of the forecasts (at least one name) beat the
+    /// average next return of the names ranked.
+    pub top_bucket_hit_rate: Option<f64>,
+    /// The rank IC of each date (for `rank_ic.csv`).
+    #[serde(skip)]
+    pub ic_by_date: Vec<(chrono::NaiveDate, f64)>,
+    /// Positions held at each close of the result.
+    #[serde(skip)]
+    pub holdings: Vec<usize>,
+}
+
+/// One symbol's share of the result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contribution {
+    /// Symbol.
+    pub symbol: String,
+    /// P&L over the starting equity.
+    pub contribution: f64,
+}
+
+/// The universe section of `result` over `bars`, with `signals` when forecasts drove it.
+pub fn universe_stats(
+    result: &BacktestResult,
+    bars: &[BarSeries],
+    signals: Option<&SignalSeries>,
+) -> UniverseStats {
+    let first = result.first_bar;
+    let n = result.equity.len();
+    let k = bars.len();
+    // Positions per close: the fills replayed.
+    let mut held = vec![0.0; k];
+    let mut holdings = Vec::with_capacity(n);
+    let mut fills = result.fills.iter().peekable();
+    let index = |symbol: &str| result.symbols.iter().position(|s| s == symbol);
+    let mut flows = vec![0.0; k];
+    let mut traded_at: Vec<(usize, f64)> = Vec::new();
+    for t in first..first + n {
+        while let Some(f) = fills.next_if(|f| f.bar <= t) {
+            if let Some(s) = index(&f.symbol) {
+                held[s] += f.size;
+                flows[s] -= f.size * f.price + f.commission;
+            }
+            if f.reason == crate::order::Reason::Rebalance {
+                match traded_at.last_mut() {
+                    Some((bar, value)) if *bar == f.bar => *value += (f.size * f.price).abs(),
+                    _ => traded_at.push((f.bar, (f.size * f.price).abs())),
+                }
+            }
+        }
+        holdings.push(held.iter().filter(|x| x.abs() > 1e-12).count());
+    }
+    let last = first + n.saturating_sub(1);
+    let start = result.equity.first().copied().unwrap_or(f64::NAN);
+    let contributions = bars
+        .iter()
+        .enumerate()
+        .map(|(s, b)| {
+            // The last close at or before the result's end (a delisted symbol holds nothing).
+            let mark = b.close[..=last.min(b.len().saturating_sub(1))]
+                .iter()
+                .rev()
+                .find(|c| !c.is_nan())
+                .copied()
+                .unwrap_or(f64::NAN);
+            let open = if held[s] == 0.0 { 0.0 } else { held[s] * mark };
+            Contribution {
+                symbol: b.symbol.clone(),
+                contribution: (flows[s] + open) / start,
+            }
+        })
+        .collect();
+    // Turnover: traded value at a rebalance over the equity at the close before its fills.
+    let turnovers: Vec<f64> = traded_at
+        .iter()
+        .filter_map(|&(bar, value)| {
+            let before = bar.checked_sub(1).filter(|&b| b >= first)?;
+            Some(value / result.equity[before - first])
+        })
+        .collect();
+    let (ic_by_date, hits) = signals.map_or((Vec::new(), Vec::new()), |sig| {
+        rank_ic(bars, sig, first, first + n)
+    });
+    UniverseStats {
+        symbols: k,
+        min_tradable: result.listed.iter().copied().min().unwrap_or(0),
+        max_tradable: result.listed.iter().copied().max().unwrap_or(0),
+        mean_holdings: holdings.iter().sum::<usize>() as f64 / holdings.len().max(1) as f64,
+        rebalances: turnovers.len(),
+        turnover_per_rebalance: if turnovers.is_empty() {
+            0.0
+        } else {
+            turnovers.iter().sum::<f64>() / turnovers.len() as f64
+        },
+        contributions,
+        rank_ic: RankIc::of(&ic_by_date.iter().map(|x| x.1).collect::<Vec<_>>()),
+        top_bucket_hit_rate: (!hits.is_empty())
+            .then(|| hits.iter().filter(|&&h| h).count() as f64 / hits.len() as f64),
+        ic_by_date,
+        holdings,
+    }
+}
+
+/// The rank IC of each date in `from..until` (forecasts at the close against the next bar's
+/// returns of the names with a bar at both; at least 3 names), and whether the top fifth beat
+/// the average.
+pub fn rank_ic(
+    bars: &[BarSeries],
+    signals: &SignalSeries,
+    from: usize,
+    until: usize,
+) -> (Vec<(chrono::NaiveDate, f64)>, Vec<bool>) {
+    let mut ics = Vec::new();
+    let mut hits = Vec::new();
+    let Some(time) = bars.first().map(|b| &b.time) else {
+        return (ics, hits);
+    };
+    let mut f = Vec::with_capacity(bars.len());
+    let mut r = Vec::with_capacity(bars.len());
+    let end = until.min(time.len()).saturating_sub(1);
+    for (t, at) in time.iter().enumerate().take(end).skip(from) {
+        f.clear();
+        r.clear();
+        for (s, b) in bars.iter().enumerate() {
+            let p = signals.at(t, s);
+            let (c0, c1) = (b.close[t], b.close[t + 1]);
+            if p.is_finite() && c0.is_finite() && c1.is_finite() {
+                f.push(p);
+                r.push(c1 / c0 - 1.0);
+            }
+        }
+        if f.len() < 3 {
+            continue;
+        }
+        let ic = spearman(&f, &r);
+        if !ic.is_finite() {
+            continue;
+        }
+        ics.push((at.date(), ic));
+        let mut order: Vec<usize> = (0..f.len()).collect();
+        order.sort_by(|&a, &b| f[b].total_cmp(&f[a]).then(a.cmp(&b)));
+        let bucket = (f.len() / 5).max(1);
+        let top = order[..bucket].iter().map(|&i| r[i]).sum::<f64>() / bucket as f64;
+        let all = r.iter().sum::<f64>() / r.len() as f64;
+        hits.push(top > all);
+    }
+    (ics, hits)
+}
