@@ -34,7 +34,7 @@ impl Market {
     /// [`BacktestError::Config`] for none, [`BacktestError::Data`] for a symbol given twice.
     pub fn new(checked: Vec<CheckedBars>) -> Result<Market, BacktestError> {
         let mut validation = Summary::default();
-        let mut notes = Vec::new();
+        let mut found = Vec::new();
         let bars: Vec<_> = checked
             .into_iter()
             .map(|c| {
@@ -42,10 +42,11 @@ impl Market {
                 validation.errors += s.errors;
                 validation.warnings += s.warnings;
                 validation.infos += s.infos;
-                notes.extend(c.notes().iter().cloned());
+                found.push((c.symbol.clone(), c.notes().to_vec()));
                 c.into_inner()
             })
             .collect();
+        let mut notes = validation_notes(found);
         // Symbols with their own histories trade on the union of their dates.
         let bars = qts_data::universe::union_calendar(bars)?;
         check_aligned(&bars)?;
@@ -72,6 +73,57 @@ impl Market {
     pub fn validation(&self) -> Summary {
         self.validation
     }
+}
+
+/// The validation findings every result states: each as it is for a few symbols; for a
+/// universe, one line per check naming the symbols it was found in (`qts data validate`
+/// shows each).
+fn validation_notes(found: Vec<(String, Vec<String>)>) -> Vec<String> {
+    let symbols = found.len();
+    if symbols <= 3 {
+        return found.into_iter().flat_map(|(_, n)| n).collect();
+    }
+    // (check, symbols, first detail), in the order first seen.
+    let mut groups: Vec<(String, Vec<String>, String)> = Vec::new();
+    let mut other = Vec::new();
+    for (symbol, notes) in found {
+        for note in notes {
+            let prefix = format!("{symbol}: data validation, ");
+            let Some((check, detail)) = note
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.split_once(": "))
+            else {
+                other.push(note);
+                continue;
+            };
+            match groups.iter_mut().find(|g| g.0 == check) {
+                Some(g) => g.1.push(symbol.clone()),
+                None => groups.push((check.to_string(), vec![symbol.clone()], detail.to_string())),
+            }
+        }
+    }
+    let mut out: Vec<String> = groups
+        .into_iter()
+        .map(|(check, names, detail)| {
+            let mut shown: Vec<&str> = names.iter().take(8).map(String::as_str).collect();
+            if names.len() > 8 {
+                shown.push("…");
+            }
+            let detail: String = if detail.chars().count() > 160 {
+                detail.chars().take(160).chain("…".chars()).collect()
+            } else {
+                detail
+            };
+            format!(
+                "data validation, {check} in {} of {symbols} symbols ({}); {}: {detail} (`qts data validate` lists each)",
+                names.len(),
+                shown.join(", "),
+                names[0]
+            )
+        })
+        .collect();
+    out.extend(other);
+    out
 }
 
 /// Where the numbers of a report came from.

@@ -130,7 +130,7 @@ fn a_strategy_registered_in_one_place_runs_through_the_same_path() {
         .to_string();
     assert_eq!(
         e,
-        "unknown strategy `streak`; known: buy-and-hold, sma-cross, signal, rank"
+        "unknown strategy `streak`; known: buy-and-hold, sma-cross, signal, equal-weight, rank"
     );
 }
 

@@ -351,7 +351,8 @@ pub struct StrategyArgs {
     /// A strategy parameter, e.g. `--param fast=10 --param slow=20` (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    /// Predictions for `--strategy signal`: CSV with date,prediction[,lower,upper].
+    /// Predictions for `--strategy signal` or `rank`: CSV with date,prediction[,lower,upper]
+    /// for one symbol, date,symbol,prediction[,lower,upper] for several.
     #[arg(long, value_name = "FILE")]
     pub signals: Option<PathBuf>,
     /// Apply backtest_config.yaml's risk overlays to buy-and-hold too.
@@ -616,16 +617,31 @@ pub struct BacktestArgs {
 /// The flags of every command that backtests: data, strategy, costs, execution, window.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Bars (CSV or Parquet); repeat for several symbols sharing one portfolio (same dates).
-    #[arg(long, required = true, value_name = "FILE")]
+    /// Bars (CSV or Parquet; a wide CSV of closes is one series per column); repeat for
+    /// several symbols in one portfolio, each on its own history.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present_any = ["symbols", "universe"]
+    )]
     pub data: Vec<PathBuf>,
-    /// buy-and-hold, sma-cross or signal.
+    /// A universe: these symbols of --data (a wide file's columns, or files by stem), in this
+    /// order; without --data, each symbol's file looked up in data.providers.local.directory,
+    /// then the cache.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub symbols: Vec<String>,
+    /// A universe from FILE: one symbol or bar file per line (blank lines and `#` comments
+    /// skipped; a file relative to FILE's folder); taken as --symbols.
+    #[arg(long, value_name = "FILE")]
+    pub universe: Option<PathBuf>,
+    /// buy-and-hold, sma-cross, signal or rank.
     #[arg(long, default_value = "sma-cross")]
     pub strategy: String,
     /// A strategy parameter, e.g. `--param fast=10 --param slow=20` (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    /// Predictions for `--strategy signal`: CSV with date,prediction[,lower,upper].
+    /// Predictions for `--strategy signal` or `rank`: CSV with date,prediction[,lower,upper]
+    /// for one symbol, date,symbol,prediction[,lower,upper] for several.
     #[arg(long, value_name = "FILE")]
     pub signals: Option<PathBuf>,
     /// Starting cash [default: backtest.initial_capital].

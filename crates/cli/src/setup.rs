@@ -208,11 +208,28 @@ pub fn configure(
 /// What a backtesting command asks the session for.
 pub fn ask(args: &RunArgs) -> Result<Ask, Failure> {
     distinct_files(&args.data)?;
-    for f in args.data.iter().chain(&args.signals) {
+    for f in args.data.iter().chain(&args.signals).chain(&args.universe) {
         crate::output::reads(f);
     }
+    let mut symbols: Vec<String> = args
+        .symbols
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(file) = &args.universe {
+        symbols.extend(universe_file(file)?);
+    }
+    let data = if symbols.is_empty() {
+        Data::Files(args.data.clone())
+    } else {
+        Data::Universe {
+            files: args.data.clone(),
+            symbols,
+        }
+    };
     Ok(Ask {
-        data: Data::Files(args.data.clone()),
+        data,
         strategy: args.strategy.clone(),
         params: parse_params(&args.params)?,
         signals: args.signals.clone().map(Signals::File),
@@ -237,13 +254,54 @@ pub fn session(
     Ok((session, guard))
 }
 
-/// The data files of a backtesting command as a page names them: `a.csv, b.csv`.
+/// The most bytes a universe file may have (a list of symbols).
+const MAX_UNIVERSE_BYTES: u64 = 1 << 20;
+
+/// The entries of a universe file: one symbol or bar file per line, blank lines and `#`
+/// comments skipped; a file named relative to the universe file's folder is given as a path.
+fn universe_file(file: &Path) -> Result<Vec<String>, Failure> {
+    let bad =
+        |reason: String| crate::failure::input(format!("--universe {}: {reason}", file.display()));
+    let size = std::fs::metadata(file)
+        .map_err(|e| bad(format!("cannot be read: {e}")))?
+        .len();
+    if size > MAX_UNIVERSE_BYTES {
+        return Err(bad(format!(
+            "has {size} bytes, over the {MAX_UNIVERSE_BYTES} a list of symbols may have"
+        )));
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| bad(format!("cannot be read: {e}")))?;
+    let folder = file.parent().unwrap_or(Path::new(""));
+    let entries: Vec<String> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let beside = folder.join(l);
+            if !Path::new(l).is_file() && beside.is_file() {
+                beside.display().to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    if entries.is_empty() {
+        return Err(bad("lists no symbol or file".into()));
+    }
+    Ok(entries)
+}
+
+/// The data of a backtesting command as a page names it: `a.csv, b.csv`, then the symbols
+/// chosen.
 pub fn data_text(args: &RunArgs) -> String {
-    args.data
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut parts: Vec<String> = args.data.iter().map(|p| p.display().to_string()).collect();
+    if !args.symbols.is_empty() {
+        parts.push(format!("symbols {}", args.symbols.join(",")));
+    }
+    if let Some(u) = &args.universe {
+        parts.push(format!("universe {}", u.display()));
+    }
+    parts.join(", ")
 }
 
 /// The inputs of a live command as text: files as given, or symbols.

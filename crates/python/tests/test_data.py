@@ -82,7 +82,7 @@ def test_bad_bars_name_the_row_and_the_column():
         qts.Bars.from_frame(text)
     with pytest.raises(qts.DataError, match=r"goog_daily\.csv|missing\.csv"):
         qts.read_bars("examples/data/missing.csv")
-    with pytest.raises(qts.BacktestError, match=r"unknown strategy `nope`; known: buy-and-hold, sma-cross, signal, rank"):
+    with pytest.raises(qts.BacktestError, match=r"unknown strategy `nope`; known: buy-and-hold, sma-cross, signal, equal-weight, rank"):
         qts.backtest(frame, "nope")
     with pytest.raises(qts.BacktestError, match=r"parameter `speed`"):
         qts.backtest(frame, "sma-cross", {"speed": 3})

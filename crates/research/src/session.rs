@@ -46,6 +46,15 @@ pub enum Data {
     Files(Vec<PathBuf>),
     /// Bars already read (a notebook's frames), each with its source and SHA-256.
     Bars(Vec<GivenBars>),
+    /// A universe: the `symbols` of `files` (a wide file's columns, or files named by their
+    /// stem), in that order; with no files, each symbol's own file, looked up as `qts train`
+    /// looks one up (`data.providers.local.directory`, then the cache).
+    Universe {
+        /// Files to pick from (empty: one file per symbol, looked up).
+        files: Vec<PathBuf>,
+        /// The symbols traded.
+        symbols: Vec<String>,
+    },
 }
 
 /// One symbol's bars handed over already read.
@@ -235,6 +244,23 @@ impl Session {
                 )
             }
             Data::Bars(given) => market_of(cfg, given)?,
+            Data::Universe { files, symbols } => {
+                let (paths, only) = if files.is_empty() {
+                    let paths = symbols
+                        .iter()
+                        .map(|s| qts_data::locate::resolve(s, cfg))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (paths, Vec::new())
+                } else {
+                    (files, symbols)
+                };
+                let (checked, hash) = read_selected(cfg, &paths, None, &only)?;
+                (
+                    Market::new(checked)?,
+                    hash,
+                    paths.iter().map(|p| p.display().to_string()).collect(),
+                )
+            }
         };
         let needs_signals = Registry::builtin().needs_signals(&ask.strategy);
         let table = match &ask.signals {
@@ -607,10 +633,50 @@ pub(crate) fn read_checked(
     paths: &[PathBuf],
     through: Option<NaiveDate>,
 ) -> Result<(Vec<qts_data::validate::CheckedBars>, String), ResearchError> {
+    read_selected(cfg, paths, through, &[])
+}
+
+/// [`read_checked`], keeping only the series of `only` (all when empty), in its order: a
+/// symbol matches a series' name (a wide file's column, a file's stem) ignoring case.
+///
+/// # Errors
+/// As [`read_checked`], and [`ResearchError::Input`] for a symbol no file has or one named
+/// twice.
+pub(crate) fn read_selected(
+    cfg: &QtsConfig,
+    paths: &[PathBuf],
+    through: Option<NaiveDate>,
+    only: &[String],
+) -> Result<(Vec<qts_data::validate::CheckedBars>, String), ResearchError> {
     distinct_files(paths)?;
     // A wide file of closes gives one series per symbol column.
-    let (series, data_hash) =
+    let (mut series, data_hash) =
         read_all_sourced(paths, &cfg.data.limits, &cfg.data.providers.local.layout())?;
+    if !only.is_empty() {
+        let names: Vec<String> = series.iter().map(|(b, _)| b.symbol.clone()).collect();
+        let mut picked = Vec::with_capacity(only.len());
+        for (i, want) in only.iter().enumerate() {
+            if only[..i].iter().any(|o| o.eq_ignore_ascii_case(want)) {
+                return Err(ResearchError::Input(format!(
+                    "symbol `{want}` is named twice in the universe"
+                )));
+            }
+            let Some(k) = series
+                .iter()
+                .position(|(b, _)| b.symbol.eq_ignore_ascii_case(want))
+            else {
+                let more = names.len() > 30;
+                let have: Vec<&str> = names.iter().take(30).map(String::as_str).collect();
+                return Err(ResearchError::Input(format!(
+                    "symbol `{want}` is in none of the data files; they hold {}{}",
+                    have.join(", "),
+                    if more { ", …" } else { "" }
+                )));
+            };
+            picked.push(series.swap_remove(k));
+        }
+        series = picked;
+    }
     let checked = series
         .into_iter()
         .map(|(bars, path)| {

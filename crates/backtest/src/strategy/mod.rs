@@ -3,6 +3,7 @@
 //! per symbol (the sizer turns it into shares) or a raw order.
 
 mod buy_hold;
+mod equal_weight;
 pub mod rank;
 mod regime;
 pub mod registry;
@@ -14,6 +15,7 @@ use qts_data::BarSeries;
 use crate::order::{OrderKind, TimeInForce};
 
 pub use buy_hold::BuyAndHold;
+pub use equal_weight::EqualWeight;
 pub use rank::{Rank, RankRules};
 pub use regime::RegimeFilter;
 pub use registry::Registry;

@@ -225,6 +225,14 @@ impl Registry {
                     sizes: false,
                 },
                 Entry {
+                    name: "equal-weight",
+                    params: &[],
+                    build: |_, _| Ok(Box::new(super::EqualWeight)),
+                    overlays: true,
+                    needs_signals: false,
+                    sizes: true,
+                },
+                Entry {
                     name: "rank",
                     params: RANK,
                     build: build_rank,
@@ -449,7 +457,7 @@ mod tests {
         let e = r.params("sma", &[]).unwrap_err().to_string();
         assert_eq!(
             e,
-            "unknown strategy `sma`; known: buy-and-hold, sma-cross, signal, rank"
+            "unknown strategy `sma`; known: buy-and-hold, sma-cross, signal, equal-weight, rank"
         );
         let e = r
             .params("buy-and-hold", &pairs(&[("x", "1")]))

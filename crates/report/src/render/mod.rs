@@ -197,7 +197,63 @@ pub fn summary(r: &BacktestReport, only: &[String]) -> String {
             row(&mut out, *m.0);
         }
     }
+    if let Some(u) = &r.universe {
+        out.push_str(&universe(u));
+    }
     let _ = writeln!(out, "\n{}", verdict(r));
+    out
+}
+
+/// The universe section of a summary: tradable and held names, turnover, the rank IC, the
+/// contributions.
+pub fn universe(u: &qts_backtest::universe::UniverseStats) -> String {
+    let mut out = String::new();
+    let width = 28;
+    let _ = writeln!(
+        out,
+        "Universe ({} symbols; {}..{} tradable a day)",
+        u.symbols, u.min_tradable, u.max_tradable
+    );
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>14.2}",
+        "holdings (average)", u.mean_holdings
+    );
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>13.1}% ({} rebalances)",
+        "turnover a rebalance",
+        100.0 * u.turnover_per_rebalance,
+        u.rebalances
+    );
+    if let Some(ic) = &u.rank_ic {
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>14.4} (t {:.2}, ICIR {:.3}, {} dates)",
+            "rank IC (mean)", ic.mean, ic.t_stat, ic.icir, ic.dates
+        );
+    }
+    if let Some(h) = u.top_bucket_hit_rate {
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>13.1}%",
+            "top fifth beat the average",
+            100.0 * h
+        );
+    }
+    let mut by: Vec<_> = u.contributions.iter().collect();
+    by.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+    let shown: Vec<String> = by
+        .iter()
+        .take(10)
+        .map(|c| format!("{} {:+.1}%", c.symbol, 100.0 * c.contribution))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  contributions: {}{}",
+        shown.join(", "),
+        if by.len() > 10 { ", …" } else { "" }
+    );
     out
 }
 
