@@ -1,0 +1,216 @@
+//! A universe from the command line: the 20 stocks of the bundled wide file, a few chosen with
+//! `--symbols` or `--universe FILE`, ranked by forecasts in the long format; symbols with their
+//! own histories; the errors a user meets on the way.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use common::{json, qts, sample};
+
+/// 20-bar momentum of every symbol of the wide file as a long-format predictions file.
+fn predictions(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(sample("stocks20_daily_adjclose.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let mut out = String::from("date,symbol,prediction\n");
+    for (j, symbol) in header.iter().enumerate().skip(1) {
+        let close: Vec<f64> = rows.iter().map(|r| r[j].parse().unwrap()).collect();
+        for i in 20..rows.len() {
+            let _ = writeln!(
+                out,
+                "{},{symbol},{:.6}",
+                rows[i][0],
+                close[i] / close[i - 20] - 1.0
+            );
+        }
+    }
+    let path = dir.join("momentum.csv");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+fn backtest(dir: &Path, args: &[&str]) -> std::process::Output {
+    qts(dir)
+        .arg("backtest")
+        .arg("--data")
+        .arg(sample("stocks20_daily_adjclose.csv"))
+        .args(args)
+        .args(["--from", "2015-01-01", "--json"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn five_stocks_of_the_wide_file_ranked_weekly_by_symbols_or_universe_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let signals = predictions(dir.path());
+    let signals = signals.to_str().unwrap();
+    let by_symbols = json(&backtest(
+        dir.path(),
+        &[
+            "--symbols",
+            "AAPL,MSFT,KO,XOM,JNJ",
+            "--strategy",
+            "rank",
+            "--param",
+            "top=2",
+            "--signals",
+            signals,
+        ],
+    ));
+    assert_eq!(by_symbols["strategy"], "rank(top 2, equal)");
+    assert_eq!(
+        by_symbols["symbols"],
+        serde_json::json!(["AAPL", "MSFT", "KO", "XOM", "JNJ"])
+    );
+    assert_eq!(by_symbols["settings"]["strategy_weights"], true);
+    let u = &by_symbols["universe"];
+    assert_eq!(u["symbols"], 5);
+    assert!(u["mean_holdings"].as_f64().unwrap() > 1.5);
+    assert!(u["rank_ic"]["dates"].as_u64().unwrap() > 1000);
+    let total: f64 = u["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["contribution"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (total - by_symbols["total_return"].as_f64().unwrap()).abs() < 1e-9,
+        "contributions add up to the total return"
+    );
+    let notes = by_symbols["notes"].to_string();
+    assert!(notes.contains("15 symbol(s) not in the data were ignored"), "{notes}");
+    // The same universe from a file: one symbol a line, comments and blank lines skipped.
+    let list = dir.path().join("five.txt");
+    std::fs::write(&list, "# my five\nAAPL\nMSFT  # software\n\nKO\nXOM\nJNJ\n").unwrap();
+    let by_file = json(&backtest(
+        dir.path(),
+        &[
+            "--universe",
+            list.to_str().unwrap(),
+            "--strategy",
+            "rank",
+            "--param",
+            "top=2",
+            "--signals",
+            signals,
+        ],
+    ));
+    assert_eq!(by_file["total_return"], by_symbols["total_return"]);
+    assert_eq!(by_file["num_trades"], by_symbols["num_trades"]);
+    // The baseline: the same five at equal weights under the same rules.
+    let equal = json(&backtest(
+        dir.path(),
+        &["--symbols", "AAPL,MSFT,KO,XOM,JNJ", "--strategy", "equal-weight"],
+    ));
+    assert_eq!(equal["universe"]["symbols"], 5);
+    assert!(equal["universe"]["rank_ic"].is_null());
+}
+
+#[test]
+fn a_universe_of_files_with_their_own_histories_says_who_listed_and_who_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = qts(dir.path())
+        .arg("backtest")
+        .arg("--data")
+        .arg(sample("sp500_daily.csv"))
+        .arg("--data")
+        .arg(sample("goog_daily.csv"))
+        .args(["--strategy", "equal-weight", "--json", "--out", "res"])
+        .output()
+        .unwrap();
+    let r = json(&out);
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("listed later: goog_daily from 2004-08-19"), "{notes}");
+    assert!(
+        notes.contains("goog_daily after 2013-03-01") && notes.contains("delisted"),
+        "{notes}"
+    );
+    assert!(notes.contains("survivorship bias"), "{notes}");
+    assert_eq!(r["universe"]["min_tradable"], 1);
+    assert_eq!(r["universe"]["max_tradable"], 2);
+    assert_eq!(r["start"], "1999-01-04");
+    assert_eq!(r["end"], "2018-12-31");
+}
+
+#[test]
+fn universe_mistakes_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let signals = predictions(dir.path());
+    let signals = signals.to_str().unwrap();
+    let refused = |args: &[&str], want: &str| {
+        let out = backtest(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    };
+    refused(
+        &["--symbols", "AAPL,NOPE", "--strategy", "equal-weight"],
+        "symbol `NOPE` is in none of the data files; they hold AAPL, AMD",
+    );
+    refused(
+        &["--symbols", "AAPL,aapl", "--strategy", "equal-weight"],
+        "symbol `aapl` is named twice",
+    );
+    refused(
+        &["--symbols", "AAPL,MSFT", "--strategy", "rank"],
+        "--strategy rank needs --signals FILE",
+    );
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "# nothing\n\n").unwrap();
+    refused(
+        &["--universe", empty.to_str().unwrap(), "--strategy", "equal-weight"],
+        "lists no symbol or file",
+    );
+    // One symbol's predictions for several symbols.
+    let one = dir.path().join("one.csv");
+    std::fs::write(&one, "date,prediction\n2015-01-02,0.1\n").unwrap();
+    refused(
+        &[
+            "--symbols",
+            "AAPL,MSFT",
+            "--strategy",
+            "rank",
+            "--signals",
+            one.to_str().unwrap(),
+        ],
+        "2 symbols trade on predictions of one",
+    );
+    // A date and symbol given twice.
+    let twice = dir.path().join("twice.csv");
+    std::fs::write(
+        &twice,
+        "date,symbol,prediction\n2015-01-02,AAPL,0.1\n2015-01-02,MSFT,0.2\n2015-01-02,AAPL,0.3\n",
+    )
+    .unwrap();
+    refused(
+        &[
+            "--symbols",
+            "AAPL,MSFT",
+            "--strategy",
+            "rank",
+            "--signals",
+            twice.to_str().unwrap(),
+        ],
+        "row 4: AAPL on 2015-01-02 is given twice",
+    );
+    let _ = signals;
+    refused(
+        &[
+            "--symbols",
+            "AAPL,MSFT",
+            "--strategy",
+            "rank",
+            "--param",
+            "weighting=size",
+            "--signals",
+            signals,
+        ],
+        "`size` is not one of equal, forecast, inverse_vol",
+    );
+}
