@@ -84,7 +84,10 @@ fn five_stocks_of_the_wide_file_ranked_weekly_by_symbols_or_universe_file() {
         "contributions add up to the total return"
     );
     let notes = by_symbols["notes"].to_string();
-    assert!(notes.contains("15 symbol(s) not in the data were ignored"), "{notes}");
+    assert!(
+        notes.contains("15 symbol(s) not in the data were ignored"),
+        "{notes}"
+    );
     // The same universe from a file: one symbol a line, comments and blank lines skipped.
     let list = dir.path().join("five.txt");
     std::fs::write(&list, "# my five\nAAPL\nMSFT  # software\n\nKO\nXOM\nJNJ\n").unwrap();
@@ -106,7 +109,12 @@ fn five_stocks_of_the_wide_file_ranked_weekly_by_symbols_or_universe_file() {
     // The baseline: the same five at equal weights under the same rules.
     let equal = json(&backtest(
         dir.path(),
-        &["--symbols", "AAPL,MSFT,KO,XOM,JNJ", "--strategy", "equal-weight"],
+        &[
+            "--symbols",
+            "AAPL,MSFT,KO,XOM,JNJ",
+            "--strategy",
+            "equal-weight",
+        ],
     ));
     assert_eq!(equal["universe"]["symbols"], 5);
     assert!(equal["universe"]["rank_ic"].is_null());
@@ -126,7 +134,10 @@ fn a_universe_of_files_with_their_own_histories_says_who_listed_and_who_left() {
         .unwrap();
     let r = json(&out);
     let notes = r["notes"].to_string();
-    assert!(notes.contains("listed later: goog_daily from 2004-08-19"), "{notes}");
+    assert!(
+        notes.contains("listed later: goog_daily from 2004-08-19"),
+        "{notes}"
+    );
     assert!(
         notes.contains("goog_daily after 2013-03-01") && notes.contains("delisted"),
         "{notes}"
@@ -164,7 +175,12 @@ fn universe_mistakes_are_refused_by_name() {
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "# nothing\n\n").unwrap();
     refused(
-        &["--universe", empty.to_str().unwrap(), "--strategy", "equal-weight"],
+        &[
+            "--universe",
+            empty.to_str().unwrap(),
+            "--strategy",
+            "equal-weight",
+        ],
         "lists no symbol or file",
     );
     // One symbol's predictions for several symbols.

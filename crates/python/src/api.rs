@@ -18,6 +18,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Config>()?;
     m.add_class::<Bars>()?;
     m.add_function(wrap_pyfunction!(read_bars, m)?)?;
+    m.add_function(wrap_pyfunction!(read_universe, m)?)?;
     m.add_function(wrap_pyfunction!(bars_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(quality_page, m)?)?;
@@ -241,6 +242,28 @@ fn read_bars(py: Python<'_>, path: PathBuf, config: Option<&Config>) -> PyResult
         source,
         hash,
     })
+}
+
+/// Every series of a bar file as `qts backtest --data` reads it: one, or one per symbol
+/// column of a wide CSV file of closes; each stamped with the file's SHA-256.
+#[pyfunction]
+#[pyo3(signature = (path, config=None))]
+fn read_universe(py: Python<'_>, path: PathBuf, config: Option<&Config>) -> PyResult<Vec<Bars>> {
+    let source = path.display().to_string();
+    let loaded = loaded(config)?;
+    let limits = &loaded.config.data.limits;
+    let layout = loaded.config.data.providers.local.layout();
+    let (series, hash) = py
+        .detach(|| qts_data::io::read_all_hashed_as(std::slice::from_ref(&path), limits, &layout))
+        .map_err(errors::data)?;
+    Ok(series
+        .into_iter()
+        .map(|s| Bars {
+            series: Arc::new(s),
+            source: source.clone(),
+            hash: hash.clone(),
+        })
+        .collect())
 }
 
 /// Bars from a normalised Arrow table (see `qts._frames`): rows are numbered from 0 in

@@ -199,3 +199,52 @@ def test_files_as_they_come_read_through_the_configuration(tmp_path):
             f.write(f"{r['date']},{r['close']},{r['close']}\n")
     with pytest.raises(Exception, match="a wide file of 2 symbols' closes"):
         qts.read_bars(wide, qts.Config.load("config"))
+
+
+STOCKS20 = CONFIG.parent / "examples" / "data" / "stocks20_daily_adjclose.csv"
+
+
+def momentum_long(symbols, frame, n=20):
+    """20-bar momentum of each symbol as a long frame: date, symbol, prediction."""
+    rows = []
+    for sym in symbols:
+        close = frame[sym]
+        pred = close / close.shift(n) - 1
+        rows.append(pd.DataFrame({"date": frame["date"], "symbol": sym, "prediction": pred}).dropna())
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_a_universe_backtest_is_the_cli_json_to_the_bit(cli_json, tmp_path):
+    wide = pd.read_csv(STOCKS20)
+    names = ["AAPL", "MSFT", "KO", "XOM", "JNJ"]
+    signals = momentum_long(names, wide)
+    path = tmp_path / "momentum.csv"
+    signals.to_csv(path, index=False)
+    expected = cli_json(
+        "backtest", "--data", str(STOCKS20), "--symbols", ",".join(names), "--strategy", "rank",
+        "--param", "top=2", "--signals", str(path), "--from", "2015-01-02", "--json",
+    )
+    cfg = qts.Config.load("config")
+    # The symbols of the wide file, and the predictions as a frame with a symbol column.
+    got = qts.backtest(qts.read_universe(STOCKS20, names, cfg), "rank", {"top": 2}, cfg,
+                       signals=str(path), start="2015-01-02")
+    assert got.stats["universe"] == expected["universe"]
+    assert got.stats["total_return"] == expected["total_return"]
+    assert got.stats["universe"]["rank_ic"]["dates"] > 1000
+    from_frame = qts.backtest(qts.read_universe(STOCKS20, names, cfg), "rank", {"top": 2}, cfg,
+                              signals=signals, start="2015-01-02")
+    assert from_frame.stats["total_return"] == expected["total_return"]
+    # One long frame of bars with a symbol column is the same universe.
+    long = pd.concat(
+        [pd.DataFrame({"date": pd.to_datetime(wide["date"]), "symbol": s, "open": wide[s], "high": wide[s],
+                       "low": wide[s], "close": wide[s], "volume": 0.0}) for s in names],
+        ignore_index=True,
+    )
+    bars = qts.universe(long)
+    assert [b.symbol for b in bars] == names
+    by_long = qts.backtest(long, "rank", {"top": 2}, cfg, signals=signals, start="2015-01-02")
+    assert by_long.stats["total_return"] == expected["total_return"]
+    with pytest.raises(qts.DataError, match="no symbol NOPE"):
+        qts.read_universe(STOCKS20, ["AAPL", "NOPE"])
+    with pytest.raises(qts.DataError, match="no `ticker` column"):
+        qts.universe(long, symbol_column="ticker")

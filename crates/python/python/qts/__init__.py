@@ -26,9 +26,10 @@ import time as _time
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import pyarrow as _pa
+import pyarrow.compute as _pc
 
 from . import _qts
-from ._frames import TimeInfo, bars_frame_back, normalise, restore_time
+from ._frames import TimeInfo, bars_frame_back, normalise, restore_time, to_arrow
 from ._qts import BacktestError, ConfigError, DataError, QtsError
 
 __version__: str = _qts.__version__
@@ -71,6 +72,7 @@ __all__ = [
     "paper_step",
     "predict",
     "read_bars",
+    "read_universe",
     "report",
     "reproduce",
     "run",
@@ -79,6 +81,7 @@ __all__ = [
     "search_model",
     "strategies",
     "train",
+    "universe",
     "validate",
     "walk_forward",
     "walk_forward_model",
@@ -280,6 +283,43 @@ def fetch(
     return _json.loads(report)
 
 
+def read_universe(
+    source: PathLike, symbols: Optional[Sequence[str]] = None, config: Optional[Config] = None
+) -> list:
+    """The symbols of a file as ``qts backtest --data FILE --symbols …`` reads them: a wide
+    CSV of closes (``date,AAPL,MSFT,…``) gives one :class:`Bars` per column (close-only), a bar
+    file one; ``symbols`` keeps those (any case), in that order."""
+    path = _os.fspath(source)
+    every = [Bars(b) for b in _qts.read_universe(path, _native_config(config))]
+    if symbols is None:
+        return every
+    by_name = {b.symbol.lower(): b for b in every}
+    missing = [s for s in symbols if s.lower() not in by_name]
+    if missing:
+        raise DataError(f"{path}: no symbol {', '.join(missing)}; it holds {', '.join(b.symbol for b in every)}")
+    return [by_name[s.lower()] for s in symbols]
+
+
+def universe(frame: Any, symbol_column: str = "symbol") -> list:
+    """A long frame of several symbols' bars (a ``symbol`` column beside the time and the
+    bar columns: pandas, polars or pyarrow) as one :class:`Bars` per symbol, in the order the
+    symbols first appear — what :func:`backtest` takes for a universe."""
+    table, _, _ = to_arrow(frame, "universe frame")
+    names = {n.lower(): n for n in table.column_names}
+    key = names.get(symbol_column.lower())
+    if key is None:
+        raise DataError(f"universe frame: no `{symbol_column}` column (columns: {', '.join(table.column_names)})")
+    column = table.column(key).cast(_pa.string())
+    seen = list(dict.fromkeys(column.to_pylist()))
+    if any(s is None or s == "" for s in seen):
+        raise DataError(f"universe frame: `{symbol_column}` is empty on some rows")
+    out = []
+    for sym in seen:
+        rows = table.filter(_pc.equal(column, sym)).drop_columns([key])
+        out.append(Bars.from_frame(rows, symbol=sym, source=f"<{sym} of the universe frame>"))
+    return out
+
+
 def _bars(data: BarsLike, config: Optional[Config] = None) -> Bars:
     if isinstance(data, Bars):
         return data
@@ -435,7 +475,7 @@ def _signals(signals: Any, config: Optional[Config]) -> Optional[tuple]:
         return (_qts.read_table(path, _native_config(config)), path)
     if isinstance(signals, Table):
         signals = signals.to_arrow()
-    table, _ = normalise(signals, "signals", text_columns=("split",))
+    table, _ = normalise(signals, "signals", text_columns=("split", "symbol"))
     return (table, "<signals frame>")
 
 
@@ -455,7 +495,8 @@ def backtest(
     track: bool = False,
 ) -> Result:
     """Backtests ``strategy`` (a name of :func:`strategies`) with ``params`` on ``bars`` (one
-    symbol, or a list), as ``qts backtest`` does: the bars validated under the configuration,
+    symbol, a list — a universe, each symbol on its own history — or one long frame with a
+    ``symbol`` column), as ``qts backtest`` does: the bars validated under the configuration,
     orders at the close filled at the next open under ``execution`` (``"default"`` or
     ``"backtesting-py"``), metrics over ``start`` .. ``end``. ``signals`` (a frame or a
     predictions CSV of ``qts predict``: ``date``, ``prediction`` [, ``lower``, ``upper``,
@@ -544,9 +585,20 @@ def _csv_table(text: str) -> Table:
 def _backtest_inputs(
     bars: Any, params: Optional[Mapping[str, Any]], config: Optional[Config]
 ) -> tuple[list, list]:
-    many = bars if isinstance(bars, (list, tuple)) else [bars]
-    loaded = [_bars(b, config) for b in many]
+    if _has_symbol_column(bars):
+        loaded = universe(bars)
+    else:
+        many = bars if isinstance(bars, (list, tuple)) else [bars]
+        loaded = [_bars(b, config) for b in many]
     return loaded, [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+
+
+def _has_symbol_column(obj: Any) -> bool:
+    """Whether ``obj`` is one frame holding several symbols' bars (a ``symbol`` column)."""
+    if isinstance(obj, (Bars, str, _os.PathLike, list, tuple)):
+        return False
+    names = getattr(obj, "column_names", None) or list(getattr(obj, "columns", []))
+    return any(str(n).lower() == "symbol" for n in names)
 
 
 class _Search:
