@@ -135,6 +135,10 @@ pub struct OrderLine {
 /// What to trade at the next open, and the state it comes from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
+    /// What the reader of the orders must know: symbols without a bar at the close
+    /// (delisted, or data late).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The strategy and its parameters.
     pub strategy: String,
     /// The close the decision was taken at (the newest bar read).
@@ -265,7 +269,13 @@ pub fn decide(
                 .iter()
                 .find(|(name, _)| *name == b.symbol)
                 .map_or(0.0, |p| p.1);
-            let close = b.close[t];
+            // A symbol without a bar at the close is valued at its last one.
+            let close = b.close[..=t]
+                .iter()
+                .rev()
+                .find(|c| !c.is_nan())
+                .copied()
+                .unwrap_or(f64::NAN);
             let pending: f64 = result
                 .orders
                 .iter()
@@ -305,7 +315,29 @@ pub fn decide(
             }
         })
         .collect();
+    // Symbols without a bar at the close decided at: not traded today; a symbol whose bars
+    // ended before it was closed as delisted — late data looks the same, so say which.
+    let notes: Vec<String> = bars
+        .iter()
+        .filter(|b| b.close[t].is_nan())
+        .filter_map(|b| {
+            let l = qts_data::universe::Listing::of(b)?;
+            let last_day = time[l.last.min(t)].date();
+            Some(if l.last < t {
+                format!(
+                    "{} has no bar after {last_day}: it was closed as delisted; if its data is only late, refresh it before trading",
+                    b.symbol
+                )
+            } else {
+                format!(
+                    "{} has no bar on {last}: it is held at its last close ({last_day}) and not traded today",
+                    b.symbol
+                )
+            })
+        })
+        .collect();
     Ok(Decision {
+        notes,
         strategy: result.strategy.clone(),
         as_of: last.to_string(),
         next_session: next.to_string(),
@@ -399,7 +431,9 @@ fn sizing_chain(
     use crate::settings::SizingMethod;
     use crate::sizing::{Input, cap, interval_factor, weights};
     use qts_data::features::kernels::{log_return, rolling_std};
-    let reads_vol = cfg.sizing.method != SizingMethod::FixedFractional;
+    // A strategy that sizes itself gives weights: the sizer is not read.
+    let own = cfg.strategy_weights;
+    let reads_vol = !own && cfg.sizing.method != SizingMethod::FixedFractional;
     let inputs: Vec<Input> = bars
         .iter()
         .enumerate()
@@ -412,10 +446,12 @@ fn sizing_chain(
                 .flatten()
                 .unwrap_or((0.0, None));
             let daily_vol = if reads_vol {
-                rolling_std(&log_return(&b.close, 1), cfg.sizing.volatility_lookback)
-                    .get(t)
-                    .copied()
-                    .unwrap_or(f64::NAN)
+                qts_data::universe::on_present(b, |p| {
+                    rolling_std(&log_return(&p.close, 1), cfg.sizing.volatility_lookback)
+                })
+                .get(t)
+                .copied()
+                .unwrap_or(f64::NAN)
             } else {
                 f64::NAN
             };
@@ -430,26 +466,43 @@ fn sizing_chain(
         shrink_by_interval: false,
         ..cfg.sizing.clone()
     };
-    let sized = weights(&inputs, &plain, cfg.periods_per_year);
-    let mut capped = weights(&inputs, &cfg.sizing, cfg.periods_per_year);
+    let (sized, mut capped) = if own {
+        let w: Vec<f64> = inputs.iter().map(|i| i.strength).collect();
+        (w.clone(), w)
+    } else {
+        (
+            weights(&inputs, &plain, cfg.periods_per_year),
+            weights(&inputs, &cfg.sizing, cfg.periods_per_year),
+        )
+    };
     cap(&mut capped, &cfg.limits, cfg.allow_short);
     bars.iter()
         .enumerate()
         .filter(|(s, _)| result.end.targets.get(*s).copied().flatten().is_some())
         .map(|(s, b)| {
             let i = inputs[s];
-            let close = b.close[t];
+            // A symbol without a bar at the close is marked at its last one.
+            let close = b.close[..=t.min(b.len().saturating_sub(1))]
+                .iter()
+                .rev()
+                .find(|c| !c.is_nan())
+                .copied()
+                .unwrap_or(f64::NAN);
             SizingLine {
                 symbol: b.symbol.clone(),
                 strength: i.strength,
-                method: serde_json::to_value(cfg.sizing.method)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                method: if own {
+                    "weight chosen by the strategy".to_string()
+                } else {
+                    serde_json::to_value(cfg.sizing.method)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                },
                 annual_volatility: (reads_vol && i.daily_vol.is_finite())
                     .then(|| i.daily_vol * cfg.periods_per_year.sqrt()),
                 sized: sized[s],
-                interval_factor: if cfg.sizing.shrink_by_interval {
+                interval_factor: if cfg.sizing.shrink_by_interval && !own {
                     interval_factor(i.forecast)
                 } else {
                     1.0

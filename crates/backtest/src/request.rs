@@ -61,14 +61,8 @@ pub fn ready(
     let signals = match ask.signals {
         Some((table, source)) if Registry::builtin().needs_signals(ask.strategy) => {
             let time = &market.bars()[0].time;
-            let all = if table.label("symbol").is_some() {
-                let symbols: Vec<&str> = market.bars().iter().map(|b| b.symbol.as_str()).collect();
-                let (all, note) = SignalSeries::from_long_table(table, time, &symbols, source)?;
-                notes.extend(note);
-                all
-            } else {
-                SignalSeries::from_table(table, time, source)?
-            };
+            let (all, note) = predictions(table, market, source)?;
+            notes.extend(note);
             let plan = plan_signals(all, ask.allow_in_sample, source, time, window)?;
             in_sample = plan.in_sample;
             notes.extend(plan.notes);
@@ -88,6 +82,27 @@ pub fn ready(
         in_sample,
         notes,
     })
+}
+
+/// The predictions of `table` (read from `source`) on `market`'s calendar: the long format
+/// (`date,symbol,prediction…`, one column per symbol of the market) when the table has a
+/// `symbol` column, else one symbol's column; and a note naming the file's symbols the market
+/// lacks.
+///
+/// # Errors
+/// [`BacktestError::Input`] naming `source` for predictions that cannot be read.
+pub fn predictions(
+    table: &qts_data::io::Table,
+    market: &Market,
+    source: &str,
+) -> Result<(SignalSeries, Option<String>), BacktestError> {
+    let time = &market.bars()[0].time;
+    if table.label("symbol").is_some() {
+        let symbols: Vec<&str> = market.bars().iter().map(|b| b.symbol.as_str()).collect();
+        SignalSeries::from_long_table(table, time, &symbols, source)
+    } else {
+        Ok((SignalSeries::from_table(table, time, source)?, None))
+    }
 }
 
 /// Predictions made ready to trade: the out-of-sample ones (or all, when asked), the window

@@ -461,3 +461,166 @@ fn holdings_take_a_real_account_to_the_same_targets() {
         "the replay's stop is not this account's"
     );
 }
+
+/// A universe with a late listing, a missing day and a delisting under `rank`: at every
+/// close of a year that holds all three, the decision places the backtest's orders from the
+/// backtest's account.
+#[test]
+fn decide_equals_backtest_on_a_universe_that_lists_and_delists() {
+    use chrono::Datelike;
+    let cfg = shipped_config(&["trading.fractional_shares=true"]);
+    let base = goog();
+    // Three symbols from GOOG's bars (scaled differently so they rank differently): B lists
+    // on 2012-04-02 and misses 2012-06-15, C is delisted after 2012-09-28.
+    let variant = |symbol: &str, scale: f64, keep: &dyn Fn(NaiveDate) -> bool| {
+        let mut b = base.clone();
+        b.symbol = symbol.into();
+        let k: Vec<bool> = b.time.iter().map(|t| keep(t.date())).collect();
+        let pick = |v: &[f64], f: f64| -> Vec<f64> {
+            v.iter()
+                .zip(&k)
+                .enumerate()
+                .filter(|(_, (_, k))| **k)
+                .map(|(i, (x, _))| x * f * (1.0 + 0.002 * ((i % 7) as f64)))
+                .collect()
+        };
+        let (o, h, l, c) = (
+            pick(&b.open, scale),
+            pick(&b.high, scale),
+            pick(&b.low, scale),
+            pick(&b.close, scale),
+        );
+        b.high = o
+            .iter()
+            .zip(&h)
+            .zip(&c)
+            .map(|((o, h), c)| h.max(*o).max(*c))
+            .collect();
+        b.low = o
+            .iter()
+            .zip(&l)
+            .zip(&c)
+            .map(|((o, l), c)| l.min(*o).min(*c))
+            .collect();
+        b.open = o;
+        b.close = c;
+        b.volume = b
+            .volume
+            .iter()
+            .zip(&k)
+            .filter(|(_, k)| **k)
+            .map(|(v, _)| *v)
+            .collect();
+        b.time = b
+            .time
+            .iter()
+            .zip(&k)
+            .filter(|(_, k)| **k)
+            .map(|(t, _)| *t)
+            .collect();
+        b.source_rows = Vec::new();
+        b.adj_close = None;
+        b
+    };
+    let a = variant("A", 1.0, &|_| true);
+    let b = variant("B", 0.5, &|d| {
+        d >= NaiveDate::from_ymd_opt(2012, 4, 2).unwrap()
+            && d != NaiveDate::from_ymd_opt(2012, 6, 15).unwrap()
+    });
+    let c = variant("C", 2.0, &|d| {
+        d <= NaiveDate::from_ymd_opt(2012, 9, 28).unwrap()
+    });
+    let checked = [a, b, c]
+        .into_iter()
+        .map(|s| {
+            let name = s.symbol.clone();
+            require(s, &name, Policy::of(&cfg)).unwrap()
+        })
+        .collect();
+    let m = Market::new(checked).unwrap();
+    let time = m.bars()[0].time.clone();
+    // Forecasts: each symbol's 10-bar momentum over the bars it has.
+    let w = 3;
+    let mut prediction = vec![f64::NAN; time.len() * w];
+    for (s, b) in m.bars().iter().enumerate() {
+        let present: Vec<usize> = (0..b.len()).filter(|&t| !b.close[t].is_nan()).collect();
+        for k in 10..present.len() {
+            let (t, t0) = (present[k], present[k - 10]);
+            // C ranks first while it lists, so it is held when it is delisted.
+            let lift = if s == 2 { 0.5 } else { 0.0 };
+            prediction[t * w + s] = b.close[t] / b.close[t0] - 1.0 + lift;
+        }
+    }
+    let signals = qts_backtest::strategy::SignalSeries {
+        symbols: vec!["A".into(), "B".into(), "C".into()],
+        prediction,
+        ..Default::default()
+    };
+    let rank = || {
+        Registry::builtin()
+            .build(
+                "rank",
+                &[("top".to_string(), "2".to_string())],
+                &mut Inputs {
+                    symbols: 3,
+                    signals: Some(signals.clone()),
+                },
+                &cfg.backtest.regime_filter,
+            )
+            .unwrap()
+    };
+    let mut settings = Settings::from_config(&cfg, Execution::Default);
+    settings.engine.strategy_weights = true;
+    let full = qts_backtest::run(m.bars(), rank().as_mut(), &settings.engine).unwrap();
+    assert!(full.fills.iter().any(|f| f.reason == Reason::Delisted));
+    let first = time.iter().position(|t| t.date().year() == 2012).unwrap();
+    let last = time
+        .iter()
+        .position(|t| t.date() > NaiveDate::from_ymd_opt(2012, 12, 31).unwrap())
+        .unwrap();
+    let mut placed_total = 0;
+    for t in first..last {
+        let day = time[t].date();
+        let d = decide(&m, rank().as_mut(), &settings, &request(day), stamp()).unwrap();
+        let placed: Vec<_> = full
+            .orders
+            .iter()
+            // A delisting closes at the close, as a protective exit fills inside its bar.
+            .filter(|r| {
+                r.order.submitted_bar == t
+                    && !protective(r.order.reason)
+                    && r.order.reason != Reason::Delisted
+            })
+            .map(|r| (r.order.id, r.order.symbol, r.order.size, r.order.reason))
+            .collect();
+        let decided: Vec<_> = d
+            .result
+            .orders
+            .iter()
+            .filter(|r| r.status == OrderStatus::Open && r.order.submitted_bar == t)
+            .map(|r| (r.order.id, r.order.symbol, r.order.size, r.order.reason))
+            .collect();
+        assert_eq!(decided, placed, "orders decided at {day}");
+        assert_eq!(d.equity, full.equity[t], "equity at {day}");
+        assert_eq!(d.cash, full.cash[t], "cash at {day}");
+        placed_total += placed.len();
+        if day == NaiveDate::from_ymd_opt(2012, 6, 15).unwrap() {
+            assert!(
+                d.notes.iter().any(|n| n.starts_with("B has no bar on")),
+                "{:?}",
+                d.notes
+            );
+        }
+        if day == NaiveDate::from_ymd_opt(2012, 10, 1).unwrap() {
+            assert!(
+                d.notes.iter().any(|n| n.contains("closed as delisted")),
+                "{:?}",
+                d.notes
+            );
+        }
+    }
+    assert!(
+        placed_total >= 20,
+        "a year of weekly decisions: {placed_total} orders"
+    );
+}

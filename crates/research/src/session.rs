@@ -722,11 +722,16 @@ pub fn read_signals(
     path: &Path,
     market: &Market,
 ) -> Result<SignalSeries, ResearchError> {
-    Ok(SignalSeries::from_table(
+    let shown = path.display().to_string();
+    let (signals, note) = qts_backtest::request::predictions(
         &read_csv_table_with(path, &cfg.data.limits)?,
-        &market.bars()[0].time,
-        &path.display().to_string(),
-    )?)
+        market,
+        &shown,
+    )?;
+    if let Some(note) = note {
+        tracing::info!("{note}");
+    }
+    Ok(signals)
 }
 
 /// The predictions a live decision follows: never the model's in-sample rows (as a signal

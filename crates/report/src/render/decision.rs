@@ -44,6 +44,9 @@ pub fn decision(d: &Decision) -> String {
             ""
         },
     );
+    for note in &d.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
     let mut t = Table::new();
     t.set_header(vec![
         "symbol",
