@@ -3,7 +3,7 @@
 //! symbol's contribution to the return, and — when forecasts drove it — the cross-sectional
 //! rank IC of the forecasts (Qlib's IC / ICIR) and the hit rate of the top bucket.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::BacktestResult;
 use crate::strategy::SignalSeries;
@@ -11,7 +11,7 @@ use qts_data::BarSeries;
 use qts_stats::cross_section::{RankIc, spearman};
 
 /// The universe section of a report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UniverseStats {
     /// Symbols in the universe.
     pub symbols: usize,
@@ -44,11 +44,12 @@ pub struct UniverseStats {
 }
 
 /// One symbol's share of the result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Contribution {
     /// Symbol.
     pub symbol: String,
     /// P&L over the starting equity.
+    #[serde(deserialize_with = "qts_stats::serde_nan::f64_or_nan")]
     pub contribution: f64,
 }
 

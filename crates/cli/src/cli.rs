@@ -477,6 +477,9 @@ pub struct TrainArgs {
     /// symbols are pooled into one dataset.
     #[arg(long, value_name = "FILE|SYMBOLS")]
     pub data: String,
+    /// With a wide file of closes as --data: only these of its symbols, pooled.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub symbols: Vec<String>,
     /// Registry name [default: model.name].
     #[arg(long)]
     pub name: Option<String>,
@@ -507,6 +510,10 @@ pub struct PredictArgs {
     /// input columns.
     #[arg(long, value_name = "FILE|SYMBOL")]
     pub data: String,
+    /// With a wide file of closes as --data: only these of its symbols (the long format,
+    /// `date,…,symbol`, for several).
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub symbols: Vec<String>,
     /// Write the CSV here (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -33,6 +33,33 @@ pub fn load_for_model(
     Ok((bars, path))
 }
 
+/// Every series of `input`'s file as a model reads it ([`load_for_model`]): one, or one per
+/// symbol of a wide CSV file of closes (a universe pooled into one dataset, or predicted
+/// symbol by symbol).
+///
+/// # Errors
+/// As [`load_for_model`].
+pub fn load_all_for_model(
+    input: &str,
+    config: &dyn DataSettings,
+    adjust: bool,
+    hasher: &mut sha2::Sha256,
+) -> Result<(Vec<BarSeries>, PathBuf), DataError> {
+    use sha2::Digest;
+    let path = resolve(input, config)?;
+    crate::io::Format::of(&path)?;
+    let limits = &config.data().limits;
+    let bytes = crate::io::limits::read_file(&path, limits)?;
+    hasher.update(&bytes);
+    let layout = config.data().providers.local.layout();
+    let shown = path.display().to_string();
+    let all = crate::io::parse_file(&path, bytes, limits, &layout)?
+        .into_iter()
+        .map(|b| for_model(b, &shown, adjust))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((all, path))
+}
+
 /// Bars read from `source` as a model reads them: duplicate timestamps dropped (the last bar
 /// of each kept, as providers revise a bar by sending it again), adjusted for splits and
 /// dividends when `adjust`.

@@ -105,6 +105,9 @@ pub struct Stats {
     /// Provenance, as written.
     #[serde(default)]
     pub stamp: serde_json::Value,
+    /// A universe's statistics (several symbols).
+    #[serde(default)]
+    pub universe: Option<qts_backtest::universe::UniverseStats>,
     /// Every metric (the file's other keys; one that is not a metric is an error).
     #[serde(flatten)]
     pub metrics: Metrics,
@@ -126,6 +129,7 @@ impl Stats {
             in_sample: r.in_sample,
             notes: r.notes.clone(),
             stamp: serde_json::to_value(&r.stamp).unwrap_or_default(),
+            universe: r.universe.clone(),
             metrics: r.metrics.clone(),
         }
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use qts_config::QtsConfig;
-use qts_data::locate::{for_model, load_for_model};
+use qts_data::locate::{for_model, load_all_for_model};
 use qts_data::validate::{Policy, require};
 use qts_models::fit::SymbolBars;
 use qts_research::session::GivenBars;
@@ -21,6 +21,7 @@ pub fn load(
     cfg: &QtsConfig,
     given: &str,
     adjust: bool,
+    only: &[String],
 ) -> Result<(Vec<SymbolBars>, String), JobError> {
     let inputs: Vec<&str> = if Path::new(given).is_file() {
         vec![given]
@@ -34,21 +35,67 @@ pub fn load(
     let mut data = Vec::new();
     let mut hasher = sha2::Sha256::new();
     for input in &inputs {
-        let (bars, path) = load_for_model(input, cfg, adjust, &mut hasher)?;
-        // As a backtest: data that fails validation does not train a model.
-        let source = path.display().to_string();
-        let bars = require(bars, &source, Policy::of(cfg))?.into_inner();
-        let symbol = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        data.push(SymbolBars {
-            symbol,
-            source,
-            bars,
-        });
+        // A wide file of closes is a universe: each of its symbols pooled.
+        let (all, path) = load_all_for_model(input, cfg, adjust, &mut hasher)?;
+        let all = keep_symbols(all, only, &path)?;
+        let wide = all.len() > 1 || !only.is_empty();
+        for bars in all {
+            // As a backtest: data that fails validation does not train a model.
+            let source = if wide {
+                format!("{} ({})", path.display(), bars.symbol)
+            } else {
+                path.display().to_string()
+            };
+            let symbol = if wide {
+                bars.symbol.clone()
+            } else {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            };
+            let bars = require(bars, &source, Policy::of(cfg))?.into_inner();
+            data.push(SymbolBars {
+                symbol,
+                source,
+                bars,
+            });
+        }
     }
     Ok((data, qts_core::hex::encode(&hasher.finalize())))
+}
+
+/// The series of `all` named in `only` (any case), in its order; all when `only` is empty.
+///
+/// # Errors
+/// [`JobError`] naming a symbol the file does not hold.
+pub fn keep_symbols(
+    all: Vec<qts_data::BarSeries>,
+    only: &[String],
+    path: &Path,
+) -> Result<Vec<qts_data::BarSeries>, JobError> {
+    if only.is_empty() {
+        return Ok(all);
+    }
+    only.iter()
+        .map(|want| {
+            all.iter()
+                .find(|b| b.symbol.eq_ignore_ascii_case(want))
+                .cloned()
+                .ok_or_else(|| {
+                    qts_data::DataError::Content {
+                        path: path.display().to_string(),
+                        reason: format!(
+                            "no symbol `{want}`; the file holds {}",
+                            all.iter()
+                                .map(|b| b.symbol.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }
+                    .into()
+                })
+        })
+        .collect()
 }
 
 /// Bars handed over already read (a notebook's), readied as [`load`] readies a file's: their

@@ -18,6 +18,13 @@ pub enum TrainData {
     Named(String),
     /// Bars handed over already read.
     Bars(Vec<GivenBars>),
+    /// These symbols of a file (a wide file of closes' columns), pooled.
+    Universe {
+        /// The file, as named.
+        file: String,
+        /// The symbols kept, in this order.
+        symbols: Vec<String>,
+    },
 }
 
 /// A training run asked for.
@@ -46,8 +53,12 @@ pub fn bars(
 ) -> Result<(Vec<SymbolBars>, String, String), JobError> {
     match data {
         TrainData::Named(given) => {
-            let (bars, hash) = crate::data::load(&loaded.config, &given, adjust)?;
+            let (bars, hash) = crate::data::load(&loaded.config, &given, adjust, &[])?;
             Ok((bars, hash, given))
+        }
+        TrainData::Universe { file, symbols } => {
+            let (bars, hash) = crate::data::load(&loaded.config, &file, adjust, &symbols)?;
+            Ok((bars, hash, format!("{file} ({})", symbols.join(","))))
         }
         TrainData::Bars(given) => crate::data::given(&loaded.config, given, adjust),
     }

@@ -179,7 +179,7 @@ pub fn read_all_sourced(
 }
 
 /// The series of one file: one, or one per symbol of a wide CSV file of closes.
-fn parse_file(
+pub fn parse_file(
     path: &Path,
     bytes: Vec<u8>,
     limits: &ReadLimits,

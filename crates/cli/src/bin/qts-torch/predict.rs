@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::anyhow;
 use qts_core::logging::RunContext;
 use qts_data::io::{read_csv_table_with, write_table};
-use qts_data::locate::load_for_model;
+use qts_data::locate::load_all_for_model;
 use qts_models::forecast::{ForecastRequest, Inputs, forecast, raw_inputs};
 use qts_models::pipeline::Pipeline;
 
@@ -32,7 +32,9 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
     let _run = span.enter();
     let model = qts_research_torch::registry::saved_config(&environment(global)?, &dir)
         .map_err(crate::failure)?;
-    let inputs = if args.inputs_as_is {
+    // One input per symbol: a wide file of closes is predicted symbol by symbol, in the long
+    // format (`symbol` column).
+    let inputs: Vec<(String, Inputs)> = if args.inputs_as_is {
         let path = Path::new(&args.data);
         if !path.is_file() {
             return Err(input(format!("{}: no such file", path.display())));
@@ -47,12 +49,15 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
             )));
         }
         qts_cli::output::reads(path);
-        raw_inputs(
-            &read_csv_table_with(path, &cfg.data.limits)?,
-            card.input_size,
-            &path.display().to_string(),
-        )
-        .map_err(crate::failure)?
+        vec![(
+            String::new(),
+            raw_inputs(
+                &read_csv_table_with(path, &cfg.data.limits)?,
+                card.input_size,
+                &path.display().to_string(),
+            )
+            .map_err(crate::failure)?,
+        )]
     } else {
         let Some(p) = Pipeline::read(&dir).map_err(crate::failure)? else {
             return Err(input(format!(
@@ -60,7 +65,7 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
                 card.name, card.version, card.input_size
             )));
         };
-        let (bars, path) = load_for_model(
+        let (all, path) = load_all_for_model(
             &args.data,
             cfg,
             p.adjust || args.adjust,
@@ -76,8 +81,14 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
             )));
         }
         qts_cli::output::reads(&path);
-        let (time, values) = p.inputs(&bars).map_err(crate::failure)?;
-        Inputs { time, values }
+        let all = qts_research_torch::data::keep_symbols(all, &args.symbols, &path)
+            .map_err(crate::failure)?;
+        all.iter()
+            .map(|bars| {
+                let (time, values) = p.inputs(bars).map_err(crate::failure)?;
+                Ok((bars.symbol.clone(), Inputs { time, values }))
+            })
+            .collect::<Result<Vec<_>, Failure>>()?
     };
     let request = ForecastRequest {
         registry: &registry,
@@ -92,7 +103,16 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
         seed: cfg.reproducibility.seed,
         data_name: &args.data,
     };
-    let out = forecast(&request, &inputs).map_err(crate::failure)?;
+    let out = if inputs.len() == 1 {
+        forecast(&request, &inputs[0].1).map_err(crate::failure)?
+    } else {
+        let tables = inputs
+            .iter()
+            .map(|(symbol, i)| Ok((symbol.as_str(), forecast(&request, i)?)))
+            .collect::<Result<Vec<_>, qts_models::ModelError>>()
+            .map_err(crate::failure)?;
+        long_format(tables)
+    };
     match &args.out {
         Some(path) => {
             qts_cli::output::check_output(path)?;
@@ -126,5 +146,59 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
             }
             qts_cli::output::print(&text)
         }
+    }
+}
+
+/// Symbols' predictions as one table in the long format: rows by date, then symbol in the
+/// universe's order, with a `symbol` column.
+fn long_format(tables: Vec<(&str, qts_data::io::Table)>) -> qts_data::io::Table {
+    let mut rows: Vec<(chrono::NaiveDateTime, usize, usize)> = tables
+        .iter()
+        .enumerate()
+        .flat_map(|(s, (_, t))| {
+            t.time
+                .iter()
+                .enumerate()
+                .map(move |(i, time)| (*time, s, i))
+        })
+        .collect();
+    rows.sort_unstable();
+    let first = &tables[0].1;
+    let columns = first
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, (name, _))| {
+            (
+                name.clone(),
+                rows.iter()
+                    .map(|&(_, s, i)| tables[s].1.columns[c].1[i])
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut labels: Vec<(String, Vec<String>)> = first
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(c, (name, _))| {
+            (
+                name.clone(),
+                rows.iter()
+                    .map(|&(_, s, i)| tables[s].1.labels[c].1[i].clone())
+                    .collect(),
+            )
+        })
+        .collect();
+    labels.push((
+        "symbol".into(),
+        rows.iter()
+            .map(|&(_, s, _)| tables[s].0.to_string())
+            .collect(),
+    ));
+    qts_data::io::Table {
+        time: rows.iter().map(|r| r.0).collect(),
+        columns,
+        labels,
     }
 }

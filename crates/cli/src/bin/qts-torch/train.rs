@@ -71,7 +71,14 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<(), Failure> {
     let report = train(
         &loaded,
         TrainAsk {
-            data: TrainData::Named(args.data.clone()),
+            data: if args.symbols.is_empty() {
+                TrainData::Named(args.data.clone())
+            } else {
+                TrainData::Universe {
+                    file: args.data.clone(),
+                    symbols: args.symbols.clone(),
+                }
+            },
             name: args.name.clone(),
             seeds: args.seeds,
             adjust: args.adjust,
