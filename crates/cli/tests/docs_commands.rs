@@ -80,6 +80,7 @@ const DOCUMENTS: &[&str] = &[
     "docs/guides/setup.md",
     "docs/guides/backtesting.md",
     "docs/guides/training.md",
+    "docs/guides/portfolio.md",
     "docs/migration.md",
     "docs/production.md",
     "docs/python.md",
@@ -415,6 +416,11 @@ fn backtesting_guide_commands_run() {
 #[test]
 fn training_guide_commands_run() {
     run_document("docs/guides/training.md");
+}
+
+#[test]
+fn portfolio_guide_commands_run() {
+    run_document("docs/guides/portfolio.md");
 }
 
 #[test]
