@@ -3,7 +3,7 @@
 //! placed at that close, from the same positions, cash and equity; and changing the bars after
 //! the close changes nothing.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use std::path::Path;
 
