@@ -327,7 +327,8 @@ pub enum ExperimentsCommand {
 /// Where a live command's bars come from, and the strategy it follows.
 #[derive(Debug, Clone, Args)]
 pub struct LiveArgs {
-    /// Bars (CSV or Parquet); repeat for several symbols sharing one portfolio (same dates).
+    /// Bars (CSV or Parquet; a wide CSV of closes is one symbol per column); repeat for
+    /// several symbols in one portfolio, each on its own history.
     #[arg(long, value_name = "FILE", conflicts_with = "symbols")]
     pub data: Vec<PathBuf>,
     /// Symbols, comma-separated: refreshed from data.default_provider into the cache (unless

@@ -123,8 +123,9 @@ pub fn parse_csv_as(
 /// A wide file of closes — a date column and one column of closes per symbol, as many vendors
 /// and `yfinance` export — as one close-only series per column (its header the symbol); `None`
 /// when the header is not one (any bar column besides the date, or fewer than two others).
-/// Every symbol must have a close on every row: symbols with different histories are not
-/// traded on one calendar.
+/// An empty cell (or `NaN`) is a date the symbol has no bar on — before it listed, after it
+/// was delisted, a day it did not trade: each symbol keeps its own history (see
+/// [`crate::universe`]).
 ///
 /// # Errors
 /// As [`parse_csv_as`], naming the file, row and symbol of a missing or bad close.
@@ -196,16 +197,15 @@ pub fn parse_csv_wide(
             .map_err(|reason| bad("date", reason))?;
         for (s, &i) in series.iter_mut().zip(&others) {
             let cell = record.get(i).unwrap_or("");
-            let close = parse_number(cell)
-                .filter(|x| !x.is_nan())
-                .ok_or_else(|| {
-                    bad(
-                        &s.symbol,
-                        format!(
-                            "`{cell}` is not a close: a wide file of closes needs every symbol's close on every row (symbols with different histories are not traded together; give them as separate files)"
-                        ),
-                    )
-                })?;
+            let Some(close) = parse_number(cell) else {
+                return Err(bad(
+                    &s.symbol,
+                    format!("`{cell}` is not a close (an empty cell is a date without a bar)"),
+                ));
+            };
+            if close.is_nan() {
+                continue;
+            }
             s.time.push(time);
             s.open.push(close);
             s.high.push(close);
@@ -215,9 +215,10 @@ pub fn parse_csv_wide(
             s.source_rows.push(row);
         }
     }
-    if series[0].is_empty() {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
+    if let Some(s) = series.iter().find(|s| s.is_empty()) {
+        return Err(DataError::Content {
+            path: path.display().to_string(),
+            reason: format!("`{}` has no close on any row", s.symbol),
         });
     }
     Ok(Some(series))
@@ -917,14 +918,25 @@ mod tests {
                 .is_none()
         );
         assert!(wide("date,Price\n2020-01-02,1\n").unwrap().is_none());
-        // A symbol without a close on a row is named.
-        let e = wide("Date,AAPL,MSFT\n2020-01-02,75.1,\n")
+        // An empty cell is a date without a bar: MSFT lists on the 3rd, AAPL misses it.
+        let s = wide("Date,AAPL,MSFT\n2020-01-02,75.1,\n2020-01-03,NaN,158.6\n2020-01-06,76,159\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(s[0].close, vec![75.1, 76.0]);
+        assert_eq!(s[1].close, vec![158.6, 159.0]);
+        assert_eq!(s[1].source_rows, vec![3, 4]);
+        // A cell that is not a number is named; a symbol without any close is refused.
+        let e = wide("Date,AAPL,MSFT\n2020-01-02,75.1,abc\n")
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("w.csv:2: column `MSFT`: `` is not a close"),
+            e.contains("w.csv:2: column `MSFT`: `abc` is not a close"),
             "{e}"
         );
+        let e = wide("Date,AAPL,MSFT\n2020-01-02,75.1,\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`MSFT` has no close on any row"), "{e}");
     }
 
     #[test]
