@@ -168,7 +168,8 @@ impl Rules for QtsRules {
     }
 
     fn reads_volatility(&self, cfg: &EngineConfig) -> bool {
-        cfg.sizing.method != SizingMethod::FixedFractional
+        // A strategy that chooses its weights skips the sizer.
+        cfg.sizing.method != SizingMethod::FixedFractional && !cfg.strategy_weights
     }
 
     fn caps_buys_to_cash(&self) -> bool {

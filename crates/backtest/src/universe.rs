@@ -66,7 +66,13 @@ pub fn universe_stats(
     let mut held = vec![0.0; k];
     let mut holdings = Vec::with_capacity(n);
     let mut fills = result.fills.iter().peekable();
-    let index = |symbol: &str| result.symbols.iter().position(|s| s == symbol);
+    let by_name: std::collections::HashMap<&str, usize> = result
+        .symbols
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let index = |symbol: &str| by_name.get(symbol).copied();
     let mut flows = vec![0.0; k];
     let mut traded_at: Vec<(usize, f64)> = Vec::new();
     for t in first..first + n {
@@ -144,39 +150,46 @@ pub fn rank_ic(
     from: usize,
     until: usize,
 ) -> (Vec<(chrono::NaiveDate, f64)>, Vec<bool>) {
-    let mut ics = Vec::new();
-    let mut hits = Vec::new();
+    use rayon::prelude::*;
     let Some(time) = bars.first().map(|b| &b.time) else {
-        return (ics, hits);
+        return (Vec::new(), Vec::new());
     };
-    let mut f = Vec::with_capacity(bars.len());
-    let mut r = Vec::with_capacity(bars.len());
     let end = until.min(time.len()).saturating_sub(1);
-    for (t, at) in time.iter().enumerate().take(end).skip(from) {
-        f.clear();
-        r.clear();
-        for (s, b) in bars.iter().enumerate() {
-            let p = signals.at(t, s);
-            let (c0, c1) = (b.close[t], b.close[t + 1]);
-            if p.is_finite() && c0.is_finite() && c1.is_finite() {
-                f.push(p);
-                r.push(c1 / c0 - 1.0);
+    // Each date on its own (in parallel; collected in date order, so the result does not
+    // depend on the threads).
+    let per_date: Vec<Option<(chrono::NaiveDate, f64, bool)>> = (from.min(end)..end)
+        .into_par_iter()
+        .map(|t| {
+            let mut f = Vec::with_capacity(bars.len());
+            let mut r = Vec::with_capacity(bars.len());
+            for (s, b) in bars.iter().enumerate() {
+                let p = signals.at(t, s);
+                let (c0, c1) = (b.close[t], b.close[t + 1]);
+                if p.is_finite() && c0.is_finite() && c1.is_finite() {
+                    f.push(p);
+                    r.push(c1 / c0 - 1.0);
+                }
             }
-        }
-        if f.len() < 3 {
-            continue;
-        }
-        let ic = spearman(&f, &r);
-        if !ic.is_finite() {
-            continue;
-        }
-        ics.push((at.date(), ic));
-        let mut order: Vec<usize> = (0..f.len()).collect();
-        order.sort_by(|&a, &b| f[b].total_cmp(&f[a]).then(a.cmp(&b)));
-        let bucket = (f.len() / 5).max(1);
-        let top = order[..bucket].iter().map(|&i| r[i]).sum::<f64>() / bucket as f64;
-        let all = r.iter().sum::<f64>() / r.len() as f64;
-        hits.push(top > all);
-    }
-    (ics, hits)
+            if f.len() < 3 {
+                return None;
+            }
+            let ic = spearman(&f, &r);
+            if !ic.is_finite() {
+                return None;
+            }
+            // The top fifth by forecast (ties: the universe's order), without sorting the rest.
+            let bucket = (f.len() / 5).max(1);
+            let mut order: Vec<usize> = (0..f.len()).collect();
+            order
+                .select_nth_unstable_by(bucket - 1, |&a, &b| f[b].total_cmp(&f[a]).then(a.cmp(&b)));
+            let top = order[..bucket].iter().map(|&i| r[i]).sum::<f64>() / bucket as f64;
+            let all = r.iter().sum::<f64>() / r.len() as f64;
+            Some((time[t].date(), ic, top > all))
+        })
+        .collect();
+    per_date
+        .into_iter()
+        .flatten()
+        .map(|(d, ic, hit)| ((d, ic), hit))
+        .unzip()
 }

@@ -11,18 +11,20 @@ use serde::{Deserialize, Serialize};
 /// 1-based ranks of `x`, ties given the average of the ranks they span (scipy's
 /// `rankdata(method="average")`). NaN values must be removed first.
 pub fn average_ranks(x: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    // Values with their positions, sorted by value (ties share their average rank, so their
+    // order among themselves does not matter).
+    let mut sorted: Vec<(f64, usize)> = x.iter().copied().zip(0..).collect();
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut ranks = vec![0.0; x.len()];
     let mut i = 0;
-    while i < order.len() {
+    while i < sorted.len() {
         let mut j = i;
-        while j + 1 < order.len() && x[order[j + 1]] == x[order[i]] {
+        while j + 1 < sorted.len() && sorted[j + 1].0 == sorted[i].0 {
             j += 1;
         }
         // Positions i..=j (0-based) share ranks i+1..=j+1: their mean.
         let rank = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
+        for &(_, k) in &sorted[i..=j] {
             ranks[k] = rank;
         }
         i = j + 1;
