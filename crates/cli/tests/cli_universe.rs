@@ -130,6 +130,7 @@ fn a_universe_of_files_with_their_own_histories_says_who_listed_and_who_left() {
         .arg("--data")
         .arg(sample("goog_daily.csv"))
         .args(["--strategy", "equal-weight", "--json", "--out", "res"])
+        .args(["--report", "res/page.html"])
         .output()
         .unwrap();
     let r = json(&out);
@@ -147,6 +148,27 @@ fn a_universe_of_files_with_their_own_histories_says_who_listed_and_who_left() {
     assert_eq!(r["universe"]["max_tradable"], 2);
     assert_eq!(r["start"], "1999-01-04");
     assert_eq!(r["end"], "2018-12-31");
+    // The page shows the universe, and stats.json keeps it for the pages that read it back.
+    let page = std::fs::read_to_string(dir.path().join("res/page.html")).unwrap();
+    assert!(page.contains("<h2>Universe</h2>"), "no universe section");
+    assert!(
+        page.contains("<td>sp500_daily</td>"),
+        "no contribution rows"
+    );
+    assert!(!page.contains("<script"), "pages are script-free");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("res/stats.json")).unwrap())
+            .unwrap();
+    assert_eq!(stats["universe"]["symbols"], 2);
+    let compare = qts(dir.path())
+        .args(["compare", "res", "res", "--out", "c.html", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        compare.status.success(),
+        "compare reads a universe's stats.json back: {}",
+        String::from_utf8_lossy(&compare.stderr)
+    );
 }
 
 #[test]

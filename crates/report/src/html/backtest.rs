@@ -614,6 +614,9 @@ pub fn backtest_page(d: &RunData) -> String {
         out.push_str("</table>");
     }
     out.push_str("</div>");
+    if let Some(u) = &s.universe {
+        out.push_str(&universe_section(u));
+    }
     let terms = serde_json::from_value::<qts_backtest::engine::ActiveSettings>(s.settings.clone())
         .map_or_else(|_| String::new(), |a| format!("<p>{}</p>", esc(&a.terms())));
     let _ = write!(
@@ -624,6 +627,85 @@ pub fn backtest_page(d: &RunData) -> String {
         super::settings_table(&s.stamp)
     );
     out.push_str("</body></html>\n");
+    out
+}
+
+/// A universe's statistics: names tradable and held, turnover, the rank IC, and each symbol's
+/// contribution to the return as a bar (no script: widths in the style).
+fn universe_section(u: &qts_backtest::universe::UniverseStats) -> String {
+    let mut out = String::from("<h2>Universe</h2><table>");
+    let row = |out: &mut String, label: &str, value: String| {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(label),
+            esc(&value)
+        );
+    };
+    row(&mut out, "symbols", u.symbols.to_string());
+    row(
+        &mut out,
+        "tradable a day",
+        format!("{} .. {}", u.min_tradable, u.max_tradable),
+    );
+    row(
+        &mut out,
+        "holdings (average)",
+        format!("{:.2}", u.mean_holdings),
+    );
+    row(
+        &mut out,
+        "turnover a rebalance",
+        format!(
+            "{:.1}% ({} rebalances)",
+            100.0 * u.turnover_per_rebalance,
+            u.rebalances
+        ),
+    );
+    if let Some(ic) = &u.rank_ic {
+        row(
+            &mut out,
+            "rank IC (mean, Spearman against the next day's returns)",
+            format!(
+                "{:.4} (std {:.4}, t {:.2}, ICIR {:.3}, {} dates)",
+                ic.mean, ic.std, ic.t_stat, ic.icir, ic.dates
+            ),
+        );
+    }
+    if let Some(h) = u.top_bucket_hit_rate {
+        row(
+            &mut out,
+            "top fifth of the forecasts beat the average",
+            format!("{:.1}% of dates", 100.0 * h),
+        );
+    }
+    out.push_str("</table><h2>Each symbol's contribution to the return</h2><table>");
+    let mut by: Vec<_> = u.contributions.iter().collect();
+    by.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+    let widest = by
+        .iter()
+        .map(|c| c.contribution.abs())
+        .filter(|x| x.is_finite())
+        .fold(0.0_f64, f64::max);
+    for c in by {
+        let width = if widest > 0.0 && c.contribution.is_finite() {
+            100.0 * c.contribution.abs() / widest
+        } else {
+            0.0
+        };
+        let colour = if c.contribution >= 0.0 {
+            "#2e9e5b"
+        } else {
+            "#d2453b"
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{:+.2}%</td><td style=\"width:50%\"><div style=\"background:{colour};height:0.8em;width:{width:.1}%\"></div></td></tr>",
+            esc(&c.symbol),
+            100.0 * c.contribution
+        );
+    }
+    out.push_str("</table>");
     out
 }
 
