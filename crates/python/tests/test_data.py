@@ -118,7 +118,8 @@ def test_the_report_page_is_the_cli_page(cli, tmp_path):
 
 def test_strategies_are_listed_with_their_defaults():
     listed = qts.strategies()
-    assert set(listed) == {"buy-and-hold", "sma-cross", "signal"}
+    assert set(listed) == {"buy-and-hold", "sma-cross", "signal", "equal-weight", "rank"}
+    assert listed["rank"]["params"]["top"] == 5 and listed["rank"]["params"]["weighting"] == "equal"
     defaults = listed["sma-cross"]["params"]
     bars = qts.read_bars(GOOG)
     by_default = qts.backtest(bars, "sma-cross").stats
