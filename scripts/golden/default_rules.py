@@ -778,14 +778,7 @@ def case(name, data, strategy, sets, note, signal_from=None):
         "strategy": strategy,
         "sets": [f"{k}={json.dumps(v) if isinstance(v, bool) else v}" for k, v in cfg.items()],
         "predictions": predictions,
-        "fills": [dict(f, date=str(dates[f["bar"]].date())) for f in sim["fills"]],
-        "equity": sim["equity"],
-        "cash": sim["cash"],
-        "drawdown": sim["drawdown"],
-        "trades": [dict(t, entry_date=str(dates[t["entry_bar"]].date()), exit_date=str(dates[t["exit_bar"]].date()))
-                   for t in sim["trades"]],
-        "open_positions": sim["open_positions"],
-        "metrics": m,
+        **outcome(sim, m),
     }
     write(name, doc, sim)
 
@@ -828,6 +821,15 @@ def rank_case(name, files, symbols, cuts, strategy, sets, note, z=1.645):
             for t in range(len(dates)) for s, fs in enumerate(forecasts) if (f := fs[t]) is not None
         ],
         "listed": sim["listed"],
+        **outcome(sim, m),
+    }
+    write(name, doc, sim)
+
+
+def outcome(sim, m):
+    """What the simulator produced, as a golden file holds it."""
+    dates = sim["dates"]
+    return {
         "fills": [dict(f, date=str(dates[f["bar"]].date())) for f in sim["fills"]],
         "equity": sim["equity"],
         "cash": sim["cash"],
@@ -837,7 +839,6 @@ def rank_case(name, files, symbols, cuts, strategy, sets, note, z=1.645):
         "open_positions": sim["open_positions"],
         "metrics": m,
     }
-    write(name, doc, sim)
 
 
 def write(name, doc, sim):

@@ -222,6 +222,23 @@ fn rank_strategy(g: &Value, all: &[BarSeries]) -> Box<dyn Strategy> {
         .unwrap()
 }
 
+/// The shipped configuration with a case's `--set` overrides, as a user writes them.
+fn configured(g: &Value) -> qts_core::config::Loaded<qts_config::QtsConfig> {
+    let overrides: Vec<String> = g["sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    ConfigRequest {
+        dir: Some(repo().join("config")),
+        overrides,
+        ..ConfigRequest::default()
+    }
+    .load::<qts_config::QtsConfig>()
+    .unwrap()
+}
+
 fn case(name: &str) {
     let g = golden(name);
     let all = if g.get("symbols").is_some() {
@@ -239,19 +256,7 @@ fn case(name: &str) {
         )
     };
     let bars = &all[0];
-    let overrides: Vec<String> = g["sets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect();
-    let loaded = ConfigRequest {
-        dir: Some(repo().join("config")),
-        overrides,
-        ..ConfigRequest::default()
-    }
-    .load::<qts_config::QtsConfig>()
-    .unwrap();
+    let loaded = configured(&g);
     let cfg = EngineConfig::from_config(&loaded.config);
     let s = &g["strategy"];
     let mut strategy: Box<dyn Strategy> = match s["name"].as_str().unwrap() {
@@ -506,19 +511,7 @@ fn equal_weight_top_k_matches_vectorbt_and_the_rank_ic_matches_scipy() {
         .unwrap();
     let g: Value = serde_json::from_str(&text).unwrap();
     let all = universe(&g);
-    let overrides: Vec<String> = g["sets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect();
-    let loaded = ConfigRequest {
-        dir: Some(repo().join("config")),
-        overrides,
-        ..ConfigRequest::default()
-    }
-    .load::<qts_config::QtsConfig>()
-    .unwrap();
+    let loaded = configured(&g);
     let cfg = EngineConfig::from_config(&loaded.config);
     let mut strategy = rank_strategy(&g, &all);
     let result = run(&all, strategy.as_mut(), &cfg).unwrap();
