@@ -667,3 +667,48 @@ fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
         .unwrap();
     assert_eq!(metric["value"], s["model"]["total_return"]);
 }
+
+/// Three stocks of the wide file, 2010–2014, one listed in 2011: a model pooled over the
+/// symbols of each train window, its forecasts of the test window ranked (top 1), stitched.
+#[test]
+fn a_universe_walks_forward_with_one_pooled_model_per_window_ranked() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample("stocks20_daily_adjclose.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (a, m, k) = (col("AAPL"), col("MSFT"), col("KO"));
+    let mut wide = String::from("date,AAPL,MSFT,KO\n");
+    for l in lines {
+        let c: Vec<&str> = l.split(',').collect();
+        if c[0] < "2010-01-01" || c[0] > "2014-12-31" {
+            continue;
+        }
+        // MSFT lists on 2011-01-03: empty cells before.
+        let msft = if c[0] < "2011-01-03" { "" } else { c[m] };
+        wide.push_str(&format!("{},{},{msft},{}\n", c[0], c[a], c[k]));
+    }
+    let data = dir.path().join("three.csv");
+    std::fs::write(&data, wide).unwrap();
+    let v = json(
+        &qts(dir.path())
+            .args(SMALL)
+            .args(["-q", "walk-forward", "--data"])
+            .arg(&data)
+            .args(["--model-config", &model_yaml()])
+            .args(["--strategy", "rank", "--param", "top=1"])
+            .args(["--train", "500", "--test", "250", "--json", "--out", "wf"])
+            .output()
+            .unwrap(),
+    );
+    let windows = v["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 3, "{v}");
+    for w in windows {
+        assert!(w["params"].as_str().unwrap().starts_with("model="), "{w}");
+    }
+    // The stitched out-of-sample result traded: one name at a time, weekly.
+    let oos = &v["out_of_sample"];
+    assert!(oos["num_trades"].as_u64().unwrap() > 0, "{oos}");
+    let equity = std::fs::read_to_string(dir.path().join("wf/oos_equity.csv")).unwrap();
+    assert_eq!(equity.lines().count() - 1, 3 * 250);
+}

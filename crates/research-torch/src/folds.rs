@@ -50,18 +50,58 @@ impl Folds<'_> {
         (a, b): (usize, usize),
         to: usize,
     ) -> Result<(ModelCard, Vec<Forecast>), JobError> {
+        let (card, mut rows) = self.train_and_forecast_all(label, (a, b), to)?;
+        Ok((card, rows.swap_remove(0)))
+    }
+
+    /// [`Folds::train_and_forecast`] over every symbol of the market: one model pooled over
+    /// the symbols with bars over the whole train window (each on the bars it has), and every
+    /// symbol's forecasts (none for a symbol without the bars its features need).
+    ///
+    /// # Errors
+    /// As [`Folds::train_and_forecast`].
+    pub fn train_and_forecast_all(
+        &self,
+        label: &str,
+        (a, b): (usize, usize),
+        to: usize,
+    ) -> Result<(ModelCard, Vec<Vec<Forecast>>), JobError> {
         let cfg = self.session.config();
-        let bars = &self.session.market.bars()[0];
-        let day = |i: usize| bars.time[i].date();
-        // The model sees the bars up to its train window's end and nothing after.
+        let all = self.session.market.bars();
+        let time = &all[0].time;
+        let day = |i: usize| time[i].date();
+        // Each symbol on the bars it has; the model sees them up to its train window's end and
+        // nothing after.
+        let own: Vec<qts_data::BarSeries> = all.iter().map(qts_data::universe::present).collect();
+        // A symbol joins a window's model when it has bars over the whole train window (a
+        // bar at its first and its last date): one listed or delisted inside it is forecast by
+        // the model but not trained on.
+        let data: Vec<SymbolBars> = all
+            .iter()
+            .zip(&own)
+            .filter(|(full, _)| {
+                all.len() == 1
+                    || (qts_data::universe::has_bar(full, a)
+                        && qts_data::universe::has_bar(full, b))
+            })
+            .map(|(_, p)| p)
+            .map(|p| SymbolBars {
+                symbol: p.symbol.clone(),
+                source: self.source.clone(),
+                bars: p.through(day(b)),
+            })
+            .collect();
+        if data.is_empty() {
+            return Err(JobError::input(format!(
+                "no symbol has bars over the whole train window {} .. {}",
+                day(a),
+                day(b)
+            )));
+        }
         let request = TrainRequest {
             config: cfg,
             name: self.name.clone(),
-            data: vec![SymbolBars {
-                symbol: bars.symbol.clone(),
-                source: self.source.clone(),
-                bars: bars.through(day(b)),
-            }],
+            data,
             data_name: format!("{} ({label}: {} .. {})", self.source, day(a), day(b)),
             data_hash: qts_core::hex::sha256(
                 format!("{}:{}:{}", self.session.stamp.data_hash, day(a), day(b)).as_bytes(),
@@ -88,32 +128,54 @@ impl Folds<'_> {
                 card.name, card.version
             )));
         };
-        // Inputs up to `to`: a forecast at bar t reads bars up to t only.
-        let (time, values) = pipeline.inputs(&bars.through(day(to)))?;
-        let predictions = forecast(
-            &ForecastRequest {
-                registry: &self.registry,
-                card: &card,
-                model: &cfg.model,
-                compute: &cfg.compute,
-                from: Some(day(a)),
-                to: Some(day(to)),
-                ensemble: false,
-                mc_samples: 0,
-                level: 0.9,
-                seed: cfg.reproducibility.seed,
-                data_name: &self.source,
-            },
-            &Inputs { time, values },
-        )?;
-        let pred = predictions.column("prediction").unwrap_or_default();
-        let rows = predictions
-            .time
-            .iter()
-            .copied()
-            .zip(pred.iter().copied())
-            .collect();
-        Ok((card, rows))
+        let lookback = qts_models::net::NetSpec::new(&cfg.model, card.input_size)
+            .map(|n| n.lookback)
+            .unwrap_or(1);
+        let mut out = Vec::with_capacity(own.len());
+        for p in &own {
+            // Inputs up to `to`: a forecast at bar t reads bars up to t only.
+            let upto = p.through(day(to));
+            let in_span = upto.time.iter().filter(|t| t.date() >= day(a)).count();
+            if own.len() > 1 && (upto.len() < lookback.max(2) || in_span == 0) {
+                out.push(Vec::new());
+                continue;
+            }
+            let (time, values) = match pipeline.inputs(&upto) {
+                Ok(x) => x,
+                // Too few bars for the features' warm-up: no forecast for this symbol.
+                Err(_) if own.len() > 1 => {
+                    out.push(Vec::new());
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let predictions = forecast(
+                &ForecastRequest {
+                    registry: &self.registry,
+                    card: &card,
+                    model: &cfg.model,
+                    compute: &cfg.compute,
+                    from: Some(day(a)),
+                    to: Some(day(to)),
+                    ensemble: false,
+                    mc_samples: 0,
+                    level: 0.9,
+                    seed: cfg.reproducibility.seed,
+                    data_name: &self.source,
+                },
+                &Inputs { time, values },
+            )?;
+            let pred = predictions.column("prediction").unwrap_or_default();
+            out.push(
+                predictions
+                    .time
+                    .iter()
+                    .copied()
+                    .zip(pred.iter().copied())
+                    .collect(),
+            );
+        }
+        Ok((card, out))
     }
 
     /// A window's fold: its model trained on the train window, its in-sample metric (the
@@ -127,31 +189,64 @@ impl Folds<'_> {
         let bars = &s.market.bars()[0];
         let b = span.train.1;
         let end = bars.time[b].date();
-        let (card, rows) =
-            self.train_and_forecast(&format!("window {}", span.window), span.train, span.test.1)?;
-        let signal = |keep: &dyn Fn(chrono::NaiveDate) -> bool| -> Vec<_> {
-            rows.iter()
-                .filter(|(t, _)| keep(t.date()))
-                .map(|(t, v)| (*t, *v, None, None))
-                .collect()
+        let (card, all_rows) = self.train_and_forecast_all(
+            &format!("window {}", span.window),
+            span.train,
+            span.test.1,
+        )?;
+        let universe = all_rows.len() > 1;
+        // One symbol: the signal strategy; a universe: the strategy asked for (`rank` unless
+        // `signal`), each symbol's forecasts in one panel.
+        let traded = if !universe || s.strategy == "signal" {
+            "signal"
+        } else {
+            "rank"
+        };
+        let params: &[(String, String)] = if universe || s.strategy == "signal" {
+            &s.params
+        } else {
+            &[]
+        };
+        let signal = |keep: &dyn Fn(chrono::NaiveDate) -> bool| -> Option<SignalSeries> {
+            if !universe {
+                let rows: Vec<_> = all_rows[0]
+                    .iter()
+                    .filter(|(t, _)| keep(t.date()))
+                    .map(|(t, v)| (*t, *v, None, None))
+                    .collect();
+                return (!rows.is_empty()).then(|| SignalSeries::align(&bars.time, &rows));
+            }
+            let w = all_rows.len();
+            let mut prediction = vec![f64::NAN; bars.time.len() * w];
+            let mut any = false;
+            for (sym, rows) in all_rows.iter().enumerate() {
+                for (t, v) in rows.iter().filter(|(t, _)| keep(t.date())) {
+                    if let Ok(i) = bars.time.binary_search(t) {
+                        prediction[i * w + sym] = *v;
+                        any = true;
+                    }
+                }
+            }
+            any.then(|| SignalSeries {
+                symbols: s.market.bars().iter().map(|b| b.symbol.clone()).collect(),
+                prediction,
+                ..SignalSeries::default()
+            })
         };
         let inside = signal(&|t| t <= end);
         let outside = signal(&|t| t > end);
         // In sample: the model's forecasts of its own train window, traded the same way.
-        let (in_sample, in_sample_annual_return) = match inside.first() {
-            Some(first) if inside.len() >= 2 => {
+        let first_inside = inside.as_ref().and_then(SignalSeries::span).map(|x| x.0);
+        let (in_sample, in_sample_annual_return) = match (first_inside, inside) {
+            (Some(first), Some(inside)) if bars.time[first].date() < end => {
                 let settings = Settings {
                     window: Window {
-                        from: Some(first.0.date()),
+                        from: Some(bars.time[first].date()),
                         to: Some(end),
                     },
                     ..s.settings.clone()
                 };
-                let mut strategy = s.build(
-                    "signal",
-                    &s.params,
-                    Some(SignalSeries::align(&bars.time, &inside)),
-                )?;
+                let mut strategy = s.build(traded, params, Some(inside))?;
                 let r = backtest(
                     &s.market,
                     strategy.as_mut(),
@@ -168,9 +263,17 @@ impl Folds<'_> {
             _ => (None, f64::NAN),
         };
         let strategy = s.build(
-            "signal",
-            &s.params,
-            Some(SignalSeries::align(&bars.time, &outside)),
+            traded,
+            params,
+            Some(outside.unwrap_or_else(|| SignalSeries {
+                symbols: if universe {
+                    s.market.bars().iter().map(|b| b.symbol.clone()).collect()
+                } else {
+                    Vec::new()
+                },
+                prediction: vec![f64::NAN; bars.time.len() * all_rows.len()],
+                ..SignalSeries::default()
+            })),
         )?;
         tracing::info!(
             window = span.window,
@@ -178,7 +281,18 @@ impl Folds<'_> {
             val_loss = card.metrics.get("val_loss").copied().unwrap_or(f64::NAN),
             "fold trained"
         );
-        let tested = rows.into_iter().filter(|(t, _)| t.date() > end).collect();
+        // One symbol's forecasts of its test window (a universe's are in its windows' trades).
+        let tested = if universe {
+            Vec::new()
+        } else {
+            all_rows
+                .into_iter()
+                .next()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(t, _)| t.date() > end)
+                .collect()
+        };
         Ok((
             Fold {
                 strategy,
@@ -208,12 +322,14 @@ pub struct ModelWalk {
 pub struct WalkedModel {
     /// The walk, as `qts walk-forward --json` prints it.
     pub report: WalkForwardReport,
-    /// The out-of-sample forecasts, window after window.
+    /// The out-of-sample forecasts, window after window (one symbol's; empty for a universe,
+    /// whose forecasts are traded in each window).
     pub forecasts: Vec<Forecast>,
 }
 
-/// Walks the model of the session's configuration forward over `ask.schedule` (one symbol;
-/// the signal strategy trades the forecasts).
+/// Walks the model of the session's configuration forward over `ask.schedule`: one symbol's
+/// forecasts traded by the signal strategy; a universe's by one model pooled over its symbols
+/// per window, ranked (`rank`, with the session's parameters; `signal` when asked).
 ///
 /// # Errors
 /// [`JobError`]: more than one symbol, a bad registry name, the windows' and the training's
@@ -223,11 +339,6 @@ pub fn walk_model(
     ask: &ModelWalk,
     progress: &dyn Progress,
 ) -> Result<WalkedModel, JobError> {
-    if session.market.bars().len() != 1 {
-        return Err(JobError::input(
-            "a model walks one symbol forward: give one data file",
-        ));
-    }
     qts_models::registry::check_name(&ask.name)?;
     let folds = Folds {
         session,

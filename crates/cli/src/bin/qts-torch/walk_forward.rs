@@ -1,6 +1,7 @@
 //! `qts walk-forward --model-config FILE`: flags → [`qts_research_torch::folds::walk_model`]
-//! (the model trained from scratch on each train window, its forecasts of the test window
-//! traded by the signal strategy) → table, JSON and files.
+//! (the model trained from scratch on each train window — pooled over the symbols of a universe
+//! — its forecasts of the test window traded by the signal strategy, or ranked by `rank` for
+//! several symbols) → table, JSON and files.
 
 use qts_cli::cli::{GlobalArgs, WalkForwardArgs};
 use qts_cli::failure::{Failure, input};
@@ -19,9 +20,9 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
             "--grid searches a strategy's parameters; with --model-config each window retrains the model (search its hyper-parameters with `qts optimize --model-config`)",
         ));
     }
-    if !matches!(args.run.strategy.as_str(), "sma-cross" | "signal") {
+    if !matches!(args.run.strategy.as_str(), "sma-cross" | "signal" | "rank") {
         return Err(input(format!(
-            "--model-config trades the model's forecasts with the signal strategy; --strategy {} takes no model",
+            "--model-config trades the model's forecasts with the signal strategy (rank for several symbols); --strategy {} takes no model",
             args.run.strategy
         )));
     }
@@ -30,12 +31,17 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
             "--signals: with --model-config the forecasts are the model's own",
         ));
     }
-    if args.run.data.len() != 1 {
-        return Err(input(
-            "--model-config walks one symbol forward: give one --data file",
-        ));
+    let (mut s, _guard) = session(global, &args.run, args.search.model_config.as_deref())?;
+    if s.market.bars().len() > 1 && s.strategy == "sma-cross" {
+        if !args.run.params.is_empty() {
+            return Err(input(
+                "several symbols walk forward as a ranked portfolio: give --strategy rank with its --param (top=5, …)",
+            ));
+        }
+        // A universe's forecasts are ranked: the strategy, and the rules its result states.
+        s.strategy = "rank".into();
+        s.settings.engine.strategy_weights = true;
     }
-    let (s, _guard) = session(global, &args.run, args.search.model_config.as_deref())?;
     let cfg = s.config();
     let span = RunContext::new("walk-forward")
         .model_type(cfg.model.architecture.to_string())
@@ -49,7 +55,7 @@ pub fn run(global: &GlobalArgs, args: &WalkForwardArgs) -> Result<(), Failure> {
             None => qts_stats::metrics::Metric::SharpeRatio,
         },
         name: format!("{}-wf", cfg.model.name),
-        source: args.run.data[0].display().to_string(),
+        source: qts_cli::setup::data_text(&args.run),
     };
     let tracker = tracker(s.loaded());
     let bar = Bar::new(
