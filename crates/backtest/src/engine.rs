@@ -485,6 +485,8 @@ struct Engine<'a> {
     tradable: Vec<bool>,
     /// How many symbols had a bar at each close.
     listed: Vec<usize>,
+    /// How many are tradable at the current close.
+    tradable_now: usize,
     /// Whether the strategy's strengths are weights of equity (see [`Strategy::sizes`]).
     strategy_sizes: bool,
     cfg: &'a EngineConfig,
@@ -612,6 +614,7 @@ impl<'a> Engine<'a> {
                 .collect(),
             tradable: vec![false; n],
             listed: Vec::new(),
+            tradable_now: 0,
             strategy_sizes: false,
             cfg,
             cap_buys: rules.caps_buys_to_cash(),
@@ -671,8 +674,7 @@ impl<'a> Engine<'a> {
             if was_exposed {
                 marks.exposed += 1;
             }
-            self.listed
-                .push(self.tradable.iter().filter(|&&x| x).count());
+            self.listed.push(self.tradable_now);
             self.update_extremes(t);
             if self.breaker(t, dd) {
                 marks.peak = marks.equity[t];
@@ -1050,7 +1052,13 @@ impl<'a> Engine<'a> {
         }
         // No negative cash beyond the margin: a buy is cut to what the account can pay.
         if self.cap_buys && size > 0.0 && held >= 0.0 {
-            let budget = self.portfolio.cash + self.cfg.margin * self.equity_at(t);
+            // The equity is summed over every symbol: only when margin needs it.
+            let borrow = if self.cfg.margin == 0.0 {
+                0.0
+            } else {
+                self.cfg.margin * self.equity_at(t)
+            };
+            let budget = self.portfolio.cash + borrow;
             let unit = price + self.costs.commission(1.0, price).max(0.0);
             let affordable = round_shares(self.cfg, (budget / unit).max(0.0));
             if size > affordable {
@@ -1171,9 +1179,11 @@ impl<'a> Engine<'a> {
     /// Which symbols may be traded at close `t`, and the delistings at it (see
     /// [`qts_data::universe`]).
     fn delist(&mut self, t: usize) {
+        self.tradable_now = 0;
         for s in 0..self.bars.len() {
             let gone = self.delisted_after[s] == Some(t);
             self.tradable[s] = has_bar(&self.bars[s], t) && !gone;
+            self.tradable_now += usize::from(self.tradable[s]);
             if !gone {
                 continue;
             }
@@ -1201,6 +1211,10 @@ impl<'a> Engine<'a> {
     }
 
     fn update_extremes(&mut self, t: usize) {
+        // Only the trailing stop reads the best price since entry.
+        if !self.cfg.stops.trailing_stop.enabled {
+            return;
+        }
         for s in 0..self.bars.len() {
             let held = self.portfolio.position(s);
             let b = &self.bars[s];

@@ -417,19 +417,31 @@ fn holding_returns(bars: &[qts_data::BarSeries], first: usize, len: usize) -> Ve
     }
     // A universe of own histories: each day, the symbols with a bar that day and an earlier
     // one, equally weighted, each from its last close (over a missing day).
-    let marks: Vec<Vec<f64>> = bars
+    let mut last: Vec<f64> = bars
         .iter()
-        .map(qts_data::universe::carried_closes)
+        .map(|b| {
+            b.close[..=first]
+                .iter()
+                .rev()
+                .find(|c| !c.is_nan())
+                .copied()
+                .unwrap_or(f64::NAN)
+        })
         .collect();
     (first + 1..first + len)
         .map(|t| {
-            let (sum, n) = bars
-                .iter()
-                .zip(&marks)
-                .filter(|(b, m)| !b.close[t].is_nan() && !m[t - 1].is_nan())
-                .fold((0.0, 0usize), |(sum, n), (b, m)| {
-                    (sum + b.close[t] / m[t - 1] - 1.0, n + 1)
-                });
+            let (mut sum, mut n) = (0.0, 0usize);
+            for (b, prev) in bars.iter().zip(last.iter_mut()) {
+                let c = b.close[t];
+                if c.is_nan() {
+                    continue;
+                }
+                if !prev.is_nan() {
+                    sum += c / *prev - 1.0;
+                    n += 1;
+                }
+                *prev = c;
+            }
             if n == 0 { 0.0 } else { sum / n as f64 }
         })
         .collect()

@@ -63,7 +63,8 @@ pub fn universe_stats(
     let n = result.equity.len();
     let k = bars.len();
     // Positions per close: the fills replayed.
-    let mut held = vec![0.0; k];
+    let mut held = vec![0.0_f64; k];
+    let mut open = 0usize;
     let mut holdings = Vec::with_capacity(n);
     let mut fills = result.fills.iter().peekable();
     let by_name: std::collections::HashMap<&str, usize> = result
@@ -78,8 +79,14 @@ pub fn universe_stats(
     for t in first..first + n {
         while let Some(f) = fills.next_if(|f| f.bar <= t) {
             if let Some(s) = index(&f.symbol) {
+                let was = held[s].abs() > 1e-12;
                 held[s] += f.size;
                 flows[s] -= f.size * f.price + f.commission;
+                match (was, held[s].abs() > 1e-12) {
+                    (false, true) => open += 1,
+                    (true, false) => open -= 1,
+                    _ => {}
+                }
             }
             if f.reason == crate::order::Reason::Rebalance {
                 match traded_at.last_mut() {
@@ -88,7 +95,7 @@ pub fn universe_stats(
                 }
             }
         }
-        holdings.push(held.iter().filter(|x| x.abs() > 1e-12).count());
+        holdings.push(open);
     }
     let last = first + n.saturating_sub(1);
     let start = result.equity.first().copied().unwrap_or(f64::NAN);

@@ -309,8 +309,17 @@ impl Strategy for Rank {
                 .filter(|(_, f)| f.expected >= self.rules.min_forecast && !skip(f))
                 .map(|(s, f)| (s, f.expected)),
         );
-        self.scored
-            .sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let best_first =
+            |a: &(usize, f64), b: &(usize, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if self.rules.drop.is_finite() || self.rules.top >= self.scored.len() {
+            self.scored.sort_unstable_by(best_first);
+        } else if self.rules.top > 0 {
+            // Only the first `top` are read: select them, then order them (the same names and
+            // order as a full sort, the order being total).
+            self.scored
+                .select_nth_unstable_by(self.rules.top - 1, best_first);
+            self.scored[..self.rules.top].sort_unstable_by(best_first);
+        }
         let ranked: Vec<usize> = self.scored.iter().map(|x| x.0).collect();
         // Held names without a bar here are left as they stand.
         let held: Vec<usize> = self
@@ -320,15 +329,19 @@ impl Strategy for Rank {
             .filter(|&s| s < n && ctx.tradable(s))
             .collect();
         let longs = self.choose_longs(&ranked, &held);
-        let mut worst: Vec<(usize, f64)> = forecasts
-            .iter()
-            .enumerate()
-            .filter_map(|(s, f)| f.map(|f| (s, f)))
-            .filter(|(s, f)| !longs.contains(s) && !skip(f))
-            .map(|(s, f)| (s, f.expected))
-            .collect();
-        worst.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-        let shorts: Vec<usize> = worst.iter().take(self.rules.bottom).map(|x| x.0).collect();
+        let shorts: Vec<usize> = if self.rules.bottom == 0 {
+            Vec::new()
+        } else {
+            let mut worst: Vec<(usize, f64)> = forecasts
+                .iter()
+                .enumerate()
+                .filter_map(|(s, f)| f.map(|f| (s, f)))
+                .filter(|(s, f)| !longs.contains(s) && !skip(f))
+                .map(|(s, f)| (s, f.expected))
+                .collect();
+            worst.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            worst.iter().take(self.rules.bottom).map(|x| x.0).collect()
+        };
         let mut weight = vec![0.0; n];
         for (s, w) in self
             .weights(ctx, &longs, self.rules.top, 1.0, &forecasts)
