@@ -39,8 +39,11 @@ pub struct UniverseStats {
     #[serde(skip)]
     pub ic_by_date: Vec<(chrono::NaiveDate, f64)>,
     /// Positions held at each close of the result.
-    #[serde(skip)]
+    #[serde(default)]
     pub holdings: Vec<usize>,
+    /// Symbols tradable at each close of the result (a bar there, not delisted).
+    #[serde(default)]
+    pub tradable: Vec<usize>,
 }
 
 /// One symbol's share of the result.
@@ -145,6 +148,7 @@ pub fn universe_stats(
             .then(|| hits.iter().filter(|&&h| h).count() as f64 / hits.len() as f64),
         ic_by_date,
         holdings,
+        tradable: result.listed.clone(),
     }
 }
 

@@ -160,6 +160,18 @@ fn a_universe_of_files_with_their_own_histories_says_who_listed_and_who_left() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("res/stats.json")).unwrap())
             .unwrap();
     assert_eq!(stats["universe"]["symbols"], 2);
+    // Held and tradable at every close, drawn on the page.
+    let bars = stats["num_bars"].as_u64().unwrap() as usize;
+    assert_eq!(
+        stats["universe"]["tradable"].as_array().unwrap().len(),
+        bars
+    );
+    assert_eq!(stats["universe"]["tradable"][0], 1);
+    assert_eq!(
+        stats["universe"]["holdings"].as_array().unwrap().len(),
+        bars
+    );
+    assert!(page.contains("Names held and names tradable at each close"));
     let compare = qts(dir.path())
         .args(["compare", "res", "res", "--out", "c.html", "--json"])
         .output()

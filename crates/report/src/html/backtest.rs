@@ -616,6 +616,12 @@ pub fn backtest_page(d: &RunData) -> String {
     out.push_str("</div>");
     if let Some(u) = &s.universe {
         out.push_str(&universe_section(u));
+        let held = holdings_chart(d, u);
+        if !held.is_empty() {
+            out.push_str("<h2>Names held and names tradable at each close</h2>");
+            out.push_str(&legend(&[("#3868d8", "held"), ("#9aa3b2", "tradable")]));
+            out.push_str(&held);
+        }
     }
     let terms = serde_json::from_value::<qts_backtest::engine::ActiveSettings>(s.settings.clone())
         .map_or_else(|_| String::new(), |a| format!("<p>{}</p>", esc(&a.terms())));
@@ -627,6 +633,25 @@ pub fn backtest_page(d: &RunData) -> String {
         super::settings_table(&s.stamp)
     );
     out.push_str("</body></html>\n");
+    out
+}
+
+/// The number of positions held and of symbols tradable at each close (a universe).
+fn holdings_chart(d: &RunData, u: &qts_backtest::universe::UniverseStats) -> String {
+    let n = d.days.len();
+    if n < 2 || u.holdings.len() != n || u.tradable.len() != n {
+        return String::new();
+    }
+    let held: Vec<f64> = u.holdings.iter().map(|&x| x as f64).collect();
+    let tradable: Vec<f64> = u.tradable.iter().map(|&x| x as f64).collect();
+    let hi = tradable.iter().chain(&held).copied().fold(1.0, f64::max);
+    let f = Frame::new(n, 0.0, hi);
+    let mut out = String::new();
+    f.open(&mut out, "names held and tradable");
+    f.axes(&mut out, &ticks(0.0, hi, |v| format!("{v:.0}")), &d.days);
+    f.line(&mut out, &tradable, "#9aa3b2", "tradable");
+    f.line(&mut out, &held, "#3868d8", "held");
+    out.push_str("</svg>");
     out
 }
 
