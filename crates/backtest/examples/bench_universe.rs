@@ -94,11 +94,11 @@ fn main() {
             Stamp::new(String::new(), String::new(), Vec::new()),
         )
         .unwrap();
-        report.universe = Some(qts_backtest::universe::universe_stats(
-            &report.result,
-            bars,
-            Some(&signals),
-        ));
+        let from = report.result.first_bar;
+        let until = from + report.result.equity.len();
+        if let Some(u) = report.universe.as_mut() {
+            u.add_forecasts(bars, &signals, from, until);
+        }
         best = best.min(start.elapsed().as_secs_f64());
         last = Some(report);
     }

@@ -292,9 +292,15 @@ pub fn run(request: Request<'_>) -> Result<BacktestReport, BacktestError> {
     )?;
     report.in_sample = request.in_sample;
     report.notes = request.notes;
+    // The trading's part was measured by `backtest`; the forecasts add the rank IC.
     if let (Some(signals), Some(universe)) = (&forecasts, report.universe.as_mut()) {
-        *universe =
-            crate::universe::universe_stats(&report.result, request.market.bars(), Some(signals));
+        let from = report.result.first_bar;
+        universe.add_forecasts(
+            request.market.bars(),
+            signals,
+            from,
+            from + report.result.equity.len(),
+        );
     }
     Ok(report)
 }

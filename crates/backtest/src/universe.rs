@@ -128,10 +128,7 @@ pub fn universe_stats(
             Some(value / result.equity[before - first])
         })
         .collect();
-    let (ic_by_date, hits) = signals.map_or((Vec::new(), Vec::new()), |sig| {
-        rank_ic(bars, sig, first, first + n)
-    });
-    UniverseStats {
+    let mut stats = UniverseStats {
         symbols: k,
         min_tradable: result.listed.iter().copied().min().unwrap_or(0),
         max_tradable: result.listed.iter().copied().max().unwrap_or(0),
@@ -143,12 +140,33 @@ pub fn universe_stats(
             turnovers.iter().sum::<f64>() / turnovers.len() as f64
         },
         contributions,
-        rank_ic: RankIc::of(&ic_by_date.iter().map(|x| x.1).collect::<Vec<_>>()),
-        top_bucket_hit_rate: (!hits.is_empty())
-            .then(|| hits.iter().filter(|&&h| h).count() as f64 / hits.len() as f64),
-        ic_by_date,
+        rank_ic: None,
+        top_bucket_hit_rate: None,
+        ic_by_date: Vec::new(),
         holdings,
         tradable: result.listed.clone(),
+    };
+    if let Some(signals) = signals {
+        stats.add_forecasts(bars, signals, first, first + n);
+    }
+    stats
+}
+
+impl UniverseStats {
+    /// Adds what forecasts tell over bars `from..until`: the rank IC of each date, its
+    /// summary, and the top fifth's hit rate (the rest of the section is the trading's).
+    pub fn add_forecasts(
+        &mut self,
+        bars: &[BarSeries],
+        signals: &SignalSeries,
+        from: usize,
+        until: usize,
+    ) {
+        let (ic_by_date, hits) = rank_ic(bars, signals, from, until);
+        self.rank_ic = RankIc::of(&ic_by_date.iter().map(|x| x.1).collect::<Vec<_>>());
+        self.top_bucket_hit_rate = (!hits.is_empty())
+            .then(|| hits.iter().filter(|&&h| h).count() as f64 / hits.len() as f64);
+        self.ic_by_date = ic_by_date;
     }
 }
 

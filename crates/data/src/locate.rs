@@ -21,16 +21,26 @@ pub fn load_for_model(
     adjust: bool,
     hasher: &mut sha2::Sha256,
 ) -> Result<(BarSeries, PathBuf), DataError> {
-    use sha2::Digest;
-    let path = resolve(input, config)?;
-    crate::io::Format::of(&path)?;
+    let (path, bytes) = read_model_file(input, config, hasher)?;
     let limits = &config.data().limits;
-    let bytes = crate::io::limits::read_file(&path, limits)?;
-    hasher.update(&bytes);
     let layout = config.data().providers.local.layout();
     let bars = crate::io::parse_bytes(&path, bytes, limits, &layout)?;
     let bars = for_model(bars, &path.display().to_string(), adjust)?;
     Ok((bars, path))
+}
+
+/// The file of `input` ([`resolve`]) and its bytes under `data.limits`, hashed into `hasher`.
+fn read_model_file(
+    input: &str,
+    config: &dyn DataSettings,
+    hasher: &mut sha2::Sha256,
+) -> Result<(PathBuf, Vec<u8>), DataError> {
+    use sha2::Digest;
+    let path = resolve(input, config)?;
+    crate::io::Format::of(&path)?;
+    let bytes = crate::io::limits::read_file(&path, &config.data().limits)?;
+    hasher.update(&bytes);
+    Ok((path, bytes))
 }
 
 /// Every series of `input`'s file as a model reads it ([`load_for_model`]): one, or one per
@@ -45,12 +55,8 @@ pub fn load_all_for_model(
     adjust: bool,
     hasher: &mut sha2::Sha256,
 ) -> Result<(Vec<BarSeries>, PathBuf), DataError> {
-    use sha2::Digest;
-    let path = resolve(input, config)?;
-    crate::io::Format::of(&path)?;
+    let (path, bytes) = read_model_file(input, config, hasher)?;
     let limits = &config.data().limits;
-    let bytes = crate::io::limits::read_file(&path, limits)?;
-    hasher.update(&bytes);
     let layout = config.data().providers.local.layout();
     let shown = path.display().to_string();
     let all = crate::io::parse_file(&path, bytes, limits, &layout)?

@@ -248,14 +248,6 @@ pub fn notes(bars: &[BarSeries]) -> Vec<String> {
     out
 }
 
-/// How many symbols have a bar at each date.
-pub fn tradable_counts(bars: &[BarSeries]) -> Vec<usize> {
-    let n = bars.first().map_or(0, BarSeries::len);
-    (0..n)
-        .map(|t| bars.iter().filter(|b| has_bar(b, t)).count())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,7 +297,6 @@ mod tests {
         assert_eq!(carried_closes(&u[1])[2], 10.0);
         assert!(carried_closes(&u[1])[0].is_nan());
         assert_eq!(carried_closes(&u[2])[3], 6.0);
-        assert_eq!(tradable_counts(&u), vec![2, 3, 1, 2]);
         assert_eq!(present(&u[1]).close, vec![10.0, 11.0]);
         // A kernel over the present bars, carried over the holes.
         let sums = on_present(&u[1], |p| vec![p.close[0], p.close[0] + p.close[1]]);
