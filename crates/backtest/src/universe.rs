@@ -11,7 +11,7 @@ use qts_data::BarSeries;
 use qts_stats::cross_section::{RankIc, spearman};
 
 /// The universe section of a report.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UniverseStats {
     /// Symbols in the universe.
     pub symbols: usize,
@@ -47,7 +47,7 @@ pub struct UniverseStats {
 }
 
 /// One symbol's share of the result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
     /// Symbol.
     pub symbol: String,
@@ -170,6 +170,61 @@ impl UniverseStats {
     }
 }
 
+impl UniverseStats {
+    /// Results traded one after another (a walk-forward's test windows, each starting from the
+    /// equity the one before ended with) as one section: `parts` holds each one's section and
+    /// its starting equity, `initial` the first one's. Holdings, tradable counts and the rank
+    /// IC of each date run on; contributions are P&L over `initial`, so they still add up to
+    /// the total return; turnover is averaged over every rebalance, the hit rate over every
+    /// date. `None` without parts.
+    pub fn stitch(parts: &[(UniverseStats, f64)], initial: f64) -> Option<UniverseStats> {
+        let (first, _) = parts.first()?;
+        let mut contributions: Vec<Contribution> = first
+            .contributions
+            .iter()
+            .map(|c| Contribution {
+                symbol: c.symbol.clone(),
+                contribution: 0.0,
+            })
+            .collect();
+        let (mut holdings, mut tradable, mut ic_by_date) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut rebalances, mut traded, mut hits, mut dated) = (0, 0.0, 0.0, 0usize);
+        for (u, start) in parts {
+            for (sum, c) in contributions.iter_mut().zip(&u.contributions) {
+                sum.contribution += c.contribution * start / initial;
+            }
+            holdings.extend_from_slice(&u.holdings);
+            tradable.extend_from_slice(&u.tradable);
+            ic_by_date.extend_from_slice(&u.ic_by_date);
+            rebalances += u.rebalances;
+            traded += u.turnover_per_rebalance * u.rebalances as f64;
+            if let Some(rate) = u.top_bucket_hit_rate {
+                // The count of hits the rate was measured from.
+                hits += (rate * u.ic_by_date.len() as f64).round();
+                dated += u.ic_by_date.len();
+            }
+        }
+        Some(UniverseStats {
+            symbols: first.symbols,
+            min_tradable: parts.iter().map(|p| p.0.min_tradable).min().unwrap_or(0),
+            max_tradable: parts.iter().map(|p| p.0.max_tradable).max().unwrap_or(0),
+            mean_holdings: holdings.iter().sum::<usize>() as f64 / holdings.len().max(1) as f64,
+            rebalances,
+            turnover_per_rebalance: if rebalances == 0 {
+                0.0
+            } else {
+                traded / rebalances as f64
+            },
+            contributions,
+            rank_ic: RankIc::of(&ic_by_date.iter().map(|x| x.1).collect::<Vec<_>>()),
+            top_bucket_hit_rate: (dated > 0).then(|| hits / dated as f64),
+            ic_by_date,
+            holdings,
+            tradable,
+        })
+    }
+}
+
 /// The rank IC of each date in `from..until` (forecasts at the close against the next bar's
 /// returns of the names with a bar at both; at least 3 names), and whether the top fifth beat
 /// the average.
@@ -221,4 +276,60 @@ pub fn rank_ic(
         .flatten()
         .map(|(d, ic, hit)| ((d, ic), hit))
         .unzip()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(
+        contributions: &[f64],
+        rebalances: usize,
+        turnover: f64,
+        ics: &[f64],
+        hit: f64,
+    ) -> UniverseStats {
+        let day = |k: usize| chrono::NaiveDate::from_ymd_opt(2020, 1, 1 + k as u32).unwrap();
+        UniverseStats {
+            symbols: contributions.len(),
+            min_tradable: 1,
+            max_tradable: 2,
+            mean_holdings: 0.0,
+            rebalances,
+            turnover_per_rebalance: turnover,
+            contributions: contributions
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| Contribution {
+                    symbol: format!("S{i}"),
+                    contribution: c,
+                })
+                .collect(),
+            rank_ic: RankIc::of(ics),
+            top_bucket_hit_rate: Some(hit),
+            ic_by_date: ics.iter().enumerate().map(|(k, &x)| (day(k), x)).collect(),
+            holdings: vec![1, 2],
+            tradable: vec![2, 2],
+        }
+    }
+
+    #[test]
+    fn stitched_windows_add_contributions_over_the_first_equity_and_weigh_by_count() {
+        // Window 1 from 100 made +10% (S0 +6%, S1 +4%); window 2 from 110 made -10% of 110.
+        let a = part(&[0.06, 0.04], 2, 0.5, &[0.1, 0.3], 0.5);
+        let b = part(&[-0.05, -0.05], 6, 0.1, &[0.2, -0.2, 0.0, 0.4], 0.75);
+        let u = UniverseStats::stitch(&[(a, 100.0), (b, 110.0)], 100.0).unwrap();
+        let c: Vec<f64> = u.contributions.iter().map(|c| c.contribution).collect();
+        assert!((c[0] - (0.06 - 0.055)).abs() < 1e-15 && (c[1] - (0.04 - 0.055)).abs() < 1e-15);
+        // Total: 100 → 110 → 99, -1%: the contributions add up to it.
+        assert!((c.iter().sum::<f64>() + 0.01).abs() < 1e-15);
+        assert_eq!(u.rebalances, 8);
+        assert!((u.turnover_per_rebalance - (2.0 * 0.5 + 6.0 * 0.1) / 8.0).abs() < 1e-15);
+        // Hits: 1 of 2, then 3 of 4 dates.
+        assert_eq!(u.top_bucket_hit_rate, Some(4.0 / 6.0));
+        assert_eq!(u.rank_ic.unwrap().dates, 6);
+        assert_eq!(u.holdings, vec![1, 2, 1, 2]);
+        assert_eq!(u.mean_holdings, 1.5);
+        assert!(UniverseStats::stitch(&[], 100.0).is_none());
+    }
 }

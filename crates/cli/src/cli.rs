@@ -212,18 +212,29 @@ pub struct ReportArgs {
 /// `qts run`.
 #[derive(Debug, Args)]
 pub struct PipelineArgs {
-    /// The bars (CSV or Parquet).
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "examples/data/goog_daily.csv"
-    )]
-    pub data: PathBuf,
-    /// A symbol fetched fresh from the default provider (FMP; `FMP_API_KEY`) into the cache
-    /// and run on instead of --data.
-    #[arg(long, value_name = "SYMBOL", conflicts_with = "data")]
-    pub symbols: Option<String>,
-    /// With --symbols: the first day fetched [default: 20 years ago].
+    /// The bars (CSV or Parquet; a wide CSV of closes is one series per column); repeat for a
+    /// universe of several files [default: examples/data/goog_daily.csv].
+    #[arg(long, value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+    /// Symbols: without --data, each fetched fresh from the default provider (FMP;
+    /// `FMP_API_KEY`) into the cache and run on; with --data, these symbols of it (a wide
+    /// file's columns, or files by stem). Several are a universe: one model pooled over them
+    /// per window, its forecasts ranked (`rank`), against the equal-weight universe.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub symbols: Vec<String>,
+    /// A universe from FILE: one symbol or bar file per line (blank lines and `#` comments
+    /// skipped; a file relative to FILE's folder), each symbol's file looked up in --data, or
+    /// else in data.providers.local.directory, then the cache.
+    #[arg(long, value_name = "FILE", conflicts_with = "symbols")]
+    pub universe: Option<PathBuf>,
+    /// What trades a universe's forecasts: rank or signal [default: rank; signal for one
+    /// symbol].
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<String>,
+    /// A parameter of that strategy, e.g. `--param top=5 --param drop=2` (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// With --symbols and no --data: the first day fetched [default: 20 years ago].
     #[arg(long, value_name = "DATE", requires = "symbols")]
     pub history_from: Option<chrono::NaiveDate>,
     /// Bars in each train window [default: backtest.walk_forward.train_days, 756].

@@ -259,7 +259,7 @@ const MAX_UNIVERSE_BYTES: u64 = 1 << 20;
 
 /// The entries of a universe file: one symbol or bar file per line, blank lines and `#`
 /// comments skipped; a file named relative to the universe file's folder is given as a path.
-fn universe_file(file: &Path) -> Result<Vec<String>, Failure> {
+pub fn universe_file(file: &Path) -> Result<Vec<String>, Failure> {
     let bad =
         |reason: String| crate::failure::input(format!("--universe {}: {reason}", file.display()));
     let size = std::fs::metadata(file)

@@ -711,4 +711,156 @@ fn a_universe_walks_forward_with_one_pooled_model_per_window_ranked() {
     assert!(oos["num_trades"].as_u64().unwrap() > 0, "{oos}");
     let equity = std::fs::read_to_string(dir.path().join("wf/oos_equity.csv")).unwrap();
     assert_eq!(equity.lines().count() - 1, 3 * 250);
+    // Each window's forecasts ranked against the next day's returns, and the universe's
+    // statistics over the windows stitched: the contributions add up to the total return.
+    for w in windows {
+        assert!(w["rank_ic"].as_f64().unwrap().abs() <= 1.0, "{w}");
+    }
+    let u = &v["universe"];
+    let total: f64 = u["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["contribution"].as_f64().unwrap())
+        .sum();
+    let want = oos["total_return"].as_f64().unwrap();
+    assert!((total - want).abs() < 1e-9, "{total} vs {want}");
+    assert!(u["rank_ic"]["dates"].as_u64().unwrap() > 600, "{u}");
+}
+
+/// The main job on a universe (issue 31): three stocks of the wide file, 2010–2014, MSFT listed
+/// in 2011 and KO delisted in mid-2014: one model pooled per window, its forecasts ranked (top
+/// 1), against the equal-weight universe traded through the same windows, with the universe's
+/// statistics, every symbol in the decision, and the pages.
+#[test]
+fn qts_run_on_a_universe_ranks_a_pooled_model_against_the_equal_weight_universe() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(sample("stocks20_daily_adjclose.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (a, m, k) = (col("AAPL"), col("MSFT"), col("KO"));
+    let mut wide = String::from("date,AAPL,MSFT,KO\n");
+    let mut days = Vec::new();
+    for l in lines {
+        let c: Vec<&str> = l.split(',').collect();
+        if c[0] < "2010-01-01" || c[0] > "2014-12-31" {
+            continue;
+        }
+        let msft = if c[0] < "2011-01-03" { "" } else { c[m] };
+        let ko = if c[0] > "2014-06-30" { "" } else { c[k] };
+        wide.push_str(&format!("{},{},{msft},{ko}\n", c[0], c[a]));
+        days.push(c[0].to_string());
+    }
+    let data = d.join("three.csv");
+    std::fs::write(&data, wide).unwrap();
+    let out = qts(d)
+        .args(SMALL)
+        .args(["-q", "run", "--data"])
+        .arg(&data)
+        .args(["--param", "top=1", "--train", "500", "--test", "250"])
+        .args(["--paths", "200", "--json"])
+        .output()
+        .unwrap();
+    let s = json(&out);
+    assert_eq!(s["out_of_sample"]["windows"], 3, "{s}");
+    let u = &s["universe"];
+    assert_eq!(u["symbols"], serde_json::json!(["AAPL", "MSFT", "KO"]));
+    assert!(
+        u["strategy"].as_str().unwrap().starts_with("rank(top 1"),
+        "{u}"
+    );
+    // The holding baseline is the equal-weight universe traded through the same three test
+    // windows: each window is `qts backtest --strategy equal-weight` of it, from the equity the
+    // one before ended with.
+    let mut cash = 100_000.0;
+    for w in 0..3 {
+        let (from, to) = (&days[500 + 250 * w], &days[500 + 250 * w + 249]);
+        let b = json(
+            &qts(d)
+                .args([
+                    "-q",
+                    "backtest",
+                    "--strategy",
+                    "equal-weight",
+                    "--close-at-end",
+                ])
+                .arg("--data")
+                .arg(&data)
+                .args(["--from", from, "--to", to, "--cash", &cash.to_string()])
+                .arg("--json")
+                .output()
+                .unwrap(),
+        );
+        cash = b["final_equity"].as_f64().unwrap();
+    }
+    let held = s["buy_and_hold"]["final_equity"].as_f64().unwrap();
+    assert!((held - cash).abs() <= 1e-9 * cash, "{held} vs {cash}");
+    // The model's portfolio out of sample: the contributions add up to its total return, one
+    // name held at a time, the rank IC measured over the test windows' dates.
+    let model = &u["model"];
+    let total: f64 = model["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["contribution"].as_f64().unwrap())
+        .sum();
+    let want = s["model"]["total_return"].as_f64().unwrap();
+    assert!((total - want).abs() < 1e-9, "{total} vs {want}");
+    assert!(model["mean_holdings"].as_f64().unwrap() <= 1.0 + 1e-12);
+    assert_eq!(model["max_tradable"], 3);
+    assert_eq!(model["holdings"].as_array().unwrap().len(), 750);
+    let ic = &model["rank_ic"];
+    assert!(ic["dates"].as_u64().unwrap() > 600, "{ic}");
+    assert!(ic["mean"].as_f64().unwrap().abs() <= 1.0);
+    assert!(
+        s["verdict"].is_object()
+            && s["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().contains("KO")),
+        "the delisting is in the notes: {}",
+        s["notes"]
+    );
+    // Tomorrow: a line for every symbol still listed (KO was delisted in June).
+    assert_eq!(s["decision"]["as_of"], "2014-12-31");
+    let positions: Vec<&str> = s["decision"]["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["symbol"].as_str().unwrap())
+        .collect();
+    assert!(
+        positions.contains(&"AAPL") && positions.contains(&"MSFT"),
+        "{positions:?}"
+    );
+    // The pages: the universe's quality a row per symbol, each window's rank IC.
+    let run = d.join("artifacts/run");
+    let quality = std::fs::read_to_string(run.join("data_quality.html")).unwrap();
+    for symbol in ["AAPL", "MSFT", "KO"] {
+        assert!(quality.contains(&format!("<td style=\"text-align:left\">{symbol}</td>")));
+    }
+    let walked = std::fs::read_to_string(run.join("walk_forward.html")).unwrap();
+    assert!(walked.contains("Rank IC of each test window"));
+    assert!(walked.contains("<h2>Universe</h2>"));
+    let report = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(
+        report.contains("the equal-weight universe"),
+        "the banner names it"
+    );
+    // A rank of one symbol is refused before any training.
+    let one = qts(d)
+        .args(["-q", "run", "--data"])
+        .arg(sample("goog_daily.csv"))
+        .args(["--strategy", "rank", "--out", "one"])
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&one.stderr).contains("ranks a universe"),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
 }

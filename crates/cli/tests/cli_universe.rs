@@ -264,3 +264,81 @@ fn universe_mistakes_are_refused_by_name() {
         "`size` is not one of equal, forecast, inverse_vol",
     );
 }
+
+/// `qts data validate` of a wide file: each symbol validated on the bars it has (a late listing
+/// is not a gap), a line and the findings of each, the JSON a report per symbol, the page a row
+/// per symbol, and the exit status of the worst finding.
+#[test]
+fn a_wide_file_is_validated_symbol_by_symbol() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(sample("stocks20_daily_adjclose.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (a, m) = (col("KO"), col("MSFT"));
+    let mut wide = String::from("date,KO,MSFT\n");
+    for l in lines {
+        let c: Vec<&str> = l.split(',').collect();
+        if c[0] < "2018-01-01" {
+            continue;
+        }
+        // MSFT lists in 2019; one KO close is negative.
+        let msft = if c[0] < "2019-01-02" { "" } else { c[m] };
+        let ko = if c[0] == "2020-06-01" { "-1" } else { c[a] };
+        wide.push_str(&format!("{},{ko},{msft}\n", c[0]));
+    }
+    let file = d.join("two.csv");
+    std::fs::write(&file, wide).unwrap();
+    let out = qts(d)
+        .args(["data", "validate"])
+        .arg(&file)
+        .args(["--as-of", "2023-01-03", "--json", "--report", "q.html"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["symbols"], serde_json::json!(["KO", "MSFT"]), "{v}");
+    let reports = v["reports"].as_array().unwrap();
+    // MSFT from its first bar: no gap before its listing.
+    let msft = &reports[1];
+    assert_eq!(msft["first"].as_str().unwrap()[..10], *"2019-01-02");
+    let checks = |r: &serde_json::Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["check"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        !checks(msft).contains(&"non_trading_days".to_string()),
+        "{msft}"
+    );
+    // KO's negative close is an error: the file fails validation (exit 1), and says whose.
+    assert!(
+        checks(&reports[0]).contains(&"price_consistency".to_string()),
+        "{v}"
+    );
+    assert!(v["summary"]["errors"].as_u64().unwrap() >= 1, "{v}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(d.join("q.html")).unwrap();
+    assert!(page.contains("<td style=\"text-align:left\">MSFT</td>"));
+    // The console: a line per symbol.
+    let text = qts(d)
+        .args(["data", "validate"])
+        .arg(&file)
+        .args(["--as-of", "2023-01-03"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        shown.contains("a wide file of 2 symbols' closes"),
+        "{shown}"
+    );
+    assert!(shown.lines().any(|l| l.starts_with("MSFT: ")), "{shown}");
+}

@@ -363,16 +363,21 @@ fn predict(
         .map_err(|e| raise("QtsError", e.to_string()))
 }
 
-/// The main job (`qts run --json`) on one symbol's bars: `summary.json`'s text; the pages in
+/// The main job (`qts run --json`) on one symbol's bars or a universe's (several symbols: one
+/// model pooled per window, its forecasts ranked by `strategy` — `rank` unless `signal` —
+/// with `params`, against the equal-weight universe): `summary.json`'s text; the pages in
 /// `out`. The configuration is loaded with the settings `qts run` finishes in minutes with
 /// (10 epochs, checkpoints under `out`), each yielding to the caller's overrides, so the
 /// numbers are the CLI's. Tracked when `track` (as `qts run` is by default).
 #[pyfunction]
-#[pyo3(signature = (bars, config, out, train=None, test=None, paths=2000, progress=None, track=true))]
+#[pyo3(signature = (
+    bars, config, out, train=None, test=None, paths=2000, progress=None, track=true,
+    strategy=None, params=Vec::new()
+))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
-    bars: Given,
+    bars: Vec<Given>,
     config: Request,
     out: PathBuf,
     train: Option<usize>,
@@ -380,18 +385,31 @@ fn run(
     paths: usize,
     progress: Option<Py<PyAny>>,
     track: bool,
+    strategy: Option<String>,
+    params: Vec<(String, String)>,
 ) -> PyResult<String> {
+    if bars.is_empty() {
+        return Err(raise("DataError", "run: no bars given".into()));
+    }
     let (dir, model, overrides, env_file) = config;
     let overrides = qts_research_torch::run::quick_overrides(&out, &overrides);
     let loaded = load((dir, model, overrides, env_file))?;
-    let given = self::bars(bars)?;
-    let source = given.source.clone();
+    let given = all_bars(bars)?;
+    let source = given
+        .iter()
+        .map(|g| g.source.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
     let watch = Watch::new(progress);
     let report = watched(py, &watch, || {
-        let session = Session::open(
+        let mut session = Session::open(
             Arc::new(loaded),
-            Ask::strategy("signal", Data::Bars(vec![given])),
+            Ask {
+                params,
+                ..Ask::strategy(strategy.as_deref().unwrap_or("signal"), Data::Bars(given))
+            },
         )?;
+        qts_research_torch::run::choose_strategy(&mut session, strategy.as_deref())?;
         let tracker = tracker(session.loaded(), "qts.run(…)").only_if(track);
         let outcome = qts_research_torch::run::run(
             &session,
@@ -411,16 +429,18 @@ fn run(
 }
 
 /// `qts walk-forward --model-config --json`: the model of the configuration trained on each
-/// window and its forecasts traded; the report's JSON, `windows.csv` and `oos_equity.csv`.
+/// window and its forecasts traded (one model pooled over a universe's symbols per window,
+/// its forecasts ranked by `strategy` — `rank` unless `signal`); the report's JSON,
+/// `windows.csv` and `oos_equity.csv`.
 #[pyfunction]
 #[pyo3(signature = (
     bars, config, params=Vec::new(), train=None, test=None, step=None, anchored=false,
-    maximize=None, progress=None, track=false
+    maximize=None, progress=None, track=false, strategy=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn walk_forward(
     py: Python<'_>,
-    bars: Given,
+    bars: Vec<Given>,
     config: Request,
     params: Vec<(String, String)>,
     train: Option<usize>,
@@ -430,19 +450,28 @@ fn walk_forward(
     maximize: Option<String>,
     progress: Option<Py<PyAny>>,
     track: bool,
+    strategy: Option<String>,
 ) -> PyResult<(String, String, String)> {
+    if bars.is_empty() {
+        return Err(raise("DataError", "walk_forward: no bars given".into()));
+    }
     let loaded = Arc::new(load(config)?);
-    let given = self::bars(bars)?;
-    let source = given.source.clone();
+    let given = all_bars(bars)?;
+    let source = given
+        .iter()
+        .map(|g| g.source.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
     let watch = Watch::new(progress);
     watched(py, &watch, || {
-        let session = Session::open(
+        let mut session = Session::open(
             Arc::clone(&loaded),
             Ask {
                 params,
-                ..Ask::strategy("signal", Data::Bars(vec![given]))
+                ..Ask::strategy(strategy.as_deref().unwrap_or("signal"), Data::Bars(given))
             },
         )?;
+        qts_research_torch::run::choose_strategy(&mut session, strategy.as_deref())?;
         let cfg = session.config();
         let ask = qts_research_torch::folds::ModelWalk {
             schedule: Schedule::from_config(

@@ -87,6 +87,58 @@ def test_a_model_walked_forward_from_python_is_the_cli_walk(qts_torch_bin, tmp_p
     assert all(w["params"].startswith("model=lstm_default-wf@") for w in cli["windows"])
 
 
+def three_stocks(tmp: Path) -> Path:
+    """AAPL, MSFT (listed 2011) and KO (delisted mid-2014) of the wide file, 2010–2014."""
+    lines = (ROOT / "examples/data/stocks20_daily_adjclose.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    a, m, k = (header.index(s) for s in ("AAPL", "MSFT", "KO"))
+    rows = ["date,AAPL,MSFT,KO"]
+    for line in lines[1:]:
+        c = line.split(",")
+        if "2010-01-01" <= c[0] <= "2014-12-31":
+            msft = "" if c[0] < "2011-01-03" else c[m]
+            ko = "" if c[0] > "2014-06-30" else c[k]
+            rows.append(f"{c[0]},{c[a]},{msft},{ko}")
+    path = tmp / "three.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_the_main_job_on_a_universe_from_python_is_qts_run(qts_torch_bin, tmp_path):
+    data = three_stocks(tmp_path)
+    cli = run_json(
+        qts_torch_bin, SMALL + where(tmp_path, "cli"), "run", "--data", str(data), "--param", "top=1",
+        "--train", "500", "--test", "250", "--paths", "200", "--out", str(tmp_path / "cli" / "out"), "--json",
+    )
+    got = qts.run(
+        qts.read_universe(data), qts.Config.load("config", SMALL + where(tmp_path, "py")),
+        out=tmp_path / "py" / "out", train=500, test=250, paths=200, params={"top": 1}, track=False,
+    )
+    mine = dict(got.summary)
+    for key in ("seconds", "reports", "data"):
+        cli.pop(key)
+        mine.pop(key)
+    assert mine == cli
+    assert mine["universe"]["symbols"] == ["AAPL", "MSFT", "KO"]
+    assert mine["universe"]["strategy"].startswith("rank(top 1")
+
+
+def test_a_universe_walked_forward_from_python_is_the_cli_walk(qts_torch_bin, tmp_path):
+    data = three_stocks(tmp_path)
+    cli = run_json(
+        qts_torch_bin, SMALL + where(tmp_path, "cli"), "walk-forward", "--data", str(data),
+        "--model-config", "config/model_configs/lstm_default.yaml", "--strategy", "rank", "--param", "top=1",
+        "--train", "500", "--test", "250", "--json",
+    )
+    cfg = qts.Config.load("config", SMALL + where(tmp_path, "py"), model="config/model_configs/lstm_default.yaml")
+    got = qts.walk_forward_model(qts.read_universe(data), cfg, train=500, test=250, params={"top": 1})
+    cli.pop("data")
+    mine = dict(got.report)
+    mine.pop("data")
+    assert mine == cli
+    assert all(abs(w["rank_ic"]) <= 1 for w in mine["windows"])
+
+
 def test_a_model_search_from_python_is_the_cli_search(qts_torch_bin, tmp_path):
     cli = run_json(
         qts_torch_bin, SMALL + where(tmp_path, "cli"), "optimize", "--data", "examples/data/goog_daily.csv",

@@ -180,11 +180,11 @@ impl Folds<'_> {
 
     /// A window's fold: its model trained on the train window, its in-sample metric (the
     /// model's forecasts of its own train window, traded), and the strategy that trades its
-    /// forecasts of the test window; with those forecasts.
+    /// forecasts of the test window; with those forecasts, symbol by symbol.
     ///
     /// # Errors
     /// As [`Folds::train_and_forecast`], and the in-sample backtest's errors.
-    pub fn fold(&self, span: Span) -> Result<(Fold, Vec<Forecast>), JobError> {
+    pub fn fold(&self, span: Span) -> Result<(Fold, Vec<Vec<Forecast>>), JobError> {
         let s = self.session;
         let bars = &s.market.bars()[0];
         let b = span.train.1;
@@ -281,18 +281,11 @@ impl Folds<'_> {
             val_loss = card.metrics.get("val_loss").copied().unwrap_or(f64::NAN),
             "fold trained"
         );
-        // One symbol's forecasts of its test window (a universe's are in its windows' trades).
-        let tested = if universe {
-            Vec::new()
-        } else {
-            all_rows
-                .into_iter()
-                .next()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(t, _)| t.date() > end)
-                .collect()
-        };
+        // Each symbol's forecasts of the test window.
+        let tested = all_rows
+            .into_iter()
+            .map(|rows| rows.into_iter().filter(|(t, _)| t.date() > end).collect())
+            .collect();
         Ok((
             Fold {
                 strategy,
@@ -322,9 +315,9 @@ pub struct ModelWalk {
 pub struct WalkedModel {
     /// The walk, as `qts walk-forward --json` prints it.
     pub report: WalkForwardReport,
-    /// The out-of-sample forecasts, window after window (one symbol's; empty for a universe,
-    /// whose forecasts are traded in each window).
-    pub forecasts: Vec<Forecast>,
+    /// The out-of-sample forecasts, window after window, of each symbol (in the market's
+    /// order).
+    pub forecasts: Vec<Vec<Forecast>>,
 }
 
 /// Walks the model of the session's configuration forward over `ask.schedule`: one symbol's
@@ -348,7 +341,7 @@ pub fn walk_model(
         registry: Registry::new(&session.config().registry.directory),
         progress,
     };
-    let mut forecasts = Vec::new();
+    let mut forecasts = vec![Vec::new(); session.market.bars().len()];
     let report = walk(
         &session.market,
         &session.settings,
@@ -357,7 +350,9 @@ pub fn walk_model(
         &session.stamp,
         &mut |span: Span| {
             let (fold, rows) = folds.fold(span)?;
-            forecasts.extend(rows);
+            for (all, window) in forecasts.iter_mut().zip(rows) {
+                all.extend(window);
+            }
             Ok::<Fold, JobError>(fold)
         },
         progress,

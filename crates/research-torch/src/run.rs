@@ -1,7 +1,9 @@
-//! The main job, end to end, on one symbol's bars: validate them; walk the model forward
-//! (retrained on every train window, its forecasts of the next window traded by the signal
-//! strategy under `backtest_config.yaml`'s sizing, stops, breaker and rebalancing); trade the
-//! same windows with buy-and-hold and the SMA crossover; test the model's Sharpe ratio against
+//! The main job, end to end, on one symbol's bars or a universe's: validate them; walk the
+//! model forward (retrained on every train window — pooled over a universe's symbols — its
+//! forecasts of the next window traded by the signal strategy, or ranked by `rank` for a
+//! universe, under `backtest_config.yaml`'s sizing, stops, breaker and rebalancing); trade the
+//! same windows with buy-and-hold (a universe: in equal weights, rebalanced on the same
+//! schedule) and the SMA crossover; test the model's Sharpe ratio against
 //! each baseline's (Jobson–Korkie–Memmel); deflate it for the candidates compared; bootstrap
 //! its out-of-sample returns; write the reports; track the run; and decide the next session
 //! with the latest model. Every stage is the library use case the single commands call;
@@ -16,11 +18,12 @@ use qts_models::Registry;
 use qts_report::folder::Stats;
 use qts_report::html::{
     Banner, ComparedRun, compare_page, data_quality_page, monte_carlo_page, series_of,
+    universe_quality_page,
 };
 use qts_research::session::Session;
 use qts_research::summary::{
     DecisionSummary, Headline, MonteCarloSummary, OutOfSample, Reports, RunReport, RunSettings,
-    Terms,
+    RunUniverse, Terms,
 };
 use qts_research::track::{Tracker, data_tags};
 use qts_research::verdict::{RunVerdict, beats, deflate, lead_significant};
@@ -56,6 +59,34 @@ pub fn quick_overrides(out: &Path, overrides: &[String]) -> Vec<String> {
     .collect();
     all.extend(overrides.iter().cloned());
     all
+}
+
+/// What trades the model's forecasts in the main job (and a model's walk-forward): `asked` (`signal` or `rank`), or by
+/// default `signal` for one symbol and `rank` for a universe (a wide file is known to be one
+/// only once read, so the session is opened with `asked` or `signal` and set here).
+///
+/// # Errors
+/// [`JobError`] for another strategy, or `rank` of one symbol.
+pub fn choose_strategy(session: &mut Session, asked: Option<&str>) -> Result<(), JobError> {
+    if let Some(name) = asked.filter(|n| !matches!(*n, "rank" | "signal")) {
+        return Err(JobError::input(format!(
+            "strategy `{name}`: a model's forecasts are traded by `signal` (one symbol) or `rank` (a universe)"
+        )));
+    }
+    let several = session.market.bars().len() > 1;
+    match asked {
+        None if several => {
+            session.strategy = "rank".into();
+            session.settings.overlays_for("rank", false)?;
+        }
+        Some("rank") if !several => {
+            return Err(JobError::input(
+                "strategy `rank` ranks a universe: give several symbols (--symbols A,B,…, --universe FILE, a wide file or several --data)",
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The main job, as asked.
@@ -165,11 +196,12 @@ fn write(path: &Path, page: &str) -> Result<(), JobError> {
     })
 }
 
-/// Runs the main job on `session` (one symbol, the signal strategy; its configuration's
-/// model section is the model walked forward), `source` naming the data.
+/// Runs the main job on `session` (one symbol and the signal strategy, or a universe and
+/// `rank` — or `signal` — with the session's parameters; its configuration's model section is
+/// the model walked forward), `source` naming the data.
 ///
 /// # Errors
-/// [`JobError`]: several symbols, windows that do not fit the data, a training failure, a
+/// [`JobError`]: a universe asked to trade another strategy, windows that do not fit the data, a training failure, a
 /// page that cannot be written, [`ResearchError::Cancelled`].
 pub fn run(
     session: &Session,
@@ -180,30 +212,48 @@ pub fn run(
 ) -> Result<RunOutcome, JobError> {
     let started = std::time::Instant::now();
     let cfg = session.config();
-    if session.market.bars().len() != 1 {
-        return Err(JobError::input(
-            "the main job runs on one symbol: give one data file",
-        ));
+    let all = session.market.bars();
+    // A universe: the model pooled over its symbols per window, its forecasts ranked; the
+    // equal-weight universe is the holding baseline.
+    let universe = all.len() > 1;
+    if universe && !matches!(session.strategy.as_str(), "rank" | "signal") {
+        return Err(JobError::input(format!(
+            "a universe's forecasts are traded by `rank` (or `signal`), not `{}`",
+            session.strategy
+        )));
     }
     progress.stage(1, STAGES, "validating the data");
-    let bars = &session.market.bars()[0];
+    let bars = &all[0];
     let span = RunContext::new("run")
         .model_type(cfg.model.architecture.to_string())
-        .symbol(bars.symbol.clone())
+        .symbol(if universe {
+            format!("{} symbols", all.len())
+        } else {
+            bars.symbol.clone()
+        })
         .span();
     let _run = span.enter();
     let n = bars.len();
     let last_day = bars.time[n - 1].date();
-    let quality = qts_data::validate::validate(bars, &cfg.validation, &cfg.data.quality, last_day);
     std::fs::create_dir_all(&options.out).map_err(|source| ResearchError::Write {
         path: options.out.display().to_string(),
         source,
     })?;
     let page = |name: &str| options.out.join(name);
-    write(
-        &page("data_quality.html"),
-        &data_quality_page(source, bars, &quality),
-    )?;
+    let validate = |b: &qts_data::BarSeries| {
+        qts_data::validate::validate(b, &cfg.validation, &cfg.data.quality, last_day)
+    };
+    let quality_page = if universe {
+        // Each symbol on the bars it has.
+        let reports: Vec<_> = all
+            .iter()
+            .map(|b| validate(&qts_data::universe::present(b)))
+            .collect();
+        universe_quality_page(source, &reports)
+    } else {
+        data_quality_page(source, bars, &validate(bars))
+    };
+    write(&page("data_quality.html"), &quality_page)?;
 
     let schedule = Schedule::from_config(
         &cfg.backtest.walk_forward,
@@ -225,7 +275,7 @@ pub fn run(
         registry: Registry::new(&cfg.registry.directory),
         progress,
     };
-    let mut forecasts = Vec::new();
+    let mut forecasts = vec![Vec::new(); all.len()];
     let model = walk(
         &session.market,
         &session.settings,
@@ -234,7 +284,9 @@ pub fn run(
         &session.stamp,
         &mut |s: Span| {
             let (fold, rows) = folds.fold(s)?;
-            forecasts.extend(rows);
+            for (each, window) in forecasts.iter_mut().zip(rows) {
+                each.extend(window);
+            }
             Ok::<Fold, JobError>(fold)
         },
         progress,
@@ -264,10 +316,19 @@ pub fn run(
             &(),
         )
     };
-    let sma = baseline("sma-cross", &sma_name, &session.settings)?;
+    // The SMA crossover sized as configured (a universe's model sets its own weights); the
+    // holding: buy-and-hold, or a universe in equal weights rebalanced on the model's schedule.
+    let mut sma_settings = session.settings.clone();
+    sma_settings.overlays_for("sma-cross", false)?;
+    let sma = baseline("sma-cross", &sma_name, &sma_settings)?;
+    let holding = if universe {
+        "equal-weight"
+    } else {
+        "buy-and-hold"
+    };
     let mut hold_settings = session.settings.clone();
-    hold_settings.overlays_for("buy-and-hold", false)?;
-    let hold = baseline("buy-and-hold", "buy-and-hold", &hold_settings)?;
+    hold_settings.overlays_for(holding, false)?;
+    let hold = baseline(holding, holding, &hold_settings)?;
 
     progress.stage(4, STAGES, "testing the lead and deflating the Sharpe ratio");
     let returns = |w: &WalkForwardReport| {
@@ -287,6 +348,7 @@ pub fn run(
     let significant = lead_significant(&[vs_hold, vs_sma], LEVEL);
     let verdict = RunVerdict::of(vs_hold.as_ref(), vs_sma.as_ref(), LEVEL);
     let active = session.settings.engine.active();
+    let sma_active = sma_settings.engine.active();
     let hold_active = hold_settings.engine.active();
 
     progress.stage(
@@ -318,20 +380,41 @@ pub fn run(
         progress: &(),
         ..folds
     }
-    .train_and_forecast("latest", (n - schedule.train, n - 1), n - 1)?;
-    let mut rows: Vec<_> = forecasts
-        .iter()
-        .map(|(t, v)| (*t, *v, None, None))
-        .collect();
-    if let Some((t, v)) = live.last() {
-        rows.push((*t, *v, None, None));
-    }
+    .train_and_forecast_all("latest", (n - schedule.train, n - 1), n - 1)?;
     let first_test = model
         .windows
         .first()
         .and_then(|w| w.test_start.parse().ok());
-    let mut strategy =
-        session.build("signal", &[], Some(SignalSeries::align(&bars.time, &rows)))?;
+    let mut strategy = if universe {
+        // Every symbol's out-of-sample forecasts, and the latest model's of the last bar for
+        // the symbols that have one (its earlier ones are of its own train window).
+        let w = all.len();
+        let mut prediction = vec![f64::NAN; n * w];
+        for (s, (tested, latest)) in forecasts.iter().zip(&live).enumerate() {
+            let last = latest.last().filter(|(t, _)| *t == bars.time[n - 1]);
+            for (t, v) in tested.iter().chain(last) {
+                if let Ok(i) = bars.time.binary_search(t) {
+                    prediction[i * w + s] = *v;
+                }
+            }
+        }
+        let panel = SignalSeries {
+            symbols: all.iter().map(|b| b.symbol.clone()).collect(),
+            prediction,
+            ..SignalSeries::default()
+        };
+        session.build(&session.strategy, &session.params, Some(panel))?
+    } else {
+        let mut rows: Vec<_> = forecasts[0]
+            .iter()
+            .map(|(t, v)| (*t, *v, None, None))
+            .collect();
+        if let Some((t, v)) = live.first().and_then(|l| l.last()) {
+            rows.push((*t, *v, None, None));
+        }
+        session.build("signal", &[], Some(SignalSeries::align(&bars.time, &rows)))?
+    };
+    let traded = strategy.name();
     let decision = session.decide_at(strategy.as_mut(), last_day, first_test)?;
 
     let oos_end = model.oos_equity.last().map(|r| r.0.clone());
@@ -355,19 +438,42 @@ pub fn run(
             &model,
             &active,
         ),
-        series("sma-cross", &sma_name, &sma, &active),
-        series("buy-and-hold", "buy-and-hold", &hold, &hold_active),
+        series("sma-cross", &sma_name, &sma, &sma_active),
+        series(holding, holding, &hold, &hold_active),
     ];
     let c = compare(&series_of(&three))?;
+    let run_universe = universe.then(|| RunUniverse {
+        symbols: all.iter().map(|b| b.symbol.clone()).collect(),
+        strategy: traded.clone(),
+        buy_and_hold: format!(
+            "equal weights of the symbols tradable at each rebalance ({}), under the model's costs and limits",
+            cfg.trading.rebalance
+        ),
+        sma_cross: "the SMA crossover on each symbol, sized as backtest_config.yaml sizes".into(),
+        model: model.universe.clone().unwrap_or_else(|| empty_universe(all.len())),
+    });
+    let hold_title = if universe {
+        "the equal-weight universe"
+    } else {
+        "buy-and-hold"
+    };
     let banner = Banner {
         verdict: verdict.overall,
-        text: verdict.sentence(vs_hold.as_ref(), vs_sma.as_ref()),
+        text: verdict.sentence_against(hold_title, vs_hold.as_ref(), vs_sma.as_ref()),
     };
     write(
         &page("report.html"),
         &compare_page(&three, &c, Some(&banner)),
     )?;
-    let what = format!("the model {} retrained on each window", cfg.model.name);
+    let what = if universe {
+        format!(
+            "the model {} pooled over {} symbols, retrained on each window, its forecasts traded by {traded}",
+            cfg.model.name,
+            all.len()
+        )
+    } else {
+        format!("the model {} retrained on each window", cfg.model.name)
+    };
     write(
         &page("walk_forward.html"),
         &qts_report::html::walk_forward_report_page(&model, &what, source),
@@ -413,7 +519,7 @@ pub fn run(
             rebalance: cfg.trading.rebalance.to_string(),
             terms: Terms {
                 model: active.terms(),
-                sma_cross: active.terms(),
+                sma_cross: sma_active.terms(),
                 buy_and_hold: hold_active.terms(),
             },
         },
@@ -424,6 +530,7 @@ pub fn run(
             data_quality: page("data_quality.html"),
         },
         seconds: started.elapsed().as_secs_f64(),
+        universe: run_universe,
     };
     let text = summary_json(&report);
     let summary = page("summary.json");
@@ -441,6 +548,24 @@ pub fn run(
         buy_and_hold: hold,
         decision,
     })
+}
+
+/// The section of a universe whose walk traded nothing (no window produced one).
+fn empty_universe(symbols: usize) -> qts_backtest::universe::UniverseStats {
+    qts_backtest::universe::UniverseStats {
+        symbols,
+        min_tradable: 0,
+        max_tradable: 0,
+        mean_holdings: 0.0,
+        rebalances: 0,
+        turnover_per_rebalance: 0.0,
+        contributions: Vec::new(),
+        rank_ic: None,
+        top_bucket_hit_rate: None,
+        ic_by_date: Vec::new(),
+        holdings: Vec::new(),
+        tradable: Vec::new(),
+    }
 }
 
 /// `summary.json`'s text: the report, pretty, with a final newline (as `--json` prints it).
@@ -485,6 +610,18 @@ fn track(
     }
     if let Some(x) = r.walk_forward_efficiency {
         run.metric("walk_forward_efficiency", x);
+    }
+    if let Some(u) = &r.universe {
+        let m = &u.model;
+        run.metric("universe.mean_holdings", m.mean_holdings);
+        run.metric("universe.turnover_per_rebalance", m.turnover_per_rebalance);
+        if let Some(ic) = &m.rank_ic {
+            run.metric("universe.rank_ic.mean", ic.mean);
+            run.metric("universe.rank_ic.t_stat", ic.t_stat);
+        }
+        if let Some(x) = m.top_bucket_hit_rate {
+            run.metric("universe.top_bucket_hit_rate", x);
+        }
     }
     for (k, d) in [
         ("against_buy_and_hold", &r.against_buy_and_hold),

@@ -56,6 +56,39 @@ pub struct RunReport {
     pub reports: Reports,
     /// Seconds the run took.
     pub seconds: f64,
+    /// A universe: its symbols, what its baselines are, and the ranked portfolio's statistics
+    /// out of sample (absent for one symbol).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub universe: Option<RunUniverse>,
+}
+
+impl RunReport {
+    /// What `buy_and_hold` is, as a sentence names it: "buy-and-hold", or "the equal-weight
+    /// universe".
+    pub fn holding_name(&self) -> &'static str {
+        if self.universe.is_some() {
+            "the equal-weight universe"
+        } else {
+            "buy-and-hold"
+        }
+    }
+}
+
+/// The main job on a universe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunUniverse {
+    /// The symbols, in the order given.
+    pub symbols: Vec<String>,
+    /// The strategy that traded the model's forecasts (`rank(top 5, equal)`).
+    pub strategy: String,
+    /// What the summary's `buy_and_hold` is for a universe.
+    pub buy_and_hold: String,
+    /// What the summary's `sma_cross` is for a universe.
+    pub sma_cross: String,
+    /// The model's portfolio over the test windows stitched: holdings, turnover per
+    /// rebalance, each symbol's contribution, the forecasts' rank IC (per date: its mean, std,
+    /// t-statistic, ICIR) and the top fifth's hit rate.
+    pub model: qts_backtest::universe::UniverseStats,
 }
 
 /// The out-of-sample span.

@@ -68,13 +68,24 @@ impl RunVerdict {
         vs_hold: Option<&SharpeDifference>,
         vs_sma: Option<&SharpeDifference>,
     ) -> String {
+        self.sentence_against("buy-and-hold", vs_hold, vs_sma)
+    }
+
+    /// [`RunVerdict::sentence`] with the holding baseline named `hold` (a universe's is "the
+    /// equal-weight universe").
+    pub fn sentence_against(
+        &self,
+        hold: &str,
+        vs_hold: Option<&SharpeDifference>,
+        vs_sma: Option<&SharpeDifference>,
+    ) -> String {
         let p = |d: Option<&SharpeDifference>| {
             d.filter(|d| !d.p_value.is_nan())
                 .map_or("no test".into(), |d| format!("p = {:.3}", d.p_value))
         };
         format!(
             "The model is {} ({}) and {} ({}) out of sample, by its Sharpe ratio at {} (Jobson–Korkie–Memmel).",
-            self.against_buy_and_hold.against("buy-and-hold"),
+            self.against_buy_and_hold.against(hold),
             p(vs_hold),
             self.against_sma_cross.against("the SMA crossover"),
             p(vs_sma),

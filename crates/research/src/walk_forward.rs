@@ -76,6 +76,10 @@ pub struct WindowResult {
     /// The in-sample annual return of the chosen parameters.
     #[serde(skip, default = "nan")]
     pub in_sample_annual_return: f64,
+    /// A universe traded on forecasts: the mean rank IC of the window's forecasts against the
+    /// next bar's returns (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_ic: Option<f64>,
 }
 
 /// The analysis, as `qts walk-forward --json` prints it (and `walk_forward.json` is read back).
@@ -98,6 +102,10 @@ pub struct WalkForwardReport {
     /// whole grid backtested there, its DSR and PBO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overfitting: Option<SpanOverfitting>,
+    /// A universe: holdings, turnover, contributions and the forecasts' rank IC over the test
+    /// windows stitched (contributions over the starting equity; absent for one symbol).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub universe: Option<qts_backtest::universe::UniverseStats>,
     /// The stitched out-of-sample equity: (date, equity, buy-and-hold's equity).
     #[serde(skip)]
     pub oos_equity: Vec<(String, f64, f64)>,
@@ -360,6 +368,8 @@ pub fn walk<E: From<ResearchError>>(
     let mut stitched: Vec<(String, f64, f64)> = Vec::new();
     let mut trades = 0u64;
     let mut holding = cash;
+    // A universe's sections, each with the equity its window started from.
+    let mut sections = Vec::new();
     progress.at(0, spans.len());
     for (k, &(a, b, c, d)) in spans.iter().enumerate() {
         if progress.cancelled() {
@@ -382,6 +392,19 @@ pub fn walk<E: From<ResearchError>>(
         let report = backtest(market, fold.strategy.as_mut(), &test, None, stamp.clone())
             .map_err(ResearchError::from)?;
         let r = &report.result;
+        let mut rank_ic = None;
+        if let Some(mut section) = report.universe.clone() {
+            if let Some(forecasts) = fold.strategy.forecasts() {
+                section.add_forecasts(
+                    market.bars(),
+                    forecasts,
+                    r.first_bar,
+                    r.first_bar + r.equity.len(),
+                );
+                rank_ic = section.rank_ic.as_ref().map(|ic| ic.mean);
+            }
+            sections.push((section, cash));
+        }
         // Buy-and-hold continues from where it ended the window before.
         let scale = holding / cash;
         stitched.extend(
@@ -404,6 +427,7 @@ pub fn walk<E: From<ResearchError>>(
             in_sample: fold.in_sample,
             out_of_sample: report.metrics.get(&maximize).map(Value::as_f64),
             in_sample_annual_return: fold.in_sample_annual_return,
+            rank_ic,
         });
         progress.at(k + 1, spans.len());
     }
@@ -428,6 +452,10 @@ pub fn walk<E: From<ResearchError>>(
         maximize,
         buy_and_hold: return_metrics(&simple_returns(&held), None, &settings.metrics),
         overfitting: None,
+        universe: qts_backtest::universe::UniverseStats::stitch(
+            &sections,
+            settings.engine.initial_capital,
+        ),
         oos_equity: stitched,
     })
 }

@@ -155,4 +155,10 @@ pub trait Strategy {
     fn sizes(&self) -> bool {
         false
     }
+
+    /// The forecasts it trades (a model's), for the statistics of what they foretold (the
+    /// rank IC of a universe); `None` for a rule on prices.
+    fn forecasts(&self) -> Option<&SignalSeries> {
+        None
+    }
 }

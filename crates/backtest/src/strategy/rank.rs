@@ -254,6 +254,10 @@ fn straddles(f: &Forecast) -> bool {
 }
 
 impl Strategy for Rank {
+    fn forecasts(&self) -> Option<&SignalSeries> {
+        Some(&self.signal)
+    }
+
     fn name(&self) -> String {
         let r = &self.rules;
         let mut name = format!("rank(top {}", r.top);

@@ -344,6 +344,10 @@ impl SignalStrategy {
 }
 
 impl Strategy for SignalStrategy {
+    fn forecasts(&self) -> Option<&SignalSeries> {
+        Some(&self.signal)
+    }
+
     fn name(&self) -> String {
         format!(
             "signal(long > {}, short < {})",

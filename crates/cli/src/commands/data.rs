@@ -1,10 +1,10 @@
-//! `qts data validate`.
+//! `qts data validate` (of one symbol's bars, or of each symbol of a wide file of closes).
 
 use std::path::Path;
 
 use comfy_table::{ContentArrangement, Table};
 use qts_core::logging::RunContext;
-use qts_data::io::read_bars_as;
+use qts_data::io::read_all_hashed_as;
 use qts_data::validate::{Report, validate};
 
 use crate::cli::{DataCommand, GlobalArgs, SectionFiles};
@@ -30,13 +30,25 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                 .symbol(input.as_str())
                 .span();
             let _run = span.enter();
-            let bars = read_bars_as(
-                &path,
+            let (mut all, _) = read_all_hashed_as(
+                &[&path],
                 &loaded.config.data.limits,
                 &loaded.config.data.providers.local.layout(),
             )?;
             let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let cfg = &loaded.config;
+            if all.len() > 1 {
+                // A wide file of closes: each symbol validated on the bars it has.
+                let reports: Vec<Report> = all
+                    .iter()
+                    .map(|b| {
+                        let own = qts_data::universe::present(b);
+                        validate(&own, &cfg.validation, &cfg.data.quality, today)
+                    })
+                    .collect();
+                return finish_wide(&path, &reports, *json, page.as_deref(), cfg);
+            }
+            let bars = all.remove(0);
             let report = validate(&bars, &cfg.validation, &cfg.data.quality, today);
             tracing::info!(
                 bars = report.bars,
@@ -70,6 +82,62 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                 _ => Ok(()),
             }
         }
+    }
+}
+
+/// A wide file's validation: a line and the findings of each symbol (JSON: `reports`, one per
+/// symbol, and their `summary` added up), its page, and the verdict of the worst finding.
+fn finish_wide(
+    path: &Path,
+    reports: &[Report],
+    json: bool,
+    page: Option<&Path>,
+    cfg: &qts_config::QtsConfig,
+) -> Result<(), Failure> {
+    let mut total = qts_data::validate::Summary::default();
+    for r in reports {
+        let s = r.summary();
+        total.errors += s.errors;
+        total.warnings += s.warnings;
+        total.infos += s.infos;
+    }
+    tracing::info!(
+        symbols = reports.len(),
+        findings = reports.iter().map(|r| r.findings.len()).sum::<usize>(),
+        "validated"
+    );
+    let text = if json {
+        let value = serde_json::json!({
+            "file": path.display().to_string(),
+            "symbols": reports.iter().map(|r| r.source.clone()).collect::<Vec<_>>(),
+            "reports": reports,
+            "summary": total,
+        });
+        serde_json::to_string_pretty(&value).map_err(|e| Failure::Runtime(e.into()))? + "\n"
+    } else {
+        let mut out = format!(
+            "{}: a wide file of {} symbols' closes, each validated on the bars it has: {} errors, {} warnings, {} infos\n",
+            path.display(),
+            reports.len(),
+            total.errors,
+            total.warnings,
+            total.infos
+        );
+        for r in reports {
+            out.push_str(&render(Path::new(&r.source), r));
+        }
+        out
+    };
+    crate::output::print(&text)?;
+    if let Some(out) = page {
+        crate::output::write_page(
+            out,
+            &qts_report::html::universe_quality_page(&path.display().to_string(), reports),
+        )?;
+    }
+    match reports.iter().filter_map(Report::worst).max() {
+        Some(worst) if worst >= cfg.data.quality.fail_on => Err(Failure::Verdict),
+        _ => Ok(()),
     }
 }
 

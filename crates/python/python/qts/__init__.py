@@ -913,7 +913,8 @@ def report(result: Union[Result, PathLike]) -> Html:
 
 class RunResult:
     """The main job (``qts run``): ``summary`` (``summary.json``: the model walked forward
-    against buy-and-hold and the SMA crossover out of sample, the verdicts, the deflated Sharpe
+    against buy-and-hold — a universe's in equal weights, with its ``universe`` section — and
+    the SMA crossover out of sample, the verdicts, the deflated Sharpe
     ratio, the Monte Carlo, the decision for the next session) and its pages in ``out``."""
 
     def __init__(self, summary: dict, out: str) -> None:
@@ -941,28 +942,44 @@ class RunResult:
 
 
 def run(
-    data: BarsLike = "examples/data/goog_daily.csv",
+    data: Union[BarsLike, Sequence[BarsLike]] = "examples/data/goog_daily.csv",
     config: Optional[Config] = None,
     *,
     out: PathLike = "artifacts/run",
     train: Optional[int] = None,
     test: Optional[int] = None,
     paths: int = 2000,
+    strategy: Optional[str] = None,
+    params: Optional[Mapping[str, Any]] = None,
     progress: Any = None,
     track: bool = True,
 ) -> RunResult:
-    """The main job (``qts run``) on one symbol's bars: the configuration's model walked
-    forward (retrained on each ``train``-bar window, its forecasts of the next ``test`` bars
-    traded), buy-and-hold and the SMA crossover on the same windows, the lead tested, the
-    Sharpe ratio deflated, ``paths`` Monte Carlo paths, the pages written to ``out``, the run
-    tracked, and the next session decided. Its numbers are ``qts run --json``'s. Needs the
-    model extension (``qts_torch``). ``progress``: ``True`` prints the stages and windows, a
-    callable gets ``(done, total)`` for the windows (and ``(n, of, what)`` for the stages when
-    it takes three arguments); Ctrl-C stops the job."""
+    """The main job (``qts run``) on one symbol's bars or a universe's (a list, or one long
+    frame with a ``symbol`` column): the configuration's model walked forward (retrained on
+    each ``train``-bar window — pooled over a universe's symbols — its forecasts of the next
+    ``test`` bars traded by the signal strategy, or ranked by ``rank`` with ``params`` for a
+    universe), buy-and-hold (a universe: in equal weights, rebalanced on the same schedule)
+    and the SMA crossover on the same windows, the lead tested, the Sharpe ratio deflated,
+    ``paths`` Monte Carlo paths, the pages written to ``out``, the run tracked, and the next
+    session decided. Its numbers are ``qts run --json``'s. Needs the model extension
+    (``qts_torch``). ``progress``: ``True`` prints the stages and windows, a callable gets
+    ``(done, total)`` for the windows (and ``(n, of, what)`` for the stages when it takes
+    three arguments); Ctrl-C stops the job."""
     native = _model_extension()
-    b = _bars(data, config)
+    loaded, pairs = _backtest_inputs(data, params, config)
     callback = _StagePrinter() if progress is True else (progress or None)
-    summary = native.run(_given(b), _request(config), _os.fspath(out), train, test, paths, callback, track)
+    summary = native.run(
+        [_given(b) for b in loaded],
+        _request(config),
+        _os.fspath(out),
+        train,
+        test,
+        paths,
+        callback,
+        track,
+        strategy,
+        pairs,
+    )
     if progress is True:
         print(flush=True)
     return RunResult(_json.loads(summary), _os.fspath(out))
@@ -985,7 +1002,7 @@ class _StagePrinter:
 
 
 def walk_forward_model(
-    data: BarsLike,
+    data: Union[BarsLike, Sequence[BarsLike]],
     config: Optional[Config] = None,
     *,
     train: Optional[int] = None,
@@ -993,20 +1010,33 @@ def walk_forward_model(
     step: Optional[int] = None,
     anchored: bool = False,
     maximize: Optional[str] = None,
+    strategy: Optional[str] = None,
     params: Optional[Mapping[str, Any]] = None,
     progress: Any = None,
     track: bool = False,
 ) -> WalkForward:
     """The configuration's model walked forward (``qts walk-forward --model-config``): trained
     from scratch on each ``train``-bar window and registered, its forecasts of the next
-    ``test`` bars traded by the signal strategy (``params`` its parameters); the windows'
-    ``maximize`` (default ``sharpe_ratio``) in and out of sample. Needs ``qts_torch``."""
+    ``test`` bars traded by the signal strategy (``params`` its parameters) — for a universe (a
+    list, or a long frame with a ``symbol`` column) one model pooled over the symbols per
+    window, its forecasts ranked by ``rank`` unless ``strategy="signal"``; the windows'
+    ``maximize`` (default ``sharpe_ratio``) in and out of sample, and a universe's rank IC per
+    window. Needs ``qts_torch``."""
     native = _model_extension()
-    b = _bars(data, config)
-    pairs = [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+    loaded, pairs = _backtest_inputs(data, params, config)
     with _Progress("walk-forward", "windows", progress) as callback:
         report, windows, equity = native.walk_forward(
-            _given(b), _request(config), pairs, train, test, step, anchored, maximize, callback, track
+            [_given(b) for b in loaded],
+            _request(config),
+            pairs,
+            train,
+            test,
+            step,
+            anchored,
+            maximize,
+            callback,
+            track,
+            strategy,
         )
     return WalkForward(_json.loads(report), _csv_table(windows), _csv_table(equity))
 

@@ -657,7 +657,7 @@ fn holdings_chart(d: &RunData, u: &qts_backtest::universe::UniverseStats) -> Str
 
 /// A universe's statistics: names tradable and held, turnover, the rank IC, and each symbol's
 /// contribution to the return as a bar (no script: widths in the style).
-fn universe_section(u: &qts_backtest::universe::UniverseStats) -> String {
+pub(crate) fn universe_section(u: &qts_backtest::universe::UniverseStats) -> String {
     let mut out = String::from("<h2>Universe</h2><table>");
     let row = |out: &mut String, label: &str, value: String| {
         let _ = write!(

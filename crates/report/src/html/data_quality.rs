@@ -190,3 +190,59 @@ fn calendar(days: &[NaiveDate], report: &Report) -> String {
     out.push_str("</svg>");
     out
 }
+
+/// The data-quality page of a universe (`source` naming its files): a row per symbol — its
+/// bars, first and last day, findings by severity, the worst — then every finding, symbol by
+/// symbol. `reports` holds each symbol's validation of the bars it has.
+pub fn universe_quality_page(source: &str, reports: &[Report]) -> String {
+    let (mut errors, mut warnings) = (0, 0);
+    let mut rows = String::new();
+    for r in reports {
+        let s = r.summary();
+        errors += s.errors;
+        warnings += s.warnings;
+        let day =
+            |t: Option<chrono::NaiveDateTime>| t.map_or("-".to_string(), |t| t.date().to_string());
+        let _ = write!(
+            rows,
+            "<tr><td style=\"text-align:left\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.source),
+            r.bars,
+            day(r.first),
+            day(r.last),
+            s.errors,
+            s.warnings,
+            s.infos,
+            r.worst()
+                .map_or("none".to_string(), |w| format!("{w:?}").to_lowercase())
+        );
+    }
+    let mut body = format!(
+        "<h1>Data quality: {}</h1><div class=\"sub\">{} symbols · {errors} errors, {warnings} warnings · each symbol validated on the bars it has (before its first bar and after its last it is not in the universe)</div>",
+        esc(source),
+        reports.len()
+    );
+    body.push_str("<h2>Symbols</h2><table><tr><th>symbol</th><th>bars</th><th>first</th><th>last</th><th>errors</th><th>warnings</th><th>infos</th><th>worst</th></tr>");
+    body.push_str(&rows);
+    body.push_str("</table><h2>Findings</h2>");
+    if reports.iter().all(|r| r.findings.is_empty()) {
+        body.push_str("<div class=\"sub\">none: every check passed for every symbol</div>");
+    } else {
+        body.push_str("<table><tr><th>symbol</th><th>severity</th><th>check</th><th>count</th><th>finding</th></tr>");
+        for r in reports {
+            for f in &r.findings {
+                let _ = write!(
+                    body,
+                    "<tr><td style=\"text-align:left\">{}</td><td>{}</td><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
+                    esc(&r.source),
+                    f.severity,
+                    f.check,
+                    f.count,
+                    esc(&f.message)
+                );
+            }
+        }
+        body.push_str("</table>");
+    }
+    page(&format!("qts data quality: {source}"), &body)
+}

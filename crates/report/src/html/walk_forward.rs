@@ -205,6 +205,40 @@ fn params_chart(windows: &[WindowResult]) -> String {
     legend(&drawn) + &out
 }
 
+/// The mean rank IC of each test window's forecasts as a bar each side of zero (no script:
+/// widths in the style).
+fn ic_by_window(windows: &[WindowResult]) -> String {
+    let widest = windows
+        .iter()
+        .filter_map(|w| w.rank_ic)
+        .filter(|x| x.is_finite())
+        .fold(0.0_f64, |a, x| a.max(x.abs()));
+    let mut out = String::from(
+        "<h2>Rank IC of each test window</h2><div class=\"sub\">mean over the window's dates of Spearman's correlation between the forecasts at a close and the next day's returns, across the symbols with a bar at both</div><table>",
+    );
+    for w in windows {
+        let ic = w.rank_ic.filter(|x| x.is_finite());
+        let width = match ic {
+            Some(x) if widest > 0.0 => 50.0 * x.abs() / widest,
+            _ => 0.0,
+        };
+        let (colour, side) = match ic {
+            Some(x) if x < 0.0 => ("#d2453b", format!("margin-left:{:.1}%", 50.0 - width)),
+            _ => ("#2e9e5b", "margin-left:50%".to_string()),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>window {} ({} .. {})</td><td>{}</td><td style=\"width:50%\"><div style=\"background:{colour};height:0.8em;width:{width:.1}%;{side}\"></div></td></tr>",
+            w.window,
+            esc(&w.test_start),
+            esc(&w.test_end),
+            num(ic)
+        );
+    }
+    out.push_str("</table>");
+    out
+}
+
 /// A number with three decimals, `n/a` when there is none (or it is not finite).
 fn num(v: Option<f64>) -> String {
     v.filter(|x| x.is_finite())
@@ -296,6 +330,13 @@ pub fn walk_forward_page(
             ));
         }
     }
+    let ranked = windows.iter().any(|w| w.rank_ic.is_some());
+    if ranked {
+        body.push_str(&ic_by_window(windows));
+    }
+    if let Some(u) = &s.universe {
+        body.push_str(&super::backtest::universe_section(u));
+    }
     body.push_str("<h2>Every window</h2>");
     let mut rows = vec![vec![
         "window".to_string(),
@@ -305,6 +346,9 @@ pub fn walk_forward_page(
         format!("{metric} in sample"),
         "out of sample".into(),
     ]];
+    if ranked {
+        rows[0].push("rank IC".into());
+    }
     for w in windows {
         rows.push(vec![
             w.window.to_string(),
@@ -314,6 +358,9 @@ pub fn walk_forward_page(
             num(w.in_sample),
             num(w.out_of_sample),
         ]);
+        if ranked && let Some(row) = rows.last_mut() {
+            row.push(num(w.rank_ic));
+        }
     }
     body.push_str(&table(&rows));
     page("qts walk-forward", &body)

@@ -21,13 +21,14 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
         "trades",
     ]);
     let pct = |v: f64| format!("{:+.2}%", 100.0 * v);
-    for (name, w) in [
-        "model (retrained per window)",
-        "SMA crossover",
-        "buy-and-hold",
-    ]
-    .iter()
-    .zip(walks)
+    let holding = if s.universe.is_some() {
+        "equal-weight universe"
+    } else {
+        "buy-and-hold"
+    };
+    for (name, w) in ["model (retrained per window)", "SMA crossover", holding]
+        .iter()
+        .zip(walks)
     {
         let v = |k: &str| w.out_of_sample.get(k).map_or(f64::NAN, |v| v.as_f64());
         t.add_row(vec![
@@ -48,7 +49,7 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
     format!(
         "qts run on {} · out of sample {} .. {} ({} windows of {} bars, each model trained on the {} bars before) · {} epochs\n{t}\n\
-         Terms: the model and the SMA crossover traded {}; buy-and-hold {}. Each starts every test window in cash and closes at its end, paying costs.\n\
+         {}Terms: the model traded {}; the SMA crossover {}; {holding} {}. Each starts every test window in cash and closes at its end, paying costs.\n\
          Verdict: {}. {}\n\
          On the point estimates the model {} both baselines (a higher total return and Sharpe ratio than each).\n\
          Deflated Sharpe ratio of the model for the {} candidates compared: {}; walk-forward efficiency {}.\n\
@@ -61,7 +62,13 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
         o.test_bars,
         o.train_bars,
         s.settings.epochs,
+        s.universe.as_ref().map_or(String::new(), universe),
         s.settings.terms.model,
+        if s.settings.terms.sma_cross == s.settings.terms.model {
+            "the same".to_string()
+        } else {
+            s.settings.terms.sma_cross.clone()
+        },
         if s.settings.terms.buy_and_hold == s.settings.terms.model {
             format!("the same ({})", s.settings.terms.buy_and_hold)
         } else {
@@ -72,7 +79,8 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
             Verdict::Worse => "WORSE than a baseline",
             Verdict::NotDistinguishable => "not distinguishable from its baselines",
         },
-        s.verdict.sentence(
+        s.verdict.sentence_against(
+            s.holding_name(),
             s.against_buy_and_hold.as_ref(),
             s.against_sma_cross.as_ref()
         ),
@@ -93,5 +101,50 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
         shown(&s.reports.walk_forward),
         shown(&s.reports.monte_carlo),
         shown(&s.reports.data_quality),
+    )
+}
+
+/// A universe's lines: what traded it, its baselines, and its statistics out of sample.
+fn universe(u: &qts_research::summary::RunUniverse) -> String {
+    let m = &u.model;
+    let ic = m
+        .rank_ic
+        .as_ref()
+        .map_or("no rank IC (too few dates or names)".to_string(), |ic| {
+            format!(
+                "rank IC {:+.4} (std {:.4}, t = {:.2}, ICIR {:.3}) over {} dates",
+                ic.mean, ic.std, ic.t_stat, ic.icir, ic.dates
+            )
+        });
+    let mut best: Vec<_> = m.contributions.iter().collect();
+    best.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+    let show = |c: &&qts_backtest::universe::Contribution| {
+        format!("{} {:+.2}%", c.symbol, 100.0 * c.contribution)
+    };
+    format!(
+        "Universe: {} symbols ({}), traded by {}; out of sample: {ic}; top fifth beat the average on {}; {:.1} names held on average, {}..{} tradable; turnover {:.2} per rebalance over {} rebalances.\nContributions: best {}; worst {}.\nBaselines: equal-weight = {}; SMA crossover = {}.\n",
+        u.symbols.len(),
+        if u.symbols.len() > 8 {
+            format!("{}, …", u.symbols[..8].join(", "))
+        } else {
+            u.symbols.join(", ")
+        },
+        u.strategy,
+        m.top_bucket_hit_rate
+            .map_or("n/a".to_string(), |h| format!("{:.1}% of dates", 100.0 * h)),
+        m.mean_holdings,
+        m.min_tradable,
+        m.max_tradable,
+        m.turnover_per_rebalance,
+        m.rebalances,
+        best.iter().take(3).map(show).collect::<Vec<_>>().join(", "),
+        best.iter()
+            .rev()
+            .take(3)
+            .map(show)
+            .collect::<Vec<_>>()
+            .join(", "),
+        u.buy_and_hold,
+        u.sma_cross,
     )
 }
