@@ -317,7 +317,9 @@ impl Dataset {
     }
 
     /// Several symbols in one dataset. The split dates are where the union of all symbols'
-    /// dates reaches the configured fractions, so no symbol's validation or test period
+    /// dates (of the rows each keeps, after its features' warm-up) reaches the configured
+    /// fractions of the dates left after two purge gaps (as [`split_by_fraction`] cuts one
+    /// symbol's rows: a symbol with every date is split exactly as alone), so no symbol's validation or test period
     /// precedes another's training data; each symbol is purged and windowed on its own (no
     /// window spans two symbols); the normalisation is fitted on every symbol's training rows.
     /// `time`, the values and the targets are the symbols' rows one after another; `splits`
@@ -332,15 +334,30 @@ impl Dataset {
         if rest.is_empty() {
             return Self::build(first.table, first.close, cfg);
         }
-        let mut dates: Vec<NaiveDateTime> = parts
-            .iter()
-            .flat_map(|p| p.table.time.iter().copied())
-            .collect();
+        // The dates of the rows each symbol keeps (after its features' warm-up), as one
+        // symbol's fractions are of the rows it keeps.
+        let mut dates: Vec<NaiveDateTime> = Vec::new();
+        for p in parts {
+            let first = first_complete_row(p.table).map_err(|e| DataError::Symbol {
+                symbol: p.symbol.to_string(),
+                source: Box::new(e),
+            })?;
+            dates.extend_from_slice(&p.table.time[first..]);
+        }
         dates.sort_unstable();
         dates.dedup();
-        let cut = |f: f64| dates[((dates.len() as f64 * f) as usize).clamp(1, dates.len()) - 1];
-        let train_end = cut(cfg.train_fraction);
-        let validation_end = cut(cfg.train_fraction + cfg.validation_fraction);
+        // Cut as one symbol's rows are (`split_by_fraction`): the fractions of the dates left
+        // after two purge gaps, each gap after its split's end.
+        let (n, gap) = (dates.len(), cfg.purge_gap);
+        let usable = n.checked_sub(2 * gap).ok_or_else(|| {
+            DataError::Parameter(format!(
+                "{n} dates across the symbols cannot hold two purge gaps of {gap}"
+            ))
+        })?;
+        let a = ((usable as f64 * cfg.train_fraction).floor() as usize).clamp(1, n);
+        let b = (usable as f64 * cfg.validation_fraction).floor() as usize;
+        let train_end = dates[a - 1];
+        let validation_end = dates[(a + gap + b).clamp(1, n) - 1];
         let raw_cfg = ModelDataConfig {
             normalization: Normalization::None,
             ..cfg.clone()
@@ -658,6 +675,23 @@ mod tests {
         }
         let e = Dataset::pooled(&[], &cfg()).unwrap_err().to_string();
         assert!(e.contains("no data"), "{e}");
+    }
+
+    #[test]
+    fn symbols_with_the_same_dates_are_split_as_each_alone() {
+        // The features' warm-up rows and the purge gaps count as they do for one symbol: a
+        // short history that one symbol can be trained on can be pooled too.
+        let (a, close_a) = table(200);
+        let alone = Dataset::build(&a, &close_a, &cfg()).unwrap();
+        let parts = a_and_b((&a, &close_a), (&a, &close_a));
+        let pooled = Dataset::pooled(&parts, &cfg()).unwrap();
+        assert_eq!(pooled.splits, alone.splits);
+        let n = alone.time.len();
+        for split in [Split::Train, Split::Validation, Split::Test] {
+            let mut twice = alone.samples(split).to_vec();
+            twice.extend(alone.samples(split).iter().map(|t| t + n));
+            assert_eq!(pooled.samples(split), twice.as_slice(), "{split:?}");
+        }
     }
 
     #[test]
