@@ -44,7 +44,30 @@ pub struct UniverseStats {
     /// Symbols tradable at each close of the result (a bar there, not delisted).
     #[serde(default)]
     pub tradable: Vec<usize>,
+    /// Each symbol's weight (position value over equity, negative short) at every
+    /// `weight_step`-th close of the result from its first: the most held ones by mean
+    /// absolute weight, then the rest added up as `(others)` (absent when stitched).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<SymbolWeights>,
+    /// Closes between two samples of `weights`.
+    #[serde(default)]
+    pub weight_step: usize,
 }
+
+/// One symbol's weights over time ([`UniverseStats::weights`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymbolWeights {
+    /// Symbol, or `(others)`.
+    pub symbol: String,
+    /// Position value over equity at each sampled close.
+    pub weights: Vec<f64>,
+}
+
+/// Most closes sampled for [`UniverseStats::weights`].
+pub const MAX_WEIGHT_SAMPLES: usize = 250;
+
+/// Symbols named in [`UniverseStats::weights`] (the rest are `(others)`).
+pub const NAMED_WEIGHTS: usize = 12;
 
 /// One symbol's share of the result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +102,8 @@ pub fn universe_stats(
     let index = |symbol: &str| by_name.get(symbol).copied();
     let mut flows = vec![0.0; k];
     let mut traded_at: Vec<(usize, f64)> = Vec::new();
+    let step = n.div_ceil(MAX_WEIGHT_SAMPLES).max(1);
+    let mut sampled: Vec<Vec<f64>> = vec![Vec::with_capacity(n / step + 1); k];
     for t in first..first + n {
         while let Some(f) = fills.next_if(|f| f.bar <= t) {
             if let Some(s) = index(&f.symbol) {
@@ -99,6 +124,20 @@ pub fn universe_stats(
             }
         }
         holdings.push(open);
+        if (t - first) % step == 0 {
+            // Position values at this close (a symbol without a bar today at its last close).
+            let equity = result.equity[t - first];
+            for (s, h) in held.iter().enumerate() {
+                let w = if *h == 0.0 {
+                    0.0
+                } else {
+                    let close = &bars[s].close[..=t.min(bars[s].len().saturating_sub(1))];
+                    let mark = close.iter().rev().find(|c| !c.is_nan()).copied();
+                    mark.map_or(0.0, |c| h * c / equity)
+                };
+                sampled[s].push(w);
+            }
+        }
     }
     let last = first + n.saturating_sub(1);
     let start = result.equity.first().copied().unwrap_or(f64::NAN);
@@ -128,6 +167,7 @@ pub fn universe_stats(
             Some(value / result.equity[before - first])
         })
         .collect();
+    let weights = named_weights(bars, sampled);
     let mut stats = UniverseStats {
         symbols: k,
         min_tradable: result.listed.iter().copied().min().unwrap_or(0),
@@ -145,6 +185,8 @@ pub fn universe_stats(
         ic_by_date: Vec::new(),
         holdings,
         tradable: result.listed.clone(),
+        weights,
+        weight_step: step,
     };
     if let Some(signals) = signals {
         stats.add_forecasts(bars, signals, first, first + n);
@@ -221,8 +263,50 @@ impl UniverseStats {
             ic_by_date,
             holdings,
             tradable,
+            weights: Vec::new(),
+            weight_step: 0,
         })
     }
+}
+
+/// The [`NAMED_WEIGHTS`] symbols of largest mean absolute weight (ties: the universe's order),
+/// in the universe's order, then `(others)` when more were held; none when nothing was held.
+fn named_weights(bars: &[BarSeries], sampled: Vec<Vec<f64>>) -> Vec<SymbolWeights> {
+    let size = |w: &[f64]| w.iter().map(|x| x.abs()).sum::<f64>();
+    let mut order: Vec<usize> = (0..sampled.len())
+        .filter(|&s| size(&sampled[s]) > 0.0)
+        .collect();
+    if order.is_empty() {
+        return Vec::new();
+    }
+    order.sort_by(|&a, &b| {
+        size(&sampled[b])
+            .total_cmp(&size(&sampled[a]))
+            .then(a.cmp(&b))
+    });
+    let rest = order.split_off(order.len().min(NAMED_WEIGHTS));
+    order.sort_unstable();
+    let len = sampled[order[0]].len();
+    let mut out: Vec<SymbolWeights> = order
+        .iter()
+        .map(|&s| SymbolWeights {
+            symbol: bars[s].symbol.clone(),
+            weights: sampled[s].clone(),
+        })
+        .collect();
+    if !rest.is_empty() {
+        let mut others = vec![0.0; len];
+        for &s in &rest {
+            for (o, w) in others.iter_mut().zip(&sampled[s]) {
+                *o += w;
+            }
+        }
+        out.push(SymbolWeights {
+            symbol: "(others)".into(),
+            weights: others,
+        });
+    }
+    out
 }
 
 /// The rank IC of each date in `from..until` (forecasts at the close against the next bar's
@@ -310,6 +394,8 @@ mod tests {
             ic_by_date: ics.iter().enumerate().map(|(k, &x)| (day(k), x)).collect(),
             holdings: vec![1, 2],
             tradable: vec![2, 2],
+            weights: Vec::new(),
+            weight_step: 1,
         }
     }
 

@@ -83,6 +83,22 @@ fn five_stocks_of_the_wide_file_ranked_weekly_by_symbols_or_universe_file() {
         (total - by_symbols["total_return"].as_f64().unwrap()).abs() < 1e-9,
         "contributions add up to the total return"
     );
+    // Weights over time: five names (fewer than are named), sampled at most 250 times, each
+    // sample long and at most the whole equity; two names held at most.
+    let weights = u["weights"].as_array().unwrap();
+    assert!(weights.len() <= 5 && !weights.is_empty(), "{u}");
+    let step = u["weight_step"].as_u64().unwrap() as usize;
+    let samples = weights[0]["weights"].as_array().unwrap().len();
+    assert!(samples <= 250 && samples * step >= u["holdings"].as_array().unwrap().len());
+    for i in 0..samples {
+        let at: Vec<f64> = weights
+            .iter()
+            .map(|w| w["weights"][i].as_f64().unwrap())
+            .collect();
+        assert!(at.iter().all(|w| *w >= 0.0), "{at:?}");
+        assert!(at.iter().sum::<f64>() <= 1.0 + 1e-9, "{at:?}");
+        assert!(at.iter().filter(|w| **w > 0.0).count() <= 2, "{at:?}");
+    }
     let notes = by_symbols["notes"].to_string();
     assert!(
         notes.contains("15 symbol(s) not in the data were ignored"),
@@ -172,6 +188,7 @@ fn a_universe_of_files_with_their_own_histories_says_who_listed_and_who_left() {
         bars
     );
     assert!(page.contains("Names held and names tradable at each close"));
+    assert!(page.contains("Weights of the most held names"));
     let compare = qts(dir.path())
         .args(["compare", "res", "res", "--out", "c.html", "--json"])
         .output()

@@ -565,6 +565,8 @@ fn empty_universe(symbols: usize) -> qts_backtest::universe::UniverseStats {
         ic_by_date: Vec::new(),
         holdings: Vec::new(),
         tradable: Vec::new(),
+        weights: Vec::new(),
+        weight_step: 0,
     }
 }
 

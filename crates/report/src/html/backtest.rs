@@ -622,6 +622,7 @@ pub fn backtest_page(d: &RunData) -> String {
             out.push_str(&legend(&[("#3868d8", "held"), ("#9aa3b2", "tradable")]));
             out.push_str(&held);
         }
+        out.push_str(&weights_map(d, u));
     }
     let terms = serde_json::from_value::<qts_backtest::engine::ActiveSettings>(s.settings.clone())
         .map_or_else(|_| String::new(), |a| format!("<p>{}</p>", esc(&a.terms())));
@@ -651,6 +652,81 @@ fn holdings_chart(d: &RunData, u: &qts_backtest::universe::UniverseStats) -> Str
     f.axes(&mut out, &ticks(0.0, hi, |v| format!("{v:.0}")), &d.days);
     f.line(&mut out, &tradable, "#9aa3b2", "tradable");
     f.line(&mut out, &held, "#3868d8", "held");
+    out.push_str("</svg>");
+    out
+}
+
+/// The weights of the most held names over time, a row each and a cell per sampled close
+/// (green long, red short, darker heavier), `(others)` last; nothing when none was held.
+fn weights_map(d: &RunData, u: &qts_backtest::universe::UniverseStats) -> String {
+    let Some(first) = u.weights.first() else {
+        return String::new();
+    };
+    let cols = first.weights.len();
+    if cols == 0 || u.weight_step == 0 {
+        return String::new();
+    }
+    // The scale of the names (the others added up would pale them all).
+    let scale = u
+        .weights
+        .iter()
+        .filter(|w| w.symbol != "(others)")
+        .flat_map(|w| w.weights.iter())
+        .map(|x| x.abs())
+        .filter(|x| x.is_finite())
+        .fold(0.0_f64, f64::max);
+    let (left, cell_h, width) = (90.0, 16.0, 1020.0);
+    let cell_w = (width - left - 10.0) / cols as f64;
+    let height = cell_h * u.weights.len() as f64 + 24.0;
+    let mut out = format!(
+        "<h2>Weights of the most held names</h2><div class=\"sub\">position value over equity at every {} close(s); green long, red short, darkest at {} of equity or more</div><svg class=\"chart\" viewBox=\"0 0 {width} {height:.0}\" width=\"100%\" role=\"img\" aria-label=\"weights over time\" xmlns=\"http://www.w3.org/2000/svg\">",
+        u.weight_step,
+        super::percent(scale),
+    );
+    for (row, w) in u.weights.iter().enumerate() {
+        let y = row as f64 * cell_h;
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#5a6475\">{}</text>",
+            left - 6.0,
+            y + cell_h - 4.0,
+            esc(&w.symbol)
+        );
+        for (i, x) in w.weights.iter().enumerate() {
+            if *x == 0.0 || !x.is_finite() {
+                continue;
+            }
+            let day = d
+                .days
+                .get(i * u.weight_step)
+                .map_or(String::new(), ToString::to_string);
+            let _ = write!(
+                out,
+                "<rect x=\"{:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{:.1}\" fill=\"{}\"><title>{} {day}: {}</title></rect>",
+                left + i as f64 * cell_w,
+                cell_w + 0.05,
+                cell_h - 2.0,
+                super::color(*x, scale.max(1e-12)),
+                esc(&w.symbol),
+                super::percent(*x)
+            );
+        }
+    }
+    let mut last_year = None;
+    for i in 0..cols {
+        if let Some(day) = d.days.get(i * u.weight_step) {
+            let year = chrono::Datelike::year(day);
+            if last_year.is_some_and(|y| y != year) {
+                let _ = write!(
+                    out,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6475\">{year}</text>",
+                    left + i as f64 * cell_w,
+                    height - 6.0
+                );
+            }
+            last_year = Some(year);
+        }
+    }
     out.push_str("</svg>");
     out
 }
