@@ -124,7 +124,7 @@ pub fn universe_stats(
             }
         }
         holdings.push(open);
-        if (t - first) % step == 0 {
+        if (t - first).is_multiple_of(step) {
             // Position values at this close (a symbol without a bar today at its last close).
             let equity = result.equity[t - first];
             for (s, h) in held.iter().enumerate() {
