@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::BacktestResult;
 use crate::strategy::SignalSeries;
 use qts_data::BarSeries;
-use qts_stats::cross_section::{RankIc, spearman};
+use qts_stats::cross_section::{RankIc, average_ranks, pearson, ranks_and_order};
 
 /// The universe section of a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -341,15 +341,13 @@ pub fn rank_ic(
             if f.len() < 3 {
                 return None;
             }
-            let ic = spearman(&f, &r);
+            let (ranks, order) = ranks_and_order(&f);
+            let ic = pearson(&ranks, &average_ranks(&r));
             if !ic.is_finite() {
                 return None;
             }
-            // The top fifth by forecast (ties: the universe's order), without sorting the rest.
+            // The top fifth by forecast (ties: the universe's order).
             let bucket = (f.len() / 5).max(1);
-            let mut order: Vec<usize> = (0..f.len()).collect();
-            order
-                .select_nth_unstable_by(bucket - 1, |&a, &b| f[b].total_cmp(&f[a]).then(a.cmp(&b)));
             let top = order[..bucket].iter().map(|&i| r[i]).sum::<f64>() / bucket as f64;
             let all = r.iter().sum::<f64>() / r.len() as f64;
             Some((time[t].date(), ic, top > all))

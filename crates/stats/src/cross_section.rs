@@ -11,25 +11,48 @@ use serde::{Deserialize, Serialize};
 /// 1-based ranks of `x`, ties given the average of the ranks they span (scipy's
 /// `rankdata(method="average")`). NaN values must be removed first.
 pub fn average_ranks(x: &[f64]) -> Vec<f64> {
-    // Values with their positions, sorted by value (ties share their average rank, so their
-    // order among themselves does not matter).
-    let mut sorted: Vec<(f64, usize)> = x.iter().copied().zip(0..).collect();
-    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    ranks_and_order(x).0
+}
+
+/// An order-preserving integer key of a number (IEEE 754 total order): comparing keys is
+/// comparing the numbers, and integer sorts are faster than float comparisons.
+fn order_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// [`average_ranks`] of `x`, and the positions of `x` from the largest value to the smallest
+/// (ties: the lower position first).
+pub fn ranks_and_order(x: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    // Keys ascending, and among equal keys the higher position first, so that read backwards
+    // the order is largest first with ties by position.
+    let mut sorted: Vec<(u64, u32)> = x
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (order_key(*v), u32::MAX - i as u32))
+        .collect();
+    sorted.sort_unstable();
+    let position = |k: u32| (u32::MAX - k) as usize;
     let mut ranks = vec![0.0; x.len()];
     let mut i = 0;
     while i < sorted.len() {
         let mut j = i;
-        while j + 1 < sorted.len() && sorted[j + 1].0 == sorted[i].0 {
+        while j + 1 < sorted.len() && x[position(sorted[j + 1].1)] == x[position(sorted[i].1)] {
             j += 1;
         }
         // Positions i..=j (0-based) share ranks i+1..=j+1: their mean.
         let rank = (i + j) as f64 / 2.0 + 1.0;
         for &(_, k) in &sorted[i..=j] {
-            ranks[k] = rank;
+            ranks[position(k)] = rank;
         }
         i = j + 1;
     }
-    ranks
+    let order = sorted.iter().rev().map(|&(_, k)| position(k)).collect();
+    (ranks, order)
 }
 
 /// Pearson's correlation of `x` and `y` (NaN when either is constant or shorter than 2).
@@ -119,5 +142,27 @@ mod tests {
         assert_eq!(s.dates, 2);
         assert!((s.mean - 0.2).abs() < 1e-15);
         assert!(RankIc::of(&[0.1]).is_none());
+    }
+
+    #[test]
+    fn the_order_is_largest_first_with_ties_by_position() {
+        let x = [2.0, 5.0, -1.0, 5.0, 0.0, -0.0, 2.0];
+        let (ranks, order) = ranks_and_order(&x);
+        assert_eq!(ranks, vec![4.5, 6.5, 1.0, 6.5, 2.5, 2.5, 4.5]);
+        assert_eq!(order, vec![1, 3, 0, 6, 4, 5, 2]);
+        // The integer keys order as the numbers do, infinities and signs included.
+        let mut v = [
+            3.5,
+            -7.0,
+            f64::INFINITY,
+            0.0,
+            f64::NEG_INFINITY,
+            1e-300,
+            -1e-300,
+        ];
+        let mut by_key = v;
+        by_key.sort_by_key(|x| order_key(*x));
+        v.sort_by(f64::total_cmp);
+        assert_eq!(by_key, v);
     }
 }
