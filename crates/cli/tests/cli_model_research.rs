@@ -603,6 +603,9 @@ fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
         page.contains("<td>terms</td>"),
         "each row's terms on the page"
     );
+    // The model's own tearsheet below the comparison: its drawdowns and months.
+    assert!(page.contains("The model out of sample: drawdowns"));
+    assert!(page.contains("aria-label=\"monthly returns\""));
     // One number per fact: the console, the JSON and the page of the same run say the same.
     let again = qts(d)
         .args(SMALL)
@@ -850,6 +853,7 @@ fn qts_run_on_a_universe_ranks_a_pooled_model_against_the_equal_weight_universe(
         report.contains("the equal-weight universe"),
         "the banner names it"
     );
+    assert!(report.contains("Names held and names tradable at each close (test windows)"));
     // A rank of one symbol is refused before any training.
     let one = qts(d)
         .args(["-q", "run", "--data"])

@@ -17,7 +17,7 @@ use qts_core::logging::RunContext;
 use qts_models::Registry;
 use qts_report::folder::Stats;
 use qts_report::html::{
-    Banner, ComparedRun, compare_page, data_quality_page, monte_carlo_page, series_of,
+    Banner, ComparedRun, data_quality_page, monte_carlo_page, run_page, series_of,
     universe_quality_page,
 };
 use qts_research::session::Session;
@@ -463,7 +463,7 @@ pub fn run(
     };
     write(
         &page("report.html"),
-        &compare_page(&three, &c, Some(&banner)),
+        &run_page(&three, &c, Some(&banner), model.universe.as_ref()),
     )?;
     let what = if universe {
         format!(

@@ -637,6 +637,49 @@ pub fn backtest_page(d: &RunData) -> String {
     out
 }
 
+/// The model's own sections on `qts run`'s page: its stitched out-of-sample equity's
+/// drawdowns (the five worst shaded), its monthly returns, and a universe's holdings and
+/// statistics.
+pub(crate) fn model_tearsheet(
+    days: &[NaiveDate],
+    equity: &[f64],
+    universe: Option<&qts_backtest::universe::UniverseStats>,
+) -> String {
+    let n = days.len().min(equity.len());
+    if n < 2 {
+        return String::new();
+    }
+    let mut peak = f64::NEG_INFINITY;
+    let drawdown = equity[..n]
+        .iter()
+        .map(|e| {
+            peak = peak.max(*e);
+            e / peak - 1.0
+        })
+        .collect();
+    let d = RunData {
+        days: days[..n].to_vec(),
+        equity: equity[..n].to_vec(),
+        drawdown,
+        ..RunData::default()
+    };
+    let mut out =
+        String::from("<h2>The model out of sample: drawdowns (the five worst shaded)</h2>");
+    out.push_str(&drawdown_chart(&d));
+    out.push_str("<h2>The model's monthly returns (out of sample)</h2>");
+    out.push_str(&monthly_heatmap(&d));
+    if let Some(u) = universe {
+        out.push_str(&universe_section(u));
+        let held = holdings_chart(&d, u);
+        if !held.is_empty() {
+            out.push_str("<h2>Names held and names tradable at each close (test windows)</h2>");
+            out.push_str(&legend(&[("#3868d8", "held"), ("#9aa3b2", "tradable")]));
+            out.push_str(&held);
+        }
+    }
+    out
+}
+
 /// The number of positions held and of symbols tradable at each close (a universe).
 fn holdings_chart(d: &RunData, u: &qts_backtest::universe::UniverseStats) -> String {
     let n = d.days.len();

@@ -131,6 +131,30 @@ fn terms(stats: &Stats) -> String {
 /// The comparison dashboard of `compared` (the first is the reference of the tests), under
 /// `banner` when there is a verdict to show.
 pub fn compare_page(compared: &[ComparedRun], c: &Comparison, banner: Option<&Banner>) -> String {
+    page("qts comparison", &compare_body(compared, c, banner))
+}
+
+/// `qts run`'s page: the comparison of the model (first) with its baselines under the verdict's
+/// `banner`, then the model's own tearsheet — its drawdowns and monthly returns out of sample,
+/// and a universe's holdings and statistics.
+pub fn run_page(
+    compared: &[ComparedRun],
+    c: &Comparison,
+    banner: Option<&Banner>,
+    universe: Option<&qts_backtest::universe::UniverseStats>,
+) -> String {
+    let mut body = compare_body(compared, c, banner);
+    if let Some(model) = series_of(compared).first() {
+        body.push_str(&super::backtest::model_tearsheet(
+            &model.days,
+            &model.equity,
+            universe,
+        ));
+    }
+    page("qts run", &body)
+}
+
+fn compare_body(compared: &[ComparedRun], c: &Comparison, banner: Option<&Banner>) -> String {
     let runs = series_of(compared);
     let runs = runs.as_slice();
     let mut body = format!(
@@ -285,7 +309,7 @@ pub fn compare_page(compared: &[ComparedRun], c: &Comparison, banner: Option<&Ba
         }
     }
     body.push_str("</table>");
-    page("qts comparison", &body)
+    body
 }
 
 /// The optimisation page: `summary` is `optimize.json`, `trials` the rows of `trials.csv`.

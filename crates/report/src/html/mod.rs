@@ -12,7 +12,7 @@ mod monte_carlo;
 mod walk_forward;
 
 pub use backtest::{RunData, TradeRow, backtest_page};
-pub use compare::{Banner, ComparedRun, compare_page, optimize_page, series_of};
+pub use compare::{Banner, ComparedRun, compare_page, optimize_page, run_page, series_of};
 pub use data_quality::{data_quality_page, universe_quality_page};
 pub use models::{ModelColumn, models_page};
 pub use monte_carlo::monte_carlo_page;
