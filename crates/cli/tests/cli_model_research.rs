@@ -603,6 +603,14 @@ fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
         page.contains("<td>terms</td>"),
         "each row's terms on the page"
     );
+    // Buy-and-hold at the model's exposure beside the fully invested one, on the page too.
+    assert!(
+        s["buy_and_hold_at_exposure"]["total_return"]
+            .as_f64()
+            .unwrap()
+            .is_finite()
+    );
+    assert!(page.contains("buy-and-hold at the model's exposure"));
     // The model's own tearsheet below the comparison: its drawdowns and months.
     assert!(page.contains("The model out of sample: drawdowns"));
     assert!(page.contains("aria-label=\"monthly returns\""));

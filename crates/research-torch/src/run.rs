@@ -153,6 +153,43 @@ fn series(
     }
 }
 
+/// The holding baseline at the model's exposure: each day the holding's return (its stitched
+/// out-of-sample equity's) times the model's net exposure at the close before, from the same
+/// starting equity — what holding would have made invested only as much as the model was.
+/// Its equity by day and its metrics.
+fn at_exposure(
+    model: &WalkForwardReport,
+    hold: &WalkForwardReport,
+    initial: f64,
+    settings: &qts_stats::metrics::MetricsConfig,
+) -> (Vec<(String, f64)>, qts_stats::metrics::Metrics) {
+    use qts_stats::metrics::{Value, return_metrics};
+    let n = model
+        .oos_equity
+        .len()
+        .min(hold.oos_equity.len())
+        .min(model.oos_exposure.len());
+    let mut equity = Vec::with_capacity(n);
+    let mut e = initial;
+    for t in 0..n {
+        if t > 0 {
+            let (before, now) = (hold.oos_equity[t - 1].1, hold.oos_equity[t].1);
+            let r = if before != 0.0 {
+                now / before - 1.0
+            } else {
+                0.0
+            };
+            e *= 1.0 + model.oos_exposure[t - 1] * r;
+        }
+        equity.push((model.oos_equity[t].0.clone(), e));
+    }
+    let values: Vec<f64> = equity.iter().map(|x| x.1).collect();
+    let mut metrics = return_metrics(&simple_returns(&values), None, settings);
+    metrics.insert(Metric::FinalEquity, Value::Number(e));
+    metrics.insert(Metric::TotalReturn, Value::Number(e / initial - 1.0));
+    (equity, metrics)
+}
+
 /// Why the out-of-sample span ends before the data does, and how the decision's equity relates
 /// to the out-of-sample equity: one continuous account replayed over the same forecasts.
 fn run_notes(
@@ -330,6 +367,12 @@ pub fn run(
     hold_settings.overlays_for(holding, false)?;
     let hold = baseline(holding, holding, &hold_settings)?;
 
+    let (exposed, exposed_metrics) = at_exposure(
+        &model,
+        &hold,
+        cfg.backtest.initial_capital,
+        &session.settings.metrics,
+    );
     progress.stage(4, STAGES, "testing the lead and deflating the Sharpe ratio");
     let returns = |w: &WalkForwardReport| {
         simple_returns(&w.oos_equity.iter().map(|r| r.1).collect::<Vec<_>>())
@@ -337,6 +380,11 @@ pub fn run(
     let (rm, rs, rh) = (returns(&model), returns(&sma), returns(&hold));
     let vs_hold = sharpe_difference(&rm, &rh).ok();
     let vs_sma = sharpe_difference(&rm, &rs).ok();
+    let vs_exposed = sharpe_difference(
+        &rm,
+        &simple_returns(&exposed.iter().map(|x| x.1).collect::<Vec<_>>()),
+    )
+    .ok();
     let names = vec![
         "model".to_string(),
         "sma_cross".to_string(),
@@ -431,7 +479,7 @@ pub fn run(
         decision.equity,
     ));
     progress.stage(7, STAGES, "writing the reports and tracking the run");
-    let three = [
+    let compared = [
         series(
             "model (walk-forward)",
             &format!("{} retrained per window", cfg.model.name),
@@ -440,8 +488,25 @@ pub fn run(
         ),
         series("sma-cross", &sma_name, &sma, &sma_active),
         series(holding, holding, &hold, &hold_active),
+        ComparedRun {
+            series: RunSeries {
+                name: format!("{holding} at the model's exposure"),
+                days: exposed.iter().filter_map(|r| r.0.parse().ok()).collect(),
+                equity: exposed.iter().map(|r| r.1).collect(),
+            },
+            stats: Stats {
+                strategy: format!(
+                    "{holding}'s daily return times the model's net exposure at the close before"
+                ),
+                start: exposed.first().map(|r| r.0.clone()),
+                end: exposed.last().map(|r| r.0.clone()),
+                in_sample: false,
+                metrics: exposed_metrics.clone(),
+                ..Stats::default()
+            },
+        },
     ];
-    let c = compare(&series_of(&three))?;
+    let c = compare(&series_of(&compared))?;
     let run_universe = universe.then(|| RunUniverse {
         symbols: all.iter().map(|b| b.symbol.clone()).collect(),
         strategy: traded.clone(),
@@ -463,7 +528,7 @@ pub fn run(
     };
     write(
         &page("report.html"),
-        &run_page(&three, &c, Some(&banner), model.universe.as_ref()),
+        &run_page(&compared, &c, Some(&banner), model.universe.as_ref()),
     )?;
     let what = if universe {
         format!(
@@ -494,6 +559,8 @@ pub fn run(
         model: Headline::of(&model.out_of_sample),
         sma_cross: Headline::of(&sma.out_of_sample),
         buy_and_hold: Headline::of(&hold.out_of_sample),
+        buy_and_hold_at_exposure: Some(Headline::of(&exposed_metrics)),
+        against_buy_and_hold_at_exposure: vs_exposed,
         walk_forward_efficiency: model.walk_forward_efficiency,
         beat_both,
         lead_significant: significant,
@@ -644,4 +711,39 @@ fn track(
     }
     tracker.finish(run)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walked(equity: &[f64], exposure: &[f64]) -> WalkForwardReport {
+        let mut w: WalkForwardReport = serde_json::from_value(serde_json::json!({
+            "windows": [], "out_of_sample": {}, "walk_forward_efficiency": null,
+            "maximize": "sharpe_ratio", "buy_and_hold": {}
+        }))
+        .unwrap();
+        w.oos_equity = equity
+            .iter()
+            .enumerate()
+            .map(|(k, e)| (format!("2020-01-{:02}", k + 1), *e, f64::NAN))
+            .collect();
+        w.oos_exposure = exposure.to_vec();
+        w
+    }
+
+    #[test]
+    fn the_holding_at_the_models_exposure_earns_its_return_times_yesterdays_exposure() {
+        let model = walked(&[100.0, 100.0, 100.0, 100.0], &[0.5, 1.0, -0.5, 0.0]);
+        let hold = walked(&[200.0, 220.0, 198.0, 297.0], &[1.0; 4]);
+        let cfg = qts_stats::metrics::MetricsConfig::default();
+        let (equity, metrics) = at_exposure(&model, &hold, 1000.0, &cfg);
+        // +10% at half, −10% fully in, +50% half short: 1000 → 1050 → 945 → 708.75.
+        let want = [1000.0, 1050.0, 945.0, 708.75];
+        for ((day, e), w) in equity.iter().zip(want) {
+            assert!((e - w).abs() < 1e-9, "{day}: {e} vs {w}");
+        }
+        let total = metrics.get("total_return").unwrap().as_f64();
+        assert!((total - (708.75 / 1000.0 - 1.0)).abs() < 1e-12);
+    }
 }

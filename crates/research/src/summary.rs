@@ -21,8 +21,16 @@ pub struct RunReport {
     pub model: Headline,
     /// The SMA crossover on the same windows.
     pub sma_cross: Headline,
-    /// Buy-and-hold on the same windows.
+    /// Buy-and-hold on the same windows (a universe: the equal-weight universe).
     pub buy_and_hold: Headline,
+    /// That holding at the model's exposure: each day its return times the model's net
+    /// exposure at the close before (the model's terms of exposure, not of sizing); beside
+    /// the fully invested one, not in the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buy_and_hold_at_exposure: Option<Headline>,
+    /// The model's Sharpe ratio against that (Jobson–Korkie–Memmel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub against_buy_and_hold_at_exposure: Option<SharpeDifference>,
     /// The model's annualised out-of-sample return over its in-sample one.
     pub walk_forward_efficiency: Option<f64>,
     /// Whether the model beat both baselines ([`crate::verdict::beats`]).

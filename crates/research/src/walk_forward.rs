@@ -109,6 +109,10 @@ pub struct WalkForwardReport {
     /// The stitched out-of-sample equity: (date, equity, buy-and-hold's equity).
     #[serde(skip)]
     pub oos_equity: Vec<(String, f64, f64)>,
+    /// The net exposure at each close of `oos_equity`: positions' value over equity
+    /// (`1 − cash / equity`; negative net short).
+    #[serde(skip)]
+    pub oos_exposure: Vec<f64>,
 }
 
 /// DSR and PBO of the grid over the out-of-sample span.
@@ -366,6 +370,7 @@ pub fn walk<E: From<ResearchError>>(
     let mut cash = settings.engine.initial_capital;
     let mut rows = Vec::with_capacity(spans.len());
     let mut stitched: Vec<(String, f64, f64)> = Vec::new();
+    let mut exposure: Vec<f64> = Vec::new();
     let mut trades = 0u64;
     let mut holding = cash;
     // A universe's sections, each with the equity its window started from.
@@ -414,6 +419,12 @@ pub fn walk<E: From<ResearchError>>(
                 .zip(&report.buy_and_hold_equity)
                 .map(|((t, e), h)| (t.date().to_string(), *e, h * scale)),
         );
+        exposure.extend(
+            r.cash
+                .iter()
+                .zip(&r.equity)
+                .map(|(c, e)| if *e != 0.0 { 1.0 - c / e } else { 0.0 }),
+        );
         holding = stitched.last().map_or(holding, |s| s.2);
         cash = r.equity.last().copied().unwrap_or(cash);
         trades += r.trades.len() as u64;
@@ -457,6 +468,7 @@ pub fn walk<E: From<ResearchError>>(
             settings.engine.initial_capital,
         ),
         oos_equity: stitched,
+        oos_exposure: exposure,
     })
 }
 

@@ -40,6 +40,17 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
             format!("{:.0}", v("num_trades")),
         ]);
     }
+    if let Some(h) = &s.buy_and_hold_at_exposure {
+        let v = |x: Option<f64>| x.unwrap_or(f64::NAN);
+        t.add_row(vec![
+            format!("{holding} at the model's exposure"),
+            pct(v(h.total_return)),
+            pct(v(h.cagr)),
+            format!("{:.3}", v(h.sharpe_ratio)),
+            pct(v(h.max_drawdown)),
+            "-".to_string(),
+        ]);
+    }
     let num = |v: Option<f64>| {
         v.filter(|x| !x.is_nan())
             .map_or("n/a".into(), |x| format!("{x:.3}"))
@@ -49,7 +60,7 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
     format!(
         "qts run on {} · out of sample {} .. {} ({} windows of {} bars, each model trained on the {} bars before) · {} epochs\n{t}\n\
-         {}Terms: the model traded {}; the SMA crossover {}; {holding} {}. Each starts every test window in cash and closes at its end, paying costs.\n\
+         {}Terms: the model traded {}; the SMA crossover {}; {holding} {}. Each starts every test window in cash and closes at its end, paying costs.{}\n\
          Verdict: {}. {}\n\
          On the point estimates the model {} both baselines (a higher total return and Sharpe ratio than each).\n\
          Deflated Sharpe ratio of the model for the {} candidates compared: {}; walk-forward efficiency {}.\n\
@@ -74,6 +85,16 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
         } else {
             format!("held {}", s.settings.terms.buy_and_hold)
         },
+        s.buy_and_hold_at_exposure.as_ref().map_or(String::new(), |_| {
+            let p = s
+                .against_buy_and_hold_at_exposure
+                .as_ref()
+                .filter(|d| d.p_value.is_finite())
+                .map_or("no test".to_string(), |d| format!("p = {:.3}", d.p_value));
+            format!(
+                " The last row holds {holding} only as invested as the model was (its net exposure at the close before): the model against it, {p}; not in the verdict."
+            )
+        }),
         match s.verdict.overall {
             Verdict::Better => "BETTER than both baselines",
             Verdict::Worse => "WORSE than a baseline",
