@@ -547,8 +547,32 @@ fn files_as_they_come_read_with_columns_and_date_format_or_as_closes() {
             && notes.contains("HALF: data validation, close_only"),
         "{notes}"
     );
+    // Validation reads it as its symbols, each on the bars it has.
+    let each = qts(d)
+        .args([
+            "-q",
+            "data",
+            "validate",
+            "wide.csv",
+            "--as-of",
+            "2013-03-04",
+        ])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&each.stdout);
+    assert_eq!(each.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("a wide file of 2 symbols' closes"),
+        "{shown}"
+    );
+    assert!(
+        shown.lines().any(|l| l.starts_with("GOOG: "))
+            && shown.lines().any(|l| l.starts_with("HALF: ")),
+        "{shown}"
+    );
+    // A command that reads one series still refuses it, with the reason.
     let one = qts(d)
-        .args(["-q", "data", "validate", "wide.csv"])
+        .args(["-q", "features", "wide.csv", "--out", "f.csv"])
         .output()
         .unwrap();
     assert_eq!(one.status.code(), Some(2));
