@@ -185,6 +185,17 @@ impl Folds<'_> {
     /// # Errors
     /// As [`Folds::train_and_forecast`], and the in-sample backtest's errors.
     pub fn fold(&self, span: Span) -> Result<(Fold, Vec<Vec<Forecast>>), JobError> {
+        self.fold_to(span, span.test.1)
+    }
+
+    /// [`Folds::fold`] with the window's model forecasting every bar up to `to` (at or after
+    /// the test window's end; the bars after it are out of sample too, as the model was
+    /// trained before them): what the main job's last window gives the bars no test window
+    /// covers. The fold's strategy trades what the walk asks of it (its test window).
+    ///
+    /// # Errors
+    /// As [`Folds::fold`].
+    pub fn fold_to(&self, span: Span, to: usize) -> Result<(Fold, Vec<Vec<Forecast>>), JobError> {
         let s = self.session;
         let bars = &s.market.bars()[0];
         let b = span.train.1;
@@ -192,7 +203,7 @@ impl Folds<'_> {
         let (card, all_rows) = self.train_and_forecast_all(
             &format!("window {}", span.window),
             span.train,
-            span.test.1,
+            to.max(span.test.1),
         )?;
         let universe = all_rows.len() > 1;
         // One symbol: the signal strategy; a universe: the strategy asked for (`rank` unless

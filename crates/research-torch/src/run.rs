@@ -215,7 +215,7 @@ fn run_notes(
         last.1,
         last.0,
         if bars_after > 0 {
-            ", then held through the bars after the last window, which have no forecast until the last one"
+            ", then through the bars after the last window on that window's model's forecasts (trained before them: out of sample), the last bar's from the latest model"
         } else {
             ""
         }
@@ -312,6 +312,7 @@ pub fn run(
         registry: Registry::new(&cfg.registry.directory),
         progress,
     };
+    let last_window = qts_research::walk_forward::windows(n, &schedule)?.len();
     let mut forecasts = vec![Vec::new(); all.len()];
     let model = walk(
         &session.market,
@@ -320,7 +321,15 @@ pub fn run(
         Metric::SharpeRatio,
         &session.stamp,
         &mut |s: Span| {
-            let (fold, rows) = folds.fold(s)?;
+            // The last window's model also forecasts the bars after its test window (too few
+            // for another window): out of sample for them, they carry the decision's account
+            // to the last bar.
+            let to = if s.window == last_window {
+                n - 1
+            } else {
+                s.test.1
+            };
+            let (fold, rows) = folds.fold_to(s, to)?;
             for (each, window) in forecasts.iter_mut().zip(rows) {
                 each.extend(window);
             }
@@ -453,11 +462,14 @@ pub fn run(
         };
         session.build(&session.strategy, &session.params, Some(panel))?
     } else {
+        let latest = live.first().and_then(|l| l.last());
+        // The latest model's forecast of the last bar replaces the last window's.
         let mut rows: Vec<_> = forecasts[0]
             .iter()
+            .filter(|(t, _)| latest.is_none_or(|l| l.0 != *t))
             .map(|(t, v)| (*t, *v, None, None))
             .collect();
-        if let Some((t, v)) = live.first().and_then(|l| l.last()) {
+        if let Some((t, v)) = latest {
             rows.push((*t, *v, None, None));
         }
         session.build("signal", &[], Some(SignalSeries::align(&bars.time, &rows)))?

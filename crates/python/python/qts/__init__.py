@@ -922,7 +922,7 @@ class RunResult:
         self.out = out
 
     def page(self, name: str = "report") -> Html:
-        """A page of the run: ``report`` (the three compared), ``walk_forward``,
+        """A page of the run: ``report`` (the model against its baselines), ``walk_forward``,
         ``monte_carlo`` or ``data_quality``."""
         with open(self.summary["reports"][name], encoding="utf-8") as f:
             return Html(f.read())

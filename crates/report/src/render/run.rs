@@ -65,7 +65,7 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
          On the point estimates the model {} both baselines (a higher total return and Sharpe ratio than each).\n\
          Deflated Sharpe ratio of the model for the {} candidates compared: {}; walk-forward efficiency {}.\n\
          Monte Carlo (block bootstrap, {} paths): final equity {} .. {} at 95%, a loss in {:.1}% of paths.\n{}\n{}\n\
-         Reports: {} (the three compared), {}, {}, {}\n",
+         Reports: {} (the model against its baselines), {}, {}, {}\n",
         s.data,
         opt(&o.start),
         opt(&o.end),
@@ -143,7 +143,7 @@ fn universe(u: &qts_research::summary::RunUniverse) -> String {
         format!("{} {:+.2}%", c.symbol, 100.0 * c.contribution)
     };
     format!(
-        "Universe: {} symbols ({}), traded by {}; out of sample: {ic}; top fifth beat the average on {}; {:.1} names held on average, {}..{} tradable; turnover {:.2} per rebalance over {} rebalances.\nContributions: best {}; worst {}.\nBaselines: equal-weight = {}; SMA crossover = {}.\n",
+        "Universe: {} symbols ({}), traded by {}; out of sample: {ic}; top fifth beat the average on {}; {:.1} names held on average, {}..{} tradable; turnover {:.2} per rebalance over {} rebalances.\nContributions: {}.\nBaselines: equal-weight = {}; SMA crossover = {}.\n",
         u.symbols.len(),
         if u.symbols.len() > 8 {
             format!("{}, …", u.symbols[..8].join(", "))
@@ -158,13 +158,20 @@ fn universe(u: &qts_research::summary::RunUniverse) -> String {
         m.max_tradable,
         m.turnover_per_rebalance,
         m.rebalances,
-        best.iter().take(3).map(show).collect::<Vec<_>>().join(", "),
-        best.iter()
-            .rev()
-            .take(3)
-            .map(show)
-            .collect::<Vec<_>>()
-            .join(", "),
+        if best.len() > 6 {
+            format!(
+                "best {}; worst {}",
+                best.iter().take(3).map(show).collect::<Vec<_>>().join(", "),
+                best.iter()
+                    .rev()
+                    .take(3)
+                    .map(show)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            best.iter().map(show).collect::<Vec<_>>().join(", ")
+        },
         u.buy_and_hold,
         u.sma_cross,
     )
