@@ -237,6 +237,11 @@ pub struct PipelineArgs {
     /// With --symbols and no --data: the first day fetched [default: 20 years ago].
     #[arg(long, value_name = "DATE", requires = "symbols")]
     pub history_from: Option<chrono::NaiveDate>,
+    /// Benchmark closes (CSV/Parquet bars, or date,close, or date,return) shown beside the
+    /// baselines over the same days, with the model's alpha, beta and information ratio
+    /// against it.
+    #[arg(long, value_name = "FILE")]
+    pub benchmark: Option<PathBuf>,
     /// Bars in each train window [default: backtest.walk_forward.train_days, 756].
     #[arg(long, value_name = "N")]
     pub train: Option<usize>,

@@ -771,10 +771,21 @@ fn qts_run_on_a_universe_ranks_a_pooled_model_against_the_equal_weight_universe(
         .args(["-q", "run", "--data"])
         .arg(&data)
         .args(["--param", "top=1", "--train", "500", "--test", "250"])
-        .args(["--paths", "200", "--json"])
+        .args(["--paths", "200", "--json", "--benchmark"])
+        .arg(sample("sp500_daily.csv"))
         .output()
         .unwrap();
     let s = json(&out);
+    // The benchmark held over the out-of-sample days: its closes' ratio.
+    let sp500 = std::fs::read_to_string(sample("sp500_daily.csv")).unwrap();
+    let close_on = |day: &str| -> f64 {
+        let line = sp500.lines().find(|l| l.starts_with(day)).unwrap();
+        line.split(',').nth(4).unwrap().parse().unwrap()
+    };
+    let want = close_on(&days[1249]) / close_on(&days[500]) - 1.0;
+    let got = s["benchmark"]["headline"]["total_return"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+    assert!(s["benchmark"]["beta"].as_f64().unwrap().is_finite());
     assert_eq!(s["out_of_sample"]["windows"], 3, "{s}");
     let u = &s["universe"];
     assert_eq!(u["symbols"], serde_json::json!(["AAPL", "MSFT", "KO"]));

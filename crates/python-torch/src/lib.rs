@@ -372,7 +372,7 @@ fn predict(
 #[pyfunction]
 #[pyo3(signature = (
     bars, config, out, train=None, test=None, paths=2000, progress=None, track=true,
-    strategy=None, params=Vec::new()
+    strategy=None, params=Vec::new(), benchmark=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn run(
@@ -387,10 +387,18 @@ fn run(
     track: bool,
     strategy: Option<String>,
     params: Vec<(String, String)>,
+    benchmark: Option<PathBuf>,
 ) -> PyResult<String> {
     if bars.is_empty() {
         return Err(raise("DataError", "run: no bars given".into()));
     }
+    let benchmark = match benchmark {
+        Some(path) => Some((
+            qts_data::io::read_returns(&path).map_err(|e| raise("DataError", e.to_string()))?,
+            path.display().to_string(),
+        )),
+        None => None,
+    };
     let (dir, model, overrides, env_file) = config;
     let overrides = qts_research_torch::run::quick_overrides(&out, &overrides);
     let loaded = load((dir, model, overrides, env_file))?;
@@ -419,6 +427,7 @@ fn run(
                 train,
                 test,
                 paths,
+                benchmark,
             },
             &watch,
             &tracker,

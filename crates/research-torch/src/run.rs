@@ -22,8 +22,8 @@ use qts_report::html::{
 };
 use qts_research::session::Session;
 use qts_research::summary::{
-    DecisionSummary, Headline, MonteCarloSummary, OutOfSample, Reports, RunReport, RunSettings,
-    RunUniverse, Terms,
+    DecisionSummary, Headline, MonteCarloSummary, OutOfSample, Reports, RunBenchmark, RunReport,
+    RunSettings, RunUniverse, Terms,
 };
 use qts_research::track::{Tracker, data_tags};
 use qts_research::verdict::{RunVerdict, beats, deflate, lead_significant};
@@ -100,6 +100,9 @@ pub struct RunOptions {
     pub test: Option<usize>,
     /// Monte Carlo paths.
     pub paths: usize,
+    /// A benchmark's returns and its name (`--benchmark FILE`): shown beside the baselines,
+    /// with the model's alpha, beta and information ratio against it.
+    pub benchmark: Option<(qts_data::io::ReturnSeries, String)>,
 }
 
 /// What the main job gives: its report (`summary.json`), the three walks and the decision.
@@ -188,6 +191,61 @@ fn at_exposure(
     metrics.insert(Metric::FinalEquity, Value::Number(e));
     metrics.insert(Metric::TotalReturn, Value::Number(e / initial - 1.0));
     (equity, metrics)
+}
+
+/// A benchmark over the model's out-of-sample days: its equity from the same start (held, no
+/// costs), its metrics, and the model's metrics against it (alpha, beta, information ratio).
+///
+/// # Errors
+/// [`ResearchError`] naming a day the benchmark has no return for.
+fn benchmark_over(
+    model: &WalkForwardReport,
+    (series, name): &(qts_data::io::ReturnSeries, String),
+    initial: f64,
+    settings: &qts_stats::metrics::MetricsConfig,
+) -> Result<
+    (
+        Vec<(String, f64)>,
+        qts_stats::metrics::Metrics,
+        qts_stats::metrics::Metrics,
+    ),
+    ResearchError,
+> {
+    use qts_stats::metrics::{Value, return_metrics};
+    let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN);
+    let days: Vec<chrono::NaiveDateTime> = model
+        .oos_equity
+        .iter()
+        .filter_map(|r| r.0.parse().ok())
+        .map(midnight)
+        .collect();
+    let dates: Vec<chrono::NaiveDateTime> =
+        series.time.iter().map(|t| midnight(t.date())).collect();
+    let returns = qts_stats::metrics::align_benchmark(
+        days.get(1..).unwrap_or_default(),
+        &dates,
+        &series.returns,
+        name,
+    )?;
+    let mut e = initial;
+    let mut equity = vec![(
+        model
+            .oos_equity
+            .first()
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+        e,
+    )];
+    for (r, day) in returns.iter().zip(model.oos_equity.iter().skip(1)) {
+        e *= 1.0 + r;
+        equity.push((day.0.clone(), e));
+    }
+    let mut held = return_metrics(&returns, None, settings);
+    held.insert(Metric::FinalEquity, Value::Number(e));
+    held.insert(Metric::TotalReturn, Value::Number(e / initial - 1.0));
+    let model_returns = simple_returns(&model.oos_equity.iter().map(|r| r.1).collect::<Vec<_>>());
+    let against = return_metrics(&model_returns, Some(&returns), settings);
+    Ok((equity, held, against))
 }
 
 /// Why the out-of-sample span ends before the data does, and how the decision's equity relates
@@ -382,6 +440,19 @@ pub fn run(
         cfg.backtest.initial_capital,
         &session.settings.metrics,
     );
+    let bench = options
+        .benchmark
+        .as_ref()
+        .map(|b| {
+            benchmark_over(
+                &model,
+                b,
+                cfg.backtest.initial_capital,
+                &session.settings.metrics,
+            )
+            .map(|x| (b.1.clone(), x))
+        })
+        .transpose()?;
     progress.stage(4, STAGES, "testing the lead and deflating the Sharpe ratio");
     let returns = |w: &WalkForwardReport| {
         simple_returns(&w.oos_equity.iter().map(|r| r.1).collect::<Vec<_>>())
@@ -389,6 +460,13 @@ pub fn run(
     let (rm, rs, rh) = (returns(&model), returns(&sma), returns(&hold));
     let vs_hold = sharpe_difference(&rm, &rh).ok();
     let vs_sma = sharpe_difference(&rm, &rs).ok();
+    let vs_bench = bench.as_ref().and_then(|(_, (equity, _, _))| {
+        sharpe_difference(
+            &rm,
+            &simple_returns(&equity.iter().map(|x| x.1).collect::<Vec<_>>()),
+        )
+        .ok()
+    });
     let vs_exposed = sharpe_difference(
         &rm,
         &simple_returns(&exposed.iter().map(|x| x.1).collect::<Vec<_>>()),
@@ -491,7 +569,7 @@ pub fn run(
         decision.equity,
     ));
     progress.stage(7, STAGES, "writing the reports and tracking the run");
-    let compared = [
+    let mut compared = vec![
         series(
             "model (walk-forward)",
             &format!("{} retrained per window", cfg.model.name),
@@ -518,6 +596,23 @@ pub fn run(
             },
         },
     ];
+    if let Some((name, (equity, metrics, _))) = &bench {
+        compared.push(ComparedRun {
+            series: RunSeries {
+                name: format!("benchmark ({name})"),
+                days: equity.iter().filter_map(|r| r.0.parse().ok()).collect(),
+                equity: equity.iter().map(|r| r.1).collect(),
+            },
+            stats: Stats {
+                strategy: format!("{name}, held over the same days (no costs)"),
+                start: equity.first().map(|r| r.0.clone()),
+                end: equity.last().map(|r| r.0.clone()),
+                in_sample: false,
+                metrics: metrics.clone(),
+                ..Stats::default()
+            },
+        });
+    }
     let c = compare(&series_of(&compared))?;
     let run_universe = universe.then(|| RunUniverse {
         symbols: all.iter().map(|b| b.symbol.clone()).collect(),
@@ -573,6 +668,19 @@ pub fn run(
         buy_and_hold: Headline::of(&hold.out_of_sample),
         buy_and_hold_at_exposure: Some(Headline::of(&exposed_metrics)),
         against_buy_and_hold_at_exposure: vs_exposed,
+        benchmark: bench.as_ref().map(|(name, (_, held, against))| {
+            let get = |m: &qts_stats::metrics::Metrics, k: &str| {
+                m.get(k).map(|v| v.as_f64()).filter(|x| x.is_finite())
+            };
+            RunBenchmark {
+                name: name.clone(),
+                headline: Headline::of(held),
+                alpha: get(against, "alpha"),
+                beta: get(against, "beta"),
+                information_ratio: get(against, "information_ratio"),
+                against: vs_bench,
+            }
+        }),
         walk_forward_efficiency: model.walk_forward_efficiency,
         beat_both,
         lead_significant: significant,

@@ -31,6 +31,9 @@ pub struct RunReport {
     /// The model's Sharpe ratio against that (Jobson–Korkie–Memmel).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub against_buy_and_hold_at_exposure: Option<SharpeDifference>,
+    /// The benchmark given (`--benchmark`), over the same days; not in the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<RunBenchmark>,
     /// The model's annualised out-of-sample return over its in-sample one.
     pub walk_forward_efficiency: Option<f64>,
     /// Whether the model beat both baselines ([`crate::verdict::beats`]).
@@ -80,6 +83,23 @@ impl RunReport {
             "buy-and-hold"
         }
     }
+}
+
+/// A benchmark over the model's out-of-sample days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunBenchmark {
+    /// The file, as given.
+    pub name: String,
+    /// Its headline, held over the same days from the same equity (no costs).
+    pub headline: Headline,
+    /// The model's alpha against it, as `qts backtest --benchmark` computes it.
+    pub alpha: Option<f64>,
+    /// The model's beta to it.
+    pub beta: Option<f64>,
+    /// The model's information ratio against it.
+    pub information_ratio: Option<f64>,
+    /// The model's Sharpe ratio against its (Jobson–Korkie–Memmel).
+    pub against: Option<SharpeDifference>,
 }
 
 /// The main job on a universe.

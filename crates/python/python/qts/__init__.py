@@ -951,6 +951,7 @@ def run(
     paths: int = 2000,
     strategy: Optional[str] = None,
     params: Optional[Mapping[str, Any]] = None,
+    benchmark: Optional[PathLike] = None,
     progress: Any = None,
     track: bool = True,
 ) -> RunResult:
@@ -961,7 +962,8 @@ def run(
     universe), buy-and-hold (a universe: in equal weights, rebalanced on the same schedule)
     and the SMA crossover on the same windows, the lead tested, the Sharpe ratio deflated,
     ``paths`` Monte Carlo paths, the pages written to ``out``, the run tracked, and the next
-    session decided. Its numbers are ``qts run --json``'s. Needs the model extension
+    session decided; ``benchmark`` (a file of closes or returns) beside them with the model's
+    alpha, beta and information ratio against it. Its numbers are ``qts run --json``'s. Needs the model extension
     (``qts_torch``). ``progress``: ``True`` prints the stages and windows, a callable gets
     ``(done, total)`` for the windows (and ``(n, of, what)`` for the stages when it takes
     three arguments); Ctrl-C stops the job."""
@@ -979,6 +981,7 @@ def run(
         track,
         strategy,
         pairs,
+        None if benchmark is None else _os.fspath(benchmark),
     )
     if progress is True:
         print(flush=True)

@@ -51,6 +51,18 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
             "-".to_string(),
         ]);
     }
+    if let Some(b) = &s.benchmark {
+        let v = |x: Option<f64>| x.unwrap_or(f64::NAN);
+        let h = &b.headline;
+        t.add_row(vec![
+            format!("benchmark ({})", b.name),
+            pct(v(h.total_return)),
+            pct(v(h.cagr)),
+            format!("{:.3}", v(h.sharpe_ratio)),
+            pct(v(h.max_drawdown)),
+            "-".to_string(),
+        ]);
+    }
     let num = |v: Option<f64>| {
         v.filter(|x| !x.is_nan())
             .map_or("n/a".into(), |x| format!("{x:.3}"))
@@ -85,14 +97,27 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
         } else {
             format!("held {}", s.settings.terms.buy_and_hold)
         },
-        s.buy_and_hold_at_exposure.as_ref().map_or(String::new(), |_| {
+        s.benchmark.as_ref().map_or(String::new(), |b| {
+            let p = b
+                .against
+                .as_ref()
+                .filter(|d| d.p_value.is_finite())
+                .map_or("no test".to_string(), |d| format!("p = {:.3}", d.p_value));
+            let n = |x: Option<f64>| x.map_or("n/a".to_string(), |x| format!("{x:.3}"));
+            format!(
+                " Against the benchmark (held over the same days, no costs; not in the verdict): alpha {}, beta {}, information ratio {}, Sharpe ratios compared: {p}.",
+                n(b.alpha),
+                n(b.beta),
+                n(b.information_ratio)
+            )
+        }) + &s.buy_and_hold_at_exposure.as_ref().map_or(String::new(), |_| {
             let p = s
                 .against_buy_and_hold_at_exposure
                 .as_ref()
                 .filter(|d| d.p_value.is_finite())
                 .map_or("no test".to_string(), |d| format!("p = {:.3}", d.p_value));
             format!(
-                " The last row holds {holding} only as invested as the model was (its net exposure at the close before): the model against it, {p}; not in the verdict."
+                " The row \"{holding} at the model's exposure\" holds {holding} only as invested as the model was (its net exposure at the close before): the model against it, {p}; not in the verdict."
             )
         }),
         match s.verdict.overall {

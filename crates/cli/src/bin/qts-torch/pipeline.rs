@@ -98,6 +98,16 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
         "model walk-forward [{bar:30}] {pos}/{len} windows {elapsed} elapsed, about {eta} left",
         quiet,
     );
+    let benchmark = match &args.benchmark {
+        Some(path) => {
+            qts_cli::output::reads(path);
+            Some((
+                qts_data::io::read_returns(path)?,
+                path.display().to_string(),
+            ))
+        }
+        None => None,
+    };
     let mut ask = Ask::strategy(args.strategy.as_deref().unwrap_or("signal"), data);
     ask.params = qts_cli::setup::parse_params(&args.params)?;
     let mut session = Session::open(Arc::new(loaded), ask)?;
@@ -112,6 +122,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
             train: args.train,
             test: args.test,
             paths: args.paths,
+            benchmark,
         },
         &bar,
         &tracker,
