@@ -193,8 +193,16 @@ fn at_exposure(
     (equity, metrics)
 }
 
-/// A benchmark over the model's out-of-sample days: its equity from the same start (held, no
-/// costs), its metrics, and the model's metrics against it (alpha, beta, information ratio).
+/// A benchmark over the model's out-of-sample days: its equity by day (held from the same
+/// start, no costs), its metrics, and the model's metrics against it.
+type OverBenchmark = (
+    Vec<(String, f64)>,
+    qts_stats::metrics::Metrics,
+    qts_stats::metrics::Metrics,
+);
+
+/// [`OverBenchmark`] of `series` (named `name`): alpha, beta and information ratio among the
+/// model's metrics against it.
 ///
 /// # Errors
 /// [`ResearchError`] naming a day the benchmark has no return for.
@@ -203,14 +211,7 @@ fn benchmark_over(
     (series, name): &(qts_data::io::ReturnSeries, String),
     initial: f64,
     settings: &qts_stats::metrics::MetricsConfig,
-) -> Result<
-    (
-        Vec<(String, f64)>,
-        qts_stats::metrics::Metrics,
-        qts_stats::metrics::Metrics,
-    ),
-    ResearchError,
-> {
+) -> Result<OverBenchmark, ResearchError> {
     use qts_stats::metrics::{Value, return_metrics};
     let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN);
     let days: Vec<chrono::NaiveDateTime> = model
