@@ -211,15 +211,7 @@ pub fn ask(args: &RunArgs) -> Result<Ask, Failure> {
     for f in args.data.iter().chain(&args.signals).chain(&args.universe) {
         crate::output::reads(f);
     }
-    let mut symbols: Vec<String> = args
-        .symbols
-        .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if let Some(file) = &args.universe {
-        symbols.extend(universe_file(file)?);
-    }
+    let symbols = universe_symbols(&args.symbols, args.universe.as_deref())?;
     let data = if symbols.is_empty() {
         Data::Files(args.data.clone())
     } else {
@@ -254,12 +246,31 @@ pub fn session(
     Ok((session, guard))
 }
 
+/// The symbols of `--symbols` (trimmed, blanks dropped), then the entries of `--universe FILE`.
+///
+/// # Errors
+/// A universe file that cannot be read, is too large or lists nothing.
+pub fn universe_symbols(
+    symbols: &[String],
+    universe: Option<&Path>,
+) -> Result<Vec<String>, Failure> {
+    let mut out: Vec<String> = symbols
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(file) = universe {
+        out.extend(universe_file(file)?);
+    }
+    Ok(out)
+}
+
 /// The most bytes a universe file may have (a list of symbols).
 const MAX_UNIVERSE_BYTES: u64 = 1 << 20;
 
 /// The entries of a universe file: one symbol or bar file per line, blank lines and `#`
 /// comments skipped; a file named relative to the universe file's folder is given as a path.
-pub fn universe_file(file: &Path) -> Result<Vec<String>, Failure> {
+fn universe_file(file: &Path) -> Result<Vec<String>, Failure> {
     let bad =
         |reason: String| crate::failure::input(format!("--universe {}: {reason}", file.display()));
     let size = std::fs::metadata(file)

@@ -679,28 +679,41 @@ fn qts_run_goes_from_the_bars_to_a_tracked_decision() {
     assert_eq!(metric["value"], s["model"]["total_return"]);
 }
 
-/// Three stocks of the wide file, 2010–2014, one listed in 2011: a model pooled over the
-/// symbols of each train window, its forecasts of the test window ranked (top 1), stitched.
-#[test]
-fn a_universe_walks_forward_with_one_pooled_model_per_window_ranked() {
-    let dir = tempfile::tempdir().unwrap();
+/// AAPL, MSFT and KO of the wide file, 2010–2014, as a wide file in `dir`: MSFT listed on
+/// 2011-01-03 (empty cells before), KO delisted after `ko_until` when given. With its dates.
+fn three_stocks(dir: &Path, ko_until: Option<&str>) -> (std::path::PathBuf, Vec<String>) {
     let text = std::fs::read_to_string(sample("stocks20_daily_adjclose.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let (a, m, k) = (col("AAPL"), col("MSFT"), col("KO"));
     let mut wide = String::from("date,AAPL,MSFT,KO\n");
+    let mut days = Vec::new();
     for l in lines {
         let c: Vec<&str> = l.split(',').collect();
         if c[0] < "2010-01-01" || c[0] > "2014-12-31" {
             continue;
         }
-        // MSFT lists on 2011-01-03: empty cells before.
         let msft = if c[0] < "2011-01-03" { "" } else { c[m] };
-        wide.push_str(&format!("{},{},{msft},{}\n", c[0], c[a], c[k]));
+        let ko = if ko_until.is_some_and(|u| c[0] > u) {
+            ""
+        } else {
+            c[k]
+        };
+        wide.push_str(&format!("{},{},{msft},{ko}\n", c[0], c[a]));
+        days.push(c[0].to_string());
     }
-    let data = dir.path().join("three.csv");
+    let data = dir.join("three.csv");
     std::fs::write(&data, wide).unwrap();
+    (data, days)
+}
+
+/// Three stocks of the wide file, 2010–2014, one listed in 2011: a model pooled over the
+/// symbols of each train window, its forecasts of the test window ranked (top 1), stitched.
+#[test]
+fn a_universe_walks_forward_with_one_pooled_model_per_window_ranked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _) = three_stocks(dir.path(), None);
     let v = json(
         &qts(dir.path())
             .args(SMALL)
@@ -747,25 +760,7 @@ fn a_universe_walks_forward_with_one_pooled_model_per_window_ranked() {
 fn qts_run_on_a_universe_ranks_a_pooled_model_against_the_equal_weight_universe() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let text = std::fs::read_to_string(sample("stocks20_daily_adjclose.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (a, m, k) = (col("AAPL"), col("MSFT"), col("KO"));
-    let mut wide = String::from("date,AAPL,MSFT,KO\n");
-    let mut days = Vec::new();
-    for l in lines {
-        let c: Vec<&str> = l.split(',').collect();
-        if c[0] < "2010-01-01" || c[0] > "2014-12-31" {
-            continue;
-        }
-        let msft = if c[0] < "2011-01-03" { "" } else { c[m] };
-        let ko = if c[0] > "2014-06-30" { "" } else { c[k] };
-        wide.push_str(&format!("{},{},{msft},{ko}\n", c[0], c[a]));
-        days.push(c[0].to_string());
-    }
-    let data = d.join("three.csv");
-    std::fs::write(&data, wide).unwrap();
+    let (data, days) = three_stocks(d, Some("2014-06-30"));
     let out = qts(d)
         .args(SMALL)
         .args(["-q", "run", "--data"])

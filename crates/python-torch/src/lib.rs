@@ -110,6 +110,15 @@ fn bars(given: Given) -> PyResult<GivenBars> {
     Ok(GivenBars { bars, source, hash })
 }
 
+/// The sources of several symbols' bars, as one text for messages and pages.
+fn sources(given: &[GivenBars]) -> String {
+    given
+        .iter()
+        .map(|g| g.source.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn all_bars(given: Vec<Given>) -> PyResult<Vec<GivenBars>> {
     given.into_iter().map(bars).collect()
 }
@@ -403,11 +412,7 @@ fn run(
     let overrides = qts_research_torch::run::quick_overrides(&out, &overrides);
     let loaded = load((dir, model, overrides, env_file))?;
     let given = all_bars(bars)?;
-    let source = given
-        .iter()
-        .map(|g| g.source.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let source = sources(&given);
     let watch = Watch::new(progress);
     let report = watched(py, &watch, || {
         let mut session = Session::open(
@@ -466,11 +471,7 @@ fn walk_forward(
     }
     let loaded = Arc::new(load(config)?);
     let given = all_bars(bars)?;
-    let source = given
-        .iter()
-        .map(|g| g.source.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let source = sources(&given);
     let watch = Watch::new(progress);
     watched(py, &watch, || {
         let mut session = Session::open(

@@ -19,16 +19,10 @@ const SAMPLE: &str = "examples/data/goog_daily.csv";
 
 /// Runs `qts run`.
 pub fn run(global: &GlobalArgs, args: &PipelineArgs) -> Result<(), Failure> {
-    let mut symbols: Vec<String> = args
-        .symbols
-        .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
     if let Some(file) = &args.universe {
         qts_cli::output::reads(file);
-        symbols.extend(qts_cli::setup::universe_file(file)?);
     }
+    let symbols = qts_cli::setup::universe_symbols(&args.symbols, args.universe.as_deref())?;
     qts_cli::setup::distinct_files(&args.data)?;
     let fetched;
     let (data, source) = if !symbols.is_empty() && args.data.is_empty() && args.universe.is_none() {
