@@ -78,10 +78,10 @@ def weights(close, forecast, dates, last):
     rebalance = mondays(dates)
     target = np.full((n, k), np.nan)
     for t in range(n - 1):
-        has = ~np.isnan(close[t])
-        tradable = has & ~((last == t) & (t < n - 1))
-        # A symbol delisted at this close is closed at it (qts's `delisted`).
-        target[t, (last == t) & has] = 0.0
+        tradable = ~np.isnan(close[t])
+        # A symbol is delisted at the first close after its last bar, closed at its last close
+        # (qts's `delisted`; the price carried over, as `price` below is).
+        target[t, last + 1 == t] = 0.0
         if not rebalance[t + 1]:
             continue
         f = forecast[t]
@@ -126,7 +126,7 @@ def main():
 
     def run():
         return vbt.Portfolio.from_orders(
-            close=price.ffill(), size=pd.DataFrame(target, index=dates, columns=names), price=price,
+            close=price.ffill(), size=pd.DataFrame(target, index=dates, columns=names), price=price.ffill(),
             size_type="targetpercent", fees=RATE, init_cash=100000.0, group_by=True, cash_sharing=True,
             call_seq="auto", freq="1D",
         )

@@ -517,16 +517,16 @@ def simulate(bars, targets, warmup, cfg, book=None):
             if hit is not None:
                 execute(s, "close", hit[0], hit[2], t, hit[1])
                 stopped[s] = True
-        # 3. Delistings (a symbol's last bar, the calendar going on): its orders cancelled, its
-        #    position closed at this close (with slippage and commission). Then the equity at
-        #    the close; the drawdown circuit breaker.
+        # 3. Delistings (the first close after a symbol's last bar, the calendar going on):
+        #    its orders cancelled, its position closed at its last close (with slippage and
+        #    commission). Then the equity at the close; the drawdown circuit breaker.
         for s in range(n_sym):
-            gone = delisted_after[s] == t
+            gone = delisted_after[s] is not None and delisted_after[s] + 1 == t
             tradable[s] = bool(has[s][t]) and not gone
             if gone:
                 pending = [p for p in pending if p[0] != s]
                 if acct.position(s) != 0:
-                    execute(s, "close", close[s][t], True, t, "delisted")
+                    execute(s, "close", mark[s][t], True, t, "delisted")
                 stopped[s] = True
         listed.append(sum(tradable))
         e = equity_at(t)

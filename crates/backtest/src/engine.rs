@@ -665,9 +665,9 @@ impl<'a> Engine<'a> {
             self.fill_pending(t, false);
             // 2. Protective exits against this bar's range.
             self.protective_exits(t);
-            // 3. A symbol whose bars end here while the calendar goes on is delisted: its
-            //    position closes at this close and its orders are cancelled. Then the marks
-            //    at the close, and the breaker.
+            // 3. A symbol whose bars ended at the close before while the calendar goes on is
+            //    delisted: its position closes at its last close and its orders are
+            //    cancelled. Then the marks at the close, and the breaker.
             self.delist(t);
             let dd = marks.push(self.equity_at(t), self.portfolio.cash);
             let was_exposed = self.holding();
@@ -1181,7 +1181,9 @@ impl<'a> Engine<'a> {
     fn delist(&mut self, t: usize) {
         self.tradable_now = 0;
         for s in 0..self.bars.len() {
-            let gone = self.delisted_after[s] == Some(t);
+            // Delisted at the first close without its bar: nothing before it says the last bar
+            // was the last (a decision at that close, live or replayed, sees the same).
+            let gone = self.delisted_after[s].is_some_and(|last| last + 1 == t);
             self.tradable[s] = has_bar(&self.bars[s], t) && !gone;
             self.tradable_now += usize::from(self.tradable[s]);
             if !gone {
@@ -1203,7 +1205,8 @@ impl<'a> Engine<'a> {
                     t,
                     OrderRequest::market(s, Size::Close, TimeInForce::Day, Reason::Delisted),
                 );
-                let close = self.bars[s].close[t];
+                // At its last close, carried to this one.
+                let close = self.mark[s][t];
                 self.execute(t, p, close, true);
             }
             self.stopped[s] = true;

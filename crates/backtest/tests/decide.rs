@@ -530,14 +530,21 @@ fn decide_equals_backtest_on_a_universe_that_lists_and_delists() {
     let c = variant("C", 2.0, &|d| {
         d <= NaiveDate::from_ymd_opt(2012, 9, 28).unwrap()
     });
-    let checked = [a, b, c]
-        .into_iter()
-        .map(|s| {
-            let name = s.symbol.clone();
-            require(s, &name, Policy::of(&cfg)).unwrap()
-        })
-        .collect();
-    let m = Market::new(checked).unwrap();
+    let own = [a, b, c];
+    // The market as a live decision reads it: each symbol's bars up to the close decided at,
+    // nothing after (so nothing says C's last bar is its last until the calendar passes it).
+    let market_through = |day: Option<NaiveDate>| {
+        let checked = own
+            .iter()
+            .map(|s| {
+                let s = day.map_or_else(|| s.clone(), |d| s.through(d));
+                let name = s.symbol.clone();
+                require(s, &name, Policy::of(&cfg)).unwrap()
+            })
+            .collect();
+        Market::new(checked).unwrap()
+    };
+    let m = market_through(None);
     let time = m.bars()[0].time.clone();
     // Forecasts: each symbol's 10-bar momentum over the bars it has.
     let w = 3;
@@ -582,6 +589,14 @@ fn decide_equals_backtest_on_a_universe_that_lists_and_delists() {
     for t in first..last {
         let day = time[t].date();
         let d = decide(&m, rank().as_mut(), &settings, &request(day), stamp()).unwrap();
+        // Live, from the bars up to that close only (once B has one): the same decision.
+        if day >= NaiveDate::from_ymd_opt(2012, 4, 2).unwrap() {
+            let cut = market_through(Some(day));
+            let live = decide(&cut, rank().as_mut(), &settings, &request(day), stamp()).unwrap();
+            assert_eq!(live.result.orders, d.result.orders, "orders at {day}");
+            assert_eq!(live.equity, d.equity, "equity at {day}");
+            assert_eq!(live.cash, d.cash, "cash at {day}");
+        }
         let placed: Vec<_> = full
             .orders
             .iter()

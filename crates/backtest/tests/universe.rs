@@ -87,7 +87,8 @@ fn a_late_listing_a_missing_day_and_a_delisting_trade_as_the_rules_say() {
     let c = series("C", &up, |i| i <= 7);
     let bars = union_calendar(vec![a, b, c]).unwrap();
     let r = run(&bars, &mut EqualWeight, &plain()).unwrap();
-    assert_eq!(r.listed, vec![2, 2, 2, 3, 3, 3, 2, 2, 2, 2, 2, 2]);
+    // C is tradable on its last day (nothing says it is the last), gone from day 8.
+    assert_eq!(r.listed, vec![2, 2, 2, 3, 3, 3, 2, 3, 2, 2, 2, 2]);
     // B is bought at the open after its first close, never before.
     let first_b = r.fills.iter().find(|f| f.symbol == "B").unwrap();
     assert_eq!(first_b.bar, 4);
@@ -98,10 +99,11 @@ fn a_late_listing_a_missing_day_and_a_delisting_trade_as_the_rules_say() {
             .iter()
             .any(|o| o.order.symbol == 1 && o.status == "expired")
     );
-    // C is closed at its last close, reason `delisted`, and never traded again.
+    // C is closed at the first close without its bar, at its last close, reason `delisted`,
+    // and never traded again.
     let gone: Vec<_> = r.fills.iter().filter(|f| f.symbol == "C").collect();
     let last = gone.last().unwrap();
-    assert_eq!((last.bar, last.reason.as_str()), (7, "delisted"));
+    assert_eq!((last.bar, last.reason.as_str()), (8, "delisted"));
     assert_eq!(last.price, bars[2].close[7]);
     assert!(r.trades.iter().any(|t| t.exit_reason == "delisted"));
     assert!(r.open_positions.iter().all(|(s, _)| s != "C"));

@@ -705,3 +705,137 @@ fn decide_for_given_holdings_orders_what_takes_that_account_to_the_targets() {
         stderr(&out)
     );
 }
+
+/// A paper account on a universe whose bars end for one symbol mid-month (a delisting): each
+/// step reads the bars up to its close only, and the month still equals the backtest of that
+/// month — the delisting closes the position at the first close without its bar, at its last
+/// close, in both (a replay cannot learn after the fact that a bar was the last).
+#[test]
+fn a_paper_month_through_a_delisting_equals_the_backtest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(sample("stocks20_daily_adjclose.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let picks = [col("AAPL"), col("MSFT"), col("KO")];
+    let rows: Vec<Vec<&str>> = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[0] >= "2012-06-01" && c[0] <= "2013-01-31")
+        .collect();
+    // KO's last bar: 2013-01-15.
+    let mut wide = String::from("date,AAPL,MSFT,KO\n");
+    for c in &rows {
+        let ko = if c[0] > "2013-01-15" { "" } else { c[picks[2]] };
+        wide.push_str(&format!("{},{},{},{ko}\n", c[0], c[picks[0]], c[picks[1]]));
+    }
+    std::fs::write(d.join("three.csv"), wide).unwrap();
+    // Forecasts: 5-bar momentum of each symbol, KO lifted so it is held when its bars end.
+    let mut preds = String::from("date,symbol,prediction\n");
+    for (k, name) in ["AAPL", "MSFT", "KO"].iter().enumerate() {
+        let close: Vec<(String, f64)> = rows
+            .iter()
+            .filter(|c| !(k == 2 && c[0] > "2013-01-15"))
+            .map(|c| (c[0].to_string(), c[picks[k]].parse().unwrap()))
+            .collect();
+        for i in 5..close.len() {
+            let lift = if k == 2 { 0.5 } else { 0.0 };
+            let m = close[i].1 / close[i - 5].1 - 1.0 + lift;
+            preds.push_str(&format!("{},{name},{m:.6}\n", close[i].0));
+        }
+    }
+    std::fs::write(d.join("preds.csv"), preds).unwrap();
+    let strategy = [
+        "--strategy",
+        "rank",
+        "--param",
+        "top=2",
+        "--signals",
+        "preds.csv",
+    ];
+    let out = qts(d)
+        .args([
+            "-q",
+            "paper",
+            "init",
+            "--cash",
+            "100000",
+            "--data",
+            "three.csv",
+        ])
+        .args(strategy)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let month: Vec<String> = rows
+        .iter()
+        .map(|c| c[0].to_string())
+        .filter(|day| day.as_str() >= "2013-01-02")
+        .collect();
+    let mut notes = Vec::new();
+    let mut delisted = Vec::new();
+    for day in &month {
+        let s = json(&step(d, day));
+        delisted.extend(
+            s["fills"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|f| f["reason"] == "delisted")
+                .map(|f| (f["day"].to_string(), f["symbol"].to_string())),
+        );
+        notes.extend(
+            s["decision"]["notes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|n| n.as_str().unwrap().to_string()),
+        );
+    }
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("KO has no bar after 2013-01-15")),
+        "{notes:?}"
+    );
+    let out = qts(d)
+        .args(["-q", "backtest", "--data", "three.csv"])
+        .args(strategy)
+        .args([
+            "--cash",
+            "100000",
+            "--from",
+            "2013-01-02",
+            "--to",
+            "2013-01-31",
+        ])
+        .args(["--out", "bt", "--json"])
+        .output()
+        .unwrap();
+    let bt = json(&out);
+    // The paper account closed KO at the first close without its bar, as the backtest did.
+    assert_eq!(
+        delisted,
+        vec![("\"2013-01-16\"".to_string(), "\"KO\"".to_string())],
+        "{bt}"
+    );
+    let trades = std::fs::read_to_string(d.join("bt/trades.csv")).unwrap();
+    assert!(
+        trades
+            .lines()
+            .any(|l| l.split(',').nth(1) == Some("2013-01-16")),
+        "{trades}"
+    );
+    let equity: Vec<String> = std::fs::read_to_string(d.join("bt/equity.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    let paper: Vec<String> = history(d)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(paper, equity);
+}

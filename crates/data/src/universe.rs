@@ -235,7 +235,7 @@ pub fn notes(bars: &[BarSeries]) -> Vec<String> {
     }
     if !gone.is_empty() {
         out.push(format!(
-            "no bars after their last (a position is closed at that close, reason `delisted`): {}",
+            "no bars after their last (a position is closed at its last close on the first close without its bar, reason `delisted`): {}",
             gone.join(", ")
         ));
     }
