@@ -287,3 +287,74 @@ fn qts_run_on_a_symbol_fetches_it_fresh_and_runs_on_the_cached_bars() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(KEY));
 }
+
+#[test]
+fn qts_run_on_several_symbols_fetches_each_and_ranks_them() {
+    // FMP serves the sample GOOG history for GOOG, and a copy with every other day's move
+    // doubled for GOOX (newest first, as FMP answers).
+    let text = std::fs::read_to_string(repo().join("examples/data/goog_daily.csv")).unwrap();
+    let answer = |symbol: &str, scale: f64| {
+        let mut rows: Vec<String> = text
+            .lines()
+            .skip(1)
+            .enumerate()
+            .map(|(i, l)| {
+                let c: Vec<f64> = l.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+                let f = if i % 2 == 0 { scale } else { 1.0 };
+                format!(
+                    r#"{{"symbol":"{symbol}","date":"{}","open":{},"high":{},"low":{},"close":{},"volume":{}}}"#,
+                    l.split(',').next().unwrap(),
+                    c[0] * f,
+                    c[1] * f,
+                    c[2] * f,
+                    c[3] * f,
+                    c[4]
+                )
+            })
+            .collect();
+        rows.reverse();
+        format!("[{}]", rows.join(","))
+    };
+    let (goog, goox) = (answer("GOOG", 1.0), answer("GOOX", 1.01));
+    let server = MockServer::start(move |r, _| match r.query["symbol"].as_str() {
+        "GOOG" => Response::json(200, goog.clone()),
+        "GOOX" => Response::json(200, goox.clone()),
+        other => panic!("asked for {other}"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = qts(dir.path(), &server)
+        .args(["--set", "model.training.epochs=2"])
+        .args(["--set", "model.training.warmup_epochs=1"])
+        .args(["--set", "model.lstm.hidden_size=8"])
+        .args(["--set", "model.data.lookback=20"])
+        .args(["--set", "model.data.purge_gap=20"])
+        .args(["-q", "run", "--symbols", "GOOG,GOOX", "--param", "top=1"])
+        .args(["--history-from", "2004-01-01"])
+        .args([
+            "--train", "500", "--test", "500", "--paths", "100", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(server.hits(), 2, "one request a symbol");
+    assert_eq!(
+        s["universe"]["symbols"],
+        serde_json::json!(["GOOG", "GOOX"])
+    );
+    assert!(
+        s["universe"]["strategy"]
+            .as_str()
+            .unwrap()
+            .starts_with("rank(top 1")
+    );
+    for f in ["GOOG", "GOOX"] {
+        assert!(dir.path().join(format!("cache/fmp/{f}.parquet")).exists());
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(KEY));
+}
