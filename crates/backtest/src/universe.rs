@@ -272,18 +272,15 @@ impl UniverseStats {
 /// The [`NAMED_WEIGHTS`] symbols of largest mean absolute weight (ties: the universe's order),
 /// in the universe's order, then `(others)` when more were held; none when nothing was held.
 fn named_weights(bars: &[BarSeries], sampled: Vec<Vec<f64>>) -> Vec<SymbolWeights> {
-    let size = |w: &[f64]| w.iter().map(|x| x.abs()).sum::<f64>();
-    let mut order: Vec<usize> = (0..sampled.len())
-        .filter(|&s| size(&sampled[s]) > 0.0)
+    let size: Vec<f64> = sampled
+        .iter()
+        .map(|w| w.iter().map(|x| x.abs()).sum::<f64>())
         .collect();
+    let mut order: Vec<usize> = (0..sampled.len()).filter(|&s| size[s] > 0.0).collect();
     if order.is_empty() {
         return Vec::new();
     }
-    order.sort_by(|&a, &b| {
-        size(&sampled[b])
-            .total_cmp(&size(&sampled[a]))
-            .then(a.cmp(&b))
-    });
+    order.sort_by(|&a, &b| size[b].total_cmp(&size[a]).then(a.cmp(&b)));
     let rest = order.split_off(order.len().min(NAMED_WEIGHTS));
     order.sort_unstable();
     let len = sampled[order[0]].len();

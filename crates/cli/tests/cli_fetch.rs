@@ -223,23 +223,37 @@ fn symbols_are_checked_and_an_empty_answer_is_not_cached() {
     assert!(!dir.path().join("cache/fmp/GONE.parquet").exists());
 }
 
-#[test]
-fn qts_run_on_a_symbol_fetches_it_fresh_and_runs_on_the_cached_bars() {
-    // FMP serves the sample GOOG history (newest first, as FMP answers).
+/// The sample GOOG history as FMP's end-of-day answer for `symbol` (newest first), every
+/// other day's prices times `scale`.
+fn fmp_history(symbol: &str, scale: f64) -> String {
     let text = std::fs::read_to_string(repo().join("examples/data/goog_daily.csv")).unwrap();
     let mut rows: Vec<String> = text
         .lines()
         .skip(1)
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let c: Vec<&str> = l.split(',').collect();
+            let f = if i % 2 == 0 { scale } else { 1.0 };
+            let p = |k: usize| c[k].parse::<f64>().unwrap() * f;
             format!(
-                r#"{{"symbol":"GOOG","date":"{}","open":{},"high":{},"low":{},"close":{},"volume":{}}}"#,
-                c[0], c[1], c[2], c[3], c[4], c[5]
+                r#"{{"symbol":"{symbol}","date":"{}","open":{},"high":{},"low":{},"close":{},"volume":{}}}"#,
+                c[0],
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                c[5]
             )
         })
         .collect();
     rows.reverse();
-    let body = format!("[{}]", rows.join(","));
+    format!("[{}]", rows.join(","))
+}
+
+#[test]
+fn qts_run_on_a_symbol_fetches_it_fresh_and_runs_on_the_cached_bars() {
+    // FMP serves the sample GOOG history (newest first, as FMP answers).
+    let body = fmp_history("GOOG", 1.0);
     let server = MockServer::start(move |r, _| {
         assert_eq!(r.query["symbol"], "GOOG");
         Response::json(200, body.clone())
@@ -290,32 +304,9 @@ fn qts_run_on_a_symbol_fetches_it_fresh_and_runs_on_the_cached_bars() {
 
 #[test]
 fn qts_run_on_several_symbols_fetches_each_and_ranks_them() {
-    // FMP serves the sample GOOG history for GOOG, and a copy with every other day's move
-    // doubled for GOOX (newest first, as FMP answers).
-    let text = std::fs::read_to_string(repo().join("examples/data/goog_daily.csv")).unwrap();
-    let answer = |symbol: &str, scale: f64| {
-        let mut rows: Vec<String> = text
-            .lines()
-            .skip(1)
-            .enumerate()
-            .map(|(i, l)| {
-                let c: Vec<f64> = l.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
-                let f = if i % 2 == 0 { scale } else { 1.0 };
-                format!(
-                    r#"{{"symbol":"{symbol}","date":"{}","open":{},"high":{},"low":{},"close":{},"volume":{}}}"#,
-                    l.split(',').next().unwrap(),
-                    c[0] * f,
-                    c[1] * f,
-                    c[2] * f,
-                    c[3] * f,
-                    c[4]
-                )
-            })
-            .collect();
-        rows.reverse();
-        format!("[{}]", rows.join(","))
-    };
-    let (goog, goox) = (answer("GOOG", 1.0), answer("GOOX", 1.01));
+    // FMP serves the sample GOOG history for GOOG, and a copy with every other day's prices
+    // scaled for GOOX.
+    let (goog, goox) = (fmp_history("GOOG", 1.0), fmp_history("GOOX", 1.01));
     let server = MockServer::start(move |r, _| match r.query["symbol"].as_str() {
         "GOOG" => Response::json(200, goog.clone()),
         "GOOX" => Response::json(200, goox.clone()),

@@ -156,6 +156,30 @@ fn series(
     }
 }
 
+/// An equity curve over the model's out-of-sample days compounded from `initial` by
+/// `returns` (one a day after the first), and its metrics with the final equity and total
+/// return, as a walk's are.
+fn compounded(
+    model: &WalkForwardReport,
+    returns: &[f64],
+    initial: f64,
+    settings: &qts_stats::metrics::MetricsConfig,
+) -> (Vec<(String, f64)>, qts_stats::metrics::Metrics) {
+    use qts_stats::metrics::{Value, return_metrics};
+    let mut e = initial;
+    let mut equity = Vec::with_capacity(returns.len() + 1);
+    for (k, day) in model.oos_equity.iter().take(returns.len() + 1).enumerate() {
+        if k > 0 {
+            e *= 1.0 + returns[k - 1];
+        }
+        equity.push((day.0.clone(), e));
+    }
+    let mut metrics = return_metrics(returns, None, settings);
+    metrics.insert(Metric::FinalEquity, Value::Number(e));
+    metrics.insert(Metric::TotalReturn, Value::Number(e / initial - 1.0));
+    (equity, metrics)
+}
+
 /// The holding baseline at the model's exposure: each day the holding's return (its stitched
 /// out-of-sample equity's) times the model's net exposure at the close before, from the same
 /// starting equity — what holding would have made invested only as much as the model was.
@@ -166,31 +190,23 @@ fn at_exposure(
     initial: f64,
     settings: &qts_stats::metrics::MetricsConfig,
 ) -> (Vec<(String, f64)>, qts_stats::metrics::Metrics) {
-    use qts_stats::metrics::{Value, return_metrics};
     let n = model
         .oos_equity
         .len()
         .min(hold.oos_equity.len())
         .min(model.oos_exposure.len());
-    let mut equity = Vec::with_capacity(n);
-    let mut e = initial;
-    for t in 0..n {
-        if t > 0 {
+    let returns: Vec<f64> = (1..n)
+        .map(|t| {
             let (before, now) = (hold.oos_equity[t - 1].1, hold.oos_equity[t].1);
             let r = if before != 0.0 {
                 now / before - 1.0
             } else {
                 0.0
             };
-            e *= 1.0 + model.oos_exposure[t - 1] * r;
-        }
-        equity.push((model.oos_equity[t].0.clone(), e));
-    }
-    let values: Vec<f64> = equity.iter().map(|x| x.1).collect();
-    let mut metrics = return_metrics(&simple_returns(&values), None, settings);
-    metrics.insert(Metric::FinalEquity, Value::Number(e));
-    metrics.insert(Metric::TotalReturn, Value::Number(e / initial - 1.0));
-    (equity, metrics)
+            model.oos_exposure[t - 1] * r
+        })
+        .collect();
+    compounded(model, &returns, initial, settings)
 }
 
 /// A benchmark over the model's out-of-sample days: its equity by day (held from the same
@@ -212,7 +228,6 @@ fn benchmark_over(
     initial: f64,
     settings: &qts_stats::metrics::MetricsConfig,
 ) -> Result<OverBenchmark, ResearchError> {
-    use qts_stats::metrics::{Value, return_metrics};
     let midnight = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN);
     let days: Vec<chrono::NaiveDateTime> = model
         .oos_equity
@@ -228,24 +243,9 @@ fn benchmark_over(
         &series.returns,
         name,
     )?;
-    let mut e = initial;
-    let mut equity = vec![(
-        model
-            .oos_equity
-            .first()
-            .map(|r| r.0.clone())
-            .unwrap_or_default(),
-        e,
-    )];
-    for (r, day) in returns.iter().zip(model.oos_equity.iter().skip(1)) {
-        e *= 1.0 + r;
-        equity.push((day.0.clone(), e));
-    }
-    let mut held = return_metrics(&returns, None, settings);
-    held.insert(Metric::FinalEquity, Value::Number(e));
-    held.insert(Metric::TotalReturn, Value::Number(e / initial - 1.0));
+    let (equity, held) = compounded(model, &returns, initial, settings);
     let model_returns = simple_returns(&model.oos_equity.iter().map(|r| r.1).collect::<Vec<_>>());
-    let against = return_metrics(&model_returns, Some(&returns), settings);
+    let against = qts_stats::metrics::return_metrics(&model_returns, Some(&returns), settings);
     Ok((equity, held, against))
 }
 

@@ -394,11 +394,11 @@ pub fn walk<E: From<ResearchError>>(
         };
         test.engine.initial_capital = cash;
         test.engine.close_at_end = true;
-        let report = backtest(market, fold.strategy.as_mut(), &test, None, stamp.clone())
+        let mut report = backtest(market, fold.strategy.as_mut(), &test, None, stamp.clone())
             .map_err(ResearchError::from)?;
         let r = &report.result;
         let mut rank_ic = None;
-        if let Some(mut section) = report.universe.clone() {
+        if let Some(mut section) = report.universe.take() {
             if let Some(forecasts) = fold.strategy.forecasts() {
                 section.add_forecasts(
                     market.bars(),
