@@ -169,12 +169,49 @@ impl Columns {
             volume: self.float("volume")?,
             adj_close,
             source_rows: (0..rows).collect(),
+            actions: self.actions(&time)?,
             time,
         };
         series
             .check_lengths()
             .map_err(|e| TableError(e.to_string()))?;
         Ok(series)
+    }
+
+    /// The `dividend` and `split` columns' actions (cash per share, new shares per old share,
+    /// on the ex-date's row; 0, 1 for a split, or NaN where none), when the frame has them.
+    fn actions(
+        &self,
+        time: &[chrono::NaiveDateTime],
+    ) -> Result<Vec<qts_data::actions::CorporateAction>, TableError> {
+        use qts_data::actions::{ActionKind, CorporateAction};
+        let mut out = Vec::new();
+        for (column, kind) in [
+            ("dividend", ActionKind::Dividend),
+            ("split", ActionKind::Split),
+        ] {
+            if !self.has(column) {
+                continue;
+            }
+            for (row, (t, v)) in time.iter().zip(self.float(column)?).enumerate() {
+                if v.is_nan() || v == 0.0 || (kind == ActionKind::Split && v == 1.0) {
+                    continue;
+                }
+                if !kind.accepts(v) {
+                    return Err(TableError(format!(
+                        "row {row}, column `{column}`: `{v}` is not {}",
+                        kind.expected()
+                    )));
+                }
+                out.push(CorporateAction {
+                    date: t.date(),
+                    kind,
+                    value: v,
+                });
+            }
+        }
+        out.sort_by_key(|a| a.date);
+        Ok(out)
     }
 
     /// A library table: the `float64` columns as numbers, the library's text columns
@@ -333,6 +370,7 @@ mod tests {
             volume: vec![10.0, 20.0],
             adj_close: None,
             source_rows: vec![0, 1],
+            actions: Vec::new(),
         }
     }
 

@@ -113,6 +113,11 @@ pub struct EngineConfig {
     /// sizer is skipped). What the result's terms say; the engine asks the strategy itself
     /// ([`Strategy::sizes`]).
     pub strategy_weights: bool,
+    /// The price basis of the bars (`data.adjustment`): on `raw` the engine splits positions
+    /// at an ex-date's open.
+    pub basis: qts_data::actions::Basis,
+    /// Whether cash dividends of the bars' actions are paid (`backtest.dividends`).
+    pub dividends: bool,
 }
 
 impl EngineConfig {
@@ -139,6 +144,8 @@ impl EngineConfig {
             next_session: None,
             overlays: true,
             strategy_weights: false,
+            basis: cfg.price_basis(),
+            dividends: b.dividends,
         }
     }
 
@@ -176,6 +183,8 @@ impl EngineConfig {
             allow_short: self.allow_short,
             fractional_shares: self.fractional_shares,
             margin: self.margin,
+            price_basis: self.basis,
+            dividends: self.dividends,
         }
     }
 
@@ -230,6 +239,16 @@ pub struct ActiveSettings {
     pub fractional_shares: bool,
     /// Borrowing as a multiple of equity.
     pub margin: f64,
+    /// The price basis the bars were read on.
+    #[serde(default)]
+    pub price_basis: qts_data::actions::Basis,
+    /// Whether cash dividends were paid to positions.
+    #[serde(default = "yes")]
+    pub dividends: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `monday` → `Monday`.
@@ -336,6 +355,26 @@ pub struct OrderRecord {
     pub filled: f64,
 }
 
+/// A split or dividend applied to a position at an ex-date's open.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionRecord {
+    /// The input bar whose open it was applied at.
+    pub bar: usize,
+    /// That bar's timestamp.
+    pub time: NaiveDateTime,
+    /// Symbol.
+    pub symbol: String,
+    /// Dividend or split.
+    pub kind: qts_data::actions::ActionKind,
+    /// Cash per share, or new shares per old share.
+    pub value: f64,
+    /// Signed shares held after it.
+    pub shares: f64,
+    /// Cash moved: the dividend paid (negative on a short), or a split's fraction of a
+    /// share paid in cash.
+    pub cash: f64,
+}
+
 /// The outcome of a backtest.
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestResult {
@@ -361,6 +400,10 @@ pub struct BacktestResult {
     pub fills: Vec<Fill>,
     /// Every order with its outcome.
     pub orders: Vec<OrderRecord>,
+    /// Every split and dividend applied to a position, in order.
+    pub actions: Vec<ActionRecord>,
+    /// Cash dividends received at each close of the result (negative: paid on shorts).
+    pub dividends: Vec<f64>,
     /// Positions still open at the end (symbol, signed shares).
     pub open_positions: Vec<(String, f64)>,
     /// Fraction of bars that ended with a position.
@@ -523,6 +566,13 @@ struct Engine<'a> {
     cooldown_until: Option<usize>,
     /// Whether the window's first decision was taken.
     window_open: bool,
+    /// Each symbol's splits and dividends per bar (none for most series).
+    per_bar: Vec<Option<qts_data::actions::PerBar>>,
+    /// Actions dated on a day a symbol had no bar (a union calendar), applied at its next.
+    carried: Vec<(f64, f64)>,
+    action_log: Vec<ActionRecord>,
+    /// Dividend cash at each bar.
+    dividend_cash: Vec<f64>,
 }
 
 /// Equity, cash and drawdown at each close, and the bars held.
@@ -648,6 +698,10 @@ impl<'a> Engine<'a> {
             atr_stop: vec![f64::NAN; n],
             cooldown_until: None,
             window_open: false,
+            per_bar: bars.iter().map(qts_data::actions::PerBar::of).collect(),
+            carried: vec![(1.0, 0.0); n],
+            action_log: Vec::new(),
+            dividend_cash: Vec::new(),
         }
     }
 
@@ -660,7 +714,13 @@ impl<'a> Engine<'a> {
         let warmup = strategy.warmup();
         let first_decision = warmup.max(from);
         let live = self.cfg.next_session.is_some();
+        let any_actions = self.per_bar.iter().any(Option::is_some);
+        self.dividend_cash = vec![0.0; if any_actions { n_bars } else { 0 }];
         for t in 0..n_bars {
+            // 0. Splits and dividends at the ex-date's open, before anything trades on it.
+            if any_actions {
+                self.corporate_actions(t);
+            }
             // 1. Orders from the previous close fill against this bar.
             self.fill_pending(t, false);
             // 2. Protective exits against this bar's range.
@@ -756,6 +816,12 @@ impl<'a> Engine<'a> {
             lots: self.portfolio.trades,
             fills: self.fills,
             orders: self.records,
+            actions: self.action_log,
+            dividends: if any_actions {
+                window(self.dividend_cash)
+            } else {
+                vec![0.0; n_bars - from]
+            },
             open_positions,
             exposure_time: marks.exposed as f64 / (n_bars - from).max(1) as f64,
             first_decision_bar: first_decision - from,
@@ -1172,6 +1238,86 @@ impl<'a> Engine<'a> {
                 );
                 self.execute(t, p, px, slips);
                 self.stopped[s] = true;
+            }
+        }
+    }
+
+    /// Step 0: each symbol's split (on raw prices) and cash dividend dated at bar `t`, applied
+    /// at its open as a broker does: shares × ratio, entry, stop and order prices ÷ ratio,
+    /// cash unchanged but for a fraction of a share paid at the open (whole shares); then the
+    /// dividend on the shares held, in cash (`backtest.dividends`).
+    fn corporate_actions(&mut self, t: usize) {
+        use qts_data::actions::ActionKind;
+        for s in 0..self.bars.len() {
+            let Some(per) = &self.per_bar[s] else {
+                continue;
+            };
+            let (r0, d0) = self.carried[s];
+            // A later split turns an earlier dividend's per-share cash into less per share.
+            let ratio = r0 * per.split[t];
+            let dividend = d0 / per.split[t] + per.dividend[t];
+            if ratio == 1.0 && dividend == 0.0 {
+                continue;
+            }
+            if !has_bar(&self.bars[s], t) {
+                self.carried[s] = (ratio, dividend);
+                continue;
+            }
+            self.carried[s] = (1.0, 0.0);
+            let b = &self.bars[s];
+            let (time, open) = (b.time[t], b.open[t]);
+            if ratio != 1.0 {
+                let held = self.portfolio.position(s);
+                let whole = !self.cfg.fractional_shares;
+                let (shares, cash) = self.portfolio.split(s, ratio, whole, open);
+                for p in self.pending.iter_mut().filter(|p| p.order.symbol == s) {
+                    let scaled = p.order.size * ratio;
+                    p.order.size = if whole { scaled.trunc() } else { scaled };
+                    if let Size::Shares(x) = p.size {
+                        p.size = Size::Shares(if whole {
+                            (x * ratio).trunc()
+                        } else {
+                            x * ratio
+                        });
+                    }
+                    p.order.kind = match p.order.kind {
+                        OrderKind::Market => OrderKind::Market,
+                        OrderKind::Limit { limit } => OrderKind::Limit {
+                            limit: limit / ratio,
+                        },
+                        OrderKind::Stop { stop } => OrderKind::Stop { stop: stop / ratio },
+                        OrderKind::StopLimit { stop, limit } => OrderKind::StopLimit {
+                            stop: stop / ratio,
+                            limit: limit / ratio,
+                        },
+                    };
+                }
+                self.extreme[s] /= ratio;
+                self.atr_stop[s] /= ratio;
+                if held != 0.0 || cash != 0.0 {
+                    self.action_log.push(ActionRecord {
+                        bar: t,
+                        time,
+                        symbol: b.symbol.clone(),
+                        kind: ActionKind::Split,
+                        value: ratio,
+                        shares,
+                        cash,
+                    });
+                }
+            }
+            if dividend > 0.0 && self.cfg.dividends && self.portfolio.position(s) != 0.0 {
+                let cash = self.portfolio.pay_dividend(s, dividend);
+                self.dividend_cash[t] += cash;
+                self.action_log.push(ActionRecord {
+                    bar: t,
+                    time,
+                    symbol: b.symbol.clone(),
+                    kind: ActionKind::Dividend,
+                    value: dividend,
+                    shares: self.portfolio.position(s),
+                    cash,
+                });
             }
         }
     }

@@ -16,6 +16,10 @@ pub struct Lot {
     pub entry_time: NaiveDateTime,
     /// Entry commission not yet assigned to a closed trade.
     pub entry_commission: f64,
+    /// Dividends received (paid, for a short) not yet assigned to a closed trade.
+    pub dividends: f64,
+    /// The split ratios crossed since entry, multiplied (1 when none).
+    pub split: f64,
 }
 
 qts_core::text_enum! {
@@ -49,7 +53,7 @@ pub struct Trade {
     pub entry_price: f64,
     /// Exit price.
     pub exit_price: f64,
-    /// Profit or loss after entry and exit commissions.
+    /// Profit or loss after entry and exit commissions, dividends included.
     pub pnl: f64,
     /// Return on the entry value after commissions.
     pub ret: f64,
@@ -59,6 +63,11 @@ pub struct Trade {
     pub duration_days: f64,
     /// Why it was closed: the closing order's [`crate::order::Reason`] as text.
     pub exit_reason: &'static str,
+    /// Cash dividends received while open (negative: paid on a short); in `pnl`.
+    pub dividends: f64,
+    /// The split ratios crossed while open, multiplied (1 when none): the entry price is on
+    /// the shares after them.
+    pub split: f64,
 }
 
 /// The account.
@@ -173,8 +182,9 @@ impl Portfolio {
             let share = closed / lot.size;
             let entry_commission = lot.entry_commission * share;
             let exit_commission = per_share * closed.abs();
+            let dividends = lot.dividends * share;
             let gross = closed * (price - lot.entry_price);
-            let pnl = gross - entry_commission - exit_commission;
+            let pnl = gross + dividends - entry_commission - exit_commission;
             let entry_value = closed.abs() * lot.entry_price;
             let lot_trade = Trade {
                 symbol: self.symbols[symbol].clone(),
@@ -195,6 +205,8 @@ impl Portfolio {
                 commission: entry_commission + exit_commission,
                 duration_days: (time - lot.entry_time).num_seconds() as f64 / 86_400.0,
                 exit_reason: reason,
+                dividends,
+                split: lot.split,
             };
             self.trips[symbol] = Some(match self.trips[symbol].take() {
                 None => lot_trade.clone(),
@@ -202,6 +214,7 @@ impl Portfolio {
             });
             self.trades.push(lot_trade);
             lot.entry_commission -= entry_commission;
+            lot.dividends -= dividends;
             lot.size -= closed;
             left += closed;
             if lot.size.abs() < 1e-12 {
@@ -223,8 +236,59 @@ impl Portfolio {
                 entry_bar: bar,
                 entry_time: time,
                 entry_commission: per_share * left.abs(),
+                dividends: 0.0,
+                split: 1.0,
             });
         }
+    }
+
+    /// Pays a cash dividend of `per_share` on a symbol's position (a short pays it); returns
+    /// the cash moved.
+    pub fn pay_dividend(&mut self, symbol: usize, per_share: f64) -> f64 {
+        let mut cash = 0.0;
+        for lot in &mut self.lots[symbol] {
+            let paid = lot.size * per_share;
+            lot.dividends += paid;
+            cash += paid;
+        }
+        self.cash += cash;
+        cash
+    }
+
+    /// Splits a symbol's position `ratio` for one at `price` (the ex-date's open): every lot's
+    /// shares × ratio, entry price ÷ ratio; with `whole` shares, the fraction of a share left
+    /// over is paid in cash at `price` (taken from the newest lots). Returns the shares after
+    /// the split and the cash paid in lieu of the fraction.
+    pub fn split(&mut self, symbol: usize, ratio: f64, whole: bool, price: f64) -> (f64, f64) {
+        let lots = &mut self.lots[symbol];
+        for lot in lots.iter_mut() {
+            lot.size *= ratio;
+            lot.entry_price /= ratio;
+            lot.split *= ratio;
+        }
+        let net: f64 = lots.iter().map(|l| l.size).sum();
+        let mut in_lieu = 0.0;
+        if whole {
+            // Rounded first: 3 × 1/3 must stay 1 share, not 0.999….
+            let kept = (net * 1e9).round() / 1e9;
+            let mut fraction = kept - kept.trunc();
+            in_lieu = fraction * price;
+            while fraction.abs() > 1e-12 {
+                let Some(lot) = lots.last_mut() else { break };
+                let cut = fraction.abs().min(lot.size.abs()).copysign(fraction);
+                lot.size -= cut;
+                fraction -= cut;
+                if lot.size.abs() < 1e-12 {
+                    lots.pop();
+                }
+            }
+            for lot in lots.iter_mut() {
+                lot.size = (lot.size * 1e9).round() / 1e9;
+            }
+            self.cash += in_lieu;
+        }
+        self.net[symbol] = lots.iter().map(|l| l.size).sum::<f64>();
+        (self.net[symbol], in_lieu)
     }
 }
 
@@ -249,6 +313,8 @@ fn extend(trip: Trade, lot: &Trade) -> Trade {
         commission: trip.commission + lot.commission,
         duration_days: (lot.exit_time - entry_time).num_seconds() as f64 / 86_400.0,
         exit_reason: lot.exit_reason,
+        dividends: trip.dividends + lot.dividends,
+        split: trip.split.max(lot.split),
         ..trip
     }
 }

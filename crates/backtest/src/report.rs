@@ -366,7 +366,12 @@ pub fn backtest(
         None => None,
     };
     let metrics = summarize(&result, &bars[0].close, bench.as_deref(), &settings.metrics);
-    let holding = holding_returns(bars, result.first_bar, result.equity.len());
+    let holding = holding_returns(
+        bars,
+        result.first_bar,
+        result.equity.len(),
+        settings.engine.dividends,
+    );
     let buy_and_hold =
         crate::metrics::return_metrics(&holding, bench.as_deref(), &settings.metrics);
     let start_equity = result
@@ -402,14 +407,34 @@ pub fn backtest(
     })
 }
 
-/// Daily returns of holding every symbol with equal weights over `len` bars from `first`.
-fn holding_returns(bars: &[qts_data::BarSeries], first: usize, len: usize) -> Vec<f64> {
+/// Daily returns of holding every symbol with equal weights over `len` bars from `first`:
+/// total returns, splits and (with `dividends`) dividends included, each dividend reinvested
+/// at its ex-date's theoretical open ([`qts_data::actions::holding_return`]) — on
+/// total-return prices the bars' own returns.
+fn holding_returns(
+    bars: &[qts_data::BarSeries],
+    first: usize,
+    len: usize,
+    dividends: bool,
+) -> Vec<f64> {
+    use qts_data::actions::{PerBar, holding_return};
+    let per_bar: Vec<Option<PerBar>> = bars.iter().map(PerBar::of).collect();
+    let ret = |s: usize, prev: f64, t: usize| {
+        let close = bars[s].close[t];
+        match &per_bar[s] {
+            None => close / prev - 1.0,
+            Some(p) => {
+                let d = if dividends { p.dividend[t] } else { 0.0 };
+                holding_return(prev, close, p.split[t], d)
+            }
+        }
+    };
     if !bars.iter().any(qts_data::universe::is_ragged) {
         let n = bars.len() as f64;
         return (first + 1..first + len)
             .map(|t| {
-                bars.iter()
-                    .map(|b| b.close[t] / b.close[t - 1] - 1.0)
+                (0..bars.len())
+                    .map(|s| ret(s, bars[s].close[t - 1], t))
                     .sum::<f64>()
                     / n
             })
@@ -431,13 +456,13 @@ fn holding_returns(bars: &[qts_data::BarSeries], first: usize, len: usize) -> Ve
     (first + 1..first + len)
         .map(|t| {
             let (mut sum, mut n) = (0.0, 0usize);
-            for (b, prev) in bars.iter().zip(last.iter_mut()) {
+            for (s, (b, prev)) in bars.iter().zip(last.iter_mut()).enumerate() {
                 let c = b.close[t];
                 if c.is_nan() {
                     continue;
                 }
                 if !prev.is_nan() {
-                    sum += c / *prev - 1.0;
+                    sum += ret(s, *prev, t);
                     n += 1;
                 }
                 *prev = c;
@@ -464,7 +489,7 @@ impl BacktestReport {
     /// `trades.csv`: one row per closed trade.
     pub fn trades_csv(&self) -> String {
         let mut out = String::from(
-            "entry_time,exit_time,side,size,entry_price,exit_price,pnl,return,commission,duration_days\n",
+            "entry_time,exit_time,side,size,entry_price,exit_price,pnl,return,commission,duration_days,dividends,split\n",
         );
         for t in &self.result.trades {
             push_date(&mut out, t.entry_time.date());
@@ -479,6 +504,8 @@ impl BacktestReport {
                 t.ret,
                 t.commission,
                 t.duration_days,
+                t.dividends,
+                t.split,
             ] {
                 out.push(',');
                 push_f64(&mut out, x);
@@ -489,10 +516,10 @@ impl BacktestReport {
     }
 
     /// `equity.csv`: equity, cash and drawdown at each close, buy-and-hold's equity from the
-    /// same start, and the first symbol's close.
+    /// same start, the first symbol's close, and the dividends received at that close.
     pub fn equity_csv(&self) -> String {
         let r = &self.result;
-        let mut out = String::from("date,equity,cash,drawdown,buy_and_hold,price\n");
+        let mut out = String::from("date,equity,cash,drawdown,buy_and_hold,price,dividends\n");
         for i in 0..r.time.len() {
             push_date(&mut out, r.time[i].date());
             for x in [
@@ -501,6 +528,7 @@ impl BacktestReport {
                 r.drawdown[i],
                 self.buy_and_hold_equity.get(i).copied().unwrap_or(f64::NAN),
                 self.first_close.get(i).copied().unwrap_or(f64::NAN),
+                r.dividends.get(i).copied().unwrap_or(0.0),
             ] {
                 out.push(',');
                 push_f64(&mut out, x);

@@ -171,6 +171,7 @@ fn universe(g: &Value) -> Vec<BarSeries> {
                 volume: pick(&b.volume),
                 adj_close: None,
                 source_rows: Vec::new(),
+                actions: Vec::new(),
             }
         })
         .collect();

@@ -127,6 +127,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FORMAT")]
     pub date_format: Option<String>,
 
+    /// A file of corporate actions, `date,symbol,kind,value` (kind `dividend`: cash per
+    /// share; `split`: new shares per old share), merged into every symbol's bars (sets
+    /// `data.events`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+
+    /// The price basis bars are read on: `raw` (splits and dividends applied by the engine
+    /// as a broker does), `split` (the default), `total_return` (sets `data.adjustment`).
+    #[arg(long, global = true, value_name = "BASIS")]
+    pub adjustment: Option<String>,
+
     /// File of `NAME=value` lines for ${VAR} placeholders [default: .env when present].
     #[arg(long, global = true, value_name = "FILE")]
     pub env_file: Option<PathBuf>,

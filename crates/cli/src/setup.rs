@@ -126,6 +126,23 @@ fn layout_overrides(global: &GlobalArgs) -> Result<Vec<String>, Failure> {
             quote(format)
         ));
     }
+    if let Some(events) = &global.events {
+        if !events.is_file() {
+            return Err(Failure::Input(anyhow::anyhow!(
+                "--events {}: no such file",
+                events.display()
+            )));
+        }
+        out.push(format!(
+            "data.events={}",
+            quote(&events.display().to_string())
+        ));
+    }
+    if let Some(basis) = &global.adjustment {
+        let basis = qts_data::actions::Basis::parse(basis)
+            .map_err(|m| Failure::Input(anyhow::anyhow!("--adjustment: {m}")))?;
+        out.push(format!("data.adjustment={basis}"));
+    }
     Ok(out)
 }
 

@@ -150,6 +150,9 @@ impl BacktestSettings for QtsConfig {
     fn risk(&self) -> &RiskLimits {
         &self.risk
     }
+    fn price_basis(&self) -> qts_data::actions::Basis {
+        self.data.adjustment
+    }
 }
 
 impl ModelSettings for QtsConfig {

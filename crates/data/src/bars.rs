@@ -31,6 +31,9 @@ pub struct BarSeries {
     pub adj_close: Option<Vec<f64>>,
     /// 1-based source line of each bar, for messages (empty when not from a file).
     pub source_rows: Vec<usize>,
+    /// Splits and dividends by ex-date, oldest first, still to apply on the series' price
+    /// basis ([`crate::actions`]); empty when there are none or the basis holds them.
+    pub actions: Vec<crate::actions::CorporateAction>,
 }
 
 impl BarSeries {
@@ -94,6 +97,13 @@ impl BarSeries {
                 .as_ref()
                 .map(|a| a[..n.min(a.len())].to_vec()),
             source_rows: self.source_rows[..n.min(self.source_rows.len())].to_vec(),
+            // An action after the last bar is not known at its close.
+            actions: self
+                .actions
+                .iter()
+                .filter(|a| a.date <= last)
+                .copied()
+                .collect(),
         }
     }
 
@@ -243,6 +253,8 @@ impl BarSeries {
                 .collect(),
             adj_close: Some(adj.clone()),
             source_rows: self.source_rows.clone(),
+            // The adjusted close holds every split and dividend.
+            actions: Vec::new(),
         }
     }
 }
@@ -270,6 +282,7 @@ mod tests {
             volume: vec![100.0, 200.0],
             adj_close: Some(vec![5.5, 21.0]),
             source_rows: vec![2, 3],
+            actions: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@
 //! assert!(features.column("rsi_14").is_some());
 //! ```
 
+pub mod actions;
 pub mod bars;
 pub mod cache;
 pub mod calendar;

@@ -25,7 +25,14 @@ pub fn load_for_model(
     let limits = &config.data().limits;
     let layout = config.data().providers.local.layout();
     let bars = crate::io::parse_bytes(&path, bytes, limits, &layout)?;
-    let bars = for_model(bars, &path.display().to_string(), adjust)?;
+    let events = crate::actions::configured_events(config.data())?;
+    let shown = path.display().to_string();
+    let bars = on_basis(
+        (for_model(bars, &shown, adjust)?, adjust),
+        config,
+        events.as_ref(),
+        &shown,
+    )?;
     Ok((bars, path))
 }
 
@@ -59,11 +66,33 @@ pub fn load_all_for_model(
     let limits = &config.data().limits;
     let layout = config.data().providers.local.layout();
     let shown = path.display().to_string();
+    let events = crate::actions::configured_events(config.data())?;
     let all = crate::io::parse_file(&path, bytes, limits, &layout)?
         .into_iter()
-        .map(|b| for_model(b, &shown, adjust))
+        .map(|b| {
+            on_basis(
+                (for_model(b, &shown, adjust)?, adjust),
+                config,
+                events.as_ref(),
+                &shown,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((all, path))
+}
+
+/// Bars on the configured price basis (`data.adjustment`) with the events file's actions;
+/// bars scaled by their `adj_close` (`--adjust`) already hold every action and are kept.
+fn on_basis(
+    (bars, adjusted): (BarSeries, bool),
+    config: &dyn DataSettings,
+    events: Option<&std::collections::BTreeMap<String, Vec<crate::actions::CorporateAction>>>,
+    source: &str,
+) -> Result<BarSeries, DataError> {
+    if adjusted {
+        return Ok(bars);
+    }
+    crate::actions::prepare(bars, events, config.data().adjustment, source)
 }
 
 /// Bars read from `source` as a model reads them: duplicate timestamps dropped (the last bar

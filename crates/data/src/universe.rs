@@ -91,6 +91,7 @@ pub fn present(b: &BarSeries) -> BarSeries {
             .iter()
             .map(|&i| b.source_rows.get(i).copied().unwrap_or(i + 1))
             .collect(),
+        actions: b.actions.clone(),
     }
 }
 
@@ -181,6 +182,7 @@ pub fn union_calendar(series: Vec<BarSeries>) -> Result<Vec<BarSeries>, DataErro
                 volume: vec![f64::NAN; n],
                 adj_close: s.adj_close.as_ref().map(|_| vec![f64::NAN; n]),
                 source_rows: vec![0; n],
+                actions: s.actions.clone(),
             };
             // Both are sorted: one merge pass.
             let mut j = 0;
@@ -272,6 +274,7 @@ mod tests {
             volume: vec![1.0; close.len()],
             adj_close: None,
             source_rows: (2..close.len() + 2).collect(),
+            actions: Vec::new(),
         }
     }
 

@@ -252,6 +252,7 @@ pub fn drop_duplicates(bars: &BarSeries) -> (BarSeries, usize) {
         volume: pick(&bars.volume),
         adj_close: bars.adj_close.as_deref().map(pick),
         source_rows: keep.iter().map(|&i| bars.row(i)).collect(),
+        actions: bars.actions.clone(),
     };
     (out, removed)
 }
@@ -629,6 +630,7 @@ mod tests {
             volume: vec![1000.0; close.len()],
             adj_close: None,
             source_rows: (2..2 + close.len()).collect(),
+            actions: Vec::new(),
         }
     }
 

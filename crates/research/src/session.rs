@@ -677,6 +677,7 @@ pub(crate) fn read_selected(
         }
         series = picked;
     }
+    let events = qts_data::actions::configured_events(&cfg.data)?;
     let checked = series
         .into_iter()
         .map(|(bars, path)| {
@@ -684,7 +685,11 @@ pub(crate) fn read_selected(
                 Some(day) => bars.through(day),
                 None => bars,
             };
-            require(bars, &path.display().to_string(), Policy::of(cfg))
+            let shown = path.display().to_string();
+            // On the configured price basis, from the actions known at the last bar.
+            let bars =
+                qts_data::actions::prepare(bars, events.as_ref(), cfg.data.adjustment, &shown)?;
+            require(bars, &shown, Policy::of(cfg))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((checked, data_hash))
@@ -700,9 +705,18 @@ fn market_of(
     }
     let hash = qts_core::hex::combined(given.iter().map(|b| b.hash.as_str()));
     let sources: Vec<String> = given.iter().map(|b| b.source.clone()).collect();
+    let events = qts_data::actions::configured_events(&cfg.data)?;
     let checked = given
         .into_iter()
-        .map(|b| require(b.bars, &b.source, Policy::of(cfg)))
+        .map(|b| {
+            let bars = qts_data::actions::prepare(
+                b.bars,
+                events.as_ref(),
+                cfg.data.adjustment,
+                &b.source,
+            )?;
+            require(bars, &b.source, Policy::of(cfg))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((Market::new(checked)?, hash, sources))
 }

@@ -13,6 +13,10 @@ pub struct BacktestConfig {
     /// Starting cash in the account currency.
     #[default(100_000.0)]
     pub initial_capital: f64,
+    /// Whether cash dividends are paid to positions (raw and split-adjusted prices; on
+    /// total-return prices they are in the price) and counted in buy-and-hold.
+    #[default(true)]
+    pub dividends: bool,
     /// Order execution.
     pub execution: ExecutionConfig,
     /// Commission and slippage.

@@ -19,6 +19,10 @@ pub trait BacktestSettings {
     fn trading(&self) -> &TradingConfig;
     /// `risk`.
     fn risk(&self) -> &RiskLimits;
+    /// The price basis the bars are read on (`data.adjustment`).
+    fn price_basis(&self) -> qts_data::actions::Basis {
+        qts_data::actions::Basis::default()
+    }
 }
 
 /// How often positions are rebalanced.

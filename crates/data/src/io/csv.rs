@@ -230,8 +230,8 @@ fn laid_out_slots(
     path: &Path,
     headers: &csv::StringRecord,
     layout: &Layout,
-) -> Result<[usize; 7], DataError> {
-    let mut index = [usize::MAX; 7];
+) -> Result<[usize; 9], DataError> {
+    let mut index = [usize::MAX; 9];
     for (key, header) in &layout.columns {
         let Some(slot) = SLOTS.iter().position(|n| n == key) else {
             return Err(DataError::Content {
@@ -343,10 +343,10 @@ fn check_text(path: &Path, bytes: &[u8], caps: &ReadLimits) -> Result<usize, Dat
     Ok(lines)
 }
 
-/// Column slots of a bar file's header: `date, open, high, low, close, volume, adj_close`
-/// (`usize::MAX` where absent; the first header cell naming a column wins).
-fn bar_slots<'a>(headers: impl Iterator<Item = &'a str>) -> [usize; 7] {
-    let mut index = [usize::MAX; 7];
+/// Column slots of a bar file's header: `date, open, high, low, close, volume, adj_close,
+/// dividend, split` (`usize::MAX` where absent; the first header cell naming a column wins).
+fn bar_slots<'a>(headers: impl Iterator<Item = &'a str>) -> [usize; 9] {
+    let mut index = [usize::MAX; 9];
     for (i, h) in headers.enumerate() {
         if let Some(canon) = bar_column(h)
             && let Some(slot) = SLOTS.iter().position(|n| *n == canon)
@@ -358,8 +358,44 @@ fn bar_slots<'a>(headers: impl Iterator<Item = &'a str>) -> [usize; 7] {
     index
 }
 
-/// The bar columns in slot order (`date, open, high, low, close, volume, adj_close`).
-const SLOTS: [&str; 7] = crate::settings::BAR_COLUMNS;
+/// The bar columns in slot order (`date, open, high, low, close, volume, adj_close,
+/// dividend, split`).
+const SLOTS: [&str; 9] = crate::settings::BAR_COLUMNS;
+
+/// The optional action columns' slots and kinds.
+const ACTION_SLOTS: [(usize, crate::actions::ActionKind); 2] = [
+    (7, crate::actions::ActionKind::Dividend),
+    (8, crate::actions::ActionKind::Split),
+];
+
+/// An action column's cell: `None` for no action (empty, NaN, a dividend of 0, a split of 0
+/// as yfinance writes or of 1 as Alpha Vantage does), else the value once checked.
+fn action_cell(kind: crate::actions::ActionKind, x: f64) -> Result<Option<f64>, String> {
+    use crate::actions::ActionKind;
+    if x.is_nan() || x == 0.0 || (kind == ActionKind::Split && x == 1.0) {
+        return Ok(None);
+    }
+    if kind.accepts(x) {
+        return Ok(Some(x));
+    }
+    Err(format!("`{x}` is not {}", kind.expected()))
+}
+
+/// Records an action read on the row of `time`.
+fn push_action(
+    actions: &mut Vec<crate::actions::CorporateAction>,
+    time: NaiveDateTime,
+    kind: crate::actions::ActionKind,
+    value: Option<f64>,
+) {
+    if let Some(value) = value {
+        actions.push(crate::actions::CorporateAction {
+            date: time.date(),
+            kind,
+            value,
+        });
+    }
+}
 
 /// A number of a clean cell: `fast_float2` (several times the standard parser's speed, same
 /// correctly rounded values), or a missing marker.
@@ -400,6 +436,7 @@ fn parse_clean(path: &Path, bytes: &[u8], lines: usize) -> Option<BarSeries> {
         volume: column(),
         adj_close: has_adj.then(column),
         source_rows: Vec::with_capacity(lines),
+        actions: Vec::new(),
     };
     let mut record = csv::ByteRecord::new();
     let mut lines = Lines::new(bytes);
@@ -421,6 +458,12 @@ fn parse_clean(path: &Path, bytes: &[u8], lines: usize) -> Option<BarSeries> {
         bars.volume.push(clean_number(cell(5))?);
         if let Some(adj) = &mut bars.adj_close {
             adj.push(clean_number(cell(6))?);
+        }
+        for (slot, kind) in ACTION_SLOTS {
+            if index[slot] != usize::MAX {
+                let value = action_cell(kind, clean_number(cell(slot))?).ok()?;
+                push_action(&mut bars.actions, time, kind, value);
+            }
         }
         bars.source_rows.push(lines.of(record.position()));
     }
@@ -587,6 +630,15 @@ fn parse_general(path: &Path, bytes: &[u8], layout: &Layout) -> Result<BarSeries
                 parse_number(text)
                     .ok_or_else(|| bad("adj_close", format!("`{text}` is not a number")))?,
             );
+        }
+        for (slot, kind) in ACTION_SLOTS {
+            if index[slot] != usize::MAX {
+                let text = cell(slot);
+                let value = parse_number(text)
+                    .ok_or_else(|| bad(names[slot], format!("`{text}` is not a number")))
+                    .and_then(|x| action_cell(kind, x).map_err(|m| bad(names[slot], m)))?;
+                push_action(&mut bars.actions, time, kind, value);
+            }
         }
         bars.source_rows.push(row);
     }

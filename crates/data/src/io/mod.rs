@@ -222,6 +222,10 @@ pub(crate) fn bar_column(header: &str) -> Option<&'static str> {
         "close" => "close",
         "volume" => "volume",
         "adjclose" | "adjustedclose" => "adj_close",
+        // yfinance's `Dividends`, Alpha Vantage's `dividend_amount`.
+        "dividend" | "dividends" | "dividendamount" => "dividend",
+        // yfinance's `Stock Splits` (0 = none), Alpha Vantage's `split_coefficient` (1 = none).
+        "split" | "splits" | "stocksplits" | "splitcoefficient" => "split",
         _ => return None,
     })
 }

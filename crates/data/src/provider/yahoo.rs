@@ -144,6 +144,7 @@ impl Provider for Yahoo {
                 None => None,
             },
             source_rows: Vec::new(),
+            actions: Vec::new(),
         };
         Ok(normalise(bars, from, to))
     }

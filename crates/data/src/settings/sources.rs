@@ -52,6 +52,12 @@ pub struct DataSourcesConfig {
     pub cache: CacheConfig,
     /// Caps on what qts reads from provider answers and data files it did not write.
     pub limits: ReadLimits,
+    /// The price basis bars are read on (`raw`, `split`, `total_return`; see
+    /// [`crate::actions`]): stated in every result's settings and stamp.
+    pub adjustment: crate::actions::Basis,
+    /// A file of corporate actions (`date,symbol,kind,value`) merged into every symbol's
+    /// bars (`--events FILE`); empty for none.
+    pub events: String,
 }
 
 /// `data.limits`: caps on provider answers and on the bar and table files qts reads, so a
@@ -207,7 +213,7 @@ impl Layout {
 }
 
 /// The bar columns a layout may map.
-pub const BAR_COLUMNS: [&str; 7] = [
+pub const BAR_COLUMNS: [&str; 9] = [
     "date",
     "open",
     "high",
@@ -215,6 +221,8 @@ pub const BAR_COLUMNS: [&str; 7] = [
     "close",
     "volume",
     "adj_close",
+    "dividend",
+    "split",
 ];
 
 /// What a failed check means.
