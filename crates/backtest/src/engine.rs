@@ -568,6 +568,9 @@ struct Engine<'a> {
     window_open: bool,
     /// Each symbol's splits and dividends per bar (none for most series).
     per_bar: Vec<Option<qts_data::actions::PerBar>>,
+    /// What the strategy reads when the bars carry splits (raw prices): the same bars
+    /// split-adjusted, so that a split is not a move to it. Orders trade the raw bars.
+    view: Option<Vec<BarSeries>>,
     /// Actions dated on a day a symbol had no bar (a union calendar), applied at its next.
     carried: Vec<(f64, f64)>,
     action_log: Vec<ActionRecord>,
@@ -614,6 +617,19 @@ impl Marks {
     }
 }
 
+/// The bars an indicator reads: on raw prices with splits, split-adjusted, so that a split
+/// is not a move (a price distance read from them is put back in each bar's own units).
+fn split_adjusted(p: &BarSeries) -> std::borrow::Cow<'_, BarSeries> {
+    use qts_data::actions::{ActionKind, Basis, on_basis};
+    if !p.actions.iter().any(|a| a.kind == ActionKind::Split) {
+        return std::borrow::Cow::Borrowed(p);
+    }
+    match on_basis(p.clone(), Basis::Split) {
+        Ok(adjusted) => std::borrow::Cow::Owned(adjusted),
+        Err(_) => std::borrow::Cow::Borrowed(p),
+    }
+}
+
 fn drawdown(equity: f64, peak: f64) -> f64 {
     if peak > 0.0 { equity / peak - 1.0 } else { 0.0 }
 }
@@ -629,7 +645,11 @@ impl<'a> Engine<'a> {
             || cfg.costs.slippage_model == SlippageModel::VolatilityScaled
         {
             bars.iter()
-                .map(|b| on_present(b, |p| rolling_std(&log_return(&p.close, 1), lookback)))
+                .map(|b| {
+                    on_present(b, |p| {
+                        rolling_std(&log_return(&split_adjusted(p).close, 1), lookback)
+                    })
+                })
                 .collect()
         } else {
             vec![Vec::new(); n]
@@ -638,7 +658,13 @@ impl<'a> Engine<'a> {
             bars.iter()
                 .map(|b| {
                     on_present(b, |p| {
-                        atr(&p.high, &p.low, &p.close, cfg.stops.atr_stop.period)
+                        let q = split_adjusted(p);
+                        let mut range = atr(&q.high, &q.low, &q.close, cfg.stops.atr_stop.period);
+                        // Back in each bar's own units (a distance on the prices it traded at).
+                        for ((x, raw), adjusted) in range.iter_mut().zip(&p.close).zip(&q.close) {
+                            *x *= raw / adjusted;
+                        }
+                        range
                     })
                 })
                 .collect()
@@ -699,6 +725,18 @@ impl<'a> Engine<'a> {
             cooldown_until: None,
             window_open: false,
             per_bar: bars.iter().map(qts_data::actions::PerBar::of).collect(),
+            view: bars
+                .iter()
+                .any(|b| {
+                    b.actions
+                        .iter()
+                        .any(|a| a.kind == qts_data::actions::ActionKind::Split)
+                })
+                .then(|| {
+                    bars.iter()
+                        .map(|b| split_adjusted(b).into_owned())
+                        .collect()
+                }),
             carried: vec![(1.0, 0.0); n],
             action_log: Vec::new(),
             dividend_cash: Vec::new(),
@@ -743,7 +781,7 @@ impl<'a> Engine<'a> {
             //    next session is known: a live decision).
             if t >= warmup && (t + 1 < n_bars || live) {
                 let fills_before = self.fills.len();
-                let ctx = Context::new(self.bars, t)
+                let ctx = Context::new(self.view.as_deref().unwrap_or(self.bars), t)
                     .with_tradable(&self.tradable)
                     .with_rebalance(self.rebalance_bar.get(t + 1).copied().unwrap_or(false));
                 let actions = strategy.on_bar(&ctx);

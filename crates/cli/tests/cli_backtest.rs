@@ -68,13 +68,13 @@ fn the_quick_start_reproduces_backtesting_py_with_a_stamp() {
     let mut lines = trades.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "entry_time,exit_time,side,size,entry_price,exit_price,pnl,return,commission,duration_days"
+        "entry_time,exit_time,side,size,entry_price,exit_price,pnl,return,commission,duration_days,dividends,split"
     );
     assert_eq!(lines.count(), 93);
     let equity = std::fs::read_to_string(run.join("equity.csv")).unwrap();
     assert!(
         equity.starts_with(
-            "date,equity,cash,drawdown,buy_and_hold,price\n2004-08-19,10000,10000,0,10000,100.34\n"
+            "date,equity,cash,drawdown,buy_and_hold,price,dividends\n2004-08-19,10000,10000,0,10000,100.34,0\n"
         ),
         "{}",
         &equity[..80]
@@ -1603,4 +1603,113 @@ fn a_backtest_of_a_tracked_searchs_winner_on_the_same_data_is_in_sample() {
         backtest(&fast, &slow, &d.join("other.csv"))["in_sample"],
         false
     );
+}
+
+/// GOOG's first 400 bars as if it had split 2:1 on bar 200 (prices after halved, volumes
+/// doubled) and paid two dividends, with the events file that says so.
+fn split_goog(dir: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(goog()).unwrap();
+    let mut out = String::from("date,open,high,low,close,volume\n");
+    for (i, line) in text.lines().skip(1).take(400).enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        let scale = if i >= 200 { 0.5 } else { 1.0 };
+        let p = |k: usize| cells[k].parse::<f64>().unwrap() * scale;
+        let v = cells[5].parse::<f64>().unwrap() / scale;
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            cells[0],
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            v
+        ));
+    }
+    let dates: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let events = format!(
+        "date,symbol,kind,value\n{},X,dividend,1.5\n{},X,split,2\n{},X,dividend,0.9\n",
+        dates[100], dates[200], dates[300]
+    );
+    std::fs::write(dir.join("X.csv"), out).unwrap();
+    std::fs::write(dir.join("events.csv"), events).unwrap();
+    (
+        dir.join("X.csv").display().to_string(),
+        dir.join("events.csv").display().to_string(),
+    )
+}
+
+#[test]
+fn every_price_basis_gives_the_same_buy_and_hold_and_raw_prices_split_the_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, events) = split_goog(dir.path());
+    let mut totals = Vec::new();
+    for basis in ["raw", "split", "total_return"] {
+        let mut cmd = qts(dir.path());
+        cmd.args(["backtest", "--data", &data]);
+        if basis == "split" {
+            // The keys the flags set.
+            cmd.args(["--set", &format!("data.events={events}")])
+                .args(["--set", "data.adjustment=split"]);
+        } else {
+            cmd.args(["--events", &events, "--adjustment", basis]);
+        }
+        let out = cmd
+            .args(["--strategy", "buy-and-hold", "--json", "--out", basis])
+            .output()
+            .unwrap();
+        let v = json(&out);
+        assert_eq!(v["settings"]["price_basis"], basis);
+        assert_eq!(v["settings"]["dividends"], true);
+        totals.push(v["buy_and_hold"]["total_return"].as_f64().unwrap());
+        let equity =
+            qts_data::io::read_csv_table(&dir.path().join(basis).join("equity.csv")).unwrap();
+        let eq = equity.column("equity").unwrap();
+        // No −50% day: the split moves shares, not value.
+        assert!(eq.windows(2).all(|w| w[1] / w[0] > 0.85), "{basis}");
+        let paid: f64 = equity.column("dividends").unwrap().iter().sum();
+        if basis == "total_return" {
+            assert_eq!(paid, 0.0);
+        } else {
+            assert!(paid > 0.0, "{basis}: dividends paid {paid}");
+        }
+    }
+    assert!((totals[0] - totals[1]).abs() < 1e-9, "{totals:?}");
+    assert!((totals[0] - totals[2]).abs() < 1e-9, "{totals:?}");
+    // Validation on the prices as traded names the split rather than suspecting one.
+    let out = qts(dir.path())
+        .args(["data", "validate", &data, "--events", &events, "--json"])
+        .args(["--as-of", "2006-03-20"])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    let splits: Vec<&serde_json::Value> = v["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "splits")
+        .collect();
+    assert_eq!(splits.len(), 1, "{splits:?}");
+    assert_eq!(splits[0]["severity"], "info");
+    // Bad input names the flag or the row.
+    qts(dir.path())
+        .args(["backtest", "--data", &data, "--adjustment", "adjusted"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("--adjustment").and(predicate::str::contains("total_return")),
+        );
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "date,symbol,kind,value\n2005-01-03,X,split,-2\n",
+    )
+    .unwrap();
+    qts(dir.path())
+        .args(["backtest", "--data", &data, "--events", "bad.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.csv:2").and(predicate::str::contains("split ratio")));
 }

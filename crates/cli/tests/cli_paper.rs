@@ -839,3 +839,103 @@ fn a_paper_month_through_a_delisting_equals_the_backtest() {
         .collect();
     assert_eq!(paper, equity);
 }
+
+#[test]
+fn a_paper_account_crossing_a_split_keeps_its_value_and_equals_the_raw_backtest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // GOOG as if it had split 2:1 on 2013-01-15 and paid 1.00 a share on 2013-01-08.
+    let text = std::fs::read_to_string(sample(GOOG)).unwrap();
+    let mut file = String::from("date,open,high,low,close,volume\n");
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c[0] < "2012-06-01" || c[0] > "2013-01-31" {
+            continue;
+        }
+        let k = if c[0] >= "2013-01-15" { 0.5 } else { 1.0 };
+        let p = |i: usize| c[i].parse::<f64>().unwrap() * k;
+        let v = c[5].parse::<f64>().unwrap() / k;
+        file.push_str(&format!(
+            "{},{},{},{},{},{v}\n",
+            c[0],
+            p(1),
+            p(2),
+            p(3),
+            p(4)
+        ));
+    }
+    std::fs::write(d.join("X.csv"), file).unwrap();
+    std::fs::write(
+        d.join("events.csv"),
+        "date,symbol,kind,value\n2013-01-08,X,dividend,1.0\n2013-01-15,X,split,2\n",
+    )
+    .unwrap();
+    let events = ["--events", "events.csv"];
+    let out = qts(d)
+        .args(["-q", "paper", "init", "--cash", "100000", "--data", "X.csv"])
+        .args(["--strategy", "buy-and-hold"])
+        .args(events)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut held = Vec::new();
+    for day in days("2013-01-02", "2013-01-31") {
+        let out = qts(d)
+            .args([
+                "-q",
+                "paper",
+                "step",
+                "--offline",
+                "--json",
+                "--as-of",
+                &day,
+            ])
+            .args(events)
+            .output()
+            .unwrap();
+        json(&out);
+        held.push((
+            day,
+            status(d)["positions"][0]["shares"].as_f64().unwrap_or(0.0),
+        ));
+    }
+    let before = held.iter().find(|(d, _)| d == "2013-01-14").unwrap().1;
+    let after = held.iter().find(|(d, _)| d == "2013-01-15").unwrap().1;
+    assert!(before > 0.0 && after == 2.0 * before, "{held:?}");
+    let out = qts(d)
+        .args(["-q", "backtest", "--data", "X.csv", "--adjustment", "raw"])
+        .args(events)
+        .args(["--strategy", "buy-and-hold", "--cash", "100000"])
+        .args([
+            "--from",
+            "2013-01-02",
+            "--to",
+            "2013-01-31",
+            "--out",
+            "bt",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let bt = json(&out);
+    assert_eq!(bt["settings"]["price_basis"], "raw");
+    let equity: Vec<String> = std::fs::read_to_string(d.join("bt/equity.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    let paper: Vec<String> = history(d)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(paper, equity);
+    // The account's value crossed the split with the market's move only (the 1.00 dividend
+    // in its cash on the 8th): no −50% day.
+    let values: Vec<f64> = paper
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(values.windows(2).all(|w| w[1] / w[0] > 0.9), "{values:?}");
+}

@@ -423,9 +423,20 @@ fn missing_days(bars: &BarSeries, threshold: f64, f: &mut Vec<Finding>) {
     }
 }
 
+/// The holding's daily returns: a split or dividend among the bars' actions is not a move of
+/// the holding's value.
 fn returns(bars: &BarSeries) -> Vec<(usize, f64)> {
+    let per_bar = crate::actions::PerBar::of(bars);
     (1..bars.len())
-        .map(|i| (i, bars.close[i] / bars.close[i - 1] - 1.0))
+        .map(|i| {
+            let (r, d) = per_bar
+                .as_ref()
+                .map_or((1.0, 0.0), |p| (p.split[i], p.dividend[i]));
+            (
+                i,
+                crate::actions::holding_return(bars.close[i - 1], bars.close[i], r, d),
+            )
+        })
         .filter(|(_, r)| r.is_finite())
         .collect()
 }
@@ -520,12 +531,40 @@ const SPLIT_RATIOS: [(f64, &str); 9] = [
 ];
 
 fn splits(bars: &BarSeries, tolerance: f64, f: &mut Vec<Finding>) {
+    // The split actions the bars still carry (raw prices): a jump one of them explains is
+    // that split, not a suspicion; one with no jump is an action list and prices that
+    // disagree.
+    let split_at: Vec<f64> = crate::actions::PerBar::of(bars)
+        .map(|p| p.split)
+        .unwrap_or_default();
+    let (mut explained, mut explained_rows) = (Vec::new(), Vec::new());
+    let (mut unmatched, mut unmatched_rows) = (Vec::new(), Vec::new());
     // With an adjusted close the prices to judge are the adjusted ones.
     let series = bars.adjusted();
     let mut hits = Vec::new();
     let mut rows = Vec::new();
     for i in 1..series.len() {
         let jump = series.close[i - 1] / series.open[i];
+        let action = split_at.get(i).copied().unwrap_or(1.0);
+        if action != 1.0 && bars.adj_close.is_none() {
+            if jump.is_finite() && (jump / action - 1.0).abs() <= tolerance {
+                explained.push(format!(
+                    "{} ({})",
+                    series.time[i].date(),
+                    ratio_name(action)
+                ));
+                explained_rows.push(series.row(i));
+            } else {
+                unmatched_rows.push(series.row(i));
+                unmatched.push(format!(
+                    "{} ({}, overnight move ×{:.3})",
+                    series.time[i].date(),
+                    ratio_name(action),
+                    1.0 / jump
+                ));
+            }
+            continue;
+        }
         if !jump.is_finite() || jump <= 0.0 {
             continue;
         }
@@ -555,6 +594,42 @@ fn splits(bars: &BarSeries, tolerance: f64, f: &mut Vec<Finding>) {
         );
         f.push(finding(Check::Splits, Severity::Warning, msg, &rows));
     }
+    if !explained.is_empty() {
+        let msg = format!(
+            "{} overnight moves are the split actions on their dates (applied to positions at the open): {}",
+            explained.len(),
+            list(&explained)
+        );
+        f.push(finding(Check::Splits, Severity::Info, msg, &explained_rows));
+    }
+    if !unmatched.is_empty() {
+        let msg = format!(
+            "{} split actions have no matching overnight move — the actions and the prices disagree: {}",
+            unmatched.len(),
+            list(&unmatched)
+        );
+        f.push(finding(
+            Check::Splits,
+            Severity::Warning,
+            msg,
+            &unmatched_rows,
+        ));
+    }
+}
+
+/// A split ratio as people write it: `4:1`, `3:2`, `1:10` (reverse).
+fn ratio_name(ratio: f64) -> String {
+    for (new, old) in [(1.0, 1.0), (3.0, 2.0), (5.0, 4.0), (4.0, 3.0)] {
+        let r = ratio * old / new;
+        if (r - r.round()).abs() < 1e-9 && r.round() >= 1.0 {
+            return format!("{}:{}", r.round() * new, old);
+        }
+    }
+    let inverse = 1.0 / ratio;
+    if (inverse - inverse.round()).abs() < 1e-9 {
+        return format!("1:{}", inverse.round());
+    }
+    format!("×{ratio}")
 }
 
 /// Every bar's open, high and low equal to its close: a series of closes (a close-only file,
@@ -723,6 +798,50 @@ mod tests {
         assert!(s.message.contains("2024-07-02 (2:1)"), "{}", s.message);
         let fresh = r.findings.iter().find(|f| f.check == "freshness").unwrap();
         assert_eq!(fresh.count, 6, "{}", fresh.message);
+    }
+
+    #[test]
+    fn a_split_action_explains_its_jump_and_one_without_a_jump_is_a_warning() {
+        use crate::actions::{ActionKind, CorporateAction};
+        let split = |d: u32, value: f64| CorporateAction {
+            date: day(d).date(),
+            kind: ActionKind::Split,
+            value,
+        };
+        let close = [100.0, 101.0, 100.5, 25.2, 25.0, 25.3, 25.1, 25.4, 25.2];
+        let days = [1, 2, 3, 5, 8, 9, 10, 11, 12];
+        let mut b = series(&days, &close);
+        b.actions = vec![split(5, 4.0)];
+        let r = run(&b);
+        let found: Vec<_> = r.findings.iter().filter(|f| f.check == "splits").collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Info);
+        assert!(
+            found[0].message.contains("2024-07-05 (4:1)"),
+            "{}",
+            found[0].message
+        );
+        // The holding did not lose 75%: no outlier either.
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| !f.check.as_str().starts_with("outliers"))
+        );
+        // A 3:2 action where the prices moved 4:1: the action and the prices disagree.
+        b.actions = vec![split(5, 1.5)];
+        let r = run(&b);
+        let warned = r
+            .findings
+            .iter()
+            .find(|f| f.check == "splits" && f.severity == Severity::Warning)
+            .unwrap();
+        assert!(warned.message.contains("disagree") && warned.message.contains("3:2"));
+        // No action: the suspicion of before.
+        b.actions.clear();
+        let r = run(&b);
+        assert!(r.findings.iter().any(|f| f.check == "splits"
+            && f.severity == Severity::Warning
+            && f.message.contains("may be unadjusted")));
     }
 
     #[test]

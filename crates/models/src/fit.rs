@@ -263,6 +263,7 @@ pub fn train_model(
         feature_names: ds.names.clone(),
         normalizer: ds.normalizer.clone(),
         adjust: req.adjust,
+        basis: (!req.adjust).then(|| cfg.data().adjustment),
         lookback: ds.lookback,
         target: model.data.target,
     };

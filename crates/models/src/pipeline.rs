@@ -24,6 +24,10 @@ pub struct Pipeline {
     pub normalizer: Normalizer,
     /// Whether prices were adjusted (`--adjust`).
     pub adjust: bool,
+    /// The price basis the bars were read on (`data.adjustment`) when not `--adjust`; absent
+    /// from models trained before it was recorded.
+    #[serde(default)]
+    pub basis: Option<qts_data::actions::Basis>,
     /// Rows per window.
     pub lookback: usize,
     /// What the network predicts.
@@ -52,6 +56,20 @@ impl Pipeline {
         serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| io(e.into()))
+    }
+
+    /// Refuses to feed the model prices on another basis than it was trained on.
+    ///
+    /// # Errors
+    /// A message naming both bases and the flag that fixes it.
+    pub fn check_basis(&self, current: qts_data::actions::Basis) -> Result<(), String> {
+        match self.basis {
+            Some(trained) if !self.adjust && trained != current => Err(format!(
+                "the model was trained on {trained} prices ({}) and data.adjustment is {current}: give --adjustment {trained}",
+                trained.describe()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The network's inputs for `bars`: the saved features, checked to be the columns the

@@ -69,12 +69,14 @@ impl BacktestRun {
             .float("return", t.iter().map(|t| t.ret))
             .float("commission", t.iter().map(|t| t.commission))
             .float("duration_days", t.iter().map(|t| t.duration_days))
+            .float("dividends", t.iter().map(|t| t.dividends))
+            .float("split", t.iter().map(|t| t.split))
             .text("exit_reason", t.iter().map(|t| t.exit_reason));
         to_py(b)
     }
 
     /// `equity.csv`'s columns: equity, cash and drawdown at each close, buy-and-hold's equity
-    /// from the same start, the first symbol's close.
+    /// from the same start, the first symbol's close, the dividends received.
     fn equity(&self) -> PyResult<PyArrowType<Table>> {
         let r = &self.report;
         let n = r.result.time.len();
@@ -88,7 +90,8 @@ impl BacktestRun {
                 "buy_and_hold",
                 (0..n).map(|i| at(&r.buy_and_hold_equity, i)),
             )
-            .float("price", (0..n).map(|i| at(&r.first_close, i)));
+            .float("price", (0..n).map(|i| at(&r.first_close, i)))
+            .float("dividends", (0..n).map(|i| at(&r.result.dividends, i)));
         to_py(b)
     }
 

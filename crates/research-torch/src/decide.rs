@@ -83,7 +83,9 @@ pub fn decide_with_model(
         }
         given.adjusted()
     } else {
-        given.clone()
+        // A decision reads raw prices with their actions: the model reads them on its basis.
+        qts_data::actions::on_basis(given.clone(), pipeline.basis.unwrap_or_default())
+            .map_err(|e| JobError::input(e.to_string()))?
     };
     let (time, values) = pipeline.inputs(&bars)?;
     // Forecasts up to the close only: the same column a signal backtest of this day reads.

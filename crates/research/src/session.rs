@@ -243,7 +243,7 @@ impl Session {
                     paths.iter().map(|p| p.display().to_string()).collect(),
                 )
             }
-            Data::Bars(given) => market_of(cfg, given)?,
+            Data::Bars(given) => market_of(cfg, cfg.data.adjustment, given)?,
             Data::Universe { files, symbols } => {
                 let (paths, only) = if files.is_empty() {
                     let paths = symbols
@@ -329,6 +329,7 @@ impl Session {
             }
             LiveData::Bars(given) => market_of(
                 cfg,
+                qts_data::actions::Basis::Raw,
                 given
                     .into_iter()
                     .map(|b| GivenBars {
@@ -348,6 +349,7 @@ impl Session {
         // Predictions trade from their first out-of-sample row, as a signal backtest does.
         let trade_from = signals.as_ref().and_then(|s| first_signal_day(s, &market));
         let mut settings = Settings::from_config(cfg, Execution::Default);
+        settings.engine.basis = qts_data::actions::Basis::Raw;
         let notes = settings
             .overlays_for(&ask.strategy, ask.overlays)?
             .into_iter()
@@ -686,9 +688,14 @@ pub(crate) fn read_selected(
                 None => bars,
             };
             let shown = path.display().to_string();
-            // On the configured price basis, from the actions known at the last bar.
-            let bars =
-                qts_data::actions::prepare(bars, events.as_ref(), cfg.data.adjustment, &shown)?;
+            // On the configured price basis, from the actions known at the last bar; a live
+            // decision (up to a close) trades raw prices with their actions, as a broker does,
+            // so that a split after a recorded day never revises it.
+            let basis = match through {
+                Some(_) => qts_data::actions::Basis::Raw,
+                None => cfg.data.adjustment,
+            };
+            let bars = qts_data::actions::prepare(bars, events.as_ref(), basis, &shown)?;
             require(bars, &shown, Policy::of(cfg))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -698,6 +705,7 @@ pub(crate) fn read_selected(
 /// The market of bars handed over already read, their combined hash and sources.
 fn market_of(
     cfg: &QtsConfig,
+    basis: qts_data::actions::Basis,
     given: Vec<GivenBars>,
 ) -> Result<(Market, String, Vec<String>), ResearchError> {
     if given.is_empty() {
@@ -709,12 +717,7 @@ fn market_of(
     let checked = given
         .into_iter()
         .map(|b| {
-            let bars = qts_data::actions::prepare(
-                b.bars,
-                events.as_ref(),
-                cfg.data.adjustment,
-                &b.source,
-            )?;
+            let bars = qts_data::actions::prepare(b.bars, events.as_ref(), basis, &b.source)?;
             require(bars, &b.source, Policy::of(cfg))
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -30,13 +30,28 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                 .symbol(input.as_str())
                 .span();
             let _run = span.enter();
-            let (mut all, _) = read_all_hashed_as(
+            let (all, _) = read_all_hashed_as(
                 &[&path],
                 &loaded.config.data.limits,
                 &loaded.config.data.providers.local.layout(),
             )?;
             let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let cfg = &loaded.config;
+            // Judged on the prices as traded, with every action known (the events file's
+            // too): a jump an action explains is that action.
+            let events = qts_data::actions::configured_events(&cfg.data)?;
+            let shown = path.display().to_string();
+            let all = all
+                .into_iter()
+                .map(|b| {
+                    qts_data::actions::prepare(
+                        b,
+                        events.as_ref(),
+                        qts_data::actions::Basis::Raw,
+                        &shown,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             if all.len() > 1 {
                 // A wide file of closes: each symbol validated on the bars it has.
                 let reports: Vec<Report> = all
@@ -48,7 +63,7 @@ pub fn run(global: &GlobalArgs, command: &DataCommand) -> Result<(), Failure> {
                     .collect();
                 return finish_wide(&path, &reports, *json, page.as_deref(), cfg);
             }
-            let bars = all.remove(0);
+            let bars = all.into_iter().next().unwrap_or_default();
             let report = validate(&bars, &cfg.validation, &cfg.data.quality, today);
             tracing::info!(
                 bars = report.bars,

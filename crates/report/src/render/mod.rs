@@ -155,6 +155,21 @@ fn header(r: &BacktestReport) -> String {
             stops.join(", ")
         }
     );
+    let _ = writeln!(
+        out,
+        "prices: {}{} · buy & hold: {}",
+        s.price_basis.describe(),
+        if s.dividends || s.price_basis == qts_data::actions::Basis::TotalReturn {
+            ""
+        } else {
+            ", dividends off (backtest.dividends: false)"
+        },
+        if s.dividends || s.price_basis == qts_data::actions::Basis::TotalReturn {
+            "total return"
+        } else {
+            "price return"
+        }
+    );
     for note in &r.notes {
         let _ = writeln!(out, "note: {note}");
     }

@@ -65,6 +65,10 @@ pub fn run(global: &GlobalArgs, args: &PredictArgs) -> Result<(), Failure> {
                 card.name, card.version, card.input_size
             )));
         };
+        if !args.adjust {
+            p.check_basis(cfg.data.adjustment)
+                .map_err(|m| input(format!("{}@{}: {m}", card.name, card.version)))?;
+        }
         let (all, path) = load_all_for_model(
             &args.data,
             cfg,
