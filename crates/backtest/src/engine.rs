@@ -630,6 +630,17 @@ fn split_adjusted(p: &BarSeries) -> std::borrow::Cow<'_, BarSeries> {
     }
 }
 
+/// A share count scaled by a ratio, to a billionth of a share: 151.5 shares at 3:2 stay 101,
+/// not 100.99….
+fn scaled_shares(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
+}
+
+/// [`scaled_shares`], whole.
+fn whole_shares(x: f64) -> f64 {
+    scaled_shares(x).trunc()
+}
+
 fn drawdown(equity: f64, peak: f64) -> f64 {
     if peak > 0.0 { equity / peak - 1.0 } else { 0.0 }
 }
@@ -1000,6 +1011,7 @@ impl<'a> Engine<'a> {
                     kind,
                     tif,
                 } if symbol < self.bars.len() && size != 0.0 => {
+                    let (size, kind) = self.traded_units(symbol, t, size, kind);
                     self.submit(
                         t,
                         OrderRequest {
@@ -1049,6 +1061,33 @@ impl<'a> Engine<'a> {
         if self.fill_at_close {
             self.fill_pending(t, true);
         }
+    }
+
+    /// A strategy's order, in shares and prices of the split-adjusted view it reads at bar
+    /// `t`, in the traded bar's units (a split after `t`: fewer shares at higher prices).
+    fn traded_units(&self, s: usize, t: usize, size: f64, kind: OrderKind) -> (f64, OrderKind) {
+        let Some(view) = &self.view else {
+            return (size, kind);
+        };
+        let f = self.bars[s].close[t] / view[s].close[t];
+        if !f.is_finite() || f == 1.0 {
+            return (size, kind);
+        }
+        let size = if self.cfg.fractional_shares {
+            scaled_shares(size / f)
+        } else {
+            whole_shares(size / f)
+        };
+        let kind = match kind {
+            OrderKind::Market => OrderKind::Market,
+            OrderKind::Limit { limit } => OrderKind::Limit { limit: limit * f },
+            OrderKind::Stop { stop } => OrderKind::Stop { stop: stop * f },
+            OrderKind::StopLimit { stop, limit } => OrderKind::StopLimit {
+                stop: stop * f,
+                limit: limit * f,
+            },
+        };
+        (size, kind)
     }
 
     /// Each symbol's close at bar `t`, in [`Engine::closes`].
@@ -1310,10 +1349,10 @@ impl<'a> Engine<'a> {
                 let (shares, cash) = self.portfolio.split(s, ratio, whole, open);
                 for p in self.pending.iter_mut().filter(|p| p.order.symbol == s) {
                     let scaled = p.order.size * ratio;
-                    p.order.size = if whole { scaled.trunc() } else { scaled };
+                    p.order.size = if whole { whole_shares(scaled) } else { scaled };
                     if let Size::Shares(x) = p.size {
                         p.size = Size::Shares(if whole {
-                            (x * ratio).trunc()
+                            whole_shares(x * ratio)
                         } else {
                             x * ratio
                         });

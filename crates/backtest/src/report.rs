@@ -312,6 +312,9 @@ pub struct BacktestReport {
     /// The holding's equity at each close, from the same starting equity (`equity.csv`).
     #[serde(skip)]
     pub buy_and_hold_equity: Vec<f64>,
+    /// Cash dividends received over the span (negative: paid on shorts), already in the
+    /// equity; 0 on total-return prices, where they are in the price.
+    pub dividend_income: f64,
     /// The first symbol's close at each close of the equity curve (`equity.csv`, the
     /// report's price chart).
     #[serde(skip)]
@@ -397,6 +400,7 @@ pub fn backtest(
         settings: settings.engine.active(),
         buy_and_hold,
         buy_and_hold_equity,
+        dividend_income: result.dividends.iter().sum(),
         first_close: bars[0].close[result.first_bar..result.first_bar + result.equity.len()]
             .to_vec(),
         in_sample: false,

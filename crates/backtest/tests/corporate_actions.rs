@@ -51,7 +51,8 @@ fn bar(p: f64) -> (f64, f64, f64, f64) {
     (p, p + 0.5, p - 0.5, p)
 }
 
-/// Raw orders at the first close.
+/// Raw orders at the first close, in the shares and prices the strategy reads: split-adjusted
+/// (before a 2:1 split, 200 shares at 60 are 100 shares at 120 on the day's raw prices).
 struct Orders(Vec<(f64, OrderKind)>);
 
 impl Strategy for Orders {
@@ -101,6 +102,7 @@ fn position(r: &BacktestResult) -> f64 {
 #[test]
 fn a_two_for_one_split_doubles_the_shares_halves_the_stop_and_the_limit() {
     // Bought 100 at 100 (bar 1's open); a GTC limit to sell 100 at 120 stands; 2:1 at bar 3.
+    // The strategy reads split-adjusted prices: it asks for 200 shares and a limit of 60.
     let prices = [
         bar(100.0),
         bar(100.0),
@@ -111,8 +113,8 @@ fn a_two_for_one_split_doubles_the_shares_halves_the_stop_and_the_limit() {
     ];
     let b = bars(&prices, &[(3, ActionKind::Split, 2.0)]);
     let mut orders = Orders(vec![
-        (100.0, OrderKind::Market),
-        (-100.0, OrderKind::Limit { limit: 120.0 }),
+        (200.0, OrderKind::Market),
+        (-200.0, OrderKind::Limit { limit: 60.0 }),
     ]);
     let r = run(std::slice::from_ref(&b), &mut orders, &plain()).unwrap();
     // Cash unchanged by the split; the equity carries over it to the cent.
@@ -145,7 +147,7 @@ fn a_two_for_one_split_doubles_the_shares_halves_the_stop_and_the_limit() {
     let mut cfg = plain();
     cfg.stops.stop_loss.enabled = true;
     cfg.stops.stop_loss.pct = 0.08;
-    let r = run(&[b], &mut Orders(vec![(100.0, OrderKind::Market)]), &cfg).unwrap();
+    let r = run(&[b], &mut Orders(vec![(200.0, OrderKind::Market)]), &cfg).unwrap();
     let exit = &r.trades[0];
     assert_eq!(
         (exit.exit_bar, exit.size, exit.exit_price, exit.exit_reason),
@@ -158,9 +160,10 @@ fn a_two_for_one_split_doubles_the_shares_halves_the_stop_and_the_limit() {
 fn a_three_for_two_split_pays_the_fraction_of_a_share_in_cash_at_the_open() {
     let prices = [bar(100.0), bar(100.0), (66.0, 67.0, 65.0, 66.0), bar(66.0)];
     let b = bars(&prices, &[(2, ActionKind::Split, 1.5)]);
+    // 151.5 split-adjusted shares are 101 on the day's prices.
     let r = run(
         std::slice::from_ref(&b),
-        &mut Orders(vec![(101.0, OrderKind::Market)]),
+        &mut Orders(vec![(151.5, OrderKind::Market)]),
         &plain(),
     )
     .unwrap();
@@ -173,7 +176,7 @@ fn a_three_for_two_split_pays_the_fraction_of_a_share_in_cash_at_the_open() {
     // With fractional shares the half share is kept.
     let mut cfg = plain();
     cfg.fractional_shares = true;
-    let r = run(&[b], &mut Orders(vec![(101.0, OrderKind::Market)]), &cfg).unwrap();
+    let r = run(&[b], &mut Orders(vec![(151.5, OrderKind::Market)]), &cfg).unwrap();
     assert_eq!(position(&r), 151.5);
     assert_eq!(r.cash[2], 89_900.0);
 }
@@ -280,4 +283,6 @@ fn buy_and_hold_is_the_same_total_return_on_raw_prices_with_actions_and_on_total
         .map(|a| a.cash)
         .sum();
     assert!(paid > 0.0 && (paid - received).abs() < 1e-9);
+    assert_eq!(on_raw.dividend_income, paid);
+    assert_eq!(on_tr.dividend_income, 0.0);
 }

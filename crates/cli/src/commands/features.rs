@@ -50,7 +50,14 @@ pub fn run(global: &GlobalArgs, args: &FeaturesArgs) -> Result<(), Failure> {
         }
         bars.adjusted()
     } else {
-        bars
+        // On the configured price basis, as a model trained on the file reads it.
+        let events = qts_data::actions::configured_events(&loaded.config.data)?;
+        qts_data::actions::prepare(
+            bars,
+            events.as_ref(),
+            loaded.config.data.adjustment,
+            &args.input.display().to_string(),
+        )?
     };
     let started = std::time::Instant::now();
     let table = compute(&bars, &loaded.config.data.features)?;

@@ -170,6 +170,14 @@ fn header(r: &BacktestReport) -> String {
             "price return"
         }
     );
+    if r.dividend_income != 0.0 {
+        let _ = writeln!(
+            out,
+            "dividends received: {:.2} ({:.2}% of the starting equity; in the equity above)",
+            r.dividend_income,
+            100.0 * r.dividend_income / r.result.equity.first().copied().unwrap_or(f64::NAN)
+        );
+    }
     for note in &r.notes {
         let _ = writeln!(out, "note: {note}");
     }
