@@ -210,7 +210,8 @@ impl BarSeries {
     }
 
     /// The bars as a table with the bar-file columns (`open`, `high`, `low`, `close`,
-    /// `volume`, and `adj_close` when present), ready for [`crate::io::write_table`].
+    /// `volume`, `adj_close` when present, and `dividend` and `split` when the bars carry
+    /// actions: each on its ex-date's row, 0 where none), ready for [`crate::io::write_table`].
     pub fn to_table(&self) -> crate::io::Table {
         let mut columns = vec![
             ("open".to_string(), self.open.clone()),
@@ -221,6 +222,29 @@ impl BarSeries {
         ];
         if let Some(adj) = &self.adj_close {
             columns.push(("adj_close".to_string(), adj.clone()));
+        }
+        if !self.actions.is_empty() {
+            // On the row of the ex-date itself: an action between bars is kept on the next.
+            let mut dividend = vec![0.0; self.len()];
+            let mut split = vec![0.0; self.len()];
+            for a in &self.actions {
+                let at = self.time.partition_point(|t| t.date() < a.date);
+                if at >= self.len() {
+                    continue;
+                }
+                match a.kind {
+                    crate::actions::ActionKind::Dividend => dividend[at] += a.value,
+                    crate::actions::ActionKind::Split => {
+                        split[at] = if split[at] == 0.0 {
+                            a.value
+                        } else {
+                            split[at] * a.value
+                        }
+                    }
+                }
+            }
+            columns.push(("dividend".to_string(), dividend));
+            columns.push(("split".to_string(), split));
         }
         crate::io::Table {
             time: self.time.clone(),

@@ -353,6 +353,7 @@ fn merge(a: BarSeries, b: BarSeries) -> BarSeries {
     let mut adj = adj_a;
     adj.extend(adj_b);
     out.adj_close = with_adj.then_some(adj);
+    out.actions.extend(b.actions);
     // Sorted, and where both hold a date the newer fetch (appended last) wins.
     crate::provider::normalise(out, NaiveDate::MIN, NaiveDate::MAX)
 }

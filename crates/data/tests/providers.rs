@@ -242,6 +242,81 @@ fn yahoo_chart_api_and_its_unknown_symbol_error() {
 }
 
 #[test]
+fn yahoos_dividends_are_actions_kept_by_the_cache_and_written_out() {
+    // Apple's dividend of 0.24 with ex-date 2024-02-09, as the chart API lists it (stamped at
+    // the session open, 14:30 UTC); Yahoo's prices are already split-adjusted, so its splits
+    // are not actions.
+    let body = r#"{"chart":{"result":[{"meta":{"currency":"USD","symbol":"AAPL","gmtoffset":-18000,"timezone":"EST"},
+      "timestamp":[1707402600,1707489000,1707748200],
+      "events":{"dividends":{"1707489000":{"amount":0.24,"date":1707489000}},
+                "splits":{"1598880600":{"date":1598880600,"numerator":4.0,"denominator":1.0,"splitRatio":"4:1"}}},
+      "indicators":{"quote":[{"open":[189.39,188.65,188.42],"high":[189.54,189.99,188.67],"low":[187.35,188.0,186.79],"close":[188.32,188.85,187.15],"volume":[40962000,45155200,41781900]}],
+      "adjclose":[{"adjclose":[188.08,188.85,187.15]}]}}],"error":null}}"#;
+    let server = MockServer::start(move |_, _| Response::json(200, body));
+    let mut c = cfg(&server);
+    c.api_key = Secret::default();
+    let yahoo = Yahoo::new(&c);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = qts_data::cache::Cache::new(dir.path());
+    let options = qts_data::cache::FetchOptions::from_config(
+        &qts_data::settings::CacheConfig::default(),
+        d(2024, 3, 1),
+    );
+    let (bars, _) = qts_data::cache::fetch_with_cache(
+        &yahoo,
+        Some(&cache),
+        "AAPL",
+        d(2024, 2, 8),
+        d(2024, 2, 12),
+        &options,
+    )
+    .unwrap();
+    let dividend = qts_data::actions::CorporateAction {
+        date: d(2024, 2, 9),
+        kind: qts_data::actions::ActionKind::Dividend,
+        value: 0.24,
+    };
+    assert_eq!(bars.actions, vec![dividend]);
+    // The cache keeps it: served again without a request.
+    let (again, stats) = qts_data::cache::fetch_with_cache(
+        &yahoo,
+        Some(&cache),
+        "AAPL",
+        d(2024, 2, 8),
+        d(2024, 2, 12),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(stats.requests, 0);
+    assert_eq!(again.actions, vec![dividend]);
+    // And a CSV written from the bars reads back with it (its `dividend` column).
+    let out = dir.path().join("AAPL.csv");
+    qts_data::io::write_table(&bars.to_table(), &out).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.lines().next().unwrap().ends_with(",dividend,split"),
+        "{text}"
+    );
+    assert_eq!(
+        qts_data::io::read_bars(&out).unwrap().actions,
+        vec![dividend]
+    );
+    // A dividend that is no amount is a malformed answer, named.
+    let bad = body.replace("\"amount\":0.24", "\"amount\":-1");
+    let server = MockServer::start(move |_, _| Response::json(200, bad.clone()));
+    let mut c = cfg(&server);
+    c.api_key = Secret::default();
+    let err = Yahoo::new(&c)
+        .fetch("AAPL", d(2024, 2, 8), d(2024, 2, 12))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("2024-02-09") && err.contains("dividend"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_token_bucket_spaces_requests_past_the_burst() {
     // 60 calls a minute: a burst of 60, then one a second.
     let server = MockServer::start(|_, _| Response::json(200, "[]"));

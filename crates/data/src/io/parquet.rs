@@ -142,6 +142,29 @@ pub fn parse_parquet_with(
             has_adj = true;
             adj.extend(numbers(&a, |r| bad("adj_close", 0, r))?);
         }
+        let first = bars.time.len() - batch.num_rows();
+        for (name, kind) in [
+            ("dividend", crate::actions::ActionKind::Dividend),
+            ("split", crate::actions::ActionKind::Split),
+        ] {
+            let Some(a) = find(name) else { continue };
+            for (row, x) in numbers(&a, |r| bad(name, 0, r))?.into_iter().enumerate() {
+                let none = x.is_nan()
+                    || x == 0.0
+                    || (kind == crate::actions::ActionKind::Split && x == 1.0);
+                if none {
+                    continue;
+                }
+                if !kind.accepts(x) {
+                    return Err(bad(name, row, format!("`{x}` is not {}", kind.expected())));
+                }
+                bars.actions.push(crate::actions::CorporateAction {
+                    date: bars.time[first + row].date(),
+                    kind,
+                    value: x,
+                });
+            }
+        }
         offset += batch.num_rows();
     }
     if bars.is_empty() {
@@ -150,6 +173,7 @@ pub fn parse_parquet_with(
         });
     }
     bars.adj_close = has_adj.then_some(adj);
+    bars.actions.sort_by_key(|a| a.date);
     Ok(bars)
 }
 

@@ -167,5 +167,21 @@ pub(crate) fn normalise(mut bars: BarSeries, from: NaiveDate, to: NaiveDate) -> 
     bars.adj_close = bars.adj_close.as_deref().map(pick);
     bars.time = idx.iter().map(|&i| bars.time[i]).collect();
     bars.source_rows = Vec::new();
+    // Actions in the range, one of each date and kind (the last given wins, as for bars).
+    let mut actions: Vec<crate::actions::CorporateAction> = Vec::new();
+    for a in bars
+        .actions
+        .iter()
+        .filter(|a| (from..=to).contains(&a.date))
+    {
+        actions.retain(|b| !(b.date == a.date && b.kind == a.kind));
+        actions.push(*a);
+    }
+    actions.sort_by(|a, b| {
+        a.date
+            .cmp(&b.date)
+            .then(a.kind.as_str().cmp(b.kind.as_str()))
+    });
+    bars.actions = actions;
     bars
 }

@@ -1,6 +1,12 @@
 //! Yahoo Finance's chart API: `GET /v8/finance/chart/{symbol}?period1=…&period2=…&interval=1d`,
 //! answering `{"chart": {"result": [{"meta", "timestamp", "indicators": {"quote": [...],
-//! "adjclose": [...]}}], "error": null}}`, or an `error` object for an unknown symbol.
+//! "adjclose": [...]}, "events": {"dividends": {…}, "splits": {…}}}], "error": null}}`, or an
+//! `error` object for an unknown symbol.
+//!
+//! Yahoo's prices are **split-adjusted** by Yahoo (its `close`; `adjclose` also folds in the
+//! dividends), and its dividend amounts are on the same basis: the bars carry the dividends
+//! as actions and no split (each is already in the prices), so `raw` and `split` read Yahoo's
+//! bars alike.
 
 use crate::settings::HttpProvider;
 use chrono::{DateTime, NaiveDate};
@@ -8,6 +14,7 @@ use serde_json::Value;
 
 use super::http::HttpClient;
 use super::{FetchError, Provider, normalise};
+use crate::actions::{ActionKind, CorporateAction};
 use crate::bars::BarSeries;
 
 const NAME: &str = "yahoo";
@@ -144,8 +151,46 @@ impl Provider for Yahoo {
                 None => None,
             },
             source_rows: Vec::new(),
-            actions: Vec::new(),
+            actions: dividends(result, offset).map_err(|m| malformed(&m))?,
         };
         Ok(normalise(bars, from, to))
     }
+}
+
+/// The dividends of a chart `result` (`events.dividends`: `{"<ts>": {"amount", "date"}}`),
+/// each on its ex-date in the exchange's time.
+fn dividends(result: &Value, offset: i64) -> Result<Vec<CorporateAction>, String> {
+    let Some(events) = result
+        .pointer("/events/dividends")
+        .and_then(Value::as_object)
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(events.len());
+    for (key, e) in events {
+        let amount = e
+            .get("amount")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| format!("dividend {key} has no numeric `amount`"))?;
+        let secs = e
+            .get("date")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| format!("dividend {key} has no integer `date`"))?;
+        let date = DateTime::from_timestamp(secs + offset, 0)
+            .ok_or_else(|| format!("dividend {key}: date out of range"))?
+            .date_naive();
+        if !ActionKind::Dividend.accepts(amount) {
+            return Err(format!(
+                "dividend of {date}: `{amount}` is not {}",
+                ActionKind::Dividend.expected()
+            ));
+        }
+        out.push(CorporateAction {
+            date,
+            kind: ActionKind::Dividend,
+            value: amount,
+        });
+    }
+    out.sort_by_key(|a| a.date);
+    Ok(out)
 }
