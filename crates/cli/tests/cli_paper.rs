@@ -66,6 +66,14 @@ fn history(dir: &Path) -> String {
     stdout(&out)
 }
 
+/// The day, equity and cash of each row of an `equity.csv` or a paper `history`.
+fn day_equity_cash(text: &str) -> Vec<String> {
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect()
+}
+
 fn status(dir: &Path) -> serde_json::Value {
     json(
         &qts(dir)
@@ -826,17 +834,8 @@ fn a_paper_month_through_a_delisting_equals_the_backtest() {
             .any(|l| l.split(',').nth(1) == Some("2013-01-16")),
         "{trades}"
     );
-    let equity: Vec<String> = std::fs::read_to_string(d.join("bt/equity.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
-        .collect();
-    let paper: Vec<String> = history(d)
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
-        .collect();
+    let equity = day_equity_cash(&std::fs::read_to_string(d.join("bt/equity.csv")).unwrap());
+    let paper = day_equity_cash(&history(d));
     assert_eq!(paper, equity);
 }
 
@@ -919,17 +918,8 @@ fn a_paper_account_crossing_a_split_keeps_its_value_and_equals_the_raw_backtest(
         .unwrap();
     let bt = json(&out);
     assert_eq!(bt["settings"]["price_basis"], "raw");
-    let equity: Vec<String> = std::fs::read_to_string(d.join("bt/equity.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
-        .collect();
-    let paper: Vec<String> = history(d)
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
-        .collect();
+    let equity = day_equity_cash(&std::fs::read_to_string(d.join("bt/equity.csv")).unwrap());
+    let paper = day_equity_cash(&history(d));
     assert_eq!(paper, equity);
     // The account's value crossed the split with the market's move only (the 1.00 dividend
     // in its cash on the 8th): no −50% day.
