@@ -99,6 +99,9 @@ pub struct Stats {
     /// Whether in-sample predictions were traded.
     #[serde(default)]
     pub in_sample: bool,
+    /// Cash dividends received (absent from results written before they were paid).
+    #[serde(default)]
+    pub dividend_income: f64,
     /// What shaped the result.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -127,6 +130,7 @@ impl Stats {
             settings: serde_json::to_value(&r.settings).unwrap_or_default(),
             buy_and_hold: r.buy_and_hold.clone(),
             in_sample: r.in_sample,
+            dividend_income: r.dividend_income,
             notes: r.notes.clone(),
             stamp: serde_json::to_value(&r.stamp).unwrap_or_default(),
             universe: r.universe.clone(),
