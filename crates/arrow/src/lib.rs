@@ -186,28 +186,21 @@ impl Columns {
     ) -> Result<Vec<qts_data::actions::CorporateAction>, TableError> {
         use qts_data::actions::{ActionKind, CorporateAction};
         let mut out = Vec::new();
-        for (column, kind) in [
-            ("dividend", ActionKind::Dividend),
-            ("split", ActionKind::Split),
-        ] {
+        for (column, kind) in ActionKind::COLUMNS {
             if !self.has(column) {
                 continue;
             }
             for (row, (t, v)) in time.iter().zip(self.float(column)?).enumerate() {
-                if v.is_nan() || v == 0.0 || (kind == ActionKind::Split && v == 1.0) {
-                    continue;
+                let value = kind
+                    .cell(v)
+                    .map_err(|m| TableError(format!("row {row}, column `{column}`: {m}")))?;
+                if let Some(value) = value {
+                    out.push(CorporateAction {
+                        date: t.date(),
+                        kind,
+                        value,
+                    });
                 }
-                if !kind.accepts(v) {
-                    return Err(TableError(format!(
-                        "row {row}, column `{column}`: `{v}` is not {}",
-                        kind.expected()
-                    )));
-                }
-                out.push(CorporateAction {
-                    date: t.date(),
-                    kind,
-                    value: v,
-                });
             }
         }
         out.sort_by_key(|a| a.date);

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::costs::Costs;
 use crate::error::BacktestError;
 use crate::order::{Fill, Order, OrderKind, OrderStatus, Reason, TimeInForce};
-use crate::portfolio::{Portfolio, Trade};
+use crate::portfolio::{Portfolio, Trade, scaled_shares};
 use crate::strategy::{Action, Context, Forecast, Strategy};
 
 /// Which execution rules the broker follows.
@@ -630,12 +630,6 @@ fn split_adjusted(p: &BarSeries) -> std::borrow::Cow<'_, BarSeries> {
     }
 }
 
-/// A share count scaled by a ratio, to a billionth of a share: 151.5 shares at 3:2 stay 101,
-/// not 100.99….
-fn scaled_shares(x: f64) -> f64 {
-    (x * 1e9).round() / 1e9
-}
-
 /// [`scaled_shares`], whole.
 fn whole_shares(x: f64) -> f64 {
     scaled_shares(x).trunc()
@@ -764,7 +758,7 @@ impl<'a> Engine<'a> {
         let first_decision = warmup.max(from);
         let live = self.cfg.next_session.is_some();
         let any_actions = self.per_bar.iter().any(Option::is_some);
-        self.dividend_cash = vec![0.0; if any_actions { n_bars } else { 0 }];
+        self.dividend_cash = vec![0.0; n_bars];
         for t in 0..n_bars {
             // 0. Splits and dividends at the ex-date's open, before anything trades on it.
             if any_actions {
@@ -866,11 +860,7 @@ impl<'a> Engine<'a> {
             fills: self.fills,
             orders: self.records,
             actions: self.action_log,
-            dividends: if any_actions {
-                window(self.dividend_cash)
-            } else {
-                vec![0.0; n_bars - from]
-            },
+            dividends: window(self.dividend_cash),
             open_positions,
             exposure_time: marks.exposed as f64 / (n_bars - from).max(1) as f64,
             first_decision_bar: first_decision - from,
@@ -1078,16 +1068,7 @@ impl<'a> Engine<'a> {
         } else {
             whole_shares(size / f)
         };
-        let kind = match kind {
-            OrderKind::Market => OrderKind::Market,
-            OrderKind::Limit { limit } => OrderKind::Limit { limit: limit * f },
-            OrderKind::Stop { stop } => OrderKind::Stop { stop: stop * f },
-            OrderKind::StopLimit { stop, limit } => OrderKind::StopLimit {
-                stop: stop * f,
-                limit: limit * f,
-            },
-        };
-        (size, kind)
+        (size, kind.scaled(f))
     }
 
     /// Each symbol's close at bar `t`, in [`Engine::closes`].
@@ -1357,17 +1338,7 @@ impl<'a> Engine<'a> {
                             x * ratio
                         });
                     }
-                    p.order.kind = match p.order.kind {
-                        OrderKind::Market => OrderKind::Market,
-                        OrderKind::Limit { limit } => OrderKind::Limit {
-                            limit: limit / ratio,
-                        },
-                        OrderKind::Stop { stop } => OrderKind::Stop { stop: stop / ratio },
-                        OrderKind::StopLimit { stop, limit } => OrderKind::StopLimit {
-                            stop: stop / ratio,
-                            limit: limit / ratio,
-                        },
-                    };
+                    p.order.kind = p.order.kind.scaled(1.0 / ratio);
                 }
                 self.extreme[s] /= ratio;
                 self.atr_stop[s] /= ratio;

@@ -29,6 +29,26 @@ pub enum OrderKind {
     },
 }
 
+impl OrderKind {
+    /// The same order with its prices multiplied by `factor` (a split's units: ÷ ratio).
+    #[must_use]
+    pub fn scaled(self, factor: f64) -> OrderKind {
+        match self {
+            OrderKind::Market => OrderKind::Market,
+            OrderKind::Limit { limit } => OrderKind::Limit {
+                limit: limit * factor,
+            },
+            OrderKind::Stop { stop } => OrderKind::Stop {
+                stop: stop * factor,
+            },
+            OrderKind::StopLimit { stop, limit } => OrderKind::StopLimit {
+                stop: stop * factor,
+                limit: limit * factor,
+            },
+        }
+    }
+}
+
 /// How long an order lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

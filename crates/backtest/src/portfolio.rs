@@ -269,8 +269,7 @@ impl Portfolio {
         let net: f64 = lots.iter().map(|l| l.size).sum();
         let mut in_lieu = 0.0;
         if whole {
-            // Rounded first: 3 × 1/3 must stay 1 share, not 0.999….
-            let kept = (net * 1e9).round() / 1e9;
+            let kept = scaled_shares(net);
             let mut fraction = kept - kept.trunc();
             in_lieu = fraction * price;
             while fraction.abs() > 1e-12 {
@@ -283,13 +282,19 @@ impl Portfolio {
                 }
             }
             for lot in lots.iter_mut() {
-                lot.size = (lot.size * 1e9).round() / 1e9;
+                lot.size = scaled_shares(lot.size);
             }
             self.cash += in_lieu;
         }
         self.net[symbol] = lots.iter().map(|l| l.size).sum::<f64>();
         (self.net[symbol], in_lieu)
     }
+}
+
+/// A share count scaled by a ratio, to a billionth of a share: 151.5 shares at 3:2 stay 101,
+/// 3 × 1/3 stays 1, not 0.999….
+pub(crate) fn scaled_shares(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
 }
 
 /// A round trip with one more closed lot: shares, values, P&L and commissions add up; prices

@@ -15,7 +15,7 @@
 //! is then `r·close[e] / (close[e−1] − r·D) − 1` on an ex-date: the dividend reinvested at
 //! the ex-date's theoretical opening price (the previous close less the dividend).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::bars::BarSeries;
@@ -70,6 +70,9 @@ impl Basis {
     }
 }
 
+/// Each symbol's actions (upper-cased symbol), as an events file gives them.
+pub type Events = std::collections::BTreeMap<String, Vec<CorporateAction>>;
+
 /// One corporate action of a symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CorporateAction {
@@ -88,6 +91,27 @@ impl ActionKind {
         match self {
             ActionKind::Dividend => value.is_finite() && value > 0.0,
             ActionKind::Split => value.is_finite() && value > 1e-6 && value < 1e6 && value != 1.0,
+        }
+    }
+
+    /// The bar-file columns of the actions, with their kinds.
+    pub const COLUMNS: [(&'static str, ActionKind); 2] = [
+        ("dividend", ActionKind::Dividend),
+        ("split", ActionKind::Split),
+    ];
+
+    /// A cell of this kind's column: `None` for no action (NaN, a dividend of 0, a split of 0
+    /// as yfinance writes or of 1 as Alpha Vantage does), else the value once checked.
+    ///
+    /// # Errors
+    /// What the value should have been.
+    pub fn cell(self, x: f64) -> Result<Option<f64>, String> {
+        if x.is_nan() || x == 0.0 || (self == ActionKind::Split && x == 1.0) {
+            Ok(None)
+        } else if self.accepts(x) {
+            Ok(Some(x))
+        } else {
+            Err(format!("`{x}` is not {}", self.expected()))
         }
     }
 
@@ -114,11 +138,7 @@ pub struct PerBar {
 impl PerBar {
     /// The actions of `bars` laid on its bars; `None` when none lands on a bar.
     pub fn of(bars: &BarSeries) -> Option<PerBar> {
-        Self::lay(&bars.time, &bars.actions)
-    }
-
-    /// [`PerBar::of`] for timestamps and actions given apart.
-    pub fn lay(time: &[NaiveDateTime], actions: &[CorporateAction]) -> Option<PerBar> {
+        let (time, actions) = (&bars.time, &bars.actions);
         if actions.is_empty() || time.len() < 2 {
             return None;
         }
@@ -272,7 +292,7 @@ pub fn merge(
 pub fn read_events(
     path: &std::path::Path,
     limits: &crate::settings::ReadLimits,
-) -> Result<std::collections::BTreeMap<String, Vec<CorporateAction>>, DataError> {
+) -> Result<Events, DataError> {
     let bytes = crate::io::limits::read_file(path, limits)?;
     parse_events(path, &bytes)
 }
@@ -281,10 +301,7 @@ pub fn read_events(
 ///
 /// # Errors
 /// As [`read_events`].
-pub fn parse_events(
-    path: &std::path::Path,
-    bytes: &[u8],
-) -> Result<std::collections::BTreeMap<String, Vec<CorporateAction>>, DataError> {
+pub fn parse_events(path: &std::path::Path, bytes: &[u8]) -> Result<Events, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -315,7 +332,7 @@ pub fn parse_events(
             found: headers.join(","),
         });
     };
-    let mut out: std::collections::BTreeMap<String, Vec<CorporateAction>> = Default::default();
+    let mut out: Events = Default::default();
     for (i, record) in reader.records().enumerate() {
         let row = i + 2;
         let record = record.map_err(|e| DataError::Read {
@@ -372,7 +389,7 @@ pub fn parse_events(
 /// As [`read_events`].
 pub fn configured_events(
     data: &crate::settings::DataSourcesConfig,
-) -> Result<Option<std::collections::BTreeMap<String, Vec<CorporateAction>>>, DataError> {
+) -> Result<Option<Events>, DataError> {
     let path = data.events.trim();
     if path.is_empty() {
         return Ok(None);
@@ -387,7 +404,7 @@ pub fn configured_events(
 /// [`DataError::Content`] for actions that disagree or a dividend that cannot be adjusted.
 pub fn prepare(
     mut bars: BarSeries,
-    events: Option<&std::collections::BTreeMap<String, Vec<CorporateAction>>>,
+    events: Option<&Events>,
     basis: Basis,
     source: &str,
 ) -> Result<BarSeries, DataError> {
@@ -404,6 +421,7 @@ pub fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDateTime;
 
     fn day(d: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2024, 1, d)

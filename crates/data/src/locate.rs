@@ -26,13 +26,9 @@ pub fn load_for_model(
     let layout = config.data().providers.local.layout();
     let bars = crate::io::parse_bytes(&path, bytes, limits, &layout)?;
     let events = crate::actions::configured_events(config.data())?;
+    let basis = config.data().adjustment;
     let shown = path.display().to_string();
-    let bars = on_basis(
-        (for_model(bars, &shown, adjust)?, adjust),
-        config,
-        events.as_ref(),
-        &shown,
-    )?;
+    let bars = for_model(bars, &shown, adjust, basis, events.as_ref())?;
     Ok((bars, path))
 }
 
@@ -67,41 +63,29 @@ pub fn load_all_for_model(
     let layout = config.data().providers.local.layout();
     let shown = path.display().to_string();
     let events = crate::actions::configured_events(config.data())?;
+    let basis = config.data().adjustment;
     let all = crate::io::parse_file(&path, bytes, limits, &layout)?
         .into_iter()
-        .map(|b| {
-            on_basis(
-                (for_model(b, &shown, adjust)?, adjust),
-                config,
-                events.as_ref(),
-                &shown,
-            )
-        })
+        .map(|b| for_model(b, &shown, adjust, basis, events.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((all, path))
 }
 
-/// Bars on the configured price basis (`data.adjustment`) with the events file's actions;
-/// bars scaled by their `adj_close` (`--adjust`) already hold every action and are kept.
-fn on_basis(
-    (bars, adjusted): (BarSeries, bool),
-    config: &dyn DataSettings,
-    events: Option<&std::collections::BTreeMap<String, Vec<crate::actions::CorporateAction>>>,
-    source: &str,
-) -> Result<BarSeries, DataError> {
-    if adjusted {
-        return Ok(bars);
-    }
-    crate::actions::prepare(bars, events, config.data().adjustment, source)
-}
-
 /// Bars read from `source` as a model reads them: duplicate timestamps dropped (the last bar
-/// of each kept, as providers revise a bar by sending it again), adjusted for splits and
-/// dividends when `adjust`.
+/// of each kept, as providers revise a bar by sending it again), then scaled by their
+/// `adj_close` when `adjust`, else put on `basis` with `events`' actions merged in
+/// ([`crate::actions::prepare`]).
 ///
 /// # Errors
-/// [`DataError::Content`] when `adjust` is asked of bars without `adj_close`.
-pub fn for_model(bars: BarSeries, source: &str, adjust: bool) -> Result<BarSeries, DataError> {
+/// [`DataError::Content`] when `adjust` is asked of bars without `adj_close`, or for actions
+/// that disagree or cannot be adjusted.
+pub fn for_model(
+    bars: BarSeries,
+    source: &str,
+    adjust: bool,
+    basis: crate::actions::Basis,
+    events: Option<&crate::actions::Events>,
+) -> Result<BarSeries, DataError> {
     let (bars, removed) = crate::validate::drop_duplicates(&bars);
     if removed > 0 {
         tracing::warn!(
@@ -110,7 +94,7 @@ pub fn for_model(bars: BarSeries, source: &str, adjust: bool) -> Result<BarSerie
         );
     }
     if !adjust {
-        return Ok(bars);
+        return crate::actions::prepare(bars, events, basis, source);
     }
     if bars.adj_close.is_none() {
         return Err(DataError::Content {

@@ -343,15 +343,15 @@ fn predict(
         ));
     };
     let given = self::bars(bars)?;
-    let series = for_model(given.bars, &given.source, pipeline.adjust || adjust)
-        .map_err(|e| raise("DataError", message(&e)))?;
     // A frame's actions put the bars on the basis the model was trained on.
-    let series = if pipeline.adjust || adjust {
-        series
-    } else {
-        qts_data::actions::on_basis(series, pipeline.basis.unwrap_or_default())
-            .map_err(|e| raise("DataError", message(&e)))?
-    };
+    let series = for_model(
+        given.bars,
+        &given.source,
+        pipeline.adjust || adjust,
+        pipeline.basis.unwrap_or_default(),
+        None,
+    )
+    .map_err(|e| raise("DataError", message(&e)))?;
     let out = py
         .detach(|| {
             let (time, values) = pipeline.inputs(&series)?;

@@ -121,10 +121,17 @@ pub fn given(
         .map(|b| b.source.as_str())
         .collect::<Vec<_>>()
         .join(",");
+    let events = qts_data::actions::configured_events(&cfg.data)?;
     let mut data = Vec::with_capacity(given.len());
     for b in given {
         let symbol = b.bars.symbol.clone();
-        let bars = for_model(b.bars, &b.source, adjust)?;
+        let bars = for_model(
+            b.bars,
+            &b.source,
+            adjust,
+            cfg.data.adjustment,
+            events.as_ref(),
+        )?;
         let bars = require(bars, &b.source, Policy::of(cfg))?.into_inner();
         data.push(SymbolBars {
             symbol,

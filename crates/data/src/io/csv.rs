@@ -368,19 +368,6 @@ const ACTION_SLOTS: [(usize, crate::actions::ActionKind); 2] = [
     (8, crate::actions::ActionKind::Split),
 ];
 
-/// An action column's cell: `None` for no action (empty, NaN, a dividend of 0, a split of 0
-/// as yfinance writes or of 1 as Alpha Vantage does), else the value once checked.
-fn action_cell(kind: crate::actions::ActionKind, x: f64) -> Result<Option<f64>, String> {
-    use crate::actions::ActionKind;
-    if x.is_nan() || x == 0.0 || (kind == ActionKind::Split && x == 1.0) {
-        return Ok(None);
-    }
-    if kind.accepts(x) {
-        return Ok(Some(x));
-    }
-    Err(format!("`{x}` is not {}", kind.expected()))
-}
-
 /// Records an action read on the row of `time`.
 fn push_action(
     actions: &mut Vec<crate::actions::CorporateAction>,
@@ -461,7 +448,7 @@ fn parse_clean(path: &Path, bytes: &[u8], lines: usize) -> Option<BarSeries> {
         }
         for (slot, kind) in ACTION_SLOTS {
             if index[slot] != usize::MAX {
-                let value = action_cell(kind, clean_number(cell(slot))?).ok()?;
+                let value = kind.cell(clean_number(cell(slot))?).ok()?;
                 push_action(&mut bars.actions, time, kind, value);
             }
         }
@@ -636,7 +623,7 @@ fn parse_general(path: &Path, bytes: &[u8], layout: &Layout) -> Result<BarSeries
                 let text = cell(slot);
                 let value = parse_number(text)
                     .ok_or_else(|| bad(names[slot], format!("`{text}` is not a number")))
-                    .and_then(|x| action_cell(kind, x).map_err(|m| bad(names[slot], m)))?;
+                    .and_then(|x| kind.cell(x).map_err(|m| bad(names[slot], m)))?;
                 push_action(&mut bars.actions, time, kind, value);
             }
         }

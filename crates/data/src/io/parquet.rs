@@ -143,26 +143,16 @@ pub fn parse_parquet_with(
             adj.extend(numbers(&a, |r| bad("adj_close", 0, r))?);
         }
         let first = bars.time.len() - batch.num_rows();
-        for (name, kind) in [
-            ("dividend", crate::actions::ActionKind::Dividend),
-            ("split", crate::actions::ActionKind::Split),
-        ] {
+        for (name, kind) in crate::actions::ActionKind::COLUMNS {
             let Some(a) = find(name) else { continue };
             for (row, x) in numbers(&a, |r| bad(name, 0, r))?.into_iter().enumerate() {
-                let none = x.is_nan()
-                    || x == 0.0
-                    || (kind == crate::actions::ActionKind::Split && x == 1.0);
-                if none {
-                    continue;
+                if let Some(value) = kind.cell(x).map_err(|m| bad(name, row, m))? {
+                    bars.actions.push(crate::actions::CorporateAction {
+                        date: bars.time[first + row].date(),
+                        kind,
+                        value,
+                    });
                 }
-                if !kind.accepts(x) {
-                    return Err(bad(name, row, format!("`{x}` is not {}", kind.expected())));
-                }
-                bars.actions.push(crate::actions::CorporateAction {
-                    date: bars.time[first + row].date(),
-                    kind,
-                    value: x,
-                });
             }
         }
         offset += batch.num_rows();
