@@ -318,6 +318,11 @@ impl Batch {
 
 /// Bars as a batch: `time`, `open`, `high`, `low`, `close`, `volume` [, `adj_close`].
 pub fn bars_batch(s: &BarSeries) -> Batch {
+    if !s.actions.is_empty() {
+        // The bar file's columns, `dividend` and `split` on each ex-date's row (0 where none):
+        // what a frame given back to qts is read with.
+        return table_batch(&s.to_table());
+    }
     let b = Batch::default()
         .time(TIME, &s.time)
         .float("open", s.open.iter().copied())

@@ -535,7 +535,7 @@ fn a_walk_forward_window_equals_the_backtest_of_its_test_window() {
     // 2,148 bars: test windows start at 500, 750, …, 1,750 (the last one ends at bar 1,999).
     assert_eq!(windows.len(), 6);
     let equity = std::fs::read_to_string(dir.path().join("wf/oos_equity.csv")).unwrap();
-    assert!(equity.starts_with("date,equity,buy_and_hold\n"));
+    assert!(equity.starts_with("date,equity,buy_and_hold,exposure\n"));
     let rows: Vec<(String, f64)> = equity
         .lines()
         .skip(1)
@@ -563,8 +563,8 @@ fn a_walk_forward_window_equals_the_backtest_of_its_test_window() {
         .lines()
         .last()
         .unwrap()
-        .rsplit(',')
-        .next()
+        .split(',')
+        .nth(2)
         .unwrap()
         .parse()
         .unwrap();

@@ -132,7 +132,7 @@ fn inputs_over_a_data_limit_are_exit_2_naming_the_key() {
 fn a_provider_answer_over_a_cap_is_exit_2_and_caches_nothing() {
     let row = r#"{"symbol":"AAPL","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}"#;
     let body = format!("[{}]", vec![row; 40_000].join(","));
-    let server = MockServer::start(move |_, _| Response::json(200, body.clone()));
+    let server = MockServer::fmp(move |_, _| Response::json(200, body.clone()));
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let fetch = |caps: &[&str]| {
@@ -157,7 +157,7 @@ fn a_provider_answer_over_a_cap_is_exit_2_and_caches_nothing() {
     for (cap, shown) in [
         (
             "data.limits.max_bytes=1000000",
-            "fmp answer to GET /stable/historical-price-eod/full: a body of more bytes exceeds the limit of 1000000 set by data.limits.max_bytes",
+            "fmp answer to GET /stable/historical-price-eod/non-split-adjusted: a body of more bytes exceeds the limit of 1000000 set by data.limits.max_bytes",
         ),
         (
             "data.limits.max_rows=10000",
@@ -506,7 +506,7 @@ fn a_set_before_the_command_name_survives_one_after_it() {
 #[test]
 fn sigint_while_a_second_symbol_arrives_keeps_the_first_in_the_cache_and_out() {
     // AAA answers at once; BBB takes a minute.
-    let server = MockServer::start(|r, _| {
+    let server = MockServer::fmp(|r, _| {
         let s = r.query.get("symbol").cloned().unwrap_or_default();
         let body = format!(
             r#"[{{"symbol":"{s}","date":"2024-01-03","open":10,"high":11,"low":9,"close":10.5,"volume":100}},

@@ -160,7 +160,7 @@ fn fmp_rows() -> Vec<(NaiveDate, String)> {
 
 fn loopback_fmp() -> MockServer {
     let rows = fmp_rows();
-    MockServer::start(move |r, _| {
+    MockServer::fmp(move |r, _| {
         let bound = |k: &str| r.query.get(k).and_then(|v| v.parse::<NaiveDate>().ok());
         let (from, to) = (bound("from"), bound("to"));
         let symbol = r.query.get("symbol").cloned().unwrap_or_default();

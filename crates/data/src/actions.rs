@@ -334,11 +334,20 @@ pub fn parse_events(path: &std::path::Path, bytes: &[u8]) -> Result<Events, Data
     };
     let mut out: Events = Default::default();
     for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
         let record = record.map_err(|e| DataError::Read {
             path: path.to_path_buf(),
             source: e.to_string().into(),
         })?;
+        // The file's own line (a blank line before it counts), as an editor shows it.
+        // (Counted from the record's byte offset, past the blank lines the csv crate folds
+        // into the record's start and leaves out of its own line count.)
+        let row = record.position().map_or(i + 2, |p| {
+            let mut start = usize::try_from(p.byte()).map_or(bytes.len(), |b| b.min(bytes.len()));
+            while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+                start += 1;
+            }
+            1 + bytes[..start].iter().filter(|&&b| b == b'\n').count()
+        });
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -573,6 +582,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("symbol"), "{e}");
+        // The row named is the file's line, blank lines counted.
+        let e = parse_events(
+            path,
+            b"date,symbol,kind,value\n\n2020-08-07,A,dividend,1\n\n2020-08-31,A,bonus,2\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("events.csv:5"), "{e}");
     }
 }
 

@@ -17,6 +17,8 @@ use crate::provider::{FetchError, Provider};
 
 const FROM_KEY: &str = "qts.covered_from";
 const TO_KEY: &str = "qts.covered_to";
+/// What the bars are ([`Provider::prices`]); absent in files written before it was kept.
+const PRICES_KEY: &str = "qts.prices";
 
 /// A cache directory.
 #[derive(Debug, Clone)]
@@ -50,6 +52,8 @@ pub struct FetchStats {
     pub bars_fetched: usize,
     /// A corrupt cache file was found and replaced.
     pub repaired: bool,
+    /// A cache file of another kind of prices ([`Provider::prices`]) was fetched again.
+    pub restated: bool,
 }
 
 /// Checks a ticker against the characters qts accepts: ASCII letters and digits and
@@ -131,6 +135,17 @@ impl Cache {
         Ok(Some((bars, from, to)))
     }
 
+    /// What the cached bars of `symbol` are ([`Provider::prices`]; empty for a file written
+    /// before it was recorded), `None` when nothing is cached or the file cannot be read.
+    pub fn prices(&self, provider: &str, symbol: &str) -> Option<String> {
+        let path = self.path(provider, symbol);
+        if !path.exists() {
+            return None;
+        }
+        let meta = read_parquet_metadata(&path).ok()?;
+        Some(meta.get(PRICES_KEY).cloned().unwrap_or_default())
+    }
+
     /// Writes bars and their covered range, atomically.
     ///
     /// # Errors
@@ -142,13 +157,31 @@ impl Cache {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<(), DataError> {
+        self.store_prices(provider, "", bars, from, to)
+    }
+
+    /// [`Cache::store`], recording what the bars are ([`Provider::prices`]).
+    ///
+    /// # Errors
+    /// [`DataError::Write`].
+    pub fn store_prices(
+        &self,
+        provider: &str,
+        prices: &str,
+        bars: &BarSeries,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(), DataError> {
         let table = bars.to_table();
-        let meta = BTreeMap::from([
+        let mut meta = BTreeMap::from([
             (FROM_KEY.to_string(), from.to_string()),
             (TO_KEY.to_string(), to.to_string()),
             ("qts.provider".to_string(), provider.to_string()),
             ("qts.symbol".to_string(), bars.symbol.clone()),
         ]);
+        if !prices.is_empty() {
+            meta.insert(PRICES_KEY.to_string(), prices.to_string());
+        }
         write_parquet_with_metadata(&table, &self.path(provider, &bars.symbol), meta)
     }
 
@@ -254,6 +287,22 @@ pub fn fetch_with_cache(
     let name = provider.name();
     let cached = match (cache, policy) {
         (Some(c), CachePolicy::Incremental | CachePolicy::Offline) => match c.load(name, symbol) {
+            Ok(Some(_))
+                if policy == CachePolicy::Incremental
+                    && c.prices(name, symbol).as_deref() != Some(provider.prices()) =>
+            {
+                // Bars of another basis (FMP's split-adjusted prices before its raw ones, say)
+                // cannot be merged with new ones: the file is fetched again in full.
+                tracing::info!(
+                    provider = name,
+                    symbol,
+                    cached = c.prices(name, symbol).unwrap_or_default(),
+                    now = provider.prices(),
+                    "the cached bars are of another kind; fetching them again"
+                );
+                stats.restated = true;
+                None
+            }
             Ok(found) => found,
             Err(e) => {
                 tracing::warn!(provider = name, symbol, error = %e, "corrupt cache file; fetching again");
@@ -321,7 +370,7 @@ pub fn fetch_with_cache(
         && policy != CachePolicy::Offline
         && !held.is_empty()
         && (!gaps.is_empty() || stats.repaired || cov_from.is_none())
-        && let Err(e) = c.store(name, &held, new_from, new_to)
+        && let Err(e) = c.store_prices(name, provider.prices(), &held, new_from, new_to)
     {
         tracing::warn!(provider = name, symbol, error = %e, "could not update the cache");
     }

@@ -17,8 +17,10 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
-/// FMP's stable format for any symbol and range: one synthetic bar per NYSE trading day,
-/// newest first; symbols listed from 2020-06-01 when they start with "IPO".
+/// FMP's stable answers for any symbol and range: one synthetic bar per NYSE trading day,
+/// newest first, the prices as traded (`adjOpen` … `adjClose`, as the non-split-adjusted
+/// endpoint names them; `open` … `close` from the split-adjusted one); symbols listed from 2020-06-01 when they start with "IPO"; a dividend
+/// of 0.25 on each quarter's first trading day and no split.
 fn serve_fmp(r: &Request) -> Response {
     let from = NaiveDate::parse_from_str(&r.query["from"], "%Y-%m-%d").unwrap();
     let to = NaiveDate::parse_from_str(&r.query["to"], "%Y-%m-%d").unwrap();
@@ -28,19 +30,55 @@ fn serve_fmp(r: &Request) -> Response {
     } else {
         NaiveDate::MIN
     };
-    let rows: Vec<String> = trading_days(from.max(listed), to)
-        .iter()
-        .rev()
-        .map(|day| {
-            let p = 100.0 + (day.to_string().len() as f64) + f64::from(day.ordinal()) / 10.0;
-            format!(
-                r#"{{"symbol":"{symbol}","date":"{day}","open":{p},"high":{},"low":{},"close":{p},"volume":1000}}"#,
-                p + 1.0,
-                p - 1.0
-            )
-        })
-        .collect();
+    let days = trading_days(from.max(listed), to);
+    let rows: Vec<String> = match r.path.as_str() {
+        path @ ("/stable/historical-price-eod/non-split-adjusted"
+        | "/stable/historical-price-eod/full") => {
+            // The split-adjusted endpoint names its prices `open` … `close`.
+            let prefix = if path.ends_with("full") { "" } else { "adj" };
+            let name = |n: &str| {
+                if prefix.is_empty() {
+                    n.to_lowercase()
+                } else {
+                    format!("{prefix}{n}")
+                }
+            };
+            days.iter()
+                .rev()
+                .map(|day| {
+                    let p =
+                        100.0 + (day.to_string().len() as f64) + f64::from(day.ordinal()) / 10.0;
+                    format!(
+                        r#"{{"symbol":"{symbol}","date":"{day}","{}":{p},"{}":{},"{}":{},"{}":{p},"volume":1000}}"#,
+                        name("Open"),
+                        name("High"),
+                        p + 1.0,
+                        name("Low"),
+                        p - 1.0,
+                        name("Close"),
+                    )
+                })
+                .collect()
+        }
+        "/stable/dividends" => days
+            .iter()
+            .filter(|day| quarter_opens(**day))
+            .map(|day| {
+                format!(
+                    r#"{{"symbol":"{symbol}","date":"{day}","dividend":0.25,"adjDividend":0.25}}"#
+                )
+            })
+            .collect(),
+        "/stable/splits" => Vec::new(),
+        other => panic!("unexpected path {other}"),
+    };
     Response::json(200, format!("[{}]", rows.join(",")))
+}
+
+/// Whether `day` is its quarter's first trading day.
+fn quarter_opens(day: NaiveDate) -> bool {
+    let start = NaiveDate::from_ymd_opt(day.year(), (day.month() - 1) / 3 * 3 + 1, 1).unwrap();
+    trading_days(start, day).len() == 1
 }
 
 fn opts(policy: CachePolicy, today: NaiveDate) -> FetchOptions {
@@ -51,8 +89,8 @@ fn opts(policy: CachePolicy, today: NaiveDate) -> FetchOptions {
     }
 }
 
-fn fmp(server: &MockServer) -> Fmp {
-    Fmp::new(&HttpProvider {
+fn config(server: &MockServer) -> HttpProvider {
+    HttpProvider {
         base_url: server.url(),
         api_key: Secret::new("k-123456"),
         calls_per_minute: 100_000,
@@ -60,8 +98,11 @@ fn fmp(server: &MockServer) -> Fmp {
         backoff_max_ms: 2,
         max_retries: 1,
         ..HttpProvider::default()
-    })
-    .unwrap()
+    }
+}
+
+fn fmp(server: &MockServer) -> Fmp {
+    Fmp::new(&config(server)).unwrap()
 }
 
 #[test]
@@ -92,18 +133,23 @@ fn repeats_cost_nothing_and_extensions_ask_only_for_the_new_days() {
         }
         (requests, bars)
     };
+    // A fetch is three requests: the prices, the splits, the dividends.
     let first = run(to);
     assert_eq!(first.0, 20);
-    assert_eq!(server.hits(), 20);
+    assert_eq!(server.hits(), 60);
     let repeat = run(to);
     assert_eq!(repeat, (0, 0), "the repeat is served from the cache");
-    assert_eq!(server.hits(), 20);
+    assert_eq!(server.hits(), 60);
     let extension = run(extended);
-    assert_eq!(extension.0, 20, "one small request per symbol");
-    for r in &server.requests()[40..] {
+    assert_eq!(extension.0, 20, "one small fetch per symbol");
+    assert_eq!(server.hits(), 120);
+    // The events are asked for the missing days only, as the prices are.
+    for r in &server.requests()[60..] {
         assert_eq!(
             (r.query["from"].as_str(), r.query["to"].as_str()),
-            ("2023-12-30", "2024-01-05")
+            ("2023-12-30", "2024-01-05"),
+            "{}",
+            r.path
         );
     }
     // Without a cache the repeat and the extension refetch the whole range.
@@ -121,6 +167,80 @@ fn repeats_cost_nothing_and_extensions_ask_only_for_the_new_days() {
     let (bars, _, cov_to) = cache.load("fmp", "S00").unwrap().unwrap();
     assert_eq!(bars.time.last().unwrap().date(), d(2024, 1, 5));
     assert_eq!(cov_to, d(2024, 1, 5));
+    // And every dividend: the first fetch's twenty (2019 to 2023) and the extension's.
+    let dividends: Vec<NaiveDate> = bars.actions.iter().map(|a| a.date).collect();
+    assert_eq!(dividends.len(), 21, "{dividends:?}");
+    assert_eq!(dividends[0], d(2019, 1, 2));
+    assert_eq!(*dividends.last().unwrap(), d(2024, 1, 2));
+    assert_eq!(
+        cache.prices("fmp", "S00").as_deref(),
+        Some(qts_data::provider::RAW_WITH_EVENTS)
+    );
+}
+
+#[test]
+fn bars_cached_on_another_basis_are_fetched_again_in_full() {
+    // A cache file written before FMP's prices were fetched raw (its split-adjusted prices,
+    // no record of what they are) is not extended with raw bars: it is fetched again whole.
+    let server = MockServer::start(|r, _| serve_fmp(r));
+    let provider = fmp(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let today = d(2024, 6, 1);
+    let o = opts(CachePolicy::Incremental, today);
+    let (bars, _) = fetch_with_cache(
+        &provider,
+        Some(&cache),
+        "AAA",
+        d(2023, 1, 3),
+        d(2023, 3, 31),
+        &o,
+    )
+    .unwrap();
+    cache
+        .store("fmp", &bars, d(2023, 1, 3), d(2023, 3, 31))
+        .unwrap();
+    assert_eq!(cache.prices("fmp", "AAA").as_deref(), Some(""));
+    let before = server.hits();
+    let (again, stats) = fetch_with_cache(
+        &provider,
+        Some(&cache),
+        "AAA",
+        d(2023, 1, 3),
+        d(2023, 4, 28),
+        &o,
+    )
+    .unwrap();
+    assert!(stats.restated);
+    assert_eq!(stats.requests, 1);
+    let asked = &server.requests()[before];
+    assert_eq!(
+        (asked.query["from"].as_str(), asked.query["to"].as_str()),
+        ("2023-01-03", "2023-04-28"),
+        "the whole range, not only April"
+    );
+    assert_eq!(again.actions.len(), 2, "{:?}", again.actions);
+    assert_eq!(
+        cache.prices("fmp", "AAA").as_deref(),
+        Some(qts_data::provider::RAW_WITH_EVENTS)
+    );
+    // The other way: FMP's split-adjusted prices (`events: false`) do not extend raw ones.
+    let adjusted = Fmp::new(&HttpProvider {
+        events: false,
+        ..config(&server)
+    })
+    .unwrap();
+    let (_, stats) = fetch_with_cache(
+        &adjusted,
+        Some(&cache),
+        "AAA",
+        d(2023, 1, 3),
+        d(2023, 4, 28),
+        &o,
+    )
+    .unwrap();
+    assert!(stats.restated);
+    assert_eq!(cache.prices("fmp", "AAA").as_deref(), Some(""));
 }
 
 #[test]

@@ -165,23 +165,37 @@ proptest! {
 const FMP: &str = r#"[{"symbol":"AAPL","date":"2024-01-04","open":182.15,"high":183.09,"low":180.88,"close":181.91,"volume":71983600},{"symbol":"AAPL","date":"2024-01-03","open":184.22,"high":185.88,"low":183.43,"close":184.25,"volume":58414500}]"#;
 const FMP_V3: &str = r#"{"symbol":"AAPL","historical":[{"date":"2024-01-03","open":184.22,"high":185.88,"low":183.43,"close":184.25,"adjClose":183.5,"volume":58414500},{"date":"2024-01-02","open":187.15,"high":188.44,"low":183.89,"close":185.64,"adjClose":184.9,"volume":82488700}]}"#;
 const YAHOO: &str = r#"{"chart":{"result":[{"meta":{"gmtoffset":-18000},"timestamp":[1704205800,1704292200],"indicators":{"quote":[{"open":[187.15,184.22],"high":[188.44,185.88],"low":[183.89,183.43],"close":[185.64,184.25],"volume":[82488700,58414500]}],"adjclose":[{"adjclose":[184.9,183.5]}]}}],"error":null}}"#;
-const ALPHA: &str = r#"{"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": {"2024-01-03": {"1. open": "161.0", "2. high": "161.7", "3. low": "160.1", "4. close": "160.1", "5. volume": "4086900"}, "2024-01-02": {"1. open": "162.8", "2. high": "163.3", "3. low": "160.4", "4. close": "161.5", "5. volume": "3792100"}}}"#;
+const ALPHA: &str = r#"{"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": {"2024-01-03": {"1. open": "161.0", "2. high": "161.7", "3. low": "160.1", "4. close": "160.1", "5. adjusted close": "160.1", "6. volume": "4086900", "7. dividend amount": "1.6600", "8. split coefficient": "1.0"}, "2024-01-02": {"1. open": "162.8", "2. high": "163.3", "3. low": "160.4", "4. close": "161.5", "5. adjusted close": "159.8", "6. volume": "3792100", "7. dividend amount": "0.0000", "8. split coefficient": "2.0"}}}"#;
+/// FMP's split and dividend lists share one seed: a row of each (each endpoint reads its own
+/// fields and refuses the other's row).
+const FMP_EVENTS: &str = r#"[{"symbol":"AAPL","date":"2024-01-03","numerator":4,"denominator":1,"dividend":0.24,"adjDividend":0.24,"recordDate":"2024-01-04","paymentDate":"2024-01-11"}]"#;
 
-/// One loopback server for all cases, answering whatever the case put in `answer`.
+/// One loopback server for all cases, answering whatever the case put in `answer` (FMP's
+/// split and dividend lists: `events`).
 struct Fuzzed {
     server: MockServer,
     answer: Arc<Mutex<(u16, String)>>,
+    events: Arc<Mutex<(u16, String)>>,
 }
 
 impl Fuzzed {
     fn start() -> Fuzzed {
         let answer = Arc::new(Mutex::new((200, String::new())));
-        let shared = answer.clone();
-        let server = MockServer::start(move |_, _| {
-            let (status, body) = shared.lock().unwrap().clone();
+        let events = Arc::new(Mutex::new((200, "[]".to_string())));
+        let (shared, shared_events) = (answer.clone(), events.clone());
+        let server = MockServer::start(move |r, _| {
+            let (status, body) = if support::is_fmp_event(r) {
+                shared_events.lock().unwrap().clone()
+            } else {
+                shared.lock().unwrap().clone()
+            };
             Response::json(status, body)
         });
-        Fuzzed { server, answer }
+        Fuzzed {
+            server,
+            answer,
+            events,
+        }
     }
 
     fn provider_config(&self) -> HttpProvider {
@@ -232,16 +246,23 @@ proptest! {
 
     #[test]
     fn provider_answers_from_edited_bodies(
-        which in 0..4usize,
+        which in 0..5usize,
         code in status(),
         e in edits(10),
         tight_caps in any::<bool>(),
     ) {
         thread_local!(static SERVER: Fuzzed = Fuzzed::start());
         SERVER.with(|s| {
-            let seed = [FMP, FMP_V3, YAHOO, ALPHA][which];
+            let seed = [FMP, FMP_V3, YAHOO, ALPHA, FMP_EVENTS][which];
             let body = String::from_utf8_lossy(&mutate(seed.as_bytes(), &e)).into_owned();
-            *s.answer.lock().unwrap() = (code, body);
+            // Case 4: FMP's prices as they are, its split and dividend lists edited.
+            if which == 4 {
+                *s.answer.lock().unwrap() = (200, FMP.to_string());
+                *s.events.lock().unwrap() = (code, body);
+            } else {
+                *s.answer.lock().unwrap() = (code, body);
+                *s.events.lock().unwrap() = (200, "[]".to_string());
+            }
             let mut cfg = s.provider_config();
             let limits = if tight_caps {
                 ReadLimits { max_bytes: 300, max_rows: 1, ..ReadLimits::default() }
@@ -250,7 +271,7 @@ proptest! {
             };
             let (from, to) = (d(2024, 1, 1), d(2024, 1, 31));
             let result = match which {
-                0 | 1 => {
+                0 | 1 | 4 => {
                     cfg.legacy_api = which == 1;
                     Fmp::new(&cfg).unwrap().with_limits(limits).fetch("AAPL", from, to)
                 }
@@ -284,7 +305,7 @@ fn a_provider_answer_over_the_byte_cap_is_refused_naming_the_key() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "fmp answer to GET /stable/historical-price-eod/full: a body of more bytes exceeds the \
+        "fmp answer to GET /stable/historical-price-eod/non-split-adjusted: a body of more bytes exceeds the \
          limit of 1048576 set by data.limits.max_bytes (raise it with --set \
          data.limits.max_bytes=N if the input is genuine)"
     );

@@ -41,8 +41,11 @@ const STABLE: &str = r#"[
 
 #[test]
 fn fmp_stable_endpoint_parses_newest_first_bars() {
+    // `events: false`: FMP's split-adjusted prices alone, one request.
     let server = MockServer::start(|_, _| Response::json(200, STABLE));
-    let fmp = Fmp::new(&cfg(&server)).unwrap();
+    let mut c = cfg(&server);
+    c.events = false;
+    let fmp = Fmp::new(&c).unwrap();
     let bars = fmp.fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31)).unwrap();
     assert_eq!(bars.len(), 3);
     assert_eq!(bars.time[0].date(), d(2024, 1, 2), "sorted oldest first");
@@ -55,6 +58,144 @@ fn fmp_stable_endpoint_parses_newest_first_bars() {
     assert_eq!(req.query["from"], "2024-01-01");
     assert_eq!(req.query["to"], "2024-01-31");
     assert_eq!(req.query["apikey"], KEY);
+    assert_eq!(server.hits(), 1);
+}
+
+/// Apple around its 4:1 split of 2020-08-31 and its dividend of 0.82 a share (ex-date
+/// 2020-08-07, 0.205 once split-adjusted), shaped as FMP's three answers: the
+/// non-split-adjusted prices (named `adjOpen` … `adjClose`, as traded; the numbers near Apple's
+/// closes, for the parse), the split list and the dividend list.
+fn fmp_apple_2020(r: &support::Request) -> Response {
+    let body = match r.path.as_str() {
+        "/stable/historical-price-eod/non-split-adjusted" => {
+            r#"[
+ {"symbol":"AAPL","date":"2020-09-01","adjOpen":132.76,"adjHigh":134.8,"adjLow":130.53,"adjClose":134.18,"volume":151948100},
+ {"symbol":"AAPL","date":"2020-08-31","adjOpen":127.58,"adjHigh":131.0,"adjLow":126.0,"adjClose":129.04,"volume":225702700},
+ {"symbol":"AAPL","date":"2020-08-28","adjOpen":504.05,"adjHigh":505.77,"adjLow":498.31,"adjClose":499.23,"volume":46907500},
+ {"symbol":"AAPL","date":"2020-08-07","adjOpen":452.82,"adjHigh":454.7,"adjLow":441.17,"adjClose":444.45,"volume":49511400},
+ {"symbol":"AAPL","date":"2020-08-06","adjOpen":441.62,"adjHigh":457.65,"adjLow":439.19,"adjClose":455.61,"volume":53108300}
+]"#
+        }
+        "/stable/splits" => {
+            r#"[{"symbol":"AAPL","date":"2020-08-31","numerator":4,"denominator":1}]"#
+        }
+        "/stable/dividends" => {
+            r#"[{"symbol":"AAPL","date":"2020-08-07","recordDate":"2020-08-10","paymentDate":"2020-08-13","declarationDate":"2020-07-30","adjDividend":0.205,"dividend":0.82,"yield":0.66,"frequency":"Quarterly"}]"#
+        }
+        other => panic!("unexpected path {other}"),
+    };
+    Response::json(200, body)
+}
+
+#[test]
+fn fmp_raw_prices_come_with_their_splits_and_dividends() {
+    use qts_data::actions::{ActionKind, Basis, CorporateAction};
+    let server = MockServer::start(|r, _| fmp_apple_2020(r));
+    let fmp = Fmp::new(&cfg(&server)).unwrap();
+    assert_eq!(fmp.prices(), qts_data::provider::RAW_WITH_EVENTS);
+    let bars = fmp.fetch("AAPL", d(2020, 8, 1), d(2020, 9, 30)).unwrap();
+    // Three requests, each for the same symbol and range.
+    let paths: Vec<_> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/stable/historical-price-eod/non-split-adjusted",
+            "/stable/splits",
+            "/stable/dividends"
+        ]
+    );
+    for r in server.requests() {
+        assert_eq!(
+            (r.query["symbol"].as_str(), r.query["from"].as_str()),
+            ("AAPL", "2020-08-01")
+        );
+        assert_eq!(
+            (r.query["to"].as_str(), r.query["apikey"].as_str()),
+            ("2020-09-30", KEY)
+        );
+    }
+    // The prices as traded (the endpoint's `adj…` fields), oldest first, and no adjusted
+    // close: this endpoint's `adjClose` is the close as traded.
+    assert_eq!(bars.close, vec![455.61, 444.45, 499.23, 129.04, 134.18]);
+    assert_eq!(bars.open[2], 504.05);
+    assert!(bars.adj_close.is_none());
+    // The split as new shares per old share, the dividend as declared (raw), not adjDividend.
+    assert_eq!(
+        bars.actions,
+        vec![
+            CorporateAction {
+                date: d(2020, 8, 7),
+                kind: ActionKind::Dividend,
+                value: 0.82
+            },
+            CorporateAction {
+                date: d(2020, 8, 31),
+                kind: ActionKind::Split,
+                value: 4.0
+            },
+        ]
+    );
+    // On the split basis the −74 % day is gone and the dividend is split-adjusted.
+    let split = qts_data::actions::on_basis(bars.clone(), Basis::Split).unwrap();
+    let day = split.close[3] / split.close[2] - 1.0;
+    assert!(
+        (day - (129.04 / (499.23 / 4.0) - 1.0)).abs() < 1e-12,
+        "{day}"
+    );
+    assert!(day > 0.03, "{day}");
+    assert!(
+        (split.actions[0].value - 0.205).abs() < 1e-12,
+        "{:?}",
+        split.actions
+    );
+
+    // An answer without prices asks for no event.
+    let server = MockServer::start(|_, _| Response::json(200, "[]"));
+    let bars = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2020, 8, 1), d(2020, 9, 30))
+        .unwrap();
+    assert!(bars.is_empty());
+    assert_eq!(server.hits(), 1);
+
+    // A split that is no ratio is a malformed answer naming its date; a refused event list
+    // fails the fetch (raw prices without their splits would show a crash that never was).
+    let server = MockServer::start(|r, _| {
+        if r.path == "/stable/splits" {
+            Response::json(
+                200,
+                r#"[{"date":"2020-08-31","numerator":0,"denominator":1}]"#,
+            )
+        } else {
+            fmp_apple_2020(r)
+        }
+    });
+    let err = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2020, 8, 1), d(2020, 9, 30))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("split of 2020-08-31") && err.contains("split ratio"),
+        "{err}"
+    );
+    let server = MockServer::start(|r, _| {
+        if r.path == "/stable/dividends" {
+            Response::json(403, "Restricted Endpoint: not in your plan")
+        } else {
+            fmp_apple_2020(r)
+        }
+    });
+    let err = Fmp::new(&cfg(&server))
+        .unwrap()
+        .fetch("AAPL", d(2020, 8, 1), d(2020, 9, 30))
+        .unwrap_err();
+    assert!(matches!(err, FetchError::Plan { .. }), "{err}");
+    let err = err.to_string();
+    assert!(
+        err.contains("/stable/dividends") && err.contains("data.providers.fmp.events=false"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -78,7 +219,7 @@ fn fmp_v3_format_with_adjusted_close() {
 
 #[test]
 fn a_429_then_200_succeeds_after_honouring_retry_after() {
-    let server = MockServer::start(|_, n| {
+    let server = MockServer::fmp(|_, n| {
         if n == 0 {
             Response::json(429, r#"{"Error Message":"Limit Reach"}"#).header("Retry-After", "1")
         } else {
@@ -88,7 +229,7 @@ fn a_429_then_200_succeeds_after_honouring_retry_after() {
     let fmp = Fmp::new(&cfg(&server)).unwrap();
     let bars = fmp.fetch("AAPL", d(2024, 1, 1), d(2024, 1, 31)).unwrap();
     assert_eq!(bars.len(), 3);
-    assert_eq!(server.hits(), 2);
+    assert_eq!(server.price_hits(), 2);
     // What the client decided, not the wall clock: one retry, after at least the second the
     // server asked for.
     let delays = fmp.http().retry_delays();
@@ -152,7 +293,7 @@ fn malformed_json_is_an_error_without_retries() {
     assert_eq!(server.hits(), 1);
     assert!(
         err.to_string()
-            .contains("fmp sent a response qts cannot read for `AAPL`: not JSON"),
+            .contains("fmp sent a response qts cannot read for `AAPL`: /stable/historical-price-eod/non-split-adjusted: not JSON"),
         "{err}"
     );
     let server =
@@ -362,7 +503,10 @@ fn alpha_vantage_daily_series_rate_limit_note_and_unknown_symbol() {
             Response::json(200, body)
         }
     });
-    let av = AlphaVantage::new(&cfg(&server)).unwrap();
+    // `events: false`: the free daily series, raw prices without events.
+    let mut daily = cfg(&server);
+    daily.events = false;
+    let av = AlphaVantage::new(&daily).unwrap();
     let bars = av.fetch("IBM", d(2024, 1, 1), d(2024, 1, 31)).unwrap();
     assert_eq!(bars.close, vec![161.5, 160.1]);
     assert_eq!(bars.volume[0], 3792100.0);
@@ -395,6 +539,78 @@ fn alpha_vantage_daily_series_rate_limit_note_and_unknown_symbol() {
         .unwrap_err();
     assert!(
         matches!(err, FetchError::GaveUp { attempts: 4, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn alpha_vantage_adjusted_series_gives_the_actions_and_a_premium_refusal_is_not_retried() {
+    use qts_data::actions::{ActionKind, CorporateAction};
+    use qts_data::provider::AlphaVantage;
+    // TIME_SERIES_DAILY_ADJUSTED's shape: raw prices, Alpha Vantage's adjusted close, a
+    // dividend (0 for none) and a split coefficient (1 for none) on each row.
+    let body = r#"{"Meta Data": {"1. Information": "Daily Time Series with Splits and Dividend Events", "2. Symbol": "XYZ"},
+      "Time Series (Daily)": {
+        "2024-01-04": {"1. open": "51.0", "2. high": "52.0", "3. low": "50.5", "4. close": "51.5", "5. adjusted close": "51.5", "6. volume": "2000", "7. dividend amount": "0.0000", "8. split coefficient": "2.0"},
+        "2024-01-03": {"1. open": "101.0", "2. high": "102.0", "3. low": "99.0", "4. close": "100.0", "5. adjusted close": "49.75", "6. volume": "1000", "7. dividend amount": "0.5000", "8. split coefficient": "1.0"},
+        "2024-01-02": {"1. open": "100.0", "2. high": "101.0", "3. low": "99.5", "4. close": "100.5", "5. adjusted close": "49.75", "6. volume": "1000", "7. dividend amount": "0.0000", "8. split coefficient": "1.0"}}}"#;
+    let server = MockServer::start(move |_, _| Response::json(200, body));
+    let av = AlphaVantage::new(&cfg(&server)).unwrap();
+    assert_eq!(av.prices(), qts_data::provider::RAW_WITH_EVENTS);
+    let bars = av.fetch("XYZ", d(2024, 1, 1), d(2024, 1, 31)).unwrap();
+    assert_eq!(
+        server.requests()[0].query["function"],
+        "TIME_SERIES_DAILY_ADJUSTED"
+    );
+    assert_eq!(bars.close, vec![100.5, 100.0, 51.5]);
+    assert_eq!(bars.volume, vec![1000.0, 1000.0, 2000.0]);
+    assert_eq!(bars.adj_close, Some(vec![49.75, 49.75, 51.5]));
+    assert_eq!(
+        bars.actions,
+        vec![
+            CorporateAction {
+                date: d(2024, 1, 3),
+                kind: ActionKind::Dividend,
+                value: 0.5
+            },
+            CorporateAction {
+                date: d(2024, 1, 4),
+                kind: ActionKind::Split,
+                value: 2.0
+            },
+        ]
+    );
+    // A negative split coefficient is a malformed answer naming the day and the column.
+    let bad = body.replace(
+        r#""8. split coefficient": "2.0""#,
+        r#""8. split coefficient": "-2""#,
+    );
+    let server = MockServer::start(move |_, _| Response::json(200, bad.clone()));
+    let err = AlphaVantage::new(&cfg(&server))
+        .unwrap()
+        .fetch("XYZ", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("2024-01-04") && err.contains("8. split coefficient"),
+        "{err}"
+    );
+    // A key without the premium plan: one request, and the way out named.
+    let server = MockServer::start(|_, _| {
+        Response::json(
+            200,
+            r#"{"Information": "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans."}"#,
+        )
+    });
+    let err = AlphaVantage::new(&cfg(&server))
+        .unwrap()
+        .fetch("XYZ", d(2024, 1, 1), d(2024, 1, 31))
+        .unwrap_err();
+    assert_eq!(server.hits(), 1, "not retried");
+    assert!(matches!(err, FetchError::Plan { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("data.providers.alpha_vantage.events=false"),
         "{err}"
     );
 }

@@ -157,7 +157,8 @@ impl Bars {
     }
 
     /// The bars as a pyarrow table: `time`, `open`, `high`, `low`, `close`, `volume`
-    /// [, `adj_close`].
+    /// [, `adj_close`] [, `dividend`, `split` when the bars carry corporate actions: each on its
+    /// ex-date's row, 0 where none].
     fn to_arrow(&self) -> PyResult<PyArrowType<Table>> {
         to_py(qts_arrow::bars_batch(&self.series))
     }

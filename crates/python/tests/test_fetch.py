@@ -20,15 +20,25 @@ def fmp():
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
+            path = urlparse(self.path).path
             query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
-            requests.append(query)
+            requests.append((path, query))
             symbol = query.get("symbol", "")
-            if symbol == "BAD":
+            if path == "/stable/splits":
+                # Apple's 4:1 split, outside the asked days: none of these bars carries it.
+                body, status = b'[{"symbol": "AAPL", "date": "2020-08-31", "numerator": 4, "denominator": 1}]', 200
+            elif path == "/stable/dividends":
+                rows = [{"symbol": symbol, "date": "2024-01-03", "dividend": 0.24, "adjDividend": 0.24}]
+                body, status = json.dumps(rows).encode(), 200
+            elif path != "/stable/historical-price-eod/non-split-adjusted":
+                body, status = b'{"Error Message": "unexpected path"}', 404
+            elif symbol == "BAD":
                 body, status = b"{not json", 200
             else:
+                # The prices as traded, named as FMP's non-split-adjusted endpoint names them.
                 rows = [
-                    {"symbol": symbol, "date": "2024-01-03", "open": 10, "high": 11, "low": 9, "close": 10.5, "volume": 100},
-                    {"symbol": symbol, "date": "2024-01-02", "open": 10, "high": 11, "low": 9, "close": 10.2, "volume": 100},
+                    {"symbol": symbol, "date": "2024-01-03", "adjOpen": 10, "adjHigh": 11, "adjLow": 9, "adjClose": 10.5, "volume": 100},
+                    {"symbol": symbol, "date": "2024-01-02", "adjOpen": 10, "adjHigh": 11, "adjLow": 9, "adjClose": 10.2, "volume": 100},
                 ]
                 body, status = json.dumps(rows).encode(), 200
             self.send_response(status)
@@ -69,12 +79,18 @@ def test_fetch_fills_the_cache_and_read_bars_finds_the_symbol(fmp, tmp_path, mon
         ("AAPL", 2, "2024-01-02", "2024-01-03"),
         ("MSFT", 2, "2024-01-02", "2024-01-03"),
     ]
+    # Each symbol: its prices as traded, its splits and its dividends, over the days asked.
+    assert [path for path, _ in requests] == [
+        "/stable/historical-price-eod/non-split-adjusted", "/stable/splits", "/stable/dividends",
+    ] * 2
+    assert all((q["from"], q["to"]) == ("2024-01-02", "2024-01-03") for _, q in requests)
     sent = len(requests)
-    assert sent >= 2
     again = qts.fetch("AAPL", "2024-01-02", "2024-01-03", config=cfg)
     assert len(requests) == sent and again["symbols"][0]["requests"] == 0
     bars = qts.read_bars("AAPL", cfg).to_pandas()
     assert list(bars["close"]) == [10.2, 10.5]
+    # The dividend is kept with the bars (on its ex-date's row).
+    assert list(bars["dividend"]) == [0.0, 0.24]
     assert KEY not in json.dumps(report)
 
 

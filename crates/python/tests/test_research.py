@@ -49,7 +49,7 @@ def test_a_walk_forward_is_the_cli_walk_forward(cli_json):
         expected.pop(key)
     assert got.report == expected
     assert len(got.windows) == len(expected["windows"]) > 5
-    assert got.oos_equity.columns == ["date", "equity", "buy_and_hold"]
+    assert got.oos_equity.columns == ["date", "equity", "buy_and_hold", "exposure"]
     # No windows given: the configuration's backtest.walk_forward (756 / 252 / 252).
     by_config = qts.walk_forward(
         "examples/data/sp500_daily.csv", "sma-cross", {"fast": [10, 20, 40], "slow": [60, 120]},

@@ -652,6 +652,10 @@ pub fn run(
         &qts_report::html::walk_forward_report_page(&model, &what, source),
     )?;
     write(&page("monte_carlo.html"), &monte_carlo_page(&mc))?;
+    write(&page("oos_equity.csv"), &model.oos_equity_csv())?;
+    // Cash dividends are in a candidate's equity on raw and split prices with
+    // `backtest.dividends` on; on total-return prices they are in the prices.
+    let paid = active.dividends && active.price_basis != qts_data::actions::Basis::TotalReturn;
     let report = RunReport {
         data: source.to_string(),
         out_of_sample: OutOfSample {
@@ -664,8 +668,8 @@ pub fn run(
             data_end: Some(last_day.to_string()),
             bars_after,
         },
-        model: Headline::of(&model.out_of_sample),
-        sma_cross: Headline::of(&sma.out_of_sample),
+        model: Headline::of_walk(&model, paid),
+        sma_cross: Headline::of_walk(&sma, paid),
         buy_and_hold: Headline::of(&hold.out_of_sample),
         buy_and_hold_at_exposure: Some(Headline::of(&exposed_metrics)),
         against_buy_and_hold_at_exposure: vs_exposed,
@@ -705,6 +709,8 @@ pub fn run(
             epochs: cfg.model.training.epochs,
             architecture: cfg.model.architecture.to_string(),
             rebalance: cfg.trading.rebalance.to_string(),
+            price_basis: active.price_basis,
+            dividends: active.dividends,
             terms: Terms {
                 model: active.terms(),
                 sma_cross: sma_active.terms(),
@@ -716,6 +722,7 @@ pub fn run(
             walk_forward: page("walk_forward.html"),
             monte_carlo: page("monte_carlo.html"),
             data_quality: page("data_quality.html"),
+            oos_equity: page("oos_equity.csv"),
         },
         seconds: started.elapsed().as_secs_f64(),
         universe: run_universe,

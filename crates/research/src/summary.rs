@@ -158,9 +158,23 @@ pub struct Headline {
     pub num_trades: Option<f64>,
     /// Final equity.
     pub final_equity: Option<f64>,
+    /// Cash dividends its positions received out of sample (in the equity; paid when short).
+    /// `null` for buy-and-hold, whose dividends are reinvested in its total return, and on
+    /// `total_return` prices, where they are in the prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dividend_income: Option<f64>,
 }
 
 impl Headline {
+    /// The headline of a walk: its stitched metrics and the cash dividends it received
+    /// (`None`: none paid in cash, see [`Headline::dividend_income`]).
+    pub fn of_walk(walk: &crate::walk_forward::WalkForwardReport, paid: bool) -> Headline {
+        Headline {
+            dividend_income: paid.then_some(walk.dividend_income),
+            ..Headline::of(&walk.out_of_sample)
+        }
+    }
+
     /// The headline of a walk's stitched metrics.
     pub fn of(m: &Metrics) -> Headline {
         let get = |k: &str| m.get(k).map(|v| v.as_f64()).filter(|x| !x.is_nan());
@@ -172,6 +186,7 @@ impl Headline {
             annual_volatility: get("annual_volatility"),
             num_trades: get("num_trades"),
             final_equity: get("final_equity"),
+            dividend_income: None,
         }
     }
 }
@@ -228,6 +243,13 @@ pub struct RunSettings {
     pub architecture: String,
     /// The rebalancing rule.
     pub rebalance: String,
+    /// The price basis the bars were read on (`data.adjustment`).
+    #[serde(default)]
+    pub price_basis: qts_data::actions::Basis,
+    /// Whether cash dividends were paid to positions (`backtest.dividends`); buy-and-hold is
+    /// a total return when they are, or on `total_return` prices.
+    #[serde(default = "paid")]
+    pub dividends: bool,
     /// The terms each candidate traded under ([`qts_backtest::engine::ActiveSettings::terms`]):
     /// the baselines are not always sized as the model is, and the report says so.
     pub terms: Terms,
@@ -255,4 +277,12 @@ pub struct Reports {
     pub monte_carlo: PathBuf,
     /// The data's quality.
     pub data_quality: PathBuf,
+    /// The model's stitched out-of-sample equity, buy-and-hold's and the model's exposure
+    /// per close (`date,equity,buy_and_hold,exposure`).
+    #[serde(default)]
+    pub oos_equity: PathBuf,
+}
+
+fn paid() -> bool {
+    true
 }

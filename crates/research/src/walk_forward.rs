@@ -109,6 +109,11 @@ pub struct WalkForwardReport {
     /// The stitched out-of-sample equity: (date, equity, buy-and-hold's equity).
     #[serde(skip)]
     pub oos_equity: Vec<(String, f64, f64)>,
+    /// Cash dividends the out-of-sample positions received (paid, when short), summed over
+    /// the test windows: in the equity, on `raw` and `split` prices with
+    /// `backtest.dividends` on; 0 on `total_return` prices, where they are in the prices.
+    #[serde(default)]
+    pub dividend_income: f64,
     /// The net exposure at each close of `oos_equity`: positions' value over equity
     /// (`1 − cash / equity`; negative net short).
     #[serde(skip)]
@@ -166,15 +171,21 @@ impl WalkForwardReport {
         json
     }
 
-    /// `oos_equity.csv`.
+    /// `oos_equity.csv`: each out-of-sample close's equity, buy-and-hold's, and the net
+    /// exposure (positions' value over equity) at that close.
     pub fn oos_equity_csv(&self) -> String {
-        let mut out = String::from("date,equity,buy_and_hold\n");
-        for (d, e, b) in &self.oos_equity {
+        let mut out = String::from("date,equity,buy_and_hold,exposure\n");
+        for (i, (d, e, b)) in self.oos_equity.iter().enumerate() {
             out.push_str(d);
             out.push(',');
             qts_core::text::push_f64(&mut out, *e);
             out.push(',');
             qts_core::text::push_f64(&mut out, *b);
+            out.push(',');
+            qts_core::text::push_f64(
+                &mut out,
+                self.oos_exposure.get(i).copied().unwrap_or(f64::NAN),
+            );
             out.push('\n');
         }
         out
@@ -372,6 +383,7 @@ pub fn walk<E: From<ResearchError>>(
     let mut stitched: Vec<(String, f64, f64)> = Vec::new();
     let mut exposure: Vec<f64> = Vec::new();
     let mut trades = 0u64;
+    let mut dividend_income = 0.0;
     let mut holding = cash;
     // A universe's sections, each with the equity its window started from.
     let mut sections = Vec::new();
@@ -428,6 +440,7 @@ pub fn walk<E: From<ResearchError>>(
         holding = stitched.last().map_or(holding, |s| s.2);
         cash = r.equity.last().copied().unwrap_or(cash);
         trades += r.trades.len() as u64;
+        dividend_income += report.dividend_income;
         rows.push(WindowResult {
             window: k + 1,
             train_start: day(a).to_string(),
@@ -469,6 +482,7 @@ pub fn walk<E: From<ResearchError>>(
         ),
         oos_equity: stitched,
         oos_exposure: exposure,
+        dividend_income,
     })
 }
 

@@ -1,8 +1,14 @@
-//! Alpha Vantage: `GET /query?function=TIME_SERIES_DAILY&symbol=…&outputsize=full|compact`,
-//! answering `{"Meta Data": …, "Time Series (Daily)": {"YYYY-MM-DD": {"1. open": "…",
-//! "2. high", "3. low", "4. close", "5. volume"}}}` with numbers as strings. Failures come with
-//! status 200: `{"Error Message": …}` for an unknown symbol, `{"Note": …}` or
-//! `{"Information": …}` when the call frequency or the plan is exceeded.
+//! Alpha Vantage: `GET /query?function=TIME_SERIES_DAILY_ADJUSTED&symbol=…&outputsize=full|compact`
+//! (`events: true`, the default; a premium function), answering `{"Meta Data": …,
+//! "Time Series (Daily)": {"YYYY-MM-DD": {"1. open": "…", "2. high", "3. low", "4. close",
+//! "5. adjusted close", "6. volume", "7. dividend amount", "8. split coefficient"}}}` with
+//! numbers as strings: the prices as traded, Alpha Vantage's total-return close, and the
+//! dividend (cash per share, 0 for none) and split (new shares per old share, 1 for none) of
+//! each ex-date, read as the bars' actions. With `events: false`, `function=TIME_SERIES_DAILY`
+//! (`"5. volume"`): raw prices without events. Failures come with status 200:
+//! `{"Error Message": …}` for an unknown symbol, `{"Note": …}` or `{"Information": …}` when
+//! the call frequency is exceeded (retried), an `Information` naming a premium function when
+//! the key's plan lacks it (not retried: [`FetchError::Plan`]).
 
 use crate::settings::HttpProvider;
 use chrono::NaiveDate;
@@ -10,6 +16,7 @@ use serde_json::Value;
 
 use super::http::HttpClient;
 use super::{FetchError, Provider, normalise};
+use crate::actions::{ActionKind, CorporateAction};
 use crate::bars::BarSeries;
 
 const NAME: &str = "alpha_vantage";
@@ -17,6 +24,7 @@ const NAME: &str = "alpha_vantage";
 /// The Alpha Vantage provider.
 pub struct AlphaVantage {
     http: HttpClient,
+    events: bool,
     retries: u32,
     backoff: std::time::Duration,
     backoff_max: std::time::Duration,
@@ -43,6 +51,7 @@ impl AlphaVantage {
         }
         Ok(AlphaVantage {
             http: HttpClient::new(NAME, cfg),
+            events: cfg.events,
             retries: cfg.max_retries,
             backoff: std::time::Duration::from_millis(cfg.backoff_initial_ms),
             backoff_max: std::time::Duration::from_millis(
@@ -55,6 +64,14 @@ impl AlphaVantage {
 impl Provider for AlphaVantage {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn prices(&self) -> &'static str {
+        if self.events {
+            super::RAW_WITH_EVENTS
+        } else {
+            ""
+        }
     }
 
     fn fetch(&self, symbol: &str, from: NaiveDate, to: NaiveDate) -> Result<BarSeries, FetchError> {
@@ -106,7 +123,15 @@ impl AlphaVantage {
         // `compact` is the last 100 bars; anything older needs `full`.
         let recent = (chrono::Local::now().date_naive() - from).num_days() < 140;
         let query = [
-            ("function", "TIME_SERIES_DAILY".to_string()),
+            (
+                "function",
+                if self.events {
+                    "TIME_SERIES_DAILY_ADJUSTED"
+                } else {
+                    "TIME_SERIES_DAILY"
+                }
+                .to_string(),
+            ),
             ("symbol", symbol.to_string()),
             (
                 "outputsize",
@@ -137,6 +162,19 @@ impl AlphaVantage {
         }
         for key in ["Note", "Information"] {
             if let Some(msg) = json.get(key).and_then(Value::as_str) {
+                if msg.to_ascii_lowercase().contains("premium") {
+                    return Err(FetchError::Plan {
+                        provider: NAME,
+                        detail: self.http.scrub(msg),
+                        hint: if self.events {
+                            "TIME_SERIES_DAILY_ADJUSTED (prices with splits and dividends) is premium: \
+                             set data.providers.alpha_vantage.events=false for TIME_SERIES_DAILY, \
+                             raw prices without splits or dividends"
+                        } else {
+                            "choose another provider (--provider) or plan"
+                        },
+                    });
+                }
                 return Err(FetchError::Status {
                     provider: NAME,
                     status: 429,
@@ -153,6 +191,7 @@ impl AlphaVantage {
             symbol: symbol.to_string(),
             ..BarSeries::default()
         };
+        let mut adjusted = Vec::new();
         for (date, row) in series {
             let time = crate::io::parse_time(date)
                 .ok_or_else(|| malformed(format!("`{date}` is not a date")))?;
@@ -167,7 +206,30 @@ impl AlphaVantage {
             bars.high.push(num("2. high")?);
             bars.low.push(num("3. low")?);
             bars.close.push(num("4. close")?);
-            bars.volume.push(num("5. volume")?);
+            if self.events {
+                adjusted.push(num("5. adjusted close")?);
+                bars.volume.push(num("6. volume")?);
+                for (key, kind) in [
+                    ("7. dividend amount", ActionKind::Dividend),
+                    ("8. split coefficient", ActionKind::Split),
+                ] {
+                    let value = kind
+                        .cell(num(key)?)
+                        .map_err(|e| malformed(format!("{date}: `{key}` {e}")))?;
+                    if let Some(value) = value {
+                        bars.actions.push(CorporateAction {
+                            date: time.date(),
+                            kind,
+                            value,
+                        });
+                    }
+                }
+            } else {
+                bars.volume.push(num("5. volume")?);
+            }
+        }
+        if self.events {
+            bars.adj_close = Some(adjusted);
         }
         Ok(normalise(bars, from, to))
     }

@@ -18,10 +18,22 @@ pub use fmp::Fmp;
 pub use local::Local;
 pub use yahoo::Yahoo;
 
+/// [`Provider::prices`] of a provider whose bars are the prices as traded, with their splits
+/// and dividends as actions.
+pub const RAW_WITH_EVENTS: &str = "raw with splits and dividends";
+
 /// A source of daily bars.
 pub trait Provider {
     /// The provider's name, as in `data_sources.yaml` and cache paths.
     fn name(&self) -> &'static str;
+
+    /// What the provider's bars are, recorded in each cache file it fills: a file written
+    /// under another answer (FMP's split-adjusted prices before it fetched raw prices with
+    /// their events, say) is fetched again in full rather than merged with bars on another
+    /// basis. Empty for what every provider served before events were fetched.
+    fn prices(&self) -> &'static str {
+        ""
+    }
 
     /// Daily bars of `symbol` from `from` to `to`, both included, oldest first. An empty
     /// series is not an error: the range may hold no trading day.
@@ -41,6 +53,17 @@ pub enum FetchError {
         provider: &'static str,
         /// The provider's message, key removed.
         detail: String,
+    },
+    /// The provider serves this request only under another plan (Alpha Vantage's premium
+    /// functions): no retry.
+    #[error("{provider} refused the request under this API key's plan ({detail}); {hint}")]
+    Plan {
+        /// Provider.
+        provider: &'static str,
+        /// The provider's message, key removed.
+        detail: String,
+        /// What to change.
+        hint: &'static str,
     },
     /// No API key is configured.
     #[error("{provider} needs an API key: set {variable} in the environment or .env")]

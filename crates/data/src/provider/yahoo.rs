@@ -22,6 +22,7 @@ const NAME: &str = "yahoo";
 /// The Yahoo provider (no API key).
 pub struct Yahoo {
     http: HttpClient,
+    events: bool,
 }
 
 impl Yahoo {
@@ -36,6 +37,7 @@ impl Yahoo {
     pub fn new(cfg: &HttpProvider) -> Yahoo {
         Yahoo {
             http: HttpClient::new(NAME, cfg),
+            events: cfg.events,
         }
     }
 }
@@ -151,7 +153,11 @@ impl Provider for Yahoo {
                 None => None,
             },
             source_rows: Vec::new(),
-            actions: dividends(result, offset).map_err(|m| malformed(&m))?,
+            actions: if self.events {
+                dividends(result, offset).map_err(|m| malformed(&m))?
+            } else {
+                Vec::new()
+            },
         };
         Ok(normalise(bars, from, to))
     }

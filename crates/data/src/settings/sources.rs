@@ -127,6 +127,13 @@ pub struct HttpProvider {
     /// Use the provider's older API (FMP: v3 `historical-price-full`).
     #[default(false)]
     pub legacy_api: bool,
+    /// Fetch the splits and dividends with the bars. FMP: the prices as traded
+    /// (`non-split-adjusted`) with its split and dividend lists, three requests a symbol
+    /// (false: its split-adjusted prices alone, no dividends). Alpha Vantage:
+    /// `TIME_SERIES_DAILY_ADJUSTED` (a premium function), its dividend and split columns (false:
+    /// `TIME_SERIES_DAILY`, raw prices without events). Yahoo: its chart's dividends.
+    #[default(true)]
+    pub events: bool,
 }
 
 impl HttpProvider {

@@ -51,10 +51,35 @@ impl Response {
     }
 }
 
+/// Whether `r` asks FMP for a symbol's splits or dividends (`/stable/splits`,
+/// `/stable/dividends`), which FMP is asked for after its prices.
+pub fn is_fmp_event(r: &Request) -> bool {
+    r.path == "/stable/splits" || r.path == "/stable/dividends"
+}
+
 impl MockServer {
+    /// A loopback FMP whose price requests `respond(request, n)` answers (`n` counts the price
+    /// requests from 0) and whose split and dividend lists hold no event.
+    pub fn fmp(
+        respond: impl Fn(&Request, usize) -> Response + Send + Sync + 'static,
+    ) -> MockServer {
+        let prices = std::sync::atomic::AtomicUsize::new(0);
+        MockServer::start(move |r, _| {
+            if is_fmp_event(r) {
+                return Response::json(200, "[]");
+            }
+            respond(r, prices.fetch_add(1, Ordering::SeqCst))
+        })
+    }
+
+    /// Requests for prices received so far (not FMP's split and dividend lists).
+    pub fn price_hits(&self) -> usize {
+        self.requests().iter().filter(|r| !is_fmp_event(r)).count()
+    }
+
     /// A loopback FMP that answers every symbol with the same two bars (2024-01-02 and 03).
     pub fn fmp_two_bars() -> MockServer {
-        MockServer::start(|r, _| {
+        MockServer::fmp(|r, _| {
             let s = r.query.get("symbol").cloned().unwrap_or_default();
             Response::json(
                 200,

@@ -7,6 +7,36 @@ use qts_research::summary::RunReport;
 use qts_research::walk_forward::WalkForwardReport;
 use qts_stats::significance::Verdict;
 
+/// The line naming the price basis, what buy-and-hold's return is, and the cash dividends the
+/// model and the SMA crossover received.
+fn prices(s: &RunReport) -> String {
+    let total =
+        s.settings.dividends || s.settings.price_basis == qts_data::actions::Basis::TotalReturn;
+    let mut line = format!(
+        "Prices: {}{} · buy-and-hold: {}.",
+        s.settings.price_basis.describe(),
+        if total {
+            ""
+        } else {
+            ", dividends off (backtest.dividends: false)"
+        },
+        if total {
+            "total return"
+        } else {
+            "price return"
+        }
+    );
+    if let (Some(m), Some(c)) = (s.model.dividend_income, s.sma_cross.dividend_income)
+        && (m != 0.0 || c != 0.0)
+    {
+        line.push_str(&format!(
+            " Dividends received out of sample: {m:.2} by the model, {c:.2} by the SMA crossover (in their equity)."
+        ));
+    }
+    line.push('\n');
+    line
+}
+
 /// `qts run`'s summary of `s`, with the three walks (model, SMA crossover, buy-and-hold) and
 /// the decision.
 pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -> String {
@@ -72,7 +102,7 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
     format!(
         "qts run on {} · out of sample {} .. {} ({} windows of {} bars, each model trained on the {} bars before) · {} epochs\n{t}\n\
-         {}Terms: the model traded {}; the SMA crossover {}; {holding} {}. Each starts every test window in cash and closes at its end, paying costs.{}\n\
+         {}{}Terms: the model traded {}; the SMA crossover {}; {holding} {}. Each starts every test window in cash and closes at its end, paying costs.{}\n\
          Verdict: {}. {}\n\
          On the point estimates the model {} both baselines (a higher total return and Sharpe ratio than each).\n\
          Deflated Sharpe ratio of the model for the {} candidates compared: {}; walk-forward efficiency {}.\n\
@@ -85,6 +115,7 @@ pub fn run(s: &RunReport, walks: [&WalkForwardReport; 3], decision: &Decision) -
         o.test_bars,
         o.train_bars,
         s.settings.epochs,
+        prices(s),
         s.universe.as_ref().map_or(String::new(), universe),
         s.settings.terms.model,
         if s.settings.terms.sma_cross == s.settings.terms.model {
