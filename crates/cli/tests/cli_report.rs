@@ -326,10 +326,13 @@ fn the_backtest_report_renders_every_chart_offline_in_a_browser() {
         - 1;
     assert!(trades > 10);
     assert!(html.contains(&format!("<h2>Trades ({trades} closed;")));
+    // Listed in each of the table's six orders (in order, by return both ways, by days held
+    // both ways, by side), one shown at a time by the page's style.
     let rows = html.matches("<tr><td>").count();
     let listed =
         html.matches("</td><td>long</td>").count() + html.matches("</td><td>short</td>").count();
-    assert_eq!(listed, trades + 10, "{rows} rows");
+    assert_eq!(listed, 6 * trades.min(500) + 10, "{rows} rows");
+    assert_eq!(html.matches("<tbody class=\"trades-").count(), 6);
     // `qts report` of the folder gives the same page.
     let again = qts(dir.path())
         .args(["-q", "report", "run", "--out", "again.html"])
@@ -368,6 +371,24 @@ fn the_backtest_report_renders_every_chart_offline_in_a_browser() {
     assert!(count("class=\"bar\"") > 40, "yearly bars and histograms");
     assert!(dom.contains("Trailed buy-and-hold by"));
     assert!(dom.contains("Sharpe"));
+    // The sortable trade table as the browser parsed it: its header in a `thead` (a bare row
+    // would land in a body the style hides), the six orders' bodies in one table after the
+    // radio buttons that show them, the first checked.
+    let table = &dom[dom.find("<div class=\"sortable\">").unwrap()..];
+    let table = &table[..table.find("</div>").unwrap()];
+    assert_eq!(table.matches("<input type=\"radio\"").count(), 6);
+    assert_eq!(table.matches("<table>").count(), 1);
+    assert!(
+        table.contains("<thead><tr><th>#</th>"),
+        "{}",
+        &table[..600.min(table.len())]
+    );
+    assert_eq!(
+        table.matches("<tbody").count(),
+        6,
+        "no body added by the parser"
+    );
+    assert!(table.contains("id=\"trades-order\" checked"));
     // A screenshot, kept for a person to look at.
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report");
     std::fs::create_dir_all(&shots).unwrap();

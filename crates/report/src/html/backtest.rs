@@ -82,19 +82,66 @@ fn trade_table(trades: &[TradeRow]) -> String {
     for (k, t) in ranked.iter().rev().take(5) {
         out.push_str(&row(k + 1, t));
     }
-    out.push_str("</table></div></div><details><summary>every trade, in order</summary>");
-    out.push_str(head);
-    for (k, t) in trades.iter().enumerate().take(TRADES_LISTED) {
-        out.push_str(&row(k + 1, t));
-    }
-    out.push_str("</table>");
+    out.push_str("</table></div></div><details><summary>every trade, sortable</summary>");
+    out.push_str(&sortable_trades(trades, head, &row));
     if trades.len() > TRADES_LISTED {
         out.push_str(&format!(
-            "<p>and {} more in trades.csv</p>",
+            "<p>{TRADES_LISTED} listed in each order; the other {} are in trades.csv</p>",
             trades.len() - TRADES_LISTED
         ));
     }
     out.push_str("</details>");
+    out
+}
+
+/// The orders the trade table can be read in: an id, its label, and the trades' order.
+#[allow(clippy::type_complexity)]
+const TRADE_ORDERS: [(&str, &str, fn(&TradeRow, &TradeRow) -> std::cmp::Ordering); 6] = [
+    ("order", "in order", |_, _| std::cmp::Ordering::Equal),
+    ("best", "return, best first", |a, b| b.ret.total_cmp(&a.ret)),
+    ("worst", "return, worst first", |a, b| {
+        a.ret.total_cmp(&b.ret)
+    }),
+    ("longest", "days held, longest first", |a, b| {
+        (b.exit - b.entry).cmp(&(a.exit - a.entry))
+    }),
+    ("shortest", "days held, shortest first", |a, b| {
+        (a.exit - a.entry).cmp(&(b.exit - b.entry))
+    }),
+    ("side", "side", |a, b| {
+        a.side.to_string().cmp(&b.side.to_string())
+    }),
+];
+
+/// The trades as one table that sorts without a script (the pages run none): a radio button
+/// per order, each order rendered once as a `tbody` that CSS shows while its button is checked.
+/// Each row keeps the trade's number in order; ties keep the order of the trades.
+fn sortable_trades(
+    trades: &[TradeRow],
+    head: &str,
+    row: &dyn Fn(usize, &TradeRow) -> String,
+) -> String {
+    let mut out = String::from("<div class=\"sortable\"><span>sort by</span>");
+    for (k, (id, label, _)) in TRADE_ORDERS.iter().enumerate() {
+        out.push_str(&format!(
+            "<input type=\"radio\" name=\"trade-order\" id=\"trades-{id}\"{}><label for=\"trades-{id}\">{label}</label>",
+            if k == 0 { " checked" } else { "" }
+        ));
+    }
+    // The header row (a `thead`: a bare row would be put in a body, hidden), then one body per
+    // order.
+    out.push_str(&head.replacen("<table><tr>", "<table><thead><tr>", 1));
+    out.push_str("</thead>");
+    for (id, _, order) in TRADE_ORDERS {
+        let mut listed: Vec<(usize, &TradeRow)> = trades.iter().enumerate().collect();
+        listed.sort_by(|a, b| order(a.1, b.1));
+        out.push_str(&format!("<tbody class=\"trades-{id}\">"));
+        for (k, t) in listed.into_iter().take(TRADES_LISTED) {
+            out.push_str(&row(k + 1, t));
+        }
+        out.push_str("</tbody>");
+    }
+    out.push_str("</table></div>");
     out
 }
 
@@ -856,6 +903,61 @@ pub(crate) fn universe_section(u: &qts_backtest::universe::UniverseStats) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_trade_table_lists_every_order_sorted_and_the_style_shows_each() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+        let trade = |entry: u32, exit: u32, ret: f64, side| TradeRow {
+            entry: day(entry),
+            exit: day(exit),
+            ret,
+            side,
+        };
+        use qts_backtest::portfolio::TradeSide::{Long, Short};
+        let trades = [
+            trade(2, 5, 0.01, Long),
+            trade(8, 20, -0.03, Short),
+            trade(22, 23, 0.05, Long),
+        ];
+        let html = sortable_trades(&trades, "<table><tr><th>#</th></tr>", &|k, t| {
+            format!("<tr><td>{k}</td><td>{}</td></tr>", t.ret)
+        });
+        // Each body lists the trades' numbers in its order.
+        let numbers = |id: &str| -> Vec<String> {
+            let body = html
+                .split(&format!("<tbody class=\"trades-{id}\">"))
+                .nth(1)
+                .unwrap();
+            let body = &body[..body.find("</tbody>").unwrap()];
+            body.split("<tr><td>")
+                .skip(1)
+                .map(|r| r[..r.find('<').unwrap()].to_string())
+                .collect()
+        };
+        for (id, expected) in [
+            ("order", ["1", "2", "3"]),
+            ("best", ["3", "1", "2"]),
+            ("worst", ["2", "1", "3"]),
+            ("longest", ["2", "1", "3"]),
+            ("shortest", ["3", "1", "2"]),
+            ("side", ["1", "3", "2"]),
+        ] {
+            assert_eq!(numbers(id), expected, "{id}");
+        }
+        assert!(
+            html.contains("<thead><tr><th>#</th></tr></thead>"),
+            "{html}"
+        );
+        assert_eq!(html.matches(" checked>").count(), 1);
+        // The page's style shows each order's body while its button is checked.
+        for (id, _, _) in TRADE_ORDERS {
+            assert!(
+                crate::html::STYLE
+                    .contains(&format!("#trades-{id}:checked~table tbody.trades-{id}")),
+                "{id}"
+            );
+        }
+    }
 
     #[test]
     fn every_definition_is_the_documented_one() {

@@ -34,6 +34,7 @@ table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}th{text-a
 td:first-child{text-align:left}table.settings td.value{text-align:left;font-family:ui-monospace,monospace;word-break:break-all}.groups{display:flex;flex-wrap:wrap;gap:24px}.groups table{min-width:320px}\
 svg{display:block;margin:8px 0}pre{background:#f6f7f9;padding:10px;overflow:auto;font-size:12px}\
 .note{color:#8a5300}.lin{display:none}#linear:checked~.log{display:none}#linear:checked~.lin{display:block}\
+.sortable input{position:absolute;opacity:0}.sortable span{margin-right:8px;color:#5a6475}.sortable label{cursor:pointer;display:inline-block;padding:2px 8px;margin:0 4px 6px 0;border:1px solid #ccd3de;border-radius:4px}.sortable input:checked+label{background:#e8eef8;border-color:#3868d8}.sortable tbody{display:none}#trades-order:checked~table tbody.trades-order,#trades-best:checked~table tbody.trades-best,#trades-worst:checked~table tbody.trades-worst,#trades-longest:checked~table tbody.trades-longest,#trades-shortest:checked~table tbody.trades-shortest,#trades-side:checked~table tbody.trades-side{display:table-row-group}\
 @media print{body{margin:0}h2{break-after:avoid}svg{break-inside:avoid}}";
 
 pub(crate) fn esc(s: &str) -> String {
