@@ -118,6 +118,11 @@ pub struct EngineConfig {
     pub basis: qts_data::actions::Basis,
     /// Whether cash dividends of the bars' actions are paid (`backtest.dividends`).
     pub dividends: bool,
+    /// Shares held at the first traded bar's close ([`EngineConfig::trade_from`]), each
+    /// valued at that close, besides the cash (`initial_capital`): an account opened with the
+    /// holdings of a real one (`qts paper init --holdings`). Each is a lot entered at that
+    /// close without a commission; the strategy's first decision takes them to its targets.
+    pub opening: Vec<(String, f64)>,
 }
 
 impl EngineConfig {
@@ -146,6 +151,7 @@ impl EngineConfig {
             strategy_weights: false,
             basis: cfg.price_basis(),
             dividends: b.dividends,
+            opening: Vec::new(),
         }
     }
 
@@ -768,6 +774,12 @@ impl<'a> Engine<'a> {
             self.fill_pending(t, false);
             // 2. Protective exits against this bar's range.
             self.protective_exits(t);
+            // An account opened with holdings holds them from the first traded close: its
+            // value there is where its drawdown starts.
+            if t == from && !self.cfg.opening.is_empty() {
+                self.open_holdings(t)?;
+                marks.peak = f64::MIN;
+            }
             // 3. A symbol whose bars ended at the close before while the calendar goes on is
             //    delisted: its position closes at its last close and its orders are
             //    cancelled. Then the marks at the close, and the breaker.
@@ -1082,6 +1094,27 @@ impl<'a> Engine<'a> {
     }
 
     /// Cash plus positions at bar `t`'s closes.
+    /// [`EngineConfig::opening`]: each holding a lot entered at close `t`.
+    fn open_holdings(&mut self, t: usize) -> Result<(), BacktestError> {
+        for (symbol, shares) in &self.cfg.opening {
+            let Some(s) = self.bars.iter().position(|b| &b.symbol == symbol) else {
+                return Err(BacktestError::Config(format!(
+                    "the holding of `{symbol}` is not a symbol of the data"
+                )));
+            };
+            let b = &self.bars[s];
+            let close = b.close[t];
+            if !has_bar(b, t) || !close.is_finite() {
+                return Err(BacktestError::Config(format!(
+                    "the holding of `{symbol}` has no close on {}, the first day traded",
+                    b.time[t].date()
+                )));
+            }
+            self.portfolio.hold(s, *shares, close, t, b.time[t]);
+        }
+        Ok(())
+    }
+
     fn equity_at(&mut self, t: usize) -> f64 {
         self.load_closes(t);
         self.portfolio.equity(&self.closes)

@@ -106,6 +106,31 @@ impl Portfolio {
         }
     }
 
+    /// Holds `shares` of a symbol bought before the account's first bar (an account opened
+    /// with holdings): a lot entered at `price` on `bar`, no cash paid, no commission.
+    pub fn hold(
+        &mut self,
+        symbol: usize,
+        shares: f64,
+        price: f64,
+        bar: usize,
+        time: NaiveDateTime,
+    ) {
+        if shares == 0.0 {
+            return;
+        }
+        self.lots[symbol].push(Lot {
+            size: shares,
+            entry_price: price,
+            entry_bar: bar,
+            entry_time: time,
+            entry_commission: 0.0,
+            dividends: 0.0,
+            split: 1.0,
+        });
+        self.net[symbol] = self.lots[symbol].iter().map(|l| l.size).sum();
+    }
+
     /// A symbol's open lots, oldest first.
     pub fn lots(&self, symbol: usize) -> &[Lot] {
         &self.lots[symbol]

@@ -816,3 +816,67 @@ fn a_grid_row_is_the_single_backtest_of_its_pair_and_a_bad_pair_is_refused() {
     }
     assert!(sma_grid(&bars, &[(5, 20), (30, 10)], &cfg, &metrics).is_err());
 }
+
+/// Holds nothing from its first decision on.
+struct Flat;
+
+impl Strategy for Flat {
+    fn name(&self) -> String {
+        "flat".into()
+    }
+    fn warmup(&self) -> usize {
+        0
+    }
+    fn on_bar(&mut self, _: &Context<'_>) -> Vec<Action> {
+        vec![Action::Target {
+            symbol: 0,
+            strength: 0.0,
+            forecast: None,
+        }]
+    }
+}
+
+#[test]
+fn an_account_opened_with_holdings_holds_them_from_its_first_close() {
+    // Closes 100, 105, 110; opens 102 and 104 on the second and third bars.
+    let b = bars(&[
+        (100.0, 101.0, 99.0, 100.0),
+        (102.0, 106.0, 101.0, 105.0),
+        (104.0, 111.0, 103.0, 110.0),
+    ]);
+    let mut cfg = plain();
+    cfg.initial_capital = 1_000.0;
+    cfg.trade_from = 1;
+    cfg.opening = vec![("T".into(), 100.0)];
+    // Kept while no target says otherwise (rebalancing only when a target changes): valued
+    // at each close, the cash untouched, no fill, no commission.
+    let mut kept = cfg.clone();
+    kept.rebalance = Frequency::Signal;
+    let r = run(std::slice::from_ref(&b), &mut Never, &kept).unwrap();
+    assert_eq!(
+        r.equity,
+        vec![1_000.0 + 100.0 * 105.0, 1_000.0 + 100.0 * 110.0]
+    );
+    assert_eq!(
+        r.drawdown[0], 0.0,
+        "the account's value at its first close is its start"
+    );
+    assert!(r.fills.is_empty());
+    assert_eq!(r.open_positions, vec![("T".to_string(), 100.0)]);
+    // Taken to the strategy's target: sold at the next open, a round trip from the first
+    // close (entered at 105, sold at 104).
+    let r = run(std::slice::from_ref(&b), &mut Flat, &cfg).unwrap();
+    assert_eq!(
+        (r.fills[0].bar, r.fills[0].size, r.fills[0].price),
+        (2, -100.0, 104.0)
+    );
+    assert_eq!(r.equity[1], 1_000.0 + 100.0 * 104.0);
+    assert_eq!(r.trades.len(), 1);
+    assert_eq!((r.trades[0].entry_price, r.trades[0].pnl), (105.0, -100.0));
+    // A holding of a symbol the data lacks is refused, naming it.
+    cfg.opening = vec![("XYZ".into(), 1.0)];
+    let e = run(std::slice::from_ref(&b), &mut Never, &cfg)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`XYZ`"), "{e}");
+}

@@ -445,8 +445,19 @@ pub enum PaperCommand {
 #[derive(Debug, Args)]
 pub struct PaperInitArgs {
     /// Starting cash.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub cash: f64,
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        required_unless_present = "holdings",
+        conflicts_with = "holdings"
+    )]
+    pub cash: Option<f64>,
+    /// Start from a real account's holdings: CSV `symbol,shares` with a `CASH,amount` line
+    /// (as `qts decide --holdings` reads); the shares are held from the first step's close,
+    /// valued at it, and P&L is measured from that value.
+    #[arg(long, value_name = "FILE")]
+    pub holdings: Option<PathBuf>,
     /// Bars the account trades (files are stored as absolute paths).
     #[command(flatten)]
     pub live: LiveArgs,

@@ -411,6 +411,17 @@ pub fn for_account(
     let Some(path) = &args.holdings else {
         return Ok(decision);
     };
+    let (shown, text) = holdings_file(path)?;
+    session
+        .with_holdings(decision, Some((&shown, &text)))
+        .map_err(crate::failure::input)
+}
+
+/// A `--holdings` file's name and text, read capped (1 MiB) as the untrusted input it is.
+///
+/// # Errors
+/// Exit 2 naming the file: unreadable, too large, not UTF-8.
+pub fn holdings_file(path: &std::path::Path) -> Result<(String, String), Failure> {
     crate::output::reads(path);
     let shown = path.display().to_string();
     let bytes = match qts_core::fs::read_capped(path, 1 << 20) {
@@ -424,9 +435,7 @@ pub fn for_account(
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| crate::failure::input(format!("--holdings {shown}: not UTF-8 text")))?;
-    session
-        .with_holdings(decision, Some((&shown, &text)))
-        .map_err(crate::failure::input)
+    Ok((shown, text))
 }
 
 /// Prints a decision as `--json` or a table.

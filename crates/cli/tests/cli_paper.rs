@@ -929,3 +929,168 @@ fn a_paper_account_crossing_a_split_keeps_its_value_and_equals_the_raw_backtest(
         .collect();
     assert!(values.windows(2).all(|w| w[1] / w[0] > 0.9), "{values:?}");
 }
+
+/// `paper init --holdings`: an account that mirrors a real one holds its shares from the first
+/// step's close, is measured from that value, and its first orders are the ones
+/// `qts decide --holdings` gives for the same account at the same close.
+#[test]
+fn a_paper_account_opened_with_holdings_starts_from_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("h.csv"),
+        "symbol,shares\ngoog_daily,100\nCASH,20000\n",
+    )
+    .unwrap();
+    let out = qts(d)
+        .args(["-q", "paper", "init", "--holdings", "h.csv", "--data"])
+        .arg(sample(GOOG))
+        .args(["--param", "fast=10", "--param", "slow=20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("with 20000.00 cash and 100 goog_daily"),
+        "{}",
+        stdout(&out)
+    );
+    let s = status(d);
+    assert_eq!(
+        s["opening_holdings"],
+        serde_json::json!([["goog_daily", 100.0]])
+    );
+    assert_eq!(s["initial_cash"], 20000.0);
+    // The first step values the shares at its close: that is where P&L starts.
+    let first = json(&step(d, "2013-01-04"));
+    let close: f64 = std::fs::read_to_string(sample(GOOG))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("2013-01-04"))
+        .unwrap()
+        .split(',')
+        .nth(4)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(first["equity"].as_f64().unwrap(), 20000.0 + 100.0 * close);
+    assert_eq!(first["cash"], 20000.0);
+    assert_eq!(
+        (first["day_return"].as_f64(), first["pnl"].as_f64()),
+        (Some(0.0), Some(0.0))
+    );
+    let held = &first["decision"]["positions"][0];
+    assert_eq!(held["shares"], 100.0);
+    // Its orders take the account to the strategy's target, as `qts decide --holdings` orders
+    // for the same account at the same close.
+    let decided = json(
+        &qts(d)
+            .args([
+                "-q",
+                "decide",
+                "--json",
+                "--offline",
+                "--as-of",
+                "2013-01-04",
+            ])
+            .args([
+                "--strategy",
+                "sma-cross",
+                "--param",
+                "fast=10",
+                "--param",
+                "slow=20",
+            ])
+            .arg("--data")
+            .arg(sample(GOOG))
+            .args(["--holdings", "h.csv"])
+            .output()
+            .unwrap(),
+    );
+    let orders = |v: &serde_json::Value| -> Vec<(String, f64)> {
+        v["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["side"].as_str().unwrap().to_string(),
+                    o["shares"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert!(!orders(&decided).is_empty(), "the target is not 100 shares");
+    assert_eq!(orders(&first["decision"]), orders(&decided));
+    // The next close fills them; P&L is measured from the opening value.
+    let next = json(&step(d, "2013-01-07"));
+    assert_eq!(
+        next["fills"].as_array().unwrap().len(),
+        orders(&decided).len()
+    );
+    let s = status(d);
+    assert_eq!(
+        s["opening_value"].as_f64().unwrap(),
+        20000.0 + 100.0 * close
+    );
+    assert!(
+        (s["pnl"].as_f64().unwrap()
+            - (next["equity"].as_f64().unwrap() - (20000.0 + 100.0 * close)))
+            .abs()
+            < 1e-9
+    );
+    // The history's first day returns nothing: the account starts there.
+    let rows = history(d);
+    let first_return: f64 = rows
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(4)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(first_return, 0.0, "{rows}");
+
+    // Bad holdings: exit 2 naming the file and line; nothing opened.
+    for (text, shown) in [
+        (
+            "symbol,shares\nAAPL,3\nCASH,1\n",
+            "h2.csv:2: `AAPL` is not a symbol",
+        ),
+        (
+            "symbol,shares\ngoog_daily,2.5\nCASH,1\n",
+            "2.5 shares of `goog_daily`",
+        ),
+        ("symbol,shares\ngoog_daily,2\n", "no `CASH,amount` line"),
+        (
+            "symbol,shares\ngoog_daily,2\nCASH,-5\n",
+            "must not be negative",
+        ),
+    ] {
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("h2.csv"), text).unwrap();
+        let out = qts(other.path())
+            .args(["-q", "paper", "init", "--holdings", "h2.csv", "--data"])
+            .arg(sample(GOOG))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{text}: {}", stderr(&out));
+        assert!(stderr(&out).contains(shown), "{text}: {}", stderr(&out));
+        assert!(!other.path().join("artifacts/paper.sqlite").exists());
+    }
+    // Cash and holdings together: the holdings' CASH line is the cash.
+    let out = qts(d)
+        .args([
+            "paper",
+            "init",
+            "--cash",
+            "5",
+            "--holdings",
+            "h.csv",
+            "--data",
+        ])
+        .arg(sample(GOOG))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -74,6 +74,8 @@ const MIGRATIONS: &[&str] = &[
         threshold REAL,
         delivered INTEGER NOT NULL DEFAULT 0
     );",
+    // 2: the holdings an account was opened with (`symbol, shares` pairs as JSON).
+    "ALTER TABLE account ADD COLUMN holdings TEXT NOT NULL DEFAULT '[]';",
 ];
 
 /// The schema version this build writes.
@@ -97,6 +99,22 @@ pub struct AccountSpec {
     /// Whether the risk overlays apply to a strategy that goes without them by default
     /// (`--overlays` for buy-and-hold).
     pub overlays: bool,
+    /// The shares the account was opened with besides its cash (`--holdings`), held from its
+    /// first day at that day's close; empty for an account opened with cash only.
+    pub holdings: Vec<(String, f64)>,
+}
+
+impl AccountSpec {
+    /// What the account's returns and P&L are measured from: its cash, or, opened with
+    /// holdings, its value at the first close (`first_equity`, the first step's; the cash
+    /// until a step has valued the holdings).
+    pub fn opening_value(&self, first_equity: Option<f64>) -> f64 {
+        if self.holdings.is_empty() {
+            self.initial_cash
+        } else {
+            first_equity.unwrap_or(self.initial_cash)
+        }
+    }
 }
 
 /// An open account file.
@@ -225,9 +243,17 @@ impl Account {
         spec: &AccountSpec,
         lock_timeout: Duration,
     ) -> Result<Account, PaperError> {
-        if !(spec.initial_cash.is_finite() && spec.initial_cash > 0.0) {
+        // With holdings the cash may be nothing (an account fully invested); never negative.
+        if spec.holdings.is_empty() {
+            if !(spec.initial_cash.is_finite() && spec.initial_cash > 0.0) {
+                return Err(PaperError::Invalid(format!(
+                    "--cash must be a positive amount, got {}",
+                    spec.initial_cash
+                )));
+            }
+        } else if !(spec.initial_cash.is_finite() && spec.initial_cash >= 0.0) {
             return Err(PaperError::Invalid(format!(
-                "--cash must be a positive amount, got {}",
+                "the holdings' cash (its CASH line) must not be negative, got {}",
                 spec.initial_cash
             )));
         }
@@ -258,8 +284,8 @@ impl Account {
             return Err(PaperError::Exists { path: shown, since });
         }
         tx.execute(
-            "INSERT INTO account (id, opened_at, initial_cash, strategy, params, signals, data, settings, overlays)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO account (id, opened_at, initial_cash, strategy, params, signals, data, settings, overlays, holdings)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 chrono::Utc::now().to_rfc3339(),
                 spec.initial_cash,
@@ -268,7 +294,8 @@ impl Account {
                 spec.signals,
                 serde_json::to_string(&spec.data).unwrap_or_default(),
                 spec.settings,
-                spec.overlays
+                spec.overlays,
+                serde_json::to_string(&spec.holdings).unwrap_or_default()
             ],
         )
         .map_err(|source| PaperError::Sql {
@@ -297,7 +324,7 @@ impl Account {
 pub(crate) fn read_spec(conn: &Connection, shown: &str) -> Result<AccountSpec, PaperError> {
     let row = conn
         .query_row(
-            "SELECT initial_cash, strategy, params, signals, data, settings, overlays FROM account",
+            "SELECT initial_cash, strategy, params, signals, data, settings, overlays, holdings FROM account",
             [],
             |r| {
                 Ok((
@@ -308,6 +335,7 @@ pub(crate) fn read_spec(conn: &Connection, shown: &str) -> Result<AccountSpec, P
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, bool>(6)?,
+                    r.get::<_, String>(7)?,
                 ))
             },
         )
@@ -317,7 +345,8 @@ pub(crate) fn read_spec(conn: &Connection, shown: &str) -> Result<AccountSpec, P
             what: "cannot read the account",
             source,
         })?;
-    let Some((initial_cash, strategy, params, signals, data, settings, overlays)) = row else {
+    let Some((initial_cash, strategy, params, signals, data, settings, overlays, holdings)) = row
+    else {
         return Err(PaperError::NoAccount {
             path: shown.to_string(),
         });
@@ -331,5 +360,9 @@ pub(crate) fn read_spec(conn: &Connection, shown: &str) -> Result<AccountSpec, P
         data: serde_json::from_str(&data).map_err(|_| bad("data list"))?,
         settings,
         overlays,
+        holdings: serde_json::from_str::<Vec<(String, f64)>>(&holdings)
+            .ok()
+            .filter(|h| h.iter().all(|(_, x)| x.is_finite()))
+            .ok_or_else(|| bad("holdings"))?,
     })
 }

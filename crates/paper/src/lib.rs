@@ -14,6 +14,7 @@
 //!     data: vec!["examples/data/goog_daily.csv".into()],
 //!     settings: String::new(),
 //!     overlays: false,
+//!     holdings: Vec::new(),
 //! };
 //! let account = Account::init("paper.sqlite".as_ref(), &spec, Duration::from_secs(10)).unwrap();
 //! println!("{:?}", account.status().unwrap().equity);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use qts_backtest::decide::OrderLine;
@@ -38,6 +38,12 @@ pub struct Status {
     pub params: Vec<(String, String)>,
     /// Starting cash.
     pub initial_cash: f64,
+    /// The shares the account was opened with (`--holdings`), held from its first day.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub opening_holdings: Vec<(String, f64)>,
+    /// What P&L and returns are measured from: the starting cash, or with holdings the
+    /// account's value at its first close (the cash until the first step).
+    pub opening_value: f64,
     /// First day traded (none before the first step).
     pub first_day: Option<String>,
     /// The last close stepped.
@@ -48,9 +54,9 @@ pub struct Status {
     pub cash: f64,
     /// Equity.
     pub equity: f64,
-    /// Equity − starting cash.
+    /// Equity − the opening value.
     pub pnl: f64,
-    /// Equity / starting cash − 1.
+    /// Equity / the opening value − 1.
     pub total_return: f64,
     /// Highest equity at a close.
     pub peak_equity: f64,
@@ -96,6 +102,14 @@ impl Account {
             .conn
             .query_row("SELECT first_day FROM account", [], |r| r.get(0))
             .map_err(&sql)?;
+        let first_equity: Option<f64> = self
+            .conn
+            .query_row("SELECT equity FROM steps ORDER BY day LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(&sql)?;
+        let opening = spec.opening_value(first_equity);
         let (steps, last_day, peak): (i64, Option<String>, Option<f64>) = self
             .conn
             .query_row(
@@ -113,9 +127,9 @@ impl Account {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .map_err(&sql)?,
-            None => (spec.initial_cash, spec.initial_cash),
+            None => (opening, spec.initial_cash),
         };
-        let peak = peak.unwrap_or(spec.initial_cash).max(spec.initial_cash);
+        let peak = peak.unwrap_or(opening).max(opening);
         let mut q = self
             .conn
             .prepare("SELECT symbol, shares, avg_entry, close FROM positions ORDER BY symbol")
@@ -171,13 +185,15 @@ impl Account {
             strategy: spec.strategy,
             params: spec.params,
             initial_cash: spec.initial_cash,
+            opening_holdings: spec.holdings.clone(),
+            opening_value: opening,
             first_day,
             last_day,
             steps,
             cash,
             equity,
-            pnl: equity - spec.initial_cash,
-            total_return: equity / spec.initial_cash - 1.0,
+            pnl: equity - opening,
+            total_return: equity / opening - 1.0,
             peak_equity: peak,
             drawdown: if peak > 0.0 { equity / peak - 1.0 } else { 0.0 },
             positions,
@@ -216,7 +232,7 @@ impl Account {
             .map_err(&sql)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(&sql)?;
-        let mut previous = spec.initial_cash;
+        let mut previous = spec.opening_value(rows.first().map(|r| r.1));
         Ok(rows
             .into_iter()
             .map(|(day, equity, cash, drawdown, fills, alerts)| {

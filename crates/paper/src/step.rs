@@ -172,6 +172,7 @@ pub fn step(
     let trade_from = first_day.as_deref().and_then(|d| d.parse().ok()).or(newest);
     let mut settings = request.settings.clone();
     settings.engine.initial_capital = spec.initial_cash;
+    settings.engine.opening = spec.holdings.clone();
     let decision = decide(
         request.market,
         request.strategy,
@@ -250,7 +251,15 @@ pub fn step(
         insert_order(&tx, o).map_err(sql("cannot record an order"))?;
     }
     fault::point("paper-step-after-orders");
-    let previous = recorded.last().map_or(spec.initial_cash, |x| x.1);
+    // Measured from the cash, or, opened with holdings, from the first close's value (the
+    // replay's first equity: the holdings at that close and the cash).
+    let opening = spec.opening_value(
+        recorded
+            .first()
+            .map(|x| x.1)
+            .or_else(|| r.equity.first().copied()),
+    );
+    let previous = recorded.last().map_or(opening, |x| x.1);
     let day_return = if previous > 0.0 {
         decision.equity / previous - 1.0
     } else {
@@ -301,7 +310,7 @@ pub fn step(
         equity: decision.equity,
         cash: decision.cash,
         day_return,
-        pnl: decision.equity - spec.initial_cash,
+        pnl: decision.equity - opening,
         fills,
         decision,
         alerts,

@@ -27,6 +27,7 @@ fn spec(cfg: &QtsConfig) -> AccountSpec {
         data: vec!["goog".into()],
         settings: settings_fingerprint(cfg),
         overlays: false,
+        holdings: Vec::new(),
     }
 }
 
@@ -189,4 +190,28 @@ fn the_monitoring_checks_fire_at_their_thresholds() {
     // The first trade's costs are a loss and a drawdown on 2013-01-07; flat days raise nothing.
     assert_eq!(kinds, ["drawdown", "daily_loss"]);
     assert_eq!(account.status().unwrap().alerts, 2);
+}
+
+#[test]
+fn an_account_of_the_first_schema_is_migrated_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paper.sqlite");
+    let cfg = QtsConfig::default();
+    Account::init(&path, &spec(&cfg), WAIT).unwrap();
+    // Back to version 1: the account table without its `holdings` column.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("ALTER TABLE account DROP COLUMN holdings; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let account = Account::open(&path, false, WAIT).unwrap();
+    let spec = account.spec().unwrap();
+    assert!(spec.holdings.is_empty());
+    assert_eq!(spec.initial_cash, 50_000.0);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    assert_eq!(account.status().unwrap().opening_value, 50_000.0);
 }

@@ -98,7 +98,7 @@ fn decide(
 #[pyfunction]
 #[pyo3(signature = (
     cash, inputs, strategy, params, signals=None, overlays=false, offline=false,
-    history_from=None, config=None
+    history_from=None, config=None, holdings=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn paper_open(
@@ -112,10 +112,12 @@ fn paper_open(
     offline: bool,
     history_from: Option<String>,
     config: Option<&Config>,
+    holdings: Option<String>,
 ) -> PyResult<String> {
     let loaded = loaded(config)?;
     let ask = OpenAsk {
         cash,
+        holdings: holdings.map(|text| ("holdings".to_string(), text)),
         inputs,
         strategy,
         params,

@@ -206,6 +206,34 @@ def test_the_paper_account_from_python_is_qts_paper(qts_bin, tmp_path, monkeypat
     assert len(qts.paper_history(cfg)) == 3
 
 
+def test_a_paper_account_opened_with_holdings_from_python_is_the_cli_one(qts_bin, tmp_path, monkeypatch):
+    import subprocess
+
+    rel = ["paper.database=paper.sqlite", "monitoring.alert_log=alerts.jsonl", "mlflow.local_store=runs"]
+    goog = str(GOOG)
+    (tmp_path / "cli").mkdir()
+    (tmp_path / "cli" / "h.csv").write_text("symbol,shares\ngoog_daily,100\nCASH,20000\n")
+
+    def cli(*args: str) -> str:
+        cmd = [qts_bin, "-C", str(ROOT / "config"), *sum((["--set", o] for o in rel), []), *args]
+        done = subprocess.run(cmd, cwd=tmp_path / "cli", capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("paper", "init", "--holdings", "h.csv", "--data", goog)
+    (tmp_path / "py").mkdir()
+    monkeypatch.chdir(tmp_path / "py")
+    cfg = qts.Config.load(ROOT / "config", rel)
+    opened = qts.paper_open(None, goog, config=cfg, holdings={"goog_daily": 100, "CASH": 20000})
+    assert opened["opening_holdings"] == [["goog_daily", 100.0]] and opened["initial_cash"] == 20000
+    for day in ("2012-06-01", "2012-06-04"):
+        want = json.loads(cli("paper", "step", "--as-of", day, "--json"))
+        assert qts.paper_step(day, cfg) == want, day
+    assert qts.paper_status(cfg) == json.loads(cli("paper", "status", "--json"))
+    with pytest.raises(ValueError, match="either cash or holdings"):
+        qts.paper_open(5, goog, config=cfg, holdings={"CASH": 1})
+
+
 def test_tracked_calls_land_in_the_cli_run_store_and_reproduce(qts_bin, cli, tmp_path):
     overrides = where(tmp_path, "py")
     cfg = qts.Config.load("config", overrides)

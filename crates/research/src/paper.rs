@@ -34,8 +34,12 @@ pub fn database(loaded: &Loaded) -> (PathBuf, Duration) {
 /// What a new account follows.
 #[derive(Debug, Clone)]
 pub struct OpenAsk {
-    /// Starting cash.
+    /// Starting cash (with `holdings`, their `CASH` line's instead).
     pub cash: f64,
+    /// A real account's holdings to start from: the text of a `symbol,shares` CSV with a
+    /// `CASH,amount` line (as `qts decide --holdings` reads), and its name for errors. The
+    /// shares are held from the first step's close, valued at it.
+    pub holdings: Option<(String, String)>,
     /// Bar files or symbols.
     pub inputs: Vec<String>,
     /// A registered strategy name.
@@ -89,8 +93,30 @@ pub fn open(
         },
     )?;
     session.strategy()?;
+    let (cash, holdings) = match &ask.holdings {
+        None => (ask.cash, Vec::new()),
+        Some((source, text)) => {
+            let symbols: Vec<String> = session
+                .market
+                .bars()
+                .iter()
+                .map(|b| b.symbol.clone())
+                .collect();
+            let h = qts_backtest::decide::Holdings::parse(source, text, &symbols)?;
+            let whole = !loaded.config.trading.fractional_shares;
+            if let Some((symbol, x)) = h.shares.iter().find(|(_, x)| whole && x.fract() != 0.0) {
+                return Err(ResearchError::Backtest(
+                    qts_backtest::BacktestError::Config(format!(
+                        "{source}: {x} shares of `{symbol}`, but the account trades whole shares (trading.fractional_shares: false)"
+                    )),
+                ));
+            }
+            let held = h.shares.into_iter().filter(|(_, x)| *x != 0.0).collect();
+            (h.cash, held)
+        }
+    };
     let spec = AccountSpec {
-        initial_cash: ask.cash,
+        initial_cash: cash,
         strategy: ask.strategy.clone(),
         params: ask.params.clone(),
         signals: ask
@@ -100,11 +126,12 @@ pub fn open(
         data: ask.inputs.iter().map(|d| absolute(d)).collect(),
         settings: settings_fingerprint(&loaded.config),
         overlays: ask.overlays,
+        holdings,
     };
     let (path, wait) = database(&loaded);
     let account = Account::init(&path, &spec, wait)?;
     let status = account.status()?;
-    tracing::info!(database = %path.display(), cash = ask.cash, "paper account opened");
+    tracing::info!(database = %path.display(), cash, holdings = spec.holdings.len(), "paper account opened");
     Ok((path, spec, status))
 }
 

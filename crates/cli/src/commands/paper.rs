@@ -30,10 +30,16 @@ pub fn run(global: &GlobalArgs, command: &PaperCommand) -> Result<(), Failure> {
 
 fn init(loaded: Arc<Loaded>, args: &PaperInitArgs) -> Result<(), Failure> {
     crate::setup::distinct_files(&args.live.data)?;
+    let holdings = args
+        .holdings
+        .as_deref()
+        .map(crate::setup::holdings_file)
+        .transpose()?;
     let (path, spec, status) = qts_research::paper::open(
         loaded,
         &OpenAsk {
-            cash: args.cash,
+            cash: args.cash.unwrap_or(0.0),
+            holdings,
             inputs: inputs(&args.live),
             strategy: args.strategy.name().to_string(),
             params: parse_params(&args.strategy.params)?,
@@ -46,11 +52,23 @@ fn init(loaded: Arc<Loaded>, args: &PaperInitArgs) -> Result<(), Failure> {
     if args.json {
         return print(&json(&status)?);
     }
+    let held = if spec.holdings.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " and {} (held from the first step's close, valued at it; P&L is measured from that value)",
+            spec.holdings
+                .iter()
+                .map(|(s, x)| format!("{x} {s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     print(&format!(
-        "Opened a paper account in {} with {:.2} cash, following {} on {}.\n\
+        "Opened a paper account in {} with {:.2} cash{held}, following {} on {}.\n\
          Step it after each close: qts paper step [--as-of DATE] [--offline]\n",
         path.display(),
-        args.cash,
+        spec.initial_cash,
         spec.strategy,
         spec.data.join(", ")
     ))

@@ -1129,7 +1129,7 @@ def decide(
 
 
 def paper_open(
-    cash: float,
+    cash: Optional[float],
     data: Union[PathLike, Sequence[PathLike]],
     strategy: str = "sma-cross",
     params: Optional[Mapping[str, Any]] = None,
@@ -1139,16 +1139,26 @@ def paper_open(
     overlays: bool = False,
     offline: bool = False,
     history_from: Optional[str] = None,
+    holdings: Optional[Mapping[str, float]] = None,
 ) -> dict:
     """Opens a paper account (``qts paper init --json``) in the configuration's
-    ``paper.database``, following ``strategy`` on ``data`` (files or symbols)."""
+    ``paper.database``, following ``strategy`` on ``data`` (files or symbols). ``holdings``
+    (``{"CASH": 5000, "AAPL": 10}``, as ``--holdings``) starts it from a real account's shares
+    and cash instead of ``cash`` (pass ``None``): held from the first step's close."""
     many = list(data) if isinstance(data, (list, tuple)) else [data]
     pairs = [(str(k), _param_text(v)) for k, v in (params or {}).items()]
+    held = None
+    if holdings is not None:
+        if cash is not None:
+            raise ValueError("give either cash or holdings (their CASH entry is the cash)")
+        held = "symbol,shares\n" + "".join(f"{k},{float(v)!r}\n" for k, v in holdings.items())
+    elif cash is None:
+        raise ValueError("cash is needed without holdings")
     return _json.loads(
         _qts.paper_open(
-            float(cash), [_os.fspath(d) for d in many], strategy, pairs,
+            float(cash or 0.0), [_os.fspath(d) for d in many], strategy, pairs,
             _os.fspath(signals) if signals is not None else None, overlays, offline, history_from,
-            _native_config(config),
+            _native_config(config), held,
         )
     )
 
