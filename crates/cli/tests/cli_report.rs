@@ -371,6 +371,14 @@ fn the_backtest_report_renders_every_chart_offline_in_a_browser() {
     assert!(count("class=\"bar\"") > 40, "yearly bars and histograms");
     assert!(dom.contains("Trailed buy-and-hold by"));
     assert!(dom.contains("Sharpe"));
+    // Hover values without a script: strips whose tooltips give the day and the values, on the
+    // two equity charts and the drawdown (200 each on 2,148 days).
+    assert_eq!(count("class=\"hover\""), 3 * 200);
+    assert!(
+        dom.contains("<title>2004-08-19 · strategy: 100000.00 · buy and hold: 100000.00</title>"),
+        "the first day's values"
+    );
+    assert!(dom.contains("<title>2004-08-19 · drawdown: 0.00%</title>"));
     // The sortable trade table as the browser parsed it: its header in a `thead` (a bare row
     // would land in a body the style hides), the six orders' bodies in one table after the
     // radio buttons that show them, the first checked.

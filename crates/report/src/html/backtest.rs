@@ -192,6 +192,12 @@ fn equity_chart(d: &RunData, log: bool) -> String {
         f.line(&mut out, &b, "#9aa3b2", "buy and hold");
     }
     f.line(&mut out, &a, "#3868d8", "strategy");
+    f.hover(
+        &mut out,
+        &d.days,
+        &[("strategy", &d.equity), ("buy and hold", &d.buy_and_hold)],
+        &|v| format!("{v:.2}"),
+    );
     out.push_str("</svg>");
     out
 }
@@ -240,6 +246,9 @@ fn drawdown_chart(d: &RunData) -> String {
     }
     f.axes(&mut out, &ticks(lo, 0.0, super::percent), &d.days);
     f.line(&mut out, &d.drawdown, "#c0392b", "drawdown");
+    f.hover(&mut out, &d.days, &[("drawdown", &d.drawdown)], &|v| {
+        format!("{:.2}%", 100.0 * v)
+    });
     out.push_str("</svg>");
     out
 }

@@ -75,6 +75,17 @@ fn equity_chart(runs: &[RunSeries]) -> String {
     for (k, (r, l)) in runs.iter().zip(&lines).enumerate() {
         f.line(&mut out, l, COLORS[k % COLORS.len()], &r.name);
     }
+    // Hover: each run's growth of 1 (the lines are its logarithm).
+    let growth: Vec<Vec<f64>> = lines
+        .iter()
+        .map(|l| l.iter().map(|x| x.exp()).collect())
+        .collect();
+    let named: Vec<(&str, &[f64])> = runs
+        .iter()
+        .zip(&growth)
+        .map(|(r, g)| (r.name.as_str(), g.as_slice()))
+        .collect();
+    f.hover(&mut out, &days, &named, &|v| format!("{v:.3}"));
     out.push_str("</svg>");
     out
 }

@@ -27,6 +27,9 @@ use qts_stats::metrics::Unit;
 /// The most points a drawn line has.
 pub const MAX_POINTS: usize = 1500;
 
+/// The most hover strips a line chart has ([`Frame::hover`]).
+pub const HOVER_STRIPS: usize = 200;
+
 pub(crate) const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d2330;padding:0 16px}\
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}\
 .sub{color:#5a6475}.verdict{font-size:16px;margin:12px 0;padding:10px 12px;background:#f3f6fb;border-left:4px solid #3868d8}.verdict.better{border-left-color:#2e8b57;background:#f0f8f3}.verdict.worse{border-left-color:#c0392b;background:#fbf1f0}\
@@ -177,6 +180,58 @@ impl Frame {
             }
         }
     }
+    /// Hover values without a script: up to [`HOVER_STRIPS`] transparent strips across the
+    /// plot, each over the days nearest it, whose tooltip (an SVG `<title>`) gives the day and
+    /// each series' value there, as `label` writes it (the values as they are, not as drawn:
+    /// a log-scale line's hover reads money).
+    pub(crate) fn hover(
+        &self,
+        out: &mut String,
+        days: &[NaiveDate],
+        series: &[(&str, &[f64])],
+        label: &dyn Fn(f64) -> String,
+    ) {
+        let n = days.len();
+        if n == 0 {
+            return;
+        }
+        let strips = n.min(HOVER_STRIPS);
+        let at = |k: usize| {
+            if strips == 1 {
+                0
+            } else {
+                (k * (n - 1) + (strips - 1) / 2) / (strips - 1)
+            }
+        };
+        let (top, height) = (self.top, self.h - self.top - 28.0);
+        for k in 0..strips {
+            let i = at(k);
+            let edge = |j: usize| self.x(j);
+            let left = if k == 0 {
+                self.left
+            } else {
+                (edge(at(k - 1)) + edge(i)) / 2.0
+            };
+            let right = if k + 1 == strips {
+                self.w - 10.0
+            } else {
+                (edge(i) + edge(at(k + 1))) / 2.0
+            };
+            let mut text = days[i].to_string();
+            for (name, values) in series {
+                if let Some(v) = values.get(i).filter(|v| v.is_finite()) {
+                    let _ = write!(text, " · {}: {}", name, label(*v));
+                }
+            }
+            let _ = write!(
+                out,
+                "<rect class=\"hover\" x=\"{left:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{height:.1}\" fill=\"#000\" fill-opacity=\"0\"><title>{}</title></rect>",
+                (right - left).max(0.5),
+                esc(&text)
+            );
+        }
+    }
+
     pub(crate) fn line(&self, out: &mut String, values: &[f64], color: &str, name: &str) {
         let mut pts = String::new();
         for i in decimate(values.len()) {

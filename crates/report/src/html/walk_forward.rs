@@ -143,6 +143,12 @@ fn equity_chart(rows: &[EquityRow]) -> String {
     f.axes(&mut out, &ticks(lo, hi, super::compact), &days);
     f.line(&mut out, &b, "#9aa3b2", "buy and hold");
     f.line(&mut out, &a, "#3868d8", "walk-forward, out of sample");
+    f.hover(
+        &mut out,
+        &days,
+        &[("out of sample", &a), ("buy and hold", &b)],
+        &|v| format!("{v:.2}"),
+    );
     out.push_str("</svg>");
     out
 }
