@@ -1360,7 +1360,7 @@ impl<'a> Engine<'a> {
             if ratio != 1.0 {
                 let held = self.portfolio.position(s);
                 let whole = !self.cfg.fractional_shares;
-                let (shares, cash) = self.portfolio.split(s, ratio, whole, open);
+                let (shares, cash) = self.portfolio.split(s, ratio, whole, open, t, time);
                 for p in self.pending.iter_mut().filter(|p| p.order.symbol == s) {
                     let scaled = p.order.size * ratio;
                     p.order.size = if whole { whole_shares(scaled) } else { scaled };

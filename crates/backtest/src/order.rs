@@ -80,6 +80,9 @@ qts_core::text_enum! {
         EndOfData => "end_of_data",
         /// The symbol's bars ended while the calendar went on (closed at its last close).
         Delisted => "delisted",
+        /// A split left a fraction of a share, paid in cash at the ex-date's open (a closed
+        /// trade, never an order).
+        Split => "split",
     }
 }
 

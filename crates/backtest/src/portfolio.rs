@@ -280,38 +280,48 @@ impl Portfolio {
         cash
     }
 
-    /// Splits a symbol's position `ratio` for one at `price` (the ex-date's open): every lot's
-    /// shares × ratio, entry price ÷ ratio; with `whole` shares, the fraction of a share left
-    /// over is paid in cash at `price` (taken from the newest lots). Returns the shares after
+    /// Splits a symbol's position `ratio` for one at `price` (the ex-date's open, `bar` at
+    /// `time`): every lot's shares × ratio, entry price ÷ ratio; with `whole` shares, the
+    /// fraction of a share left over is paid in cash at `price`, closed as a trade of its own
+    /// (exit reason `split`, first in first out as every closing is). Returns the shares after
     /// the split and the cash paid in lieu of the fraction.
-    pub fn split(&mut self, symbol: usize, ratio: f64, whole: bool, price: f64) -> (f64, f64) {
-        let lots = &mut self.lots[symbol];
-        for lot in lots.iter_mut() {
+    #[allow(clippy::too_many_arguments)]
+    pub fn split(
+        &mut self,
+        symbol: usize,
+        ratio: f64,
+        whole: bool,
+        price: f64,
+        bar: usize,
+        time: NaiveDateTime,
+    ) -> (f64, f64) {
+        for lot in self.lots[symbol].iter_mut() {
             lot.size *= ratio;
             lot.entry_price /= ratio;
             lot.split *= ratio;
         }
-        let net: f64 = lots.iter().map(|l| l.size).sum();
+        let net: f64 = self.lots[symbol].iter().map(|l| l.size).sum();
         let mut in_lieu = 0.0;
         if whole {
             let kept = scaled_shares(net);
-            let mut fraction = kept - kept.trunc();
-            in_lieu = fraction * price;
-            while fraction.abs() > 1e-12 {
-                let Some(lot) = lots.last_mut() else { break };
-                let cut = fraction.abs().min(lot.size.abs()).copysign(fraction);
-                lot.size -= cut;
-                fraction -= cut;
-                if lot.size.abs() < 1e-12 {
-                    lots.pop();
-                }
+            let fraction = kept - kept.trunc();
+            if fraction.abs() > 1e-12 {
+                in_lieu = fraction * price;
+                self.apply(
+                    symbol,
+                    -fraction,
+                    price,
+                    0.0,
+                    bar,
+                    time,
+                    crate::order::Reason::Split.as_str(),
+                );
             }
-            for lot in lots.iter_mut() {
+            for lot in self.lots[symbol].iter_mut() {
                 lot.size = scaled_shares(lot.size);
             }
-            self.cash += in_lieu;
         }
-        self.net[symbol] = lots.iter().map(|l| l.size).sum::<f64>();
+        self.net[symbol] = self.lots[symbol].iter().map(|l| l.size).sum::<f64>();
         (self.net[symbol], in_lieu)
     }
 }

@@ -173,12 +173,31 @@ fn a_three_for_two_split_pays_the_fraction_of_a_share_in_cash_at_the_open() {
     assert_eq!(r.cash[2], 89_933.0);
     assert_eq!(r.equity[2], 89_933.0 + 151.0 * 66.0);
     assert_eq!(r.actions[0].cash, 33.0);
+    // The half share sold at the open is part of the round trip: closed at the end, the trade
+    // holds all 151.5 split shares, bought at 100 / 1.5 and sold at 66, its P&L the equity's.
+    let mut closing = plain();
+    closing.close_at_end = true;
+    let r = run(
+        std::slice::from_ref(&b),
+        &mut Orders(vec![(151.5, OrderKind::Market)]),
+        &closing,
+    )
+    .unwrap();
+    let trip = &r.trades[0];
+    assert_eq!((trip.size, trip.exit_price, trip.split), (151.5, 66.0, 1.5));
+    assert!(
+        (trip.pnl - 151.5 * (66.0 - 100.0 / 1.5)).abs() < 1e-9,
+        "{}",
+        trip.pnl
+    );
+    assert!((r.equity[3] - (100_000.0 + trip.pnl)).abs() < 1e-9);
     // With fractional shares the half share is kept.
     let mut cfg = plain();
     cfg.fractional_shares = true;
     let r = run(&[b], &mut Orders(vec![(151.5, OrderKind::Market)]), &cfg).unwrap();
     assert_eq!(position(&r), 151.5);
     assert_eq!(r.cash[2], 89_900.0);
+    assert!(r.trades.is_empty());
 }
 
 #[test]
