@@ -305,3 +305,71 @@ fn buy_and_hold_is_the_same_total_return_on_raw_prices_with_actions_and_on_total
     assert_eq!(on_raw.dividend_income, paid);
     assert_eq!(on_tr.dividend_income, 0.0);
 }
+
+/// The engine's volatility and ATR read a raw series with a split as the split-adjusted one:
+/// Google's sample history with its prices before a bar inside an open trade doubled (volumes
+/// halved) and a 2:1 split there, traded by the SMA crossover with volatility sizing, a
+/// trailing stop and an ATR stop in fractional shares, gives the same equity and trades as the
+/// history itself, to 1e-9.
+#[test]
+fn volatility_sizing_and_the_atr_stop_read_across_a_split_as_on_adjusted_prices() {
+    let goog = qts_data::io::read_bars(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/data/goog_daily.csv"),
+    )
+    .unwrap();
+    let mut cfg = EngineConfig::from_config(&QtsConfig::default());
+    cfg.sizing.method = SizingMethod::VolatilityScaled;
+    cfg.stops.trailing_stop.enabled = true;
+    cfg.stops.atr_stop.enabled = true;
+    cfg.fractional_shares = true;
+    cfg.costs.slippage_model = SlippageModel::None;
+    cfg.basis = Basis::Raw;
+    let sma = || qts_backtest::strategy::SmaCross::new(10, 30).unwrap();
+    let adjusted = run(std::slice::from_ref(&goog), &mut sma(), &cfg).unwrap();
+    // The split falls inside the first trade held ten bars or more after bar 500.
+    let held = adjusted
+        .trades
+        .iter()
+        .find(|t| t.entry_bar > 500 && t.exit_bar >= t.entry_bar + 10)
+        .unwrap();
+    let at = held.entry_bar + 5;
+    let mut raw = goog.clone();
+    for t in 0..at {
+        raw.open[t] *= 2.0;
+        raw.high[t] *= 2.0;
+        raw.low[t] *= 2.0;
+        raw.close[t] *= 2.0;
+        raw.volume[t] /= 2.0;
+    }
+    raw.actions = vec![CorporateAction {
+        date: raw.time[at].date(),
+        kind: ActionKind::Split,
+        value: 2.0,
+    }];
+    let on_raw = run(std::slice::from_ref(&raw), &mut sma(), &cfg).unwrap();
+    assert!(
+        on_raw.trades.iter().any(|t| t.exit_reason == "atr_stop"),
+        "the ATR stop acted"
+    );
+    let crossing = on_raw
+        .trades
+        .iter()
+        .find(|t| t.entry_bar < at && t.exit_bar > at)
+        .unwrap();
+    assert_eq!(crossing.split, 2.0);
+    assert_eq!(on_raw.trades.len(), adjusted.trades.len());
+    for (t, (a, b)) in on_raw.equity.iter().zip(&adjusted.equity).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-9 * b,
+            "bar {t}: {a} on raw prices, {b} adjusted"
+        );
+    }
+    for (a, b) in on_raw.trades.iter().zip(&adjusted.trades) {
+        assert_eq!(
+            (a.entry_bar, a.exit_bar, a.exit_reason),
+            (b.entry_bar, b.exit_bar, b.exit_reason)
+        );
+        assert!((a.pnl - b.pnl).abs() <= 1e-6, "{} vs {}", a.pnl, b.pnl);
+    }
+}
