@@ -158,3 +158,23 @@ def test_a_rate_limit_is_retried_by_the_sdk_as_alpaca_asks(standin):
     with pytest.raises(APIError) as e:
         c.get_clock()
     assert e.value.status_code == 500
+
+
+def test_the_stand_in_runs_alone_from_its_script():
+    import subprocess
+    import sys
+
+    script = ROOT / "scripts" / "standins" / "alpaca.py"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--key-id", KEY_ID, "--secret", SECRET, "--cash", "5000", "--symbols", "SPY"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        c = client(url)
+        assert float(c.get_account().cash) == 5000.0
+        assert c.get_asset("SPY").symbol == "SPY"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
