@@ -587,9 +587,17 @@ fn splits(bars: &BarSeries, tolerance: f64, f: &mut Vec<Finding>) {
         }
     }
     if !hits.is_empty() {
+        let given = split_at.iter().filter(|r| **r != 1.0).count();
         let msg = format!(
-            "{} overnight moves match a split ratio; the prices may be unadjusted: {}",
+            "{} overnight moves match a split ratio and no split action explains them (checked against {}); the prices may be unadjusted: {}",
             hits.len(),
+            if given == 0 {
+                "no split action: the bars carry none — give them as a `split` column, with --events FILE, or fetch from a provider with events".to_string()
+            } else {
+                format!(
+                    "the {given} split actions the bars carry, from their file, --events or their provider"
+                )
+            },
             list(&hits)
         );
         f.push(finding(Check::Splits, Severity::Warning, msg, &rows));
@@ -796,6 +804,12 @@ mod tests {
         let r = run(&b);
         let s = r.findings.iter().find(|f| f.check == "splits").unwrap();
         assert!(s.message.contains("2024-07-02 (2:1)"), "{}", s.message);
+        assert!(
+            s.message.contains("checked against no split action")
+                && s.message.contains("--events FILE"),
+            "the way out is named: {}",
+            s.message
+        );
         let fresh = r.findings.iter().find(|f| f.check == "freshness").unwrap();
         assert_eq!(fresh.count, 6, "{}", fresh.message);
     }
