@@ -1093,7 +1093,6 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Cash plus positions at bar `t`'s closes.
     /// [`EngineConfig::opening`]: each holding a lot entered at close `t`.
     fn open_holdings(&mut self, t: usize) -> Result<(), BacktestError> {
         for (symbol, shares) in &self.cfg.opening {
@@ -1115,6 +1114,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Cash plus positions at bar `t`'s closes.
     fn equity_at(&mut self, t: usize) -> f64 {
         self.load_closes(t);
         self.portfolio.equity(&self.closes)

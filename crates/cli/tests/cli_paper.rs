@@ -1066,6 +1066,7 @@ fn a_paper_account_opened_with_holdings_starts_from_them() {
             "symbol,shares\ngoog_daily,2\nCASH,-5\n",
             "must not be negative",
         ),
+        ("symbol,shares\ngoog_daily,-2\nCASH,5\n", "does not short"),
     ] {
         let other = tempfile::tempdir().unwrap();
         std::fs::write(other.path().join("h2.csv"), text).unwrap();

@@ -193,7 +193,13 @@ impl Account {
             cash,
             equity,
             pnl: equity - opening,
-            total_return: equity / opening - 1.0,
+            // An account opened with shares and no cash is worth nothing until its first step
+            // values them.
+            total_return: if opening > 0.0 {
+                equity / opening - 1.0
+            } else {
+                0.0
+            },
             peak_equity: peak,
             drawdown: if peak > 0.0 { equity / peak - 1.0 } else { 0.0 },
             positions,

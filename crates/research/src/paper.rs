@@ -111,6 +111,17 @@ pub fn open(
                     )),
                 ));
             }
+            if let Some((symbol, x)) = h
+                .shares
+                .iter()
+                .find(|(_, x)| **x < 0.0 && !loaded.config.trading.allow_short)
+            {
+                return Err(ResearchError::Backtest(
+                    qts_backtest::BacktestError::Config(format!(
+                        "{source}: {x} shares of `{symbol}` (a short), but the account does not short (trading.allow_short: false)"
+                    )),
+                ));
+            }
             let held = h.shares.into_iter().filter(|(_, x)| *x != 0.0).collect();
             (h.cash, held)
         }
