@@ -27,7 +27,7 @@ use qts_stats::metrics::Unit;
 /// The most points a drawn line has.
 pub const MAX_POINTS: usize = 1500;
 
-/// The most hover strips a line chart has ([`Frame::hover`]).
+/// The most hover strips a line chart has (`Frame::hover`).
 pub const HOVER_STRIPS: usize = 200;
 
 pub(crate) const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1d2330;padding:0 16px}\
