@@ -270,6 +270,13 @@ fn the_comparison_and_data_quality_pages_render_in_a_browser() {
     );
     assert!(dom.matches("<polyline").count() >= 3, "three equity curves");
     assert!(dom.contains("Jobson–Korkie"));
+    // Each run's price basis, stated.
+    assert_eq!(
+        dom.matches("<td>split-adjusted prices (dividends paid in cash)</td>")
+            .count(),
+        3,
+        "a prices row"
+    );
     // One run is no comparison.
     let one = qts(d).args(["compare", "sma"]).output().unwrap();
     assert_eq!(one.status.code(), Some(2));

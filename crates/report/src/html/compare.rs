@@ -139,6 +139,26 @@ fn terms(stats: &Stats) -> String {
         .map_or_else(|_| "-".into(), |s| s.terms())
 }
 
+/// The price basis a run read its bars on, from its settings (`-` when they are not there).
+fn prices(stats: &Stats) -> String {
+    serde_json::from_value::<qts_backtest::engine::ActiveSettings>(stats.settings.clone())
+        .map_or_else(
+            |_| "-".into(),
+            |s| {
+                let cash = s.dividends || s.price_basis == qts_data::actions::Basis::TotalReturn;
+                format!(
+                    "{}{}",
+                    s.price_basis.describe(),
+                    if cash {
+                        ""
+                    } else {
+                        ", dividends off (backtest.dividends: false)"
+                    }
+                )
+            },
+        )
+}
+
 /// The comparison dashboard of `compared` (the first is the reference of the tests), under
 /// `banner` when there is a verdict to show.
 pub fn compare_page(compared: &[ComparedRun], c: &Comparison, banner: Option<&Banner>) -> String {
@@ -233,6 +253,10 @@ fn compare_body(compared: &[ComparedRun], c: &Comparison, banner: Option<&Banner
     body.push_str("</tr><tr><td>terms</td>");
     for r in compared {
         let _ = write!(body, "<td>{}</td>", esc(&terms(&r.stats)));
+    }
+    body.push_str("</tr><tr><td>prices</td>");
+    for r in compared {
+        let _ = write!(body, "<td>{}</td>", esc(&prices(&r.stats)));
     }
     body.push_str("</tr><tr><td>in-sample</td>");
     for r in compared {
